@@ -1,0 +1,127 @@
+// The API's Hono app: middleware, resources, OpenAPI document and docs page, health, metrics, the web shell.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { serveStatic } from '@hono/node-server/serve-static';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { AppError, problemForStatus, tooLarge, unsupportedMedia, type Problem } from '../shared/errors.ts';
+import { loadUser } from './access.ts';
+import type { AppEnv, Deps } from './context.ts';
+import { authApp, documentAuth } from './routes/auth.ts';
+import { channelsApp } from './routes/channels.ts';
+import { healthApp } from './routes/health.ts';
+import { streamKeysApp } from './routes/stream-keys.ts';
+import { meApp, usersApp } from './routes/users.ts';
+import { webApp } from './web.ts';
+
+const swaggerDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+
+function problem(c: Context, p: Problem) {
+  return c.body(JSON.stringify(p), p.status as 400, { 'Content-Type': 'application/problem+json' });
+}
+
+/**
+ * Reads and discards what is left of a refused request body (up to a cap), so that clients which are still
+ * sending receive the 413 instead of a reset connection.
+ */
+async function drain(body: ReadableStream<Uint8Array> | null, cap: number) {
+  if (!body || body.locked) return;
+  const reader = body.getReader();
+  let seen = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value.byteLength;
+      if (seen > cap) return void (await reader.cancel());
+    }
+  } catch {
+    // the client went away; nothing to answer
+  }
+}
+
+/** JSON bodies only, except the routes that take raw uploads; anything else is a 415 before validation. */
+const requireJsonBodies = async (c: Context<AppEnv>, next: () => Promise<void>) => {
+  const hasBody = Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined;
+  if (hasBody && ['POST', 'PUT', 'PATCH'].includes(c.req.method) && !c.req.path.endsWith('/avatar')) {
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json') throw unsupportedMedia(`Send JSON (Content-Type: application/json), not "${type || 'nothing'}".`);
+  }
+  await next();
+};
+
+export function createApp(deps: Deps) {
+  const app = new OpenAPIHono<AppEnv>();
+  const { config, log } = deps;
+
+  app.use('*', deps.metrics.middleware);
+  app.use('*', async (c, next) => {
+    c.set('deps', deps);
+    await next();
+  });
+  app.use('/api/*', async (c, next) => {
+    const maxSize = c.req.path.endsWith('/avatar') ? config.maxUploadBytes : config.maxBodyBytes;
+    return bodyLimit({
+      maxSize,
+      onError: async (c) => {
+        await drain(c.req.raw.body, 16 * maxSize);
+        throw tooLarge(`The body is larger than ${maxSize} bytes.`);
+      },
+    })(c, next);
+  });
+  app.use('/api/*', loadUser);
+  app.use('/api/channels/*', requireJsonBodies);
+  app.use('/api/users/*', requireJsonBodies);
+
+  app.route('/api/auth', authApp);
+  documentAuth(app);
+  app.route('/api/channels', channelsApp);
+  app.route('/api/channels', streamKeysApp);
+  app.route('/api/me', meApp);
+  app.route('/api/users', usersApp);
+  app.route('/', healthApp);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'better-auth.session_token',
+  });
+  app.doc31('/api/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Glint API',
+      version: '0.1.0',
+      description: 'Channels, accounts and stream keys. Errors are RFC 9457 application/problem+json.',
+    },
+    servers: [{ url: config.publicUrl }],
+  });
+  app.get('/api/docs', (c) => c.html(docsPage));
+  app.use('/api/docs/assets/*', serveStatic({ root: path.relative(process.cwd(), swaggerDir), rewriteRequestPath: (p) => p.replace(/^\/api\/docs\/assets/, '') }));
+
+  app.notFound((c) => problem(c, problemForStatus(404, `No route for ${c.req.method} ${c.req.path}.`, c.req.path)));
+  app.onError((err, c) => {
+    if (err instanceof AppError) return problem(c, err.toProblem(c.req.path));
+    if (err instanceof HTTPException) {
+      const status = err.status >= 400 && err.status < 500 ? err.status : 500;
+      return problem(c, problemForStatus(status, err.message || 'Bad request.', c.req.path));
+    }
+    log.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error');
+    return problem(c, problemForStatus(500, 'Something went wrong on our side; it has been logged.', c.req.path));
+  });
+
+  // Everything that is not the API: the browser app (static files with an SPA fallback).
+  app.route('/', webApp);
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;
+
+const docsPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Glint API</title>
+<link rel="stylesheet" href="/api/docs/assets/swagger-ui.css"></head>
+<body><div id="docs"></div>
+<script src="/api/docs/assets/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({ url: '/api/openapi.json', dom_id: '#docs', deepLinking: true, withCredentials: true });</script>
+</body></html>`;

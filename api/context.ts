@@ -1,0 +1,28 @@
+// What every route handler can reach: the service's dependencies and the signed-in user (if any).
+import type { Config } from '../shared/config.ts';
+import type { Database, Role } from '../shared/db/index.ts';
+import type { EventBus } from '../shared/bus.ts';
+import type { ObjectStore } from '../shared/storage.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { Auth } from './auth.ts';
+import type { Metrics } from './metrics.ts';
+
+export type Deps = {
+  config: Config;
+  log: Logger;
+  database: Database;
+  bus: EventBus;
+  store: ObjectStore;
+  auth: Auth;
+  metrics: Metrics;
+};
+
+export type SessionUser = { id: string; name: string; email: string; role: Role };
+
+export type AppEnv = {
+  Variables: {
+    deps: Deps;
+    /** null for anonymous requests */
+    user: SessionUser | null;
+  };
+};

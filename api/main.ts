@@ -1,0 +1,28 @@
+// `npm start` entry: Glint on embedded defaults (or whatever the environment configures).
+import { ConfigError, loadConfig } from '../shared/config.ts';
+import { createLogger } from '../shared/logger.ts';
+import { startApi } from './server.ts';
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  throw err;
+}
+const log = createLogger(config.logLevel);
+const api = await startApi(config, { log });
+console.log(`\n  Glint is running at ${config.publicUrl === api.url || !process.argv.includes('--quiet') ? api.url : config.publicUrl}\n  API reference: ${api.url}/api/docs\n`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log.info({ signal }, 'shutting down');
+    api.close().then(() => process.exit(0), (err) => {
+      log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    });
+  });
+}

@@ -1,0 +1,316 @@
+// Channels: public list and detail; create/edit/delete by their owner (and staff); avatar upload.
+import { createRoute } from '@hono/zod-openapi';
+import { and, arrayContains, desc, eq, ilike, or, sql, type SQL } from 'drizzle-orm';
+import { channel, user, type Db } from '../../shared/db/index.ts';
+import { isUniqueViolation } from '../../shared/db/errors.ts';
+import { conflict, invalid, notFound, tooLarge, unsupportedMedia } from '../../shared/errors.ts';
+import { requireChannelAccess, requireUser } from '../access.ts';
+import { json, problems, router, z } from '../openapi.ts';
+
+export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{1,30}[a-z0-9])$/;
+
+const Slug = z
+  .string()
+  .regex(SLUG_PATTERN, '3–32 characters: lowercase letters, digits and inner hyphens')
+  .openapi({ example: 'night-owl-radio' });
+const Tag = z
+  .string()
+  .trim()
+  .min(1)
+  .max(25)
+  .transform((t) => t.toLowerCase());
+
+const ChannelFields = {
+  title: z.string().trim().min(1, 'title must not be empty').max(120),
+  description: z.string().max(2000),
+  category: z.string().trim().max(50),
+  tags: z.array(Tag).max(10, 'at most 10 tags').transform((t) => [...new Set(t)]),
+};
+
+const CreateChannel = z
+  .object({
+    slug: Slug,
+    title: ChannelFields.title,
+    description: ChannelFields.description.default(''),
+    category: ChannelFields.category.default(''),
+    tags: ChannelFields.tags.default([]),
+  })
+  .strict()
+  .openapi('CreateChannel');
+
+const UpdateChannel = z
+  .object({
+    slug: Slug.optional(),
+    title: ChannelFields.title.optional(),
+    description: ChannelFields.description.optional(),
+    category: ChannelFields.category.optional(),
+    tags: ChannelFields.tags.optional(),
+  })
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, 'send at least one field to change')
+  .openapi('UpdateChannel');
+
+export const ChannelSchema = z
+  .object({
+    id: z.uuid(),
+    slug: z.string(),
+    title: z.string(),
+    description: z.string(),
+    category: z.string(),
+    tags: z.array(z.string()),
+    avatarUrl: z.string().nullable(),
+    owner: z.object({ id: z.string(), name: z.string() }),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .openapi('Channel');
+
+const ChannelPage = z
+  .object({ items: z.array(ChannelSchema), total: z.number().int(), limit: z.number().int(), offset: z.number().int() })
+  .openapi('ChannelPage');
+
+const SlugParam = z.object({ slug: z.string().max(64).openapi({ param: { name: 'slug', in: 'path' } }) });
+
+const columns = {
+  id: channel.id,
+  slug: channel.slug,
+  title: channel.title,
+  description: channel.description,
+  category: channel.category,
+  tags: channel.tags,
+  avatarKey: channel.avatarKey,
+  avatarType: channel.avatarType,
+  ownerId: channel.ownerId,
+  ownerName: user.name,
+  createdAt: channel.createdAt,
+  updatedAt: channel.updatedAt,
+};
+const selectChannels = (db: Db) => db.select(columns).from(channel).innerJoin(user, eq(user.id, channel.ownerId));
+type ChannelRow = Awaited<ReturnType<ReturnType<typeof selectChannels>['execute']>>[number];
+
+function serialize(r: ChannelRow): z.infer<typeof ChannelSchema> {
+  return {
+    id: r.id,
+    slug: r.slug,
+    title: r.title,
+    description: r.description,
+    category: r.category,
+    tags: r.tags,
+    avatarUrl: r.avatarKey ? `/api/channels/${r.slug}/avatar?v=${r.updatedAt.getTime()}` : null,
+    owner: { id: r.ownerId, name: r.ownerName },
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+  };
+}
+
+/** Loads a channel by slug with its owner's name, or throws not-found. */
+export async function loadChannel(db: Db, slug: string): Promise<ChannelRow> {
+  const [row] = await selectChannels(db).where(eq(channel.slug, slug)).limit(1);
+  if (!row) throw notFound(`Channel "${slug}"`);
+  return row;
+}
+
+const AVATAR_TYPES: Record<string, (b: Uint8Array) => boolean> = {
+  'image/png': (b) => b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47,
+  'image/jpeg': (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
+  'image/gif': (b) => b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46,
+  'image/webp': (b) => String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...b.subarray(8, 12)) === 'WEBP',
+};
+
+const tags = ['channels'];
+
+export const channelsApp = router()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags,
+      summary: 'List channels',
+      request: {
+        query: z.object({
+          q: z.string().max(100).optional().openapi({ description: 'Substring of the title or slug' }),
+          category: z.string().max(50).optional(),
+          tag: z.string().max(25).optional(),
+          owner: z.string().max(64).optional().openapi({ description: 'A user id, or "me"' }),
+          limit: z.coerce.number().int().min(1).max(100).default(24),
+          offset: z.coerce.number().int().min(0).max(100_000).default(0),
+        }),
+      },
+      responses: { 200: json(ChannelPage, 'A page of channels, newest first.'), ...problems(400, 401) },
+    }),
+    async (c) => {
+      const { db } = c.var.deps.database;
+      const q = c.req.valid('query');
+      const where: SQL[] = [];
+      if (q.q) {
+        const like = `%${q.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
+        where.push(or(ilike(channel.title, like), ilike(channel.slug, like))!);
+      }
+      if (q.category) where.push(eq(channel.category, q.category));
+      if (q.tag) where.push(arrayContains(channel.tags, [q.tag.toLowerCase()]));
+      if (q.owner) where.push(eq(channel.ownerId, q.owner === 'me' ? requireUser(c).id : q.owner));
+      const cond = where.length ? and(...where) : undefined;
+      const [rows, [total]] = await Promise.all([
+        selectChannels(db).where(cond).orderBy(desc(channel.createdAt), desc(channel.id)).limit(q.limit).offset(q.offset),
+        db.select({ n: sql<number>`count(*)::int` }).from(channel).where(cond),
+      ]);
+      return c.json({ items: rows.map(serialize), total: total?.n ?? 0, limit: q.limit, offset: q.offset }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/',
+      tags,
+      summary: 'Create a channel',
+      request: { body: { required: true, content: { 'application/json': { schema: CreateChannel } } } },
+      responses: { 201: json(ChannelSchema, 'Created.'), ...problems(400, 401, 409, 413, 415) },
+    }),
+    async (c) => {
+      const me = requireUser(c);
+      const body = c.req.valid('json');
+      const { db } = c.var.deps.database;
+      try {
+        await db.insert(channel).values({ ...body, ownerId: me.id });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict(`The slug "${body.slug}" is taken; pick another.`);
+        throw err;
+      }
+      const row = await loadChannel(db, body.slug);
+      await c.var.deps.bus.publish('channel.created', { channelId: row.id, slug: row.slug, ownerId: me.id });
+      return c.json(serialize(row), 201, { Location: `/api/channels/${row.slug}` });
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/{slug}',
+      tags,
+      summary: 'Get a channel',
+      request: { params: SlugParam },
+      responses: { 200: json(ChannelSchema, 'The channel.'), ...problems(404) },
+    }),
+    async (c) => c.json(serialize(await loadChannel(c.var.deps.database.db, c.req.valid('param').slug)), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'patch',
+      path: '/{slug}',
+      tags,
+      summary: 'Edit a channel (owner, moderator, admin)',
+      request: { params: SlugParam, body: { required: true, content: { 'application/json': { schema: UpdateChannel } } } },
+      responses: { 200: json(ChannelSchema, 'Updated.'), ...problems(400, 401, 403, 404, 409, 413, 415) },
+    }),
+    async (c) => {
+      const { db } = c.var.deps.database;
+      const current = await loadChannel(db, c.req.valid('param').slug);
+      requireChannelAccess(c, current, c.req.valid('json').slug ? 'own' : 'edit');
+      const patch = c.req.valid('json');
+      try {
+        await db.update(channel).set(patch).where(eq(channel.id, current.id));
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict(`The slug "${patch.slug}" is taken; pick another.`);
+        throw err;
+      }
+      const row = await loadChannel(db, patch.slug ?? current.slug);
+      await c.var.deps.bus.publish('channel.updated', { channelId: row.id, slug: row.slug });
+      return c.json(serialize(row), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/{slug}',
+      tags,
+      summary: 'Delete a channel and its stream keys (owner, admin)',
+      request: { params: SlugParam },
+      responses: { 204: { description: 'Deleted.' }, ...problems(401, 403, 404) },
+    }),
+    async (c) => {
+      const { database, store, bus } = c.var.deps;
+      const current = await loadChannel(database.db, c.req.valid('param').slug);
+      requireChannelAccess(c, current, 'own');
+      await database.db.delete(channel).where(eq(channel.id, current.id));
+      if (current.avatarKey) await store.delete(current.avatarKey);
+      await bus.publish('channel.deleted', { channelId: current.id, slug: current.slug });
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'put',
+      path: '/{slug}/avatar',
+      tags,
+      summary: 'Upload the channel avatar (PNG, JPEG, GIF or WebP as the raw body)',
+      request: {
+        params: SlugParam,
+        body: {
+          required: true,
+          content: Object.fromEntries(
+            Object.keys(AVATAR_TYPES).map((t) => [t, { schema: z.string().openapi({ format: 'binary' }) }]),
+          ),
+        },
+      },
+      responses: { 200: json(ChannelSchema, 'Avatar stored.'), ...problems(400, 401, 403, 404, 413, 415) },
+    }),
+    async (c) => {
+      const { database, store, config } = c.var.deps;
+      const current = await loadChannel(database.db, c.req.valid('param').slug);
+      requireChannelAccess(c, current, 'own');
+      const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+      const sniff = AVATAR_TYPES[type];
+      if (!sniff) throw unsupportedMedia(`Avatars must be one of ${Object.keys(AVATAR_TYPES).join(', ')}; got "${type || 'nothing'}".`);
+      const bytes = new Uint8Array(await c.req.arrayBuffer());
+      if (bytes.byteLength > config.maxUploadBytes) throw tooLarge(`Avatars may be at most ${config.maxUploadBytes} bytes.`);
+      if (bytes.byteLength === 0) throw invalid('The avatar is empty.');
+      if (!sniff(bytes)) throw invalid(`The file is not a ${type} image.`);
+      const key = `avatars/${current.id}-${Date.now()}.${type.split('/')[1]}`;
+      await store.put(key, bytes, type);
+      await database.db.update(channel).set({ avatarKey: key, avatarType: type }).where(eq(channel.id, current.id));
+      if (current.avatarKey) await store.delete(current.avatarKey);
+      return c.json(serialize(await loadChannel(database.db, current.slug)), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/{slug}/avatar',
+      tags,
+      summary: 'The channel avatar image',
+      request: { params: SlugParam },
+      responses: {
+        200: { description: 'The image.', content: Object.fromEntries(Object.keys(AVATAR_TYPES).map((t) => [t, { schema: z.string().openapi({ format: 'binary' }) }])) },
+        ...problems(404),
+      },
+    }),
+    async (c) => {
+      const { database, store } = c.var.deps;
+      const current = await loadChannel(database.db, c.req.valid('param').slug);
+      const obj = current.avatarKey ? await store.get(current.avatarKey) : null;
+      if (!obj || !current.avatarType) throw notFound(`An avatar for "${current.slug}"`);
+      return c.body(obj.body, 200, {
+        'Content-Type': current.avatarType,
+        'Content-Length': String(obj.size),
+        'Cache-Control': 'public, max-age=300',
+        'X-Content-Type-Options': 'nosniff',
+      });
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/{slug}/avatar',
+      tags,
+      summary: 'Remove the channel avatar (owner, moderator, admin)',
+      request: { params: SlugParam },
+      responses: { 204: { description: 'Removed.' }, ...problems(401, 403, 404) },
+    }),
+    async (c) => {
+      const { database, store } = c.var.deps;
+      const current = await loadChannel(database.db, c.req.valid('param').slug);
+      requireChannelAccess(c, current, 'edit');
+      await database.db.update(channel).set({ avatarKey: null, avatarType: null }).where(eq(channel.id, current.id));
+      if (current.avatarKey) await store.delete(current.avatarKey);
+      return c.body(null, 204);
+    },
+  );

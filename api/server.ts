@@ -1,0 +1,66 @@
+// Wires the API's dependencies from config and serves it over HTTP; used by main.ts and by the tests.
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Config } from '../shared/config.ts';
+import { createBus } from '../shared/bus.ts';
+import { openDatabase, type Database } from '../shared/db/index.ts';
+import { createLogger, type Logger } from '../shared/logger.ts';
+import { createStore } from '../shared/storage.ts';
+import { createApp } from './app.ts';
+import { createAuth, resolveAuthSecret } from './auth.ts';
+import type { Deps } from './context.ts';
+import { createMetrics } from './metrics.ts';
+
+export type RunningApi = { url: string; deps: Deps; close(): Promise<void> };
+
+export type StartOptions = {
+  log?: Logger;
+  /** Use this database instead of opening one from config (tests share one per suite). */
+  database?: Database;
+  /** PGlite in memory instead of on disk (tests). */
+  pgliteInMemory?: boolean;
+};
+
+export async function startApi(config: Config, opts: StartOptions = {}): Promise<RunningApi> {
+  const log = (opts.log ?? createLogger(config.logLevel)).child({ svc: 'api' });
+  const database =
+    opts.database ??
+    (await openDatabase({ url: config.databaseUrl, pgliteDir: opts.pgliteInMemory ? undefined : path.join(config.dataDir, 'pglite') }));
+  const bus = await createBus(config.redisUrl);
+  const secret = await resolveAuthSecret(config);
+  const deps: Deps = {
+    config,
+    log,
+    database,
+    bus,
+    store: createStore(config.mediaDir),
+    auth: createAuth({ config, db: database.db, secret, log }),
+    metrics: createMetrics(),
+  };
+  const app = createApp(deps);
+
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
+  log.info({ url, database: database.kind, bus: bus.kind }, 'api listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    deps,
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        });
+        await bus.close();
+        if (!opts.database) await database.close();
+      })()),
+  };
+}

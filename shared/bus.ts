@@ -1,0 +1,108 @@
+// Event bus between Glint's services: in-process (embedded default) or Redis pub/sub (REDIS_URL set).
+// Later issues publish live/offline, chat and notification events here; the map below is the whole vocabulary.
+import { EventEmitter } from 'node:events';
+import type { Redis as RedisClient } from 'ioredis';
+
+export type BusEvents = {
+  'channel.created': { channelId: string; slug: string; ownerId: string };
+  'channel.updated': { channelId: string; slug: string };
+  'channel.deleted': { channelId: string; slug: string };
+  /** A stream key stopped being valid (revoked or rotated): publishers using it must be disconnected. */
+  'streamkey.revoked': { channelId: string; keyId: string };
+};
+
+export type BusEventName = keyof BusEvents;
+export type BusHandler<K extends BusEventName> = (payload: BusEvents[K]) => void;
+
+export interface EventBus {
+  readonly kind: 'memory' | 'redis';
+  publish<K extends BusEventName>(event: K, payload: BusEvents[K]): Promise<void>;
+  /** Returns an unsubscribe function. */
+  subscribe<K extends BusEventName>(event: K, handler: BusHandler<K>): () => void;
+  close(): Promise<void>;
+}
+
+/** Single-process bus: handlers run on the next tick, as they would after a network hop. */
+export class MemoryBus implements EventBus {
+  readonly kind = 'memory' as const;
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+
+  async publish<K extends BusEventName>(event: K, payload: BusEvents[K]): Promise<void> {
+    queueMicrotask(() => this.emitter.emit(event, structuredClone(payload)));
+  }
+
+  subscribe<K extends BusEventName>(event: K, handler: BusHandler<K>): () => void {
+    this.emitter.on(event, handler);
+    return () => this.emitter.off(event, handler);
+  }
+
+  async close(): Promise<void> {
+    this.emitter.removeAllListeners();
+  }
+}
+
+/** Redis pub/sub bus: one publisher and one subscriber connection per process, channels prefixed per deployment. */
+export class RedisBus implements EventBus {
+  readonly kind = 'redis' as const;
+  private readonly local = new EventEmitter().setMaxListeners(0);
+  private readonly counts = new Map<string, number>();
+  private pending: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly pub: RedisClient,
+    private readonly sub: RedisClient,
+    private readonly prefix: string,
+  ) {
+    sub.on('message', (channel: string, message: string) => {
+      if (!channel.startsWith(prefix)) return;
+      let payload: unknown;
+      try {
+        payload = JSON.parse(message);
+      } catch {
+        return; // not ours; never let a stray message crash the process
+      }
+      this.local.emit(channel.slice(prefix.length), payload);
+    });
+  }
+
+  static async connect(url: string, prefix = 'glint:'): Promise<RedisBus> {
+    const { Redis } = await import('ioredis');
+    const pub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    const sub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    await Promise.all([pub.connect(), sub.connect()]);
+    return new RedisBus(pub, sub, prefix);
+  }
+
+  async publish<K extends BusEventName>(event: K, payload: BusEvents[K]): Promise<void> {
+    await this.pub.publish(this.prefix + event, JSON.stringify(payload));
+  }
+
+  subscribe<K extends BusEventName>(event: K, handler: BusHandler<K>): () => void {
+    const n = this.counts.get(event) ?? 0;
+    this.counts.set(event, n + 1);
+    if (n === 0) this.pending = Promise.all([this.pending, this.sub.subscribe(this.prefix + event)]);
+    this.local.on(event, handler);
+    return () => {
+      this.local.off(event, handler);
+      const left = (this.counts.get(event) ?? 1) - 1;
+      this.counts.set(event, left);
+      if (left === 0) void this.sub.unsubscribe(this.prefix + event);
+    };
+  }
+
+  /** Resolves once Redis has confirmed every subscription made so far (tests and start-up ordering). */
+  async ready(): Promise<void> {
+    await this.pending;
+  }
+
+  async close(): Promise<void> {
+    this.local.removeAllListeners();
+    this.sub.disconnect();
+    await this.pub.quit().catch(() => this.pub.disconnect());
+  }
+}
+
+/** The one place that chooses the bus implementation from config. */
+export async function createBus(redisUrl: string | undefined, prefix?: string): Promise<EventBus> {
+  return redisUrl ? RedisBus.connect(redisUrl, prefix) : new MemoryBus();
+}

@@ -1,0 +1,82 @@
+// The only reader of the environment. Every service parses its settings here and fails fast with a clear message.
+import { z } from 'zod';
+import path from 'node:path';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .pipe(z.url().optional())
+  .optional();
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: port.default(8080),
+  /** Public origin users reach Glint at (through Caddy in production); derived from HOST/PORT when unset. */
+  PUBLIC_URL: optionalUrl,
+  /** Where the embedded defaults keep their files (PGlite database, media, generated secret). */
+  DATA_DIR: z.string().default('./data'),
+  /** PostgreSQL connection string; unset → embedded PGlite under DATA_DIR/pglite. */
+  DATABASE_URL: optionalUrl,
+  /** Redis connection string; unset → in-process event bus. */
+  REDIS_URL: optionalUrl,
+  /** Session signing secret; unset → generated once and kept in DATA_DIR/secret. */
+  BETTER_AUTH_SECRET: z.string().min(32, 'BETTER_AUTH_SECRET must be at least 32 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Largest JSON body the API accepts (bytes). */
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  /** Largest image upload (avatars) in bytes. */
+  MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
+  /** Comma-separated extra origins allowed to call the API with cookies (e.g. the Caddy origin). */
+  TRUSTED_ORIGINS: z.string().default(''),
+});
+
+export type Config = {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  publicUrl: string;
+  dataDir: string;
+  mediaDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  authSecret: string | undefined;
+  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  maxBodyBytes: number;
+  maxUploadBytes: number;
+  trustedOrigins: string[];
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses settings from an environment-shaped record (process.env by default). Throws ConfigError listing every bad key. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const shownHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST;
+  const publicUrl = (e.PUBLIC_URL ?? `http://${shownHost}:${e.PORT}`).replace(/\/$/, '');
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl,
+    dataDir,
+    mediaDir: path.join(dataDir, 'media'),
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    authSecret: e.BETTER_AUTH_SECRET,
+    logLevel: e.LOG_LEVEL,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    trustedOrigins: e.TRUSTED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+  };
+}

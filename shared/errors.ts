@@ -1,0 +1,100 @@
+// One error taxonomy for every service, rendered as RFC 9457 problem+json by the API's single onError.
+
+export type ProblemType =
+  | 'bad-request'
+  | 'validation'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not-found'
+  | 'conflict'
+  | 'invalid-state'
+  | 'payload-too-large'
+  | 'unsupported-media-type'
+  | 'rate-limited'
+  | 'internal';
+
+const statusOf: Record<ProblemType, number> = {
+  'bad-request': 400,
+  validation: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  'invalid-state': 409,
+  'payload-too-large': 413,
+  'unsupported-media-type': 415,
+  'rate-limited': 429,
+  internal: 500,
+};
+
+const titleOf: Record<ProblemType, string> = {
+  'bad-request': 'Bad request',
+  validation: 'Invalid input',
+  unauthorized: 'Sign-in required',
+  forbidden: 'Not allowed',
+  'not-found': 'Not found',
+  conflict: 'Conflict',
+  'invalid-state': 'Invalid state',
+  'payload-too-large': 'Payload too large',
+  'unsupported-media-type': 'Unsupported media type',
+  'rate-limited': 'Too many requests',
+  internal: 'Internal error',
+};
+
+export type FieldError = { path: string; message: string };
+
+/** RFC 9457 problem details as Glint sends them. */
+export type Problem = {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  errors?: FieldError[];
+};
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly kind: ProblemType,
+    message: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(message);
+    this.name = 'AppError';
+    this.status = statusOf[kind];
+  }
+
+  toProblem(instance?: string): Problem {
+    return {
+      type: `https://glint.dev/problems/${this.kind}`,
+      title: titleOf[this.kind],
+      status: this.status,
+      detail: this.message,
+      ...(instance ? { instance } : {}),
+      ...(this.errors?.length ? { errors: this.errors } : {}),
+    };
+  }
+}
+
+export const badRequest = (msg: string, errors?: FieldError[]) => new AppError('bad-request', msg, errors);
+export const invalid = (msg: string, errors?: FieldError[]) => new AppError('validation', msg, errors);
+export const unauthorized = (msg = 'Sign in to do this.') => new AppError('unauthorized', msg);
+export const forbidden = (msg = 'You are not allowed to do this.') => new AppError('forbidden', msg);
+export const notFound = (what: string) => new AppError('not-found', `${what} was not found.`);
+export const conflict = (msg: string) => new AppError('conflict', msg);
+export const invalidState = (msg: string) => new AppError('invalid-state', msg);
+export const tooLarge = (msg: string) => new AppError('payload-too-large', msg);
+export const unsupportedMedia = (msg: string) => new AppError('unsupported-media-type', msg);
+
+/** Problem for an HTTP status that did not come from an AppError (framework 404s, body-limit 413s, ...). */
+export function problemForStatus(status: number, detail: string, instance?: string): Problem {
+  const kind = (Object.keys(statusOf) as ProblemType[]).find((k) => statusOf[k] === status && k !== 'validation');
+  return {
+    type: kind ? `https://glint.dev/problems/${kind}` : 'about:blank',
+    title: kind ? titleOf[kind] : 'Error',
+    status,
+    detail,
+    ...(instance ? { instance } : {}),
+  };
+}

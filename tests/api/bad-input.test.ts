@@ -1,0 +1,122 @@
+// @db-matrix
+// Bad input gets a clear 4xx problem+json (never a 500) and loses nothing already stored.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startTestApi, type Client, type Reply, type TestApi } from '../helpers/api.ts';
+
+const t = suite<{ api: TestApi; owner: Client }>('bad input');
+
+t.before(async (ctx) => {
+  ctx.api = await startTestApi();
+  ctx.owner = await ctx.api.client().signUp('Owner');
+  await ctx.owner.post('/api/channels', { slug: 'stable', title: 'Stable', description: 'keep me', tags: ['one'] });
+});
+t.after(async (ctx) => {
+  await ctx.api?.stop();
+});
+
+function isProblem(r: Reply, status: number, detail?: RegExp) {
+  assert.is(r.status, status, `expected ${status}, got ${r.status}: ${r.text.slice(0, 300)}`);
+  assert.is(r.headers.get('content-type'), 'application/problem+json');
+  assert.is(r.body.status, status);
+  assert.type(r.body.title, 'string');
+  assert.type(r.body.detail, 'string');
+  assert.ok(r.body.detail.length > 5, 'the detail says something a person can act on');
+  if (detail) assert.match(r.body.detail, detail);
+}
+
+async function unchanged(owner: Client) {
+  const r = await owner.get('/api/channels/stable');
+  assert.is(r.status, 200);
+  assert.is(r.body.title, 'Stable');
+  assert.is(r.body.description, 'keep me');
+  assert.equal(r.body.tags, ['one']);
+}
+
+t('missing required fields → 400 naming each field', async ({ owner }) => {
+  const r = await owner.post('/api/channels', {});
+  isProblem(r, 400);
+  const paths = r.body.errors.map((e: any) => e.path);
+  assert.ok(paths.includes('json.slug') && paths.includes('json.title'), JSON.stringify(paths));
+});
+
+t('wrong types → 400', async ({ owner }) => {
+  isProblem(await owner.post('/api/channels', { slug: 123, title: ['x'] }), 400);
+  isProblem(await owner.patch('/api/channels/stable', { tags: 'not-an-array' }), 400, /tags/);
+  isProblem(await owner.patch('/api/channels/stable', { title: '' }), 400, /title/);
+  isProblem(await owner.get('/api/channels?limit=lots'), 400, /limit/);
+  isProblem(await owner.get('/api/channels?limit=100000'), 400);
+  await unchanged(owner);
+});
+
+t('an invalid slug → 400 with the rule', async ({ owner }) => {
+  for (const slug of ['A', 'UPPER', '-lead', 'trail-', 'sp ace', 'x'.repeat(40), '../etc']) {
+    isProblem(await owner.post('/api/channels', { slug, title: 'T' }), 400, /slug/);
+  }
+});
+
+t('unknown fields are refused rather than silently dropped', async ({ owner }) => {
+  isProblem(await owner.post('/api/channels', { slug: 'extra-field', title: 'T', ownerId: 'someone-else' }), 400);
+  isProblem(await owner.patch('/api/channels/stable', { id: 'x' }), 400);
+  isProblem(await owner.patch('/api/channels/stable', {}), 400, /at least one field/);
+  await unchanged(owner);
+});
+
+t('malformed JSON → 400', async ({ owner }) => {
+  const r = await owner.req('POST', '/api/channels', { body: '{"slug": "x", ', headers: { 'content-type': 'application/json' } });
+  isProblem(r, 400);
+  const p = await owner.req('PATCH', '/api/channels/stable', { body: 'nope', headers: { 'content-type': 'application/json' } });
+  isProblem(p, 400);
+  await unchanged(owner);
+});
+
+t('a non-JSON content type → 415', async ({ owner }) => {
+  isProblem(await owner.req('POST', '/api/channels', { body: 'slug=x&title=y', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, /application\/json/);
+  isProblem(await owner.req('PATCH', '/api/channels/stable', { body: 'title=z', headers: { 'content-type': 'text/plain' } }), 415);
+  await unchanged(owner);
+});
+
+t('an oversized body → 413, and the stored channel is intact', async ({ api, owner }) => {
+  const big = { title: 'x', description: 'y'.repeat(api.config.maxBodyBytes + 10) };
+  isProblem(await owner.patch('/api/channels/stable', big), 413, /larger than/);
+  isProblem(await owner.post('/api/channels', { slug: 'big-one', title: 'T', description: 'z'.repeat(api.config.maxBodyBytes) }), 413);
+  isProblem(await owner.patch('/api/channels/stable', { description: 'd'.repeat(2001) }), 400, /description/);
+  await unchanged(owner);
+  assert.is((await owner.get('/api/channels/big-one')).status, 404);
+});
+
+t('unknown ids and slugs → 404', async ({ owner }) => {
+  isProblem(await owner.get('/api/channels/no-such-channel'), 404, /no-such-channel/);
+  isProblem(await owner.patch('/api/channels/no-such-channel', { title: 'x' }), 404);
+  isProblem(await owner.delete('/api/channels/no-such-channel'), 404);
+  isProblem(await owner.get('/api/channels/no-such-channel/stream-keys'), 404);
+  isProblem(await owner.delete('/api/channels/stable/stream-keys/00000000-0000-4000-8000-000000000000'), 404);
+  isProblem(await owner.get('/api/channels/stable/avatar'), 404);
+});
+
+t('unknown API routes and methods → 404 problem+json', async ({ api }) => {
+  for (const [method, path] of [['GET', '/api/nope'], ['POST', '/api/channels/stable/launch'], ['PUT', '/api/me']] as const) {
+    const res = await fetch(api.base + path, { method });
+    assert.ok(res.status === 404 || res.status === 405, `${method} ${path} → ${res.status}`);
+    assert.is(res.headers.get('content-type'), 'application/problem+json');
+  }
+});
+
+t('an admin setting an unknown role → 400; an unknown user → 404', async ({ api }) => {
+  const fresh = await startTestApi();
+  try {
+    const admin = await fresh.client().signUp('Admin');
+    isProblem(await admin.patch(`/api/users/${admin.user!.id}`, { role: 'superuser' }), 400, /role/);
+    isProblem(await admin.patch('/api/users/nobody', { role: 'user' }), 404);
+    assert.is((await admin.get('/api/me')).body.role, 'admin');
+  } finally {
+    await fresh.stop();
+  }
+  assert.ok(api);
+});
+
+t('every response was checked against the OpenAPI document', async ({ owner }) => {
+  assert.equal(owner.unchecked, []);
+});
+
+t.run();
