@@ -1,0 +1,69 @@
+// The real Caddy (Debian package) in front of the API with the repository's Caddyfile, on loopback ports.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { Client, freePort, startTestApi, type TestApi } from './helpers/api.ts';
+import { startProcess, waitForHttp, type Child } from './helpers/process.ts';
+
+type Ctx = { api: TestApi; caddy: Child; origin: string; home: string };
+const t = suite<Ctx>('Caddy in front of the API');
+
+t.before(async (ctx) => {
+  ctx.api = await startTestApi();
+  const port = await freePort();
+  ctx.origin = `http://127.0.0.1:${port}`;
+  ctx.home = await mkdtemp(path.join(os.tmpdir(), 'glint-caddy-'));
+  const env = { ...process.env, HOME: ctx.home, XDG_DATA_HOME: ctx.home, XDG_CONFIG_HOME: ctx.home, GLINT_SITE: ctx.origin, API_UPSTREAM: new URL(ctx.api.base).host };
+  ctx.caddy = startProcess('caddy', ['run', '--config', 'Caddyfile', '--adapter', 'caddyfile'], { env });
+  await waitForHttp(ctx.origin + '/healthz', 15_000, ctx.caddy);
+});
+t.after(async (ctx) => {
+  await ctx.caddy?.stop();
+  await ctx.api?.stop();
+  if (ctx.home) await rm(ctx.home, { recursive: true, force: true });
+});
+
+t('the Caddyfile is valid for the production settings docker-compose passes', () => {
+  const r = spawnSync('caddy', ['validate', '--config', 'Caddyfile', '--adapter', 'caddyfile'], {
+    encoding: 'utf8',
+    env: { ...process.env, HOME: os.tmpdir(), GLINT_SITE: 'live.example.com', API_UPSTREAM: 'api:8080' },
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stderr + r.stdout, /Valid configuration/);
+});
+
+t('the web app, the API, the OpenAPI document and health pass through one origin', async ({ origin }) => {
+  const home = await fetch(origin + '/');
+  assert.is(home.status, 200);
+  assert.match(await home.text(), /<script/);
+  assert.is((await fetch(origin + '/api/openapi.json')).status, 200);
+  assert.is((await fetch(origin + '/healthz')).status, 200);
+  assert.is((await fetch(origin + '/readyz')).status, 200);
+  const missing = await fetch(origin + '/api/channels/none-here');
+  assert.is(missing.status, 404);
+  assert.is(missing.headers.get('content-type'), 'application/problem+json');
+});
+
+t('sign-up, a cookie-authenticated write and sign-out work through the proxy origin', async ({ api, origin }) => {
+  const c = await new Client(origin, api.spec).signUp('Proxied');
+  const created = await c.post('/api/channels', { slug: 'via-caddy', title: 'Through Caddy' });
+  assert.is(created.status, 201);
+  assert.is((await fetch(api.base + '/api/channels/via-caddy')).status, 200, 'stored in the API behind it');
+  assert.is((await c.post('/api/auth/sign-out', {})).status, 200, "better-auth trusts the proxy's own origin");
+  assert.is((await c.get('/api/me')).status, 401);
+});
+
+t('responses are compressed for clients that accept it', async ({ origin }) => {
+  const r = await fetch(origin + '/api/openapi.json', { headers: { 'accept-encoding': 'gzip' } });
+  assert.is(r.headers.get('content-encoding'), 'gzip');
+});
+
+t('/metrics is not exposed on the public origin', async ({ api, origin }) => {
+  assert.is((await fetch(origin + '/metrics')).status, 404);
+  assert.is((await fetch(api.base + '/metrics')).status, 200);
+});
+
+t.run();

@@ -1,0 +1,60 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../shared/config.ts';
+
+const t = suite('config');
+
+t('defaults run the embedded stack: PGlite, in-process bus, local media under ./data', () => {
+  const c = loadConfig({});
+  assert.is(c.databaseUrl, undefined);
+  assert.is(c.redisUrl, undefined);
+  assert.is(c.port, 8080);
+  assert.is(c.host, '127.0.0.1');
+  assert.is(c.dataDir, path.resolve('data'));
+  assert.is(c.mediaDir, path.resolve('data/media'));
+  assert.is(c.publicUrl, 'http://127.0.0.1:8080');
+});
+
+t('production settings are read and normalized', () => {
+  const c = loadConfig({
+    DATABASE_URL: 'postgres://glint:pw@postgres:5432/glint',
+    REDIS_URL: 'redis://redis:6379',
+    PUBLIC_URL: 'https://live.example.com/',
+    HOST: '0.0.0.0',
+    PORT: '3000',
+    BETTER_AUTH_SECRET: 'x'.repeat(40),
+    TRUSTED_ORIGINS: 'https://a.example, https://b.example',
+  });
+  assert.is(c.databaseUrl, 'postgres://glint:pw@postgres:5432/glint');
+  assert.is(c.redisUrl, 'redis://redis:6379');
+  assert.is(c.publicUrl, 'https://live.example.com');
+  assert.is(c.port, 3000);
+  assert.equal(c.trustedOrigins, ['https://a.example', 'https://b.example']);
+});
+
+t('empty strings count as unset (docker-compose passes them for optional settings)', () => {
+  const c = loadConfig({ DATABASE_URL: '', REDIS_URL: '' });
+  assert.is(c.databaseUrl, undefined);
+  assert.is(c.redisUrl, undefined);
+});
+
+t('bad values fail fast with every bad key named', () => {
+  try {
+    loadConfig({ PORT: 'eighty', DATABASE_URL: 'not a url', BETTER_AUTH_SECRET: 'short', LOG_LEVEL: 'loud' });
+    assert.unreachable('should have thrown');
+  } catch (err) {
+    assert.instance(err, ConfigError);
+    const msg = (err as Error).message;
+    for (const key of ['PORT', 'DATABASE_URL', 'BETTER_AUTH_SECRET', 'LOG_LEVEL']) assert.match(msg, key);
+  }
+});
+
+t('only the config module reads process.env in the services', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync('grep', ['-rlE', 'process\\.env', 'api', 'sfu', 'recorder', 'shared'], { encoding: 'utf8' });
+  const files = r.stdout.split('\n').filter(Boolean).sort();
+  assert.equal(files, ['shared/config.ts']);
+});
+
+t.run();
