@@ -33,6 +33,9 @@ const schema = z.object({
   TRUSTED_ORIGINS: z.string().default(''),
 });
 
+/** Every environment variable Glint reads (docker-compose.yml is tested against this list). */
+export const CONFIG_KEYS = Object.keys(schema.shape) as (keyof typeof schema.shape)[];
+
 export type Config = {
   env: 'development' | 'production' | 'test';
   host: string;

@@ -1,0 +1,136 @@
+// Benchmark: GET of a channel's JSON (requests/s, p50/p99 at fixed concurrency) on PGlite and on PostgreSQL,
+// with GET /healthz (no database) measured in the same run as the baseline; and the resident memory of an idle
+// Glint started the way `npm start` starts it.
+// Run: npm run bench   (options: --seconds 10 --connections 32)
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } } });
+const SECONDS = Number(values.seconds);
+const CONNECTIONS = Number(values.connections);
+const PG_ADMIN = process.env.GLINT_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+type Server = { base: string; proc: ChildProcess; dataDir: string; stop(): Promise<void> };
+
+/** Starts Glint's API as its own process, as `npm start` does (web built, tsx loader). */
+async function startServer(env: Record<string, string>): Promise<Server> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-bench-'));
+  const port = await freePort();
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const started = Date.now();
+  for (;;) {
+    try {
+      if ((await fetch(base + '/readyz')).ok) break;
+    } catch {}
+    if (Date.now() - started > 60_000) throw new Error('server did not become ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base,
+    proc,
+    dataDir,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function seed(base: string): Promise<string> {
+  const headers = { 'content-type': 'application/json', origin: base };
+  const signUp = await fetch(base + '/api/auth/sign-up/email', { method: 'POST', headers, body: JSON.stringify({ name: 'Bench', email: 'bench@example.test', password: 'bench password' }) });
+  const cookie = signUp.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  for (let i = 0; i < 50; i++) {
+    const r = await fetch(base + '/api/channels', {
+      method: 'POST',
+      headers: { ...headers, cookie },
+      body: JSON.stringify({ slug: `bench-${i}`, title: `Bench channel ${i}`, description: 'A channel for the benchmark', category: 'Test', tags: ['bench', 'http'] }),
+    });
+    if (r.status !== 201) throw new Error(`seed failed: ${r.status} ${await r.text()}`);
+  }
+  return 'bench-25';
+}
+
+type Result = { rps: number; p50: number; p99: number; errors: number };
+async function load(url: string): Promise<Result> {
+  await autocannon({ url, connections: CONNECTIONS, duration: 2 }); // warm-up
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+}
+
+async function rssOfTree(pid: number): Promise<number> {
+  // the process and its children (tsx's loader runs in-process; this also covers any future worker children)
+  let total = 0;
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  total += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+  for (const child of children.split(/\s+/).filter(Boolean)) total += await rssOfTree(Number(child));
+  return total;
+}
+
+const rows: string[] = [];
+const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 1 });
+
+// --- throughput: PGlite, then PostgreSQL ---
+const pgName = `glint_bench_${Date.now()}`;
+const admin = new pg.Client({ connectionString: PG_ADMIN });
+await admin.connect();
+await admin.query(`CREATE DATABASE "${pgName}"`);
+const pgUrl = new URL(PG_ADMIN);
+pgUrl.pathname = `/${pgName}`;
+try {
+  for (const [label, env] of [['PGlite (embedded)', {}], ['PostgreSQL 15 (127.0.0.1)', { DATABASE_URL: pgUrl.toString() }]] as const) {
+    const server = await startServer(env);
+    try {
+      const slug = await seed(server.base);
+      const channel = await load(`${server.base}/api/channels/${slug}`);
+      const health = await load(`${server.base}/healthz`);
+      rows.push(`| ${label} | GET /api/channels/:slug | ${fmt(channel.rps)} | ${channel.p50} | ${channel.p99} | ${channel.errors} |`);
+      rows.push(`| ${label} | GET /healthz (baseline, no database) | ${fmt(health.rps)} | ${health.p50} | ${health.p99} | ${health.errors} |`);
+      console.error(`${label}: channel ${fmt(channel.rps)} req/s p99 ${channel.p99} ms; healthz ${fmt(health.rps)} req/s`);
+    } finally {
+      await server.stop();
+    }
+  }
+} finally {
+  await admin.query(`DROP DATABASE IF EXISTS "${pgName}" WITH (FORCE)`);
+  await admin.end();
+}
+
+// --- idle memory, embedded defaults ---
+const idle = await startServer({});
+await new Promise((r) => setTimeout(r, 10_000));
+const rss = await rssOfTree(idle.proc.pid!);
+await idle.stop();
+
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+console.log(`
+Command: \`npm run bench -- --seconds ${SECONDS} --connections ${CONNECTIONS}\` · ${new Date().toISOString().slice(0, 10)}
+Machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; load generator (autocannon) in a separate process on the same machine.
+
+| database | request | req/s | p50 ms | p99 ms | errors |
+|---|---|---:|---:|---:|---:|
+${rows.join('\n')}
+
+Idle resident memory of Glint on embedded defaults (PGlite, in-process bus), 10 s after ready: **${fmt(rss / 2 ** 20)} MB** (target ≤ 250 MB).
+`);

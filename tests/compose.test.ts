@@ -1,0 +1,56 @@
+// docker-compose.yml cannot run here (no Docker engine); these tests keep it consistent with the code it runs.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { CONFIG_KEYS, loadConfig } from '../shared/config.ts';
+
+const compose = parse(readFileSync('docker-compose.yml', 'utf8'));
+/** Resolves ${VAR:-default} and ${VAR:?msg} the way docker compose does, with these values set. */
+const interpolate = (v: string, env: Record<string, string>) =>
+  v.replace(/\$\{(\w+)(?::[-?]([^}]*))?\}/g, (_m, name: string, rest?: string) => env[name] ?? (_m.includes(':-') ? rest ?? '' : ''));
+const env = { POSTGRES_PASSWORD: 'pw', BETTER_AUTH_SECRET: 's'.repeat(40), MINIO_ROOT_PASSWORD: 'm', MEILI_MASTER_KEY: 'k', PUBLIC_URL: 'https://live.example.com' };
+
+const t = suite('docker-compose.yml');
+
+t('runs the production stack: Postgres, Redis, MinIO, Meilisearch, Caddy and the API', () => {
+  for (const s of ['postgres', 'redis', 'minio', 'meilisearch', 'caddy', 'api']) assert.ok(compose.services[s], `service ${s}`);
+});
+
+t("every variable the api gets is one Glint's config reads, and together they parse", () => {
+  const apiEnv = compose.services.api.environment as Record<string, string>;
+  for (const key of Object.keys(apiEnv)) assert.ok((CONFIG_KEYS as string[]).includes(key), `${key} is read by shared/config.ts`);
+  const resolved = Object.fromEntries(Object.entries(apiEnv).map(([k, v]) => [k, interpolate(String(v), env)]));
+  const config = loadConfig(resolved);
+  assert.is(config.env, 'production');
+  assert.is(config.host, '0.0.0.0');
+  assert.match(config.databaseUrl!, /^postgres:\/\/glint:pw@postgres:5432\/glint$/);
+  assert.is(config.redisUrl, 'redis://redis:6379');
+  assert.is(config.publicUrl, 'https://live.example.com');
+});
+
+t('Caddy forwards to the port the api listens on, and the api waits for its databases', () => {
+  const port = compose.services.api.environment.PORT;
+  assert.is(compose.services.caddy.environment.API_UPSTREAM, `api:${port}`);
+  assert.ok(compose.services.caddy.volumes.some((v: string) => v.startsWith('./Caddyfile:')));
+  assert.equal(Object.keys(compose.services.api.depends_on).sort(), ['postgres', 'redis']);
+  assert.match(compose.services.api.healthcheck.test.join(' '), new RegExp(`127\\.0\\.0\\.1:${port}/readyz`));
+});
+
+t('the database credentials match between postgres and the api', () => {
+  const pg = compose.services.postgres.environment;
+  const url = new URL(interpolate(compose.services.api.environment.DATABASE_URL, env));
+  assert.is(url.username, pg.POSTGRES_USER);
+  assert.is(url.pathname.slice(1), pg.POSTGRES_DB);
+  assert.is(interpolate(pg.POSTGRES_PASSWORD, env), decodeURIComponent(url.password));
+});
+
+t('secrets have no defaults: compose refuses to start without them', () => {
+  const text = readFileSync('docker-compose.yml', 'utf8');
+  for (const s of ['POSTGRES_PASSWORD', 'BETTER_AUTH_SECRET', 'MINIO_ROOT_PASSWORD', 'MEILI_MASTER_KEY']) {
+    assert.match(text, new RegExp(`\\$\\{${s}:\\?`), `${s} is required`);
+    assert.not.match(text, new RegExp(`\\$\\{${s}:-`), `${s} has no default`);
+  }
+});
+
+t.run();
