@@ -6,6 +6,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { secureHeaders } from 'hono/secure-headers';
 import { AppError, problemForStatus, tooLarge, unsupportedMedia, type Problem } from '../shared/errors.ts';
 import { loadUser } from './access.ts';
 import type { AppEnv, Deps } from './context.ts';
@@ -57,6 +58,7 @@ export function createApp(deps: Deps) {
   const { config, log } = deps;
 
   app.use('*', deps.metrics.middleware);
+  app.use('*', secureHeaders({ crossOriginEmbedderPolicy: false, crossOriginResourcePolicy: 'same-origin' }));
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     await next();

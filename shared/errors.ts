@@ -67,7 +67,7 @@ export class AppError extends Error {
 
   toProblem(instance?: string): Problem {
     return {
-      type: `https://glint.dev/problems/${this.kind}`,
+      type: `urn:glint:problem:${this.kind}`,
       title: titleOf[this.kind],
       status: this.status,
       detail: this.message,
@@ -91,7 +91,7 @@ export const unsupportedMedia = (msg: string) => new AppError('unsupported-media
 export function problemForStatus(status: number, detail: string, instance?: string): Problem {
   const kind = (Object.keys(statusOf) as ProblemType[]).find((k) => statusOf[k] === status && k !== 'validation');
   return {
-    type: kind ? `https://glint.dev/problems/${kind}` : 'about:blank',
+    type: kind ? `urn:glint:problem:${kind}` : 'about:blank',
     title: kind ? titleOf[kind] : 'Error',
     status,
     detail,
