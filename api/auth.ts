@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { betterAuth } from 'better-auth';
+import { APIError } from 'better-auth/api';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { count } from 'drizzle-orm';
 import type { Config } from '../shared/config.ts';
@@ -11,6 +12,7 @@ import type { Logger } from '../shared/logger.ts';
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 128;
+export const NAME_MAX = 80;
 
 /** The configured secret, or one generated on first start and kept in DATA_DIR so sessions survive restarts. */
 export async function resolveAuthSecret(config: Config): Promise<string> {
@@ -68,12 +70,16 @@ export function createAuth(opts: { config: Config; db: Db; secret: string; log: 
     databaseHooks: {
       user: {
         create: {
-          // The first account created on an empty instance becomes its admin.
+          // Names are shown to everyone: trimmed and bounded. The first account on an empty instance becomes its admin.
           before: async (data) => {
+            const name = String(data.name ?? '').trim();
+            if (!name || name.length > NAME_MAX) {
+              throw new APIError('BAD_REQUEST', { message: `Your name must be 1–${NAME_MAX} characters.`, code: 'INVALID_NAME' });
+            }
             const [row] = await db.select({ n: count() }).from(user);
             const role: Role = (row?.n ?? 0) === 0 ? 'admin' : 'user';
             if (role === 'admin') log.info({ email: data.email }, 'first account on this instance: made admin');
-            return { data: { ...data, role } };
+            return { data: { ...data, name, role } };
           },
         },
       },

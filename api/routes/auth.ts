@@ -1,7 +1,7 @@
 // better-auth's endpoints, mounted under /api/auth and described in the OpenAPI document (the ones the web app uses).
 import { Hono } from 'hono';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { PASSWORD_MAX, PASSWORD_MIN } from '../auth.ts';
+import { NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from '../auth.ts';
 import type { AppEnv } from '../context.ts';
 import { z } from '../openapi.ts';
 
@@ -29,7 +29,7 @@ export function documentAuth(app: OpenAPIHono<AppEnv>) {
         content: {
           'application/json': {
             schema: z.object({
-              name: z.string().min(1),
+              name: z.string().trim().min(1).max(NAME_MAX),
               email: z.email(),
               password: z.string().min(PASSWORD_MIN).max(PASSWORD_MAX),
             }),

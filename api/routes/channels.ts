@@ -1,9 +1,10 @@
 // Channels: public list and detail; create/edit/delete by their owner (and staff); avatar upload.
+import { createHash } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { and, arrayContains, desc, eq, ilike, or, sql, type SQL } from 'drizzle-orm';
 import { channel, user, type Db } from '../../shared/db/index.ts';
 import { isUniqueViolation } from '../../shared/db/errors.ts';
-import { conflict, invalid, notFound, tooLarge, unsupportedMedia } from '../../shared/errors.ts';
+import { AppError, invalid, notFound, tooLarge, unsupportedMedia } from '../../shared/errors.ts';
 import { requireChannelAccess, requireUser } from '../access.ts';
 import { json, problems, router, z } from '../openapi.ts';
 
@@ -96,7 +97,8 @@ function serialize(r: ChannelRow): z.infer<typeof ChannelSchema> {
     description: r.description,
     category: r.category,
     tags: r.tags,
-    avatarUrl: r.avatarKey ? `/api/channels/${r.slug}/avatar?v=${r.updatedAt.getTime()}` : null,
+    // versioned by the stored object, so caches refresh when the image changes and only then
+    avatarUrl: r.avatarKey ? `/api/channels/${r.slug}/avatar?v=${createHash('sha1').update(r.avatarKey).digest('hex').slice(0, 10)}` : null,
     owner: { id: r.ownerId, name: r.ownerName },
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
@@ -108,6 +110,11 @@ export async function loadChannel(db: Db, slug: string): Promise<ChannelRow> {
   const [row] = await selectChannels(db).where(eq(channel.slug, slug)).limit(1);
   if (!row) throw notFound(`Channel "${slug}"`);
   return row;
+}
+
+function slugTaken(slug: string) {
+  const message = `The slug "${slug}" is taken; pick another.`;
+  return new AppError('conflict', message, [{ path: 'json.slug', message }]);
 }
 
 const AVATAR_TYPES: Record<string, (b: Uint8Array) => boolean> = {
@@ -173,7 +180,7 @@ export const channelsApp = router()
       try {
         await db.insert(channel).values({ ...body, ownerId: me.id });
       } catch (err) {
-        if (isUniqueViolation(err)) throw conflict(`The slug "${body.slug}" is taken; pick another.`);
+        if (isUniqueViolation(err)) throw slugTaken(body.slug);
         throw err;
       }
       const row = await loadChannel(db, body.slug);
@@ -209,7 +216,7 @@ export const channelsApp = router()
       try {
         await db.update(channel).set(patch).where(eq(channel.id, current.id));
       } catch (err) {
-        if (isUniqueViolation(err)) throw conflict(`The slug "${patch.slug}" is taken; pick another.`);
+        if (isUniqueViolation(err)) throw slugTaken(patch.slug!);
         throw err;
       }
       const row = await loadChannel(db, patch.slug ?? current.slug);

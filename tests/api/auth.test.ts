@@ -62,6 +62,11 @@ t('sign-up rejects a duplicate email, a short password and a malformed email', a
   assert.is(short.status, 400);
   const malformed = await api.client().post('/api/auth/sign-up/email', { name: 'G', email: 'not-an-email', password: 'long enough' });
   assert.is(malformed.status, 400);
+  for (const name of ['', '   ', 'n'.repeat(81)]) {
+    const r = await api.client().post('/api/auth/sign-up/email', { name, email: `blank${name.length}@example.test`, password: 'long enough' });
+    assert.is(r.status, 400, `name of ${name.length} characters → ${r.status}`);
+    assert.match(r.body.message, /name/i);
+  }
 });
 
 t('a session cookie from a foreign origin is refused by better-auth (CSRF)', async ({ api }) => {

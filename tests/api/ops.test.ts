@@ -87,6 +87,8 @@ t('GET / and client-side routes serve the web app shell', async ({ api }) => {
   const js = await fetch(api.base + '/assets/app.js');
   assert.is(js.status, 200);
   assert.match(js.headers.get('content-type')!, /javascript/);
+  const missing = await fetch(api.base + '/assets/nope.js');
+  assert.is(missing.status, 404, 'a missing asset is a 404, not the page');
 });
 
 t.run();

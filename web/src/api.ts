@@ -1,0 +1,176 @@
+// Typed fetch wrapper for Glint's API: JSON in and out, errors (problem+json or better-auth's {message, code})
+// turned into an ApiError with a human message and per-field messages.
+
+export type Role = 'admin' | 'moderator' | 'user';
+
+export type User = { id: string; name: string; email: string; role: Role; createdAt: string };
+
+export type Channel = {
+  id: string;
+  slug: string;
+  title: string;
+  description: string;
+  category: string;
+  tags: string[];
+  avatarUrl: string | null;
+  owner: { id: string; name: string };
+  createdAt: string;
+  updatedAt: string;
+};
+
+export type ChannelPage = { items: Channel[]; total: number; limit: number; offset: number };
+
+export type StreamKey = { id: string; label: string; prefix: string; createdAt: string; lastUsedAt: string | null };
+export type NewStreamKey = StreamKey & { key: string };
+
+export type ChannelInput = { slug: string; title: string; description: string; category: string; tags: string[] };
+
+/** Mirrors the API's slug rule. */
+export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{1,30}[a-z0-9])$/;
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 128;
+export const AVATAR_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
+export const AVATAR_MAX_BYTES = 2 * 1024 * 1024;
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    message: string,
+    readonly status: number,
+    /** Messages per field name (e.g. "slug", "tags"), for inline form errors. */
+    readonly fields: Record<string, string> = {},
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** better-auth error codes that belong to one form field. */
+const AUTH_CODE_FIELDS: Record<string, string> = {
+  INVALID_EMAIL: 'email',
+  USER_ALREADY_EXISTS: 'email',
+  USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL: 'email',
+  PASSWORD_TOO_SHORT: 'password',
+  PASSWORD_TOO_LONG: 'password',
+  INVALID_PASSWORD: 'password',
+};
+
+const AUTH_CODE_MESSAGES: Record<string, string> = {
+  USER_ALREADY_EXISTS: 'An account with this email already exists.',
+  USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL: 'An account with this email already exists.',
+  INVALID_EMAIL_OR_PASSWORD: 'Wrong email or password.',
+  PASSWORD_TOO_SHORT: `Use at least ${PASSWORD_MIN} characters.`,
+  PASSWORD_TOO_LONG: `Use at most ${PASSWORD_MAX} characters.`,
+  INVALID_EMAIL: 'Enter a valid email address.',
+};
+
+type ProblemBody = { title?: string; status?: number; detail?: string; errors?: { path: string; message: string }[] };
+type AuthErrorBody = { message?: string; code?: string };
+
+const sentence = (s: string) => {
+  const t = s.trim();
+  return t ? t[0]!.toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.') : t;
+};
+
+function fallbackMessage(status: number): string {
+  if (status === 401) return 'Sign in to do this.';
+  if (status === 403) return 'You are not allowed to do this.';
+  if (status === 404) return 'Not found.';
+  if (status === 413) return 'That is too large.';
+  if (status === 429) return 'Too many requests; wait a moment and try again.';
+  if (status >= 500) return 'Something went wrong on the server; try again.';
+  return `The request failed (HTTP ${status}).`;
+}
+
+async function toError(res: Response): Promise<ApiError> {
+  const type = res.headers.get('content-type') ?? '';
+  let body: unknown = null;
+  if (type.includes('json')) body = await res.json().catch(() => null);
+  if (body && typeof body === 'object') {
+    if (type.includes('application/problem+json') || 'detail' in body) {
+      const p = body as ProblemBody;
+      const fields: Record<string, string> = {};
+      for (const e of p.errors ?? []) {
+        // "json.tags.0" → "tags"; "query.q" → "q"
+        const name = e.path.replace(/^(json|query|param|form|header|cookie)\./, '').split('.')[0] || '_';
+        fields[name] ??= sentence(e.message);
+      }
+      return new ApiError(sentence(p.detail || p.title || fallbackMessage(res.status)), res.status, fields);
+    }
+    const a = body as AuthErrorBody;
+    if (typeof a.message === 'string' || typeof a.code === 'string') {
+      const code = a.code;
+      // better-auth's own validation: "[body.email] Invalid email address"
+      const validation = /^\[body\.(\w+)\]\s*(.*)$/.exec(a.message ?? '');
+      if (validation) {
+        const message = sentence(validation[2] || 'Invalid value');
+        return new ApiError(message, res.status, { [validation[1]!]: message }, code);
+      }
+      const message = (code && AUTH_CODE_MESSAGES[code]) || sentence(a.message ?? '') || fallbackMessage(res.status);
+      const field = code ? AUTH_CODE_FIELDS[code] : undefined;
+      return new ApiError(message, res.status, field ? { [field]: message } : {}, code);
+    }
+  }
+  return new ApiError(fallbackMessage(res.status), res.status);
+}
+
+type RequestOptions = { json?: unknown; body?: BodyInit; contentType?: string; signal?: AbortSignal };
+
+/** Calls the API; resolves with the parsed JSON (undefined for 204) or rejects with an ApiError. */
+export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
+  let body: BodyInit | undefined = opts.body;
+  if (opts.json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(opts.json);
+  } else if (opts.contentType) {
+    headers['Content-Type'] = opts.contentType;
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body, credentials: 'same-origin', signal: opts.signal });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err;
+    throw new ApiError('Could not reach the server; check your connection and try again.', 0);
+  }
+  if (!res.ok) throw await toError(res);
+  if (res.status === 204) return undefined as T;
+  const type = res.headers.get('content-type') ?? '';
+  return (type.includes('json') ? await res.json() : undefined) as T;
+}
+
+/** Query string from the defined, non-empty values. */
+export function query(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  /** The signed-in user, or null (better-auth's get-session answers 200 either way, so signed-out visits log no error). */
+  me: async () => (await request<{ user: User } | null>('GET', '/api/auth/get-session'))?.user ?? null,
+  signIn: (email: string, password: string) => request<unknown>('POST', '/api/auth/sign-in/email', { json: { email, password } }),
+  signUp: (name: string, email: string, password: string) =>
+    request<unknown>('POST', '/api/auth/sign-up/email', { json: { name, email, password } }),
+  signOut: () => request<unknown>('POST', '/api/auth/sign-out', { json: {} }),
+
+  channels: (params: { q?: string; category?: string; tag?: string; owner?: string; limit?: number; offset?: number }, signal?: AbortSignal) =>
+    request<ChannelPage>('GET', `/api/channels${query(params)}`, { signal }),
+  channel: (slug: string, signal?: AbortSignal) => request<Channel>('GET', `/api/channels/${enc(slug)}`, { signal }),
+  createChannel: (input: ChannelInput) => request<Channel>('POST', '/api/channels', { json: input }),
+  updateChannel: (slug: string, patch: Partial<ChannelInput>) => request<Channel>('PATCH', `/api/channels/${enc(slug)}`, { json: patch }),
+  deleteChannel: (slug: string) => request<void>('DELETE', `/api/channels/${enc(slug)}`),
+  uploadAvatar: (slug: string, file: Blob) =>
+    request<Channel>('PUT', `/api/channels/${enc(slug)}/avatar`, { body: file, contentType: file.type }),
+  removeAvatar: (slug: string) => request<void>('DELETE', `/api/channels/${enc(slug)}/avatar`),
+
+  streamKeys: (slug: string) => request<StreamKey[]>('GET', `/api/channels/${enc(slug)}/stream-keys`),
+  createStreamKey: (slug: string, label: string) =>
+    request<NewStreamKey>('POST', `/api/channels/${enc(slug)}/stream-keys`, { json: label ? { label } : {} }),
+  rotateStreamKey: (slug: string, id: string) =>
+    request<NewStreamKey>('POST', `/api/channels/${enc(slug)}/stream-keys/${enc(id)}/rotate`),
+  revokeStreamKey: (slug: string, id: string) => request<void>('DELETE', `/api/channels/${enc(slug)}/stream-keys/${enc(id)}`),
+};

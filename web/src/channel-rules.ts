@@ -1,0 +1,22 @@
+// Client-side checks mirroring the API's channel rules, so most mistakes show before a round trip.
+import { SLUG_PATTERN } from './api.ts';
+
+export const LIMITS = { title: 120, description: 2000, category: 50, tags: 10, tag: 25 };
+
+export type ChannelDraft = { slug?: string; title: string; description: string; category: string; tags: string[] };
+
+export function validateChannel(d: ChannelDraft): Record<string, string> {
+  const e: Record<string, string> = {};
+  if (d.slug !== undefined && !SLUG_PATTERN.test(d.slug)) {
+    e.slug = d.slug.length < 3 || d.slug.length > 32
+      ? 'Use 3–32 characters.'
+      : 'Use lowercase letters, digits and hyphens (not at the start or end).';
+  }
+  if (!d.title.trim()) e.title = 'Give the channel a title.';
+  else if (d.title.trim().length > LIMITS.title) e.title = `Keep the title under ${LIMITS.title} characters.`;
+  if (d.description.length > LIMITS.description) e.description = `Keep the description under ${LIMITS.description} characters.`;
+  if (d.category.trim().length > LIMITS.category) e.category = `Keep the category under ${LIMITS.category} characters.`;
+  if (d.tags.length > LIMITS.tags) e.tags = `At most ${LIMITS.tags} tags.`;
+  else if (d.tags.some((t) => t.length > LIMITS.tag)) e.tags = `Each tag can have at most ${LIMITS.tag} characters.`;
+  return e;
+}

@@ -1,0 +1,35 @@
+// A channel in the home grid: a 16:9 offline thumbnail, avatar, title, owner, category and tags.
+import type { Channel } from '../api.ts';
+import { hueOf, initials } from '../format.ts';
+import { Avatar } from './avatar.tsx';
+import { Tags } from './tags.tsx';
+
+export function ChannelCard({ channel }: { channel: Channel }) {
+  const hue = hueOf(channel.slug);
+  return (
+    <li class="card-cell">
+      <a class="card" href={`/c/${channel.slug}`} data-testid="channel-card" data-slug={channel.slug}>
+        <div class="thumb" style={{ '--hue': String(hue) }} aria-hidden="true">
+          {channel.avatarUrl ? (
+            <img class="thumb-avatar" src={channel.avatarUrl} alt="" loading="lazy" />
+          ) : (
+            <span class="thumb-mark">{initials(channel.title)}</span>
+          )}
+          <span class="badge badge-offline">Offline</span>
+        </div>
+        <div class="card-body">
+          <Avatar channel={channel} size="md" />
+          <div class="card-text">
+            <h3 class="card-title" data-testid="channel-card-title">
+              {channel.title}
+            </h3>
+            <p class="card-owner" data-testid="channel-card-owner">
+              {channel.owner.name}
+            </p>
+            <Tags channel={channel} />
+          </div>
+        </div>
+      </a>
+    </li>
+  );
+}

@@ -1,0 +1,34 @@
+// Entry point: mounts the app, routes by path, intercepts same-origin links and loads the session.
+import { render } from 'preact';
+import { Layout } from './components/layout.tsx';
+import { ChannelPage } from './pages/channel.tsx';
+import { HomePage } from './pages/home.tsx';
+import { MyChannelsPage } from './pages/my-channels.tsx';
+import { NotFoundPage } from './pages/not-found.tsx';
+import { SignInPage } from './pages/sign-in.tsx';
+import { SignUpPage } from './pages/sign-up.tsx';
+import { interceptLinks, match, useLocation } from './router.ts';
+import { refreshSession } from './session.ts';
+
+function Routes() {
+  const { path } = useLocation();
+  if (match('/', path)) return <HomePage />;
+  if (match('/sign-in', path)) return <SignInPage />;
+  if (match('/sign-up', path)) return <SignUpPage />;
+  if (match('/me/channels', path)) return <MyChannelsPage />;
+  const channel = match('/c/:slug', path);
+  if (channel) return <ChannelPage key={channel.slug} slug={channel.slug!} />;
+  return <NotFoundPage />;
+}
+
+function App() {
+  return (
+    <Layout>
+      <Routes />
+    </Layout>
+  );
+}
+
+interceptLinks();
+void refreshSession();
+render(<App />, document.getElementById('app')!);

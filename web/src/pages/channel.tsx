@@ -1,0 +1,89 @@
+// A channel's page: the player area (offline until live streaming lands), and who and what the channel is.
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, type Channel } from '../api.ts';
+import { Avatar } from '../components/avatar.tsx';
+import { ErrorState, Loading } from '../components/status.tsx';
+import { Tags } from '../components/tags.tsx';
+import { formatDate, hueOf } from '../format.ts';
+import { useSession } from '../session.ts';
+import { useTitle } from '../title.ts';
+import { NotFoundPage } from './not-found.tsx';
+
+type State = { status: 'loading' } | { status: 'missing' } | { status: 'error'; message: string } | { status: 'ready'; channel: Channel };
+
+export function ChannelPage({ slug }: { slug: string }) {
+  const { user } = useSession();
+  const [state, setState] = useState<State>({ status: 'loading' });
+  const [attempt, setAttempt] = useState(0);
+  useTitle(state.status === 'ready' ? state.channel.title : null);
+
+  useEffect(() => {
+    const ctl = new AbortController();
+    setState({ status: 'loading' });
+    api
+      .channel(slug, ctl.signal)
+      .then((channel) => setState({ status: 'ready', channel }))
+      .catch((err: unknown) => {
+        if (ctl.signal.aborted) return;
+        if (err instanceof ApiError && err.status === 404) setState({ status: 'missing' });
+        else setState({ status: 'error', message: err instanceof Error ? err.message : String(err) });
+      });
+    return () => ctl.abort();
+  }, [slug, attempt]);
+
+  if (state.status === 'loading') return <Loading label="Loading channel…" />;
+  if (state.status === 'missing') return <NotFoundPage what="This channel" />;
+  if (state.status === 'error') return <ErrorState message={state.message} onRetry={() => setAttempt((n) => n + 1)} />;
+
+  const { channel } = state;
+  const isOwner = user?.id === channel.owner.id;
+  return (
+    <article class="channel-page" data-testid="channel-page" data-slug={channel.slug}>
+      <div class="player" style={{ '--hue': String(hueOf(channel.slug)) }} data-testid="player">
+        <div class="player-offline">
+          <Avatar channel={channel} size="lg" />
+          <p class="player-status" data-testid="player-status">
+            Offline
+          </p>
+          <p class="muted">{channel.title} is not live right now.</p>
+        </div>
+      </div>
+
+      <div class="channel-info">
+        <Avatar channel={channel} size="xl" />
+        <div class="channel-text">
+          <div class="channel-title-row">
+            <h1 data-testid="channel-title">{channel.title}</h1>
+            <span class="badge badge-offline">Offline</span>
+            {isOwner && (
+              <a class="btn btn-secondary btn-sm" href={`/me/channels#${channel.slug}`} data-testid="channel-edit-link">
+                <svg viewBox="0 0 20 20" width="14" height="14" aria-hidden="true">
+                  <path d="M13.6 3.4l3 3L7 16H4v-3z" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round" />
+                </svg>
+                Edit
+              </a>
+            )}
+          </div>
+          <p class="channel-owner">
+            by <strong data-testid="channel-owner">{channel.owner.name}</strong>
+            <span class="muted"> · /c/{channel.slug} · since {formatDate(channel.createdAt)}</span>
+          </p>
+          <Tags channel={channel} links />
+        </div>
+      </div>
+
+      <section class="panel about" aria-labelledby="about-heading">
+        <h2 id="about-heading">About</h2>
+        {channel.description ? (
+          <p class="description" data-testid="channel-description">
+            {channel.description}
+          </p>
+        ) : (
+          <p class="muted" data-testid="channel-description">
+            No description yet.
+          </p>
+        )}
+      </section>
+    </article>
+  );
+}

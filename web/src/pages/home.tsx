@@ -1,0 +1,161 @@
+// Home: every channel as a card, newest first, with a search box (?q=) and category/tag filters from the URL.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, type Channel } from '../api.ts';
+import { ChannelCard } from '../components/channel-card.tsx';
+import { EmptyState, ErrorState, Loading } from '../components/status.tsx';
+import { setSearch, useLocation } from '../router.ts';
+import { useSession } from '../session.ts';
+import { useTitle } from '../title.ts';
+
+const PAGE = 24;
+
+type State =
+  | { status: 'loading' }
+  | { status: 'error'; message: string }
+  | { status: 'ready'; items: Channel[]; total: number; more: 'idle' | 'loading' | 'error' };
+
+export function HomePage() {
+  useTitle(null);
+  const { search } = useLocation();
+  const { user } = useSession();
+  const q = search.get('q') ?? '';
+  const category = search.get('category') ?? '';
+  const tag = search.get('tag') ?? '';
+  const [text, setText] = useState(q);
+  const [state, setState] = useState<State>({ status: 'loading' });
+  const [attempt, setAttempt] = useState(0);
+  const typing = useRef<number | undefined>(undefined);
+
+  // Keep the box in step when the URL changes from elsewhere (back button, a tag link).
+  useEffect(() => {
+    if (q !== text.trim()) setText(q);
+  }, [q]);
+
+  useEffect(() => {
+    const ctl = new AbortController();
+    setState((s) => (s.status === 'ready' ? s : { status: 'loading' }));
+    api
+      .channels({ q, category, tag, limit: PAGE }, ctl.signal)
+      .then((page) => setState({ status: 'ready', items: page.items, total: page.total, more: 'idle' }))
+      .catch((err: unknown) => {
+        if (!ctl.signal.aborted) setState({ status: 'error', message: err instanceof Error ? err.message : String(err) });
+      });
+    return () => ctl.abort();
+  }, [q, category, tag, attempt]);
+
+  const onInput = (value: string) => {
+    setText(value);
+    window.clearTimeout(typing.current);
+    typing.current = window.setTimeout(() => {
+      const next = new URLSearchParams(location.search);
+      if (value.trim()) next.set('q', value.trim());
+      else next.delete('q');
+      setSearch(next);
+    }, 250);
+  };
+
+  const clearFilter = (name: 'category' | 'tag') => {
+    const next = new URLSearchParams(location.search);
+    next.delete(name);
+    setSearch(next);
+  };
+
+  const loadMore = async () => {
+    if (state.status !== 'ready') return;
+    setState({ ...state, more: 'loading' });
+    try {
+      const page = await api.channels({ q, category, tag, limit: PAGE, offset: state.items.length });
+      const seen = new Set(state.items.map((c) => c.id));
+      setState({ status: 'ready', items: [...state.items, ...page.items.filter((c) => !seen.has(c.id))], total: page.total, more: 'idle' });
+    } catch {
+      setState({ ...state, more: 'error' });
+    }
+  };
+
+  const filtered = Boolean(q || category || tag);
+
+  return (
+    <section>
+      <div class="page-head home-head">
+        <div>
+          <h1>Channels</h1>
+          <p class="muted">
+            {state.status === 'ready'
+              ? `${state.total} channel${state.total === 1 ? '' : 's'}${filtered ? ' found' : ''}`
+              : 'Find something to watch.'}
+          </p>
+        </div>
+        <form class="search" role="search" onSubmit={(e) => e.preventDefault()} data-testid="search-form">
+          <label for="search-q" class="sr-only">
+            Search channels
+          </label>
+          <svg viewBox="0 0 20 20" width="18" height="18" aria-hidden="true" class="search-icon">
+            <circle cx="9" cy="9" r="6" fill="none" stroke="currentColor" stroke-width="2" />
+            <path d="M14 14l4 4" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+          </svg>
+          <input
+            id="search-q"
+            type="search"
+            placeholder="Search channels"
+            value={text}
+            maxLength={100}
+            onInput={(e) => onInput(e.currentTarget.value)}
+            data-testid="search-input"
+          />
+        </form>
+      </div>
+
+      {(category || tag) && (
+        <div class="filters" data-testid="active-filters">
+          <span class="muted">Filtered by</span>
+          {category && (
+            <button type="button" class="chip chip-category chip-removable" onClick={() => clearFilter('category')} aria-label={`Remove category filter ${category}`}>
+              {category} <span aria-hidden="true">×</span>
+            </button>
+          )}
+          {tag && (
+            <button type="button" class="chip chip-removable" onClick={() => clearFilter('tag')} aria-label={`Remove tag filter ${tag}`}>
+              #{tag} <span aria-hidden="true">×</span>
+            </button>
+          )}
+        </div>
+      )}
+
+      {state.status === 'loading' && <Loading label="Loading channels…" />}
+      {state.status === 'error' && <ErrorState message={state.message} onRetry={() => setAttempt((n) => n + 1)} />}
+      {state.status === 'ready' &&
+        (state.items.length === 0 ? (
+          filtered ? (
+            <EmptyState title="No channels match" testid="empty-search">
+              <p class="muted">Try another search, or clear the filters.</p>
+              <a class="btn btn-secondary" href="/">
+                Show all channels
+              </a>
+            </EmptyState>
+          ) : (
+            <EmptyState title="No channels yet">
+              <p class="muted">Be the first to start one: create a channel, grab a stream key and go live.</p>
+              <a class="btn btn-primary" href={user ? '/me/channels' : '/sign-up?next=/me/channels'} data-testid="empty-create-channel">
+                Create a channel
+              </a>
+            </EmptyState>
+          )
+        ) : (
+          <>
+            <ul class="grid" data-testid="channel-grid">
+              {state.items.map((c) => (
+                <ChannelCard key={c.id} channel={c} />
+              ))}
+            </ul>
+            {state.items.length < state.total && (
+              <div class="load-more">
+                <button type="button" class="btn btn-secondary" onClick={loadMore} disabled={state.more === 'loading'} data-testid="load-more">
+                  {state.more === 'loading' ? 'Loading…' : state.more === 'error' ? 'Could not load more; try again' : 'Show more'}
+                </button>
+              </div>
+            )}
+          </>
+        ))}
+    </section>
+  );
+}
