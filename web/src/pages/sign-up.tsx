@@ -56,7 +56,7 @@ export function SignUpPage() {
           name="name"
           autocomplete="nickname"
           required
-          maxLength={100}
+          maxLength={80}
           value={name}
           onInput={(e) => {
             setName(e.currentTarget.value);
