@@ -5,7 +5,7 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --omit=dev
 COPY . .
-RUN node scripts/build-web.mjs
+RUN npm run build
 USER node
 EXPOSE 8080
-CMD ["node", "--import", "tsx", "api/main.ts"]
+CMD ["node", ".build/api.mjs"]

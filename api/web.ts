@@ -1,12 +1,12 @@
 // Serves the browser app (web/dist, built by scripts/build-web.mjs) with an SPA fallback to index.html.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import { serveStatic } from '@hono/node-server/serve-static';
+import { WEB_DIST } from '../shared/paths.ts';
 import type { AppEnv } from './context.ts';
 
-const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
+const dist = WEB_DIST;
 
 /** index.html, re-read when a rebuild changes it (a stat per page load; the file is tiny). */
 let cached: { mtimeMs: number; html: string } | undefined;
@@ -25,6 +25,6 @@ export const webApp = new Hono<AppEnv>()
     try {
       return c.html(await indexHtml());
     } catch {
-      return c.text('The web app is not built: run `npm run build:web` (npm start does it for you).', 503);
+      return c.text('The web app is not built: run `npm run build` (npm start does it for you).', 503);
     }
   });

@@ -27,11 +27,11 @@ async function freePort(): Promise<number> {
 
 type Server = { base: string; proc: ChildProcess; dataDir: string; stop(): Promise<void> };
 
-/** Starts Glint's API as its own process, as `npm start` does (web built, tsx loader). */
+/** Starts Glint's API as its own process, as `npm start` does (the bundle from `npm run build`). */
 async function startServer(env: Record<string, string>): Promise<Server> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-bench-'));
   const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
+  const proc = spawn(process.execPath, ['.build/api.mjs'], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -1,16 +1,21 @@
-// The embedded default as `npm start` runs it: api/main.ts as its own process, PGlite on disk under DATA_DIR.
+// The embedded default as `npm start` runs it: the built bundle .build/api.mjs (npm test builds it first) as its own
+// process, PGlite on disk under DATA_DIR.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './helpers/api.ts';
 import { startProcess, waitForHttp, type Child } from './helpers/process.ts';
 
+const SERVER = '.build/api.mjs';
+
 const t = suite<{ dataDir: string }>('npm start (embedded defaults)');
 
 t.before(async (ctx) => {
+  if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing: npm test builds it (npm run build)`);
   ctx.dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-start-'));
 });
 t.after(async (ctx) => {
@@ -18,7 +23,7 @@ t.after(async (ctx) => {
 });
 
 async function start(dataDir: string, port: number): Promise<Child> {
-  const child = startProcess(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
+  const child = startProcess(process.execPath, [SERVER], {
     env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '', REDIS_URL: '' },
   });
   await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, child);
@@ -59,7 +64,7 @@ t('starts on PGlite under DATA_DIR, prints its URL, and keeps accounts and chann
 });
 
 t('a bad setting stops the start with a message naming it', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'api/main.ts'], { env: { ...process.env, PORT: 'eighty' }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [SERVER], { env: { ...process.env, PORT: 'eighty' }, encoding: 'utf8' });
   assert.is(r.status, 2);
   assert.match(r.stderr, /PORT/);
 });
