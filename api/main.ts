@@ -15,7 +15,8 @@ try {
 }
 const log = createLogger(config.logLevel);
 const api = await startApi(config, { log });
-console.log(`\n  Glint is running at ${config.publicUrl === api.url || !process.argv.includes('--quiet') ? api.url : config.publicUrl}\n  API reference: ${api.url}/api/docs\n`);
+const publicLine = config.publicUrl === api.url ? '' : `\n  Public URL:    ${config.publicUrl}`;
+console.log(`\n  Glint is running at ${api.url}${publicLine}\n  API reference: ${api.url}/api/docs\n`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
