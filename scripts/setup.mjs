@@ -1,19 +1,22 @@
 #!/usr/bin/env node
 // Installs what Glint needs and is missing, idempotently and fast when everything is there:
-// npm packages (when package-lock.json changed since the last install) and Debian packages for the chosen purpose.
+// npm packages (when package-lock.json changed since the last install), Debian packages for the chosen purpose, and
+// mediasoup's worker binary.
 // Usage: node scripts/setup.mjs [--for start|test]
 import { createHash } from 'node:crypto';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureDebs } from './debian.mjs';
+import { MEDIASOUP_RUNTIME_DEBS, ensureMediasoupWorker, npmInstallEnv } from './mediasoup-worker.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const purpose = process.argv.includes('--for') ? process.argv[process.argv.indexOf('--for') + 1] : 'start';
 
-/** Debian packages per purpose. `npm start` needs none yet; the test suite drives real Caddy and Chromium. */
+/** Debian packages per purpose: the SFU worker's libraries always; the test suite also drives real Caddy and Chromium. */
 const DEBIAN = {
-  start: [],
+  start: [...MEDIASOUP_RUNTIME_DEBS],
   test: ['caddy', 'chromium', 'fonts-liberation'],
 };
 
@@ -39,32 +42,31 @@ const stamp = createHash('sha256')
   .digest('hex');
 if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) {
   console.log('setup: installing npm packages …');
-  const ok = run('npm', [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund', '--loglevel=error']);
-  if (!ok) fail('npm install failed (see above).');
+  const args = [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund', '--loglevel=error'];
+  // First as usual, so mediasoup's postinstall can download its prebuilt worker where that works. Offline its
+  // download-or-build fails; then install again with MEDIASOUP_WORKER_BIN set, which makes the postinstall skip,
+  // and ensureMediasoupWorker below builds the worker from Debian's libraries instead.
+  const first = spawnSync('npm', args, { cwd: root, encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (first.status !== 0) {
+    console.log("setup: mediasoup's prebuilt worker cannot be fetched here; installing with the worker built from source …");
+    if (!run('npm', args, { env: { ...process.env, ...npmInstallEnv(root) } })) {
+      console.error(first.stdout.slice(-3000) + first.stderr.slice(-3000));
+      fail('npm install failed (see above).');
+    }
+  }
   writeFileSync(stampFile, stamp);
 }
 
 // --- Debian packages ---
-const wanted = [...new Set([...(DEBIAN.start ?? []), ...(DEBIAN[purpose] ?? [])])];
-const installed = (pkg) => {
-  try {
-    return execFileSync('dpkg-query', ['-W', '-f=${db:Status-Status}', pkg], { stdio: ['ignore', 'pipe', 'ignore'] }).toString() === 'installed';
-  } catch {
-    return false;
-  }
-};
-const missing = wanted.filter((p) => !installed(p));
-if (missing.length) {
-  if (!existsSync('/usr/bin/apt-get')) fail(`missing system packages ${missing.join(' ')} and no apt-get here; install them by hand.`);
-  const asRoot = process.getuid?.() === 0;
-  const viaSudo = !asRoot && spawnSync('sudo', ['-n', 'true']).status === 0;
-  if (!asRoot && !viaSudo) fail(`missing system packages: ${missing.join(' ')}. Run: sudo apt-get install -y ${missing.join(' ')}`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const aptGet = (...args) => (viaSudo ? run('sudo', ['-n', 'apt-get', ...args], { env }) : run('apt-get', args, { env }));
-  const listsEmpty = !existsSync('/var/lib/apt/lists') || !readdirSync('/var/lib/apt/lists').some((f) => f.endsWith('_Packages'));
-  console.log(`setup: installing Debian packages: ${missing.join(' ')} …`);
-  if (listsEmpty) aptGet('update', '-qq');
-  const install = () => aptGet('install', '-y', '-qq', '--no-install-recommends', ...missing);
-  // stale package lists are the usual cause of a failed install: refresh once and retry
-  if (!install() && !(aptGet('update', '-qq') && install())) fail(`apt-get install ${missing.join(' ')} failed.`);
+try {
+  ensureDebs([...new Set([...(DEBIAN.start ?? []), ...(DEBIAN[purpose] ?? [])])]);
+} catch (err) {
+  fail(err.message);
+}
+
+// --- mediasoup's C++ worker: built from Debian's libraries once, then cached by version ---
+try {
+  await ensureMediasoupWorker({ root });
+} catch (err) {
+  fail(err.message);
 }
