@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { serveStatic } from '@hono/node-server/serve-static';
-import type { Context } from 'hono';
+import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
@@ -53,7 +53,8 @@ const requireJsonBodies = async (c: Context<AppEnv>, next: () => Promise<void>) 
   await next();
 };
 
-export function createApp(deps: Deps) {
+/** `media` are apps mounted at the root before the web fallback (the embedded SFU's /whip and /whep). */
+export function createApp(deps: Deps, media: Hono[] = []) {
   const app = new OpenAPIHono<AppEnv>();
   const { config, log } = deps;
 
@@ -113,6 +114,7 @@ export function createApp(deps: Deps) {
     return problem(c, problemForStatus(500, 'Something went wrong on our side; it has been logged.', c.req.path));
   });
 
+  for (const m of media) app.route('/', m);
   // Everything that is not the API: the browser app (static files with an SPA fallback).
   app.route('/', webApp);
   return app;

@@ -11,8 +11,9 @@ import { createApp } from './app.ts';
 import { createAuth, resolveAuthSecret } from './auth.ts';
 import type { Deps } from './context.ts';
 import { createMetrics } from './metrics.ts';
+import { Sfu } from '../sfu/Sfu.ts';
 
-export type RunningApi = { url: string; deps: Deps; close(): Promise<void> };
+export type RunningApi = { url: string; deps: Deps; sfu: Sfu; close(): Promise<void> };
 
 export type StartOptions = {
   log?: Logger;
@@ -38,7 +39,9 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
     auth: createAuth({ config, db: database.db, secret, log }),
     metrics: createMetrics(),
   };
-  const app = createApp(deps);
+  // The SFU runs in this process on embedded defaults; it meets the API only through the bus and its HTTP routes.
+  const sfu = await Sfu.create({ config, db: database.db, bus, log: log.child({ svc: 'sfu' }) });
+  const app = createApp(deps, [sfu.app]);
 
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
@@ -53,12 +56,14 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
   return {
     url,
     deps,
+    sfu,
     close: () =>
       (closing ??= (async () => {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         });
+        await sfu.close();
         await bus.close();
         if (!opts.database) await database.close();
       })()),

@@ -7,6 +7,10 @@ export type BusEvents = {
   'channel.created': { channelId: string; slug: string; ownerId: string };
   'channel.updated': { channelId: string; slug: string };
   'channel.deleted': { channelId: string; slug: string };
+  /** A broadcast started on the SFU (WHIP or RTMP). */
+  'channel.live': { channelId: string; slug: string; sessionId: string; source: 'whip' | 'rtmp'; codecs: string[]; startedAt: string };
+  /** A broadcast ended. */
+  'channel.offline': { channelId: string; slug: string; sessionId: string; reason: string; peakViewers: number };
   /** A stream key stopped being valid (revoked or rotated): publishers using it must be disconnected. */
   'streamkey.revoked': { channelId: string; keyId: string };
 };

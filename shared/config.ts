@@ -1,5 +1,6 @@
 // The only reader of the environment. Every service parses its settings here and fails fast with a clear message.
 import { z } from 'zod';
+import os from 'node:os';
 import path from 'node:path';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -29,6 +30,14 @@ const schema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(64 * 1024),
   /** Largest image upload (avatars) in bytes. */
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
+  /** Address the SFU's WebRTC transports bind to. */
+  RTC_LISTEN_IP: z.string().default('127.0.0.1'),
+  /** Address put in ICE candidates (the public IP behind NAT/Docker); unset → RTC_LISTEN_IP. */
+  RTC_ANNOUNCED_IP: z.string().trim().optional().transform((v) => (v ? v : undefined)),
+  RTC_MIN_PORT: port.default(40000),
+  RTC_MAX_PORT: port.default(40999),
+  /** mediasoup workers (one per core by default). */
+  SFU_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
   /** Comma-separated extra origins allowed to call the API with cookies (e.g. the Caddy origin). */
   TRUSTED_ORIGINS: z.string().default(''),
 });
@@ -50,6 +59,7 @@ export type Config = {
   maxBodyBytes: number;
   maxUploadBytes: number;
   trustedOrigins: string[];
+  rtc: { listenIp: string; announcedIp: string | undefined; minPort: number; maxPort: number; workers: number };
 };
 
 export class ConfigError extends Error {
@@ -58,7 +68,7 @@ export class ConfigError extends Error {
 
 /** Parses settings from an environment-shaped record (process.env by default). Throws ConfigError listing every bad key. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
-  const parsed = schema.safeParse(source);
+  const parsed = schema.refine((e) => e.RTC_MIN_PORT <= e.RTC_MAX_PORT, { message: 'RTC_MIN_PORT must not exceed RTC_MAX_PORT', path: ['RTC_MIN_PORT'] }).safeParse(source);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
@@ -81,5 +91,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     trustedOrigins: e.TRUSTED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    rtc: {
+      listenIp: e.RTC_LISTEN_IP,
+      announcedIp: e.RTC_ANNOUNCED_IP,
+      minPort: e.RTC_MIN_PORT,
+      maxPort: e.RTC_MAX_PORT,
+      workers: e.SFU_WORKERS ?? Math.max(1, os.availableParallelism()),
+    },
   };
 }

@@ -1,0 +1,210 @@
+// One live channel on the SFU: a router with at most one publisher session (its transport and producers) and any
+// number of viewer sessions (a transport and consumers each). close() is idempotent and cascades to everything.
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { types as ms } from 'mediasoup';
+import { conflict, invalidState, notFound } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+import { consumerCapabilities, newStreamId, producerParameters, SdpError, writeAnswer, type AnswerSection, type ParsedOffer } from './sdp.ts';
+
+export type TransportSettings = { listenIp: string; announcedIp: string | undefined };
+
+type Session = { id: string; transport: ms.WebRtcTransport };
+type Publisher = Session & { producers: ms.Producer[] };
+type Viewer = Session & { consumers: ms.Consumer[] };
+
+export type RoomEvents = {
+  /** the publisher's session ended (DELETE, ICE/DTLS failure); the room closes right after */
+  'publisher-gone': [reason: string];
+  'viewers-changed': [count: number];
+  close: [];
+};
+
+export class Room extends EventEmitter<RoomEvents> {
+  private publisher: Publisher | undefined;
+  private readonly viewers = new Map<string, Viewer>();
+  private closed = false;
+  /** the publisher session this room was opened for (kept after close for the offline event) */
+  sessionId: string | undefined;
+  readonly startedAt = new Date();
+  peakViewers = 0;
+
+  constructor(
+    readonly channelId: string,
+    readonly slug: string,
+    private readonly router: ms.Router,
+    private readonly release: () => void,
+    private readonly transport: TransportSettings,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  get isClosed() {
+    return this.closed;
+  }
+  get viewerCount() {
+    return this.viewers.size;
+  }
+  get publisherId() {
+    return this.publisher?.id;
+  }
+  /** mime types of what is being forwarded, e.g. ["audio/opus", "video/VP8"] */
+  get codecs(): string[] {
+    return (this.publisher?.producers ?? []).map((p) => p.rtpParameters.codecs[0]!.mimeType);
+  }
+
+  private async createTransport(): Promise<ms.WebRtcTransport> {
+    return this.router.createWebRtcTransport({
+      listenIps: [{ ip: this.transport.listenIp, ...(this.transport.announcedIp ? { announcedIp: this.transport.announcedIp } : {}) }],
+      enableUdp: true,
+      enableTcp: true, // ICE over TCP as the fallback when UDP is blocked
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: 1_000_000,
+    });
+  }
+
+  /** Ends a session whose ICE or DTLS failed or closed. */
+  private watch(transport: ms.WebRtcTransport, onGone: (reason: string) => void) {
+    transport.on('dtlsstatechange', (state) => {
+      if (state === 'failed' || state === 'closed') onGone(`dtls ${state}`);
+    });
+    transport.on('icestatechange', (state) => {
+      if (state === 'disconnected') {
+        // give ICE a moment to come back (a network blip) before ending the session
+        const timer = setTimeout(() => transport.iceState === 'disconnected' && onGone('ice disconnected'), 5_000);
+        timer.unref();
+      }
+    });
+  }
+
+  /** WHIP: accepts a publisher's offer; returns the session id and the SDP answer. */
+  async publish(offer: ParsedOffer): Promise<{ sessionId: string; answer: string }> {
+    if (this.closed) throw invalidState('This broadcast has ended.');
+    if (this.publisher) throw conflict('This channel is already live from another session.');
+    const media = offer.sections.filter((s) => s.kind);
+    if (!media.length) throw new SdpError('The offer has no audio or video section.');
+    const caps = this.router.rtpCapabilities;
+    // map every section first, so a bad offer fails before anything is allocated
+    const plans = offer.sections.map((s) => (s.kind ? { ...s, rtp: producerParameters(s.media, s.kind, s.mid, caps) } : s));
+    const transport = await this.createTransport();
+    const session: Publisher = { id: randomUUID(), transport, producers: [] };
+    this.publisher = session;
+    this.sessionId = session.id;
+    try {
+      await transport.connect({ dtlsParameters: offer.dtls });
+      const sections: AnswerSection[] = [];
+      for (const p of plans) {
+        if (!('rtp' in p) || !p.kind) {
+          sections.push({ mid: p.mid, media: p.media, rejected: true });
+          continue;
+        }
+        const producer = await transport.produce({ kind: p.kind, rtpParameters: p.rtp });
+        session.producers.push(producer);
+        const rids = p.rtp.encodings?.map((e) => e.rid).filter((r): r is string => !!r);
+        sections.push({ mid: p.mid, media: p.media, direction: 'recvonly', rtp: p.rtp, ...(rids?.length ? { simulcastRids: rids } : {}) });
+      }
+      this.watch(transport, (reason) => this.endPublisher(session.id, reason));
+      this.log.info({ channel: this.slug, session: session.id, codecs: this.codecs }, 'publisher connected');
+      return { sessionId: session.id, answer: writeAnswer(transport, sections) };
+    } catch (err) {
+      this.publisher = undefined;
+      transport.close();
+      if (err instanceof Error && /unsupported codec|invalid|wrong/i.test(err.message)) throw new SdpError(`The offer was refused: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /** WHEP: accepts a viewer's offer; consumers start paused and resume (with a keyframe request) once DTLS is up. */
+  async view(offer: ParsedOffer): Promise<{ sessionId: string; answer: string }> {
+    if (this.closed || !this.publisher) throw notFound(`A live broadcast on "${this.slug}"`);
+    const caps = consumerCapabilities(offer);
+    const transport = await this.createTransport();
+    const session: Viewer = { id: randomUUID(), transport, consumers: [] };
+    try {
+      await transport.connect({ dtlsParameters: offer.dtls });
+      const streamId = newStreamId();
+      const sections: AnswerSection[] = [];
+      const used = new Set<string>();
+      for (const s of offer.sections) {
+        const producer = s.kind ? this.publisher.producers.find((p) => p.kind === s.kind && !used.has(p.id)) : undefined;
+        if (!producer || !this.router.canConsume({ producerId: producer.id, rtpCapabilities: caps })) {
+          sections.push({ mid: s.mid, media: s.media, rejected: true });
+          continue;
+        }
+        used.add(producer.id);
+        const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: caps, paused: true });
+        session.consumers.push(consumer);
+        sections.push({
+          mid: s.mid,
+          media: s.media,
+          direction: 'sendonly',
+          rtp: { ...consumer.rtpParameters, mid: s.mid },
+          msid: `${streamId} ${consumer.id}`,
+        });
+      }
+      if (!session.consumers.length) throw new SdpError('The offer cannot receive any of this broadcast’s codecs.');
+      transport.on('dtlsstatechange', (state) => {
+        if (state === 'connected') for (const c of session.consumers) void c.resume();
+      });
+      this.watch(transport, () => this.leave(session.id));
+      this.viewers.set(session.id, session);
+      this.peakViewers = Math.max(this.peakViewers, this.viewers.size);
+      this.emit('viewers-changed', this.viewers.size);
+      return { sessionId: session.id, answer: writeAnswer(transport, sections) };
+    } catch (err) {
+      transport.close();
+      throw err;
+    }
+  }
+
+  hasViewer(sessionId: string) {
+    return this.viewers.has(sessionId);
+  }
+
+  /** A viewer leaves (DELETE or transport failure). Idempotent. */
+  leave(sessionId: string): boolean {
+    const v = this.viewers.get(sessionId);
+    if (!v) return false;
+    this.viewers.delete(sessionId);
+    v.transport.close();
+    this.emit('viewers-changed', this.viewers.size);
+    return true;
+  }
+
+  /** The publisher's session ends; the room (and every viewer session) closes with it. */
+  endPublisher(sessionId: string, reason = 'ended'): boolean {
+    if (this.publisher?.id !== sessionId) return false;
+    this.log.info({ channel: this.slug, session: sessionId, reason }, 'publisher gone');
+    this.emit('publisher-gone', reason);
+    this.close();
+    return true;
+  }
+
+  /** Closes the router, which closes every transport, producer and consumer it holds. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.publisher = undefined;
+    this.viewers.clear();
+    this.router.close();
+    this.release();
+    this.emit('close');
+  }
+
+  /** Inbound RTP statistics of the publisher's producers. */
+  async producerStats() {
+    const out: { kind: string; mimeType: string; packetCount: number }[] = [];
+    for (const p of this.publisher?.producers ?? []) {
+      for (const s of await p.getStats()) out.push({ kind: p.kind, mimeType: s.mimeType, packetCount: s.packetCount });
+    }
+    return out;
+  }
+
+  /** Live mediasoup objects this room holds (for tests: a closed room holds none). */
+  async dump() {
+    if (this.router.closed) return { transports: 0, producers: 0, consumers: 0 };
+    const d = await this.router.dump();
+    return { transports: d.transportIds.length, producers: Object.keys(d.mapProducerIdConsumerIds).length, consumers: Object.keys(d.mapConsumerIdProducerId).length };
+  }
+}

@@ -1,0 +1,159 @@
+// The media plane's front: rooms by channel, WHIP ingest and WHEP playback (RFC 9725 and the WHEP draft) over HTTP.
+// It reads channels and stream keys through shared/ and announces broadcasts on the bus; it never imports api/.
+import { eq } from 'drizzle-orm';
+import { Hono, type Context } from 'hono';
+import { cors } from 'hono/cors';
+import type { Config } from '../shared/config.ts';
+import type { EventBus } from '../shared/bus.ts';
+import { channel, type Db } from '../shared/db/index.ts';
+import { AppError, notFound, unsupportedMedia } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+import { verifyStreamKey } from '../shared/stream-keys.ts';
+import { Room } from './Room.ts';
+import { parseOffer } from './sdp.ts';
+import { WorkerPool } from './WorkerPool.ts';
+
+export type SfuDeps = { config: Config; db: Db; bus: EventBus; log: Logger };
+
+const MAX_SDP_BYTES = 64 * 1024;
+
+export class Sfu {
+  private readonly rooms = new Map<string, Room>();
+  /** channel id → the stream key id its current publisher used (revoking that key ends the broadcast) */
+  private readonly keys = new Map<string, string>();
+  private readonly unsubscribe: (() => void)[] = [];
+  readonly app: Hono;
+
+  private constructor(
+    private readonly deps: SfuDeps,
+    readonly pool: WorkerPool,
+  ) {
+    this.app = this.routes();
+    this.unsubscribe.push(
+      deps.bus.subscribe('streamkey.revoked', ({ channelId, keyId }) => {
+        if (this.keys.get(channelId) === keyId) this.roomById(channelId)?.close();
+      }),
+      deps.bus.subscribe('channel.deleted', ({ channelId }) => this.roomById(channelId)?.close()),
+    );
+  }
+
+  static async create(deps: SfuDeps): Promise<Sfu> {
+    const { rtc } = deps.config;
+    const pool = await WorkerPool.create({ count: rtc.workers, minPort: rtc.minPort, maxPort: rtc.maxPort, log: deps.log });
+    return new Sfu(deps, pool);
+  }
+
+  room(slug: string): Room | undefined {
+    const r = this.rooms.get(slug);
+    return r && !r.isClosed ? r : undefined;
+  }
+
+  private roomById(channelId: string): Room | undefined {
+    return [...this.rooms.values()].find((r) => r.channelId === channelId);
+  }
+
+  private async openRoom(ch: { id: string; slug: string }, keyId: string): Promise<Room> {
+    const { router, release } = await this.pool.createRouter();
+    const room = new Room(ch.id, ch.slug, router, release, { listenIp: this.deps.config.rtc.listenIp, announcedIp: this.deps.config.rtc.announcedIp }, this.deps.log);
+    this.rooms.set(ch.slug, room);
+    this.keys.set(ch.id, keyId);
+    room.once('close', () => {
+      if (this.rooms.get(ch.slug) === room) this.rooms.delete(ch.slug);
+      if (this.keys.get(ch.id) === keyId) this.keys.delete(ch.id);
+      const sessionId = room.sessionId ?? 'none';
+      void this.deps.bus.publish('channel.offline', { channelId: ch.id, slug: ch.slug, sessionId, reason: 'ended', peakViewers: room.peakViewers });
+    });
+    return room;
+  }
+
+  private async sdpBody(c: Context): Promise<ReturnType<typeof parseOffer>> {
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/sdp') throw unsupportedMedia(`Send the SDP offer as application/sdp, not "${type || 'nothing'}".`);
+    const text = await c.req.text();
+    if (text.length > MAX_SDP_BYTES) throw new AppError('payload-too-large', `SDP offers may be at most ${MAX_SDP_BYTES} bytes.`);
+    return parseOffer(text);
+  }
+
+  private routes(): Hono {
+    const app = new Hono();
+    app.use(
+      '*',
+      cors({
+        origin: '*',
+        allowMethods: ['POST', 'DELETE', 'PATCH', 'OPTIONS'],
+        allowHeaders: ['Authorization', 'Content-Type', 'If-Match'],
+        exposeHeaders: ['Location', 'ETag', 'Link', 'Accept-Patch'],
+      }),
+    );
+
+    const sdpReply = (c: Context, kind: 'whip' | 'whep', slug: string, sessionId: string, answer: string) =>
+      c.body(answer, 201, {
+        'Content-Type': 'application/sdp',
+        Location: `/${kind}/${slug}/${sessionId}`,
+        ETag: `"${sessionId}"`,
+      });
+
+    // WHIP ingest: the stream key is the bearer token.
+    app.post('/whip/:slug', async (c) => {
+      const slug = c.req.param('slug');
+      const auth = c.req.header('authorization') ?? '';
+      const token = /^Bearer\s+(.+)$/i.exec(auth)?.[1]?.trim();
+      const key = token ? await verifyStreamKey(this.deps.db, token) : null;
+      if (!key || key.slug !== slug) {
+        c.header('WWW-Authenticate', 'Bearer realm="glint-whip"');
+        this.deps.log.warn({ channel: slug, reason: token ? 'unknown, revoked or other-channel stream key' : 'no bearer token' }, 'WHIP publish refused');
+        throw new AppError('unauthorized', token ? 'That stream key is not valid for this channel.' : 'Send the stream key as "Authorization: Bearer <key>".');
+      }
+      const offer = await this.sdpBody(c);
+      const existing = this.room(slug);
+      const room = existing ?? (await this.openRoom({ id: key.channelId, slug }, key.keyId));
+      try {
+        const { sessionId, answer } = await room.publish(offer);
+        if (!existing) {
+          await this.deps.bus.publish('channel.live', {
+            channelId: key.channelId, slug, sessionId, source: 'whip', codecs: room.codecs, startedAt: room.startedAt.toISOString(),
+          });
+        }
+        return sdpReply(c, 'whip', slug, sessionId, answer);
+      } catch (err) {
+        if (!existing) room.close();
+        throw err;
+      }
+    });
+
+    app.delete('/whip/:slug/:session', (c) => {
+      const room = this.room(c.req.param('slug'));
+      if (!room?.endPublisher(c.req.param('session'), 'DELETE')) throw notFound('That WHIP session');
+      return c.body(null, 200);
+    });
+
+    // WHEP playback: anonymous for public channels.
+    app.post('/whep/:slug', async (c) => {
+      const slug = c.req.param('slug');
+      const offer = await this.sdpBody(c);
+      const room = this.room(slug);
+      if (!room) {
+        const [exists] = await this.deps.db.select({ id: channel.id }).from(channel).where(eq(channel.slug, slug)).limit(1);
+        throw exists ? notFound(`A live broadcast on "${slug}" (the channel is offline)`) : notFound(`Channel "${slug}"`);
+      }
+      const { sessionId, answer } = await room.view(offer);
+      return sdpReply(c, 'whep', slug, sessionId, answer);
+    });
+
+    app.delete('/whep/:slug/:session', (c) => {
+      const room = this.room(c.req.param('slug'));
+      if (!room?.leave(c.req.param('session'))) throw notFound('That WHEP session');
+      return c.body(null, 200);
+    });
+
+    // No trickle ICE or ICE restarts: the server is ICE-lite and its answer carries every candidate (RFC 9725 §4.3).
+    app.patch('/:kind{whip|whep}/:slug/:session', (c) => c.body(null, 405, { Allow: 'DELETE, OPTIONS' }));
+    return app;
+  }
+
+  async close(): Promise<void> {
+    for (const off of this.unsubscribe) off();
+    for (const room of [...this.rooms.values()]) room.close();
+    this.pool.close();
+  }
+}

@@ -1,0 +1,128 @@
+// Live ingest: Chromium publishes over WHIP into the mediasoup SFU on 127.0.0.1 (RFC 9725 status codes and
+// headers, producers receiving media, DELETE freeing everything).
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
+import { launchBrowser, type Browser } from '../helpers/browser.ts';
+import { publish, until } from '../helpers/webrtc.ts';
+
+type Ctx = { api: TestApi; owner: Client; browser: Browser };
+const t = suite<Ctx>('WHIP ingest into the SFU');
+
+t.before(async (ctx) => {
+  ctx.api = await startTestApi();
+  ctx.owner = await ctx.api.client().signUp('Caster');
+  ctx.browser = await launchBrowser({ fakeMedia: true });
+});
+t.after(async (ctx) => {
+  await ctx.browser?.close();
+  await ctx.api?.stop();
+});
+
+async function channelWithKey(owner: Client, slug: string) {
+  assert.is((await owner.post('/api/channels', { slug, title: slug })).status, 201);
+  return (await owner.post(`/api/channels/${slug}/stream-keys`, { label: 'test' })).body.key as string;
+}
+
+const packetsIn = async (api: TestApi, slug: string) => {
+  const room = api.sfu.room(slug);
+  if (!room) return { audio: 0, video: 0, mime: '' };
+  const stats = await room.producerStats();
+  return {
+    audio: stats.find((s) => s.kind === 'audio')?.packetCount ?? 0,
+    video: stats.find((s) => s.kind === 'video')?.packetCount ?? 0,
+    mime: stats.find((s) => s.kind === 'video')?.mimeType ?? '',
+  };
+};
+
+for (const codec of ['VP8', 'H264'] as const) {
+  t(`POST /whip with a ${codec} offer → 201, Location and ETag; media flows in; DELETE frees the room`, async ({ api, owner, browser }) => {
+    const slug = `live-${codec.toLowerCase()}`;
+    const key = await channelWithKey(owner, slug);
+    const live: string[] = [];
+    const off = api.deps.bus.subscribe('channel.live', (e) => live.push(e.slug));
+    const pub = await browser.context.newPage();
+    try {
+      await pub.goto(api.base + '/');
+      const p = await publish(pub, { slug, key, codec });
+      assert.is(p.status, 201, p.body);
+      assert.match(p.location ?? '', new RegExp(`^/whip/${slug}/[0-9a-f-]{36}$`));
+      assert.match(p.body, /a=ice-lite/);
+      assert.match(p.body, /a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 \d+ typ host/, 'ICE candidates announce loopback only');
+      const flowing = await until(() => packetsIn(api, slug), (s) => s.audio > 20 && s.video > 20, 10_000);
+      assert.ok(flowing.audio > 20 && flowing.video > 20, JSON.stringify(flowing));
+      assert.is(flowing.mime, `video/${codec}`);
+      assert.equal(live, [slug], 'channel.live announced on the bus');
+
+      const room = api.sfu.room(slug)!;
+      assert.equal(await room.dump(), { transports: 1, producers: 2, consumers: 0 });
+      const del = await fetch(api.base + p.location!, { method: 'DELETE' });
+      assert.is(del.status, 200);
+      assert.is(api.sfu.room(slug), undefined);
+      assert.equal(await room.dump(), { transports: 0, producers: 0, consumers: 0 }, 'nothing is left behind');
+      assert.is((await fetch(api.base + p.location!, { method: 'DELETE' })).status, 404);
+    } finally {
+      off();
+      await pub.close();
+    }
+  });
+}
+
+const SDP_WITHOUT_CODECS = [
+  'v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=fingerprint:sha-256 ' + 'AB:'.repeat(31) + 'AB',
+  'm=video 9 UDP/TLS/RTP/SAVPF 98', 'c=IN IP4 0.0.0.0', 'a=mid:0', 'a=sendonly', 'a=setup:actpass', 'a=rtcp-mux',
+  'a=ice-ufrag:abcd', 'a=ice-pwd:abcdefghijklmnopqrstuvwx', 'a=rtpmap:98 AV1X/90000', 'a=ssrc:1 cname:x', '',
+].join('\r\n');
+
+t('bad WHIP requests get their RFC 9725 statuses as problem+json and start nothing', async ({ api, owner, browser }) => {
+  const key = await channelWithKey(owner, 'guarded');
+  const otherKey = await channelWithKey(owner, 'other-one');
+  const post = (headers: Record<string, string>, body: string, slug = 'guarded') => fetch(`${api.base}/whip/${slug}`, { method: 'POST', headers, body });
+  const sdp = { 'content-type': 'application/sdp' };
+
+  const noKey = await post(sdp, SDP_WITHOUT_CODECS);
+  assert.is(noKey.status, 401);
+  assert.match(noKey.headers.get('www-authenticate') ?? '', /^Bearer/);
+  assert.is(noKey.headers.get('content-type'), 'application/problem+json');
+  assert.is((await post({ ...sdp, authorization: 'Bearer glint_wrongwrongwrong' }, SDP_WITHOUT_CODECS)).status, 401);
+  assert.is((await post({ ...sdp, authorization: `Bearer ${otherKey}` }, SDP_WITHOUT_CODECS)).status, 401, "another channel's key");
+  assert.is((await post({ 'content-type': 'text/plain', authorization: `Bearer ${key}` }, SDP_WITHOUT_CODECS)).status, 415);
+  assert.is((await post({ ...sdp, authorization: `Bearer ${key}` }, 'hello')).status, 400);
+  const codecless = await post({ ...sdp, authorization: `Bearer ${key}` }, SDP_WITHOUT_CODECS);
+  assert.is(codecless.status, 400);
+  assert.match(((await codecless.json()) as any).detail, /codec/);
+  assert.is(api.sfu.room('guarded'), undefined, 'no room was left open');
+
+  // a second publisher while live → 409; the first keeps going
+  const pub = await browser.context.newPage();
+  const second = await browser.context.newPage();
+  try {
+    await pub.goto(api.base + '/');
+    assert.is((await publish(pub, { slug: 'guarded', key })).status, 201);
+    await second.goto(api.base + '/');
+    const again = await publish(second, { slug: 'guarded', key });
+    assert.is(again.status, 409);
+    assert.ok(api.sfu.room('guarded'), 'the first broadcast is untouched');
+    const loc = await pub.evaluate(() => (window as any).__pub.location as string);
+    assert.is((await fetch(api.base + loc, { method: 'PATCH', headers: { 'content-type': 'application/trickle-ice-sdpfrag' }, body: 'a=end-of-candidates' })).status, 405);
+    // revoking the key that is publishing ends the broadcast
+    const keys = (await owner.get('/api/channels/guarded/stream-keys')).body as { id: string; prefix: string }[];
+    const used = keys.find((k) => key.startsWith(k.prefix))!;
+    assert.is((await owner.delete(`/api/channels/guarded/stream-keys/${used.id}`)).status, 204);
+    const gone = await until(async () => api.sfu.room('guarded'), (r) => r === undefined, 3_000);
+    assert.is(gone, undefined);
+  } finally {
+    await pub.close();
+    await second.close();
+  }
+});
+
+t('WHEP on an offline or unknown channel → 404 problem+json', async ({ api }) => {
+  const offer = SDP_WITHOUT_CODECS.replace('a=sendonly', 'a=recvonly');
+  const offline = await fetch(`${api.base}/whep/other-one`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: offer });
+  assert.is(offline.status, 404);
+  assert.match(((await offline.json()) as any).detail, /offline/);
+  assert.is((await fetch(`${api.base}/whep/nope-nope`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: offer })).status, 404);
+});
+
+t.run();
