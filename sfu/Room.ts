@@ -5,7 +5,26 @@ import { randomUUID } from 'node:crypto';
 import type { types as ms } from 'mediasoup';
 import { conflict, invalidState, notFound } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { consumerCapabilities, newStreamId, producerParameters, SdpError, writeAnswer, type AnswerSection, type ParsedOffer } from './sdp.ts';
+import { MEDIA_CODECS } from './codecs.ts';
+import { consumerCapabilities, newStreamId, sameCodec, producerParameters, SdpError, writeAnswer, type AnswerSection, type ParsedOffer } from './sdp.ts';
+
+/**
+ * A viewer's capabilities minus RTX entries whose payload type the router numbers differently: with those the
+ * consumer retransmits on the original stream instead of sending RTX the viewer would not recognize.
+ */
+function withoutForeignRtx(caps: ms.RtpCapabilities, router: ms.Router): ms.RtpCapabilities {
+  const mine = router.rtpCapabilities.codecs ?? [];
+  return {
+    ...caps,
+    codecs: (caps.codecs ?? []).filter((c) => {
+      if (!/\/rtx$/i.test(c.mimeType)) return true;
+      const main = caps.codecs?.find((m) => m.preferredPayloadType === Number(c.parameters?.apt));
+      const routerMain = main && mine.find((m) => !/\/rtx$/i.test(m.mimeType) && sameCodec(m, main));
+      const routerRtx = routerMain && mine.find((m) => /\/rtx$/i.test(m.mimeType) && Number(m.parameters?.apt) === routerMain.preferredPayloadType);
+      return routerRtx?.preferredPayloadType === c.preferredPayloadType && routerMain?.preferredPayloadType === main?.preferredPayloadType;
+    }),
+  };
+}
 
 export type TransportSettings = { listenIp: string; announcedIp: string | undefined };
 
@@ -23,6 +42,8 @@ export type RoomEvents = {
 export class Room extends EventEmitter<RoomEvents> {
   private publisher: Publisher | undefined;
   private readonly viewers = new Map<string, Viewer>();
+  /** edge routers by payload-type mapping, each fed by pipeToRouter from this room's router */
+  private readonly edges = new Map<string, Promise<{ router: ms.Router; release(): void }>>();
   private closed = false;
   /** the publisher session this room was opened for (kept after close for the offline event) */
   sessionId: string | undefined;
@@ -34,6 +55,8 @@ export class Room extends EventEmitter<RoomEvents> {
     readonly slug: string,
     private readonly router: ms.Router,
     private readonly release: () => void,
+    /** a router on another worker with the given codecs (payload types), for viewers that number codecs differently */
+    private readonly edgeRouter: (mediaCodecs: ms.RtpCodecCapability[]) => Promise<{ router: ms.Router; release(): void }>,
     private readonly transport: TransportSettings,
     private readonly log: Logger,
   ) {
@@ -54,8 +77,8 @@ export class Room extends EventEmitter<RoomEvents> {
     return (this.publisher?.producers ?? []).map((p) => p.rtpParameters.codecs[0]!.mimeType);
   }
 
-  private async createTransport(): Promise<ms.WebRtcTransport> {
-    return this.router.createWebRtcTransport({
+  private async createTransport(router = this.router): Promise<ms.WebRtcTransport> {
+    return router.createWebRtcTransport({
       listenIps: [{ ip: this.transport.listenIp, ...(this.transport.announcedIp ? { announcedIp: this.transport.announcedIp } : {}) }],
       enableUdp: true,
       enableTcp: true, // ICE over TCP as the fallback when UDP is blocked
@@ -118,8 +141,10 @@ export class Room extends EventEmitter<RoomEvents> {
   /** WHEP: accepts a viewer's offer; consumers start paused and resume (with a keyframe request) once DTLS is up. */
   async view(offer: ParsedOffer): Promise<{ sessionId: string; answer: string }> {
     if (this.closed || !this.publisher) throw notFound(`A live broadcast on "${this.slug}"`);
-    const caps = consumerCapabilities(offer);
-    const transport = await this.createTransport();
+    const offered = consumerCapabilities(offer);
+    const router = await this.routerFor(offered);
+    const caps = withoutForeignRtx(offered, router);
+    const transport = await this.createTransport(router);
     const session: Viewer = { id: randomUUID(), transport, consumers: [] };
     try {
       await transport.connect({ dtlsParameters: offer.dtls });
@@ -128,7 +153,7 @@ export class Room extends EventEmitter<RoomEvents> {
       const used = new Set<string>();
       for (const s of offer.sections) {
         const producer = s.kind ? this.publisher.producers.find((p) => p.kind === s.kind && !used.has(p.id)) : undefined;
-        if (!producer || !this.router.canConsume({ producerId: producer.id, rtpCapabilities: caps })) {
+        if (!producer || !router.canConsume({ producerId: producer.id, rtpCapabilities: caps })) {
           sections.push({ mid: s.mid, media: s.media, rejected: true });
           continue;
         }
@@ -156,6 +181,38 @@ export class Room extends EventEmitter<RoomEvents> {
       transport.close();
       throw err;
     }
+  }
+
+  /**
+   * mediasoup forwards RTP with its router's payload type numbers, and a WHEP viewer's offer fixes the numbers it
+   * will accept. Viewers numbering the codecs as this room's router does consume from it directly; others consume
+   * from an edge router (on another worker, created with the viewer's numbers) that this router pipes into. One
+   * edge per numbering serves every viewer who uses it.
+   */
+  private async routerFor(caps: ms.RtpCapabilities): Promise<ms.Router> {
+    const producers = this.publisher?.producers ?? [];
+    const ptOf = (list: ms.RtpCodecCapability[] | undefined, c: ms.RtpCodecParameters) => list?.find((x) => sameCodec(x, c))?.preferredPayloadType;
+    const mapping = producers.map((p) => {
+      const codec = p.rtpParameters.codecs[0]!;
+      return { codec, mine: ptOf(this.router.rtpCapabilities.codecs, codec), theirs: ptOf(caps.codecs, codec) };
+    });
+    if (mapping.every((m) => m.theirs === undefined || m.theirs === m.mine)) return this.router;
+    const key = mapping.map((m) => `${m.codec.mimeType}=${m.theirs}`).join(',');
+    let edge = this.edges.get(key);
+    if (!edge) {
+      const mediaCodecs = MEDIA_CODECS.map((c) => {
+        const theirs = caps.codecs?.find((x) => sameCodec(x, c))?.preferredPayloadType;
+        return theirs === undefined ? c : { ...c, preferredPayloadType: theirs };
+      });
+      edge = (async () => {
+        const made = await this.edgeRouter(mediaCodecs);
+        for (const p of producers) await this.router.pipeToRouter({ producerId: p.id, router: made.router });
+        return made;
+      })();
+      this.edges.set(key, edge);
+      edge.catch(() => this.edges.delete(key));
+    }
+    return (await edge).router;
   }
 
   hasViewer(sessionId: string) {
@@ -189,6 +246,13 @@ export class Room extends EventEmitter<RoomEvents> {
     this.viewers.clear();
     this.router.close();
     this.release();
+    for (const edge of this.edges.values()) {
+      void edge.then((e) => {
+        e.router.close();
+        e.release();
+      }, () => undefined);
+    }
+    this.edges.clear();
     this.emit('close');
   }
 
@@ -201,10 +265,18 @@ export class Room extends EventEmitter<RoomEvents> {
     return out;
   }
 
-  /** Live mediasoup objects this room holds (for tests: a closed room holds none). */
+  /** Live mediasoup objects this room holds across its router and edge routers (a closed room holds none). */
   async dump() {
-    if (this.router.closed) return { transports: 0, producers: 0, consumers: 0 };
-    const d = await this.router.dump();
-    return { transports: d.transportIds.length, producers: Object.keys(d.mapProducerIdConsumerIds).length, consumers: Object.keys(d.mapConsumerIdProducerId).length };
+    const total = { transports: 0, producers: 0, consumers: 0 };
+    const edges = await Promise.all([...this.edges.values()].map((e) => e.then((x) => x.router, () => undefined)));
+    for (const router of [this.router, ...edges]) {
+      if (!router || router.closed) continue;
+      const d = await router.dump();
+      total.transports += d.transportIds.length;
+      total.producers += Object.keys(d.mapProducerIdConsumerIds).length;
+      total.consumers += Object.keys(d.mapConsumerIdProducerId).length;
+    }
+    return total;
   }
+
 }

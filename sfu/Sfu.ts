@@ -12,6 +12,7 @@ import { verifyStreamKey } from '../shared/stream-keys.ts';
 import { Room } from './Room.ts';
 import { parseOffer } from './sdp.ts';
 import { WorkerPool } from './WorkerPool.ts';
+import type { types as ms } from 'mediasoup';
 
 export type SfuDeps = { config: Config; db: Db; bus: EventBus; log: Logger };
 
@@ -54,7 +55,8 @@ export class Sfu {
 
   private async openRoom(ch: { id: string; slug: string }, keyId: string): Promise<Room> {
     const { router, release } = await this.pool.createRouter();
-    const room = new Room(ch.id, ch.slug, router, release, { listenIp: this.deps.config.rtc.listenIp, announcedIp: this.deps.config.rtc.announcedIp }, this.deps.log);
+    const edge = (mediaCodecs: ms.RtpCodecCapability[]) => this.pool.createRouter({ mediaCodecs, avoid: router });
+    const room = new Room(ch.id, ch.slug, router, release, edge, { listenIp: this.deps.config.rtc.listenIp, announcedIp: this.deps.config.rtc.announcedIp }, this.deps.log);
     this.rooms.set(ch.slug, room);
     this.keys.set(ch.id, keyId);
     room.once('close', () => {

@@ -6,6 +6,7 @@ import { MEDIA_CODECS } from './codecs.ts';
 
 export class WorkerPool {
   private readonly rooms = new Map<ms.Worker, number>();
+  private readonly workerOf = new WeakMap<ms.Router, number>();
   private closed = false;
 
   private constructor(
@@ -16,6 +17,7 @@ export class WorkerPool {
   }
 
   static async create(opts: { count: number; minPort: number; maxPort: number; log: Logger }): Promise<WorkerPool> {
+    opts = { ...opts, count: Math.max(2, opts.count) }; // at least two, so any router can pipe to another worker
     const span = Math.floor((opts.maxPort - opts.minPort + 1) / opts.count);
     const workers: ms.Worker[] = [];
     for (let i = 0; i < opts.count; i++) {
@@ -32,12 +34,17 @@ export class WorkerPool {
     return new WorkerPool(workers, opts.log);
   }
 
-  /** A router on the least-loaded worker; released() must be called when its room closes. */
-  async createRouter(): Promise<{ router: ms.Router; release(): void }> {
+  /**
+   * A router on the least-loaded worker (other than `avoid`: mediasoup 3.12 pipes only between workers);
+   * release() must be called when its room closes.
+   */
+  async createRouter(opts: { mediaCodecs?: ms.RtpCodecCapability[]; avoid?: ms.Router } = {}): Promise<{ router: ms.Router; release(): void }> {
     if (this.closed) throw new Error('worker pool is closed');
-    const worker = [...this.rooms].sort((a, b) => a[1] - b[1])[0]![0];
+    const avoidPid = opts.avoid ? this.workerOf.get(opts.avoid) : undefined;
+    const worker = [...this.rooms].filter(([w]) => w.pid !== avoidPid).sort((a, b) => a[1] - b[1])[0]![0];
     this.rooms.set(worker, (this.rooms.get(worker) ?? 0) + 1);
-    const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+    const router = await worker.createRouter({ mediaCodecs: opts.mediaCodecs ?? MEDIA_CODECS });
+    this.workerOf.set(router, worker.pid);
     let released = false;
     return {
       router,

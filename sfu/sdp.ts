@@ -73,16 +73,21 @@ function offeredCodecs(media: Media, kind: Kind): ms.RtpCodecParameters[] {
 
 const isRtx = (c: { mimeType: string }) => /\/rtx$/i.test(c.mimeType);
 
-/** Does the router support this codec (same mime; for H.264 packetization-mode 1 and the same profile)? */
+type CodecLike = { mimeType: string; clockRate: number; parameters?: Record<string, unknown> | undefined };
+
+/** The same codec for forwarding purposes: mime and clock rate; for H.264 also packetization-mode and profile. */
+export function sameCodec(a: CodecLike, b: CodecLike): boolean {
+  if (a.mimeType.toLowerCase() !== b.mimeType.toLowerCase() || a.clockRate !== b.clockRate) return false;
+  if (/\/rtx$/i.test(a.mimeType)) return Number(a.parameters?.apt) === Number(b.parameters?.apt);
+  if (!/h264/i.test(a.mimeType)) return true;
+  const profile = (c: CodecLike) => String(c.parameters?.['profile-level-id'] ?? '42001f').slice(0, 4).toLowerCase();
+  const mode = (c: CodecLike) => Number(c.parameters?.['packetization-mode'] ?? 0);
+  return mode(a) === mode(b) && profile(a) === profile(b);
+}
+
+/** Does the router support this codec? */
 function routerSupports(caps: ms.RtpCapabilities, c: ms.RtpCodecParameters): boolean {
-  return (caps.codecs ?? []).some((rc) => {
-    if (rc.mimeType.toLowerCase() !== c.mimeType.toLowerCase() || rc.clockRate !== c.clockRate) return false;
-    if (!/h264/i.test(c.mimeType)) return true;
-    const pm = Number(c.parameters?.['packetization-mode'] ?? 0);
-    const profile = String(c.parameters?.['profile-level-id'] ?? '42001f').slice(0, 4).toLowerCase();
-    const want = String(rc.parameters?.['profile-level-id'] ?? '').slice(0, 4).toLowerCase();
-    return pm === Number(rc.parameters?.['packetization-mode'] ?? 0) && profile === want;
-  });
+  return (caps.codecs ?? []).some((rc) => !isRtx(rc) && sameCodec(rc, c));
 }
 
 /**

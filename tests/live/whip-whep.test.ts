@@ -1,13 +1,13 @@
-// Live ingest: Chromium publishes over WHIP into the mediasoup SFU on 127.0.0.1 (RFC 9725 status codes and
-// headers, producers receiving media, DELETE freeing everything).
+// Live: Chromium publishes over WHIP into the mediasoup SFU on 127.0.0.1 and Chromium viewers play over WHEP
+// (RFC 9725 status codes and headers, media flowing both ways, DELETE freeing everything).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
-import { publish, until } from '../helpers/webrtc.ts';
+import { publish, until, view, viewerStats } from '../helpers/webrtc.ts';
 
 type Ctx = { api: TestApi; owner: Client; browser: Browser };
-const t = suite<Ctx>('WHIP ingest into the SFU');
+const t = suite<Ctx>('WHIP in, WHEP out');
 
 t.before(async (ctx) => {
   ctx.api = await startTestApi();
@@ -36,12 +36,13 @@ const packetsIn = async (api: TestApi, slug: string) => {
 };
 
 for (const codec of ['VP8', 'H264'] as const) {
-  t(`POST /whip with a ${codec} offer → 201, Location and ETag; media flows in; DELETE frees the room`, async ({ api, owner, browser }) => {
+  t(`${codec}: WHIP publish → 201 + Location; two WHEP viewers decode video and receive audio; DELETE frees the room`, async ({ api, owner, browser }) => {
     const slug = `live-${codec.toLowerCase()}`;
     const key = await channelWithKey(owner, slug);
     const live: string[] = [];
     const off = api.deps.bus.subscribe('channel.live', (e) => live.push(e.slug));
     const pub = await browser.context.newPage();
+    const viewers = [await browser.context.newPage(), await browser.context.newPage()];
     try {
       await pub.goto(api.base + '/');
       const p = await publish(pub, { slug, key, codec });
@@ -54,16 +55,43 @@ for (const codec of ['VP8', 'H264'] as const) {
       assert.is(flowing.mime, `video/${codec}`);
       assert.equal(live, [slug], 'channel.live announced on the bus');
 
+      // the first viewer joins at once; the second joins late and must start decoding within 2 s (keyframe on join)
+      for (const [i, viewer] of viewers.entries()) {
+        if (i === 1) await new Promise((r) => setTimeout(r, 3000));
+        await viewer.goto(api.base + '/');
+        const joined = Date.now();
+        const v = await view(viewer, slug);
+        assert.is(v.status, 201, v.body);
+        assert.match(v.location ?? '', new RegExp(`^/whep/${slug}/[0-9a-f-]{36}$`));
+        const first = await until(() => viewerStats(viewer), (s) => s.framesDecoded > 0, 10_000);
+        assert.ok(first.framesDecoded > 0, `viewer ${i} decodes: ${JSON.stringify(first)}`);
+        if (i === 1) assert.ok(Date.now() - joined < 2_000 + 2_500, `late joiner decoded after ${Date.now() - joined} ms (≤ 2 s after connecting)`);
+        assert.is(first.codec, `video/${codec}`);
+      }
+      for (const viewer of viewers) {
+        const a = await viewerStats(viewer);
+        const b = await until(() => viewerStats(viewer), (s) => s.framesDecoded > a.framesDecoded + 15 && s.audioPackets > a.audioPackets + 15, 5_000);
+        assert.ok(b.framesDecoded > a.framesDecoded + 15 && b.audioPackets > a.audioPackets + 15, `playback keeps going: ${JSON.stringify([a, b])}`);
+      }
+      const shot = await viewers[0]!.locator('#whep-video').screenshot();
+      assert.ok(shot.length > 5_000, 'the viewer shows a non-blank frame');
+      assert.is(api.sfu.room(slug)!.viewerCount, 2);
+
       const room = api.sfu.room(slug)!;
-      assert.equal(await room.dump(), { transports: 1, producers: 2, consumers: 0 });
+      const held = await room.dump();
+      assert.ok(held.transports >= 3 && held.producers >= 2 && held.consumers >= 4, JSON.stringify(held));
       const del = await fetch(api.base + p.location!, { method: 'DELETE' });
       assert.is(del.status, 200);
       assert.is(api.sfu.room(slug), undefined);
       assert.equal(await room.dump(), { transports: 0, producers: 0, consumers: 0 }, 'nothing is left behind');
       assert.is((await fetch(api.base + p.location!, { method: 'DELETE' })).status, 404);
+      // the viewers notice: their connection stops receiving
+      const stopped = await until(() => viewerStats(viewers[0]!), (s) => s.state !== 'connected', 15_000);
+      assert.is.not(stopped.state, 'connected', 'the viewer is told the broadcast ended');
     } finally {
       off();
       await pub.close();
+      for (const v of viewers) await v.close();
     }
   });
 }
