@@ -47,6 +47,8 @@ export class Room extends EventEmitter<RoomEvents> {
   private closed = false;
   /** the publisher session this room was opened for (kept after close for the offline event) */
   sessionId: string | undefined;
+  /** why the room closed (DELETE, dtls failed, key revoked, …) */
+  endReason: string | undefined;
   readonly startedAt = new Date();
   peakViewers = 0;
 
@@ -234,14 +236,15 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.publisher?.id !== sessionId) return false;
     this.log.info({ channel: this.slug, session: sessionId, reason }, 'publisher gone');
     this.emit('publisher-gone', reason);
-    this.close();
+    this.close(reason);
     return true;
   }
 
   /** Closes the router, which closes every transport, producer and consumer it holds. Idempotent. */
-  close(): void {
+  close(reason = 'closed'): void {
     if (this.closed) return;
     this.closed = true;
+    this.endReason = reason;
     this.publisher = undefined;
     this.viewers.clear();
     this.router.close();

@@ -1,11 +1,11 @@
 // The media plane's front: rooms by channel, WHIP ingest and WHEP playback (RFC 9725 and the WHEP draft) over HTTP.
 // It reads channels and stream keys through shared/ and announces broadcasts on the bus; it never imports api/.
-import { eq } from 'drizzle-orm';
+import { eq, isNull } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import type { Config } from '../shared/config.ts';
 import type { EventBus } from '../shared/bus.ts';
-import { channel, type Db } from '../shared/db/index.ts';
+import { channel, liveSession, type Db } from '../shared/db/index.ts';
 import { AppError, notFound, unsupportedMedia } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { verifyStreamKey } from '../shared/stream-keys.ts';
@@ -32,14 +32,21 @@ export class Sfu {
     this.app = this.routes();
     this.unsubscribe.push(
       deps.bus.subscribe('streamkey.revoked', ({ channelId, keyId }) => {
-        if (this.keys.get(channelId) === keyId) this.roomById(channelId)?.close();
+        if (this.keys.get(channelId) === keyId) this.roomById(channelId)?.close('stream key revoked');
       }),
-      deps.bus.subscribe('channel.deleted', ({ channelId }) => this.roomById(channelId)?.close()),
+      deps.bus.subscribe('channel.deleted', ({ channelId }) => this.roomById(channelId)?.close('channel deleted')),
     );
   }
 
   static async create(deps: SfuDeps): Promise<Sfu> {
     const { rtc } = deps.config;
+    // broadcasts this SFU held when it last stopped cannot still be live
+    const stale = await deps.db
+      .update(liveSession)
+      .set({ endedAt: new Date(), endReason: 'sfu restarted', viewers: 0 })
+      .where(isNull(liveSession.endedAt))
+      .returning({ id: liveSession.id });
+    if (stale.length) deps.log.warn({ sessions: stale.length }, 'ended live sessions left open by a previous run');
     const pool = await WorkerPool.create({ count: rtc.workers, minPort: rtc.minPort, maxPort: rtc.maxPort, log: deps.log });
     return new Sfu(deps, pool);
   }
@@ -59,11 +66,28 @@ export class Sfu {
     const room = new Room(ch.id, ch.slug, router, release, edge, { listenIp: this.deps.config.rtc.listenIp, announcedIp: this.deps.config.rtc.announcedIp }, this.deps.log);
     this.rooms.set(ch.slug, room);
     this.keys.set(ch.id, keyId);
+    room.on('viewers-changed', (viewers) => {
+      if (!room.sessionId) return;
+      void this.deps.db
+        .update(liveSession)
+        .set({ viewers, peakViewers: room.peakViewers })
+        .where(eq(liveSession.id, room.sessionId))
+        .catch((err) => this.deps.log.warn({ err }, 'could not record the viewer count'));
+    });
     room.once('close', () => {
       if (this.rooms.get(ch.slug) === room) this.rooms.delete(ch.slug);
       if (this.keys.get(ch.id) === keyId) this.keys.delete(ch.id);
-      const sessionId = room.sessionId ?? 'none';
-      void this.deps.bus.publish('channel.offline', { channelId: ch.id, slug: ch.slug, sessionId, reason: 'ended', peakViewers: room.peakViewers });
+      const sessionId = room.sessionId;
+      if (!sessionId) return; // never went live
+      const reason = room.endReason ?? 'ended';
+      void (async () => {
+        await this.deps.db
+          .update(liveSession)
+          .set({ endedAt: new Date(), endReason: reason, viewers: 0, peakViewers: room.peakViewers })
+          .where(eq(liveSession.id, sessionId))
+          .catch((err) => this.deps.log.error({ err }, 'could not end the live session row'));
+        await this.deps.bus.publish('channel.offline', { channelId: ch.id, slug: ch.slug, sessionId, reason, peakViewers: room.peakViewers });
+      })();
     });
     return room;
   }
@@ -112,6 +136,7 @@ export class Sfu {
       try {
         const { sessionId, answer } = await room.publish(offer);
         if (!existing) {
+          await this.deps.db.insert(liveSession).values({ id: sessionId, channelId: key.channelId, source: 'whip', codecs: room.codecs, startedAt: room.startedAt });
           await this.deps.bus.publish('channel.live', {
             channelId: key.channelId, slug, sessionId, source: 'whip', codecs: room.codecs, startedAt: room.startedAt.toISOString(),
           });

@@ -1,8 +1,8 @@
 // Channels: public list and detail; create/edit/delete by their owner (and staff); avatar upload.
 import { createHash } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
-import { and, arrayContains, desc, eq, ilike, or, sql, type SQL } from 'drizzle-orm';
-import { channel, user, type Db } from '../../shared/db/index.ts';
+import { and, arrayContains, desc, eq, ilike, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { channel, liveSession, user, type Db } from '../../shared/db/index.ts';
 import { isUniqueViolation } from '../../shared/db/errors.ts';
 import { AppError, invalid, notFound, tooLarge, unsupportedMedia } from '../../shared/errors.ts';
 import { requireChannelAccess, requireUser } from '../access.ts';
@@ -60,6 +60,10 @@ export const ChannelSchema = z
     category: z.string(),
     tags: z.array(z.string()),
     avatarUrl: z.string().nullable(),
+    live: z
+      .object({ sessionId: z.uuid(), source: z.enum(['whip', 'rtmp']), startedAt: z.iso.datetime(), viewers: z.number().int() })
+      .nullable()
+      .openapi({ description: 'The current broadcast, or null when offline.' }),
     owner: z.object({ id: z.string(), name: z.string() }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
@@ -85,8 +89,17 @@ const columns = {
   ownerName: user.name,
   createdAt: channel.createdAt,
   updatedAt: channel.updatedAt,
+  liveId: liveSession.id,
+  liveSource: liveSession.source,
+  liveStartedAt: liveSession.startedAt,
+  liveViewers: liveSession.viewers,
 };
-const selectChannels = (db: Db) => db.select(columns).from(channel).innerJoin(user, eq(user.id, channel.ownerId));
+const selectChannels = (db: Db) =>
+  db
+    .select(columns)
+    .from(channel)
+    .innerJoin(user, eq(user.id, channel.ownerId))
+    .leftJoin(liveSession, and(eq(liveSession.channelId, channel.id), isNull(liveSession.endedAt)));
 type ChannelRow = Awaited<ReturnType<ReturnType<typeof selectChannels>['execute']>>[number];
 
 function serialize(r: ChannelRow): z.infer<typeof ChannelSchema> {
@@ -99,6 +112,10 @@ function serialize(r: ChannelRow): z.infer<typeof ChannelSchema> {
     tags: r.tags,
     // versioned by the stored object, so caches refresh when the image changes and only then
     avatarUrl: r.avatarKey ? `/api/channels/${r.slug}/avatar?v=${createHash('sha1').update(r.avatarKey).digest('hex').slice(0, 10)}` : null,
+    live:
+      r.liveId && r.liveSource && r.liveStartedAt
+        ? { sessionId: r.liveId, source: r.liveSource, startedAt: r.liveStartedAt.toISOString(), viewers: r.liveViewers ?? 0 }
+        : null,
     owner: { id: r.ownerId, name: r.ownerName },
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
@@ -139,11 +156,12 @@ export const channelsApp = router()
           category: z.string().max(50).optional(),
           tag: z.string().max(25).optional(),
           owner: z.string().max(64).optional().openapi({ description: 'A user id, or "me"' }),
+          live: z.enum(['true', 'false']).optional().openapi({ description: 'Only channels that are (not) live now' }),
           limit: z.coerce.number().int().min(1).max(100).default(24),
           offset: z.coerce.number().int().min(0).max(100_000).default(0),
         }),
       },
-      responses: { 200: json(ChannelPage, 'A page of channels, newest first.'), ...problems(400, 401) },
+      responses: { 200: json(ChannelPage, 'A page of channels: live ones first (most viewers first), then newest.'), ...problems(400, 401) },
     }),
     async (c) => {
       const { db } = c.var.deps.database;
@@ -155,11 +173,21 @@ export const channelsApp = router()
       }
       if (q.category) where.push(eq(channel.category, q.category));
       if (q.tag) where.push(arrayContains(channel.tags, [q.tag.toLowerCase()]));
+      if (q.live) where.push(q.live === 'true' ? isNotNull(liveSession.id) : isNull(liveSession.id));
       if (q.owner) where.push(eq(channel.ownerId, q.owner === 'me' ? requireUser(c).id : q.owner));
       const cond = where.length ? and(...where) : undefined;
       const [rows, [total]] = await Promise.all([
-        selectChannels(db).where(cond).orderBy(desc(channel.createdAt), desc(channel.id)).limit(q.limit).offset(q.offset),
-        db.select({ n: sql<number>`count(*)::int` }).from(channel).where(cond),
+        // live channels first (most watched first), then newest
+        selectChannels(db)
+          .where(cond)
+          .orderBy(sql`${liveSession.id} is null`, desc(sql`coalesce(${liveSession.viewers}, 0)`), desc(channel.createdAt), desc(channel.id))
+          .limit(q.limit)
+          .offset(q.offset),
+        db
+          .select({ n: sql<number>`count(*)::int` })
+          .from(channel)
+          .leftJoin(liveSession, and(eq(liveSession.channelId, channel.id), isNull(liveSession.endedAt)))
+          .where(cond),
       ]);
       return c.json({ items: rows.map(serialize), total: total?.n ?? 0, limit: q.limit, offset: q.offset }, 200);
     },

@@ -1,6 +1,6 @@
 // Drizzle schema: the single source for migrations in sql/ (drizzle-kit generate) and for typed queries.
 import { sql } from 'drizzle-orm';
-import { boolean, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const ROLES = ['admin', 'moderator', 'user'] as const;
 export type Role = (typeof ROLES)[number];
@@ -122,5 +122,30 @@ export const streamKey = pgTable(
   (t) => [uniqueIndex('stream_key_hash_idx').on(t.hash), index('stream_key_channel_idx').on(t.channelId)],
 );
 
-export const schema = { user, session, account, verification, channel, streamKey };
+/** One row per broadcast; ended_at is null while it is live (at most one such row per channel). */
+export const liveSession = pgTable(
+  'live_session',
+  {
+    id: uuid('id').primaryKey(),
+    channelId: uuid('channel_id')
+      .notNull()
+      .references(() => channel.id, { onDelete: 'cascade' }),
+    source: text('source', { enum: ['whip', 'rtmp'] }).notNull(),
+    codecs: text('codecs')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    endReason: text('end_reason'),
+    viewers: integer('viewers').notNull().default(0),
+    peakViewers: integer('peak_viewers').notNull().default(0),
+  },
+  (t) => [
+    index('live_session_channel_idx').on(t.channelId, t.startedAt),
+    uniqueIndex('live_session_one_live_idx').on(t.channelId).where(sql`${t.endedAt} is null`),
+  ],
+);
+
+export const schema = { user, session, account, verification, channel, streamKey, liveSession };
 export type Schema = typeof schema;

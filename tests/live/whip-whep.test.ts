@@ -5,6 +5,8 @@ import * as assert from 'uvu/assert';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
 import { publish, until, view, viewerStats } from '../helpers/webrtc.ts';
+import { eq } from 'drizzle-orm';
+import { liveSession } from '../../shared/db/index.ts';
 
 type Ctx = { api: TestApi; owner: Client; browser: Browser };
 const t = suite<Ctx>('WHIP in, WHEP out');
@@ -54,6 +56,9 @@ for (const codec of ['VP8', 'H264'] as const) {
       assert.ok(flowing.audio > 20 && flowing.video > 20, JSON.stringify(flowing));
       assert.is(flowing.mime, `video/${codec}`);
       assert.equal(live, [slug], 'channel.live announced on the bus');
+      const onAir = (await owner.get(`/api/channels/${slug}`)).body;
+      assert.is(onAir.live?.source, 'whip', 'the API shows the channel live');
+      assert.is((await owner.get('/api/channels?live=true')).body.items[0].slug, slug, 'live channels are listed first');
 
       // the first viewer joins at once; the second joins late and must start decoding within 2 s (keyframe on join)
       for (const [i, viewer] of viewers.entries()) {
@@ -76,6 +81,8 @@ for (const codec of ['VP8', 'H264'] as const) {
       const shot = await viewers[0]!.locator('#whep-video').screenshot();
       assert.ok(shot.length > 5_000, 'the viewer shows a non-blank frame');
       assert.is(api.sfu.room(slug)!.viewerCount, 2);
+      const watched = await until(async () => (await owner.get(`/api/channels/${slug}`)).body.live?.viewers, (n) => n === 2, 3_000);
+      assert.is(watched, 2, 'the API shows the viewer count');
 
       const room = api.sfu.room(slug)!;
       const held = await room.dump();
@@ -84,6 +91,13 @@ for (const codec of ['VP8', 'H264'] as const) {
       assert.is(del.status, 200);
       assert.is(api.sfu.room(slug), undefined);
       assert.equal(await room.dump(), { transports: 0, producers: 0, consumers: 0 }, 'nothing is left behind');
+      const ended = await until(async () => (await owner.get(`/api/channels/${slug}`)).body.live, (l) => l === null, 3_000);
+      assert.is(ended, null, 'the API shows the channel offline');
+      const [row] = await api.deps.database.db.select().from(liveSession).where(eq(liveSession.id, p.location!.split('/').pop()!));
+      assert.ok(row?.endedAt, 'the live session row is closed');
+      assert.is(row!.peakViewers, 2);
+      assert.is(row!.endReason, 'DELETE');
+      assert.equal(row!.codecs.sort(), ['audio/opus', `video/${codec}`].sort());
       assert.is((await fetch(api.base + p.location!, { method: 'DELETE' })).status, 404);
       // the viewers notice: their connection stops receiving
       const stopped = await until(() => viewerStats(viewers[0]!), (s) => s.state !== 'connected', 15_000);
