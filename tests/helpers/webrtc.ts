@@ -2,12 +2,20 @@
 import type { Page } from 'playwright-core';
 
 /** Publishes the fake camera and microphone over WHIP from `page`; returns the session's Location. */
-export async function publish(page: Page, opts: { slug: string; key: string; codec?: 'VP8' | 'H264' }): Promise<{ status: number; location: string | null; body: string }> {
-  return page.evaluate(async ({ slug, key, codec }) => {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+export async function publish(page: Page, opts: { slug: string; key: string; codec?: 'VP8' | 'H264'; simulcast?: boolean }): Promise<{ status: number; location: string | null; body: string }> {
+  return page.evaluate(async ({ slug, key, codec, simulcast }) => {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: simulcast ? { width: 1280, height: 720 } : { width: 640, height: 360 } });
     const pc = new RTCPeerConnection({ iceServers: [] });
     for (const track of stream.getTracks()) {
-      const t = pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      const sendEncodings =
+        simulcast && track.kind === 'video'
+          ? [
+              { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+              { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+              { rid: 'f', maxBitrate: 2_000_000 },
+            ]
+          : undefined;
+      const t = pc.addTransceiver(track, { direction: 'sendonly', streams: [stream], ...(sendEncodings ? { sendEncodings } : {}) });
       if (track.kind === 'video' && codec) {
         const caps = RTCRtpSender.getCapabilities('video')!.codecs;
         t.setCodecPreferences([...caps.filter((c) => c.mimeType === `video/${codec}`), ...caps.filter((c) => c.mimeType !== `video/${codec}`)]);

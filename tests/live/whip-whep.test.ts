@@ -110,6 +110,32 @@ for (const codec of ['VP8', 'H264'] as const) {
   });
 }
 
+t('a simulcast broadcast (three VP8 layers) is accepted; a viewer decodes it', async ({ api, owner, browser }) => {
+  const key = await channelWithKey(owner, 'layers');
+  const pub = await browser.context.newPage();
+  const viewer = await browser.context.newPage();
+  try {
+    await pub.goto(api.base + '/');
+    const p = await publish(pub, { slug: 'layers', key, codec: 'VP8', simulcast: true });
+    assert.is(p.status, 201, p.body);
+    assert.match(p.body, /a=simulcast:recv q;h;f/);
+    const layers = await until(
+      async () => (await api.sfu.room('layers')!.producerStats()).filter((s) => s.kind === 'video' && s.packetCount > 0).length,
+      (n) => n >= 2,
+      10_000,
+    );
+    assert.ok(layers >= 2, `simulcast layers arriving: ${layers}`);
+    await viewer.goto(api.base + '/');
+    assert.is((await view(viewer, 'layers')).status, 201);
+    const s = await until(() => viewerStats(viewer), (x) => x.framesDecoded > 10, 10_000);
+    assert.ok(s.framesDecoded > 10, JSON.stringify(s));
+    await fetch(api.base + p.location!, { method: 'DELETE' });
+  } finally {
+    await pub.close();
+    await viewer.close();
+  }
+});
+
 const SDP_WITHOUT_CODECS = [
   'v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=fingerprint:sha-256 ' + 'AB:'.repeat(31) + 'AB',
   'm=video 9 UDP/TLS/RTP/SAVPF 98', 'c=IN IP4 0.0.0.0', 'a=mid:0', 'a=sendonly', 'a=setup:actpass', 'a=rtcp-mux',
