@@ -26,7 +26,7 @@ function withoutForeignRtx(caps: ms.RtpCapabilities, router: ms.Router): ms.RtpC
   };
 }
 
-export type TransportSettings = { listenIp: string; announcedIp: string | undefined };
+export type TransportSettings = { listenIp: string; announcedIp: string | undefined; publishGraceMs: number };
 
 type Session = { id: string; transport: ms.WebRtcTransport };
 type Publisher = Session & { producers: ms.Producer[] };
@@ -35,6 +35,10 @@ type Viewer = Session & { consumers: ms.Consumer[] };
 export type RoomEvents = {
   /** the publisher's session ended (DELETE, ICE/DTLS failure); the room closes right after */
   'publisher-gone': [reason: string];
+  /** the publisher's connection dropped; the room waits publishGraceMs for it to come back */
+  'publisher-lost': [reason: string];
+  /** a publisher reconnected within the grace period: same broadcast, same live session */
+  'publisher-back': [];
   'viewers-changed': [count: number];
   close: [];
 };
@@ -45,6 +49,7 @@ export class Room extends EventEmitter<RoomEvents> {
   /** edge routers by payload-type mapping, each fed by pipeToRouter from this room's router */
   private readonly edges = new Map<string, Promise<{ router: ms.Router; release(): void }>>();
   private closed = false;
+  private graceTimer: NodeJS.Timeout | undefined;
   /** the publisher session this room was opened for (kept after close for the offline event) */
   sessionId: string | undefined;
   /** why the room closed (DELETE, dtls failed, key revoked, …) */
@@ -89,8 +94,28 @@ export class Room extends EventEmitter<RoomEvents> {
     });
   }
 
-  /** Ends a session whose ICE or DTLS failed or closed. */
-  private watch(transport: ms.WebRtcTransport, onGone: (reason: string) => void) {
+  /**
+   * Ends a session whose ICE or DTLS failed or closed, or from which nothing has arrived for `silentMs` (mediasoup
+   * 3.12's ICE-lite has no consent timeout, so a closed tab that sent no DTLS close would otherwise never be noticed;
+   * publishers send media continuously, viewers RTCP and STUN consent checks every few seconds).
+   */
+  private watch(transport: ms.WebRtcTransport, onGone: (reason: string) => void, silentMs: number) {
+    let lastBytes = -1;
+    let lastChange = Date.now();
+    const timer = setInterval(async () => {
+      if (transport.closed) return clearInterval(timer);
+      const [stats] = await transport.getStats().catch(() => []);
+      const bytes = stats?.bytesReceived ?? 0;
+      if (bytes !== lastBytes) {
+        lastBytes = bytes;
+        lastChange = Date.now();
+      } else if (Date.now() - lastChange >= silentMs) {
+        clearInterval(timer);
+        onGone(`nothing received for ${Math.round(silentMs / 1000)} s`);
+      }
+    }, 1000);
+    timer.unref();
+    transport.observer.once('close', () => clearInterval(timer));
     transport.on('dtlsstatechange', (state) => {
       if (state === 'failed' || state === 'closed') onGone(`dtls ${state}`);
     });
@@ -115,7 +140,8 @@ export class Room extends EventEmitter<RoomEvents> {
     const transport = await this.createTransport();
     const session: Publisher = { id: randomUUID(), transport, producers: [] };
     this.publisher = session;
-    this.sessionId = session.id;
+    this.sessionId ??= session.id; // a reconnecting publisher continues the same live session
+    const resuming = this.graceTimer !== undefined;
     try {
       await transport.connect({ dtlsParameters: offer.dtls });
       const sections: AnswerSection[] = [];
@@ -129,8 +155,13 @@ export class Room extends EventEmitter<RoomEvents> {
         const rids = p.rtp.encodings?.map((e) => e.rid).filter((r): r is string => !!r);
         sections.push({ mid: p.mid, media: p.media, direction: 'recvonly', rtp: p.rtp, ...(rids?.length ? { simulcastRids: rids } : {}) });
       }
-      this.watch(transport, (reason) => this.endPublisher(session.id, reason));
-      this.log.info({ channel: this.slug, session: session.id, codecs: this.codecs }, 'publisher connected');
+      this.watch(transport, (reason) => this.publisherLost(session.id, reason), 4_000);
+      if (resuming) {
+        clearTimeout(this.graceTimer);
+        this.graceTimer = undefined;
+        this.emit('publisher-back');
+      }
+      this.log.info({ channel: this.slug, session: session.id, codecs: this.codecs, resuming }, 'publisher connected');
       return { sessionId: session.id, answer: writeAnswer(transport, sections) };
     } catch (err) {
       this.publisher = undefined;
@@ -174,7 +205,7 @@ export class Room extends EventEmitter<RoomEvents> {
       transport.on('dtlsstatechange', (state) => {
         if (state === 'connected') for (const c of session.consumers) void c.resume();
       });
-      this.watch(transport, () => this.leave(session.id));
+      this.watch(transport, () => this.leave(session.id), 15_000);
       this.viewers.set(session.id, session);
       this.peakViewers = Math.max(this.peakViewers, this.viewers.size);
       this.emit('viewers-changed', this.viewers.size);
@@ -231,6 +262,27 @@ export class Room extends EventEmitter<RoomEvents> {
     return true;
   }
 
+  /**
+   * The publisher's connection dropped (tab closed, network gone). Its transport and the viewers' sessions close
+   * (viewers reconnect on their own); the broadcast stays live for publishGraceMs so that the publisher can come
+   * back into the same live session, and ends if it does not.
+   */
+  private publisherLost(sessionId: string, reason: string): void {
+    if (this.publisher?.id !== sessionId || this.closed) return;
+    if (this.transport.publishGraceMs <= 0) return void this.endPublisher(sessionId, reason);
+    this.log.warn({ channel: this.slug, session: sessionId, reason, graceMs: this.transport.publishGraceMs }, 'publisher connection lost; waiting for it to return');
+    this.publisher.transport.close();
+    this.publisher = undefined;
+    for (const id of [...this.viewers.keys()]) this.leave(id);
+    this.emit('publisher-lost', reason);
+    this.graceTimer = setTimeout(() => {
+      this.graceTimer = undefined;
+      this.log.info({ channel: this.slug, reason }, 'publisher did not return');
+      this.emit('publisher-gone', reason);
+      this.close(reason);
+    }, this.transport.publishGraceMs);
+  }
+
   /** The publisher's session ends; the room (and every viewer session) closes with it. */
   endPublisher(sessionId: string, reason = 'ended'): boolean {
     if (this.publisher?.id !== sessionId) return false;
@@ -245,6 +297,7 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.closed) return;
     this.closed = true;
     this.endReason = reason;
+    clearTimeout(this.graceTimer);
     this.publisher = undefined;
     this.viewers.clear();
     this.router.close();

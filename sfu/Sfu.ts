@@ -63,7 +63,7 @@ export class Sfu {
   private async openRoom(ch: { id: string; slug: string }, keyId: string): Promise<Room> {
     const { router, release } = await this.pool.createRouter();
     const edge = (mediaCodecs: ms.RtpCodecCapability[]) => this.pool.createRouter({ mediaCodecs, avoid: router });
-    const room = new Room(ch.id, ch.slug, router, release, edge, { listenIp: this.deps.config.rtc.listenIp, announcedIp: this.deps.config.rtc.announcedIp }, this.deps.log);
+    const room = new Room(ch.id, ch.slug, router, release, edge, { listenIp: this.deps.config.rtc.listenIp, announcedIp: this.deps.config.rtc.announcedIp, publishGraceMs: this.deps.config.rtc.publishGraceMs }, this.deps.log);
     this.rooms.set(ch.slug, room);
     this.keys.set(ch.id, keyId);
     room.on('viewers-changed', (viewers) => {
@@ -135,6 +135,7 @@ export class Sfu {
       const room = existing ?? (await this.openRoom({ id: key.channelId, slug }, key.keyId));
       try {
         const { sessionId, answer } = await room.publish(offer);
+        this.keys.set(key.channelId, key.keyId);
         if (!existing) {
           await this.deps.db.insert(liveSession).values({ id: sessionId, channelId: key.channelId, source: 'whip', codecs: room.codecs, startedAt: room.startedAt });
           await this.deps.bus.publish('channel.live', {

@@ -36,6 +36,8 @@ const schema = z.object({
   RTC_ANNOUNCED_IP: z.string().trim().optional().transform((v) => (v ? v : undefined)),
   RTC_MIN_PORT: port.default(40000),
   RTC_MAX_PORT: port.default(40999),
+  /** How long a broadcast waits for its publisher to reconnect after the connection drops (ms). */
+  PUBLISH_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   /** mediasoup workers (one per core by default). */
   SFU_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
   /** Comma-separated extra origins allowed to call the API with cookies (e.g. the Caddy origin). */
@@ -59,7 +61,7 @@ export type Config = {
   maxBodyBytes: number;
   maxUploadBytes: number;
   trustedOrigins: string[];
-  rtc: { listenIp: string; announcedIp: string | undefined; minPort: number; maxPort: number; workers: number };
+  rtc: { listenIp: string; announcedIp: string | undefined; minPort: number; maxPort: number; workers: number; publishGraceMs: number };
 };
 
 export class ConfigError extends Error {
@@ -97,6 +99,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       minPort: e.RTC_MIN_PORT,
       maxPort: e.RTC_MAX_PORT,
       workers: e.SFU_WORKERS ?? Math.max(1, os.availableParallelism()),
+      publishGraceMs: e.PUBLISH_GRACE_MS,
     },
   };
 }

@@ -1,0 +1,79 @@
+// A publisher whose connection drops (tab closed) may come back within the grace period and continue the same
+// broadcast; one that does not is ended, with its live session closed.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
+import { launchBrowser, type Browser } from '../helpers/browser.ts';
+import { publish, until } from '../helpers/webrtc.ts';
+
+type Ctx = { api: TestApi; owner: Client; browser: Browser };
+const t = suite<Ctx>('publisher reconnect grace period');
+const GRACE_MS = 4000;
+
+t.before(async (ctx) => {
+  ctx.api = await startTestApi({ PUBLISH_GRACE_MS: String(GRACE_MS) });
+  ctx.owner = await ctx.api.client().signUp('Flaky');
+  ctx.browser = await launchBrowser({ fakeMedia: true });
+});
+t.after(async (ctx) => {
+  await ctx.browser?.close();
+  await ctx.api?.stop();
+});
+
+async function goLive(ctx: Ctx, slug: string, key: string) {
+  const page = await ctx.browser.context.newPage();
+  await page.goto(ctx.api.base + '/');
+  const r = await publish(page, { slug, key });
+  assert.is(r.status, 201, r.body);
+  await until(async () => (await ctx.api.sfu.room(slug)?.producerStats())?.some((s) => s.packetCount > 0) ?? false, (x) => x, 10_000);
+  return page;
+}
+
+t('a publisher that reconnects within the grace period continues the same live session', async (ctx) => {
+  const { api, owner } = ctx;
+  await owner.post('/api/channels', { slug: 'flaky', title: 'Flaky' });
+  const key = (await owner.post('/api/channels/flaky/stream-keys', {})).body.key;
+  const events: string[] = [];
+  const offs = [api.deps.bus.subscribe('channel.live', () => events.push('live')), api.deps.bus.subscribe('channel.offline', () => events.push('offline'))];
+  try {
+    const first = await goLive(ctx, 'flaky', key);
+    const sessionId = (await owner.get('/api/channels/flaky')).body.live.sessionId;
+    await first.close(); // the tab is closed: DTLS close, the connection is gone
+    const lost = await until(async () => api.sfu.room('flaky')?.publisherId, (id) => id === undefined, 8_000);
+    assert.is(lost, undefined, 'the publisher is gone');
+    assert.ok(api.sfu.room('flaky'), 'but the broadcast waits for it');
+    assert.is((await owner.get('/api/channels/flaky')).body.live?.sessionId, sessionId, 'still live in the API');
+
+    const second = await goLive(ctx, 'flaky', key);
+    assert.is((await owner.get('/api/channels/flaky')).body.live?.sessionId, sessionId, 'same live session after reconnecting');
+    await new Promise((r) => setTimeout(r, GRACE_MS + 500));
+    assert.ok(api.sfu.room('flaky')?.publisherId, 'the grace timer was cancelled');
+    assert.equal(events, ['live'], 'viewers and followers saw one uninterrupted broadcast');
+    await second.close();
+  } finally {
+    for (const off of offs) off();
+  }
+});
+
+t('a publisher that does not come back is ended after the grace period', async (ctx) => {
+  const { api, owner } = ctx;
+  await owner.post('/api/channels', { slug: 'gone-for-good', title: 'Gone' });
+  const key = (await owner.post('/api/channels/gone-for-good/stream-keys', {})).body.key;
+  const page = await goLive(ctx, 'gone-for-good', key);
+  const sessionId = (await owner.get('/api/channels/gone-for-good')).body.live.sessionId;
+  const closedAt = Date.now();
+  await page.close();
+  const room = await until(async () => api.sfu.room('gone-for-good'), (r) => r === undefined, GRACE_MS + 8_000);
+  assert.is(room, undefined);
+  const waited = Date.now() - closedAt;
+  assert.ok(waited >= GRACE_MS - 200, `ended after the grace period (${waited} ms)`);
+  const live = await until(async () => (await owner.get('/api/channels/gone-for-good')).body.live, (l) => l === null, 3_000);
+  assert.is(live, null);
+  const { liveSession } = await import('../../shared/db/index.ts');
+  const { eq } = await import('drizzle-orm');
+  const [row] = await api.deps.database.db.select().from(liveSession).where(eq(liveSession.id, sessionId));
+  assert.ok(row?.endedAt);
+  assert.match(row!.endReason ?? '', /dtls|ice|nothing received/);
+});
+
+t.run();
