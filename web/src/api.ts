@@ -13,6 +13,8 @@ export type Channel = {
   category: string;
   tags: string[];
   avatarUrl: string | null;
+  /** the current broadcast, or null when offline */
+  live?: { sessionId: string; source: 'whip' | 'rtmp'; startedAt: string; viewers: number } | null;
   owner: { id: string; name: string };
   createdAt: string;
   updatedAt: string;

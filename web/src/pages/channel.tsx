@@ -1,8 +1,9 @@
-// A channel's page: the player area (offline until live streaming lands), and who and what the channel is.
+// A channel's page: the live player (WHEP), and who and what the channel is.
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type Channel } from '../api.ts';
 import { Avatar } from '../components/avatar.tsx';
 import { ErrorState, Loading } from '../components/status.tsx';
+import { LivePlayer } from '../components/live-player.tsx';
 import { Tags } from '../components/tags.tsx';
 import { formatDate, hueOf } from '../format.ts';
 import { useSession } from '../session.ts';
@@ -39,22 +40,14 @@ export function ChannelPage({ slug }: { slug: string }) {
   const isOwner = user?.id === channel.owner.id;
   return (
     <article class="channel-page" data-testid="channel-page" data-slug={channel.slug}>
-      <div class="player" style={{ '--hue': String(hueOf(channel.slug)) }} data-testid="player">
-        <div class="player-offline">
-          <Avatar channel={channel} size="lg" />
-          <p class="player-status" data-testid="player-status">
-            Offline
-          </p>
-          <p class="muted">{channel.title} is not live right now.</p>
-        </div>
-      </div>
+      <LivePlayer channel={channel} />
 
       <div class="channel-info">
         <Avatar channel={channel} size="xl" />
         <div class="channel-text">
           <div class="channel-title-row">
             <h1 data-testid="channel-title">{channel.title}</h1>
-            <span class="badge badge-offline">Offline</span>
+            {channel.live ? <span class="badge badge-live">Live</span> : <span class="badge badge-offline">Offline</span>}
             {isOwner && (
               <a class="btn btn-secondary btn-sm" href={`/me/channels#${channel.slug}`} data-testid="channel-edit-link">
                 <svg viewBox="0 0 20 20" width="14" height="14" aria-hidden="true">

@@ -1,0 +1,53 @@
+// The channel page's player: plays a live broadcast over WHEP, shows live badge, viewers and uptime, and goes back
+// to "Offline" when the broadcast ends.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startTestApi, type TestApi } from '../helpers/api.ts';
+import { launchBrowser, type Browser } from '../helpers/browser.ts';
+import { publish } from '../helpers/webrtc.ts';
+
+const t = suite<{ api: TestApi; browser: Browser }>('watch page');
+
+t.before(async (ctx) => {
+  ctx.api = await startTestApi();
+  ctx.browser = await launchBrowser({ fakeMedia: true });
+});
+t.after(async (ctx) => {
+  await ctx.browser?.close();
+  await ctx.api?.stop();
+});
+
+t('an offline channel page says Offline; it starts playing on its own when the channel goes live, and says Offline again when it ends', async ({ api, browser }) => {
+  const owner = await api.client().signUp('Watchable');
+  await owner.post('/api/channels', { slug: 'watch-me', title: 'Watch me' });
+  const key = (await owner.post('/api/channels/watch-me/stream-keys', {})).body.key;
+  const viewer = await browser.context.newPage();
+  viewer.setDefaultTimeout(20_000);
+  const pub = await browser.context.newPage();
+  try {
+    await viewer.goto(api.base + '/c/watch-me');
+    await viewer.getByText('Offline', { exact: true }).first().waitFor();
+    assert.match((await viewer.getByTestId('player-status').textContent()) ?? '', /offline/i);
+
+    await pub.goto(api.base + '/');
+    const p = await publish(pub, { slug: 'watch-me', key });
+    assert.is(p.status, 201, p.body);
+
+    // the page polls while offline and connects by itself
+    await viewer.getByTestId('live-badge').waitFor();
+    await viewer.waitForFunction(() => {
+      const v = document.querySelector('[data-testid="player-video"]') as HTMLVideoElement | null;
+      return !!v && v.getVideoPlaybackQuality().totalVideoFrames > 10 && v.videoWidth > 0;
+    });
+    await viewer.waitForFunction(() => /1 watching/.test(document.querySelector('[data-testid="viewer-count"]')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    assert.match((await viewer.getByTestId('uptime').textContent()) ?? '', /^\d+:\d{2}$/);
+
+    assert.is((await fetch(api.base + p.location!, { method: 'DELETE' })).status, 200);
+    await viewer.waitForFunction(() => /offline/i.test(document.querySelector('[data-testid="player-status"]')?.textContent ?? ''));
+  } finally {
+    await pub.close();
+    await viewer.close();
+  }
+});
+
+t.run();
