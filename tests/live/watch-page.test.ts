@@ -41,6 +41,10 @@ t('an offline channel page says Offline; it starts playing on its own when the c
     });
     await viewer.waitForFunction(() => /1 watching/.test(document.querySelector('[data-testid="viewer-count"]')?.textContent ?? ''), undefined, { timeout: 15_000 });
     assert.match((await viewer.getByTestId('uptime').textContent()) ?? '', /^\d+:\d{2}$/);
+    const home = await browser.context.newPage();
+    await home.goto(api.base + '/');
+    await home.locator('[data-testid="channel-card"][data-slug="watch-me"] [data-testid="card-live"]').waitFor();
+    await home.close();
 
     assert.is((await fetch(api.base + p.location!, { method: 'DELETE' })).status, 200);
     await viewer.waitForFunction(() => /offline/i.test(document.querySelector('[data-testid="player-status"]')?.textContent ?? ''));

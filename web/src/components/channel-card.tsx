@@ -1,4 +1,4 @@
-// A channel in the home grid: a 16:9 offline thumbnail, avatar, title, owner, category and tags.
+// A channel in the home grid: a 16:9 thumbnail with its live or offline badge, avatar, title, owner, category and tags.
 import type { Channel } from '../api.ts';
 import { hueOf, initials } from '../format.ts';
 import { Avatar } from './avatar.tsx';
@@ -15,7 +15,13 @@ export function ChannelCard({ channel }: { channel: Channel }) {
           ) : (
             <span class="thumb-mark">{initials(channel.title)}</span>
           )}
-          <span class="badge badge-offline">Offline</span>
+          {channel.live ? (
+            <span class="badge badge-live" data-testid="card-live">
+              Live · {channel.live.viewers} watching
+            </span>
+          ) : (
+            <span class="badge badge-offline">Offline</span>
+          )}
         </div>
         <div class="card-body">
           <Avatar channel={channel} size="md" />
