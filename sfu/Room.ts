@@ -50,6 +50,8 @@ export class Room extends EventEmitter<RoomEvents> {
   private readonly edges = new Map<string, Promise<{ router: ms.Router; release(): void }>>();
   private closed = false;
   private graceTimer: NodeJS.Timeout | undefined;
+  /** the publisher session whose connection dropped, while the room waits for it (its DELETE still ends the room) */
+  private lostPublisherId: string | undefined;
   /** the publisher session this room was opened for (kept after close for the offline event) */
   sessionId: string | undefined;
   /** why the room closed (DELETE, dtls failed, key revoked, …) */
@@ -159,6 +161,7 @@ export class Room extends EventEmitter<RoomEvents> {
       if (resuming) {
         clearTimeout(this.graceTimer);
         this.graceTimer = undefined;
+        this.lostPublisherId = undefined;
         this.emit('publisher-back');
       }
       this.log.info({ channel: this.slug, session: session.id, codecs: this.codecs, resuming }, 'publisher connected');
@@ -273,6 +276,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.log.warn({ channel: this.slug, session: sessionId, reason, graceMs: this.transport.publishGraceMs }, 'publisher connection lost; waiting for it to return');
     this.publisher.transport.close();
     this.publisher = undefined;
+    this.lostPublisherId = sessionId;
     for (const id of [...this.viewers.keys()]) this.leave(id);
     this.emit('publisher-lost', reason);
     this.graceTimer = setTimeout(() => {
@@ -285,7 +289,7 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /** The publisher's session ends; the room (and every viewer session) closes with it. */
   endPublisher(sessionId: string, reason = 'ended'): boolean {
-    if (this.publisher?.id !== sessionId) return false;
+    if (this.publisher?.id !== sessionId && this.lostPublisherId !== sessionId) return false;
     this.log.info({ channel: this.slug, session: sessionId, reason }, 'publisher gone');
     this.emit('publisher-gone', reason);
     this.close(reason);

@@ -76,4 +76,17 @@ t('a publisher that does not come back is ended after the grace period', async (
   assert.match(row!.endReason ?? '', /dtls|ice|nothing received/);
 });
 
+t('DELETE of a publisher session that has dropped ends the broadcast at once', async (ctx) => {
+  const { api, owner } = ctx;
+  await owner.post('/api/channels', { slug: 'drop-then-delete', title: 'D' });
+  const key = (await owner.post('/api/channels/drop-then-delete/stream-keys', {})).body.key;
+  const page = await goLive(ctx, 'drop-then-delete', key);
+  const location = await page.evaluate(() => (window as any).__pub.location as string);
+  await page.close();
+  await until(async () => api.sfu.room('drop-then-delete')?.publisherId, (id) => id === undefined, 8_000);
+  assert.ok(api.sfu.room('drop-then-delete'), 'waiting for the publisher');
+  assert.is((await fetch(api.base + location, { method: 'DELETE' })).status, 200);
+  assert.is(api.sfu.room('drop-then-delete'), undefined);
+});
+
 t.run();

@@ -7,6 +7,7 @@ import { MyChannelsPage } from './pages/my-channels.tsx';
 import { NotFoundPage } from './pages/not-found.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { SignUpPage } from './pages/sign-up.tsx';
+import { StudioPage } from './pages/studio.tsx';
 import { interceptLinks, match, useLocation } from './router.ts';
 import { refreshSession } from './session.ts';
 
@@ -16,6 +17,8 @@ function Routes() {
   if (match('/sign-in', path)) return <SignInPage />;
   if (match('/sign-up', path)) return <SignUpPage />;
   if (match('/me/channels', path)) return <MyChannelsPage />;
+  const studio = match('/studio/:slug', path);
+  if (studio) return <StudioPage key={studio.slug} slug={studio.slug!} />;
   const channel = match('/c/:slug', path);
   if (channel) return <ChannelPage key={channel.slug} slug={channel.slug!} />;
   return <NotFoundPage />;

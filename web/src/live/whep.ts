@@ -51,9 +51,10 @@ export async function play(slug: string): Promise<Playback> {
     return {
       pc,
       stream,
+      // DELETE first: the server then ends the session at once instead of treating the closed connection as a drop
       stop: async () => {
-        pc.close();
         if (location) await fetch(location, { method: 'DELETE' }).catch(() => undefined);
+        pc.close();
       },
     };
   } catch (err) {

@@ -49,6 +49,11 @@ export function ChannelPage({ slug }: { slug: string }) {
             <h1 data-testid="channel-title">{channel.title}</h1>
             {channel.live ? <span class="badge badge-live">Live</span> : <span class="badge badge-offline">Offline</span>}
             {isOwner && (
+              <a class="btn btn-primary btn-sm" href={`/studio/${channel.slug}`} data-testid="channel-go-live">
+                Go live
+              </a>
+            )}
+            {isOwner && (
               <a class="btn btn-secondary btn-sm" href={`/me/channels#${channel.slug}`} data-testid="channel-edit-link">
                 <svg viewBox="0 0 20 20" width="14" height="14" aria-hidden="true">
                   <path d="M13.6 3.4l3 3L7 16H4v-3z" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round" />

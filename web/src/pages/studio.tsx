@@ -1,0 +1,229 @@
+// The studio: a channel owner previews camera (or screen) and microphone, picks devices and codec, and goes live
+// over WHIP; it also shows what to paste into OBS.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, ApiError, type Channel } from '../api.ts';
+import { ErrorState, Loading } from '../components/status.tsx';
+import { outgoing, publish, type Publication } from '../live/whip.ts';
+import { useSession } from '../session.ts';
+import { useTitle } from '../title.ts';
+import { NotFoundPage } from './not-found.tsx';
+
+type Source = 'camera' | 'screen';
+const STUDIO_KEY_LABEL = 'Browser studio';
+
+/** A fresh secret for the studio's own stream key (rotating the old one, so only one studio key ever works). */
+async function studioKey(slug: string): Promise<string> {
+  const existing = (await api.streamKeys(slug)).find((k) => k.label === STUDIO_KEY_LABEL);
+  return (existing ? await api.rotateStreamKey(slug, existing.id) : await api.createStreamKey(slug, STUDIO_KEY_LABEL)).key;
+}
+
+function clock(ms: number) {
+  const s = Math.floor(ms / 1000);
+  return `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+export function StudioPage({ slug }: { slug: string }) {
+  const { user, status: sessionStatus } = useSession();
+  const [channel, setChannel] = useState<Channel | null | 'missing'>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [devices, setDevices] = useState<MediaDeviceInfo[]>([]);
+  const [camera, setCamera] = useState('');
+  const [mic, setMic] = useState('');
+  const [source, setSource] = useState<Source>('camera');
+  const [codec, setCodec] = useState<'VP8' | 'H264'>('VP8');
+  const [simulcast, setSimulcast] = useState(false);
+  const [stream, setStream] = useState<MediaStream | null>(null);
+  const [live, setLive] = useState<{ pub: Publication; since: number } | null>(null);
+  const [state, setState] = useState('idle');
+  const [busy, setBusy] = useState(false);
+  const [stats, setStats] = useState({ bitrate: 0, width: 0, height: 0 });
+  const [now, setNow] = useState(Date.now());
+  const preview = useRef<HTMLVideoElement>(null);
+  useTitle(channel && channel !== 'missing' ? `Studio · ${channel.title}` : 'Studio');
+
+  useEffect(() => {
+    api.channel(slug).then(setChannel, (err) => (err instanceof ApiError && err.status === 404 ? setChannel('missing') : setError(String(err.message ?? err))));
+  }, [slug]);
+
+  // preview: camera or screen, plus microphone
+  useEffect(() => {
+    let cancelled = false;
+    let got: MediaStream | null = null;
+    (async () => {
+      try {
+        const audio = mic ? { deviceId: { exact: mic } } : true;
+        if (source === 'screen') {
+          const screen = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 30 }, audio: false });
+          const voice = await navigator.mediaDevices.getUserMedia({ audio });
+          got = new MediaStream([...screen.getVideoTracks(), ...voice.getAudioTracks()]);
+        } else {
+          got = await navigator.mediaDevices.getUserMedia({ audio, video: { width: 1280, height: 720, ...(camera ? { deviceId: { exact: camera } } : {}) } });
+        }
+        if (cancelled) return got.getTracks().forEach((t) => t.stop());
+        setStream(got);
+        setDevices(await navigator.mediaDevices.enumerateDevices());
+        setError(null);
+      } catch (err) {
+        if (!cancelled) setError(`Could not open ${source === 'screen' ? 'the screen' : 'the camera or microphone'}: ${(err as Error).message}`);
+      }
+    })();
+    return () => {
+      cancelled = true;
+      got?.getTracks().forEach((t) => t.stop());
+    };
+  }, [source, camera, mic]);
+
+  useEffect(() => {
+    if (preview.current) preview.current.srcObject = stream;
+  }, [stream]);
+
+  // while live: timer, bitrate and resolution each second
+  useEffect(() => {
+    if (!live) return;
+    let prev: { bytes: number; at: number } | undefined;
+    const timer = setInterval(async () => {
+      setNow(Date.now());
+      const o = await outgoing(live.pub.pc, prev);
+      prev = o;
+      setStats({ bitrate: o.bitrate, width: o.width, height: o.height });
+    }, 1000);
+    return () => clearInterval(timer);
+  }, [live]);
+
+  useEffect(() => () => void live?.pub.stop(), [live]);
+
+  if (sessionStatus === 'loading' || channel === null) return <Loading label="Opening the studio…" />;
+  if (channel === 'missing') return <NotFoundPage what="This channel" />;
+  if (!user || (user.id !== channel.owner.id && user.role !== 'admin')) {
+    return <ErrorState title="Not your channel" message="Only the channel's owner can broadcast from its studio." />;
+  }
+
+  const goLive = async () => {
+    if (!stream) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const token = await studioKey(slug);
+      const pub = await publish({ slug, token, stream, codec, simulcast });
+      pub.pc.addEventListener('connectionstatechange', () => setState(pub.pc.connectionState));
+      setState(pub.pc.connectionState);
+      setLive({ pub, since: Date.now() });
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const end = async () => {
+    setBusy(true);
+    await live?.pub.stop();
+    setLive(null);
+    setState('idle');
+    setBusy(false);
+  };
+
+  const whipUrl = `${location.origin}/whip/${slug}`;
+  const cams = devices.filter((d) => d.kind === 'videoinput');
+  const mics = devices.filter((d) => d.kind === 'audioinput');
+  return (
+    <section class="studio" data-testid="studio-page">
+      <div class="page-head">
+        <div>
+          <h1>Studio · {channel.title}</h1>
+          <p class="muted">
+            <a href={`/c/${slug}`}>/c/{slug}</a>
+          </p>
+        </div>
+        {live ? (
+          <button type="button" class="btn btn-danger" onClick={end} disabled={busy} data-testid="studio-end">
+            End stream
+          </button>
+        ) : (
+          <button type="button" class="btn btn-primary" onClick={goLive} disabled={busy || !stream} data-testid="studio-go-live">
+            Go live
+          </button>
+        )}
+      </div>
+      {error && (
+        <p class="alert alert-error" role="alert" data-testid="error-message">
+          {error}
+        </p>
+      )}
+      <div class="studio-grid">
+        <div class="player studio-preview">
+          <video ref={preview} class="player-video" autoplay playsInline muted data-testid="studio-preview" />
+          <div class="player-overlay">
+            {live && <span class="badge badge-live">LIVE</span>}
+            <span class="player-chip" data-testid="studio-state">
+              {live ? state : 'preview'}
+            </span>
+            {live && (
+              <>
+                <span class="player-chip" data-testid="studio-timer">
+                  {clock(now - live.since)}
+                </span>
+                <span class="player-chip" data-testid="studio-bitrate">
+                  {(stats.bitrate / 1000).toFixed(0)} kbit/s
+                </span>
+                <span class="player-chip" data-testid="studio-resolution">
+                  {stats.width}×{stats.height}
+                </span>
+              </>
+            )}
+          </div>
+        </div>
+        <div class="panel studio-settings">
+          <h2>Source</h2>
+          <label class="field">
+            <span>Video</span>
+            <select value={source} disabled={!!live} onChange={(e) => setSource(e.currentTarget.value as Source)} data-testid="studio-source">
+              <option value="camera">Camera</option>
+              <option value="screen">Screen + microphone</option>
+            </select>
+          </label>
+          {source === 'camera' && (
+            <label class="field">
+              <span>Camera</span>
+              <select value={camera} disabled={!!live} onChange={(e) => setCamera(e.currentTarget.value)}>
+                {cams.map((d, i) => (
+                  <option value={d.deviceId}>{d.label || `Camera ${i + 1}`}</option>
+                ))}
+              </select>
+            </label>
+          )}
+          <label class="field">
+            <span>Microphone</span>
+            <select value={mic} disabled={!!live} onChange={(e) => setMic(e.currentTarget.value)}>
+              {mics.map((d, i) => (
+                <option value={d.deviceId}>{d.label || `Microphone ${i + 1}`}</option>
+              ))}
+            </select>
+          </label>
+          <label class="field">
+            <span>Video codec</span>
+            <select value={codec} disabled={!!live} onChange={(e) => setCodec(e.currentTarget.value as 'VP8' | 'H264')} data-testid="studio-codec">
+              <option value="VP8">VP8</option>
+              <option value="H264">H.264</option>
+            </select>
+          </label>
+          <label class="check">
+            <input type="checkbox" checked={simulcast} disabled={!!live} onChange={(e) => setSimulcast(e.currentTarget.checked)} data-testid="studio-simulcast" />
+            Simulcast (three qualities, so viewers on slow connections still get video)
+          </label>
+          <h2>Stream from OBS</h2>
+          <p class="muted">Settings → Stream → Service “WHIP”. Server:</p>
+          <div class="copy-row">
+            <input readOnly value={whipUrl} data-testid="studio-whip-url" onFocus={(e) => e.currentTarget.select()} />
+            <button type="button" class="btn btn-secondary btn-sm" onClick={() => navigator.clipboard?.writeText(whipUrl)}>
+              Copy
+            </button>
+          </div>
+          <p class="muted">
+            Bearer token: a stream key from <a href={`/me/channels#${slug}`}>My channels</a>. For the lowest delay use x264 with
+            tune <code>zerolatency</code>, profile <code>baseline</code> (no B-frames), keyframe interval 1–2 s, 2.5–6 Mbit/s.
+          </p>
+        </div>
+      </div>
+    </section>
+  );
+}
