@@ -185,7 +185,8 @@ export function StudioPage({ slug }: { slug: string }) {
             <label class="field">
               <span>Camera</span>
               <select value={camera} disabled={!!live} onChange={(e) => setCamera(e.currentTarget.value)}>
-                {cams.map((d, i) => (
+                <option value="">Default camera</option>
+                {cams.filter((d) => d.deviceId && d.deviceId !== 'default').map((d, i) => (
                   <option value={d.deviceId}>{d.label || `Camera ${i + 1}`}</option>
                 ))}
               </select>
@@ -194,7 +195,8 @@ export function StudioPage({ slug }: { slug: string }) {
           <label class="field">
             <span>Microphone</span>
             <select value={mic} disabled={!!live} onChange={(e) => setMic(e.currentTarget.value)}>
-              {mics.map((d, i) => (
+              <option value="">Default microphone</option>
+              {mics.filter((d) => d.deviceId && d.deviceId !== 'default').map((d, i) => (
                 <option value={d.deviceId}>{d.label || `Microphone ${i + 1}`}</option>
               ))}
             </select>
