@@ -1,6 +1,5 @@
-// WHIP publishing client (RFC 9725): send-only transceivers, optional simulcast and codec preference, one POST
-// with the complete offer (the SFU is ICE-lite, no trickle), DELETE on the returned Location to stop.
-import { WhepError } from './whep.ts';
+// WHIP publishing client (RFC 9725): send-only transceivers, optional simulcast and codec preference.
+import { negotiate } from './negotiate.ts';
 
 export type Publication = { pc: RTCPeerConnection; stop(): Promise<void> };
 
@@ -21,43 +20,8 @@ export async function publish(opts: { slug: string; token: string; stream: Media
       t.setCodecPreferences([...codecs.filter((c) => c.mimeType === wanted), ...codecs.filter((c) => c.mimeType !== wanted)]);
     }
   }
-  try {
-    await pc.setLocalDescription(await pc.createOffer());
-    if (pc.iceGatheringState !== 'complete') {
-      await new Promise<void>((resolve) => {
-        pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && resolve());
-        setTimeout(resolve, 2000);
-      });
-    }
-    const res = await fetch(`/whip/${encodeURIComponent(opts.slug)}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/sdp', authorization: `Bearer ${opts.token}` },
-      body: pc.localDescription!.sdp,
-    });
-    const body = await res.text();
-    if (res.status !== 201) {
-      let detail = body;
-      try {
-        detail = (JSON.parse(body) as { detail?: string }).detail ?? body;
-      } catch {
-        // not problem+json
-      }
-      throw new WhepError(res.status, detail || `WHIP answered ${res.status}`);
-    }
-    await pc.setRemoteDescription({ type: 'answer', sdp: body });
-    const location = res.headers.get('location');
-    return {
-      pc,
-      // DELETE first: the server then ends the session at once instead of treating the closed connection as a drop
-      stop: async () => {
-        if (location) await fetch(location, { method: 'DELETE' }).catch(() => undefined);
-        pc.close();
-      },
-    };
-  } catch (err) {
-    pc.close();
-    throw err;
-  }
+  const session = await negotiate(pc, `/whip/${encodeURIComponent(opts.slug)}`, { authorization: `Bearer ${opts.token}` });
+  return { pc, stop: session.stop };
 }
 
 /** Outgoing video bitrate (bits/s since the previous sample) and the highest layer's resolution. */
