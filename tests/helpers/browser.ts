@@ -9,7 +9,8 @@ export const CHROMIUM = '/usr/bin/chromium';
 
 export type Browser = { context: BrowserContext; close(): Promise<void> };
 
-export async function launchBrowser(opts: { fakeMedia?: boolean } = {}): Promise<Browser> {
+/** `args`: extra Chromium switches, e.g. --use-file-for-fake-video-capture=<file.y4m> for a camera showing that file. */
+export async function launchBrowser(opts: { fakeMedia?: boolean; args?: string[] } = {}): Promise<Browser> {
   const profile = await mkdtemp(path.join(os.tmpdir(), 'glint-chromium-'));
   const args = [
     '--no-sandbox',
@@ -22,6 +23,7 @@ export async function launchBrowser(opts: { fakeMedia?: boolean } = {}): Promise
     '--allow-loopback-in-peer-connection',
     '--disable-features=WebRtcHideLocalIpsWithMdns',
     ...(opts.fakeMedia ? ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] : []),
+    ...(opts.args ?? []),
   ];
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args, viewport: { width: 1280, height: 800 } });
   return {

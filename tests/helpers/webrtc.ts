@@ -35,9 +35,12 @@ export async function publish(page: Page, opts: { slug: string; key: string; cod
   }, opts);
 }
 
-/** Plays a channel over WHEP in `page`; stats are read with viewerStats(). */
-export async function view(page: Page, slug: string): Promise<{ status: number; location: string | null; body: string }> {
-  return page.evaluate(async (slug) => {
+/**
+ * Plays a channel over WHEP in `page`; stats are read with viewerStats(). The player fills the page, or with
+ * `small` is 160×90 (many decoding viewers per browser for benchmarks, little compositing).
+ */
+export async function view(page: Page, slug: string, opts: { small?: boolean } = {}): Promise<{ status: number; location: string | null; body: string }> {
+  return page.evaluate(async ([slug, small]) => {
     const pc = new RTCPeerConnection({ iceServers: [] });
     pc.addTransceiver('audio', { direction: 'recvonly' });
     pc.addTransceiver('video', { direction: 'recvonly' });
@@ -46,7 +49,7 @@ export async function view(page: Page, slug: string): Promise<{ status: number; 
     video.autoplay = true;
     video.playsInline = true;
     video.id = 'whep-video';
-    video.style.cssText = 'position:fixed;inset:0;width:100vw;height:100vh;z-index:99999;background:#000';
+    video.style.cssText = small ? 'width:160px;height:90px' : 'position:fixed;inset:0;width:100vw;height:100vh;z-index:99999;background:#000';
     document.body.appendChild(video);
     const ms = new MediaStream();
     pc.ontrack = (e) => {
@@ -64,7 +67,7 @@ export async function view(page: Page, slug: string): Promise<{ status: number; 
     if (res.status === 201) await pc.setRemoteDescription({ type: 'answer', sdp: body });
     (window as any).__view = { pc, location: res.headers.get('location') };
     return { status: res.status, location: res.headers.get('location'), body };
-  }, slug);
+  }, [slug, !!opts.small] as const);
 }
 
 export async function viewerStats(page: Page): Promise<{ framesDecoded: number; audioPackets: number; state: string; codec: string }> {
