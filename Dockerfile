@@ -2,10 +2,12 @@
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# FFmpeg bridges RTMP into the SFU (and records, with the recorder)
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --omit=dev
 COPY . .
 RUN npm run build
 USER node
-EXPOSE 8080
+EXPOSE 8080 1935 40000-40199/udp
 CMD ["node", ".build/api.mjs"]

@@ -16,7 +16,7 @@ const purpose = process.argv.includes('--for') ? process.argv[process.argv.index
 
 /** Debian packages per purpose: the SFU worker's libraries always; the test suite also drives real Caddy and Chromium. */
 const DEBIAN = {
-  start: [...MEDIASOUP_RUNTIME_DEBS],
+  start: [...MEDIASOUP_RUNTIME_DEBS, 'ffmpeg'], // FFmpeg bridges RTMP (OBS) into the SFU
   test: ['caddy', 'chromium', 'fonts-liberation'],
 };
 

@@ -1,4 +1,4 @@
-// One live channel on the SFU: a router with at most one publisher session (its transport and producers) and any
+// One live channel on the SFU: a router with at most one publisher session (its transports and producers) and any
 // number of viewer sessions (a transport and consumers each). close() is idempotent and cascades to everything.
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
@@ -6,6 +6,7 @@ import type { types as ms } from 'mediasoup';
 import { conflict, invalidState, notFound } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { MEDIA_CODECS } from './codecs.ts';
+import type { IngestInfo } from './rtmp/server.ts';
 import { consumerCapabilities, newStreamId, sameCodec, producerParameters, SdpError, writeAnswer, type AnswerSection, type ParsedOffer } from './sdp.ts';
 
 /**
@@ -28,9 +29,12 @@ function withoutForeignRtx(caps: ms.RtpCapabilities, router: ms.Router): ms.RtpC
 
 export type TransportSettings = { listenIp: string; announcedIp: string | undefined; publishGraceMs: number };
 
-type Session = { id: string; transport: ms.WebRtcTransport };
-type Publisher = Session & { producers: ms.Producer[] };
-type Viewer = Session & { consumers: ms.Consumer[] };
+type Viewer = { id: string; transport: ms.WebRtcTransport; consumers: ms.Consumer[] };
+/** WHIP: one WebRTC transport; RTMP: one plain RTP transport per track, fed by the bridge's FFmpeg */
+type Publisher = { id: string; transports: ms.Transport[]; producers: ms.Producer[] };
+
+/** What an RTP sender outside WebRTC (the RTMP bridge's FFmpeg) sends for one track. */
+export type PlainTrack = { kind: ms.MediaKind; codec: ms.RtpCodecParameters; ssrc: number };
 
 export type RoomEvents = {
   /** the publisher's session ended (DELETE, ICE/DTLS failure); the room closes right after */
@@ -58,6 +62,8 @@ export class Room extends EventEmitter<RoomEvents> {
   endReason: string | undefined;
   readonly startedAt = new Date();
   peakViewers = 0;
+  /** how the broadcast comes in: WHIP, or RTMP through the bridge (copied or re-encoded video) */
+  ingest: { source: 'whip' } | IngestInfo | undefined;
 
   constructor(
     readonly channelId: string,
@@ -101,7 +107,7 @@ export class Room extends EventEmitter<RoomEvents> {
    * 3.12's ICE-lite has no consent timeout, so a closed tab that sent no DTLS close would otherwise never be noticed;
    * publishers send media continuously, viewers RTCP and STUN consent checks every few seconds).
    */
-  private watch(transport: ms.WebRtcTransport, onGone: (reason: string) => void, silentMs: number) {
+  private watch(transport: ms.Transport, onGone: (reason: string) => void, silentMs: number) {
     let lastBytes = -1;
     let lastChange = Date.now();
     const timer = setInterval(async () => {
@@ -118,13 +124,15 @@ export class Room extends EventEmitter<RoomEvents> {
     }, 1000);
     timer.unref();
     transport.observer.once('close', () => clearInterval(timer));
-    transport.on('dtlsstatechange', (state) => {
+    if (!('iceState' in transport)) return; // the rest is WebRTC's
+    const rtc = transport as ms.WebRtcTransport;
+    rtc.on('dtlsstatechange', (state) => {
       if (state === 'failed' || state === 'closed') onGone(`dtls ${state}`);
     });
-    transport.on('icestatechange', (state) => {
+    rtc.on('icestatechange', (state) => {
       if (state === 'disconnected') {
         // give ICE a moment to come back (a network blip) before ending the session
-        const timer = setTimeout(() => transport.iceState === 'disconnected' && onGone('ice disconnected'), 5_000);
+        const timer = setTimeout(() => rtc.iceState === 'disconnected' && onGone('ice disconnected'), 5_000);
         timer.unref();
       }
     });
@@ -140,7 +148,7 @@ export class Room extends EventEmitter<RoomEvents> {
     // map every section first, so a bad offer fails before anything is allocated
     const plans = offer.sections.map((s) => (s.kind ? { ...s, rtp: producerParameters(s.media, s.kind, s.mid, caps) } : s));
     const transport = await this.createTransport();
-    const session: Publisher = { id: randomUUID(), transport, producers: [] };
+    const session: Publisher = { id: randomUUID(), transports: [transport], producers: [] };
     this.publisher = session;
     this.sessionId ??= session.id; // a reconnecting publisher continues the same live session
     const resuming = this.graceTimer !== undefined;
@@ -158,18 +166,55 @@ export class Room extends EventEmitter<RoomEvents> {
         sections.push({ mid: p.mid, media: p.media, direction: 'recvonly', rtp: p.rtp, ...(rids?.length ? { simulcastRids: rids } : {}) });
       }
       this.watch(transport, (reason) => this.publisherLost(session.id, reason), 4_000);
-      if (resuming) {
-        clearTimeout(this.graceTimer);
-        this.graceTimer = undefined;
-        this.lostPublisherId = undefined;
-        this.emit('publisher-back');
-      }
+      if (resuming) this.resumed();
       this.log.info({ channel: this.slug, session: session.id, codecs: this.codecs, resuming }, 'publisher connected');
       return { sessionId: session.id, answer: writeAnswer(transport, sections) };
     } catch (err) {
       this.publisher = undefined;
       transport.close();
       if (err instanceof Error && /unsupported codec|invalid|wrong/i.test(err.message)) throw new SdpError(`The offer was refused: ${err.message}`);
+      throw err;
+    }
+  }
+
+  private resumed() {
+    clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    this.lostPublisherId = undefined;
+    this.emit('publisher-back');
+  }
+
+  /**
+   * RTMP (through the bridge): a plain RTP transport per track on the loopback address, learning FFmpeg's source
+   * ports from its first packets (comedia). FFmpeg sends RTCP from a socket of its own, so RTCP gets its own port
+   * too (with one port, comedia would lock onto whichever socket spoke first). Returns the RTP and RTCP port to send
+   * each track to.
+   * Producing fails (unsupported codec) before anything stays allocated, so the caller can fall back to re-encoding.
+   */
+  async publishPlain(tracks: PlainTrack[]): Promise<{ sessionId: string; ports: { rtp: number; rtcp: number }[] }> {
+    if (this.closed) throw invalidState('This broadcast has ended.');
+    if (this.publisher) throw conflict('This channel is already live from another session.');
+    const session: Publisher = { id: randomUUID(), transports: [], producers: [] };
+    this.publisher = session;
+    const resuming = this.graceTimer !== undefined;
+    try {
+      const ports: { rtp: number; rtcp: number }[] = [];
+      for (const t of tracks) {
+        const transport = await this.router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: false, comedia: true });
+        session.transports.push(transport);
+        ports.push({ rtp: transport.tuple.localPort, rtcp: transport.rtcpTuple!.localPort });
+        const producer = await transport.produce({ kind: t.kind, rtpParameters: { codecs: [t.codec], encodings: [{ ssrc: t.ssrc }] } });
+        session.producers.push(producer);
+      }
+      this.sessionId ??= session.id;
+      // FFmpeg may take a few seconds to start sending (probing, encoder start-up)
+      for (const t of session.transports) this.watch(t, (reason) => this.publisherLost(session.id, reason), 8_000);
+      if (resuming) this.resumed();
+      this.log.info({ channel: this.slug, session: session.id, codecs: this.codecs, resuming }, 'RTMP publisher connected');
+      return { sessionId: session.id, ports };
+    } catch (err) {
+      this.publisher = undefined;
+      for (const t of session.transports) t.close();
       throw err;
     }
   }
@@ -270,11 +315,11 @@ export class Room extends EventEmitter<RoomEvents> {
    * (viewers reconnect on their own); the broadcast stays live for publishGraceMs so that the publisher can come
    * back into the same live session, and ends if it does not.
    */
-  private publisherLost(sessionId: string, reason: string): void {
+  publisherLost(sessionId: string, reason: string): void {
     if (this.publisher?.id !== sessionId || this.closed) return;
     if (this.transport.publishGraceMs <= 0) return void this.endPublisher(sessionId, reason);
     this.log.warn({ channel: this.slug, session: sessionId, reason, graceMs: this.transport.publishGraceMs }, 'publisher connection lost; waiting for it to return');
-    this.publisher.transport.close();
+    for (const t of this.publisher.transports) t.close();
     this.publisher = undefined;
     this.lostPublisherId = sessionId;
     for (const id of [...this.viewers.keys()]) this.leave(id);

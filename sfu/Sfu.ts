@@ -6,11 +6,12 @@ import { cors } from 'hono/cors';
 import type { Config } from '../shared/config.ts';
 import type { EventBus } from '../shared/bus.ts';
 import { channel, liveSession, type Db } from '../shared/db/index.ts';
-import { AppError, notFound, unsupportedMedia } from '../shared/errors.ts';
+import { AppError, conflict, notFound, unsupportedMedia } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { verifyStreamKey } from '../shared/stream-keys.ts';
 import { Room } from './Room.ts';
 import { parseOffer } from './sdp.ts';
+import { RtmpServer, type IngestInfo, type RtmpHost } from './rtmp/server.ts';
 import { WorkerPool } from './WorkerPool.ts';
 import type { types as ms } from 'mediasoup';
 
@@ -48,8 +49,23 @@ export class Sfu {
       .returning({ id: liveSession.id });
     if (stale.length) deps.log.warn({ sessions: stale.length }, 'ended live sessions left open by a previous run');
     const pool = await WorkerPool.create({ count: rtc.workers, minPort: rtc.minPort, maxPort: rtc.maxPort, log: deps.log });
-    return new Sfu(deps, pool);
+    const sfu = new Sfu(deps, pool);
+    const { rtmp } = deps.config;
+    if (rtmp) {
+      const server = new RtmpServer(sfu.rtmpHost(), deps.log.child({ svc: 'rtmp' }));
+      try {
+        const port = await server.listen(rtmp.port, rtmp.host);
+        sfu.rtmp = { server, port, url: rtmp.publicUrl ?? `rtmp://${new URL(deps.config.publicUrl).hostname}${port === 1935 ? '' : `:${port}`}/live` };
+      } catch (err) {
+        pool.close();
+        throw new Error(`RTMP ingest cannot listen on ${rtmp.host}:${rtmp.port} (${(err as Error).message}); set RTMP_PORT, or RTMP_ENABLED=false`);
+      }
+    }
+    return sfu;
   }
+
+  /** RTMP ingest when enabled: its server, bound port and the URL streamers paste into OBS. */
+  rtmp: { server: RtmpServer; port: number; url: string } | undefined;
 
   room(slug: string): Room | undefined {
     const r = this.rooms.get(slug);
@@ -92,6 +108,47 @@ export class Sfu {
     return room;
   }
 
+  /**
+   * Starts a broadcast, or resumes one whose publisher dropped within the grace period (same live session): opens
+   * the room if needed, lets `publish` attach the publisher, records the live session and announces it.
+   */
+  private async goLive<T extends { sessionId: string }>(
+    key: { channelId: string; slug: string; keyId: string },
+    ingest: IngestInfo | { source: 'whip' },
+    publish: (room: Room) => Promise<T>,
+  ): Promise<T & { room: Room }> {
+    const existing = this.room(key.slug);
+    const room = existing ?? (await this.openRoom({ id: key.channelId, slug: key.slug }, key.keyId));
+    try {
+      const result = await publish(room);
+      this.keys.set(key.channelId, key.keyId);
+      if (!existing) {
+        room.ingest = ingest;
+        await this.deps.db.insert(liveSession).values({ id: result.sessionId, channelId: key.channelId, source: ingest.source, codecs: room.codecs, startedAt: room.startedAt });
+        await this.deps.bus.publish('channel.live', {
+          channelId: key.channelId, slug: key.slug, sessionId: result.sessionId, source: ingest.source, codecs: room.codecs, startedAt: room.startedAt.toISOString(),
+        });
+      }
+      return { ...result, room };
+    } catch (err) {
+      if (!existing) room.close();
+      throw err;
+    }
+  }
+
+  /** RTMP ingest's view of the SFU: the key check and going live with the bridge's RTP tracks. */
+  private rtmpHost(): RtmpHost {
+    return {
+      authorize: async (streamKey) => {
+        const key = await verifyStreamKey(this.deps.db, streamKey);
+        if (!key) throw new AppError('unauthorized', 'That stream key is not valid (unknown or revoked).');
+        if (this.room(key.slug)?.publisherId) throw conflict('This channel is already live from another session.');
+        return key;
+      },
+      start: (key, tracks, ingest) => this.goLive(key, ingest, (room) => room.publishPlain(tracks)),
+    };
+  }
+
   private async sdpBody(c: Context): Promise<ReturnType<typeof parseOffer>> {
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/sdp') throw unsupportedMedia(`Send the SDP offer as application/sdp, not "${type || 'nothing'}".`);
@@ -131,22 +188,8 @@ export class Sfu {
         throw new AppError('unauthorized', token ? 'That stream key is not valid for this channel.' : 'Send the stream key as "Authorization: Bearer <key>".');
       }
       const offer = await this.sdpBody(c);
-      const existing = this.room(slug);
-      const room = existing ?? (await this.openRoom({ id: key.channelId, slug }, key.keyId));
-      try {
-        const { sessionId, answer } = await room.publish(offer);
-        this.keys.set(key.channelId, key.keyId);
-        if (!existing) {
-          await this.deps.db.insert(liveSession).values({ id: sessionId, channelId: key.channelId, source: 'whip', codecs: room.codecs, startedAt: room.startedAt });
-          await this.deps.bus.publish('channel.live', {
-            channelId: key.channelId, slug, sessionId, source: 'whip', codecs: room.codecs, startedAt: room.startedAt.toISOString(),
-          });
-        }
-        return sdpReply(c, 'whip', slug, sessionId, answer);
-      } catch (err) {
-        if (!existing) room.close();
-        throw err;
-      }
+      const { sessionId, answer } = await this.goLive(key, { source: 'whip' }, (room) => room.publish(offer));
+      return sdpReply(c, 'whip', slug, sessionId, answer);
     });
 
     app.delete('/whip/:slug/:session', (c) => {
@@ -174,6 +217,11 @@ export class Sfu {
       return c.body(null, 200);
     });
 
+    // Where to send a broadcast: the studio shows these next to the stream key.
+    app.get('/api/ingest', (c) =>
+      c.json({ whip: `${this.deps.config.publicUrl}/whip/{channel}`, rtmp: this.rtmp?.url ?? null }, 200, { 'Cache-Control': 'no-store' }),
+    );
+
     // No trickle ICE or ICE restarts: the server is ICE-lite and its answer carries every candidate (RFC 9725 §4.3).
     app.patch('/:kind{whip|whep}/:slug/:session', (c) => c.body(null, 405, { Allow: 'DELETE, OPTIONS' }));
     return app;
@@ -181,6 +229,7 @@ export class Sfu {
 
   async close(): Promise<void> {
     for (const off of this.unsubscribe) off();
+    await this.rtmp?.server.close();
     for (const room of [...this.rooms.values()]) room.close();
     this.pool.close();
   }

@@ -40,6 +40,13 @@ const schema = z.object({
   PUBLISH_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   /** mediasoup workers (one per core by default). */
   SFU_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+  /** RTMP ingest port for OBS/FFmpeg (0 picks a free port; `RTMP_ENABLED=false` turns ingest off). */
+  RTMP_PORT: port.default(1935),
+  /** Address the RTMP server binds to; unset → HOST. */
+  RTMP_HOST: z.string().trim().optional().transform((v) => (v ? v : undefined)),
+  RTMP_ENABLED: z.enum(['true', 'false']).default('true'),
+  /** The RTMP address streamers paste into OBS, e.g. rtmp://live.example.com/live; derived from PUBLIC_URL when unset. */
+  RTMP_PUBLIC_URL: z.string().trim().optional().transform((v) => (v ? v.replace(/\/$/, '') : undefined)).pipe(z.string().regex(/^rtmps?:\/\/[^/]+\/live$/, 'RTMP_PUBLIC_URL must look like rtmp://host[:port]/live').optional()),
   /** Comma-separated extra origins allowed to call the API with cookies (e.g. the Caddy origin). */
   TRUSTED_ORIGINS: z.string().default(''),
 });
@@ -62,6 +69,8 @@ export type Config = {
   maxUploadBytes: number;
   trustedOrigins: string[];
   rtc: { listenIp: string; announcedIp: string | undefined; minPort: number; maxPort: number; workers: number; publishGraceMs: number };
+  /** RTMP ingest; undefined when turned off. `publicUrl` is what the studio shows (the port is filled in once bound). */
+  rtmp: { host: string; port: number; publicUrl: string | undefined } | undefined;
 };
 
 export class ConfigError extends Error {
@@ -101,5 +110,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       workers: e.SFU_WORKERS ?? Math.max(1, os.availableParallelism()),
       publishGraceMs: e.PUBLISH_GRACE_MS,
     },
+    rtmp: e.RTMP_ENABLED === 'true' ? { host: e.RTMP_HOST ?? e.HOST, port: e.RTMP_PORT, publicUrl: e.RTMP_PUBLIC_URL } : undefined,
   };
 }

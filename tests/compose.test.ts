@@ -9,7 +9,7 @@ const compose = parse(readFileSync('docker-compose.yml', 'utf8'));
 /** Resolves ${VAR:-default} and ${VAR:?msg} the way docker compose does, with these values set. */
 const interpolate = (v: string, env: Record<string, string>) =>
   v.replace(/\$\{(\w+)(?::[-?]([^}]*))?\}/g, (_m, name: string, rest?: string) => env[name] ?? (_m.includes(':-') ? rest ?? '' : ''));
-const env = { POSTGRES_PASSWORD: 'pw', BETTER_AUTH_SECRET: 's'.repeat(40), MINIO_ROOT_PASSWORD: 'm', MEILI_MASTER_KEY: 'k', PUBLIC_URL: 'https://live.example.com' };
+const env = { PUBLIC_IP: '203.0.113.7', POSTGRES_PASSWORD: 'pw', BETTER_AUTH_SECRET: 's'.repeat(40), MINIO_ROOT_PASSWORD: 'm', MEILI_MASTER_KEY: 'k', PUBLIC_URL: 'https://live.example.com' };
 
 const t = suite('docker-compose.yml');
 
@@ -27,6 +27,11 @@ t("every variable the api gets is one Glint's config reads, and together they pa
   assert.match(config.databaseUrl!, /^postgres:\/\/glint:pw@postgres:5432\/glint$/);
   assert.is(config.redisUrl, 'redis://redis:6379');
   assert.is(config.publicUrl, 'https://live.example.com');
+  assert.equal(config.rtc.announcedIp, '203.0.113.7');
+  assert.equal(config.rtmp, { host: '0.0.0.0', port: 1935, publicUrl: undefined });
+  const ports = (compose.services.api.ports as string[]).join(' ');
+  assert.match(ports, /1935:1935/, 'RTMP published');
+  assert.match(ports, new RegExp(`${config.rtc.minPort}-${config.rtc.maxPort}:${config.rtc.minPort}-${config.rtc.maxPort}/udp`), 'the whole RTC port range published over UDP');
 });
 
 t('Caddy forwards to the port the api listens on, and the api waits for its databases', () => {

@@ -66,6 +66,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     PORT: String(port),
     DATA_DIR: dataDir,
     LOG_LEVEL: process.env.GLINT_TEST_LOG ?? 'silent',
+    RTMP_PORT: '0', // test servers run side by side: each RTMP server on a free port
     ...(db.url ? { DATABASE_URL: db.url } : {}),
     ...env,
   });

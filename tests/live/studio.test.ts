@@ -2,6 +2,7 @@
 // the owner ends the stream.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { verifyStreamKey } from '../../shared/stream-keys.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
 
@@ -35,6 +36,14 @@ t('the owner goes live from the studio, sees timer, bitrate and resolution; a vi
   await studio.getByTestId('channel-go-live').click();
   await studio.getByTestId('studio-page').waitFor();
   assert.match(await studio.getByTestId('studio-whip-url').inputValue(), /\/whip\/studio-live$/);
+  assert.is(await studio.getByTestId('studio-rtmp-url').inputValue(), `rtmp://127.0.0.1:${api.sfu.rtmp!.port}/live`, 'the RTMP server for OBS');
+  await studio.getByTestId('studio-obs-key').click();
+  const obsKey = await studio.getByTestId('key-reveal-value').inputValue();
+  assert.is((await verifyStreamKey(api.deps.database.db, obsKey))?.slug, 'studio-live', 'the key shown for OBS publishes to this channel');
+  await studio.getByTestId('studio-obs-key').click(); // again: a new secret replaces the old one
+  await studio.waitForFunction((old) => (document.querySelector('[data-testid="key-reveal-value"]') as HTMLInputElement)?.value !== old, obsKey);
+  assert.is(await verifyStreamKey(api.deps.database.db, obsKey), null, 'the replaced OBS key no longer works');
+  await studio.getByTestId('key-reveal-dismiss').click();
   await studio.waitForFunction(() => ((document.querySelector('[data-testid="studio-preview"]') as HTMLVideoElement)?.videoWidth ?? 0) > 0);
   await studio.getByTestId('studio-go-live').click();
   await studio.waitForFunction(() => document.querySelector('[data-testid="studio-state"]')?.textContent === 'connected');
@@ -53,7 +62,7 @@ t('the owner goes live from the studio, sees timer, bitrate and resolution; a vi
   await viewer.waitForFunction(() => /offline/i.test(document.querySelector('[data-testid="player-status"]')?.textContent ?? ''));
   assert.is(api.sfu.room('studio-live'), undefined);
   const keys = await studio.evaluate(() => fetch('/api/channels/studio-live/stream-keys').then((r) => r.json()));
-  assert.equal(keys.map((k: { label: string }) => k.label), ['Browser studio'], 'the studio uses one key of its own');
+  assert.equal(keys.map((k: { label: string }) => k.label), ['OBS', 'Browser studio'], 'one key for the browser studio (however often it goes live) and one for OBS');
   await viewer.close();
   await studio.close();
 });

@@ -152,6 +152,8 @@ export function query(params: Record<string, string | number | undefined>): stri
 const enc = encodeURIComponent;
 
 export const api = {
+  /** Where broadcasts are sent: the WHIP URL template and the RTMP server URL (null when RTMP ingest is off). */
+  ingest: () => request<{ whip: string; rtmp: string | null }>('GET', '/api/ingest'),
   /** The signed-in user, or null (better-auth's get-session answers 200 either way, so signed-out visits log no error). */
   me: async () => (await request<{ user: User } | null>('GET', '/api/auth/get-session'))?.user ?? null,
   signIn: (email: string, password: string) => request<unknown>('POST', '/api/auth/sign-in/email', { json: { email, password } }),

@@ -1,7 +1,8 @@
 // The studio: a channel owner previews camera (or screen) and microphone, picks devices and codec, and goes live
-// over WHIP; it also shows what to paste into OBS.
+// over WHIP; it also shows what to paste into OBS (RTMP or WHIP).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type Channel } from '../api.ts';
+import { api, ApiError, type Channel, type NewStreamKey } from '../api.ts';
+import { KeyReveal } from '../components/key-reveal.tsx';
 import { ErrorState, Loading } from '../components/status.tsx';
 import { outgoing, publish, type Publication } from '../live/whip.ts';
 import { useSession } from '../session.ts';
@@ -10,6 +11,7 @@ import { NotFoundPage } from './not-found.tsx';
 
 type Source = 'camera' | 'screen';
 const STUDIO_KEY_LABEL = 'Browser studio';
+const OBS_KEY_LABEL = 'OBS';
 
 /** A fresh secret for the studio's own stream key (rotating the old one, so only one studio key ever works). */
 async function studioKey(slug: string): Promise<string> {
@@ -38,8 +40,14 @@ export function StudioPage({ slug }: { slug: string }) {
   const [busy, setBusy] = useState(false);
   const [stats, setStats] = useState({ bitrate: 0, width: 0, height: 0 });
   const [now, setNow] = useState(Date.now());
+  const [rtmpUrl, setRtmpUrl] = useState<string | null>(null);
+  const [obsKey, setObsKey] = useState<{ created: NewStreamKey; rotated: boolean } | null>(null);
   const preview = useRef<HTMLVideoElement>(null);
   useTitle(channel && channel !== 'missing' ? `Studio · ${channel.title}` : 'Studio');
+
+  useEffect(() => {
+    api.ingest().then((i) => setRtmpUrl(i.rtmp), () => setRtmpUrl(null));
+  }, []);
 
   useEffect(() => {
     api.channel(slug).then(setChannel, (err) => (err instanceof ApiError && err.status === 404 ? setChannel('missing') : setError(String(err.message ?? err))));
@@ -120,6 +128,17 @@ export function StudioPage({ slug }: { slug: string }) {
     setLive(null);
     setState('idle');
     setBusy(false);
+  };
+
+  /** The channel's "OBS" key: created the first time, rotated after (the secret is only ever shown once). */
+  const obsStreamKey = async () => {
+    try {
+      const existing = (await api.streamKeys(slug)).find((k) => k.label === OBS_KEY_LABEL);
+      const created = existing ? await api.rotateStreamKey(slug, existing.id) : await api.createStreamKey(slug, OBS_KEY_LABEL);
+      setObsKey({ created, rotated: !!existing });
+    } catch (err) {
+      setError((err as Error).message);
+    }
   };
 
   const whipUrl = `${location.origin}/whip/${slug}`;
@@ -213,19 +232,41 @@ export function StudioPage({ slug }: { slug: string }) {
             Simulcast (three qualities, so viewers on slow connections still get video)
           </label>
           <h2>Stream from OBS</h2>
-          <p class="muted">Settings → Stream → Service “WHIP”. Server:</p>
-          <div class="copy-row">
-            <input readOnly value={whipUrl} data-testid="studio-whip-url" onFocus={(e) => e.currentTarget.select()} />
-            <button type="button" class="btn btn-secondary btn-sm" onClick={() => navigator.clipboard?.writeText(whipUrl)}>
-              Copy
-            </button>
-          </div>
+          {rtmpUrl && (
+            <>
+              <p class="muted">Settings → Stream → Service “Custom…”. Server:</p>
+              <CopyRow value={rtmpUrl} testId="studio-rtmp-url" />
+              <p class="muted">
+                Stream key: any key of this channel (<a href={`/me/channels#${slug}`}>My channels</a> lists them), or one made
+                for OBS here — shown once; making it again replaces the old one.
+              </p>
+              <button type="button" class="btn btn-secondary btn-sm" onClick={obsStreamKey} data-testid="studio-obs-key">
+                {obsKey ? 'Replace the OBS stream key' : 'Show a stream key for OBS'}
+              </button>
+              {obsKey && <KeyReveal created={obsKey.created} rotated={obsKey.rotated} onDismiss={() => setObsKey(null)} />}
+              <p class="muted">Or use OBS 30+’s “WHIP” service with this server:</p>
+            </>
+          )}
+          {!rtmpUrl && <p class="muted">Settings → Stream → Service “WHIP”. Server:</p>}
+          <CopyRow value={whipUrl} testId="studio-whip-url" />
           <p class="muted">
-            Bearer token: a stream key from <a href={`/me/channels#${slug}`}>My channels</a>. For the lowest delay use x264 with
-            tune <code>zerolatency</code>, profile <code>baseline</code> (no B-frames), keyframe interval 1–2 s, 2.5–6 Mbit/s.
+            WHIP’s bearer token is a stream key too. Viewers get your video as it is when it uses x264 with profile{' '}
+            <code>baseline</code>, tune <code>zerolatency</code> (no B-frames) and a keyframe interval of 1–2 s, at 2.5–6
+            Mbit/s; other settings over RTMP are re-encoded on the server, which adds a little delay.
           </p>
         </div>
       </div>
     </section>
+  );
+}
+
+function CopyRow({ value, testId }: { value: string; testId: string }) {
+  return (
+    <div class="copy-row">
+      <input readOnly value={value} data-testid={testId} onFocus={(e) => e.currentTarget.select()} />
+      <button type="button" class="btn btn-secondary btn-sm" onClick={() => navigator.clipboard?.writeText(value)}>
+        Copy
+      </button>
+    </div>
   );
 }

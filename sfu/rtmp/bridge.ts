@@ -1,0 +1,121 @@
+// The RTMP bridge's FFmpeg: FLV tags in on stdin, one RTP stream per track out to the room's plain transports.
+// H.264 that every browser can decode is copied (its SPS/PPS written in-band before each keyframe); anything else
+// is re-encoded with x264's low-latency settings; audio always becomes Opus. Every child is supervised: stop() ends
+// its input, then SIGTERM, then SIGKILL, and a process exit kills whatever is left.
+import { PassThrough } from 'node:stream';
+import type { ChildProcess } from 'node:child_process';
+import ffmpeg from 'fluent-ffmpeg';
+import type { Logger } from '../../shared/logger.ts';
+
+export type VideoPlan =
+  | { mode: 'copy'; profileLevelId: string }
+  | { mode: 'transcode'; reason: string; kbps: number };
+
+type RtpTarget = { rtp: number; rtcp: number; payloadType: number; ssrc: number };
+
+export type BridgePlan = {
+  video?: VideoPlan & RtpTarget;
+  audio?: RtpTarget;
+};
+
+/** Every FFmpeg child alive in this process, so that nothing outlives Glint. */
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+export const runningBridges = () => children.size;
+
+const rtpUrl = (t: RtpTarget) => `rtp://127.0.0.1:${t.rtp}?rtcpport=${t.rtcp}&pkt_size=1200`;
+
+export class FfmpegBridge {
+  private readonly input = new PassThrough({ highWaterMark: 4 << 20 });
+  private proc: ChildProcess | undefined;
+  private stderrTail: string[] = [];
+  private readonly exited: Promise<void>;
+  private stopping = false;
+
+  /** Fires when FFmpeg exits without having been asked to (crash, bad input). */
+  onFailure: (reason: string) => void = () => undefined;
+
+  constructor(
+    readonly plan: BridgePlan,
+    private readonly log: Logger,
+  ) {
+    const cmd = ffmpeg({ stdoutLines: 0 })
+      .input(this.input)
+      .inputFormat('flv')
+      // the probe reads the decoder configurations the bridge writes first; `-fflags nobuffer` would drop the packets
+      // read while probing, the first keyframe among them, and a copied stream would show nothing until the next
+      .inputOptions(['-flags', 'low_delay', '-probesize', '500000', '-analyzeduration', '500000'])
+      .outputOptions(['-hide_banner', '-loglevel', 'warning', '-nostats']);
+    const { video, audio } = plan;
+    if (video) {
+      const codec =
+        video.mode === 'copy'
+          ? ['-c:v', 'copy', '-bsf:v', 'h264_mp4toannexb']
+          : [
+              '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-profile:v', 'baseline',
+              '-pix_fmt', 'yuv420p', '-bf', '0', '-g', '60', '-keyint_min', '30',
+              '-b:v', `${video.kbps}k`, '-maxrate', `${video.kbps}k`, '-bufsize', `${Math.round(video.kbps / 2)}k`,
+            ];
+      cmd.output(rtpUrl(video)).outputOptions(['-map', '0:v:0', ...codec, '-an', '-payload_type', String(video.payloadType), '-ssrc', String(video.ssrc), '-f', 'rtp']);
+    }
+    if (audio) {
+      cmd.output(rtpUrl(audio)).outputOptions([
+        '-map', '0:a:0', '-c:a', 'libopus', '-b:a', '128k', '-ar', '48000', '-ac', '2', '-application', 'lowdelay',
+        '-vn', '-payload_type', String(audio.payloadType), '-ssrc', String(audio.ssrc), '-f', 'rtp',
+      ]);
+    }
+    this.exited = new Promise((resolve) => {
+      cmd.on('start', (line: string) => {
+        // fluent-ffmpeg spawns after checking the binary: the child exists from here on
+        this.proc = (cmd as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
+        if (this.proc) children.add(this.proc);
+        if (this.stopping) this.proc?.kill('SIGTERM');
+        log.debug({ cmd: line, pid: this.proc?.pid }, 'bridge FFmpeg started');
+      });
+      cmd.on('stderr', (line: string) => {
+        this.stderrTail.push(line);
+        log.debug({ stderr: line }, 'bridge FFmpeg');
+        if (this.stderrTail.length > 20) this.stderrTail.shift();
+      });
+      const done = (err?: Error) => {
+        if (this.proc) children.delete(this.proc);
+        if (!this.stopping) {
+          const reason = err ? `FFmpeg failed: ${err.message.split('\n')[0]}` : 'FFmpeg ended';
+          log.warn({ reason, stderr: this.stderrTail.join('\n') }, 'RTMP bridge stopped unexpectedly');
+          this.onFailure(reason);
+        }
+        resolve();
+      };
+      cmd.on('end', () => done());
+      cmd.on('error', (err: Error) => done(err));
+    });
+    // a write after FFmpeg is gone fails with EPIPE; the exit handler above reports it
+    this.input.on('error', () => undefined);
+    cmd.run();
+  }
+
+  get pid() {
+    return this.proc?.pid;
+  }
+
+  write(chunk: Buffer): void {
+    if (!this.stopping && !this.input.destroyed) this.input.write(chunk);
+  }
+
+  /** Ends FFmpeg: closes its input, then SIGTERM after `graceMs`, then SIGKILL. Resolves once it has exited. */
+  async stop(graceMs = 1500): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = true;
+      this.input.end();
+      const term = setTimeout(() => this.proc?.kill('SIGTERM'), graceMs);
+      const kill = setTimeout(() => this.proc?.kill('SIGKILL'), graceMs * 2);
+      void this.exited.then(() => {
+        clearTimeout(term);
+        clearTimeout(kill);
+      });
+    }
+    return this.exited;
+  }
+}

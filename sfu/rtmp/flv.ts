@@ -1,0 +1,44 @@
+// What the RTMP bridge reads from FLV tags before choosing between copying H.264 and re-encoding it.
+import type AVPacket from 'node-media-server/src/core/avpacket.js';
+
+export const FLV_AUDIO = 8;
+export const FLV_VIDEO = 9;
+export const FLV_SCRIPT = 18;
+export const FLV_CODEC_H264 = 7;
+export const FLV_CODEC_AAC = 10;
+
+/** node-media-server reuses its payload buffer for the next chunk: keep a private copy of every tag. */
+export function ownPacket(p: AVPacket): AVPacket {
+  const data = Buffer.from(p.data.subarray(0, p.size));
+  return Object.assign(Object.create(Object.getPrototypeOf(p)), p, { data });
+}
+
+export const isVideoConfig = (p: AVPacket) => p.codec_type === FLV_VIDEO && p.flags === 2;
+export const isKeyframe = (p: AVPacket) => p.codec_type === FLV_VIDEO && p.flags === 3;
+export const isVideoFrame = (p: AVPacket) => p.codec_type === FLV_VIDEO && (p.flags === 3 || p.flags === 4);
+
+/**
+ * The profile-level-id (RFC 6184) of an AVC sequence header tag: profile_idc, the constraint flags and level_idc
+ * from its AVCDecoderConfigurationRecord (the tag's bytes 5–8: version, profile, compatibility, level).
+ */
+export function avcProfileLevelId(config: AVPacket): string | undefined {
+  if (config.codec_id !== FLV_CODEC_H264 || config.data.length < 9 || config.data[5] !== 1) return undefined;
+  return config.data.subarray(6, 9).toString('hex');
+}
+
+/**
+ * Constrained Baseline (profile_idc 66 with constraint_set1) is the H.264 profile every WebRTC browser decodes —
+ * Firefox offers nothing else — so only such streams are forwarded as they are.
+ */
+export function isConstrainedBaseline(profileLevelId: string): boolean {
+  const profile = parseInt(profileLevelId.slice(0, 2), 16);
+  const constraints = parseInt(profileLevelId.slice(2, 4), 16);
+  return profile === 66 && (constraints & 0x40) !== 0;
+}
+
+/**
+ * A frame whose presentation time differs from its decoding time (FLV's composition time offset) means the stream
+ * reorders frames: B-frames, which WebRTC's decoders (and RTP packetization without reordering) cannot play
+ * smoothly.
+ */
+export const reorders = (p: AVPacket) => isVideoFrame(p) && p.pts !== p.dts;
