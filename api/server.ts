@@ -35,7 +35,7 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
     log,
     database,
     bus,
-    store: createStore(config.mediaDir),
+    store: await createStore(config.mediaDir, config.s3),
     auth: createAuth({ config, db: database.db, secret, log }),
     metrics: createMetrics(),
   };

@@ -47,6 +47,12 @@ const schema = z.object({
   RTMP_ENABLED: z.enum(['true', 'false']).default('true'),
   /** The RTMP address streamers paste into OBS, e.g. rtmp://live.example.com/live; derived from PUBLIC_URL when unset. */
   RTMP_PUBLIC_URL: z.string().trim().optional().transform((v) => (v ? v.replace(/\/$/, '') : undefined)).pipe(z.string().regex(/^rtmps?:\/\/[^/]+\/live$/, 'RTMP_PUBLIC_URL must look like rtmp://host[:port]/live').optional()),
+  /** S3-compatible object storage for media (MinIO in docker-compose); unset → local disk under DATA_DIR/media. */
+  S3_ENDPOINT: optionalUrl,
+  S3_BUCKET: z.string().trim().default('glint-media'),
+  S3_ACCESS_KEY: z.string().optional(),
+  S3_SECRET_KEY: z.string().optional(),
+  S3_REGION: z.string().default('us-east-1'),
   /** Comma-separated extra origins allowed to call the API with cookies (e.g. the Caddy origin). */
   TRUSTED_ORIGINS: z.string().default(''),
 });
@@ -71,6 +77,8 @@ export type Config = {
   rtc: { listenIp: string; announcedIp: string | undefined; minPort: number; maxPort: number; workers: number; publishGraceMs: number };
   /** RTMP ingest; undefined when turned off. `publicUrl` is what the studio shows (the port is filled in once bound). */
   rtmp: { host: string; port: number; publicUrl: string | undefined } | undefined;
+  /** Object storage on S3 when S3_ENDPOINT is set; undefined → local disk (mediaDir). */
+  s3: { endpoint: string; bucket: string; accessKey: string; secretKey: string; region: string } | undefined;
 };
 
 export class ConfigError extends Error {
@@ -79,7 +87,10 @@ export class ConfigError extends Error {
 
 /** Parses settings from an environment-shaped record (process.env by default). Throws ConfigError listing every bad key. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
-  const parsed = schema.refine((e) => e.RTC_MIN_PORT <= e.RTC_MAX_PORT, { message: 'RTC_MIN_PORT must not exceed RTC_MAX_PORT', path: ['RTC_MIN_PORT'] }).safeParse(source);
+  const parsed = schema
+    .refine((e) => e.RTC_MIN_PORT <= e.RTC_MAX_PORT, { message: 'RTC_MIN_PORT must not exceed RTC_MAX_PORT', path: ['RTC_MIN_PORT'] })
+    .refine((e) => !e.S3_ENDPOINT || (e.S3_ACCESS_KEY && e.S3_SECRET_KEY), { message: 'S3_ENDPOINT needs S3_ACCESS_KEY and S3_SECRET_KEY', path: ['S3_ENDPOINT'] })
+    .safeParse(source);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
@@ -111,5 +122,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       publishGraceMs: e.PUBLISH_GRACE_MS,
     },
     rtmp: e.RTMP_ENABLED === 'true' ? { host: e.RTMP_HOST ?? e.HOST, port: e.RTMP_PORT, publicUrl: e.RTMP_PUBLIC_URL } : undefined,
+    s3: e.S3_ENDPOINT
+      ? { endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET, accessKey: e.S3_ACCESS_KEY!, secretKey: e.S3_SECRET_KEY!, region: e.S3_REGION }
+      : undefined,
   };
 }

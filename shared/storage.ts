@@ -1,16 +1,24 @@
 // Object storage behind one interface. The embedded default keeps objects on local disk under DATA_DIR/media;
-// the S3/MinIO implementation arrives with the recorder (issue 5) and is chosen in createStore from config.
+// with S3_* configured they go to S3-compatible object storage (MinIO in docker-compose) through the minio client.
 import { createReadStream } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import * as Minio from 'minio';
 
 export interface ObjectStore {
   readonly kind: 'local' | 's3';
+  /** Writes the whole object at once: readers see the old object or the new one, never part of it. */
   put(key: string, body: Uint8Array, contentType: string): Promise<void>;
   /** A web stream of the object, or null when it does not exist. */
   get(key: string): Promise<{ body: ReadableStream<Uint8Array>; size: number } | null>;
   delete(key: string): Promise<void>;
+  /** Keys under a prefix ("a/b/" lists a/b/…), sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** Deletes every object under a prefix; returns how many. */
+  deletePrefix(prefix: string): Promise<number>;
+  /** A time-limited URL a browser can fetch the object from directly (S3), or null (local: served by Glint). */
+  signedUrl(key: string, expirySeconds: number): Promise<string | null>;
 }
 
 /** Keys are slash-separated paths of safe characters; anything else is a programming error, not user input. */
@@ -53,8 +61,99 @@ export class LocalStore implements ObjectStore {
   async delete(key: string): Promise<void> {
     await rm(this.file(key), { force: true });
   }
+
+  async list(prefix: string): Promise<string[]> {
+    const dir = prefix.endsWith('/') ? prefix.slice(0, -1) : path.posix.dirname(prefix);
+    const base = dir === '.' || dir === '' ? this.root : this.file(dir);
+    let entries: string[];
+    try {
+      entries = (await readdir(base, { recursive: true, withFileTypes: true }))
+        .filter((e) => e.isFile() && !e.name.endsWith('.tmp'))
+        .map((e) => path.relative(this.root, path.join(e.parentPath ?? (e as { path: string }).path, e.name)).split(path.sep).join('/'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    return entries.filter((k) => k.startsWith(prefix)).sort();
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const keys = await this.list(prefix);
+    await Promise.all(keys.map((k) => this.delete(k)));
+    if (prefix.endsWith('/')) await rm(this.file(prefix.slice(0, -1)), { recursive: true, force: true });
+    return keys.length;
+  }
+
+  async signedUrl(): Promise<string | null> {
+    return null;
+  }
 }
 
-export function createStore(mediaDir: string): ObjectStore {
-  return new LocalStore(mediaDir);
+export type S3Settings = { endpoint: string; bucket: string; accessKey: string; secretKey: string; region: string };
+
+/** S3-compatible object storage (MinIO, AWS S3, …) through the minio client; path-style addressing. */
+export class S3Store implements ObjectStore {
+  readonly kind = 's3' as const;
+  private readonly client: Minio.Client;
+  private readonly bucket: string;
+
+  constructor(s: S3Settings) {
+    const url = new URL(s.endpoint);
+    this.client = new Minio.Client({
+      endPoint: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      useSSL: url.protocol === 'https:',
+      accessKey: s.accessKey,
+      secretKey: s.secretKey,
+      region: s.region,
+      pathStyle: true,
+    });
+    this.bucket = s.bucket;
+  }
+
+  /** Creates the bucket when it does not exist yet (first start against a fresh MinIO). */
+  async init(): Promise<this> {
+    if (!(await this.client.bucketExists(this.bucket))) await this.client.makeBucket(this.bucket);
+    return this;
+  }
+
+  async put(key: string, body: Uint8Array, contentType: string): Promise<void> {
+    await this.client.putObject(this.bucket, checkKey(key), Buffer.from(body.buffer, body.byteOffset, body.byteLength), body.byteLength, { 'Content-Type': contentType });
+  }
+
+  async get(key: string) {
+    try {
+      const st = await this.client.statObject(this.bucket, checkKey(key));
+      const stream = await this.client.getObject(this.bucket, key);
+      return { body: Readable.toWeb(stream) as ReadableStream<Uint8Array>, size: st.size };
+    } catch (err) {
+      if ((err as { code?: string }).code === 'NotFound' || (err as { code?: string }).code === 'NoSuchKey') return null;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.removeObject(this.bucket, checkKey(key));
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const o of this.client.listObjectsV2(this.bucket, prefix, true)) if (o.name) keys.push(o.name);
+    return keys.sort();
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const keys = await this.list(prefix);
+    for (let i = 0; i < keys.length; i += 1000) await this.client.removeObjects(this.bucket, keys.slice(i, i + 1000));
+    return keys.length;
+  }
+
+  async signedUrl(key: string, expirySeconds: number): Promise<string | null> {
+    return this.client.presignedGetObject(this.bucket, checkKey(key), expirySeconds);
+  }
+}
+
+/** Local disk under `mediaDir`, or S3 when configured. */
+export async function createStore(mediaDir: string, s3?: S3Settings): Promise<ObjectStore> {
+  return s3 ? new S3Store(s3).init() : new LocalStore(mediaDir);
 }

@@ -28,6 +28,8 @@ t("every variable the api gets is one Glint's config reads, and together they pa
   assert.is(config.redisUrl, 'redis://redis:6379');
   assert.is(config.publicUrl, 'https://live.example.com');
   assert.equal(config.rtc.announcedIp, '203.0.113.7');
+  assert.equal(config.s3, { endpoint: 'http://minio:9000', bucket: 'glint-media', accessKey: 'glint', secretKey: 'm', region: 'us-east-1' }, 'media in MinIO');
+  assert.ok(compose.services.minio, 'the MinIO service the api points at');
   assert.equal(config.rtmp, { host: '0.0.0.0', port: 1935, publicUrl: undefined });
   const ports = (compose.services.api.ports as string[]).join(' ');
   assert.match(ports, /1935:1935/, 'RTMP published');
@@ -38,7 +40,7 @@ t('Caddy forwards to the port the api listens on, and the api waits for its data
   const port = compose.services.api.environment.PORT;
   assert.is(compose.services.caddy.environment.API_UPSTREAM, `api:${port}`);
   assert.ok(compose.services.caddy.volumes.some((v: string) => v.startsWith('./Caddyfile:')));
-  assert.equal(Object.keys(compose.services.api.depends_on).sort(), ['postgres', 'redis']);
+  assert.equal(Object.keys(compose.services.api.depends_on).sort(), ['minio', 'postgres', 'redis']);
   assert.match(compose.services.api.healthcheck.test.join(' '), new RegExp(`127\\.0\\.0\\.1:${port}/readyz`));
 });
 

@@ -14,6 +14,25 @@ t('defaults run the embedded stack: PGlite, in-process bus, local media under ./
   assert.is(c.dataDir, path.resolve('data'));
   assert.is(c.mediaDir, path.resolve('data/media'));
   assert.is(c.publicUrl, 'http://127.0.0.1:8080');
+  assert.is(c.s3, undefined, 'media on local disk');
+  assert.equal(c.rtmp, { host: '127.0.0.1', port: 1935, publicUrl: undefined }, 'RTMP ingest on 1935, same host as the API');
+});
+
+t('S3 needs its keys; RTMP can be turned off; RTMP_PUBLIC_URL must be an rtmp URL ending in /live', () => {
+  const fails = (env: Record<string, string>, key: string) => {
+    try {
+      loadConfig(env);
+      assert.unreachable(`${JSON.stringify(env)} should fail`);
+    } catch (err) {
+      assert.instance(err, ConfigError);
+      assert.match((err as Error).message, key);
+    }
+  };
+  fails({ S3_ENDPOINT: 'http://minio:9000' }, 'S3_ENDPOINT needs S3_ACCESS_KEY and S3_SECRET_KEY');
+  fails({ RTMP_PUBLIC_URL: 'http://live.example.com/live' }, 'RTMP_PUBLIC_URL');
+  assert.is(loadConfig({ RTMP_ENABLED: 'false' }).rtmp, undefined);
+  assert.is(loadConfig({ RTMP_PUBLIC_URL: 'rtmp://live.example.com/live/' }).rtmp?.publicUrl, 'rtmp://live.example.com/live');
+  assert.is(loadConfig({ S3_ENDPOINT: 'http://minio:9000', S3_ACCESS_KEY: 'a', S3_SECRET_KEY: 'b' }).s3?.bucket, 'glint-media');
 });
 
 t('production settings are read and normalized', () => {

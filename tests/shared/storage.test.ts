@@ -1,0 +1,79 @@
+// The object store contract, run against both implementations: local disk (the embedded default) and S3 through the
+// minio client. MinIO itself cannot be installed here, so the S3 side talks to s3rver, an S3-protocol server from npm
+// (a stand-in for MinIO/S3, named as such in the suite title).
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import S3rver from 's3rver';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { LocalStore, S3Store, createStore, type ObjectStore } from '../../shared/storage.ts';
+
+const text = async (store: ObjectStore, key: string) => {
+  const obj = await store.get(key);
+  return obj ? { size: obj.size, body: await new Response(obj.body).text() } : null;
+};
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+type Ctx = { store: ObjectStore; cleanup: () => Promise<void> };
+
+function contract(name: string, open: () => Promise<Ctx>) {
+  const t = suite<Ctx>(name);
+  t.before(async (ctx) => {
+    Object.assign(ctx, await open());
+  });
+  t.after(async (ctx) => ctx.cleanup?.());
+
+  t('put then get returns the bytes and size; a missing key is null; put overwrites', async ({ store }) => {
+    await store.put('vod/1/index.m3u8', bytes('#EXTM3U\n'), 'application/vnd.apple.mpegurl');
+    assert.equal(await text(store, 'vod/1/index.m3u8'), { size: 8, body: '#EXTM3U\n' });
+    assert.is(await store.get('vod/1/missing.ts'), null);
+    await store.put('vod/1/index.m3u8', bytes('#EXTM3U\n#EXT-X-ENDLIST\n'), 'application/vnd.apple.mpegurl');
+    assert.is((await text(store, 'vod/1/index.m3u8'))?.body, '#EXTM3U\n#EXT-X-ENDLIST\n');
+  });
+
+  t('list is by prefix and sorted; delete and deletePrefix remove only what they name', async ({ store }) => {
+    for (const k of ['vod/2/seg-002.ts', 'vod/2/seg-001.ts', 'vod/2/index.m3u8', 'vod/20/seg-001.ts', 'avatars/x.png']) await store.put(k, bytes(k), 'application/octet-stream');
+    assert.equal(await store.list('vod/2/'), ['vod/2/index.m3u8', 'vod/2/seg-001.ts', 'vod/2/seg-002.ts']);
+    await store.delete('vod/2/seg-001.ts');
+    await store.delete('vod/2/seg-001.ts'); // idempotent
+    assert.equal(await store.list('vod/2/'), ['vod/2/index.m3u8', 'vod/2/seg-002.ts']);
+    assert.is(await store.deletePrefix('vod/2/'), 2);
+    assert.equal(await store.list('vod/2/'), []);
+    assert.equal(await store.list('vod/20/'), ['vod/20/seg-001.ts'], 'a sibling prefix is untouched');
+    assert.is((await text(store, 'avatars/x.png'))?.body, 'avatars/x.png');
+  });
+
+  t('keys outside the safe alphabet are refused', async ({ store }) => {
+    for (const bad of ['../etc/passwd', 'a//b', '/abs', 'a/../b', 'sp ace']) {
+      const err = await store.put(bad, bytes('x'), 'text/plain').then(() => null, (e: Error) => e);
+      assert.match(err?.message ?? 'accepted', /invalid object key/, bad);
+    }
+  });
+  t.run();
+}
+
+contract('object store: local disk', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'glint-store-'));
+  const store = await createStore(dir);
+  assert.ok(store instanceof LocalStore);
+  return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+contract('object store: S3 via the minio client, against s3rver (an npm S3 server standing in for MinIO)', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'glint-s3rver-'));
+  const server = new S3rver({ port: 0, address: '127.0.0.1', directory: dir, silent: true });
+  const { port } = await server.run();
+  // the bucket does not exist yet: createStore makes it, as on a fresh MinIO
+  const store = await createStore(dir, { endpoint: `http://127.0.0.1:${port}`, bucket: 'glint-media', accessKey: 'S3RVER', secretKey: 'S3RVER', region: 'us-east-1' });
+  assert.ok(store instanceof S3Store);
+  await store.put('signed/a.txt', bytes('signed hello'), 'text/plain');
+  const url = await store.signedUrl('signed/a.txt', 60);
+  assert.match(url ?? '', /X-Amz-Signature=/);
+  const res = await fetch(url!);
+  assert.is(res.status, 200);
+  assert.is(await res.text(), 'signed hello', 'a browser can fetch the object from the signed URL');
+  assert.is(res.headers.get('content-type'), 'text/plain');
+  await store.delete('signed/a.txt');
+  return { store, cleanup: async () => { await server.close(); await rm(dir, { recursive: true, force: true }); } };
+});
