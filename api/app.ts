@@ -14,6 +14,7 @@ import { authApp, documentAuth } from './routes/auth.ts';
 import { channelsApp } from './routes/channels.ts';
 import { healthApp } from './routes/health.ts';
 import { streamKeysApp } from './routes/stream-keys.ts';
+import { channelVodsApp, hlsApp, vodsApp } from './routes/vods.ts';
 import { meApp, usersApp } from './routes/users.ts';
 import { webApp } from './web.ts';
 
@@ -82,6 +83,9 @@ export function createApp(deps: Deps, media: Hono[] = []) {
   documentAuth(app);
   app.route('/api/channels', channelsApp);
   app.route('/api/channels', streamKeysApp);
+  app.route('/api/channels', channelVodsApp);
+  app.route('/api/vods', vodsApp);
+  app.route('/', hlsApp);
   app.route('/api/me', meApp);
   app.route('/api/users', usersApp);
   app.route('/', healthApp);
@@ -96,7 +100,7 @@ export function createApp(deps: Deps, media: Hono[] = []) {
     info: {
       title: 'Glint API',
       version: '0.1.0',
-      description: 'Channels, accounts and stream keys. Errors are RFC 9457 application/problem+json.',
+      description: 'Channels, accounts, stream keys and recordings (VoDs). Errors are RFC 9457 application/problem+json.',
     },
     servers: [{ url: config.publicUrl }],
   });

@@ -12,8 +12,9 @@ import { createAuth, resolveAuthSecret } from './auth.ts';
 import type { Deps } from './context.ts';
 import { createMetrics } from './metrics.ts';
 import { Sfu } from '../sfu/Sfu.ts';
+import { Recorder } from '../recorder/Recorder.ts';
 
-export type RunningApi = { url: string; deps: Deps; sfu: Sfu; close(): Promise<void> };
+export type RunningApi = { url: string; deps: Deps; sfu: Sfu; recorder: Recorder; close(): Promise<void> };
 
 export type StartOptions = {
   log?: Logger;
@@ -41,6 +42,8 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
   };
   // The SFU runs in this process on embedded defaults; it meets the API only through the bus and its HTTP routes.
   const sfu = await Sfu.create({ config, db: database.db, bus, log: log.child({ svc: 'sfu' }) });
+  // so does the recorder: it hears broadcasts start and end on the bus and asks the SFU for their media there
+  const recorder = await Recorder.create({ config, db: database.db, bus, store: deps.store, log: log.child({ svc: 'recorder' }) });
   const app = createApp(deps, [sfu.app]);
 
   const server: ServerType = await new Promise((resolve, reject) => {
@@ -57,12 +60,14 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
     url,
     deps,
     sfu,
+    recorder,
     close: () =>
       (closing ??= (async () => {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         });
+        await recorder.close();
         await sfu.close();
         await bus.close();
         if (!opts.database) await database.close();

@@ -7,6 +7,7 @@ import { conflict, invalidState, notFound } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { MEDIA_CODECS } from './codecs.ts';
 import type { IngestInfo } from './rtmp/server.ts';
+import type { RecordedTrack, RtpTarget } from '../shared/bus.ts';
 import { consumerCapabilities, newStreamId, sameCodec, producerParameters, SdpError, writeAnswer, type AnswerSection, type ParsedOffer } from './sdp.ts';
 
 /**
@@ -62,6 +63,8 @@ export class Room extends EventEmitter<RoomEvents> {
   endReason: string | undefined;
   readonly startedAt = new Date();
   peakViewers = 0;
+  /** the recorder's plain RTP consumers (one transport per track), while a recording is attached */
+  private recording: { consumers: ms.Consumer[]; transports: ms.Transport[] } | undefined;
   /** how the broadcast comes in: WHIP, or RTMP through the bridge (copied or re-encoded video) */
   ingest: { source: 'whip' } | IngestInfo | undefined;
 
@@ -359,6 +362,67 @@ export class Room extends EventEmitter<RoomEvents> {
     }
     this.edges.clear();
     this.emit('close');
+  }
+
+  /**
+   * The recorder's view of the broadcast: each track as plain RTP (no RTX, no SRTP) to the recorder's ports, paused
+   * until resumeRecording(). A simulcast producer is recorded at its best layer (a consumer's default preference).
+   * Attaching again replaces the previous attachment.
+   */
+  async attachRecorder(targets: Record<'audio' | 'video', RtpTarget | undefined>): Promise<RecordedTrack[]> {
+    if (this.closed || !this.publisher) throw notFound(`A live broadcast on "${this.slug}"`);
+    this.detachRecorder();
+    const caps = this.router.rtpCapabilities;
+    const plain: ms.RtpCapabilities = {
+      codecs: (caps.codecs ?? []).filter((c) => !/\/rtx$/i.test(c.mimeType)).map((c) => ({ ...c, rtcpFeedback: [] })),
+      headerExtensions: [],
+    };
+    const recording = { consumers: [] as ms.Consumer[], transports: [] as ms.Transport[] };
+    this.recording = recording;
+    const tracks: RecordedTrack[] = [];
+    for (const producer of this.publisher.producers) {
+      const target = targets[producer.kind];
+      if (!target) continue;
+      const transport = await this.router.createPlainTransport({ listenIp: { ip: this.transport.listenIp === '0.0.0.0' ? '127.0.0.1' : this.transport.listenIp }, rtcpMux: false, comedia: false });
+      recording.transports.push(transport);
+      await transport.connect({ ip: target.ip, port: target.port, rtcpPort: target.rtcpPort });
+      const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: plain, paused: true });
+      recording.consumers.push(consumer);
+      const codec = consumer.rtpParameters.codecs[0]!;
+      tracks.push({
+        kind: producer.kind,
+        mimeType: codec.mimeType,
+        payloadType: codec.payloadType,
+        clockRate: codec.clockRate,
+        ...(codec.channels ? { channels: codec.channels } : {}),
+        parameters: (codec.parameters ?? {}) as Record<string, string | number>,
+        ssrc: consumer.rtpParameters.encodings![0]!.ssrc!,
+      });
+    }
+    return tracks;
+  }
+
+  /** Starts the recorder's consumers (its FFmpeg is listening) with a keyframe first. */
+  async resumeRecording(): Promise<boolean> {
+    if (!this.recording) return false;
+    for (const c of this.recording.consumers) {
+      await c.resume();
+      if (c.kind === 'video') await c.requestKeyFrame();
+    }
+    return true;
+  }
+
+  /** The recorder cuts segments on keyframes and asks for one every segment (OpenH264 sends them only on request). */
+  async recordingKeyframe(): Promise<boolean> {
+    const video = this.recording?.consumers.find((c) => c.kind === 'video' && !c.closed);
+    if (!video) return false;
+    await video.requestKeyFrame();
+    return true;
+  }
+
+  detachRecorder(): void {
+    for (const t of this.recording?.transports ?? []) t.close();
+    this.recording = undefined;
   }
 
   /** Inbound RTP statistics of the publisher's producers. */

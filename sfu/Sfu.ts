@@ -4,7 +4,7 @@ import { eq, isNull } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import type { Config } from '../shared/config.ts';
-import type { EventBus } from '../shared/bus.ts';
+import type { EventBus, RecordedTrack } from '../shared/bus.ts';
 import { channel, liveSession, type Db } from '../shared/db/index.ts';
 import { AppError, conflict, notFound, unsupportedMedia } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -36,6 +36,15 @@ export class Sfu {
         if (this.keys.get(channelId) === keyId) this.roomById(channelId)?.close('stream key revoked');
       }),
       deps.bus.subscribe('channel.deleted', ({ channelId }) => this.roomById(channelId)?.close('channel deleted')),
+      // the recorder's requests (it may run in another process: everything goes over the bus)
+      deps.bus.subscribe('recorder.attach', ({ requestId, sessionId, slug, targets }) => {
+        const room = this.room(slug);
+        const reply = (tracks: RecordedTrack[], error?: string) => void deps.bus.publish('recorder.attached', { requestId, tracks, ...(error ? { error } : {}) });
+        if (!room || room.sessionId !== sessionId) return reply([], 'that broadcast is not live here');
+        room.attachRecorder(targets).then(reply, (err: Error) => reply([], err.message));
+      }),
+      deps.bus.subscribe('recorder.resume', ({ sessionId }) => void this.roomBySession(sessionId)?.resumeRecording().catch((err) => deps.log.warn({ err }, 'could not resume recording'))),
+      deps.bus.subscribe('recorder.keyframe', ({ sessionId }) => void this.roomBySession(sessionId)?.recordingKeyframe().catch(() => undefined)),
     );
   }
 
@@ -70,6 +79,10 @@ export class Sfu {
   room(slug: string): Room | undefined {
     const r = this.rooms.get(slug);
     return r && !r.isClosed ? r : undefined;
+  }
+
+  private roomBySession(sessionId: string): Room | undefined {
+    return [...this.rooms.values()].find((r) => r.sessionId === sessionId && !r.isClosed);
   }
 
   private roomById(channelId: string): Room | undefined {

@@ -13,6 +13,28 @@ export type BusEvents = {
   'channel.offline': { channelId: string; slug: string; sessionId: string; reason: string; peakViewers: number };
   /** A stream key stopped being valid (revoked or rotated): publishers using it must be disconnected. */
   'streamkey.revoked': { channelId: string; keyId: string };
+
+  // The recorder ↔ SFU protocol: the recorder asks for a broadcast's media as plain RTP to ports it listens on.
+  /** recorder → SFU: send this session's tracks to these loopback ports (consumers start paused). */
+  'recorder.attach': { requestId: string; sessionId: string; slug: string; targets: Record<'audio' | 'video', RtpTarget | undefined> };
+  /** SFU → recorder: what each track will carry (for the SDP FFmpeg reads), or why not. */
+  'recorder.attached': { requestId: string; error?: string; tracks: RecordedTrack[] };
+  /** recorder → SFU: start sending (FFmpeg is listening); `keyframe` alone asks the video for a keyframe. */
+  'recorder.resume': { sessionId: string };
+  'recorder.keyframe': { sessionId: string };
+  /** A recording became playable as a VoD (its playlist has #EXT-X-ENDLIST). */
+  'vod.ready': { vodId: string; channelId: string; sessionId: string | null; durationMs: number };
+};
+
+export type RtpTarget = { ip: string; port: number; rtcpPort: number };
+export type RecordedTrack = {
+  kind: 'audio' | 'video';
+  mimeType: string;
+  payloadType: number;
+  clockRate: number;
+  channels?: number;
+  parameters: Record<string, string | number>;
+  ssrc: number;
 };
 
 export type BusEventName = keyof BusEvents;

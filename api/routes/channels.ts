@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { and, arrayContains, desc, eq, ilike, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
-import { channel, liveSession, user, type Db } from '../../shared/db/index.ts';
+import { channel, liveSession, user, vod, type Db } from '../../shared/db/index.ts';
 import { isUniqueViolation } from '../../shared/db/errors.ts';
 import { AppError, invalid, notFound, tooLarge, unsupportedMedia } from '../../shared/errors.ts';
 import { requireChannelAccess, requireUser } from '../access.ts';
@@ -265,8 +265,11 @@ export const channelsApp = router()
       const { database, store, bus } = c.var.deps;
       const current = await loadChannel(database.db, c.req.valid('param').slug);
       requireChannelAccess(c, current, 'own');
+      // recordings go with the channel: their rows by cascade, their files here
+      const recordings = await database.db.select({ prefix: vod.storagePrefix }).from(vod).where(eq(vod.channelId, current.id));
       await database.db.delete(channel).where(eq(channel.id, current.id));
       if (current.avatarKey) await store.delete(current.avatarKey);
+      for (const r of recordings) await store.deletePrefix(r.prefix);
       await bus.publish('channel.deleted', { channelId: current.id, slug: current.slug });
       return c.body(null, 204);
     },

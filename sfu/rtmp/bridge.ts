@@ -23,7 +23,7 @@ const children = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
-export const runningBridges = () => children.size;
+export const runningBridges = () => [...children].map((c) => c.pid!).filter(Boolean);
 
 const rtpUrl = (t: RtpTarget) => `rtp://127.0.0.1:${t.rtp}?rtcpport=${t.rtcp}&pkt_size=1200`;
 

@@ -1,6 +1,6 @@
 // Drizzle schema: the single source for migrations in sql/ (drizzle-kit generate) and for typed queries.
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const ROLES = ['admin', 'moderator', 'user'] as const;
 export type Role = (typeof ROLES)[number];
@@ -147,5 +147,35 @@ export const liveSession = pgTable(
   ],
 );
 
-export const schema = { user, session, account, verification, channel, streamKey, liveSession };
+/**
+ * A recording of one live session: HLS (playlist + segments + poster) under storage_prefix in the object store.
+ * status: recording while live (an EVENT playlist, watchable from the start), ready once it has #EXT-X-ENDLIST,
+ * failed when nothing playable was written.
+ */
+export const vod = pgTable(
+  'vod',
+  {
+    id: uuid('id').primaryKey(),
+    channelId: uuid('channel_id')
+      .notNull()
+      .references(() => channel.id, { onDelete: 'cascade' }),
+    liveSessionId: uuid('live_session_id').references(() => liveSession.id, { onDelete: 'set null' }),
+    title: text('title').notNull(),
+    status: text('status', { enum: ['recording', 'ready', 'failed'] }).notNull().default('recording'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    durationMs: integer('duration_ms'),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull().default(0),
+    codecs: text('codecs')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    storagePrefix: text('storage_prefix').notNull(),
+    posterKey: text('poster_key'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('vod_channel_idx').on(t.channelId, t.startedAt), index('vod_status_idx').on(t.status)],
+);
+
+export const schema = { user, session, account, verification, channel, streamKey, liveSession, vod };
 export type Schema = typeof schema;

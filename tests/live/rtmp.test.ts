@@ -43,7 +43,7 @@ function ffmpegPublisher(url: string, x264: string[]): Child {
   ]);
 }
 
-/** FFmpeg processes that are children of this test process (the bridge's; the publisher's are counted apart). */
+/** FFmpeg processes that are children of this test process (bridge and recorder; not the publisher, started apart). */
 function ffmpegChildren(except: number[] = []): number[] {
   try {
     return execFileSync('pgrep', ['-P', String(process.pid), 'ffmpeg'], { encoding: 'utf8' })
@@ -96,7 +96,7 @@ for (const [i, run] of runs.entries()) {
       const later = await viewerStats(page);
       assert.ok(later.framesDecoded >= first.framesDecoded + 40, `frames keep coming at ~30 fps: ${first.framesDecoded} → ${later.framesDecoded}`);
       assert.ok(later.audioPackets > first.audioPackets + 50, `audio keeps coming: ${first.audioPackets} → ${later.audioPackets}`);
-      assert.is(ffmpegChildren([publisher.proc.pid!]).length, 1, 'one bridge FFmpeg for the broadcast');
+      assert.is(runningBridges().length, 1, 'one bridge FFmpeg for the broadcast');
 
       const stoppedAt = Date.now();
       await publisher.stop(); // SIGTERM: FFmpeg closes the stream (FCUnpublish, deleteStream) like OBS's Stop Streaming
@@ -104,8 +104,9 @@ for (const [i, run] of runs.entries()) {
       assert.ok(ended?.endedAt, 'the live session ended');
       assert.ok(Date.now() - stoppedAt < 3_000, `ended ${Date.now() - stoppedAt} ms after the publisher stopped (no grace wait for a clean stop)`);
       assert.ok(offline.length === 1, 'channel.offline announced');
-      assert.is(await until(async () => ffmpegChildren().length, (n) => n === 0, 5_000), 0, 'no FFmpeg process left');
-      assert.is(runningBridges(), 0);
+      assert.is(await until(async () => runningBridges().length, (n) => n === 0, 5_000), 0, 'the bridge FFmpeg is gone');
+      // the recorder's FFmpeg (it records every broadcast) ends a moment after the media stops
+      assert.is(await until(async () => ffmpegChildren().length, (n) => n === 0, 8_000), 0, 'no FFmpeg process left');
     } finally {
       for (const off of offs) off();
       await publisher.stop();
@@ -127,7 +128,7 @@ t('an unknown or revoked stream key is refused before any media; the refusal is 
     assert.ok(code !== 0, `FFmpeg was refused (exit ${code})`);
     assert.is(api.sfu.room(slug), undefined, 'no room was opened');
     assert.is(await sessionRow(api, slug), undefined, 'no live session');
-    assert.is(ffmpegChildren().length, 0, 'no bridge started');
+    assert.is(runningBridges().length, 0, 'no bridge started');
   }
 });
 
@@ -151,7 +152,7 @@ t('a publisher that vanishes (killed, no goodbye) ends the session after the gra
       const room = await until(async () => api.sfu.room(slug), (r) => !!r?.publisherId && r.codecs.length === 2, 10_000);
       assert.ok(room?.publisherId, publisher.output());
       await until(() => room!.producerStats(), (s) => s.every((x) => x.packetCount > 10), 5_000);
-      const bridges = ffmpegChildren([publisher.proc.pid!]);
+      const bridges = runningBridges();
       assert.is(bridges.length, 1);
       const killedAt = Date.now();
       process.kill(victim === 'publisher' ? publisher.proc.pid! : bridges[0]!, 'SIGKILL');
@@ -159,7 +160,7 @@ t('a publisher that vanishes (killed, no goodbye) ends the session after the gra
       assert.ok(ended?.endedAt, `${victim} killed: the session ended`);
       const after = Date.now() - killedAt;
       assert.ok(after < 3000 + 6000, `${victim} killed: ended after ${after} ms (grace 3 s)`);
-      assert.is(await until(async () => ffmpegChildren([publisher.proc.pid!]).length, (n) => n === 0, 5_000), 0, `${victim} killed: no bridge FFmpeg left`);
+      assert.is(await until(async () => runningBridges().length, (n) => n === 0, 5_000), 0, `${victim} killed: no bridge FFmpeg left`);
     } finally {
       await publisher.stop();
     }

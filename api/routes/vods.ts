@@ -1,0 +1,129 @@
+// VoDs: past broadcasts per channel, one VoD's detail, deletion by the owner (or an admin); and /hls/…, the HLS
+// files themselves, from local disk or as a redirect to a signed object-store URL.
+import { createRoute } from '@hono/zod-openapi';
+import { Hono } from 'hono';
+import { and, desc, eq, inArray } from 'drizzle-orm';
+import { channel, vod } from '../../shared/db/index.ts';
+import { conflict, notFound } from '../../shared/errors.ts';
+import { CONTENT_TYPES } from '../../recorder/hls.ts';
+import { requireChannelAccess } from '../access.ts';
+import type { AppEnv } from '../context.ts';
+import { json, problems, router, z } from '../openapi.ts';
+import { loadChannel } from './channels.ts';
+
+export const VodSchema = z
+  .object({
+    id: z.uuid(),
+    channel: z.object({ id: z.uuid(), slug: z.string(), ownerId: z.string() }),
+    liveSessionId: z.uuid().nullable(),
+    title: z.string(),
+    status: z.enum(['recording', 'ready', 'failed']).openapi({ description: 'recording: still live (watch from the start); ready: a finished VoD' }),
+    startedAt: z.iso.datetime(),
+    endedAt: z.iso.datetime().nullable(),
+    durationSeconds: z.number().nullable(),
+    sizeBytes: z.number().int(),
+    codecs: z.array(z.string()),
+    playlistUrl: z.string().openapi({ description: 'HLS playlist (EVENT while recording, with ENDLIST when ready)' }),
+    posterUrl: z.string().nullable(),
+  })
+  .openapi('Vod');
+
+type VodRow = typeof vod.$inferSelect;
+const serialize = (v: VodRow, slug: string, ownerId: string): z.infer<typeof VodSchema> => ({
+  id: v.id,
+  channel: { id: v.channelId, slug, ownerId },
+  liveSessionId: v.liveSessionId,
+  title: v.title,
+  status: v.status,
+  startedAt: v.startedAt.toISOString(),
+  endedAt: v.endedAt?.toISOString() ?? null,
+  durationSeconds: v.durationMs === null ? null : v.durationMs / 1000,
+  sizeBytes: v.sizeBytes,
+  codecs: v.codecs,
+  playlistUrl: `/hls/${v.storagePrefix}index.m3u8`,
+  posterUrl: v.posterKey ? `/hls/${v.posterKey}` : null,
+});
+
+const tags = ['vods'];
+const IdParam = z.object({ id: z.uuid('not a VoD id') });
+
+export const channelVodsApp = router().openapi(
+  createRoute({
+    method: 'get',
+    path: '/{slug}/vods',
+    tags,
+    summary: "A channel's recordings, newest first (the one in progress included)",
+    request: { params: z.object({ slug: z.string().max(64) }) },
+    responses: { 200: json(z.object({ items: z.array(VodSchema) }), 'Recordings.'), ...problems(404) },
+  }),
+  async (c) => {
+    const { db } = c.var.deps.database;
+    const ch = await loadChannel(db, c.req.valid('param').slug);
+    const rows = await db.select().from(vod).where(and(eq(vod.channelId, ch.id), inArray(vod.status, ['recording', 'ready']))).orderBy(desc(vod.startedAt)).limit(100);
+    return c.json({ items: rows.map((r) => serialize(r, ch.slug, ch.ownerId)) }, 200);
+  },
+);
+
+async function loadVod(c: { var: AppEnv['Variables'] }, id: string) {
+  const [row] = await c.var.deps.database.db
+    .select({ vod, slug: channel.slug, ownerId: channel.ownerId })
+    .from(vod)
+    .innerJoin(channel, eq(channel.id, vod.channelId))
+    .where(eq(vod.id, id))
+    .limit(1);
+  if (!row) throw notFound('That VoD');
+  return row;
+}
+
+export const vodsApp = router()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}',
+      tags,
+      summary: 'One recording',
+      request: { params: IdParam },
+      responses: { 200: json(VodSchema, 'The VoD.'), ...problems(400, 404) },
+    }),
+    async (c) => {
+      const row = await loadVod(c, c.req.valid('param').id);
+      return c.json(serialize(row.vod, row.slug, row.ownerId), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/{id}',
+      tags,
+      summary: 'Delete a recording and its files (channel owner or admin)',
+      request: { params: IdParam },
+      responses: { 204: { description: 'Deleted.' }, ...problems(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const row = await loadVod(c, c.req.valid('param').id);
+      requireChannelAccess(c, { ownerId: row.ownerId }, 'own');
+      if (row.vod.status === 'recording') throw conflict('This broadcast is still being recorded; delete it once it has ended.');
+      await c.var.deps.store.deletePrefix(row.vod.storagePrefix);
+      await c.var.deps.database.db.delete(vod).where(eq(vod.id, row.vod.id));
+      return c.body(null, 204);
+    },
+  );
+
+/** HLS files of recordings: playlists revalidate (they grow while recording), segments and posters never change. */
+export const hlsApp = new Hono<AppEnv>().get('/hls/vod/:id/:file', async (c) => {
+  const { id, file } = c.req.param();
+  if (!/^[0-9a-f-]{36}$/.test(id) || !/^(index\.m3u8|seg-\d{5}\.ts|poster\.jpg)$/.test(file)) throw notFound('That file');
+  const key = `vod/${id}/${file}`;
+  const type = CONTENT_TYPES[file.split('.').pop()!]!;
+  const cache = file.endsWith('.m3u8') ? 'no-cache' : 'public, max-age=31536000, immutable';
+  const headers = { 'Content-Type': type, 'Cache-Control': cache, 'Access-Control-Allow-Origin': '*' };
+  const store = c.var.deps.store;
+  if (store.kind === 's3' && !file.endsWith('.m3u8')) {
+    // segments straight from the object store; the playlist stays here so its relative segment URIs resolve to us
+    const url = await store.signedUrl(key, 3600);
+    if (url) return c.redirect(url, 302);
+  }
+  const obj = await store.get(key);
+  if (!obj) throw notFound('That file');
+  return c.body(obj.body, 200, { ...headers, 'Content-Length': String(obj.size) });
+});

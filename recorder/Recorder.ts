@@ -1,0 +1,119 @@
+// The recorder service: every live session becomes a VoD. It hears channel.live / channel.offline on the bus, asks
+// the SFU for the media over the bus, keeps a vod row per recording, and finalizes what a previous run left behind.
+// It reads and writes the database and the object store through shared/, and never imports the SFU.
+import path from 'node:path';
+import { eq } from 'drizzle-orm';
+import type { Config } from '../shared/config.ts';
+import type { EventBus } from '../shared/bus.ts';
+import { channel, vod, type Db } from '../shared/db/index.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { ObjectStore } from '../shared/storage.ts';
+import { CONTENT_TYPES, durationMs, endPlaylist, parsePlaylist } from './hls.ts';
+import { Recording } from './Recording.ts';
+
+export type RecorderDeps = { config: Config; db: Db; bus: EventBus; store: ObjectStore; log: Logger };
+
+export const vodPrefix = (vodId: string) => `vod/${vodId}/`;
+
+export class Recorder {
+  /** by live session id */
+  private readonly recordings = new Map<string, Promise<Recording | undefined>>();
+  private readonly unsubscribe: (() => void)[] = [];
+
+  private constructor(private readonly deps: RecorderDeps) {
+    this.unsubscribe.push(
+      deps.bus.subscribe('channel.live', (e) => {
+        if (!this.recordings.has(e.sessionId)) this.recordings.set(e.sessionId, this.begin(e));
+      }),
+      deps.bus.subscribe('channel.offline', (e) => void this.end(e.sessionId)),
+    );
+  }
+
+  static async create(deps: RecorderDeps): Promise<Recorder> {
+    const recorder = new Recorder(deps);
+    await recorder.finalizeLeftovers();
+    return recorder;
+  }
+
+  /** Recordings a previous run did not finish (it crashed or was killed): whatever was uploaded becomes the VoD. */
+  private async finalizeLeftovers() {
+    const rows = await this.deps.db.select().from(vod).where(eq(vod.status, 'recording'));
+    for (const row of rows) {
+      try {
+        await this.finalizeStored(row.id, row.storagePrefix);
+      } catch (err) {
+        this.deps.log.error({ err, vod: row.id }, 'could not finalize a leftover recording');
+      }
+    }
+    if (rows.length) this.deps.log.warn({ vods: rows.length }, 'finalized recordings a previous run left open');
+  }
+
+  private async finalizeStored(vodId: string, prefix: string) {
+    const obj = await this.deps.store.get(`${prefix}index.m3u8`);
+    const text = obj ? await new Response(obj.body).text() : '';
+    const playlist = parsePlaylist(text);
+    if (!playlist.segments.length) {
+      await this.deps.db.update(vod).set({ status: 'failed', endedAt: new Date() }).where(eq(vod.id, vodId));
+      return;
+    }
+    if (!playlist.ended) await this.deps.store.put(`${prefix}index.m3u8`, new TextEncoder().encode(endPlaylist(text)), CONTENT_TYPES.m3u8!);
+    let size = 0;
+    for (const seg of playlist.segments) size += (await this.deps.store.get(prefix + seg.uri))?.size ?? 0;
+    const [row] = await this.deps.db
+      .update(vod)
+      .set({ status: 'ready', endedAt: new Date(), durationMs: durationMs(playlist), sizeBytes: size })
+      .where(eq(vod.id, vodId))
+      .returning();
+    if (row) await this.deps.bus.publish('vod.ready', { vodId, channelId: row.channelId, sessionId: row.liveSessionId, durationMs: row.durationMs ?? 0 });
+  }
+
+  private async begin(e: { channelId: string; slug: string; sessionId: string; codecs: string[]; startedAt: string }): Promise<Recording | undefined> {
+    const { db, log } = this.deps;
+    const [ch] = await db.select({ title: channel.title }).from(channel).where(eq(channel.id, e.channelId)).limit(1);
+    if (!ch) return undefined;
+    const vodId = crypto.randomUUID();
+    const prefix = vodPrefix(vodId);
+    await db.insert(vod).values({ id: vodId, channelId: e.channelId, liveSessionId: e.sessionId, title: ch.title, storagePrefix: prefix, codecs: e.codecs, startedAt: new Date(e.startedAt) });
+    const rec = new Recording({ vodId, sessionId: e.sessionId, slug: e.slug, prefix }, path.join(this.deps.config.dataDir, 'recorder', vodId), { bus: this.deps.bus, store: this.deps.store, log });
+    const kinds = [...new Set(e.codecs.map((c) => c.split('/')[0] as 'audio' | 'video'))];
+    try {
+      await rec.start(kinds);
+      log.info({ vod: vodId, channel: e.slug, session: e.sessionId, codecs: rec.codecs, ffmpeg: rec.pid }, 'recording');
+      return rec;
+    } catch (err) {
+      log.error({ err, vod: vodId, channel: e.slug }, 'could not start recording');
+      await rec.stop().catch(() => undefined);
+      await db.update(vod).set({ status: 'failed', endedAt: new Date() }).where(eq(vod.id, vodId));
+      return undefined;
+    }
+  }
+
+  /** The broadcast ended: finish the recording and publish vod.ready. */
+  private async end(sessionId: string) {
+    const pending = this.recordings.get(sessionId);
+    if (!pending) return;
+    this.recordings.delete(sessionId);
+    const rec = await pending;
+    if (!rec) return;
+    const { db, bus, log } = this.deps;
+    try {
+      const result = await rec.stop();
+      const status = result.segments ? 'ready' : 'failed';
+      const [row] = await db
+        .update(vod)
+        .set({ status, endedAt: new Date(), durationMs: result.durationMs, sizeBytes: result.sizeBytes, posterKey: result.posterKey, codecs: rec.codecs })
+        .where(eq(vod.id, rec.info.vodId))
+        .returning();
+      log.info({ vod: rec.info.vodId, status, durationMs: result.durationMs, segments: result.segments }, 'recording finished');
+      if (row && status === 'ready') await bus.publish('vod.ready', { vodId: row.id, channelId: row.channelId, sessionId, durationMs: result.durationMs });
+    } catch (err) {
+      log.error({ err, vod: rec.info.vodId }, 'could not finish the recording');
+    }
+  }
+
+  /** Finishes every recording in progress (their VoDs stay playable) and stops listening. */
+  async close(): Promise<void> {
+    for (const off of this.unsubscribe) off();
+    await Promise.all([...this.recordings.keys()].map((id) => this.end(id)));
+  }
+}

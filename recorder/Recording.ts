@@ -1,0 +1,304 @@
+// One live session being recorded: the SFU sends each track as plain RTP to ports this recording listens on (through
+// FFmpeg), FFmpeg writes ~2 s HLS segments into a work directory, and an uploader copies them to the object store,
+// each segment before the playlist that names it, so a reader never sees a playlist pointing at a missing segment.
+import { randomUUID } from 'node:crypto';
+import dgram from 'node:dgram';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import ffmpeg from 'fluent-ffmpeg';
+import { write as writeSdp, type SessionDescription } from 'sdp-transform';
+import type { EventBus, RecordedTrack, RtpTarget } from '../shared/bus.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { ObjectStore } from '../shared/storage.ts';
+import { CONTENT_TYPES, durationMs, endPlaylist, parsePlaylist } from './hls.ts';
+
+export const SEGMENT_SECONDS = 2;
+const ATTACH_TIMEOUT_MS = 5000;
+const SYNC_INTERVAL_MS = 500;
+const MAX_RESTARTS = 5;
+const INPUT_IDLE_SECONDS = 1;
+
+/** Every recording FFmpeg alive in this process (none may outlive it). */
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+export const runningRecorders = () => [...children].map((c) => c.pid!).filter(Boolean);
+
+/** A media file's duration in seconds (0 when unreadable). */
+function probeDuration(file: string): Promise<number> {
+  return new Promise((resolve) => ffmpeg.ffprobe(file, (err, data) => resolve(err ? 0 : Number(data.format.duration) || 0)));
+}
+
+/** An even port whose successor is free too (RTP and RTCP for one track), both on the loopback address. */
+async function portPair(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const probe = dgram.createSocket('udp4');
+    const port = await new Promise<number>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.bind(0, '127.0.0.1', () => resolve(probe.address().port));
+    });
+    probe.close();
+    const even = port % 2 === 0 ? port : port + 1;
+    const ok = await Promise.all([even, even + 1].map((p) => new Promise<boolean>((resolve) => {
+      const s = dgram.createSocket('udp4');
+      s.once('error', () => resolve(false));
+      s.bind(p, '127.0.0.1', () => s.close(() => resolve(true)));
+    })));
+    if (ok.every(Boolean)) return even;
+  }
+  throw new Error('no free UDP port pair for the recorder');
+}
+
+/** Asks the SFU (over the bus) to send this session's tracks to `targets`; resolves with what each track carries. */
+async function attach(bus: EventBus, sessionId: string, slug: string, targets: Record<'audio' | 'video', RtpTarget | undefined>): Promise<RecordedTrack[]> {
+  const requestId = randomUUID();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error('the SFU did not answer the recording request'));
+    }, ATTACH_TIMEOUT_MS);
+    const off = bus.subscribe('recorder.attached', (r) => {
+      if (r.requestId !== requestId) return;
+      clearTimeout(timer);
+      off();
+      if (r.error) reject(new Error(r.error));
+      else resolve(r.tracks);
+    });
+    void bus.publish('recorder.attach', { requestId, sessionId, slug, targets });
+  });
+}
+
+/** The SDP FFmpeg reads to receive the tracks (written with sdp-transform). */
+function sdpFor(tracks: (RecordedTrack & { port: number })[]): string {
+  const session: SessionDescription = {
+    version: 0,
+    origin: { username: '-', sessionId: 0, sessionVersion: 0, netType: 'IN', ipVer: 4, address: '127.0.0.1' },
+    name: 'Glint recording',
+    connection: { version: 4, ip: '127.0.0.1' },
+    timing: { start: 0, stop: 0 },
+    media: tracks.map((t) => {
+      const fmtp = Object.entries(t.parameters).map(([k, v]) => `${k}=${v}`).join(';');
+      return {
+        type: t.kind,
+        port: t.port,
+        protocol: 'RTP/AVP',
+        payloads: String(t.payloadType),
+        rtp: [{ payload: t.payloadType, codec: t.mimeType.split('/')[1]!, rate: t.clockRate, ...(t.channels ? { encoding: t.channels } : {}) }],
+        fmtp: fmtp ? [{ payload: t.payloadType, config: fmtp }] : [],
+        rtcp: { port: t.port + 1 },
+        direction: 'recvonly' as const,
+      };
+    }),
+  };
+  return writeSdp(session);
+}
+
+export type RecordingInfo = { vodId: string; sessionId: string; slug: string; prefix: string };
+
+export class Recording {
+  private proc: ChildProcess | undefined;
+  private tracks: (RecordedTrack & { port: number })[] = [];
+  private keyframeTimer: NodeJS.Timeout | undefined;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> = Promise.resolve();
+  private readonly uploaded = new Map<string, number>(); // segment → bytes
+  private lastPlaylist = '';
+  private restarts = 0;
+  private stopping = false;
+  private exited: Promise<void> = Promise.resolve();
+  private stderrTail: string[] = [];
+
+  constructor(
+    readonly info: RecordingInfo,
+    private readonly workDir: string,
+    private readonly deps: { bus: EventBus; store: ObjectStore; log: Logger },
+  ) {}
+
+  get pid() {
+    return this.proc?.pid;
+  }
+  get codecs() {
+    return this.tracks.map((t) => t.mimeType);
+  }
+
+  /** Attaches to the SFU, starts FFmpeg and the uploader. Throws when the broadcast cannot be recorded. */
+  async start(kinds: ('audio' | 'video')[]): Promise<void> {
+    await mkdir(this.workDir, { recursive: true });
+    const targets: Record<'audio' | 'video', RtpTarget | undefined> = { audio: undefined, video: undefined };
+    for (const kind of kinds) {
+      const port = await portPair();
+      targets[kind] = { ip: '127.0.0.1', port, rtcpPort: port + 1 };
+    }
+    const tracks = await attach(this.deps.bus, this.info.sessionId, this.info.slug, targets);
+    if (!tracks.length) throw new Error('the broadcast has no tracks to record');
+    this.tracks = tracks.map((t) => ({ ...t, port: targets[t.kind]!.port }));
+    await writeFile(path.join(this.workDir, 'input.sdp'), sdpFor(this.tracks));
+    this.spawn();
+    // FFmpeg has bound its ports once it runs; then the SFU starts sending, beginning with a keyframe
+    await new Promise((r) => setTimeout(r, 300));
+    await this.deps.bus.publish('recorder.resume', { sessionId: this.info.sessionId });
+    this.keyframeTimer = setInterval(() => void this.deps.bus.publish('recorder.keyframe', { sessionId: this.info.sessionId }), SEGMENT_SECONDS * 1000);
+    this.syncTimer = setInterval(() => this.sync(), SYNC_INTERVAL_MS);
+  }
+
+  private spawn() {
+    const video = this.tracks.find((t) => t.kind === 'video');
+    const audio = this.tracks.find((t) => t.kind === 'audio');
+    const copy = video?.mimeType.toLowerCase() === 'video/h264';
+    const out: string[] = [];
+    if (video) {
+      out.push('-map', '0:v:0');
+      if (copy) out.push('-c:v', 'copy');
+      else out.push('-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', '-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`);
+    }
+    if (audio) out.push('-map', '0:a:0', '-c:a', 'aac', '-b:a', '128k', '-ar', '48000');
+    const cmd = ffmpeg({ stdoutLines: 0 })
+      .input(path.join(this.workDir, 'input.sdp'))
+      // -listen_timeout: one second without any RTP ends the input like the end of a file, so when the broadcast
+      // ends FFmpeg finishes its last segment and writes the final playlist by itself
+      .inputOptions(['-protocol_whitelist', 'file,udp,rtp', '-listen_timeout', String(INPUT_IDLE_SECONDS), '-analyzeduration', '3000000', '-probesize', '10000000', '-fflags', '+genpts'])
+      .output(path.join(this.workDir, 'index.m3u8'))
+      .outputOptions([
+        '-hide_banner', '-loglevel', 'warning', '-nostats', ...out,
+        '-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_list_size', '0', '-hls_playlist_type', 'event',
+        // after a restart: continue the same playlist (numbering, a discontinuity), never rewrite what is there
+        '-hls_flags', `independent_segments+temp_file+program_date_time${this.restarts ? '+append_list+discont_start' : ''}`,
+        '-hls_segment_filename', path.join(this.workDir, 'seg-%05d.ts'),
+      ]);
+    this.exited = new Promise((resolve) => {
+      cmd.on('start', () => {
+        this.proc = (cmd as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
+        if (this.proc) children.add(this.proc);
+        this.deps.log.debug({ vod: this.info.vodId, pid: this.proc?.pid, copy }, 'recording FFmpeg started');
+      });
+      cmd.on('stderr', (line: string) => {
+        this.stderrTail.push(line);
+        if (this.stderrTail.length > 20) this.stderrTail.shift();
+      });
+      const done = (err?: Error) => {
+        if (this.proc) children.delete(this.proc);
+        resolve();
+        if (this.stopping) return;
+        // FFmpeg died mid-broadcast: keep what is written, and record on into the same playlist
+        this.deps.log.warn({ vod: this.info.vodId, err: err?.message, stderr: this.stderrTail.join('\n'), restarts: this.restarts }, 'recording FFmpeg exited');
+        if (this.restarts++ < MAX_RESTARTS) {
+          setTimeout(() => {
+            if (this.stopping) return;
+            this.spawn();
+            setTimeout(() => void this.deps.bus.publish('recorder.keyframe', { sessionId: this.info.sessionId }), 300);
+          }, 200);
+        }
+      };
+      cmd.on('end', () => done());
+      cmd.on('error', (err: Error) => done(err));
+    });
+    cmd.run();
+  }
+
+  /** Uploads new segments, then the playlist naming them. Runs one at a time. */
+  private sync(final = false): Promise<void> {
+    this.syncing = this.syncing.then(() => this.syncOnce(final)).catch((err) => this.deps.log.warn({ err, vod: this.info.vodId }, 'recording upload failed; will retry'));
+    return this.syncing;
+  }
+
+  private async syncOnce(final: boolean) {
+    let text: string;
+    try {
+      text = await readFile(path.join(this.workDir, 'index.m3u8'), 'utf8');
+    } catch {
+      return; // nothing written yet
+    }
+    // a playlist caught mid-rewrite (or truncated by a dying FFmpeg) must never replace a longer one
+    if (parsePlaylist(text).segments.length < parsePlaylist(this.lastPlaylist).segments.length) {
+      this.deps.log.debug({ vod: this.info.vodId, bytes: text.length }, 'ignoring a shorter playlist read');
+      text = this.lastPlaylist;
+    }
+    if (final) text = endPlaylist(text);
+    if (text === this.lastPlaylist) return;
+    const playlist = parsePlaylist(text);
+    for (const seg of playlist.segments) {
+      if (this.uploaded.has(seg.uri)) continue;
+      const body = await readFile(path.join(this.workDir, seg.uri));
+      await this.deps.store.put(this.info.prefix + seg.uri, body, CONTENT_TYPES.ts!);
+      this.uploaded.set(seg.uri, body.byteLength);
+    }
+    await this.deps.store.put(`${this.info.prefix}index.m3u8`, new TextEncoder().encode(text), CONTENT_TYPES.m3u8!);
+    this.lastPlaylist = text;
+  }
+
+  get sizeBytes() {
+    return [...this.uploaded.values()].reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * Ends the recording: FFmpeg finishes its last segment (SIGINT; SIGKILL if it hangs), the rest is uploaded, the
+   * playlist gets #EXT-X-ENDLIST, and a poster is made. Returns the VoD's duration and size.
+   */
+  async stop(): Promise<{ durationMs: number; sizeBytes: number; posterKey: string | null; segments: number }> {
+    this.stopping = true;
+    clearInterval(this.keyframeTimer);
+    clearInterval(this.syncTimer);
+    const proc = this.proc;
+    if (proc && proc.exitCode === null && proc.signalCode === null) {
+      // The SFU has stopped sending: FFmpeg's input ends after INPUT_IDLE_SECONDS and it writes the last segment and
+      // the final playlist. Signals are the fallback only: FFmpeg blocked in its RTP read ignores a first one, and a
+      // second aborts the final playlist write (leaving it empty; sync() then keeps the last good one).
+      const t0 = Date.now();
+      void this.exited.then(() => this.deps.log.debug({ vod: this.info.vodId, ms: Date.now() - t0, code: proc.exitCode, signal: proc.signalCode }, 'recording FFmpeg stopped'));
+      const term = setTimeout(() => proc.kill('SIGINT'), (INPUT_IDLE_SECONDS + 5) * 1000);
+      const kill = setTimeout(() => proc.kill('SIGKILL'), (INPUT_IDLE_SECONDS + 8) * 1000);
+      await this.exited;
+      clearTimeout(term);
+      clearTimeout(kill);
+    }
+    await this.recoverSegments();
+    await this.sync(true);
+    this.deps.log.debug({ vod: this.info.vodId, playlist: this.lastPlaylist.length, uploaded: this.uploaded.size }, 'recording final sync');
+    const playlist = parsePlaylist(this.lastPlaylist);
+    const posterKey = playlist.segments.length ? await this.poster(playlist.segments[Math.floor(playlist.segments.length / 2)]!.uri) : null;
+    await rm(this.workDir, { recursive: true, force: true });
+    return { durationMs: durationMs(playlist), sizeBytes: this.sizeBytes, posterKey, segments: playlist.segments.length };
+  }
+
+  /**
+   * Segments FFmpeg finished but never listed (it was killed, or its last playlist write failed): appended to the
+   * playlist on disk with their probed durations, so everything written stays playable.
+   */
+  private async recoverSegments() {
+    const file = path.join(this.workDir, 'index.m3u8');
+    let text = await readFile(file, 'utf8').catch(() => '');
+    if (parsePlaylist(text).segments.length < parsePlaylist(this.lastPlaylist).segments.length) text = this.lastPlaylist;
+    if (!text) return;
+    const listed = new Set(parsePlaylist(text).segments.map((s) => s.uri));
+    const last = Math.max(-1, ...[...listed].map((u) => Number(/seg-(\d+)\.ts$/.exec(u)?.[1] ?? -1)));
+    const onDisk = (await readdir(this.workDir)).filter((f) => /^seg-\d{5}\.ts$/.test(f) && !listed.has(f) && Number(f.slice(4, 9)) > last).sort();
+    if (!onDisk.length) return;
+    let extra = '';
+    for (const seg of onDisk) {
+      const seconds = await probeDuration(path.join(this.workDir, seg));
+      if (seconds > 0) extra += `#EXTINF:${seconds.toFixed(6)},\n${seg}\n`;
+    }
+    if (extra) await writeFile(file, `${text.replace(/#EXT-X-ENDLIST\s*$/, '').replace(/\s*$/, '\n')}${extra}`);
+    this.deps.log.info({ vod: this.info.vodId, segments: onDisk }, 'recovered segments missing from the playlist');
+  }
+
+  /** A JPEG from the middle of a segment, as the VoD's poster. */
+  private async poster(segment: string): Promise<string | null> {
+    if (!this.tracks.some((t) => t.kind === 'video')) return null;
+    const file = path.join(this.workDir, 'poster.jpg');
+    const ok = await new Promise<boolean>((resolve) => {
+      ffmpeg(path.join(this.workDir, segment))
+        .outputOptions(['-frames:v', '1', '-vf', 'scale=640:-2', '-q:v', '4'])
+        .output(file)
+        .on('end', () => resolve(true))
+        .on('error', () => resolve(false))
+        .run();
+    });
+    if (!ok || !(await stat(file).catch(() => null))) return null;
+    const key = `${this.info.prefix}poster.jpg`;
+    await this.deps.store.put(key, await readFile(file), CONTENT_TYPES.jpg!);
+    return key;
+  }
+}
