@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Builds the browser app: web/src/main.tsx → web/dist/assets/app.js (esbuild), web/src/style.css → web/dist/assets/style.css,
+// hls.js's browser build → web/dist/assets/hls.min.js,
 // and web/dist/index.html from web/index.html with cache-busting ?v=<hash> asset URLs. Plain Node ESM (runs before tsx).
 // Idempotent: files whose content did not change are not rewritten. Usage: node scripts/build-web.mjs
 import { createHash } from 'node:crypto';
@@ -27,6 +28,10 @@ async function writeIfChanged(file, data) {
   return true;
 }
 
+// hls.js (VoD playback where the browser has no native HLS) is served as its own file, loaded only by the player
+const hlsJs = await readFile(path.join(root, 'node_modules/hls.js/dist/hls.min.js'));
+const hlsUrl = `/assets/hls.min.js?v=${hash(hlsJs)}`;
+
 const started = performance.now();
 let result;
 try {
@@ -45,7 +50,7 @@ try {
     jsxImportSource: 'preact',
     legalComments: 'none',
     charset: 'utf8',
-    define: { 'process.env.NODE_ENV': '"production"' },
+    define: { 'process.env.NODE_ENV': '"production"', __HLS_JS_URL__: JSON.stringify(hlsUrl) },
     write: false,
     logLevel: 'silent',
   });
@@ -68,6 +73,8 @@ for (const out of result.outputFiles) {
   }
   if (await writeIfChanged(out.path, out.contents)) changed++;
 }
+
+if (await writeIfChanged(path.join(assets, 'hls.min.js'), hlsJs)) changed++;
 
 const css = await readFile(path.join(web, 'src/style.css'));
 if (await writeIfChanged(path.join(assets, 'style.css'), css)) changed++;

@@ -151,7 +151,25 @@ export function query(params: Record<string, string | number | undefined>): stri
 
 const enc = encodeURIComponent;
 
+export type Vod = {
+  id: string;
+  channel: { id: string; slug: string; ownerId: string };
+  liveSessionId: string | null;
+  title: string;
+  status: 'recording' | 'ready' | 'failed';
+  startedAt: string;
+  endedAt: string | null;
+  durationSeconds: number | null;
+  sizeBytes: number;
+  codecs: string[];
+  playlistUrl: string;
+  posterUrl: string | null;
+};
+
 export const api = {
+  vods: (slug: string, signal?: AbortSignal) => request<{ items: Vod[] }>('GET', `/api/channels/${enc(slug)}/vods`, { signal }),
+  vod: (id: string, signal?: AbortSignal) => request<Vod>('GET', `/api/vods/${enc(id)}`, { signal }),
+  deleteVod: (id: string) => request<void>('DELETE', `/api/vods/${enc(id)}`),
   /** Where broadcasts are sent: the WHIP URL template and the RTMP server URL (null when RTMP ingest is off). */
   ingest: () => request<{ whip: string; rtmp: string | null }>('GET', '/api/ingest'),
   /** The signed-in user, or null (better-auth's get-session answers 200 either way, so signed-out visits log no error). */

@@ -8,6 +8,7 @@ import { NotFoundPage } from './pages/not-found.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { SignUpPage } from './pages/sign-up.tsx';
 import { StudioPage } from './pages/studio.tsx';
+import { VodPage } from './pages/vod.tsx';
 import { interceptLinks, match, useLocation } from './router.ts';
 import { refreshSession } from './session.ts';
 
@@ -19,6 +20,8 @@ function Routes() {
   if (match('/me/channels', path)) return <MyChannelsPage />;
   const studio = match('/studio/:slug', path);
   if (studio) return <StudioPage key={studio.slug} slug={studio.slug!} />;
+  const vod = match('/v/:id', path);
+  if (vod) return <VodPage key={vod.id} id={vod.id!} />;
   const channel = match('/c/:slug', path);
   if (channel) return <ChannelPage key={channel.slug} slug={channel.slug!} />;
   return <NotFoundPage />;

@@ -9,6 +9,7 @@ import { formatDate, hueOf } from '../format.ts';
 import { useSession } from '../session.ts';
 import { useTitle } from '../title.ts';
 import { NotFoundPage } from './not-found.tsx';
+import { PastBroadcasts } from './vod.tsx';
 
 type State = { status: 'loading' } | { status: 'missing' } | { status: 'error'; message: string } | { status: 'ready'; channel: Channel };
 
@@ -69,6 +70,8 @@ export function ChannelPage({ slug }: { slug: string }) {
           <Tags channel={channel} links />
         </div>
       </div>
+
+      <PastBroadcasts slug={channel.slug} />
 
       <section class="panel about" aria-labelledby="about-heading">
         <h2 id="about-heading">About</h2>

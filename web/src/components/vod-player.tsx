@@ -1,0 +1,60 @@
+// HLS playback for recordings: hls.js (loaded on first use) wherever Media Source Extensions exist, so every browser
+// plays the same way; the browser's own HLS (iPhone Safari) otherwise.
+import { useEffect, useRef, useState } from 'preact/hooks';
+
+type HlsInstance = { loadSource(src: string): void; attachMedia(v: HTMLVideoElement): void; on(ev: string, cb: (e: unknown, d: { fatal: boolean; details: string }) => void): void; destroy(): void };
+type HlsClass = { new (): HlsInstance; isSupported(): boolean; Events: { ERROR: string } };
+
+let loading: Promise<HlsClass> | undefined;
+function loadHls(): Promise<HlsClass> {
+  loading ??= new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = __HLS_JS_URL__;
+    s.onload = () => resolve((window as unknown as { Hls: HlsClass }).Hls);
+    s.onerror = () => reject(new Error('could not load the HLS player'));
+    document.head.appendChild(s);
+  });
+  return loading;
+}
+
+export function VodPlayer({ src, poster, startAtLive = false }: { src: string; poster?: string | null; startAtLive?: boolean }) {
+  const video = useRef<HTMLVideoElement>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    const el = video.current!;
+    let hls: HlsInstance | undefined;
+    let cancelled = false;
+    setError(null);
+    const native = () => {
+      if (el.canPlayType('application/vnd.apple.mpegurl')) el.src = src;
+      else setError('This browser cannot play HLS video.');
+    };
+    loadHls().then(
+      (Hls) => {
+        if (cancelled) return;
+        if (!Hls.isSupported()) return native();
+        hls = new Hls();
+        hls.on(Hls.Events.ERROR, (_e, d) => d.fatal && setError(`Playback failed (${d.details}).`));
+        hls.loadSource(src);
+        hls.attachMedia(el);
+      },
+      () => !cancelled && native(),
+    );
+    return () => {
+      cancelled = true;
+      hls?.destroy();
+    };
+  }, [src]);
+
+  return (
+    <div class="player vod-player">
+      <video ref={video} controls playsInline poster={poster ?? undefined} data-testid="vod-video" data-start-at-live={startAtLive ? '1' : '0'} />
+      {error && (
+        <p class="player-status" data-testid="vod-error">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

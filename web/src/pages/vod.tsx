@@ -1,0 +1,100 @@
+// A recording's page: the HLS player (from the start; while the broadcast is still live too), title, date, length.
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, type Vod } from '../api.ts';
+import { ErrorState, Loading } from '../components/status.tsx';
+import { VodPlayer } from '../components/vod-player.tsx';
+import { formatDateTime } from '../format.ts';
+import { navigate } from '../router.ts';
+import { useSession } from '../session.ts';
+import { useTitle } from '../title.ts';
+import { NotFoundPage } from './not-found.tsx';
+
+export function duration(seconds: number | null): string {
+  if (seconds === null) return '';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return `${h ? `${h}:${String(m).padStart(2, '0')}` : m}:${String(s % 60).padStart(2, '0')}`;
+}
+
+export function VodPage({ id }: { id: string }) {
+  const { user } = useSession();
+  const [vod, setVod] = useState<Vod | null | 'missing'>(null);
+  const [error, setError] = useState<string | null>(null);
+  useTitle(vod && vod !== 'missing' ? vod.title : null);
+
+  useEffect(() => {
+    const ctl = new AbortController();
+    api.vod(id, ctl.signal).then(setVod, (err) => {
+      if (ctl.signal.aborted) return;
+      if (err instanceof ApiError && err.status === 404) setVod('missing');
+      else setError(String(err.message ?? err));
+    });
+    return () => ctl.abort();
+  }, [id]);
+
+  if (error) return <ErrorState message={error} />;
+  if (vod === 'missing') return <NotFoundPage what="This recording" />;
+  if (!vod) return <Loading label="Loading recording…" />;
+  const remove = async () => {
+    if (!confirm('Delete this recording for good?')) return;
+    try {
+      await api.deleteVod(vod.id);
+      navigate(`/c/${vod.channel.slug}`);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  return (
+    <article class="vod-page" data-testid="vod-page">
+      <VodPlayer src={vod.playlistUrl} poster={vod.posterUrl} />
+      <div class="vod-info">
+        <h1 data-testid="vod-title">{vod.title}</h1>
+        <p class="muted">
+          <a href={`/c/${vod.channel.slug}`}>/c/{vod.channel.slug}</a> · {formatDateTime(vod.startedAt)}
+          {vod.status === 'recording' ? (
+            <span class="badge badge-live"> Live now — watching from the start</span>
+          ) : (
+            <span data-testid="vod-duration"> · {duration(vod.durationSeconds)}</span>
+          )}
+        </p>
+        {user && vod.status === 'ready' && (user.role === 'admin' || user.id === vod.channel.ownerId) && (
+          <button type="button" class="btn btn-secondary btn-sm" onClick={remove} data-testid="vod-delete">
+            Delete recording
+          </button>
+        )}
+      </div>
+    </article>
+  );
+}
+
+/** A channel's past broadcasts (and the one being recorded now), newest first. */
+export function PastBroadcasts({ slug }: { slug: string }) {
+  const [vods, setVods] = useState<Vod[] | null>(null);
+  useEffect(() => {
+    const ctl = new AbortController();
+    api.vods(slug, ctl.signal).then((r) => setVods(r.items), () => setVods([]));
+    return () => ctl.abort();
+  }, [slug]);
+  if (!vods?.length) return null;
+  return (
+    <section class="panel past-broadcasts" aria-labelledby="vods-heading" data-testid="past-broadcasts">
+      <h2 id="vods-heading">Past broadcasts</h2>
+      <ul class="vod-list">
+        {vods.map((v) => (
+          <li key={v.id}>
+            <a href={`/v/${v.id}`} class="vod-card" data-testid="vod-card">
+              {v.posterUrl ? <img src={v.posterUrl} alt="" loading="lazy" width={160} height={90} /> : <span class="vod-card-blank" />}
+              <span class="vod-card-text">
+                <strong>{v.title}</strong>
+                <span class="muted">
+                  {formatDateTime(v.startedAt)} · {v.status === 'recording' ? 'live now — watch from the start' : duration(v.durationSeconds)}
+                </span>
+              </span>
+            </a>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
