@@ -26,6 +26,10 @@ export class Recorder {
         if (!this.recordings.has(e.sessionId)) this.recordings.set(e.sessionId, this.begin(e));
       }),
       deps.bus.subscribe('channel.offline', (e) => void this.end(e.sessionId)),
+      // the publisher came back within the grace period: its tracks are new producers, so attach to them again
+      deps.bus.subscribe('channel.resumed', (e) => {
+        void this.recordings.get(e.sessionId)?.then((rec) => rec?.reattach()).catch((err) => deps.log.warn({ err, session: e.sessionId }, 'could not resume recording'));
+      }),
     );
   }
 
@@ -82,7 +86,7 @@ export class Recorder {
       return rec;
     } catch (err) {
       log.error({ err, vod: vodId, channel: e.slug }, 'could not start recording');
-      await rec.stop().catch(() => undefined);
+      await rec.stop().then(() => rec.finish()).catch(() => undefined);
       await db.update(vod).set({ status: 'failed', endedAt: new Date() }).where(eq(vod.id, vodId));
       return undefined;
     }
@@ -101,11 +105,14 @@ export class Recorder {
       const status = result.segments ? 'ready' : 'failed';
       const [row] = await db
         .update(vod)
-        .set({ status, endedAt: new Date(), durationMs: result.durationMs, sizeBytes: result.sizeBytes, posterKey: result.posterKey, codecs: rec.codecs })
+        .set({ status, endedAt: new Date(), durationMs: result.durationMs, sizeBytes: result.sizeBytes, codecs: rec.codecs })
         .where(eq(vod.id, rec.info.vodId))
         .returning();
       log.info({ vod: rec.info.vodId, status, durationMs: result.durationMs, segments: result.segments }, 'recording finished');
       if (row && status === 'ready') await bus.publish('vod.ready', { vodId: row.id, channelId: row.channelId, sessionId, durationMs: result.durationMs });
+      // playable already; the poster follows
+      const posterKey = await rec.finish();
+      if (posterKey) await db.update(vod).set({ posterKey }).where(eq(vod.id, rec.info.vodId));
     } catch (err) {
       log.error({ err, vod: rec.info.vodId }, 'could not finish the recording');
     }

@@ -16,7 +16,9 @@ import { CONTENT_TYPES, durationMs, endPlaylist, parsePlaylist } from './hls.ts'
 export const SEGMENT_SECONDS = 2;
 const ATTACH_TIMEOUT_MS = 5000;
 const SYNC_INTERVAL_MS = 500;
-const MAX_RESTARTS = 5;
+/** FFmpeg restarts in a row without a new segment before the recording gives up (while a publisher is away and the
+ * input idles out, FFmpeg ends and restarts every ~1.5 s). */
+const MAX_RESTARTS = 20;
 const INPUT_IDLE_SECONDS = 1;
 
 /** Every recording FFmpeg alive in this process (none may outlive it). */
@@ -100,12 +102,14 @@ export type RecordingInfo = { vodId: string; sessionId: string; slug: string; pr
 export class Recording {
   private proc: ChildProcess | undefined;
   private tracks: (RecordedTrack & { port: number })[] = [];
+  private targets: Record<'audio' | 'video', RtpTarget | undefined> = { audio: undefined, video: undefined };
   private keyframeTimer: NodeJS.Timeout | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> = Promise.resolve();
   private readonly uploaded = new Map<string, number>(); // segment → bytes
   private lastPlaylist = '';
   private restarts = 0;
+  private spawned = 0;
   private stopping = false;
   private exited: Promise<void> = Promise.resolve();
   private stderrTail: string[] = [];
@@ -131,6 +135,7 @@ export class Recording {
       const port = await portPair();
       targets[kind] = { ip: '127.0.0.1', port, rtcpPort: port + 1 };
     }
+    this.targets = targets;
     const tracks = await attach(this.deps.bus, this.info.sessionId, this.info.slug, targets);
     if (!tracks.length) throw new Error('the broadcast has no tracks to record');
     this.tracks = tracks.map((t) => ({ ...t, port: targets[t.kind]!.port }));
@@ -143,6 +148,22 @@ export class Recording {
     this.syncTimer = setInterval(() => this.sync(), SYNC_INTERVAL_MS);
   }
 
+  /**
+   * The publisher reconnected: the SFU sends its new tracks to the same ports. FFmpeg (idled out or about to) is
+   * restarted into the same playlist with a discontinuity, and the new tracks start with a keyframe.
+   */
+  async reattach(): Promise<void> {
+    if (this.stopping) return;
+    const tracks = await attach(this.deps.bus, this.info.sessionId, this.info.slug, this.targets);
+    this.tracks = tracks.map((t) => ({ ...t, port: this.targets[t.kind]!.port }));
+    await writeFile(path.join(this.workDir, 'input.sdp'), sdpFor(this.tracks));
+    this.restarts = 0;
+    const running = this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
+    if (!running) this.spawn(); // it had given up while the publisher was away
+    await this.deps.bus.publish('recorder.resume', { sessionId: this.info.sessionId });
+    this.deps.log.info({ vod: this.info.vodId }, 'recording the returning publisher');
+  }
+
   private spawn() {
     const video = this.tracks.find((t) => t.kind === 'video');
     const audio = this.tracks.find((t) => t.kind === 'audio');
@@ -151,7 +172,8 @@ export class Recording {
     if (video) {
       out.push('-map', '0:v:0');
       if (copy) out.push('-c:v', 'copy');
-      else out.push('-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', '-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`);
+      // zerolatency: no lookahead or B-frames to flush, so the VoD is final about a second sooner
+      else out.push('-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-crf', '23', '-pix_fmt', 'yuv420p', '-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`);
     }
     if (audio) out.push('-map', '0:a:0', '-c:a', 'aac', '-b:a', '128k', '-ar', '48000');
     const cmd = ffmpeg({ stdoutLines: 0 })
@@ -164,7 +186,7 @@ export class Recording {
         '-hide_banner', '-loglevel', 'warning', '-nostats', ...out,
         '-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_list_size', '0', '-hls_playlist_type', 'event',
         // after a restart: continue the same playlist (numbering, a discontinuity), never rewrite what is there
-        '-hls_flags', `independent_segments+temp_file+program_date_time${this.restarts ? '+append_list+discont_start' : ''}`,
+        '-hls_flags', `independent_segments+temp_file+program_date_time${this.spawned++ ? '+append_list+discont_start' : ''}`,
         '-hls_segment_filename', path.join(this.workDir, 'seg-%05d.ts'),
       ]);
     this.exited = new Promise((resolve) => {
@@ -223,6 +245,7 @@ export class Recording {
       const body = await readFile(path.join(this.workDir, seg.uri));
       await this.deps.store.put(this.info.prefix + seg.uri, body, CONTENT_TYPES.ts!);
       this.uploaded.set(seg.uri, body.byteLength);
+      this.restarts = 0; // FFmpeg is producing: restarts count again from here
     }
     await this.deps.store.put(`${this.info.prefix}index.m3u8`, new TextEncoder().encode(text), CONTENT_TYPES.m3u8!);
     this.lastPlaylist = text;
@@ -233,10 +256,10 @@ export class Recording {
   }
 
   /**
-   * Ends the recording: FFmpeg finishes its last segment (SIGINT; SIGKILL if it hangs), the rest is uploaded, the
-   * playlist gets #EXT-X-ENDLIST, and a poster is made. Returns the VoD's duration and size.
+   * Ends the recording: FFmpeg finishes its last segment (its input idles out; signals if it hangs), the rest is
+   * uploaded and the playlist gets #EXT-X-ENDLIST. Returns the VoD's duration and size; finish() makes the poster.
    */
-  async stop(): Promise<{ durationMs: number; sizeBytes: number; posterKey: string | null; segments: number }> {
+  async stop(): Promise<{ durationMs: number; sizeBytes: number; segments: number }> {
     this.stopping = true;
     clearInterval(this.keyframeTimer);
     clearInterval(this.syncTimer);
@@ -257,9 +280,15 @@ export class Recording {
     await this.sync(true);
     this.deps.log.debug({ vod: this.info.vodId, playlist: this.lastPlaylist.length, uploaded: this.uploaded.size }, 'recording final sync');
     const playlist = parsePlaylist(this.lastPlaylist);
-    const posterKey = playlist.segments.length ? await this.poster(playlist.segments[Math.floor(playlist.segments.length / 2)]!.uri) : null;
+    return { durationMs: durationMs(playlist), sizeBytes: this.sizeBytes, segments: playlist.segments.length };
+  }
+
+  /** After stop(): a poster from the middle of the recording, then the work directory goes. */
+  async finish(): Promise<string | null> {
+    const { segments } = parsePlaylist(this.lastPlaylist);
+    const posterKey = segments.length ? await this.poster(segments[Math.floor(segments.length / 2)]!.uri).catch(() => null) : null;
     await rm(this.workDir, { recursive: true, force: true });
-    return { durationMs: durationMs(playlist), sizeBytes: this.sizeBytes, posterKey, segments: playlist.segments.length };
+    return posterKey;
   }
 
   /**

@@ -103,6 +103,9 @@ export class Sfu {
         .where(eq(liveSession.id, room.sessionId))
         .catch((err) => this.deps.log.warn({ err }, 'could not record the viewer count'));
     });
+    room.on('publisher-back', () => {
+      if (room.sessionId) void this.deps.bus.publish('channel.resumed', { channelId: ch.id, slug: ch.slug, sessionId: room.sessionId });
+    });
     room.once('close', () => {
       if (this.rooms.get(ch.slug) === room) this.rooms.delete(ch.slug);
       if (this.keys.get(ch.id) === keyId) this.keys.delete(ch.id);

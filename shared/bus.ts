@@ -9,6 +9,8 @@ export type BusEvents = {
   'channel.deleted': { channelId: string; slug: string };
   /** A broadcast started on the SFU (WHIP or RTMP). */
   'channel.live': { channelId: string; slug: string; sessionId: string; source: 'whip' | 'rtmp'; codecs: string[]; startedAt: string };
+  /** A broadcast's publisher reconnected within the grace period (same session, new producers). */
+  'channel.resumed': { channelId: string; slug: string; sessionId: string };
   /** A broadcast ended. */
   'channel.offline': { channelId: string; slug: string; sessionId: string; reason: string; peakViewers: number };
   /** A stream key stopped being valid (revoked or rotated): publishers using it must be disconnected. */

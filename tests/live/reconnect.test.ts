@@ -49,7 +49,17 @@ t('a publisher that reconnects within the grace period continues the same live s
     await new Promise((r) => setTimeout(r, GRACE_MS + 500));
     assert.ok(api.sfu.room('flaky')?.publisherId, 'the grace timer was cancelled');
     assert.equal(events, ['live'], 'viewers and followers saw one uninterrupted broadcast');
+    await new Promise((r) => setTimeout(r, 4000));
+    await second.evaluate(() => fetch((window as any).__pub.location, { method: 'DELETE' }));
     await second.close();
+    // one recording of the whole session: before the drop, a discontinuity, after the return
+    const vods = await until(() => owner.get('/api/channels/flaky/vods'), (r) => r.body.items?.[0]?.status === 'ready', 10_000);
+    assert.is(vods.body.items.length, 1);
+    const text = await (await fetch(api.base + vods.body.items[0].playlistUrl)).text();
+    assert.match(text, /#EXT-X-DISCONTINUITY/);
+    const after = text.slice(text.lastIndexOf('#EXT-X-DISCONTINUITY'));
+    const secondsAfter = [...after.matchAll(/#EXTINF:([\d.]+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+    assert.ok(secondsAfter >= 6, `the returning publisher was recorded (${secondsAfter.toFixed(1)} s after the discontinuity)`);
   } finally {
     for (const off of offs) off();
   }

@@ -63,8 +63,9 @@ async function readyVod(api: TestApi, slug: string, broadcastSeconds: number) {
   const duration = Number(probe.format.duration);
   assert.ok(Math.abs(duration - v.durationSeconds) < 0.5, `ffprobe ${duration} s vs listed ${v.durationSeconds} s`);
   assert.ok(Math.abs(duration - broadcastSeconds) <= 1, `VoD ${duration.toFixed(2)} s vs broadcast ${broadcastSeconds.toFixed(2)} s`);
-  assert.ok(v.posterUrl, 'a poster');
-  const poster = await fetch(api.base + v.posterUrl);
+  const withPoster = await until(() => client.get(`/api/vods/${v.id}`), (r) => !!r.body.posterUrl, 5000);
+  assert.ok(withPoster.body.posterUrl, 'a poster (made right after the VoD is ready)');
+  const poster = await fetch(api.base + withPoster.body.posterUrl);
   assert.is(poster.headers.get('content-type'), 'image/jpeg');
   assert.ok((await poster.arrayBuffer()).byteLength > 1000);
   assert.is(runningRecorders().length, 0, 'no recording FFmpeg left');
@@ -87,7 +88,28 @@ for (const codec of ['VP8', 'H264'] as const) {
       assert.is(p.status, 201, p.body);
       const during = await until(() => api.client().get(`/api/channels/${slug}/vods`), (r) => r.body.items?.[0]?.status === 'recording', 5000);
       assert.is(during.body.items[0]?.status, 'recording', 'listed while live');
-      await new Promise((r) => setTimeout(r, 12_000));
+      await new Promise((r) => setTimeout(r, 7000));
+      if (codec === 'VP8') {
+        // while live: the channel lists the recording, and its page plays the broadcast from its start (DVR)
+        const dvr = await browser.context.newPage();
+        await dvr.goto(`${api.base}/c/${slug}`);
+        await dvr.getByText('live now — watch from the start').click();
+        await dvr.getByTestId('vod-page').waitFor();
+        const from = await dvr.evaluate(async () => {
+          const video = document.querySelector('[data-testid="vod-video"]') as HTMLVideoElement;
+          video.muted = true;
+          const start = performance.now();
+          while (video.readyState < 2 && performance.now() - start < 10_000) await new Promise((r) => setTimeout(r, 100));
+          const first = video.currentTime;
+          await video.play().catch(() => undefined);
+          while (video.currentTime < first + 1 && performance.now() - start < 15_000) await new Promise((r) => setTimeout(r, 100));
+          return { first, now: video.currentTime };
+        });
+        await dvr.close();
+        assert.ok(from.first < 1, `starts at the beginning of the broadcast (${from.first} s)`);
+        assert.ok(from.now >= from.first + 1, `and plays on (${JSON.stringify(from)})`);
+      }
+      await new Promise((r) => setTimeout(r, 5000));
       const sessionId = api.sfu.room(slug)!.sessionId!;
       const stoppedAt = Date.now();
       await page.evaluate((loc) => fetch(loc, { method: 'DELETE' }), p.location!);

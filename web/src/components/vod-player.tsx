@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 
 type HlsInstance = { loadSource(src: string): void; attachMedia(v: HTMLVideoElement): void; on(ev: string, cb: (e: unknown, d: { fatal: boolean; details: string }) => void): void; destroy(): void };
-type HlsClass = { new (): HlsInstance; isSupported(): boolean; Events: { ERROR: string } };
+type HlsClass = { new (config?: { startPosition?: number }): HlsInstance; isSupported(): boolean; Events: { ERROR: string } };
 
 let loading: Promise<HlsClass> | undefined;
 function loadHls(): Promise<HlsClass> {
@@ -17,7 +17,7 @@ function loadHls(): Promise<HlsClass> {
   return loading;
 }
 
-export function VodPlayer({ src, poster, startAtLive = false }: { src: string; poster?: string | null; startAtLive?: boolean }) {
+export function VodPlayer({ src, poster }: { src: string; poster?: string | null }) {
   const video = useRef<HTMLVideoElement>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -34,7 +34,9 @@ export function VodPlayer({ src, poster, startAtLive = false }: { src: string; p
       (Hls) => {
         if (cancelled) return;
         if (!Hls.isSupported()) return native();
-        hls = new Hls();
+        // from the beginning, also while the broadcast is still being recorded (an EVENT playlist hls.js would
+        // otherwise join at the live edge): "watch from the start"
+        hls = new Hls({ startPosition: 0 });
         hls.on(Hls.Events.ERROR, (_e, d) => d.fatal && setError(`Playback failed (${d.details}).`));
         hls.loadSource(src);
         hls.attachMedia(el);
@@ -49,7 +51,7 @@ export function VodPlayer({ src, poster, startAtLive = false }: { src: string; p
 
   return (
     <div class="player vod-player">
-      <video ref={video} controls playsInline poster={poster ?? undefined} data-testid="vod-video" data-start-at-live={startAtLive ? '1' : '0'} />
+      <video ref={video} controls playsInline poster={poster ?? undefined} data-testid="vod-video" />
       {error && (
         <p class="player-status" data-testid="vod-error">
           {error}
