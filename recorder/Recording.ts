@@ -14,6 +14,9 @@ import type { ObjectStore } from '../shared/storage.ts';
 import { CONTENT_TYPES, durationMs, endPlaylist, parsePlaylist } from './hls.ts';
 
 export const SEGMENT_SECONDS = 2;
+/** How often a live channel's preview image (shown in lists) is refreshed from the newest segment. */
+export const PREVIEW_SECONDS = 15;
+export const previewKey = (sessionId: string) => `live/${sessionId}/preview.jpg`;
 const ATTACH_TIMEOUT_MS = 5000;
 const SYNC_INTERVAL_MS = 500;
 /** FFmpeg restarts in a row without a new segment before the recording gives up (while a publisher is away and the
@@ -27,6 +30,19 @@ process.once('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 export const runningRecorders = () => [...children].map((c) => c.pid!).filter(Boolean);
+
+/** Writes the first frame of a segment as a 640 px wide JPEG; false when there is none. */
+async function frameOf(segment: string, jpeg: string): Promise<boolean> {
+  const ok = await new Promise<boolean>((resolve) => {
+    ffmpeg(segment)
+      .outputOptions(['-frames:v', '1', '-vf', 'scale=640:-2', '-q:v', '4'])
+      .output(jpeg)
+      .on('end', () => resolve(true))
+      .on('error', () => resolve(false))
+      .run();
+  });
+  return ok && !!(await stat(jpeg).catch(() => null));
+}
 
 /** A media file's duration in seconds (0 when unreadable). */
 function probeDuration(file: string): Promise<number> {
@@ -105,6 +121,8 @@ export class Recording {
   private targets: Record<'audio' | 'video', RtpTarget | undefined> = { audio: undefined, video: undefined };
   private keyframeTimer: NodeJS.Timeout | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
+  private previewTimer: NodeJS.Timeout | undefined;
+  private previewed = '';
   private syncing: Promise<void> = Promise.resolve();
   private readonly uploaded = new Map<string, number>(); // segment → bytes
   private lastPlaylist = '';
@@ -146,6 +164,19 @@ export class Recording {
     await this.deps.bus.publish('recorder.resume', { sessionId: this.info.sessionId });
     this.keyframeTimer = setInterval(() => void this.deps.bus.publish('recorder.keyframe', { sessionId: this.info.sessionId }), SEGMENT_SECONDS * 1000);
     this.syncTimer = setInterval(() => this.sync(), SYNC_INTERVAL_MS);
+    if (this.tracks.some((t) => t.kind === 'video')) this.previewTimer = setInterval(() => void this.preview(), PREVIEW_SECONDS * 1000);
+  }
+
+  /** The live channel's preview: a frame of the newest uploaded segment (first as soon as there is one). */
+  private async preview() {
+    const { segments } = parsePlaylist(this.lastPlaylist);
+    const newest = segments.at(-1)?.uri;
+    if (!newest || newest === this.previewed || this.stopping) return;
+    this.previewed = newest;
+    const file = path.join(this.workDir, 'preview.jpg');
+    if (await frameOf(path.join(this.workDir, newest), file)) {
+      await this.deps.store.put(previewKey(this.info.sessionId), await readFile(file), CONTENT_TYPES.jpg!).catch(() => undefined);
+    }
   }
 
   /**
@@ -248,7 +279,9 @@ export class Recording {
       this.restarts = 0; // FFmpeg is producing: restarts count again from here
     }
     await this.deps.store.put(`${this.info.prefix}index.m3u8`, new TextEncoder().encode(text), CONTENT_TYPES.m3u8!);
+    const first = !this.lastPlaylist && playlist.segments.length > 0;
     this.lastPlaylist = text;
+    if (first && !final) void this.preview();
   }
 
   get sizeBytes() {
@@ -263,6 +296,7 @@ export class Recording {
     this.stopping = true;
     clearInterval(this.keyframeTimer);
     clearInterval(this.syncTimer);
+    clearInterval(this.previewTimer);
     const proc = this.proc;
     if (proc && proc.exitCode === null && proc.signalCode === null) {
       // The SFU has stopped sending: FFmpeg's input ends after INPUT_IDLE_SECONDS and it writes the last segment and
@@ -288,6 +322,7 @@ export class Recording {
     const { segments } = parsePlaylist(this.lastPlaylist);
     const posterKey = segments.length ? await this.poster(segments[Math.floor(segments.length / 2)]!.uri).catch(() => null) : null;
     await rm(this.workDir, { recursive: true, force: true });
+    await this.deps.store.delete(previewKey(this.info.sessionId)).catch(() => undefined); // the channel is offline
     return posterKey;
   }
 
@@ -317,15 +352,7 @@ export class Recording {
   private async poster(segment: string): Promise<string | null> {
     if (!this.tracks.some((t) => t.kind === 'video')) return null;
     const file = path.join(this.workDir, 'poster.jpg');
-    const ok = await new Promise<boolean>((resolve) => {
-      ffmpeg(path.join(this.workDir, segment))
-        .outputOptions(['-frames:v', '1', '-vf', 'scale=640:-2', '-q:v', '4'])
-        .output(file)
-        .on('end', () => resolve(true))
-        .on('error', () => resolve(false))
-        .run();
-    });
-    if (!ok || !(await stat(file).catch(() => null))) return null;
+    if (!(await frameOf(path.join(this.workDir, segment), file))) return null;
     const key = `${this.info.prefix}poster.jpg`;
     await this.deps.store.put(key, await readFile(file), CONTENT_TYPES.jpg!);
     return key;

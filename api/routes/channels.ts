@@ -61,7 +61,13 @@ export const ChannelSchema = z
     tags: z.array(z.string()),
     avatarUrl: z.string().nullable(),
     live: z
-      .object({ sessionId: z.uuid(), source: z.enum(['whip', 'rtmp']), startedAt: z.iso.datetime(), viewers: z.number().int() })
+      .object({
+        sessionId: z.uuid(),
+        source: z.enum(['whip', 'rtmp']),
+        startedAt: z.iso.datetime(),
+        viewers: z.number().int(),
+        previewUrl: z.string().openapi({ description: 'A recent frame (JPEG, refreshed every ~15 s; 404 until the first one exists)' }),
+      })
       .nullable()
       .openapi({ description: 'The current broadcast, or null when offline.' }),
     owner: z.object({ id: z.string(), name: z.string() }),
@@ -114,7 +120,7 @@ function serialize(r: ChannelRow): z.infer<typeof ChannelSchema> {
     avatarUrl: r.avatarKey ? `/api/channels/${r.slug}/avatar?v=${createHash('sha1').update(r.avatarKey).digest('hex').slice(0, 10)}` : null,
     live:
       r.liveId && r.liveSource && r.liveStartedAt
-        ? { sessionId: r.liveId, source: r.liveSource, startedAt: r.liveStartedAt.toISOString(), viewers: r.liveViewers ?? 0 }
+        ? { sessionId: r.liveId, source: r.liveSource, startedAt: r.liveStartedAt.toISOString(), viewers: r.liveViewers ?? 0, previewUrl: `/hls/live/${r.liveId}/preview.jpg` }
         : null,
     owner: { id: r.ownerId, name: r.ownerName },
     createdAt: r.createdAt.toISOString(),

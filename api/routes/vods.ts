@@ -110,7 +110,16 @@ export const vodsApp = router()
   );
 
 /** HLS files of recordings: playlists revalidate (they grow while recording), segments and posters never change. */
-export const hlsApp = new Hono<AppEnv>().get('/hls/vod/:id/:file', async (c) => {
+export const hlsApp = new Hono<AppEnv>()
+  // a live channel's preview image, refreshed by the recorder every few seconds
+  .get('/hls/live/:session/preview.jpg', async (c) => {
+    const session = c.req.param('session');
+    if (!/^[0-9a-f-]{36}$/.test(session)) throw notFound('That preview');
+    const obj = await c.var.deps.store.get(`live/${session}/preview.jpg`);
+    if (!obj) throw notFound('That preview');
+    return c.body(obj.body, 200, { 'Content-Type': 'image/jpeg', 'Cache-Control': 'public, max-age=10', 'Content-Length': String(obj.size) });
+  })
+  .get('/hls/vod/:id/:file', async (c) => {
   const { id, file } = c.req.param();
   if (!/^[0-9a-f-]{36}$/.test(id) || !/^(index\.m3u8|seg-\d{5}\.ts|poster\.jpg)$/.test(file)) throw notFound('That file');
   const key = `vod/${id}/${file}`;

@@ -89,8 +89,20 @@ for (const codec of ['VP8', 'H264'] as const) {
       const during = await until(() => api.client().get(`/api/channels/${slug}/vods`), (r) => r.body.items?.[0]?.status === 'recording', 5000);
       assert.is(during.body.items[0]?.status, 'recording', 'listed while live');
       await new Promise((r) => setTimeout(r, 7000));
+      let previewUrl = '';
       if (codec === 'VP8') {
-        // while live: the channel lists the recording, and its page plays the broadcast from its start (DVR)
+        // while live: the channel's preview image (a recent frame) shows on its card in the live list
+        previewUrl = (await owner.get(`/api/channels/${slug}`)).body.live.previewUrl;
+        const img = await fetch(api.base + previewUrl);
+        assert.is(img.status, 200, 'a live preview exists once the first segment is recorded');
+        assert.is(img.headers.get('content-type'), 'image/jpeg');
+        const home = await browser.context.newPage();
+        await home.goto(api.base + '/');
+        const card = home.locator(`[data-testid="channel-card"][data-slug="${slug}"] [data-testid="card-preview"]`);
+        await card.waitFor();
+        await home.waitForFunction((sel) => ((document.querySelector(sel) as HTMLImageElement)?.naturalWidth ?? 0) > 0, `[data-slug="${slug}"] [data-testid="card-preview"]`);
+        await home.close();
+        // the channel lists the recording, and its page plays the broadcast from its start (DVR)
         const dvr = await browser.context.newPage();
         await dvr.goto(`${api.base}/c/${slug}`);
         await dvr.getByText('live now — watch from the start').click();
@@ -114,6 +126,7 @@ for (const codec of ['VP8', 'H264'] as const) {
       const stoppedAt = Date.now();
       await page.evaluate((loc) => fetch(loc, { method: 'DELETE' }), p.location!);
       const v = await readyVod(api, slug, await until(() => broadcastSeconds(api, sessionId).catch(() => NaN), (s) => s > 0, 5000));
+      if (previewUrl) assert.is((await fetch(api.base + previewUrl)).status, 404, 'no preview once the channel is offline');
       console.log(`    ${codec}: VoD ready ${Date.now() - stoppedAt} ms after the broadcast ended (incl. polling and checks)`);
 
       // as a viewer would: the channel page lists the broadcast, its page plays it (hls.js in Chromium)

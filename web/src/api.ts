@@ -14,7 +14,7 @@ export type Channel = {
   tags: string[];
   avatarUrl: string | null;
   /** the current broadcast, or null when offline */
-  live?: { sessionId: string; source: 'whip' | 'rtmp'; startedAt: string; viewers: number } | null;
+  live?: { sessionId: string; source: 'whip' | 'rtmp'; startedAt: string; viewers: number; previewUrl: string } | null;
   owner: { id: string; name: string };
   createdAt: string;
   updatedAt: string;

@@ -1,16 +1,36 @@
-// A channel in the home grid: a 16:9 thumbnail with its live or offline badge, avatar, title, owner, category and tags.
+// A channel in the home grid: a 16:9 thumbnail (a recent frame while live) with its live or offline badge, avatar,
+// title, owner, category and tags.
+import { useEffect, useState } from 'preact/hooks';
 import type { Channel } from '../api.ts';
 import { hueOf, initials } from '../format.ts';
 import { Avatar } from './avatar.tsx';
 import { Tags } from './tags.tsx';
 
+/** The live preview's URL, refreshed as the recorder replaces the image (every ~15 s); null until one exists. */
+function useLivePreview(url: string | undefined): [string | null, () => void] {
+  const [tick, setTick] = useState(0);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    if (!url) return;
+    const timer = setInterval(() => {
+      setFailed(false);
+      setTick((n) => n + 1);
+    }, 15_000);
+    return () => clearInterval(timer);
+  }, [url]);
+  return [url && !failed ? `${url}?t=${tick}` : null, () => setFailed(true)];
+}
+
 export function ChannelCard({ channel }: { channel: Channel }) {
   const hue = hueOf(channel.slug);
+  const [preview, onPreviewError] = useLivePreview(channel.live?.previewUrl);
   return (
     <li class="card-cell">
       <a class="card" href={`/c/${channel.slug}`} data-testid="channel-card" data-slug={channel.slug}>
         <div class="thumb" style={{ '--hue': String(hue) }} aria-hidden="true">
-          {channel.avatarUrl ? (
+          {preview ? (
+            <img class="thumb-preview" src={preview} alt="" onError={onPreviewError} data-testid="card-preview" />
+          ) : channel.avatarUrl ? (
             <img class="thumb-avatar" src={channel.avatarUrl} alt="" loading="lazy" />
           ) : (
             <span class="thumb-mark">{initials(channel.title)}</span>
