@@ -85,6 +85,11 @@ export class Recorder {
       log.info({ vod: vodId, channel: e.slug, session: e.sessionId, codecs: rec.codecs, ffmpeg: rec.pid }, 'recording');
       return rec;
     } catch (err) {
+      if (/not live here|was not found/.test((err as Error).message)) {
+        // the publisher dropped before the recording could attach: start when it returns within the grace period
+        log.info({ vod: vodId, channel: e.slug }, 'publisher away; recording starts when it returns');
+        return rec;
+      }
       log.error({ err, vod: vodId, channel: e.slug }, 'could not start recording');
       await rec.stop().then(() => rec.finish()).catch(() => undefined);
       await db.update(vod).set({ status: 'failed', endedAt: new Date() }).where(eq(vod.id, vodId));

@@ -118,6 +118,9 @@ export type RecordingInfo = { vodId: string; sessionId: string; slug: string; pr
 export class Recording {
   private proc: ChildProcess | undefined;
   private tracks: (RecordedTrack & { port: number })[] = [];
+  private kinds: ('audio' | 'video')[] = [];
+  /** attached and recording (false while waiting for a publisher who left before the recording could attach) */
+  private started = false;
   private targets: Record<'audio' | 'video', RtpTarget | undefined> = { audio: undefined, video: undefined };
   private keyframeTimer: NodeJS.Timeout | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
@@ -147,6 +150,7 @@ export class Recording {
 
   /** Attaches to the SFU, starts FFmpeg and the uploader. Throws when the broadcast cannot be recorded. */
   async start(kinds: ('audio' | 'video')[]): Promise<void> {
+    this.kinds = kinds;
     await mkdir(this.workDir, { recursive: true });
     const targets: Record<'audio' | 'video', RtpTarget | undefined> = { audio: undefined, video: undefined };
     for (const kind of kinds) {
@@ -164,6 +168,7 @@ export class Recording {
     await this.deps.bus.publish('recorder.resume', { sessionId: this.info.sessionId });
     this.keyframeTimer = setInterval(() => void this.deps.bus.publish('recorder.keyframe', { sessionId: this.info.sessionId }), SEGMENT_SECONDS * 1000);
     this.syncTimer = setInterval(() => this.sync(), SYNC_INTERVAL_MS);
+    this.started = true;
     if (this.tracks.some((t) => t.kind === 'video')) this.previewTimer = setInterval(() => void this.preview(), PREVIEW_SECONDS * 1000);
   }
 
@@ -185,6 +190,7 @@ export class Recording {
    */
   async reattach(): Promise<void> {
     if (this.stopping) return;
+    if (!this.started) return this.start(this.kinds); // the publisher had left before the first attach
     const tracks = await attach(this.deps.bus, this.info.sessionId, this.info.slug, this.targets);
     this.tracks = tracks.map((t) => ({ ...t, port: this.targets[t.kind]!.port }));
     await writeFile(path.join(this.workDir, 'input.sdp'), sdpFor(this.tracks));
