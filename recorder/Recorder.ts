@@ -62,7 +62,7 @@ export class Recorder {
     }
     if (!playlist.ended) await this.deps.store.put(`${prefix}index.m3u8`, new TextEncoder().encode(endPlaylist(text)), CONTENT_TYPES.m3u8!);
     let size = 0;
-    for (const seg of playlist.segments) size += (await this.deps.store.get(prefix + seg.uri))?.size ?? 0;
+    for (const seg of playlist.segments) size += (await this.deps.store.size(prefix + seg.uri)) ?? 0;
     const [row] = await this.deps.db
       .update(vod)
       .set({ status: 'ready', endedAt: new Date(), durationMs: durationMs(playlist), sizeBytes: size })

@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import ffmpeg from 'fluent-ffmpeg';
 import { write as writeSdp, type SessionDescription } from 'sdp-transform';
 import type { EventBus, RecordedTrack, RtpTarget } from '../shared/bus.ts';
+import { ChildGroup } from '../shared/children.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ObjectStore } from '../shared/storage.ts';
 import { CONTENT_TYPES, durationMs, endPlaylist, parsePlaylist } from './hls.ts';
@@ -24,12 +25,9 @@ const SYNC_INTERVAL_MS = 500;
 const MAX_RESTARTS = 20;
 const INPUT_IDLE_SECONDS = 1;
 
-/** Every recording FFmpeg alive in this process (none may outlive it). */
-const children = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-export const runningRecorders = () => [...children].map((c) => c.pid!).filter(Boolean);
+/** Every FFmpeg child of this kind alive in this process (none may outlive it). */
+const children = new ChildGroup();
+export const runningRecorders = () => children.pids();
 
 /** Writes the first frame of a segment as a 640 px wide JPEG; false when there is none. */
 async function frameOf(segment: string, jpeg: string): Promise<boolean> {

@@ -191,8 +191,7 @@ export class Room extends EventEmitter<RoomEvents> {
    * RTMP (through the bridge): a plain RTP transport per track on the loopback address, learning FFmpeg's source
    * ports from its first packets (comedia). FFmpeg sends RTCP from a socket of its own, so RTCP gets its own port
    * too (with one port, comedia would lock onto whichever socket spoke first). Returns the RTP and RTCP port to send
-   * each track to.
-   * Producing fails (unsupported codec) before anything stays allocated, so the caller can fall back to re-encoding.
+   * each track to. A failure (an unsupported codec) leaves nothing allocated.
    */
   async publishPlain(tracks: PlainTrack[]): Promise<{ sessionId: string; ports: { rtp: number; rtcp: number }[] }> {
     if (this.closed) throw invalidState('This broadcast has ended.');
@@ -383,7 +382,7 @@ export class Room extends EventEmitter<RoomEvents> {
     for (const producer of this.publisher.producers) {
       const target = targets[producer.kind];
       if (!target) continue;
-      const transport = await this.router.createPlainTransport({ listenIp: { ip: this.transport.listenIp === '0.0.0.0' ? '127.0.0.1' : this.transport.listenIp }, rtcpMux: false, comedia: false });
+      const transport = await this.router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: false, comedia: false });
       recording.transports.push(transport);
       await transport.connect({ ip: target.ip, port: target.port, rtcpPort: target.rtcpPort });
       const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: plain, paused: true });
@@ -403,21 +402,16 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   /** Starts the recorder's consumers (its FFmpeg is listening) with a keyframe first. */
-  async resumeRecording(): Promise<boolean> {
-    if (!this.recording) return false;
-    for (const c of this.recording.consumers) {
+  async resumeRecording(): Promise<void> {
+    for (const c of this.recording?.consumers ?? []) {
       await c.resume();
       if (c.kind === 'video') await c.requestKeyFrame();
     }
-    return true;
   }
 
   /** The recorder cuts segments on keyframes and asks for one every segment (OpenH264 sends them only on request). */
-  async recordingKeyframe(): Promise<boolean> {
-    const video = this.recording?.consumers.find((c) => c.kind === 'video' && !c.closed);
-    if (!video) return false;
-    await video.requestKeyFrame();
-    return true;
+  async recordingKeyframe(): Promise<void> {
+    await this.recording?.consumers.find((c) => c.kind === 'video' && !c.closed)?.requestKeyFrame();
   }
 
   detachRecorder(): void {

@@ -12,6 +12,8 @@ export interface ObjectStore {
   put(key: string, body: Uint8Array, contentType: string): Promise<void>;
   /** A web stream of the object, or null when it does not exist. */
   get(key: string): Promise<{ body: ReadableStream<Uint8Array>; size: number } | null>;
+  /** The object's size in bytes, or null when it does not exist (no body is read). */
+  size(key: string): Promise<number | null>;
   delete(key: string): Promise<void>;
   /** Keys under a prefix ("a/b/" lists a/b/…), sorted. */
   list(prefix: string): Promise<string[]>;
@@ -56,6 +58,11 @@ export class LocalStore implements ObjectStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
+  }
+
+  async size(key: string): Promise<number | null> {
+    const st = await stat(this.file(key)).catch(() => null);
+    return st?.isFile() ? st.size : null;
   }
 
   async delete(key: string): Promise<void> {
@@ -126,6 +133,15 @@ export class S3Store implements ObjectStore {
       const st = await this.client.statObject(this.bucket, checkKey(key));
       const stream = await this.client.getObject(this.bucket, key);
       return { body: Readable.toWeb(stream) as ReadableStream<Uint8Array>, size: st.size };
+    } catch (err) {
+      if ((err as { code?: string }).code === 'NotFound' || (err as { code?: string }).code === 'NoSuchKey') return null;
+      throw err;
+    }
+  }
+
+  async size(key: string): Promise<number | null> {
+    try {
+      return (await this.client.statObject(this.bucket, checkKey(key))).size;
     } catch (err) {
       if ((err as { code?: string }).code === 'NotFound' || (err as { code?: string }).code === 'NoSuchKey') return null;
       throw err;

@@ -5,6 +5,7 @@
 import { PassThrough } from 'node:stream';
 import type { ChildProcess } from 'node:child_process';
 import ffmpeg from 'fluent-ffmpeg';
+import { ChildGroup } from '../../shared/children.ts';
 import type { Logger } from '../../shared/logger.ts';
 
 export type VideoPlan =
@@ -18,12 +19,9 @@ export type BridgePlan = {
   audio?: RtpTarget;
 };
 
-/** Every FFmpeg child alive in this process, so that nothing outlives Glint. */
-const children = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-export const runningBridges = () => [...children].map((c) => c.pid!).filter(Boolean);
+/** Every FFmpeg child of this kind alive in this process (none may outlive it). */
+const children = new ChildGroup();
+export const runningBridges = () => children.pids();
 
 const rtpUrl = (t: RtpTarget) => `rtp://127.0.0.1:${t.rtp}?rtcpport=${t.rtcp}&pkt_size=1200`;
 

@@ -5,7 +5,6 @@ export const FLV_AUDIO = 8;
 export const FLV_VIDEO = 9;
 export const FLV_SCRIPT = 18;
 export const FLV_CODEC_H264 = 7;
-export const FLV_CODEC_AAC = 10;
 
 /** node-media-server reuses its payload buffer for the next chunk: keep a private copy of every tag. */
 export function ownPacket(p: AVPacket): AVPacket {

@@ -147,3 +147,12 @@ export class Client {
     return this;
   }
 }
+
+/** Creates a channel owned by `owner` and returns a fresh stream key for it (fails the test if either step fails). */
+export async function channelWithKey(owner: Client, slug: string, title = slug): Promise<string> {
+  const created = await owner.post('/api/channels', { slug, title });
+  if (created.status !== 201) throw new Error(`creating channel ${slug}: ${created.status} ${created.text}`);
+  const key = await owner.post(`/api/channels/${slug}/stream-keys`, { label: 'test' });
+  if (key.status !== 201) throw new Error(`stream key for ${slug}: ${key.status} ${key.text}`);
+  return key.body.key as string;
+}

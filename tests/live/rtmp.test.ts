@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { eq } from 'drizzle-orm';
 import { liveSession } from '../../shared/db/index.ts';
 import { runningBridges } from '../../sfu/rtmp/bridge.ts';
-import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
+import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
 import { startProcess, type Child } from '../helpers/process.ts';
 import { until, view, viewerStats } from '../helpers/webrtc.ts';
@@ -26,11 +26,6 @@ t.after(async (ctx) => {
   await ctx.api?.stop();
 });
 
-async function channelWithKey(owner: Client, slug: string) {
-  assert.is((await owner.post('/api/channels', { slug, title: slug })).status, 201);
-  return (await owner.post(`/api/channels/${slug}/stream-keys`, { label: 'obs' })).body.key as string;
-}
-
 /** FFmpeg as the streamer's encoder: a moving test pattern and a 440 Hz tone, in real time, H.264 + AAC over RTMP. */
 function ffmpegPublisher(url: string, x264: string[]): Child {
   return startProcess('ffmpeg', [
@@ -44,10 +39,10 @@ function ffmpegPublisher(url: string, x264: string[]): Child {
 }
 
 /** FFmpeg processes that are children of this test process (bridge and recorder; not the publisher, started apart). */
-function ffmpegChildren(except: number[] = []): number[] {
+function ffmpegChildren(): number[] {
   try {
     return execFileSync('pgrep', ['-P', String(process.pid), 'ffmpeg'], { encoding: 'utf8' })
-      .split('\n').map(Number).filter((pid) => pid && !except.includes(pid));
+      .split('\n').map(Number).filter(Boolean);
   } catch {
     return []; // pgrep exits 1 when nothing matches
   }

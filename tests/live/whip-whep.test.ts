@@ -2,7 +2,7 @@
 // (RFC 9725 status codes and headers, media flowing both ways, DELETE freeing everything).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
+import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
 import { publish, until, view, viewerStats } from '../helpers/webrtc.ts';
 import { eq } from 'drizzle-orm';
@@ -20,11 +20,6 @@ t.after(async (ctx) => {
   await ctx.browser?.close();
   await ctx.api?.stop();
 });
-
-async function channelWithKey(owner: Client, slug: string) {
-  assert.is((await owner.post('/api/channels', { slug, title: slug })).status, 201);
-  return (await owner.post(`/api/channels/${slug}/stream-keys`, { label: 'test' })).body.key as string;
-}
 
 const packetsIn = async (api: TestApi, slug: string) => {
   const room = api.sfu.room(slug);

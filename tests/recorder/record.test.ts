@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { liveSession } from '../../shared/db/index.ts';
 import { runningRecorders } from '../../recorder/Recording.ts';
 import { parsePlaylist } from '../../recorder/hls.ts';
-import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
+import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
 import { startProcess } from '../helpers/process.ts';
 import { publish, until } from '../helpers/webrtc.ts';
@@ -26,11 +26,6 @@ t.after(async (ctx) => {
   await ctx.browser?.close();
   await ctx.api?.stop();
 });
-
-async function channelWithKey(owner: Client, slug: string) {
-  assert.is((await owner.post('/api/channels', { slug, title: `Title of ${slug}` })).status, 201);
-  return (await owner.post(`/api/channels/${slug}/stream-keys`, { label: 'test' })).body.key as string;
-}
 
 /** ffprobe on an HLS URL this process serves (asynchronously: a synchronous child would block the server). */
 async function ffprobe(url: string) {
@@ -80,7 +75,7 @@ async function broadcastSeconds(api: TestApi, sessionId: string) {
 for (const codec of ['VP8', 'H264'] as const) {
   t(`${codec} over WHIP for ~12 s → an HLS VoD with H.264 + AAC, 2 s segments, the broadcast's duration, playable in hls.js`, async ({ api, owner, browser }) => {
     const slug = `rec-${codec.toLowerCase()}`;
-    const key = await channelWithKey(owner, slug);
+    const key = await channelWithKey(owner, slug, `Title of ${slug}`);
     const page = await browser.context.newPage();
     try {
       await page.goto(api.base + '/healthz');
@@ -161,7 +156,7 @@ for (const codec of ['VP8', 'H264'] as const) {
 
 t('an RTMP broadcast is recorded the same way', async ({ api, owner }) => {
   const slug = 'rec-rtmp';
-  const key = await channelWithKey(owner, slug);
+  const key = await channelWithKey(owner, slug, `Title of ${slug}`);
   const publisher = startProcess('ffmpeg', [
     '-hide_banner', '-loglevel', 'error', '-re',
     '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
@@ -180,7 +175,7 @@ t('an RTMP broadcast is recorded the same way', async ({ api, owner }) => {
 
 t('the recording FFmpeg killed mid-broadcast: recording goes on in the same playlist, everything stays playable', async ({ api, owner, browser }) => {
   const slug = 'rec-killed';
-  const key = await channelWithKey(owner, slug);
+  const key = await channelWithKey(owner, slug, `Title of ${slug}`);
   const page = await browser.context.newPage();
   try {
     await page.goto(api.base + '/healthz');

@@ -28,6 +28,8 @@ function contract(name: string, open: () => Promise<Ctx>) {
     await store.put('vod/1/index.m3u8', bytes('#EXTM3U\n'), 'application/vnd.apple.mpegurl');
     assert.equal(await text(store, 'vod/1/index.m3u8'), { size: 8, body: '#EXTM3U\n' });
     assert.is(await store.get('vod/1/missing.ts'), null);
+    assert.is(await store.size('vod/1/index.m3u8'), 8);
+    assert.is(await store.size('vod/1/missing.ts'), null);
     await store.put('vod/1/index.m3u8', bytes('#EXTM3U\n#EXT-X-ENDLIST\n'), 'application/vnd.apple.mpegurl');
     assert.is((await text(store, 'vod/1/index.m3u8'))?.body, '#EXTM3U\n#EXT-X-ENDLIST\n');
   });
