@@ -4,7 +4,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import * as Minio from 'minio';
+import type * as Minio from 'minio';
 
 export interface ObjectStore {
   readonly kind: 'local' | 's3';
@@ -104,9 +104,17 @@ export class S3Store implements ObjectStore {
   private readonly client: Minio.Client;
   private readonly bucket: string;
 
-  constructor(s: S3Settings) {
+  private constructor(client: Minio.Client, bucket: string) {
+    this.client = client;
+    this.bucket = bucket;
+  }
+
+  /** Connects and creates the bucket when it does not exist yet (first start against a fresh MinIO). The minio
+   * package is loaded only here, so the embedded default (local disk) does not carry it in memory. */
+  static async open(s: S3Settings): Promise<S3Store> {
+    const { Client } = await import('minio');
     const url = new URL(s.endpoint);
-    this.client = new Minio.Client({
+    const client = new Client({
       endPoint: url.hostname,
       port: url.port ? Number(url.port) : undefined,
       useSSL: url.protocol === 'https:',
@@ -115,13 +123,8 @@ export class S3Store implements ObjectStore {
       region: s.region,
       pathStyle: true,
     });
-    this.bucket = s.bucket;
-  }
-
-  /** Creates the bucket when it does not exist yet (first start against a fresh MinIO). */
-  async init(): Promise<this> {
-    if (!(await this.client.bucketExists(this.bucket))) await this.client.makeBucket(this.bucket);
-    return this;
+    if (!(await client.bucketExists(s.bucket))) await client.makeBucket(s.bucket);
+    return new S3Store(client, s.bucket);
   }
 
   async put(key: string, body: Uint8Array, contentType: string): Promise<void> {
@@ -171,5 +174,5 @@ export class S3Store implements ObjectStore {
 
 /** Local disk under `mediaDir`, or S3 when configured. */
 export async function createStore(mediaDir: string, s3?: S3Settings): Promise<ObjectStore> {
-  return s3 ? new S3Store(s3).init() : new LocalStore(mediaDir);
+  return s3 ? S3Store.open(s3) : new LocalStore(mediaDir);
 }
