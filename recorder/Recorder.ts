@@ -26,6 +26,10 @@ export class Recorder {
         if (!this.recordings.has(e.sessionId)) this.recordings.set(e.sessionId, this.begin(e));
       }),
       deps.bus.subscribe('channel.offline', (e) => void this.end(e.sessionId)),
+      // the publisher's media stopped or flows again: the recording cuts the gap out
+      deps.bus.subscribe('recorder.media', (e) => {
+        void this.recordings.get(e.sessionId)?.then((rec) => rec?.media(e.flowing)).catch((err) => deps.log.warn({ err, session: e.sessionId }, 'could not follow the media'));
+      }),
       // the publisher came back within the grace period: its tracks are new producers, so attach to them again
       deps.bus.subscribe('channel.resumed', (e) => {
         void this.recordings.get(e.sessionId)?.then((rec) => rec?.reattach()).catch((err) => deps.log.warn({ err, session: e.sessionId }, 'could not resume recording'));
@@ -80,21 +84,13 @@ export class Recorder {
     await db.insert(vod).values({ id: vodId, channelId: e.channelId, liveSessionId: e.sessionId, title: ch.title, storagePrefix: prefix, codecs: e.codecs, startedAt: new Date(e.startedAt) });
     const rec = new Recording({ vodId, sessionId: e.sessionId, slug: e.slug, prefix }, path.join(this.deps.config.dataDir, 'recorder', vodId), { bus: this.deps.bus, store: this.deps.store, log });
     const kinds = [...new Set(e.codecs.map((c) => c.split('/')[0] as 'audio' | 'video'))];
-    try {
-      await rec.start(kinds);
-      log.info({ vod: vodId, channel: e.slug, session: e.sessionId, codecs: rec.codecs, ffmpeg: rec.pid }, 'recording');
-      return rec;
-    } catch (err) {
-      if (/not live here|was not found/.test((err as Error).message)) {
-        // the publisher dropped before the recording could attach: start when it returns within the grace period
-        log.info({ vod: vodId, channel: e.slug }, 'publisher away; recording starts when it returns');
-        return rec;
-      }
-      log.error({ err, vod: vodId, channel: e.slug }, 'could not start recording');
-      await rec.stop().then(() => rec.finish()).catch(() => undefined);
-      await db.update(vod).set({ status: 'failed', endedAt: new Date() }).where(eq(vod.id, vodId));
-      return undefined;
-    }
+    // attaching retries by itself while the publisher is away; the recording is registered at once so that the
+    // session's end finds it either way (a recording that never attached ends as failed)
+    rec.start(kinds).then(
+      () => rec.attached && log.info({ vod: vodId, channel: e.slug, session: e.sessionId, codecs: rec.codecs, ffmpeg: rec.pid }, 'recording'),
+      (err) => log.error({ err, vod: vodId, channel: e.slug }, 'could not start recording'),
+    );
+    return rec;
   }
 
   /** The broadcast ended: finish the recording and publish vod.ready. */

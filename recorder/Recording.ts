@@ -19,11 +19,16 @@ export const SEGMENT_SECONDS = 2;
 export const PREVIEW_SECONDS = 15;
 export const previewKey = (sessionId: string) => `live/${sessionId}/preview.jpg`;
 const ATTACH_TIMEOUT_MS = 5000;
+const START_RETRY_MS = 1000;
+/** Attempts at the first attach, a second apart: longer than a publisher's reconnect grace period. */
+const START_ATTEMPTS = 60;
 const SYNC_INTERVAL_MS = 500;
-/** FFmpeg restarts in a row without a new segment before the recording gives up (while a publisher is away and the
- * input idles out, FFmpeg ends and restarts every ~1.5 s). */
+/** FFmpeg failures in a row without a new segment before the recording gives up. (An input that idles out — the
+ * publisher paused or is away — is not a failure: FFmpeg ends and restarts every ~1.5 s until media comes back.) */
 const MAX_RESTARTS = 20;
 const INPUT_IDLE_SECONDS = 1;
+/** After FFmpeg reports its input idle, how long it may take to exit by itself before it is ended. */
+const IDLE_EXIT_GRACE_MS = 500;
 
 /** Every FFmpeg child of this kind alive in this process (none may outlive it). */
 const children = new ChildGroup();
@@ -65,6 +70,29 @@ async function portPair(): Promise<number> {
     if (ok.every(Boolean)) return even;
   }
   throw new Error('no free UDP port pair for the recorder');
+}
+
+/** UDP ports bound on this host (Linux: /proc/net/udp; null where it cannot be read). */
+async function boundUdpPorts(): Promise<Set<number> | null> {
+  const text = await readFile('/proc/net/udp', 'utf8').catch(() => null);
+  if (text === null) return null;
+  const ports = new Set<number>();
+  for (const line of text.split('\n').slice(1)) {
+    const local = line.trim().split(/\s+/)[1];
+    if (local) ports.add(Number.parseInt(local.split(':')[1]!, 16));
+  }
+  return ports;
+}
+
+/** Resolves once FFmpeg listens on every port (or after `timeoutMs`): RTP sent earlier would be lost, keyframe first. */
+async function untilListening(ports: number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const bound = await boundUdpPorts();
+    if (!bound) return new Promise((r) => setTimeout(r, 300)); // no /proc: FFmpeg has its ports within ~300 ms
+    if (ports.every((p) => bound.has(p)) || Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Asks the SFU (over the bus) to send this session's tracks to `targets`; resolves with what each track carries. */
@@ -119,6 +147,8 @@ export class Recording {
   private kinds: ('audio' | 'video')[] = [];
   /** attached and recording (false while waiting for a publisher who left before the recording could attach) */
   private started = false;
+  private starting: Promise<void> = Promise.resolve();
+  private wake: (() => void) | undefined;
   private targets: Record<'audio' | 'video', RtpTarget | undefined> = { audio: undefined, video: undefined };
   private keyframeTimer: NodeJS.Timeout | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
@@ -130,6 +160,8 @@ export class Recording {
   private restarts = 0;
   private spawned = 0;
   private stopping = false;
+  /** the SFU reported the publisher's media stopped: FFmpeg is ended, and started again when it flows */
+  private paused = false;
   private exited: Promise<void> = Promise.resolve();
   private stderrTail: string[] = [];
 
@@ -142,31 +174,65 @@ export class Recording {
   get pid() {
     return this.proc?.pid;
   }
+  /** FFmpeg was started on the SFU's tracks (false until the first attach succeeds). */
+  get attached() {
+    return this.started;
+  }
   get codecs() {
     return this.tracks.map((t) => t.mimeType);
   }
 
-  /** Attaches to the SFU, starts FFmpeg and the uploader. Throws when the broadcast cannot be recorded. */
-  async start(kinds: ('audio' | 'video')[]): Promise<void> {
+  /**
+   * Attaches to the SFU, starts FFmpeg and the uploader. While the broadcast cannot be attached (its publisher dropped
+   * before the recording began, the SFU is slow to answer, a producer closed mid-attach) it tries again every second
+   * — at once when the publisher returns (reattach) — until stop(). Rejects only when every attempt failed.
+   */
+  start(kinds: ('audio' | 'video')[]): Promise<void> {
     this.kinds = kinds;
+    this.starting = (async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.startOnce();
+        } catch (err) {
+          if (this.stopping) return;
+          if (attempt === 1) this.deps.log.info({ vod: this.info.vodId, err: (err as Error).message }, 'recording cannot attach yet; retrying');
+          if (attempt >= START_ATTEMPTS) throw err;
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, START_RETRY_MS);
+            this.wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.wake = undefined;
+          if (this.stopping) return;
+        }
+      }
+    })();
+    return this.starting;
+  }
+
+  private async startOnce(): Promise<void> {
     await mkdir(this.workDir, { recursive: true });
     const targets: Record<'audio' | 'video', RtpTarget | undefined> = { audio: undefined, video: undefined };
-    for (const kind of kinds) {
+    for (const kind of this.kinds) {
       const port = await portPair();
       targets[kind] = { ip: '127.0.0.1', port, rtcpPort: port + 1 };
     }
-    this.targets = targets;
     const tracks = await attach(this.deps.bus, this.info.sessionId, this.info.slug, targets);
     if (!tracks.length) throw new Error('the broadcast has no tracks to record');
+    if (this.stopping) return;
+    this.targets = targets;
     this.tracks = tracks.map((t) => ({ ...t, port: targets[t.kind]!.port }));
     await writeFile(path.join(this.workDir, 'input.sdp'), sdpFor(this.tracks));
     this.spawn();
-    // FFmpeg has bound its ports once it runs; then the SFU starts sending, beginning with a keyframe
-    await new Promise((r) => setTimeout(r, 300));
+    this.started = true;
+    // once FFmpeg listens, the SFU starts sending, beginning with a keyframe
+    await untilListening(this.tracks.map((t) => t.port), 5000);
     await this.deps.bus.publish('recorder.resume', { sessionId: this.info.sessionId });
+    if (this.stopping) return;
     this.keyframeTimer = setInterval(() => void this.deps.bus.publish('recorder.keyframe', { sessionId: this.info.sessionId }), SEGMENT_SECONDS * 1000);
     this.syncTimer = setInterval(() => this.sync(), SYNC_INTERVAL_MS);
-    this.started = true;
     if (this.tracks.some((t) => t.kind === 'video')) this.previewTimer = setInterval(() => void this.preview(), PREVIEW_SECONDS * 1000);
   }
 
@@ -188,15 +254,50 @@ export class Recording {
    */
   async reattach(): Promise<void> {
     if (this.stopping) return;
-    if (!this.started) return this.start(this.kinds); // the publisher had left before the first attach
+    if (!this.started) {
+      // the publisher had left before the first attach: try now (or begin trying again)
+      if (this.wake) this.wake();
+      else void this.start(this.kinds).catch((err) => this.deps.log.error({ err, vod: this.info.vodId }, 'could not start recording'));
+      return;
+    }
     const tracks = await attach(this.deps.bus, this.info.sessionId, this.info.slug, this.targets);
     this.tracks = tracks.map((t) => ({ ...t, port: this.targets[t.kind]!.port }));
     await writeFile(path.join(this.workDir, 'input.sdp'), sdpFor(this.tracks));
     this.restarts = 0;
+    this.paused = false;
     const running = this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
-    if (!running) this.spawn(); // it had given up while the publisher was away
+    if (!running) {
+      this.spawn(); // it had given up while the publisher was away
+      await untilListening(this.tracks.map((t) => t.port), 5000);
+    }
     await this.deps.bus.publish('recorder.resume', { sessionId: this.info.sessionId });
     this.deps.log.info({ vod: this.info.vodId }, 'recording the returning publisher');
+  }
+
+  /**
+   * The SFU reports the media stopped (a publisher pause, a stall, a drop) or flows again. FFmpeg is ended at the
+   * stop — it writes the segment in progress — and a new one continues the playlist after a discontinuity when the
+   * media is back, so the gap is cut out of the VoD rather than left as a hole players stall on.
+   */
+  async media(flowing: boolean): Promise<void> {
+    if (this.stopping || !this.started) return;
+    this.paused = !flowing;
+    const proc = this.proc;
+    const running = proc && proc.exitCode === null && proc.signalCode === null;
+    if (!flowing) {
+      if (!running) return;
+      this.deps.log.info({ vod: this.info.vodId }, 'recording paused: no media from the publisher');
+      proc.kill('SIGTERM');
+      setTimeout(() => proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL'), 3000);
+      return;
+    }
+    this.deps.log.info({ vod: this.info.vodId }, 'recording resumed: media flows again');
+    if (running) return void this.deps.bus.publish('recorder.keyframe', { sessionId: this.info.sessionId });
+    await this.exited;
+    if (this.stopping || this.paused) return;
+    this.spawn();
+    await untilListening(this.tracks.map((t) => t.port), 5000);
+    await this.deps.bus.publish('recorder.keyframe', { sessionId: this.info.sessionId });
   }
 
   private spawn() {
@@ -224,6 +325,7 @@ export class Recording {
         '-hls_flags', `independent_segments+temp_file+program_date_time${this.spawned++ ? '+append_list+discont_start' : ''}`,
         '-hls_segment_filename', path.join(this.workDir, 'seg-%05d.ts'),
       ]);
+    let idled = false;
     this.exited = new Promise((resolve) => {
       cmd.on('start', () => {
         this.proc = (cmd as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
@@ -233,20 +335,42 @@ export class Recording {
       cmd.on('stderr', (line: string) => {
         this.stderrTail.push(line);
         if (this.stderrTail.length > 20) this.stderrTail.shift();
+        if (process.env.GLINT_FFMPEG_STDERR) this.deps.log.debug({ vod: this.info.vodId, line }, 'ffmpeg');
+        // The input idled out (the publisher paused its tracks, or dropped) while the broadcast goes on: FFmpeg has
+        // flushed its last segment, but it does not always exit — with a decoder (VP8) it reads on and discards
+        // everything after the gap. Ended here, it restarts into the same playlist when the media comes back.
+        if (!idled && !this.stopping && /Connection timed out/.test(line)) {
+          idled = true;
+          const proc = this.proc;
+          setTimeout(() => {
+            if (proc && proc.exitCode === null && proc.signalCode === null && !this.stopping) {
+              proc.kill('SIGTERM');
+              setTimeout(() => proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL'), 2000);
+            }
+          }, IDLE_EXIT_GRACE_MS);
+        }
       });
       const done = (err?: Error) => {
         if (this.proc) children.delete(this.proc);
         resolve();
         if (this.stopping) return;
-        // FFmpeg died mid-broadcast: keep what is written, and record on into the same playlist
-        this.deps.log.warn({ vod: this.info.vodId, err: err?.message, stderr: this.stderrTail.join('\n'), restarts: this.restarts }, 'recording FFmpeg exited');
-        if (this.restarts++ < MAX_RESTARTS) {
-          setTimeout(() => {
-            if (this.stopping) return;
-            this.spawn();
-            setTimeout(() => void this.deps.bus.publish('recorder.keyframe', { sessionId: this.info.sessionId }), 300);
-          }, 200);
+        if (this.paused) {
+          this.deps.log.debug({ vod: this.info.vodId }, 'recording FFmpeg ended for the pause');
+          return;
         }
+        if (idled) {
+          // waiting for media, not failing: no restart budget spent
+          this.deps.log.debug({ vod: this.info.vodId }, 'recording input idle; FFmpeg restarts to wait for the media');
+        } else {
+          // FFmpeg died mid-broadcast: keep what is written, and record on into the same playlist
+          this.deps.log.warn({ vod: this.info.vodId, err: err?.message, stderr: this.stderrTail.join('\n'), restarts: this.restarts }, 'recording FFmpeg exited');
+          if (this.restarts++ >= MAX_RESTARTS) return;
+        }
+        setTimeout(() => {
+          if (this.stopping) return;
+          this.spawn();
+          void untilListening(this.tracks.map((t) => t.port), 5000).then(() => this.deps.bus.publish('recorder.keyframe', { sessionId: this.info.sessionId }));
+        }, 200);
       };
       cmd.on('end', () => done());
       cmd.on('error', (err: Error) => done(err));
@@ -298,6 +422,8 @@ export class Recording {
    */
   async stop(): Promise<{ durationMs: number; sizeBytes: number; segments: number }> {
     this.stopping = true;
+    this.wake?.();
+    await this.starting.catch(() => undefined);
     clearInterval(this.keyframeTimer);
     clearInterval(this.syncTimer);
     clearInterval(this.previewTimer);

@@ -10,6 +10,10 @@ import type { IngestInfo } from './rtmp/server.ts';
 import type { RecordedTrack, RtpTarget } from '../shared/bus.ts';
 import { consumerCapabilities, newStreamId, sameCodec, producerParameters, SdpError, writeAnswer, type AnswerSection, type ParsedOffer } from './sdp.ts';
 
+/** The recorded media counts as stopped after this many packet-count polls without a new packet. */
+const MEDIA_POLL_MS = 500;
+const MEDIA_IDLE_POLLS = 2;
+
 /**
  * A viewer's capabilities minus RTX entries whose payload type the router numbers differently: with those the
  * consumer retransmits on the original stream instead of sending RTX the viewer would not recognize.
@@ -64,7 +68,7 @@ export class Room extends EventEmitter<RoomEvents> {
   readonly startedAt = new Date();
   peakViewers = 0;
   /** the recorder's plain RTP consumers (one transport per track), while a recording is attached */
-  private recording: { consumers: ms.Consumer[]; transports: ms.Transport[] } | undefined;
+  private recording: { consumers: ms.Consumer[]; transports: ms.Transport[]; watch?: NodeJS.Timeout } | undefined;
   /** how the broadcast comes in: WHIP, or RTMP through the bridge (copied or re-encoded video) */
   ingest: { source: 'whip' } | IngestInfo | undefined;
 
@@ -349,6 +353,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.closed = true;
     this.endReason = reason;
     clearTimeout(this.graceTimer);
+    clearInterval(this.recording?.watch);
     this.publisher = undefined;
     this.viewers.clear();
     this.router.close();
@@ -368,7 +373,12 @@ export class Room extends EventEmitter<RoomEvents> {
    * until resumeRecording(). A simulcast producer is recorded at its best layer (a consumer's default preference).
    * Attaching again replaces the previous attachment.
    */
-  async attachRecorder(targets: Record<'audio' | 'video', RtpTarget | undefined>): Promise<RecordedTrack[]> {
+  /**
+   * `onMedia` hears when the publisher's media stops for a second (a pause: tracks replaced by nothing, a stalled
+   * network, a dropped publisher) and when it flows again, so the recording cuts the gap out rather than holding a
+   * hole in its timeline. (mediasoup reports RTP inactivity only for simulcast; this counts packets for every kind.)
+   */
+  async attachRecorder(targets: Record<'audio' | 'video', RtpTarget | undefined>, onMedia?: (flowing: boolean) => void): Promise<RecordedTrack[]> {
     if (this.closed || !this.publisher) throw notFound(`A live broadcast on "${this.slug}"`);
     this.detachRecorder();
     const caps = this.router.rtpCapabilities;
@@ -376,7 +386,7 @@ export class Room extends EventEmitter<RoomEvents> {
       codecs: (caps.codecs ?? []).filter((c) => !/\/rtx$/i.test(c.mimeType)).map((c) => ({ ...c, rtcpFeedback: [] })),
       headerExtensions: [],
     };
-    const recording = { consumers: [] as ms.Consumer[], transports: [] as ms.Transport[] };
+    const recording: { consumers: ms.Consumer[]; transports: ms.Transport[]; watch?: NodeJS.Timeout } = { consumers: [], transports: [] };
     this.recording = recording;
     const tracks: RecordedTrack[] = [];
     for (const producer of this.publisher.producers) {
@@ -398,14 +408,52 @@ export class Room extends EventEmitter<RoomEvents> {
         ssrc: consumer.rtpParameters.encodings![0]!.ssrc!,
       });
     }
+    if (onMedia) recording.watch = this.watchMedia(onMedia);
     return tracks;
+  }
+
+  private watchMedia(onMedia: (flowing: boolean) => void): NodeJS.Timeout {
+    const producers = [...(this.publisher?.producers ?? [])];
+    let last = -1;
+    let still = 0;
+    let flowing = true;
+    let busy = false;
+    const timer = setInterval(async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        let count = 0;
+        for (const p of producers) if (!p.closed) for (const s of await p.getStats()) count += s.packetCount;
+        still = count === last ? still + 1 : 0;
+        last = count;
+        if (flowing && still >= MEDIA_IDLE_POLLS) onMedia((flowing = false));
+        else if (!flowing && still === 0) onMedia((flowing = true));
+      } catch {
+        // a producer closed between the check and the call: the next poll sees it
+      } finally {
+        busy = false;
+      }
+    }, MEDIA_POLL_MS);
+    timer.unref();
+    return timer;
   }
 
   /** Starts the recorder's consumers (its FFmpeg is listening) with a keyframe first. */
   async resumeRecording(): Promise<void> {
-    for (const c of this.recording?.consumers ?? []) {
-      await c.resume();
-      if (c.kind === 'video') await c.requestKeyFrame();
+    const consumers = this.recording?.consumers ?? [];
+    for (const c of consumers) await c.resume();
+    const video = consumers.find((c) => c.kind === 'video');
+    if (!video) return;
+    await video.requestKeyFrame();
+    // A publisher still connecting (the recording attaches when the broadcast starts) has sent nothing yet, and that
+    // request reached no encoder: ask again once its video flows, or the recording waits for the next periodic one.
+    const producer = this.publisher?.producers.find((p) => p.id === video.producerId);
+    for (let waited = 0; producer && !producer.closed && waited < 5000; waited += 100) {
+      if ((await producer.getStats()).some((s) => s.packetCount > 0)) {
+        if (waited > 0 && !video.closed) await video.requestKeyFrame();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 
@@ -415,6 +463,7 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   detachRecorder(): void {
+    clearInterval(this.recording?.watch);
     for (const t of this.recording?.transports ?? []) t.close();
     this.recording = undefined;
   }

@@ -24,6 +24,8 @@ export type BusEvents = {
   /** recorder → SFU: start sending (FFmpeg is listening); `keyframe` alone asks the video for a keyframe. */
   'recorder.resume': { sessionId: string };
   'recorder.keyframe': { sessionId: string };
+  /** SFU → recorder: the recorded media stopped (the publisher paused its tracks, or dropped) or flows again. */
+  'recorder.media': { sessionId: string; flowing: boolean };
   /** A recording became playable as a VoD (its playlist has #EXT-X-ENDLIST). */
   'vod.ready': { vodId: string; channelId: string; sessionId: string | null; durationMs: number };
 };
