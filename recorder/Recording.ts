@@ -275,6 +275,34 @@ export class Recording {
   }
 
   /**
+   * Ends FFmpeg's input the way an RTP sender says goodbye: an RTCP BYE on every track's RTCP port. FFmpeg then ends
+   * its input at once, as at the end of a file — it writes the segment in progress and the playlist — instead of
+   * waiting INPUT_IDLE_SECONDS for its input to idle out (measured: the VoD is ready ~1 s sooner).
+   */
+  private async bye(): Promise<void> {
+    const socket = dgram.createSocket('udp4');
+    try {
+      for (const t of this.tracks) {
+        const target = this.targets[t.kind];
+        if (!target) continue;
+        // a compound packet, an empty receiver report then the BYE: FFmpeg drops RTP/RTCP datagrams under 12 bytes
+        const packet = Buffer.alloc(16);
+        packet.writeUInt8(0x80, 0); // version 2, no report blocks
+        packet.writeUInt8(201, 1); // RR
+        packet.writeUInt16BE(1, 2); // length in 32-bit words, minus one
+        packet.writeUInt32BE(t.ssrc >>> 0, 4);
+        packet.writeUInt8(0x81, 8); // version 2, one source
+        packet.writeUInt8(203, 9); // BYE
+        packet.writeUInt16BE(1, 10);
+        packet.writeUInt32BE(t.ssrc >>> 0, 12);
+        await new Promise<void>((resolve) => socket.send(packet, target.rtcpPort, target.ip, () => resolve()));
+      }
+    } finally {
+      socket.close();
+    }
+  }
+
+  /**
    * The SFU reports the media stopped (a publisher pause, a stall, a drop) or flows again. FFmpeg is ended at the
    * stop — it writes the segment in progress — and a new one continues the playlist after a discontinuity when the
    * media is back, so the gap is cut out of the VoD rather than left as a hole players stall on.
@@ -287,8 +315,9 @@ export class Recording {
     if (!flowing) {
       if (!running) return;
       this.deps.log.info({ vod: this.info.vodId }, 'recording paused: no media from the publisher');
-      proc.kill('SIGTERM');
-      setTimeout(() => proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL'), 3000);
+      await this.bye();
+      setTimeout(() => proc.exitCode === null && proc.signalCode === null && proc.kill('SIGTERM'), 3000);
+      setTimeout(() => proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL'), 6000);
       return;
     }
     this.deps.log.info({ vod: this.info.vodId }, 'recording resumed: media flows again');
@@ -429,10 +458,12 @@ export class Recording {
     clearInterval(this.previewTimer);
     const proc = this.proc;
     if (proc && proc.exitCode === null && proc.signalCode === null) {
-      // The SFU has stopped sending: FFmpeg's input ends after INPUT_IDLE_SECONDS and it writes the last segment and
-      // the final playlist. Signals are the fallback only: FFmpeg blocked in its RTP read ignores a first one, and a
-      // second aborts the final playlist write (leaving it empty; sync() then keeps the last good one).
+      // The SFU has stopped sending: the BYE ends FFmpeg's input (or it idles out after INPUT_IDLE_SECONDS), and it
+      // writes the last segment and the final playlist. Signals are the fallback only: FFmpeg blocked in its RTP read
+      // ignores a first one, and a second aborts the final playlist write (leaving it empty; sync() then keeps the
+      // last good one).
       const t0 = Date.now();
+      await this.bye();
       void this.exited.then(() => this.deps.log.debug({ vod: this.info.vodId, ms: Date.now() - t0, code: proc.exitCode, signal: proc.signalCode }, 'recording FFmpeg stopped'));
       const term = setTimeout(() => proc.kill('SIGINT'), (INPUT_IDLE_SECONDS + 5) * 1000);
       const kill = setTimeout(() => proc.kill('SIGKILL'), (INPUT_IDLE_SECONDS + 8) * 1000);
