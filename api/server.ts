@@ -14,7 +14,7 @@ import { createMetrics } from './metrics.ts';
 import { Sfu } from '../sfu/Sfu.ts';
 import { Recorder } from '../recorder/Recorder.ts';
 
-export type RunningApi = { url: string; deps: Deps; sfu: Sfu; recorder: Recorder; close(): Promise<void> };
+export type RunningApi = { url: string; deps: Deps; sfu: Sfu; recorder: Recorder | undefined; close(): Promise<void> };
 
 export type StartOptions = {
   log?: Logger;
@@ -29,7 +29,7 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
   const database =
     opts.database ??
     (await openDatabase({ url: config.databaseUrl, pgliteDir: opts.pgliteInMemory ? undefined : path.join(config.dataDir, 'pglite') }));
-  const bus = await createBus(config.redisUrl);
+  const bus = await createBus(config.redisUrl, config.redisPrefix);
   const secret = await resolveAuthSecret(config);
   const deps: Deps = {
     config,
@@ -42,8 +42,9 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
   };
   // The SFU runs in this process on embedded defaults; it meets the API only through the bus and its HTTP routes.
   const sfu = await Sfu.create({ config, db: database.db, bus, log: log.child({ svc: 'sfu' }) });
-  // so does the recorder: it hears broadcasts start and end on the bus and asks the SFU for their media there
-  const recorder = await Recorder.create({ config, db: database.db, bus, store: deps.store, log: log.child({ svc: 'recorder' }) });
+  // so does the recorder (unless it runs as its own service): it hears broadcasts start and end on the bus and asks
+  // the SFU for their media there
+  const recorder = config.recorder.embedded ? await Recorder.create({ config, db: database.db, bus, store: deps.store, log: log.child({ svc: 'recorder' }) }) : undefined;
   const app = createApp(deps, [sfu.app]);
 
   const server: ServerType = await new Promise((resolve, reject) => {
@@ -67,7 +68,7 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
           server.close(() => resolve());
           (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         });
-        await recorder.close();
+        await recorder?.close();
         await sfu.close();
         await bus.close();
         if (!opts.database) await database.close();

@@ -1,6 +1,7 @@
 // The recorder service: every live session becomes a VoD. It hears channel.live / channel.offline on the bus, asks
 // the SFU for the media over the bus, keeps a vod row per recording, and finalizes what a previous run left behind.
 // It reads and writes the database and the object store through shared/, and never imports the SFU.
+import { lookup } from 'node:dns/promises';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import type { Config } from '../shared/config.ts';
@@ -20,7 +21,11 @@ export class Recorder {
   private readonly recordings = new Map<string, Promise<Recording | undefined>>();
   private readonly unsubscribe: (() => void)[] = [];
 
-  private constructor(private readonly deps: RecorderDeps) {
+  private constructor(
+    private readonly deps: RecorderDeps,
+    /** the address the SFU sends RTP to (RECORDER_RTP_HOST, resolved) */
+    private readonly rtpIp: string,
+  ) {
     this.unsubscribe.push(
       deps.bus.subscribe('channel.live', (e) => {
         if (!this.recordings.has(e.sessionId)) this.recordings.set(e.sessionId, this.begin(e));
@@ -38,7 +43,8 @@ export class Recorder {
   }
 
   static async create(deps: RecorderDeps): Promise<Recorder> {
-    const recorder = new Recorder(deps);
+    const { address } = await lookup(deps.config.recorder.rtpHost, { family: 4 });
+    const recorder = new Recorder(deps, address);
     await recorder.finalizeLeftovers();
     return recorder;
   }
@@ -82,7 +88,7 @@ export class Recorder {
     const vodId = crypto.randomUUID();
     const prefix = vodPrefix(vodId);
     await db.insert(vod).values({ id: vodId, channelId: e.channelId, liveSessionId: e.sessionId, title: ch.title, storagePrefix: prefix, codecs: e.codecs, startedAt: new Date(e.startedAt) });
-    const rec = new Recording({ vodId, sessionId: e.sessionId, slug: e.slug, prefix }, path.join(this.deps.config.dataDir, 'recorder', vodId), { bus: this.deps.bus, store: this.deps.store, log });
+    const rec = new Recording({ vodId, sessionId: e.sessionId, slug: e.slug, prefix }, path.join(this.deps.config.dataDir, 'recorder', vodId), { bus: this.deps.bus, store: this.deps.store, log, rtpIp: this.rtpIp });
     const kinds = [...new Set(e.codecs.map((c) => c.split('/')[0] as 'audio' | 'video'))];
     // attaching retries by itself while the publisher is away; the recording is registered at once so that the
     // session's end finds it either way (a recording that never attached ends as failed)

@@ -168,7 +168,7 @@ export class Recording {
   constructor(
     readonly info: RecordingInfo,
     private readonly workDir: string,
-    private readonly deps: { bus: EventBus; store: ObjectStore; log: Logger },
+    private readonly deps: { bus: EventBus; store: ObjectStore; log: Logger; rtpIp: string },
   ) {}
 
   get pid() {
@@ -217,7 +217,7 @@ export class Recording {
     const targets: Record<'audio' | 'video', RtpTarget | undefined> = { audio: undefined, video: undefined };
     for (const kind of this.kinds) {
       const port = await portPair();
-      targets[kind] = { ip: '127.0.0.1', port, rtcpPort: port + 1 };
+      targets[kind] = { ip: this.deps.rtpIp, port, rtcpPort: port + 1 };
     }
     const tracks = await attach(this.deps.bus, this.info.sessionId, this.info.slug, targets);
     if (!tracks.length) throw new Error('the broadcast has no tracks to record');
@@ -364,7 +364,7 @@ export class Recording {
       cmd.on('stderr', (line: string) => {
         this.stderrTail.push(line);
         if (this.stderrTail.length > 20) this.stderrTail.shift();
-        if (process.env.GLINT_FFMPEG_STDERR) this.deps.log.debug({ vod: this.info.vodId, line }, 'ffmpeg');
+        this.deps.log.trace({ vod: this.info.vodId, line }, 'ffmpeg stderr');
         // The input idled out (the publisher paused its tracks, or dropped) while the broadcast goes on: FFmpeg has
         // flushed its last segment, but it does not always exit — with a decoder (VP8) it reads on and discards
         // everything after the gap. Ended here, it restarts into the same playlist when the media comes back.

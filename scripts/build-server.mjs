@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Bundles the API's TypeScript into .build/api.mjs (npm packages stay external) so `npm start` runs plain Node:
-// no TypeScript loader in the running server, which keeps an idle Glint ~55 MB smaller. Tests and `npm run dev`
-// run the sources with tsx instead. Usage: node scripts/build-server.mjs
+// Bundles the API's TypeScript into .build/api.mjs and the separate recorder service's into .build/recorder.mjs
+// (npm packages stay external) so `npm start` runs plain Node: no TypeScript loader in the running server, which
+// keeps an idle Glint ~55 MB smaller. Tests and `npm run dev` run the sources with tsx instead. Usage: node scripts/build-server.mjs
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -11,7 +11,7 @@ const started = performance.now();
 try {
   await build({
     absWorkingDir: root,
-    entryPoints: { api: 'api/main.ts' },
+    entryPoints: { api: 'api/main.ts', recorder: 'recorder/main.ts' },
     outdir: '.build',
     outExtension: { '.js': '.mjs' },
     bundle: true,
@@ -26,4 +26,4 @@ try {
   console.error('build-server: failed (esbuild printed why above)');
   process.exit(1);
 }
-console.log(`build-server: .build/api.mjs, ${Math.round(performance.now() - started)} ms`);
+console.log(`build-server: .build/api.mjs + recorder.mjs, ${Math.round(performance.now() - started)} ms`);

@@ -392,7 +392,9 @@ export class Room extends EventEmitter<RoomEvents> {
     for (const producer of this.publisher.producers) {
       const target = targets[producer.kind];
       if (!target) continue;
-      const transport = await this.router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: false, comedia: false });
+      // a recorder on this host is reached over loopback; one elsewhere (its own container) from the SFU's address
+      const listenIp = /^127\./.test(target.ip) ? '127.0.0.1' : this.transport.listenIp;
+      const transport = await this.router.createPlainTransport({ listenIp: { ip: listenIp }, rtcpMux: false, comedia: false });
       recording.transports.push(transport);
       await transport.connect({ ip: target.ip, port: target.port, rtcpPort: target.rtcpPort });
       const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: plain, paused: true });

@@ -23,6 +23,8 @@ const schema = z.object({
   DATABASE_URL: optionalUrl,
   /** Redis connection string; unset → in-process event bus. */
   REDIS_URL: optionalUrl,
+  /** Prefix of Glint's Redis channels, so several deployments (or test runs) can share one Redis. */
+  REDIS_PREFIX: z.string().trim().min(1).default('glint:'),
   /** Session signing secret; unset → generated once and kept in DATA_DIR/secret. */
   BETTER_AUTH_SECRET: z.string().min(32, 'BETTER_AUTH_SECRET must be at least 32 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -47,6 +49,12 @@ const schema = z.object({
   RTMP_ENABLED: z.enum(['true', 'false']).default('true'),
   /** The RTMP address streamers paste into OBS, e.g. rtmp://live.example.com/live; derived from PUBLIC_URL when unset. */
   RTMP_PUBLIC_URL: z.string().trim().optional().transform((v) => (v ? v.replace(/\/$/, '') : undefined)).pipe(z.string().regex(/^rtmps?:\/\/[^/]+\/live$/, 'RTMP_PUBLIC_URL must look like rtmp://host[:port]/live').optional()),
+  /** The API process records broadcasts itself; `false` when the recorder runs as its own service (`npm run
+   * recorder`, docker-compose's `recorder`), which needs REDIS_URL and DATABASE_URL. */
+  RECORDER_EMBEDDED: z.enum(['true', 'false']).default('true'),
+  /** Where the SFU sends a recording's RTP: the recorder's host as the SFU reaches it (a name is resolved by the
+   * recorder, e.g. `recorder` in docker-compose). */
+  RECORDER_RTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
   /** S3-compatible object storage for media (MinIO in docker-compose); unset → local disk under DATA_DIR/media. */
   S3_ENDPOINT: optionalUrl,
   S3_BUCKET: z.string().trim().default('glint-media'),
@@ -69,6 +77,7 @@ export type Config = {
   mediaDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  redisPrefix: string;
   authSecret: string | undefined;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   maxBodyBytes: number;
@@ -77,6 +86,8 @@ export type Config = {
   rtc: { listenIp: string; announcedIp: string | undefined; minPort: number; maxPort: number; workers: number; publishGraceMs: number };
   /** RTMP ingest; undefined when turned off. `publicUrl` is what the studio shows (the port is filled in once bound). */
   rtmp: { host: string; port: number; publicUrl: string | undefined } | undefined;
+  /** embedded: the API process records; rtpHost: where the SFU sends the recorder's RTP */
+  recorder: { embedded: boolean; rtpHost: string };
   /** Object storage on S3 when S3_ENDPOINT is set; undefined → local disk (mediaDir). */
   s3: { endpoint: string; bucket: string; accessKey: string; secretKey: string; region: string } | undefined;
 };
@@ -108,6 +119,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     mediaDir: path.join(dataDir, 'media'),
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
     authSecret: e.BETTER_AUTH_SECRET,
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: e.MAX_BODY_BYTES,
@@ -121,6 +133,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       workers: e.SFU_WORKERS ?? Math.max(1, os.availableParallelism()),
       publishGraceMs: e.PUBLISH_GRACE_MS,
     },
+    recorder: { embedded: e.RECORDER_EMBEDDED === 'true', rtpHost: e.RECORDER_RTP_HOST },
     rtmp: e.RTMP_ENABLED === 'true' ? { host: e.RTMP_HOST ?? e.HOST, port: e.RTMP_PORT, publicUrl: e.RTMP_PUBLIC_URL } : undefined,
     s3: e.S3_ENDPOINT
       ? { endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET, accessKey: e.S3_ACCESS_KEY!, secretKey: e.S3_SECRET_KEY!, region: e.S3_REGION }

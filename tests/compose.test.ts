@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { CONFIG_KEYS, loadConfig } from '../shared/config.ts';
 
-const compose = parse(readFileSync('docker-compose.yml', 'utf8'));
+// merge: the services share their environment through a YAML anchor and `<<:` (docker compose merges it)
+const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true });
 /** Resolves ${VAR:-default} and ${VAR:?msg} the way docker compose does, with these values set. */
 const interpolate = (v: string, env: Record<string, string>) =>
   v.replace(/\$\{(\w+)(?::[-?]([^}]*))?\}/g, (_m, name: string, rest?: string) => env[name] ?? (_m.includes(':-') ? rest ?? '' : ''));
@@ -13,8 +14,28 @@ const env = { PUBLIC_IP: '203.0.113.7', POSTGRES_PASSWORD: 'pw', BETTER_AUTH_SEC
 
 const t = suite('docker-compose.yml');
 
-t('runs the production stack: Postgres, Redis, MinIO, Meilisearch, Caddy and the API', () => {
-  for (const s of ['postgres', 'redis', 'minio', 'meilisearch', 'caddy', 'api']) assert.ok(compose.services[s], `service ${s}`);
+t('runs the production stack: Postgres, Redis, MinIO, Meilisearch, Caddy, the API and the recorder', () => {
+  for (const s of ['postgres', 'redis', 'minio', 'meilisearch', 'caddy', 'api', 'recorder']) assert.ok(compose.services[s], `service ${s}`);
+});
+
+t('the recorder runs as its own service: the api does not record, the recorder reaches it over Redis and gets RTP at its own address', () => {
+  const resolve = (service: string) => {
+    const e = compose.services[service].environment as Record<string, string>;
+    for (const key of Object.keys(e)) assert.ok((CONFIG_KEYS as string[]).includes(key), `${service}: ${key} is read by shared/config.ts`);
+    return loadConfig(Object.fromEntries(Object.entries(e).map(([k, v]) => [k, interpolate(String(v), env)])));
+  };
+  const api = resolve('api');
+  const recorder = resolve('recorder');
+  assert.is(api.recorder.embedded, false, 'the api leaves recording to the recorder service');
+  assert.is(recorder.recorder.rtpHost, 'recorder', 'the SFU sends RTP to the recorder service by its compose name');
+  assert.ok(recorder.redisUrl && recorder.databaseUrl, 'recorder/main.ts refuses to start without REDIS_URL and DATABASE_URL');
+  assert.is(recorder.redisUrl, api.redisUrl);
+  assert.is(recorder.redisPrefix, api.redisPrefix, 'the same bus channels');
+  assert.is(recorder.databaseUrl, api.databaseUrl);
+  assert.equal(recorder.s3, api.s3, 'the same object store the api serves HLS from');
+  assert.equal(compose.services.recorder.command, ['node', '.build/recorder.mjs']);
+  assert.ok(readFileSync('scripts/build-server.mjs', 'utf8').includes("recorder: 'recorder/main.ts'"), 'the image builds that entry point');
+  assert.is(compose.services.recorder.depends_on.api.condition, 'service_healthy', 'after the api has migrated the database');
 });
 
 t("every variable the api gets is one Glint's config reads, and together they parse", () => {

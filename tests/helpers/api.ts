@@ -53,12 +53,12 @@ export async function freshDatabase(target = dbTarget): Promise<{ database: Data
   };
 }
 
-export type TestApi = RunningApi & { base: string; config: Config; spec: OpenApiChecker; client(): Client; stop(): Promise<void> };
+export type TestApi = RunningApi & { base: string; config: Config; databaseUrl: string | undefined; spec: OpenApiChecker; client(): Client; stop(): Promise<void> };
 
 /** Starts the API on a free loopback port with a fresh database; extra env entries override config. */
-export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
+export async function startTestApi(env: Record<string, string> = {}, opts: { db?: 'pglite' | 'postgres' } = {}): Promise<TestApi> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-test-'));
-  const db = await freshDatabase();
+  const db = await freshDatabase(opts.db);
   const port = await freePort();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -76,6 +76,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     ...api,
     base: api.url,
     config,
+    databaseUrl: db.url,
     spec,
     client: () => new Client(api.url, spec),
     stop: async () => {
