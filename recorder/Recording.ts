@@ -162,6 +162,8 @@ export class Recording {
   private stopping = false;
   /** the SFU reported the publisher's media stopped: FFmpeg is ended, and started again when it flows */
   private paused = false;
+  /** an FFmpeg was spawned and has not exited (set at once, unlike `proc`, which arrives with its start event) */
+  private alive = false;
   private exited: Promise<void> = Promise.resolve();
   private stderrTail: string[] = [];
 
@@ -265,8 +267,7 @@ export class Recording {
     await writeFile(path.join(this.workDir, 'input.sdp'), sdpFor(this.tracks));
     this.restarts = 0;
     this.paused = false;
-    const running = this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
-    if (!running) {
+    if (!this.alive) {
       this.spawn(); // it had given up while the publisher was away
       await untilListening(this.tracks.map((t) => t.port), 5000);
     }
@@ -321,9 +322,10 @@ export class Recording {
       return;
     }
     this.deps.log.info({ vod: this.info.vodId }, 'recording resumed: media flows again');
-    if (running) return void this.deps.bus.publish('recorder.keyframe', { sessionId: this.info.sessionId });
-    await this.exited;
+    if (!this.alive) await this.exited;
     if (this.stopping || this.paused) return;
+    // one FFmpeg at a time: one may have been started meanwhile (a restart after its input idled out)
+    if (this.alive) return void this.deps.bus.publish('recorder.keyframe', { sessionId: this.info.sessionId });
     this.spawn();
     await untilListening(this.tracks.map((t) => t.port), 5000);
     await this.deps.bus.publish('recorder.keyframe', { sessionId: this.info.sessionId });
@@ -355,6 +357,7 @@ export class Recording {
         '-hls_segment_filename', path.join(this.workDir, 'seg-%05d.ts'),
       ]);
     let idled = false;
+    this.alive = true;
     this.exited = new Promise((resolve) => {
       cmd.on('start', () => {
         this.proc = (cmd as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
@@ -380,6 +383,7 @@ export class Recording {
         }
       });
       const done = (err?: Error) => {
+        this.alive = false;
         if (this.proc) children.delete(this.proc);
         resolve();
         if (this.stopping) return;
@@ -396,7 +400,7 @@ export class Recording {
           if (this.restarts++ >= MAX_RESTARTS) return;
         }
         setTimeout(() => {
-          if (this.stopping) return;
+          if (this.stopping || this.paused || this.alive) return;
           this.spawn();
           void untilListening(this.tracks.map((t) => t.port), 5000).then(() => this.deps.bus.publish('recorder.keyframe', { sessionId: this.info.sessionId }));
         }, 200);
