@@ -1,5 +1,6 @@
 // Wires the API's dependencies from config and serves it over HTTP; used by main.ts and by the tests.
 import path from 'node:path';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Config } from '../shared/config.ts';
@@ -8,13 +9,14 @@ import { openDatabase, type Database } from '../shared/db/index.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { createStore } from '../shared/storage.ts';
 import { createApp } from './app.ts';
+import { Chat } from './chat.ts';
 import { createAuth, resolveAuthSecret } from './auth.ts';
 import type { Deps } from './context.ts';
 import { createMetrics } from './metrics.ts';
 import { Sfu } from '../sfu/Sfu.ts';
 import { Recorder } from '../recorder/Recorder.ts';
 
-export type RunningApi = { url: string; deps: Deps; sfu: Sfu; recorder: Recorder | undefined; close(): Promise<void> };
+export type RunningApi = { url: string; deps: Deps; sfu: Sfu; recorder: Recorder | undefined; chat: Chat; close(): Promise<void> };
 
 export type StartOptions = {
   log?: Logger;
@@ -51,6 +53,8 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
     s.once('error', reject);
   });
+  // chat (Socket.IO) shares the API's HTTP server and origin
+  const chat = await Chat.create(server as HttpServer, deps);
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
@@ -62,8 +66,10 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
     deps,
     sfu,
     recorder,
+    chat,
     close: () =>
       (closing ??= (async () => {
+        await chat.close(); // disconnects every chat client (and stops the HTTP server)
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           (server as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -28,6 +28,8 @@ export type BusEvents = {
   'recorder.media': { sessionId: string; flowing: boolean };
   /** A recording became playable as a VoD (its playlist has #EXT-X-ENDLIST). */
   'vod.ready': { vodId: string; channelId: string; sessionId: string | null; durationMs: number };
+  /** A chat message was stored and sent (for whatever else wants to know: search, webhooks, metrics). */
+  'chat.message': { channelId: string; messageId: string; userId: string; liveSessionId: string | null };
 };
 
 export type RtpTarget = { ip: string; port: number; rtcpPort: number };

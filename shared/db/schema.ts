@@ -1,6 +1,6 @@
 // Drizzle schema: the single source for migrations in sql/ (drizzle-kit generate) and for typed queries.
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const ROLES = ['admin', 'moderator', 'user'] as const;
 export type Role = (typeof ROLES)[number];
@@ -177,5 +177,62 @@ export const vod = pgTable(
   (t) => [index('vod_channel_idx').on(t.channelId, t.startedAt), index('vod_status_idx').on(t.status)],
 );
 
-export const schema = { user, session, account, verification, channel, streamKey, liveSession, vod };
+// chat rows belong to a channel and a user, and go with either
+const channelRef = () =>
+  uuid('channel_id')
+    .notNull()
+    .references(() => channel.id, { onDelete: 'cascade' });
+const userRef = () =>
+  text('user_id')
+    .notNull()
+    .references(() => user.id, { onDelete: 'cascade' });
+
+/**
+ * A chat message in a channel, kept for the history a joining viewer gets and for replay beside the VoD: live_session
+ * and offset_ms (from that session's start) place it on the recording's timeline. A deleted message keeps its row
+ * (deleted_at/deleted_by) and is never sent again.
+ */
+export const chatMessage = pgTable(
+  'chat_message',
+  {
+    id: uuid('id').primaryKey(),
+    channelId: channelRef(),
+    liveSessionId: uuid('live_session_id').references(() => liveSession.id, { onDelete: 'set null' }),
+    userId: userRef(),
+    body: text('body').notNull(),
+    offsetMs: integer('offset_ms'),
+    createdAt: createdAt(),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    deletedBy: text('deleted_by').references(() => user.id, { onDelete: 'set null' }),
+  },
+  (t) => [index('chat_message_channel_idx').on(t.channelId, t.createdAt), index('chat_message_session_idx').on(t.liveSessionId, t.offsetMs)],
+);
+
+/** A channel's chat moderators, appointed by its owner (or an admin). */
+export const chatModerator = pgTable(
+  'chat_moderator',
+  {
+    channelId: channelRef(),
+    userId: userRef(),
+    appointedBy: text('appointed_by').references(() => user.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.userId] })],
+);
+
+/** Who may not chat in a channel: until a time (a timeout) or for good (until is null: a ban). */
+export const chatBan = pgTable(
+  'chat_ban',
+  {
+    channelId: channelRef(),
+    userId: userRef(),
+    until: timestamp('until', { withTimezone: true }),
+    reason: text('reason').notNull().default(''),
+    byUserId: text('by_user_id').references(() => user.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.userId] })],
+);
+
+export const schema = { user, session, account, verification, channel, streamKey, liveSession, vod, chatMessage, chatModerator, chatBan };
 export type Schema = typeof schema;

@@ -1,0 +1,341 @@
+// Chat over Socket.IO on the API's own HTTP server (path /socket.io, behind Caddy with the rest of the origin).
+// A room per channel; anyone may read, signed-in users send. Identity comes from the better-auth session cookie of
+// the handshake — never from the client. Every message is stored before it is acknowledged or sent to anyone, so an
+// acknowledged message is never lost; the stored id comes back in the acknowledgement.
+import type { Server as HttpServer } from 'node:http';
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { Server, type Socket } from 'socket.io';
+import { z } from 'zod';
+import { channel, chatBan, chatMessage, chatModerator, liveSession, user, type Role } from '../shared/db/index.ts';
+import type { Deps, SessionUser } from './context.ts';
+
+/** Longest message, in characters (Twitch's limit). */
+export const MAX_MESSAGE_CHARS = 500;
+/** Messages a joining client receives. */
+export const HISTORY_SIZE = 50;
+/** Per user: messages per window, and per connecting address (several users behind one NAT share it). */
+const USER_LIMIT = { points: 5, duration: 5 };
+const IP_LIMIT = { points: 20, duration: 5 };
+
+export type ChatMessage = {
+  id: string;
+  channel: string;
+  author: { id: string; name: string };
+  text: string;
+  sentAt: string;
+  /** ms since the start of the live session it was sent in (null when the channel was offline) */
+  offsetMs: number | null;
+};
+
+export type ChatRefusal = {
+  code: 'unauthorized' | 'forbidden' | 'not-found' | 'invalid' | 'rate-limited' | 'not-joined' | 'banned' | 'timed-out';
+  message: string;
+  retryAfterMs?: number;
+};
+/** What moderators see happen (and the affected user learns); sent to the channel's room. */
+export type ModerationEvent = { channel: string; action: 'timeout' | 'ban' | 'unban' | 'mod' | 'unmod'; userId: string; until: string | null; by: string };
+/** Longest timeout: two weeks, as on Twitch. */
+export const MAX_TIMEOUT_SECONDS = 14 * 24 * 3600;
+type Ack<T> = (reply: ({ ok: true } & T) | { ok: false; error: ChatRefusal }) => void;
+
+const slugSchema = z.object({ channel: z.string().trim().min(1).max(64) });
+const sendSchema = z.object({ channel: z.string().trim().min(1).max(64), text: z.string() });
+const deleteSchema = z.object({ channel: z.string().trim().min(1).max(64), id: z.uuid() });
+const targetSchema = z.object({ channel: z.string().trim().min(1).max(64), userId: z.string().min(1).max(64), reason: z.string().max(200).optional() });
+const timeoutSchema = targetSchema.extend({ seconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS) });
+
+class Refused extends Error {
+  constructor(readonly refusal: ChatRefusal) {
+    super(refusal.message);
+  }
+}
+
+const roomOf = (channelId: string) => `chat:${channelId}`;
+const LEVEL = { viewer: 0, moderator: 1, owner: 2, admin: 3 } as const;
+
+export class Chat {
+  readonly io: Server;
+  private readonly perUser: RateLimiterAbstract;
+  private readonly perIp: RateLimiterAbstract;
+
+  /**
+   * With REDIS_URL, rooms span every API process through the Socket.IO Redis adapter and the rate limits are kept in
+   * Redis (one budget per user whichever process they reach); without it, in this process.
+   */
+  static async create(server: HttpServer, deps: Deps): Promise<Chat> {
+    const { redisUrl, redisPrefix } = deps.config;
+    if (!redisUrl) return new Chat(server, deps);
+    const [{ Redis }, { createAdapter }] = await Promise.all([import('ioredis'), import('@socket.io/redis-adapter')]);
+    const pub = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    const sub = pub.duplicate();
+    await Promise.all([pub.connect(), sub.connect()]);
+    return new Chat(server, deps, { pub, sub, adapter: createAdapter(pub, sub, { key: `${redisPrefix}socket.io` }) });
+  }
+
+  private constructor(
+    server: HttpServer,
+    private readonly deps: Deps,
+    private readonly redis?: { pub: import('ioredis').Redis; sub: import('ioredis').Redis; adapter: ReturnType<typeof import('@socket.io/redis-adapter').createAdapter> },
+  ) {
+    const { config } = deps;
+    const limiter = (name: string, limit: { points: number; duration: number }) =>
+      redis
+        ? new RateLimiterRedis({ storeClient: redis.pub, keyPrefix: `${config.redisPrefix}chat-limit:${name}`, ...limit })
+        : new RateLimiterMemory({ keyPrefix: `chat-limit:${name}`, ...limit });
+    this.perUser = limiter('user', USER_LIMIT);
+    this.perIp = limiter('ip', IP_LIMIT);
+    const allowed = new Set([new URL(config.publicUrl).origin, ...config.trustedOrigins.map((o) => new URL(o).origin)]);
+    this.io = new Server(server, {
+      path: '/socket.io',
+      serveClient: false,
+      maxHttpBufferSize: 16 * 1024,
+      ...(redis ? { adapter: redis.adapter } : {}),
+      // The session cookie rides on the handshake: only pages of Glint's own origin (or a trusted one) may use it,
+      // or any site could chat as its visitors (cross-site WebSocket hijacking). Clients without an Origin header
+      // (not browsers) are allowed; they carry no one else's cookie.
+      allowRequest: (req, callback) => {
+        const origin = req.headers.origin;
+        if (!origin) return callback(null, true);
+        const host = req.headers.host;
+        callback(null, allowed.has(origin) || (!!host && (origin === `http://${host}` || origin === `https://${host}`)));
+      },
+    });
+    this.io.use((socket, next) => {
+      this.identify(socket).then(
+        (u) => {
+          socket.data.user = u;
+          next();
+        },
+        (err) => next(err as Error),
+      );
+    });
+    this.io.on('connection', (socket) => this.connected(socket));
+  }
+
+  private async identify(socket: Socket): Promise<SessionUser | null> {
+    const cookie = socket.handshake.headers.cookie;
+    if (!cookie) return null;
+    const found = await this.deps.auth.api.getSession({ headers: new Headers({ cookie }) });
+    if (!found) return null;
+    return { id: found.user.id, name: found.user.name, email: found.user.email, role: (found.user.role ?? 'user') as Role };
+  }
+
+  private connected(socket: Socket) {
+    const joined = new Map<string, string>(); // slug → channel id
+    const handle =
+      <T>(fn: (payload: unknown) => Promise<T>) =>
+      (payload: unknown, ack?: Ack<T>) => {
+        const reply = typeof ack === 'function' ? ack : () => undefined;
+        fn(payload).then(
+          (value) => reply({ ok: true, ...value }),
+          (err) => {
+            const refusal: ChatRefusal =
+              err instanceof Refused
+                ? err.refusal
+                : err instanceof z.ZodError
+                  ? { code: 'invalid', message: 'Send { channel, text }.' }
+                  : { code: 'invalid', message: 'The message could not be handled.' };
+            if (!(err instanceof Refused) && !(err instanceof z.ZodError)) this.deps.log.error({ err }, 'chat handler failed');
+            socket.emit('refused', refusal);
+            reply({ ok: false, error: refusal });
+          },
+        );
+      };
+
+    socket.on(
+      'join',
+      handle(async (payload) => {
+        const { channel: slug } = slugSchema.parse(payload);
+        const ch = await this.channelBySlug(slug);
+        await socket.join(roomOf(ch.id));
+        joined.set(ch.slug, ch.id);
+        return { channel: ch.slug, history: await this.history(ch.id, ch.slug) };
+      }),
+    );
+    socket.on(
+      'leave',
+      handle(async (payload) => {
+        const { channel: slug } = slugSchema.parse(payload);
+        const id = joined.get(slug);
+        if (id) await socket.leave(roomOf(id));
+        joined.delete(slug);
+        return {};
+      }),
+    );
+    socket.on(
+      'send',
+      handle(async (payload) => {
+        const me = socket.data.user as SessionUser | null;
+        if (!me) throw new Refused({ code: 'unauthorized', message: 'Sign in to chat.' });
+        const { channel: slug, text: raw } = sendSchema.parse(payload);
+        const channelId = joined.get(slug);
+        if (!channelId) throw new Refused({ code: 'not-joined', message: `Join "${slug}" before sending to it.` });
+        const text = raw.trim();
+        if (!text) throw new Refused({ code: 'invalid', message: 'The message is empty.' });
+        if ([...text].length > MAX_MESSAGE_CHARS) throw new Refused({ code: 'invalid', message: `Messages are at most ${MAX_MESSAGE_CHARS} characters.` });
+        await this.checkBan(channelId, me.id);
+        await this.limit(me.id, socket.handshake.address);
+        const { liveSessionId, ...message } = await this.store(channelId, slug, me, text);
+        this.io.to(roomOf(channelId)).emit('message', message);
+        void this.deps.bus.publish('chat.message', { channelId, messageId: message.id, userId: me.id, liveSessionId }).catch(() => undefined);
+        return { message };
+      }),
+    );
+
+    // --- moderation: owner, moderators and admins; every rule is checked here, on the server ---
+    socket.on(
+      'delete',
+      handle(async (payload) => {
+        const { channel: slug, id } = deleteSchema.parse(payload);
+        const { ch, me } = await this.moderator(socket, slug);
+        const done = await this.deps.database.db
+          .update(chatMessage)
+          .set({ deletedAt: new Date(), deletedBy: me.id })
+          .where(and(eq(chatMessage.id, id), eq(chatMessage.channelId, ch.id), isNull(chatMessage.deletedAt)))
+          .returning({ id: chatMessage.id });
+        if (!done.length) throw new Refused({ code: 'not-found', message: 'That message was not found in this channel.' });
+        this.io.to(roomOf(ch.id)).emit('deleted', { channel: ch.slug, id });
+        return {};
+      }),
+    );
+    for (const action of ['timeout', 'ban'] as const) {
+      socket.on(
+        action,
+        handle(async (payload) => {
+          const p = targetSchema.parse(payload);
+          const seconds = action === 'timeout' ? timeoutSchema.parse(payload).seconds : undefined;
+          const { ch, me, level } = await this.moderator(socket, p.channel);
+          if ((await this.levelOf(ch, p.userId)) >= level) throw new Refused({ code: 'forbidden', message: 'You cannot do that to the channel owner, an admin or a fellow moderator.' });
+          const until = seconds ? new Date(Date.now() + seconds * 1000) : null;
+          const values = { channelId: ch.id, userId: p.userId, until, reason: p.reason ?? '', byUserId: me.id };
+          await this.deps.database.db.insert(chatBan).values(values).onConflictDoUpdate({ target: [chatBan.channelId, chatBan.userId], set: { until, reason: values.reason, byUserId: me.id, createdAt: new Date() } });
+          return { event: this.announce({ channel: ch.slug, action, userId: p.userId, until: until?.toISOString() ?? null, by: me.id }, ch.id) };
+        }),
+      );
+    }
+    socket.on(
+      'unban',
+      handle(async (payload) => {
+        const p = targetSchema.parse(payload);
+        const { ch, me } = await this.moderator(socket, p.channel);
+        await this.deps.database.db.delete(chatBan).where(and(eq(chatBan.channelId, ch.id), eq(chatBan.userId, p.userId)));
+        return { event: this.announce({ channel: ch.slug, action: 'unban', userId: p.userId, until: null, by: me.id }, ch.id) };
+      }),
+    );
+    for (const action of ['mod', 'unmod'] as const) {
+      socket.on(
+        action,
+        handle(async (payload) => {
+          const p = targetSchema.parse(payload);
+          const { ch, me, level } = await this.moderator(socket, p.channel);
+          if (level < LEVEL.owner) throw new Refused({ code: 'forbidden', message: 'Only the channel owner (or an admin) appoints moderators.' });
+          const [target] = await this.deps.database.db.select({ id: user.id }).from(user).where(eq(user.id, p.userId)).limit(1);
+          if (!target) throw new Refused({ code: 'not-found', message: 'That user was not found.' });
+          if (action === 'mod') await this.deps.database.db.insert(chatModerator).values({ channelId: ch.id, userId: p.userId, appointedBy: me.id }).onConflictDoNothing();
+          else await this.deps.database.db.delete(chatModerator).where(and(eq(chatModerator.channelId, ch.id), eq(chatModerator.userId, p.userId)));
+          return { event: this.announce({ channel: ch.slug, action, userId: p.userId, until: null, by: me.id }, ch.id) };
+        }),
+      );
+    }
+  }
+
+  private announce(event: ModerationEvent, channelId: string): ModerationEvent {
+    this.io.to(roomOf(channelId)).emit('moderation', event);
+    return event;
+  }
+
+  /** How much say a user has in a channel's chat. */
+  private async levelOf(ch: { id: string; ownerId: string }, userId: string, role?: Role): Promise<number> {
+    if (role === 'admin') return LEVEL.admin;
+    if (ch.ownerId === userId) return LEVEL.owner;
+    if (role === undefined) {
+      const [u] = await this.deps.database.db.select({ role: user.role }).from(user).where(eq(user.id, userId)).limit(1);
+      if (u?.role === 'admin') return LEVEL.admin;
+    }
+    const [m] = await this.deps.database.db
+      .select({ userId: chatModerator.userId })
+      .from(chatModerator)
+      .where(and(eq(chatModerator.channelId, ch.id), eq(chatModerator.userId, userId)))
+      .limit(1);
+    return m ? LEVEL.moderator : LEVEL.viewer;
+  }
+
+  /** The signed-in moderator (or owner, or admin) of a channel, or a refusal. */
+  private async moderator(socket: Socket, slug: string) {
+    const me = socket.data.user as SessionUser | null;
+    if (!me) throw new Refused({ code: 'unauthorized', message: 'Sign in to moderate.' });
+    const ch = await this.channelBySlug(slug);
+    const level = await this.levelOf(ch, me.id, me.role);
+    if (level < LEVEL.moderator) throw new Refused({ code: 'forbidden', message: `Only the owner and moderators of "${ch.slug}" can do that.` });
+    return { ch, me, level };
+  }
+
+  private async checkBan(channelId: string, userId: string) {
+    const [ban] = await this.deps.database.db
+      .select({ until: chatBan.until })
+      .from(chatBan)
+      .where(and(eq(chatBan.channelId, channelId), eq(chatBan.userId, userId)))
+      .limit(1);
+    if (!ban) return;
+    if (!ban.until) throw new Refused({ code: 'banned', message: 'You are banned from this chat.' });
+    const left = ban.until.getTime() - Date.now();
+    if (left > 0) throw new Refused({ code: 'timed-out', message: `You are timed out for ${Math.ceil(left / 1000)} more seconds.`, retryAfterMs: left });
+  }
+
+  private async limit(userId: string, ip: string) {
+    try {
+      // the user's own budget first: a user flooding alone does not use up the address's shared one
+      await this.perUser.consume(userId);
+      await this.perIp.consume(ip);
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err;
+      throw new Refused({ code: 'rate-limited', message: 'You are sending messages too quickly.', retryAfterMs: err.msBeforeNext });
+    }
+  }
+
+  private async channelBySlug(slug: string) {
+    const [ch] = await this.deps.database.db.select({ id: channel.id, slug: channel.slug, ownerId: channel.ownerId }).from(channel).where(eq(channel.slug, slug)).limit(1);
+    if (!ch) throw new Refused({ code: 'not-found', message: `The channel "${slug}" was not found.` });
+    return ch;
+  }
+
+  private async store(channelId: string, slug: string, me: SessionUser, text: string): Promise<ChatMessage & { liveSessionId: string | null }> {
+    const { db } = this.deps.database;
+    const [live] = await db
+      .select({ id: liveSession.id, startedAt: liveSession.startedAt })
+      .from(liveSession)
+      .where(and(eq(liveSession.channelId, channelId), isNull(liveSession.endedAt)))
+      .limit(1);
+    const sentAt = new Date();
+    const row = {
+      id: crypto.randomUUID(),
+      channelId,
+      liveSessionId: live?.id ?? null,
+      userId: me.id,
+      body: text,
+      offsetMs: live ? Math.max(0, sentAt.getTime() - live.startedAt.getTime()) : null,
+      createdAt: sentAt,
+    };
+    await db.insert(chatMessage).values(row);
+    return { id: row.id, channel: slug, author: { id: me.id, name: me.name }, text, sentAt: sentAt.toISOString(), offsetMs: row.offsetMs, liveSessionId: row.liveSessionId };
+  }
+
+  private async history(channelId: string, slug: string): Promise<ChatMessage[]> {
+    const rows = await this.deps.database.db
+      .select({ id: chatMessage.id, userId: chatMessage.userId, name: user.name, body: chatMessage.body, createdAt: chatMessage.createdAt, offsetMs: chatMessage.offsetMs })
+      .from(chatMessage)
+      .innerJoin(user, eq(user.id, chatMessage.userId))
+      .where(and(eq(chatMessage.channelId, channelId), isNull(chatMessage.deletedAt)))
+      .orderBy(desc(chatMessage.createdAt), desc(chatMessage.id))
+      .limit(HISTORY_SIZE);
+    return rows.reverse().map((r) => ({ id: r.id, channel: slug, author: { id: r.userId, name: r.name }, text: r.body, sentAt: r.createdAt.toISOString(), offsetMs: r.offsetMs }));
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.io.close(() => resolve());
+    });
+    if (this.redis) await Promise.all([this.redis.pub.quit(), this.redis.sub.quit()]).catch(() => undefined);
+  }
+}
