@@ -7,16 +7,13 @@ import { and, desc, eq, isNull } from 'drizzle-orm';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
-import { channel, chatBan, chatMessage, chatModerator, liveSession, user, type Role } from '../shared/db/index.ts';
+import { channel, chatBan, chatMessage, chatModerator, chatSettings, liveSession, user, type Role } from '../shared/db/index.ts';
 import type { Deps, SessionUser } from './context.ts';
 
 /** Longest message, in characters (Twitch's limit). */
 export const MAX_MESSAGE_CHARS = 500;
 /** Messages a joining client receives. */
 export const HISTORY_SIZE = 50;
-/** Per user: messages per window, and per connecting address (several users behind one NAT share it). */
-const USER_LIMIT = { points: 5, duration: 5 };
-const IP_LIMIT = { points: 20, duration: 5 };
 
 export type ChatMessage = {
   id: string;
@@ -29,18 +26,28 @@ export type ChatMessage = {
 };
 
 export type ChatRefusal = {
-  code: 'unauthorized' | 'forbidden' | 'not-found' | 'invalid' | 'rate-limited' | 'not-joined' | 'banned' | 'timed-out';
+  code: 'unauthorized' | 'forbidden' | 'not-found' | 'invalid' | 'rate-limited' | 'not-joined' | 'banned' | 'timed-out' | 'slow-mode' | 'account-too-new';
   message: string;
   retryAfterMs?: number;
 };
 /** What moderators see happen (and the affected user learns); sent to the channel's room. */
 export type ModerationEvent = { channel: string; action: 'timeout' | 'ban' | 'unban' | 'mod' | 'unmod'; userId: string; until: string | null; by: string };
+/** A channel's chat modes (0: off). Moderators, the owner and admins are exempt from them. */
+export type ChatModes = { slowSeconds: number; minAccountAgeMinutes: number };
+const NO_MODES: ChatModes = { slowSeconds: 0, minAccountAgeMinutes: 0 };
 /** Longest timeout: two weeks, as on Twitch. */
 export const MAX_TIMEOUT_SECONDS = 14 * 24 * 3600;
 type Ack<T> = (reply: ({ ok: true } & T) | { ok: false; error: ChatRefusal }) => void;
 
 const slugSchema = z.object({ channel: z.string().trim().min(1).max(64) });
 const sendSchema = z.object({ channel: z.string().trim().min(1).max(64), text: z.string() });
+const modesSchema = z
+  .object({
+    channel: z.string().trim().min(1).max(64),
+    slowSeconds: z.number().int().min(0).max(3600).optional(),
+    minAccountAgeMinutes: z.number().int().min(0).max(60 * 24 * 90).optional(),
+  })
+  .refine((m) => m.slowSeconds !== undefined || m.minAccountAgeMinutes !== undefined);
 const deleteSchema = z.object({ channel: z.string().trim().min(1).max(64), id: z.uuid() });
 const targetSchema = z.object({ channel: z.string().trim().min(1).max(64), userId: z.string().min(1).max(64), reason: z.string().max(200).optional() });
 const timeoutSchema = targetSchema.extend({ seconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS) });
@@ -53,6 +60,7 @@ class Refused extends Error {
 
 const roomOf = (channelId: string) => `chat:${channelId}`;
 const LEVEL = { viewer: 0, moderator: 1, owner: 2, admin: 3 } as const;
+const RANK = ['viewer', 'moderator', 'owner', 'admin'] as const;
 
 export class Chat {
   readonly io: Server;
@@ -83,8 +91,10 @@ export class Chat {
       redis
         ? new RateLimiterRedis({ storeClient: redis.pub, keyPrefix: `${config.redisPrefix}chat-limit:${name}`, ...limit })
         : new RateLimiterMemory({ keyPrefix: `chat-limit:${name}`, ...limit });
-    this.perUser = limiter('user', USER_LIMIT);
-    this.perIp = limiter('ip', IP_LIMIT);
+    // per user, and per connecting address (several users behind one NAT share it): CHAT_*_MESSAGES per window
+    const { userMessages, addressMessages, windowSeconds } = config.chat;
+    this.perUser = limiter('user', { points: userMessages, duration: windowSeconds });
+    this.perIp = limiter('ip', { points: addressMessages, duration: windowSeconds });
     const allowed = new Set([new URL(config.publicUrl).origin, ...config.trustedOrigins.map((o) => new URL(o).origin)]);
     this.io = new Server(server, {
       path: '/socket.io',
@@ -122,7 +132,7 @@ export class Chat {
   }
 
   private connected(socket: Socket) {
-    const joined = new Map<string, string>(); // slug → channel id
+    const joined = new Map<string, { id: string; ownerId: string }>(); // by slug
     const handle =
       <T>(fn: (payload: unknown) => Promise<T>) =>
       (payload: unknown, ack?: Ack<T>) => {
@@ -149,16 +159,19 @@ export class Chat {
         const { channel: slug } = slugSchema.parse(payload);
         const ch = await this.channelBySlug(slug);
         await socket.join(roomOf(ch.id));
-        joined.set(ch.slug, ch.id);
-        return { channel: ch.slug, history: await this.history(ch.id, ch.slug) };
+        joined.set(ch.slug, ch);
+        const me = socket.data.user as SessionUser | null;
+        // what the client may offer this user (the server checks every action again)
+        const you = me ? RANK[await this.levelOf(ch, me.id, me.role)] : null;
+        return { channel: ch.slug, you, modes: await this.modes(ch.id), history: await this.history(ch.id, ch.slug) };
       }),
     );
     socket.on(
       'leave',
       handle(async (payload) => {
         const { channel: slug } = slugSchema.parse(payload);
-        const id = joined.get(slug);
-        if (id) await socket.leave(roomOf(id));
+        const ch = joined.get(slug);
+        if (ch) await socket.leave(roomOf(ch.id));
         joined.delete(slug);
         return {};
       }),
@@ -169,12 +182,14 @@ export class Chat {
         const me = socket.data.user as SessionUser | null;
         if (!me) throw new Refused({ code: 'unauthorized', message: 'Sign in to chat.' });
         const { channel: slug, text: raw } = sendSchema.parse(payload);
-        const channelId = joined.get(slug);
-        if (!channelId) throw new Refused({ code: 'not-joined', message: `Join "${slug}" before sending to it.` });
+        const ch = joined.get(slug);
+        if (!ch) throw new Refused({ code: 'not-joined', message: `Join "${slug}" before sending to it.` });
+        const channelId = ch.id;
         const text = raw.trim();
         if (!text) throw new Refused({ code: 'invalid', message: 'The message is empty.' });
         if ([...text].length > MAX_MESSAGE_CHARS) throw new Refused({ code: 'invalid', message: `Messages are at most ${MAX_MESSAGE_CHARS} characters.` });
         await this.checkBan(channelId, me.id);
+        if ((await this.levelOf(ch, me.id, me.role)) < LEVEL.moderator) await this.checkModes(channelId, me.id);
         await this.limit(me.id, socket.handshake.address);
         const { liveSessionId, ...message } = await this.store(channelId, slug, me, text);
         this.io.to(roomOf(channelId)).emit('message', message);
@@ -184,6 +199,22 @@ export class Chat {
     );
 
     // --- moderation: owner, moderators and admins; every rule is checked here, on the server ---
+    socket.on(
+      'modes',
+      handle(async (payload) => {
+        const p = modesSchema.parse(payload);
+        const { ch, me } = await this.moderator(socket, p.channel);
+        const set = {
+          ...(p.slowSeconds !== undefined ? { slowSeconds: p.slowSeconds } : {}),
+          ...(p.minAccountAgeMinutes !== undefined ? { minAccountAgeMinutes: p.minAccountAgeMinutes } : {}),
+          updatedBy: me.id,
+        };
+        await this.deps.database.db.insert(chatSettings).values({ channelId: ch.id, ...set }).onConflictDoUpdate({ target: chatSettings.channelId, set });
+        const modes = await this.modes(ch.id);
+        this.io.to(roomOf(ch.id)).emit('modes', { channel: ch.slug, ...modes, by: me.id });
+        return { modes };
+      }),
+    );
     socket.on(
       'delete',
       handle(async (payload) => {
@@ -269,6 +300,36 @@ export class Chat {
     const level = await this.levelOf(ch, me.id, me.role);
     if (level < LEVEL.moderator) throw new Refused({ code: 'forbidden', message: `Only the owner and moderators of "${ch.slug}" can do that.` });
     return { ch, me, level };
+  }
+
+  private async modes(channelId: string): Promise<ChatModes> {
+    const [row] = await this.deps.database.db
+      .select({ slowSeconds: chatSettings.slowSeconds, minAccountAgeMinutes: chatSettings.minAccountAgeMinutes })
+      .from(chatSettings)
+      .where(eq(chatSettings.channelId, channelId))
+      .limit(1);
+    return row ?? NO_MODES;
+  }
+
+  /** Slow mode and the minimum account age, for everyone below moderator. */
+  private async checkModes(channelId: string, userId: string) {
+    const { slowSeconds, minAccountAgeMinutes } = await this.modes(channelId);
+    const { db } = this.deps.database;
+    if (minAccountAgeMinutes > 0) {
+      const [u] = await db.select({ createdAt: user.createdAt }).from(user).where(eq(user.id, userId)).limit(1);
+      const left = (u?.createdAt.getTime() ?? Date.now()) + minAccountAgeMinutes * 60_000 - Date.now();
+      if (left > 0) throw new Refused({ code: 'account-too-new', message: `This chat is open to accounts older than ${minAccountAgeMinutes} minutes.`, retryAfterMs: left });
+    }
+    if (slowSeconds > 0) {
+      const [last] = await db
+        .select({ createdAt: chatMessage.createdAt })
+        .from(chatMessage)
+        .where(and(eq(chatMessage.channelId, channelId), eq(chatMessage.userId, userId)))
+        .orderBy(desc(chatMessage.createdAt))
+        .limit(1);
+      const left = last ? last.createdAt.getTime() + slowSeconds * 1000 - Date.now() : 0;
+      if (left > 0) throw new Refused({ code: 'slow-mode', message: `Slow mode: one message every ${slowSeconds} seconds.`, retryAfterMs: left });
+    }
   }
 
   private async checkBan(channelId: string, userId: string) {

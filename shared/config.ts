@@ -55,6 +55,10 @@ const schema = z.object({
   /** Where the SFU sends a recording's RTP: the recorder's host as the SFU reaches it (a name is resolved by the
    * recorder, e.g. `recorder` in docker-compose). */
   RECORDER_RTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /** Chat rate limits: messages per window from one user, and from one address (users behind one NAT share it). */
+  CHAT_USER_MESSAGES: z.coerce.number().int().min(1).max(10_000).default(5),
+  CHAT_ADDRESS_MESSAGES: z.coerce.number().int().min(1).max(100_000).default(20),
+  CHAT_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
   /** S3-compatible object storage for media (MinIO in docker-compose); unset → local disk under DATA_DIR/media. */
   S3_ENDPOINT: optionalUrl,
   S3_BUCKET: z.string().trim().default('glint-media'),
@@ -88,6 +92,8 @@ export type Config = {
   rtmp: { host: string; port: number; publicUrl: string | undefined } | undefined;
   /** embedded: the API process records; rtpHost: where the SFU sends the recorder's RTP */
   recorder: { embedded: boolean; rtpHost: string };
+  /** chat rate limits: messages per window (seconds) per user and per address */
+  chat: { userMessages: number; addressMessages: number; windowSeconds: number };
   /** Object storage on S3 when S3_ENDPOINT is set; undefined → local disk (mediaDir). */
   s3: { endpoint: string; bucket: string; accessKey: string; secretKey: string; region: string } | undefined;
 };
@@ -134,6 +140,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       publishGraceMs: e.PUBLISH_GRACE_MS,
     },
     recorder: { embedded: e.RECORDER_EMBEDDED === 'true', rtpHost: e.RECORDER_RTP_HOST },
+    chat: { userMessages: e.CHAT_USER_MESSAGES, addressMessages: e.CHAT_ADDRESS_MESSAGES, windowSeconds: e.CHAT_LIMIT_WINDOW_SECONDS },
     rtmp: e.RTMP_ENABLED === 'true' ? { host: e.RTMP_HOST ?? e.HOST, port: e.RTMP_PORT, publicUrl: e.RTMP_PUBLIC_URL } : undefined,
     s3: e.S3_ENDPOINT
       ? { endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET, accessKey: e.S3_ACCESS_KEY!, secretKey: e.S3_SECRET_KEY!, region: e.S3_REGION }

@@ -5,8 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { io } from 'socket.io-client';
 import { Client, freePort, startTestApi, type TestApi } from './helpers/api.ts';
+import { chatSocket } from './helpers/chat.ts';
 import { startProcess, waitForHttp, type Child } from './helpers/process.ts';
 
 type Ctx = { api: TestApi; caddy: Child; origin: string; home: string };
@@ -60,14 +60,9 @@ t('sign-up, a cookie-authenticated write and sign-out work through the proxy ori
 t('chat (Socket.IO over WebSocket and over long-polling) works through the proxy origin with the session cookie', async ({ api, origin }) => {
   const c = await new Client(origin, api.spec).signUp('Chatter');
   assert.is((await c.post('/api/channels', { slug: 'caddy-chat', title: 'Chat through Caddy' })).status, 201);
-  const cookie = [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   for (const transport of ['websocket', 'polling'] as const) {
-    const s = io(origin, { path: '/socket.io', transports: [transport], forceNew: true, reconnection: false, extraHeaders: { origin, cookie } });
+    const s = await chatSocket(origin, c, { transport });
     try {
-      await new Promise<void>((resolve, reject) => {
-        s.once('connect', () => resolve());
-        s.once('connect_error', reject);
-      });
       assert.is((await s.timeout(5000).emitWithAck('join', { channel: 'caddy-chat' })).ok, true);
       const ack = await s.timeout(5000).emitWithAck('send', { channel: 'caddy-chat', text: `via ${transport}` });
       assert.is(ack.ok, true, JSON.stringify(ack));

@@ -205,7 +205,12 @@ export const chatMessage = pgTable(
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
     deletedBy: text('deleted_by').references(() => user.id, { onDelete: 'set null' }),
   },
-  (t) => [index('chat_message_channel_idx').on(t.channelId, t.createdAt), index('chat_message_session_idx').on(t.liveSessionId, t.offsetMs)],
+  (t) => [
+    index('chat_message_channel_idx').on(t.channelId, t.createdAt),
+    index('chat_message_session_idx').on(t.liveSessionId, t.offsetMs),
+    // a user's last message in a channel (slow mode)
+    index('chat_message_author_idx').on(t.channelId, t.userId, t.createdAt),
+  ],
 );
 
 /** A channel's chat moderators, appointed by its owner (or an admin). */
@@ -234,5 +239,19 @@ export const chatBan = pgTable(
   (t) => [primaryKey({ columns: [t.channelId, t.userId] })],
 );
 
-export const schema = { user, session, account, verification, channel, streamKey, liveSession, vod, chatMessage, chatModerator, chatBan };
+/**
+ * A channel's chat modes, set by its owner or moderators: slow mode (seconds between one user's messages) and a
+ * minimum account age (the followers-only mode's stand-in until follows exist). No row: no mode on.
+ */
+export const chatSettings = pgTable('chat_settings', {
+  channelId: uuid('channel_id')
+    .primaryKey()
+    .references(() => channel.id, { onDelete: 'cascade' }),
+  slowSeconds: integer('slow_seconds').notNull().default(0),
+  minAccountAgeMinutes: integer('min_account_age_minutes').notNull().default(0),
+  updatedBy: text('updated_by').references(() => user.id, { onDelete: 'set null' }),
+  updatedAt: updatedAt(),
+});
+
+export const schema = { user, session, account, verification, channel, streamKey, liveSession, vod, chatMessage, chatModerator, chatBan, chatSettings };
 export type Schema = typeof schema;

@@ -5,16 +5,18 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { eq } from 'drizzle-orm';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { MAX_MESSAGE_CHARS } from '../../api/chat.ts';
-import { chatMessage, liveSession } from '../../shared/db/index.ts';
+import { chatMessage, liveSession, user } from '../../shared/db/index.ts';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
+import { chatSocket } from '../helpers/chat.ts';
 
 type Ctx = { api: TestApi; owner: Client; viewer: Client; helper: Client; sockets: Socket[] };
 const t = suite<Ctx>('chat');
 
 t.before(async (ctx) => {
-  ctx.api = await startTestApi();
+  // every test client connects from 127.0.0.1: a per-address budget of its own is tested below
+  ctx.api = await startTestApi({ CHAT_ADDRESS_MESSAGES: '1000' });
   ctx.owner = await ctx.api.client().signUp('Streamer');
   ctx.viewer = await ctx.api.client().signUp('Viewer');
   ctx.helper = await ctx.api.client().signUp('Helper');
@@ -32,13 +34,8 @@ t.after(async (ctx) => {
 
 /** A connected socket.io-client, signed in as `as` (its session cookie) or anonymous. */
 async function connect(ctx: Ctx, as?: Client, origin = ctx.api.base): Promise<Socket> {
-  const cookie = as ? [...as.cookies].map(([k, v]) => `${k}=${v}`).join('; ') : undefined;
-  const socket = io(ctx.api.base, { path: '/socket.io', transports: ['websocket'], forceNew: true, reconnection: false, extraHeaders: { origin, ...(cookie ? { cookie } : {}) } });
+  const socket = await chatSocket(ctx.api.base, as, { origin });
   ctx.sockets.push(socket);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', (err) => reject(err));
-  });
   return socket;
 }
 
@@ -198,6 +195,67 @@ t('moderation: viewers cannot moderate; the owner appoints a moderator, who dele
   assert.is((await call(ownerS, 'unmod', { channel: 'moderated', userId: helper.user!.id })).ok, true);
   assert.is((await call(helperS, 'ban', { channel: 'moderated', userId: viewer.user!.id })).error.code, 'forbidden');
   assert.is((await call(viewerS, 'send', { channel: 'moderated', text: 'free' })).ok, true, 'the removed moderator banned nobody');
+});
+
+t('chat modes: slow mode and a minimum account age, set by the owner or moderators, enforced for everyone else', async (ctx) => {
+  const host = await ctx.api.client().signUp('Host'); // an owner of its own: the other tests used up Streamer's rate
+  assert.is((await host.post('/api/channels', { slug: 'modes', title: 'modes' })).status, 201);
+  const ownerS = await connect(ctx, host);
+  const slowpoke = await ctx.api.client().signUp('Slowpoke');
+  const slowS = await connect(ctx, slowpoke);
+  const joined = await call(slowS, 'join', { channel: 'modes' });
+  assert.equal(joined.modes, { slowSeconds: 0, minAccountAgeMinutes: 0 }, 'no mode on at first');
+  await call(ownerS, 'join', { channel: 'modes' });
+  assert.is((await call(slowS, 'modes', { channel: 'modes', slowSeconds: 60 })).error.code, 'forbidden', 'a viewer cannot set modes');
+  assert.is((await call(ownerS, 'modes', { channel: 'modes', slowSeconds: -1 })).error.code, 'invalid');
+
+  // slow mode, 2 s
+  const announced = nextEvent<any>(slowS, 'modes');
+  assert.equal((await call(ownerS, 'modes', { channel: 'modes', slowSeconds: 2 })).modes, { slowSeconds: 2, minAccountAgeMinutes: 0 });
+  assert.is((await announced).slowSeconds, 2, 'the room hears the mode change');
+  assert.is((await call(slowS, 'send', { channel: 'modes', text: 'one' })).ok, true);
+  const tooSoon = await call(slowS, 'send', { channel: 'modes', text: 'two' });
+  assert.is(tooSoon.error.code, 'slow-mode');
+  assert.ok(tooSoon.error.retryAfterMs > 0 && tooSoon.error.retryAfterMs <= 2000);
+  for (const text of ['owner 1', 'owner 2']) {
+    const r = await call(ownerS, 'send', { channel: 'modes', text });
+    assert.is(r.ok, true, `the owner is exempt: ${JSON.stringify(r)}`);
+  }
+  await new Promise((r) => setTimeout(r, tooSoon.error.retryAfterMs + 100));
+  assert.is((await call(slowS, 'send', { channel: 'modes', text: 'two, later' })).ok, true);
+
+  // accounts younger than 10 minutes wait (followers-only's stand-in until follows exist)
+  assert.is((await call(ownerS, 'modes', { channel: 'modes', slowSeconds: 0, minAccountAgeMinutes: 10 })).ok, true);
+  const young = await connect(ctx, await ctx.api.client().signUp('Newcomer'));
+  await call(young, 'join', { channel: 'modes' });
+  const refused = await call(young, 'send', { channel: 'modes', text: 'hi all' });
+  assert.is(refused.error.code, 'account-too-new');
+  assert.ok(refused.error.retryAfterMs > 9 * 60_000);
+  await ctx.api.deps.database.db.update(user).set({ createdAt: new Date(Date.now() - 24 * 3600_000) }).where(eq(user.id, slowpoke.user!.id));
+  assert.is((await call(slowS, 'send', { channel: 'modes', text: 'I have been here a day' })).ok, true, 'an older account chats');
+});
+
+t('users behind one address share its budget (CHAT_ADDRESS_MESSAGES)', async (ctx) => {
+  const small = await startTestApi({ CHAT_USER_MESSAGES: '5', CHAT_ADDRESS_MESSAGES: '6' });
+  try {
+    const owner = await small.client().signUp('One');
+    const other = await small.client().signUp('Two');
+    assert.is((await owner.post('/api/channels', { slug: 'nat', title: 'NAT' })).status, 201);
+    const sockets = [];
+    for (const c of [owner, other]) {
+      const s = await chatSocket(small.base, c);
+      ctx.sockets.push(s);
+      await call(s, 'join', { channel: 'nat' });
+      sockets.push(s);
+    }
+    for (let i = 0; i < 5; i++) assert.is((await call(sockets[0]!, 'send', { channel: 'nat', text: `one ${i}` })).ok, true);
+    assert.is((await call(sockets[1]!, 'send', { channel: 'nat', text: 'two 0' })).ok, true, 'the sixth from the address');
+    const refused = await call(sockets[1]!, 'send', { channel: 'nat', text: 'two 1' });
+    assert.is(refused.error?.code, 'rate-limited', 'the address is out of budget though Two sent one message');
+  } finally {
+    for (const s of ctx.sockets.splice(0)) s.disconnect();
+    await small.stop();
+  }
 });
 
 t("another site's page cannot open chat with a visitor's cookie", async (ctx) => {

@@ -7,8 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { freePort, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
+import { chatSocket } from '../helpers/chat.ts';
 import { startProcess, waitForHttp, type Child } from '../helpers/process.ts';
 
 const SERVER = '.build/api.mjs';
@@ -53,13 +54,8 @@ t.after(async (ctx) => {
 });
 
 async function connect(ctx: Ctx, base: string, as?: Client): Promise<Socket> {
-  const cookie = as ? [...as.cookies].map(([k, v]) => `${k}=${v}`).join('; ') : undefined;
-  const socket = io(base, { path: '/socket.io', transports: ['websocket'], forceNew: true, reconnection: false, extraHeaders: { origin: base, ...(cookie ? { cookie } : {}) } });
+  const socket = await chatSocket(base, as);
   ctx.sockets.push(socket);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
   await socket.timeout(5000).emitWithAck('join', { channel: 'shared-room' });
   return socket;
 }
