@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type Channel } from '../api.ts';
 import { Avatar } from '../components/avatar.tsx';
 import { ErrorState, Loading } from '../components/status.tsx';
+import { ChatPanel } from '../components/chat-panel.tsx';
 import { LivePlayer } from '../components/live-player.tsx';
 import { Tags } from '../components/tags.tsx';
 import { formatDate, hueOf } from '../format.ts';
@@ -41,7 +42,10 @@ export function ChannelPage({ slug }: { slug: string }) {
   const isOwner = user?.id === channel.owner.id;
   return (
     <article class="channel-page" data-testid="channel-page" data-slug={channel.slug}>
-      <LivePlayer channel={channel} />
+      <div class="watch">
+        <LivePlayer channel={channel} />
+        <ChatPanel slug={channel.slug} user={user} />
+      </div>
 
       <div class="channel-info">
         <Avatar channel={channel} size="xl" />
