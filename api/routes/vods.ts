@@ -2,8 +2,8 @@
 // files themselves, from local disk or as a redirect to a signed object-store URL.
 import { createRoute } from '@hono/zod-openapi';
 import { Hono } from 'hono';
-import { and, desc, eq, inArray } from 'drizzle-orm';
-import { channel, vod } from '../../shared/db/index.ts';
+import { and, asc, desc, eq, inArray, isNull } from 'drizzle-orm';
+import { channel, chatMessage, user, vod } from '../../shared/db/index.ts';
 import { conflict, notFound } from '../../shared/errors.ts';
 import { CONTENT_TYPES } from '../../recorder/hls.ts';
 import { requireChannelAccess } from '../access.ts';
@@ -43,6 +43,18 @@ const serialize = (v: VodRow, slug: string, ownerId: string): z.infer<typeof Vod
   playlistUrl: `/hls/${v.storagePrefix}index.m3u8`,
   posterUrl: v.posterKey ? `/hls/${v.posterKey}` : null,
 });
+
+const ReplayMessageSchema = z
+  .object({
+    id: z.uuid(),
+    author: z.object({ id: z.string(), name: z.string() }),
+    text: z.string(),
+    sentAt: z.iso.datetime(),
+    offsetMs: z.number().int().nullable().openapi({ description: 'ms since the live session started' }),
+  })
+  .openapi('ReplayMessage');
+/** Messages a replay returns at most (a long, busy broadcast is cut at this many, oldest first). */
+export const REPLAY_LIMIT = 10_000;
 
 const tags = ['vods'];
 const IdParam = z.object({ id: z.uuid('not a VoD id') });
@@ -88,6 +100,30 @@ export const vodsApp = router()
     async (c) => {
       const row = await loadVod(c, c.req.valid('param').id);
       return c.json(serialize(row.vod, row.slug, row.ownerId), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/chat',
+      tags,
+      summary: "The chat of a recording's broadcast, oldest first, for replay beside it",
+      description: `Messages deleted by moderators are left out; at most ${REPLAY_LIMIT}. The player shows those sent before the moment it plays (EXT-X-PROGRAM-DATE-TIME of the playlist, or the offset from the start).`,
+      request: { params: IdParam },
+      responses: { 200: json(z.object({ items: z.array(ReplayMessageSchema) }), 'Chat messages.'), ...problems(400, 404) },
+    }),
+    async (c) => {
+      const row = await loadVod(c, c.req.valid('param').id);
+      if (!row.vod.liveSessionId) return c.json({ items: [] }, 200);
+      const rows = await c.var.deps.database.db
+        .select({ id: chatMessage.id, userId: chatMessage.userId, name: user.name, body: chatMessage.body, createdAt: chatMessage.createdAt, offsetMs: chatMessage.offsetMs })
+        .from(chatMessage)
+        .innerJoin(user, eq(user.id, chatMessage.userId))
+        .where(and(eq(chatMessage.liveSessionId, row.vod.liveSessionId), isNull(chatMessage.deletedAt)))
+        .orderBy(asc(chatMessage.createdAt), asc(chatMessage.id))
+        .limit(REPLAY_LIMIT);
+      const items = rows.map((r) => ({ id: r.id, author: { id: r.userId, name: r.name }, text: r.body, sentAt: r.createdAt.toISOString(), offsetMs: r.offsetMs }));
+      return c.json({ items }, 200);
     },
   )
   .openapi(

@@ -151,6 +151,8 @@ export function query(params: Record<string, string | number | undefined>): stri
 
 const enc = encodeURIComponent;
 
+export type ReplayMessage = { id: string; author: { id: string; name: string }; text: string; sentAt: string; offsetMs: number | null };
+
 export type Vod = {
   id: string;
   channel: { id: string; slug: string; ownerId: string };
@@ -170,6 +172,7 @@ export const api = {
   vods: (slug: string, signal?: AbortSignal) => request<{ items: Vod[] }>('GET', `/api/channels/${enc(slug)}/vods`, { signal }),
   vod: (id: string, signal?: AbortSignal) => request<Vod>('GET', `/api/vods/${enc(id)}`, { signal }),
   deleteVod: (id: string) => request<void>('DELETE', `/api/vods/${enc(id)}`),
+  vodChat: (id: string, signal?: AbortSignal) => request<{ items: ReplayMessage[] }>('GET', `/api/vods/${enc(id)}/chat`, { signal }),
   /** Where broadcasts are sent: the WHIP URL template and the RTMP server URL (null when RTMP ingest is off). */
   ingest: () => request<{ whip: string; rtmp: string | null }>('GET', '/api/ingest'),
   /** The signed-in user, or null (better-auth's get-session answers 200 either way, so signed-out visits log no error). */

@@ -2,7 +2,10 @@
 // plays the same way; the browser's own HLS (iPhone Safari) otherwise.
 import { useEffect, useRef, useState } from 'preact/hooks';
 
-type HlsInstance = { loadSource(src: string): void; attachMedia(v: HTMLVideoElement): void; on(ev: string, cb: (e: unknown, d: { fatal: boolean; details: string }) => void): void; destroy(): void };
+type HlsInstance = {
+  playingDate: Date | null;
+  levels?: { details?: { fragments?: { programDateTime: number | null }[] } }[];
+  loadSource(src: string): void; attachMedia(v: HTMLVideoElement): void; on(ev: string, cb: (e: unknown, d: { fatal: boolean; details: string }) => void): void; destroy(): void };
 type HlsClass = { new (config?: { startPosition?: number }): HlsInstance; isSupported(): boolean; Events: { ERROR: string } };
 
 let loading: Promise<HlsClass> | undefined;
@@ -17,7 +20,12 @@ function loadHls(): Promise<HlsClass> {
   return loading;
 }
 
-export function VodPlayer({ src, poster }: { src: string; poster?: string | null }) {
+/**
+ * `onTime` hears the playback position: the broadcast time elapsed since the recording's first segment by the
+ * playlist's EXT-X-PROGRAM-DATE-TIME (through hls.js; it counts the pauses a recording cut out; null where unknown),
+ * and the media time in seconds.
+ */
+export function VodPlayer({ src, poster, onTime }: { src: string; poster?: string | null; onTime?: (elapsedMs: number | null, seconds: number) => void }) {
   const video = useRef<HTMLVideoElement>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -43,8 +51,17 @@ export function VodPlayer({ src, poster }: { src: string; poster?: string | null
       },
       () => !cancelled && native(),
     );
+    const tick = () => {
+      const playing = hls?.playingDate?.getTime();
+      const first = hls?.levels?.[0]?.details?.fragments?.[0]?.programDateTime;
+      onTime?.(playing && first ? playing - first : null, el.currentTime);
+    };
+    el.addEventListener('timeupdate', tick);
+    el.addEventListener('seeked', tick);
     return () => {
       cancelled = true;
+      el.removeEventListener('timeupdate', tick);
+      el.removeEventListener('seeked', tick);
       hls?.destroy();
     };
   }, [src]);

@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type Vod } from '../api.ts';
 import { ErrorState, Loading } from '../components/status.tsx';
+import { ChatReplay } from '../components/chat-replay.tsx';
 import { VodPlayer } from '../components/vod-player.tsx';
 import { formatDateTime } from '../format.ts';
 import { navigate } from '../router.ts';
@@ -21,6 +22,7 @@ export function VodPage({ id }: { id: string }) {
   const { user } = useSession();
   const [vod, setVod] = useState<Vod | null | 'missing'>(null);
   const [error, setError] = useState<string | null>(null);
+  const [at, setAt] = useState<{ elapsedMs: number | null; seconds: number }>({ elapsedMs: null, seconds: 0 });
   useTitle(vod && vod !== 'missing' ? vod.title : null);
 
   useEffect(() => {
@@ -47,7 +49,10 @@ export function VodPage({ id }: { id: string }) {
   };
   return (
     <article class="vod-page" data-testid="vod-page">
-      <VodPlayer src={vod.playlistUrl} poster={vod.posterUrl} />
+      <div class="watch">
+        <VodPlayer src={vod.playlistUrl} poster={vod.posterUrl} onTime={(elapsedMs, seconds) => setAt({ elapsedMs, seconds })} />
+        <ChatReplay vodId={vod.id} startedAt={vod.startedAt} at={at} />
+      </div>
       <div class="vod-info">
         <h1 data-testid="vod-title">{vod.title}</h1>
         <p class="muted">
