@@ -72,6 +72,9 @@ async function portPair(): Promise<number> {
   throw new Error('no free UDP port pair for the recorder');
 }
 
+/** The child has not exited (and was not killed). */
+const running = (proc: ChildProcess | undefined): proc is ChildProcess => !!proc && proc.exitCode === null && proc.signalCode === null;
+
 /** UDP ports bound on this host (Linux: /proc/net/udp; null where it cannot be read). */
 async function boundUdpPorts(): Promise<Set<number> | null> {
   const text = await readFile('/proc/net/udp', 'utf8').catch(() => null);
@@ -230,10 +233,10 @@ export class Recording {
     this.spawn();
     this.started = true;
     // once FFmpeg listens, the SFU starts sending, beginning with a keyframe
-    await untilListening(this.tracks.map((t) => t.port), 5000);
+    await this.listening();
     await this.deps.bus.publish('recorder.resume', { sessionId: this.info.sessionId });
     if (this.stopping) return;
-    this.keyframeTimer = setInterval(() => void this.deps.bus.publish('recorder.keyframe', { sessionId: this.info.sessionId }), SEGMENT_SECONDS * 1000);
+    this.keyframeTimer = setInterval(() => void this.keyframe(), SEGMENT_SECONDS * 1000);
     this.syncTimer = setInterval(() => this.sync(), SYNC_INTERVAL_MS);
     if (this.tracks.some((t) => t.kind === 'video')) this.previewTimer = setInterval(() => void this.preview(), PREVIEW_SECONDS * 1000);
   }
@@ -269,7 +272,7 @@ export class Recording {
     this.paused = false;
     if (!this.alive) {
       this.spawn(); // it had given up while the publisher was away
-      await untilListening(this.tracks.map((t) => t.port), 5000);
+      await this.listening();
     }
     await this.deps.bus.publish('recorder.resume', { sessionId: this.info.sessionId });
     this.deps.log.info({ vod: this.info.vodId }, 'recording the returning publisher');
@@ -312,23 +315,34 @@ export class Recording {
     if (this.stopping || !this.started) return;
     this.paused = !flowing;
     const proc = this.proc;
-    const running = proc && proc.exitCode === null && proc.signalCode === null;
     if (!flowing) {
-      if (!running) return;
+      if (!running(proc)) return;
       this.deps.log.info({ vod: this.info.vodId }, 'recording paused: no media from the publisher');
       await this.bye();
-      setTimeout(() => proc.exitCode === null && proc.signalCode === null && proc.kill('SIGTERM'), 3000);
-      setTimeout(() => proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL'), 6000);
+      setTimeout(() => running(proc) && proc.kill('SIGTERM'), 3000);
+      setTimeout(() => running(proc) && proc.kill('SIGKILL'), 6000);
       return;
     }
     this.deps.log.info({ vod: this.info.vodId }, 'recording resumed: media flows again');
-    if (!this.alive) await this.exited;
-    if (this.stopping || this.paused) return;
     // one FFmpeg at a time: one may have been started meanwhile (a restart after its input idled out)
-    if (this.alive) return void this.deps.bus.publish('recorder.keyframe', { sessionId: this.info.sessionId });
+    if (this.alive) return this.keyframe();
+    await this.respawn();
+  }
+
+  /** Once FFmpeg listens on the tracks' ports (RTP sent earlier would be lost, keyframe first). */
+  private listening(): Promise<void> {
+    return untilListening(this.tracks.map((t) => t.port), 5000);
+  }
+
+  private keyframe(): Promise<void> {
+    return this.deps.bus.publish('recorder.keyframe', { sessionId: this.info.sessionId });
+  }
+
+  /** A new FFmpeg into the same playlist, starting with a keyframe. */
+  private async respawn(): Promise<void> {
     this.spawn();
-    await untilListening(this.tracks.map((t) => t.port), 5000);
-    await this.deps.bus.publish('recorder.keyframe', { sessionId: this.info.sessionId });
+    await this.listening();
+    await this.keyframe();
   }
 
   private spawn() {
@@ -375,9 +389,9 @@ export class Recording {
           idled = true;
           const proc = this.proc;
           setTimeout(() => {
-            if (proc && proc.exitCode === null && proc.signalCode === null && !this.stopping) {
+            if (running(proc) && !this.stopping) {
               proc.kill('SIGTERM');
-              setTimeout(() => proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL'), 2000);
+              setTimeout(() => running(proc) && proc.kill('SIGKILL'), 2000);
             }
           }, IDLE_EXIT_GRACE_MS);
         }
@@ -401,8 +415,7 @@ export class Recording {
         }
         setTimeout(() => {
           if (this.stopping || this.paused || this.alive) return;
-          this.spawn();
-          void untilListening(this.tracks.map((t) => t.port), 5000).then(() => this.deps.bus.publish('recorder.keyframe', { sessionId: this.info.sessionId }));
+          void this.respawn();
         }, 200);
       };
       cmd.on('end', () => done());
@@ -461,7 +474,7 @@ export class Recording {
     clearInterval(this.syncTimer);
     clearInterval(this.previewTimer);
     const proc = this.proc;
-    if (proc && proc.exitCode === null && proc.signalCode === null) {
+    if (running(proc)) {
       // The SFU has stopped sending: the BYE ends FFmpeg's input (or it idles out after INPUT_IDLE_SECONDS), and it
       // writes the last segment and the final playlist. Signals are the fallback only: FFmpeg blocked in its RTP read
       // ignores a first one, and a second aborts the final playlist write (leaving it empty; sync() then keeps the
