@@ -1,6 +1,6 @@
 // Drizzle schema: the single source for migrations in sql/ (drizzle-kit generate) and for typed queries.
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const ROLES = ['admin', 'moderator', 'user'] as const;
 export type Role = (typeof ROLES)[number];
@@ -97,6 +97,10 @@ export const channel = pgTable(
     /** Object-store key of the avatar image, with its content type. */
     avatarKey: text('avatar_key'),
     avatarType: text('avatar_type'),
+    /** Live streams (WHEP and the live HLS) for subscribers only. */
+    subscribersOnlyLive: boolean('subscribers_only_live').notNull().default(false),
+    /** New recordings start subscriber-only (each VoD can be changed after). */
+    subscribersOnlyVods: boolean('subscribers_only_vods').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -172,6 +176,8 @@ export const vod = pgTable(
       .default(sql`'{}'::text[]`),
     storagePrefix: text('storage_prefix').notNull(),
     posterKey: text('poster_key'),
+    /** Only the channel's subscribers (and its owner, moderators of the site, admins) may watch it. */
+    subscribersOnly: boolean('subscribers_only').notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [index('vod_channel_idx').on(t.channelId, t.startedAt), index('vod_status_idx').on(t.status)],
@@ -249,9 +255,167 @@ export const chatSettings = pgTable('chat_settings', {
     .references(() => channel.id, { onDelete: 'cascade' }),
   slowSeconds: integer('slow_seconds').notNull().default(0),
   minAccountAgeMinutes: integer('min_account_age_minutes').notNull().default(0),
+  /** Followers-only mode: null off, else how long (minutes) a user must have followed the channel; 0: any follower. */
+  followersOnlyMinutes: integer('followers_only_minutes'),
+  subscribersOnly: boolean('subscribers_only').notNull().default(false),
   updatedBy: text('updated_by').references(() => user.id, { onDelete: 'set null' }),
   updatedAt: updatedAt(),
 });
 
-export const schema = { user, session, account, verification, channel, streamKey, liveSession, vod, chatMessage, chatModerator, chatBan, chatSettings };
+/** A user follows a channel: its go-live notifications, the following page, followers-only chat. */
+export const follow = pgTable(
+  'follow',
+  {
+    userId: userRef(),
+    channelId: channelRef(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.channelId] }), index('follow_channel_idx').on(t.channelId, t.userId)],
+);
+
+/** A user's inbox entry (a followed channel went live, ...): kept until deleted, unread until read_at. */
+export const notification = pgTable(
+  'notification',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: userRef(),
+    kind: text('kind', { enum: ['channel.live'] }).notNull(),
+    channelId: uuid('channel_id').references(() => channel.id, { onDelete: 'cascade' }),
+    liveSessionId: uuid('live_session_id').references(() => liveSession.id, { onDelete: 'set null' }),
+    /** What the inbox shows without another lookup (channel slug and title, the stream's title, ...). */
+    data: jsonb('data').notNull().default({}),
+    createdAt: createdAt(),
+    readAt: timestamp('read_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('notification_user_idx').on(t.userId, t.createdAt),
+    // one per follower per broadcast: a retried fan-out batch does not notify twice
+    uniqueIndex('notification_once_idx').on(t.userId, t.kind, t.liveSessionId),
+  ],
+);
+
+/**
+ * Durable background work (a go-live fan-out to every follower, ...): claimed with FOR UPDATE SKIP LOCKED by any API
+ * process, so several can share it; cursor lets a large job go in batches and resume after a crash.
+ */
+export const job = pgTable(
+  'job',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    kind: text('kind').notNull(),
+    payload: jsonb('payload').notNull(),
+    cursor: text('cursor'),
+    attempts: integer('attempts').notNull().default(0),
+    runAt: timestamp('run_at', { withTimezone: true }).notNull().defaultNow(),
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    doneAt: timestamp('done_at', { withTimezone: true }),
+  },
+  (t) => [index('job_due_idx').on(t.runAt).where(sql`${t.doneAt} is null`)],
+);
+
+export const WEBHOOK_EVENTS = ['channel.live', 'channel.offline', 'vod.ready'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+/** A channel's outgoing webhook: events POSTed to url, signed with HMAC-SHA256 of the body under secret. */
+export const webhook = pgTable(
+  'webhook',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    channelId: channelRef(),
+    url: text('url').notNull(),
+    secret: text('secret').notNull(),
+    events: text('events').array().notNull(),
+    active: boolean('active').notNull().default(true),
+    createdAt: createdAt(),
+  },
+  (t) => [index('webhook_channel_idx').on(t.channelId)],
+);
+
+/** One event for one webhook: the queue of deliveries (retried with backoff) and their log. */
+export const webhookDelivery = pgTable(
+  'webhook_delivery',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    webhookId: uuid('webhook_id')
+      .notNull()
+      .references(() => webhook.id, { onDelete: 'cascade' }),
+    event: text('event').notNull(),
+    payload: jsonb('payload').notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'failed'] }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    responseStatus: integer('response_status'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+  },
+  (t) => [index('webhook_delivery_webhook_idx').on(t.webhookId, t.createdAt), index('webhook_delivery_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`)],
+);
+
+/** A channel's subscription tiers. Archived tiers keep their subscriptions but take no new ones. */
+export const subscriptionTier = pgTable(
+  'subscription_tier',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    channelId: channelRef(),
+    name: text('name').notNull(),
+    /** per month, in the currency's minor unit */
+    priceCents: integer('price_cents').notNull(),
+    currency: text('currency').notNull().default('USD'),
+    perks: text('perks').notNull().default(''),
+    createdAt: createdAt(),
+    archivedAt: timestamp('archived_at', { withTimezone: true }),
+  },
+  (t) => [index('subscription_tier_channel_idx').on(t.channelId)],
+);
+
+/**
+ * A user's subscription to a channel at a tier, from a payment provider ('grant': given by the owner or an admin).
+ * It entitles while starts_at <= now < ends_at (ends_at null: no end) and it is not canceled.
+ */
+export const subscription = pgTable(
+  'subscription',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: userRef(),
+    channelId: channelRef(),
+    tierId: uuid('tier_id')
+      .notNull()
+      .references(() => subscriptionTier.id, { onDelete: 'restrict' }),
+    provider: text('provider').notNull(),
+    /** the provider's own id for it (a card processor's subscription id); unique per provider */
+    providerRef: text('provider_ref'),
+    startsAt: timestamp('starts_at', { withTimezone: true }).notNull().defaultNow(),
+    endsAt: timestamp('ends_at', { withTimezone: true }),
+    canceledAt: timestamp('canceled_at', { withTimezone: true }),
+    grantedBy: text('granted_by').references(() => user.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('subscription_user_idx').on(t.userId, t.channelId), index('subscription_channel_idx').on(t.channelId), uniqueIndex('subscription_provider_ref_idx').on(t.provider, t.providerRef)],
+);
+
+export const schema = {
+  user,
+  session,
+  account,
+  verification,
+  channel,
+  streamKey,
+  liveSession,
+  vod,
+  chatMessage,
+  chatModerator,
+  chatBan,
+  chatSettings,
+  follow,
+  notification,
+  job,
+  webhook,
+  webhookDelivery,
+  subscriptionTier,
+  subscription,
+};
 export type Schema = typeof schema;
