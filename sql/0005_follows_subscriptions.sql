@@ -8,6 +8,7 @@ CREATE TABLE "follow" (
 CREATE TABLE "job" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"kind" text NOT NULL,
+	"key" text NOT NULL,
 	"payload" jsonb NOT NULL,
 	"cursor" text,
 	"attempts" integer DEFAULT 0 NOT NULL,
@@ -97,6 +98,7 @@ ALTER TABLE "subscription_tier" ADD CONSTRAINT "subscription_tier_channel_id_cha
 ALTER TABLE "webhook" ADD CONSTRAINT "webhook_channel_id_channel_id_fk" FOREIGN KEY ("channel_id") REFERENCES "public"."channel"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "webhook_delivery" ADD CONSTRAINT "webhook_delivery_webhook_id_webhook_id_fk" FOREIGN KEY ("webhook_id") REFERENCES "public"."webhook"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "follow_channel_idx" ON "follow" USING btree ("channel_id","user_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "job_key_idx" ON "job" USING btree ("key");--> statement-breakpoint
 CREATE INDEX "job_due_idx" ON "job" USING btree ("run_at") WHERE "job"."done_at" is null;--> statement-breakpoint
 CREATE INDEX "notification_user_idx" ON "notification" USING btree ("user_id","created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "notification_once_idx" ON "notification" USING btree ("user_id","kind","live_session_id");--> statement-breakpoint

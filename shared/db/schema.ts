@@ -303,6 +303,8 @@ export const job = pgTable(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     kind: text('kind').notNull(),
+    /** what makes it one job (`notify.live:<session>`): every API process hears the same bus event, one enqueues */
+    key: text('key').notNull(),
     payload: jsonb('payload').notNull(),
     cursor: text('cursor'),
     attempts: integer('attempts').notNull().default(0),
@@ -312,7 +314,7 @@ export const job = pgTable(
     createdAt: createdAt(),
     doneAt: timestamp('done_at', { withTimezone: true }),
   },
-  (t) => [index('job_due_idx').on(t.runAt).where(sql`${t.doneAt} is null`)],
+  (t) => [uniqueIndex('job_key_idx').on(t.key), index('job_due_idx').on(t.runAt).where(sql`${t.doneAt} is null`)],
 );
 
 export const WEBHOOK_EVENTS = ['channel.live', 'channel.offline', 'vod.ready'] as const;
