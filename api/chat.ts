@@ -2,6 +2,9 @@
 // A room per channel; anyone may read, signed-in users send. Identity comes from the better-auth session cookie of
 // the handshake — never from the client. Every message is stored before it is acknowledged or sent to anyone, so an
 // acknowledged message is never lost; the stored id comes back in the acknowledgement.
+// Messages reach a room as `messages` (an array): a quiet room's message goes out at once, a busy room's are sent
+// together at most every CHAT_BATCH_MS — one WebSocket frame per reader per batch instead of one per message, which
+// is what lets one process carry thousands of readers at tens of messages a second.
 import type { Server as HttpServer } from 'node:http';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -59,6 +62,7 @@ class Refused extends Error {
 }
 
 const roomOf = (channelId: string) => `chat:${channelId}`;
+const userRoom = (userId: string) => `user:${userId}`;
 const LEVEL = { viewer: 0, moderator: 1, owner: 2, admin: 3 } as const;
 const RANK = ['viewer', 'moderator', 'owner', 'admin'] as const;
 
@@ -66,6 +70,8 @@ export class Chat {
   readonly io: Server;
   private readonly perUser: RateLimiterAbstract;
   private readonly perIp: RateLimiterAbstract;
+  /** Rooms that were sent a batch less than batchMs ago, with what waits for their next one. */
+  private readonly waiting = new Map<string, { messages: ChatMessage[]; timer: NodeJS.Timeout }>();
 
   /**
    * With REDIS_URL, rooms span every API process through the Socket.IO Redis adapter and the rate limits are kept in
@@ -132,6 +138,9 @@ export class Chat {
   }
 
   private connected(socket: Socket) {
+    // a signed-in user's own room: notifications reach every tab and device they have open, on any API process
+    const me = socket.data.user as SessionUser | null;
+    if (me) void socket.join(userRoom(me.id));
     const joined = new Map<string, { id: string; ownerId: string }>(); // by slug
     const handle =
       <T>(fn: (payload: unknown) => Promise<T>) =>
@@ -192,7 +201,7 @@ export class Chat {
         if ((await this.levelOf(ch, me.id, me.role)) < LEVEL.moderator) await this.checkModes(channelId, me.id);
         await this.limit(me.id, socket.handshake.address);
         const { liveSessionId, ...message } = await this.store(channelId, slug, me, text);
-        this.io.to(roomOf(channelId)).emit('message', message);
+        this.deliver(roomOf(channelId), message);
         void this.deps.bus.publish('chat.message', { channelId, messageId: message.id, userId: me.id, liveSessionId }).catch(() => undefined);
         return { message };
       }),
@@ -226,6 +235,9 @@ export class Chat {
           .where(and(eq(chatMessage.id, id), eq(chatMessage.channelId, ch.id), isNull(chatMessage.deletedAt)))
           .returning({ id: chatMessage.id });
         if (!done.length) throw new Refused({ code: 'not-found', message: 'That message was not found in this channel.' });
+        // one still waiting for its batch is not sent at all
+        const waiting = this.waiting.get(roomOf(ch.id));
+        if (waiting) waiting.messages = waiting.messages.filter((m) => m.id !== id);
         this.io.to(roomOf(ch.id)).emit('deleted', { channel: ch.slug, id });
         return {};
       }),
@@ -269,6 +281,30 @@ export class Chat {
         }),
       );
     }
+  }
+
+  /** Sends an event to every connection of each of these users (on any API process). */
+  toUsers(userIds: string[], event: string, payloadFor: (userId: string) => unknown) {
+    for (const id of userIds) this.io.to(userRoom(id)).emit(event, payloadFor(id));
+  }
+
+  /** Sends a message to a room now, or with the room's next batch if it was sent one less than batchMs ago. */
+  private deliver(room: string, message: ChatMessage) {
+    const waiting = this.waiting.get(room);
+    if (waiting) waiting.messages.push(message);
+    else this.sendBatch(room, [message]);
+  }
+
+  private sendBatch(room: string, messages: ChatMessage[]) {
+    this.io.to(room).emit('messages', messages);
+    const { batchMs } = this.deps.config.chat;
+    if (batchMs === 0) return;
+    const timer = setTimeout(() => {
+      const next = this.waiting.get(room)!.messages;
+      this.waiting.delete(room);
+      if (next.length) this.sendBatch(room, next);
+    }, batchMs);
+    this.waiting.set(room, { messages: [], timer });
   }
 
   private announce(event: ModerationEvent, channelId: string): ModerationEvent {
@@ -394,6 +430,11 @@ export class Chat {
   }
 
   async close(): Promise<void> {
+    for (const [room, { messages, timer }] of this.waiting) {
+      clearTimeout(timer);
+      if (messages.length) this.io.to(room).emit('messages', messages);
+    }
+    this.waiting.clear();
     await new Promise<void>((resolve) => {
       this.io.close(() => resolve());
     });

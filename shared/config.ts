@@ -59,6 +59,13 @@ const schema = z.object({
   CHAT_USER_MESSAGES: z.coerce.number().int().min(1).max(10_000).default(5),
   CHAT_ADDRESS_MESSAGES: z.coerce.number().int().min(1).max(100_000).default(20),
   CHAT_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
+  CHAT_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(100),
+  /** Background jobs (go-live fan-out, webhook deliveries): how often each API process looks for due ones. */
+  JOBS_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  /** Outgoing webhooks: attempts per delivery, the first retry's wait (doubling after), each attempt's timeout. */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
+  WEBHOOK_RETRY_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** S3-compatible object storage for media (MinIO in docker-compose); unset → local disk under DATA_DIR/media. */
   S3_ENDPOINT: optionalUrl,
   S3_BUCKET: z.string().trim().default('glint-media'),
@@ -93,7 +100,9 @@ export type Config = {
   /** embedded: the API process records; rtpHost: where the SFU sends the recorder's RTP */
   recorder: { embedded: boolean; rtpHost: string };
   /** chat rate limits: messages per window (seconds) per user and per address */
-  chat: { userMessages: number; addressMessages: number; windowSeconds: number };
+  chat: { userMessages: number; addressMessages: number; windowSeconds: number; batchMs: number };
+  jobs: { pollMs: number };
+  webhooks: { maxAttempts: number; retryMs: number; timeoutMs: number };
   /** Object storage on S3 when S3_ENDPOINT is set; undefined → local disk (mediaDir). */
   s3: { endpoint: string; bucket: string; accessKey: string; secretKey: string; region: string } | undefined;
 };
@@ -140,7 +149,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       publishGraceMs: e.PUBLISH_GRACE_MS,
     },
     recorder: { embedded: e.RECORDER_EMBEDDED === 'true', rtpHost: e.RECORDER_RTP_HOST },
-    chat: { userMessages: e.CHAT_USER_MESSAGES, addressMessages: e.CHAT_ADDRESS_MESSAGES, windowSeconds: e.CHAT_LIMIT_WINDOW_SECONDS },
+    chat: { userMessages: e.CHAT_USER_MESSAGES, addressMessages: e.CHAT_ADDRESS_MESSAGES, windowSeconds: e.CHAT_LIMIT_WINDOW_SECONDS, batchMs: e.CHAT_BATCH_MS },
+    jobs: { pollMs: e.JOBS_POLL_MS },
+    webhooks: { maxAttempts: e.WEBHOOK_MAX_ATTEMPTS, retryMs: e.WEBHOOK_RETRY_MS, timeoutMs: e.WEBHOOK_TIMEOUT_MS },
     rtmp: e.RTMP_ENABLED === 'true' ? { host: e.RTMP_HOST ?? e.HOST, port: e.RTMP_PORT, publicUrl: e.RTMP_PUBLIC_URL } : undefined,
     s3: e.S3_ENDPOINT
       ? { endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET, accessKey: e.S3_ACCESS_KEY!, secretKey: e.S3_SECRET_KEY!, region: e.S3_REGION }

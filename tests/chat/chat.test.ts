@@ -16,12 +16,12 @@ const t = suite<Ctx>('chat');
 
 t.before(async (ctx) => {
   // every test client connects from 127.0.0.1: a per-address budget of its own is tested below
-  ctx.api = await startTestApi({ CHAT_ADDRESS_MESSAGES: '1000' });
+  ctx.api = await startTestApi({ CHAT_ADDRESS_MESSAGES: '1000', CHAT_BATCH_MS: '500' });
   ctx.owner = await ctx.api.client().signUp('Streamer');
   ctx.viewer = await ctx.api.client().signUp('Viewer');
   ctx.helper = await ctx.api.client().signUp('Helper');
   ctx.sockets = [];
-  for (const slug of ['lobby', 'history', 'limits', 'flood', 'live-chat', 'moderated']) {
+  for (const slug of ['lobby', 'burst', 'history', 'limits', 'flood', 'live-chat', 'moderated']) {
     assert.is((await ctx.owner.post('/api/channels', { slug, title: slug })).status, 201);
   }
 });
@@ -54,12 +54,12 @@ t('a signed-in user sends; the message is stored, acknowledged with its id and d
   const writer = await connect(ctx, ctx.viewer);
   const other = await connect(ctx, ctx.owner);
   for (const s of [reader, writer, other]) assert.equal((await call(s, 'join', { channel: 'lobby' })).ok, true);
-  const seen = Promise.all([reader, other].map((s) => nextEvent<any>(s, 'message')));
+  const seen = Promise.all([reader, other].map((s) => nextEvent<any[]>(s, 'messages')));
   const ack = await call(writer, 'send', { channel: 'lobby', text: '  hello chat  ' });
   assert.is(ack.ok, true, JSON.stringify(ack));
   assert.is(ack.message.text, 'hello chat');
   assert.is(ack.message.author.name, 'Viewer');
-  for (const m of await seen) assert.equal(m, ack.message);
+  for (const batch of await seen) assert.equal(batch, [ack.message]);
   const [row] = await ctx.api.deps.database.db.select().from(chatMessage).where(eq(chatMessage.id, ack.message.id));
   assert.is(row?.body, 'hello chat');
   assert.is(row?.userId, ctx.viewer.user!.id);
@@ -81,6 +81,39 @@ t('identity comes from the session cookie, never from the payload', async (ctx) 
   const ack = await call(s, 'send', { channel: 'lobby', text: 'who am I', author: { id: ctx.owner.user!.id, name: 'Streamer' }, userId: ctx.owner.user!.id });
   assert.is(ack.message.author.id, ctx.viewer.user!.id);
   assert.is(ack.message.author.name, 'Viewer');
+});
+
+t('a busy room gets its messages in batches: complete, in each sender’s order, fewer frames than messages; one deleted while it waits is never sent', async (ctx) => {
+  const reader = await connect(ctx);
+  // two fresh users, so the other tests' senders keep their rate-limit budgets
+  const [a, b] = [await ctx.api.client().signUp('Burst A'), await ctx.api.client().signUp('Burst B')];
+  const [one, two, owner] = [await connect(ctx, a), await connect(ctx, b), await connect(ctx, ctx.owner)];
+  for (const s of [reader, one, two, owner]) await call(s, 'join', { channel: 'burst' });
+  const batches: any[][] = [];
+  const deleted: string[] = [];
+  reader.on('messages', (b: any[]) => batches.push(b));
+  reader.on('deleted', (d: { id: string }) => deleted.push(d.id));
+  const send = async (s: Socket, text: string) => {
+    const ack = await call(s, 'send', { channel: 'burst', text });
+    assert.is(ack.ok, true, JSON.stringify(ack));
+    return ack.message;
+  };
+  const first = await send(one, 'quiet room: at once');
+  const doomed = await send(one, 'deleted before its batch');
+  assert.is((await call(owner, 'delete', { channel: 'burst', id: doomed.id })).ok, true);
+  const sequences = await Promise.all([
+    (async () => [await send(two, 'h1'), await send(two, 'h2'), await send(two, 'h3'), await send(two, 'h4')])(),
+    (async () => [await send(one, 'o1'), await send(one, 'o2')])(),
+  ]);
+  for (const started = Date.now(); batches.flat().length < 7 && Date.now() - started < 5000; ) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 1000)); // anything stray would come within two batch periods
+  const got = batches.flat();
+  assert.equal(batches[0], [first], 'the first message of a quiet room is sent alone, at once');
+  assert.is(got.length, 7, got.map((m) => m.text).join(', '));
+  assert.not.ok(got.some((m) => m.id === doomed.id), 'the deleted message was never sent');
+  assert.equal(deleted, [doomed.id]);
+  for (const seq of sequences) assert.equal(got.filter((m) => m.author.id === seq[0].author.id && m.id !== first.id).map((m) => m.id), seq.map((m: any) => m.id));
+  assert.ok(batches.length < got.length, `${batches.length} frames for ${got.length} messages`);
 });
 
 t('a joining client receives the recent history, oldest first; HTML is stored and delivered as plain text', async (ctx) => {

@@ -53,7 +53,7 @@ t('the owner chats from the page, moderates from the message menu and sees the m
   assert.is(await page.evaluate(() => (window as any).__xss), undefined);
 
   // the owner sends from the page
-  const heard = new Promise<any>((resolve) => guest.once('message', resolve));
+  const heard = new Promise<any>((resolve) => guest.once('messages', (batch: any[]) => resolve(batch[0])));
   await chat.getByTestId('chat-input').fill('hello from the page');
   await chat.getByTestId('chat-send').click();
   const m = await heard;

@@ -65,9 +65,9 @@ t('a message sent through one API process reaches a reader connected to the othe
   const writerThere = await connect(ctx, ctx.secondBase, ctx.user); // the same session cookie works on both
   const arrived = new Promise<any>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the message did not cross processes within 5 s')), 5000);
-    readerHere.once('message', (m) => {
+    readerHere.once('messages', (batch) => {
       clearTimeout(timer);
-      resolve(m);
+      resolve(batch[0]);
     });
   });
   const ack = await writerThere.timeout(5000).emitWithAck('send', { channel: 'shared-room', text: 'from the other process' });

@@ -39,7 +39,10 @@ export function ChatPanel({ slug, user }: { slug: string; user: User | null }) {
       }, () => setStatus('offline'));
     socket.on('connect', join); // again after every reconnect: the history fills any gap
     socket.on('disconnect', () => setStatus('offline'));
-    socket.on('message', (m: Message & { channel: string }) => m.channel === slug && setMessages((list) => [...list.slice(-(KEEP - 1)), m]));
+    socket.on('messages', (batch: (Message & { channel: string })[]) => {
+      const mine = batch.filter((m) => m.channel === slug);
+      if (mine.length) setMessages((list) => [...list, ...mine].slice(-KEEP));
+    });
     socket.on('deleted', (d: { channel: string; id: string }) => d.channel === slug && setMessages((list) => list.filter((m) => m.id !== d.id)));
     socket.on('modes', (m: Modes & { channel: string }) => m.channel === slug && setModes({ slowSeconds: m.slowSeconds, minAccountAgeMinutes: m.minAccountAgeMinutes }));
     socket.on('moderation', (e: { channel: string; action: string; userId: string }) => {
