@@ -37,6 +37,8 @@ export const channelRules = {
   own: ['admin'],
   /** listing, creating, rotating and revoking stream keys */
   keys: ['admin'],
+  /** registering webhooks and reading their delivery log; subscription tiers and grants */
+  integrations: ['admin'],
 } satisfies Record<string, Role[]>;
 
 export function requireChannelAccess(
@@ -46,5 +48,7 @@ export function requireChannelAccess(
 ): SessionUser {
   const u = requireUser(c);
   if (u.id === channel.ownerId || (channelRules[action] as Role[]).includes(u.role)) return u;
-  throw forbidden(action === 'keys' ? 'Only the channel owner can manage its stream keys.' : 'Only the channel owner can do this.');
+  throw forbidden(
+    action === 'keys' ? 'Only the channel owner can manage its stream keys.' : action === 'integrations' ? 'Only the channel owner can manage its webhooks and subscriptions.' : 'Only the channel owner can do this.',
+  );
 }

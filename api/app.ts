@@ -12,6 +12,9 @@ import { loadUser } from './access.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { authApp, documentAuth } from './routes/auth.ts';
 import { channelsApp } from './routes/channels.ts';
+import { followingApp, followsApp } from './routes/follows.ts';
+import { notificationsApp } from './routes/notifications.ts';
+import { webhooksApp } from './routes/webhooks.ts';
 import { healthApp } from './routes/health.ts';
 import { streamKeysApp } from './routes/stream-keys.ts';
 import { channelVodsApp, hlsApp, vodsApp } from './routes/vods.ts';
@@ -78,15 +81,20 @@ export function createApp(deps: Deps, media: Hono[] = []) {
   app.use('/api/*', loadUser);
   app.use('/api/channels/*', requireJsonBodies);
   app.use('/api/users/*', requireJsonBodies);
+  app.use('/api/me/*', requireJsonBodies);
 
   app.route('/api/auth', authApp);
   documentAuth(app);
   app.route('/api/channels', channelsApp);
   app.route('/api/channels', streamKeysApp);
   app.route('/api/channels', channelVodsApp);
+  app.route('/api/channels', followsApp);
+  app.route('/api/channels', webhooksApp);
   app.route('/api/vods', vodsApp);
   app.route('/', hlsApp);
   app.route('/api/me', meApp);
+  app.route('/api/me', followingApp);
+  app.route('/api/me', notificationsApp);
   app.route('/api/users', usersApp);
   app.route('/', healthApp);
 

@@ -10,13 +10,16 @@ import { createLogger, type Logger } from '../shared/logger.ts';
 import { createStore } from '../shared/storage.ts';
 import { createApp } from './app.ts';
 import { Chat } from './chat.ts';
+import { Jobs } from './jobs.ts';
+import { notifyFollowers } from './notifications.ts';
+import { deliverWebhooks } from './webhooks.ts';
 import { createAuth, resolveAuthSecret } from './auth.ts';
 import type { Deps } from './context.ts';
 import { createMetrics } from './metrics.ts';
 import { Sfu } from '../sfu/Sfu.ts';
 import { Recorder } from '../recorder/Recorder.ts';
 
-export type RunningApi = { url: string; deps: Deps; sfu: Sfu; recorder: Recorder | undefined; chat: Chat; close(): Promise<void> };
+export type RunningApi = { url: string; deps: Deps; sfu: Sfu; recorder: Recorder | undefined; chat: Chat; jobs: Jobs; close(): Promise<void> };
 
 export type StartOptions = {
   log?: Logger;
@@ -55,6 +58,10 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
   });
   // chat (Socket.IO) shares the API's HTTP server and origin
   const chat = await Chat.create(server as HttpServer, deps);
+  // background work every API process shares through the database: go-live fan-out, webhook deliveries
+  const jobs = new Jobs(database.db, log.child({ svc: 'jobs' }), config.jobs.pollMs);
+  const unsubscribe = [notifyFollowers(deps, jobs, chat), deliverWebhooks(deps, jobs)];
+  jobs.start();
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
@@ -67,8 +74,11 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
     sfu,
     recorder,
     chat,
+    jobs,
     close: () =>
       (closing ??= (async () => {
+        for (const off of unsubscribe) off();
+        await jobs.close();
         await chat.close(); // disconnects every chat client (and stops the HTTP server)
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -2,10 +2,11 @@
 import { createHash } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { and, arrayContains, desc, eq, ilike, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
-import { channel, liveSession, user, vod, type Db } from '../../shared/db/index.ts';
+import { channel, follow, liveSession, user, vod, type Db } from '../../shared/db/index.ts';
 import { isUniqueViolation } from '../../shared/db/errors.ts';
 import { AppError, invalid, notFound, tooLarge, unsupportedMedia } from '../../shared/errors.ts';
 import { requireChannelAccess, requireUser } from '../access.ts';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { json, problems, router, z } from '../openapi.ts';
 
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{1,30}[a-z0-9])$/;
@@ -71,12 +72,13 @@ export const ChannelSchema = z
       .nullable()
       .openapi({ description: 'The current broadcast, or null when offline.' }),
     owner: z.object({ id: z.string(), name: z.string() }),
+    followers: z.number().int(),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
   .openapi('Channel');
 
-const ChannelPage = z
+export const ChannelPage = z
   .object({ items: z.array(ChannelSchema), total: z.number().int(), limit: z.number().int(), offset: z.number().int() })
   .openapi('ChannelPage');
 
@@ -99,16 +101,18 @@ const columns = {
   liveSource: liveSession.source,
   liveStartedAt: liveSession.startedAt,
   liveViewers: liveSession.viewers,
+  followers: sql<number>`(select count(*)::int from ${follow} where ${follow.channelId} = ${channel.id})`,
 };
-const selectChannels = (db: Db) =>
+/** Channels with their owner's name and current broadcast; `extra` adds fields (from tables the caller joins). */
+export const selectChannels = <E extends Record<string, SQL | AnyPgColumn>>(db: Db, extra: E = {} as E) =>
   db
-    .select(columns)
+    .select({ ...columns, ...extra })
     .from(channel)
     .innerJoin(user, eq(user.id, channel.ownerId))
     .leftJoin(liveSession, and(eq(liveSession.channelId, channel.id), isNull(liveSession.endedAt)));
 type ChannelRow = Awaited<ReturnType<ReturnType<typeof selectChannels>['execute']>>[number];
 
-function serialize(r: ChannelRow): z.infer<typeof ChannelSchema> {
+export function serialize(r: ChannelRow): z.infer<typeof ChannelSchema> {
   return {
     id: r.id,
     slug: r.slug,
@@ -123,6 +127,7 @@ function serialize(r: ChannelRow): z.infer<typeof ChannelSchema> {
         ? { sessionId: r.liveId, source: r.liveSource, startedAt: r.liveStartedAt.toISOString(), viewers: r.liveViewers ?? 0, previewUrl: `/hls/live/${r.liveId}/preview.jpg` }
         : null,
     owner: { id: r.ownerId, name: r.ownerName },
+    followers: r.followers,
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
   };

@@ -1,0 +1,73 @@
+// Go-live notifications. When a channel goes live the API enqueues one job (keyed by the broadcast, so the API
+// processes that all hear the bus event enqueue it once); the job walks the channel's followers in batches, puts an
+// entry in each one's inbox and sends it at once to those who are online (their Socket.IO user room). Going live
+// never waits for any of it, and a fan-out interrupted by a crash resumes from its last batch (the inbox holds one
+// entry per follower per broadcast, so a repeated batch adds nothing).
+import { and, eq, gt, sql } from 'drizzle-orm';
+import { channel, follow, notification } from '../shared/db/index.ts';
+import type { Chat } from './chat.ts';
+import type { Deps } from './context.ts';
+import type { Jobs } from './jobs.ts';
+
+/** Followers handled per batch of a fan-out. */
+export const FANOUT_BATCH = 1000;
+
+export type NotificationView = {
+  id: string;
+  kind: 'channel.live';
+  channel: { slug: string; title: string } | null;
+  liveSessionId: string | null;
+  createdAt: string;
+  read: boolean;
+};
+
+type LivePayload = { channelId: string; slug: string; title: string; sessionId: string; startedAt: string };
+
+export function notifyFollowers(deps: Deps, jobs: Jobs, chat: Chat): () => void {
+  const { db } = deps.database;
+  jobs.define('notify.live', {
+    maxAttempts: 10,
+    backoffMs: 1000,
+    run: async (j) => {
+      const p = j.payload as LivePayload;
+      const batch = await db
+        .select({ userId: follow.userId })
+        .from(follow)
+        .where(and(eq(follow.channelId, p.channelId), j.cursor ? gt(follow.userId, j.cursor) : undefined))
+        .orderBy(follow.userId)
+        .limit(FANOUT_BATCH);
+      if (batch.length) {
+        const data = { slug: p.slug, title: p.title };
+        const added = await db
+          .insert(notification)
+          .values(batch.map((f) => ({ userId: f.userId, kind: 'channel.live' as const, channelId: p.channelId, liveSessionId: p.sessionId, data })))
+          .onConflictDoNothing()
+          .returning({ id: notification.id, userId: notification.userId, createdAt: notification.createdAt });
+        const byUser = new Map(added.map((n) => [n.userId, n]));
+        chat.toUsers([...byUser.keys()], 'notification', (userId): NotificationView => {
+          const n = byUser.get(userId)!;
+          return { id: n.id, kind: 'channel.live', channel: data, liveSessionId: p.sessionId, createdAt: n.createdAt.toISOString(), read: false };
+        });
+      }
+      return batch.length < FANOUT_BATCH ? { done: true } : { cursor: batch.at(-1)!.userId };
+    },
+  });
+  return deps.bus.subscribe('channel.live', (e) => {
+    void (async () => {
+      const [ch] = await db.select({ title: channel.title }).from(channel).where(eq(channel.id, e.channelId)).limit(1);
+      if (!ch) return;
+      const payload: LivePayload = { channelId: e.channelId, slug: e.slug, title: ch.title, sessionId: e.sessionId, startedAt: e.startedAt };
+      await jobs.enqueue('notify.live', `notify.live:${e.sessionId}`, payload);
+    })().catch((err) => deps.log.error({ err, sessionId: e.sessionId }, 'could not enqueue the go-live notifications'));
+  });
+}
+
+/** A user's unread count, for the inbox badge. */
+export async function unreadCount(deps: Deps, userId: string): Promise<number> {
+  const [row] = await deps.database.db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(notification)
+    .where(and(eq(notification.userId, userId), sql`${notification.readAt} is null`));
+  return row?.n ?? 0;
+}
+
