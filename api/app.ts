@@ -15,6 +15,7 @@ import { channelsApp } from './routes/channels.ts';
 import { followingApp, followsApp } from './routes/follows.ts';
 import { notificationsApp } from './routes/notifications.ts';
 import { webhooksApp } from './routes/webhooks.ts';
+import { mySubscriptionsApp, subscriptionsApp } from './routes/subscriptions.ts';
 import { healthApp } from './routes/health.ts';
 import { streamKeysApp } from './routes/stream-keys.ts';
 import { channelVodsApp, hlsApp, vodsApp } from './routes/vods.ts';
@@ -90,11 +91,13 @@ export function createApp(deps: Deps, media: Hono[] = []) {
   app.route('/api/channels', channelVodsApp);
   app.route('/api/channels', followsApp);
   app.route('/api/channels', webhooksApp);
+  app.route('/api/channels', subscriptionsApp);
   app.route('/api/vods', vodsApp);
   app.route('/', hlsApp);
   app.route('/api/me', meApp);
   app.route('/api/me', followingApp);
   app.route('/api/me', notificationsApp);
+  app.route('/api/me', mySubscriptionsApp);
   app.route('/api/users', usersApp);
   app.route('/', healthApp);
 

@@ -10,7 +10,8 @@ import { and, desc, eq, isNull } from 'drizzle-orm';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
-import { channel, chatBan, chatMessage, chatModerator, chatSettings, liveSession, user, type Role } from '../shared/db/index.ts';
+import { channel, chatBan, chatMessage, chatModerator, chatSettings, follow, liveSession, user, type Role } from '../shared/db/index.ts';
+import { activeSubscription } from './entitlements.ts';
 import type { Deps, SessionUser } from './context.ts';
 
 /** Longest message, in characters (Twitch's limit). */
@@ -29,15 +30,28 @@ export type ChatMessage = {
 };
 
 export type ChatRefusal = {
-  code: 'unauthorized' | 'forbidden' | 'not-found' | 'invalid' | 'rate-limited' | 'not-joined' | 'banned' | 'timed-out' | 'slow-mode' | 'account-too-new';
+  code:
+    | 'unauthorized'
+    | 'forbidden'
+    | 'not-found'
+    | 'invalid'
+    | 'rate-limited'
+    | 'not-joined'
+    | 'banned'
+    | 'timed-out'
+    | 'slow-mode'
+    | 'account-too-new'
+    | 'followers-only'
+    | 'subscribers-only';
   message: string;
   retryAfterMs?: number;
 };
 /** What moderators see happen (and the affected user learns); sent to the channel's room. */
 export type ModerationEvent = { channel: string; action: 'timeout' | 'ban' | 'unban' | 'mod' | 'unmod'; userId: string; until: string | null; by: string };
 /** A channel's chat modes (0: off). Moderators, the owner and admins are exempt from them. */
-export type ChatModes = { slowSeconds: number; minAccountAgeMinutes: number };
-const NO_MODES: ChatModes = { slowSeconds: 0, minAccountAgeMinutes: 0 };
+/** followersOnlyMinutes: null off, else how long one must have followed (0: any follower). */
+export type ChatModes = { slowSeconds: number; minAccountAgeMinutes: number; followersOnlyMinutes: number | null; subscribersOnly: boolean };
+const NO_MODES: ChatModes = { slowSeconds: 0, minAccountAgeMinutes: 0, followersOnlyMinutes: null, subscribersOnly: false };
 /** Longest timeout: two weeks, as on Twitch. */
 export const MAX_TIMEOUT_SECONDS = 14 * 24 * 3600;
 type Ack<T> = (reply: ({ ok: true } & T) | { ok: false; error: ChatRefusal }) => void;
@@ -49,8 +63,10 @@ const modesSchema = z
     channel: z.string().trim().min(1).max(64),
     slowSeconds: z.number().int().min(0).max(3600).optional(),
     minAccountAgeMinutes: z.number().int().min(0).max(60 * 24 * 90).optional(),
+    followersOnlyMinutes: z.number().int().min(0).max(60 * 24 * 90).nullable().optional(),
+    subscribersOnly: z.boolean().optional(),
   })
-  .refine((m) => m.slowSeconds !== undefined || m.minAccountAgeMinutes !== undefined);
+  .refine((m) => Object.keys(m).length > 1);
 const deleteSchema = z.object({ channel: z.string().trim().min(1).max(64), id: z.uuid() });
 const targetSchema = z.object({ channel: z.string().trim().min(1).max(64), userId: z.string().min(1).max(64), reason: z.string().max(200).optional() });
 const timeoutSchema = targetSchema.extend({ seconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS) });
@@ -216,6 +232,8 @@ export class Chat {
         const set = {
           ...(p.slowSeconds !== undefined ? { slowSeconds: p.slowSeconds } : {}),
           ...(p.minAccountAgeMinutes !== undefined ? { minAccountAgeMinutes: p.minAccountAgeMinutes } : {}),
+          ...(p.followersOnlyMinutes !== undefined ? { followersOnlyMinutes: p.followersOnlyMinutes } : {}),
+          ...(p.subscribersOnly !== undefined ? { subscribersOnly: p.subscribersOnly } : {}),
           updatedBy: me.id,
         };
         await this.deps.database.db.insert(chatSettings).values({ channelId: ch.id, ...set }).onConflictDoUpdate({ target: chatSettings.channelId, set });
@@ -340,7 +358,7 @@ export class Chat {
 
   private async modes(channelId: string): Promise<ChatModes> {
     const [row] = await this.deps.database.db
-      .select({ slowSeconds: chatSettings.slowSeconds, minAccountAgeMinutes: chatSettings.minAccountAgeMinutes })
+      .select({ slowSeconds: chatSettings.slowSeconds, minAccountAgeMinutes: chatSettings.minAccountAgeMinutes, followersOnlyMinutes: chatSettings.followersOnlyMinutes, subscribersOnly: chatSettings.subscribersOnly })
       .from(chatSettings)
       .where(eq(chatSettings.channelId, channelId))
       .limit(1);
@@ -349,8 +367,17 @@ export class Chat {
 
   /** Slow mode and the minimum account age, for everyone below moderator. */
   private async checkModes(channelId: string, userId: string) {
-    const { slowSeconds, minAccountAgeMinutes } = await this.modes(channelId);
+    const { slowSeconds, minAccountAgeMinutes, followersOnlyMinutes, subscribersOnly } = await this.modes(channelId);
     const { db } = this.deps.database;
+    if (subscribersOnly && !(await activeSubscription(db, userId, channelId))) {
+      throw new Refused({ code: 'subscribers-only', message: 'This chat is in subscribers-only mode.' });
+    }
+    if (followersOnlyMinutes !== null) {
+      const [f] = await db.select({ since: follow.createdAt }).from(follow).where(and(eq(follow.channelId, channelId), eq(follow.userId, userId))).limit(1);
+      if (!f) throw new Refused({ code: 'followers-only', message: 'This chat is in followers-only mode: follow the channel to chat.' });
+      const left = f.since.getTime() + followersOnlyMinutes * 60_000 - Date.now();
+      if (left > 0) throw new Refused({ code: 'followers-only', message: `This chat is for those who have followed for ${followersOnlyMinutes} minutes.`, retryAfterMs: left });
+    }
     if (minAccountAgeMinutes > 0) {
       const [u] = await db.select({ createdAt: user.createdAt }).from(user).where(eq(user.id, userId)).limit(1);
       const left = (u?.createdAt.getTime() ?? Date.now()) + minAccountAgeMinutes * 60_000 - Date.now();

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../shared/logger.ts';
 import { createStore } from '../shared/storage.ts';
 import { createApp } from './app.ts';
 import { Chat } from './chat.ts';
+import { admitViewer } from './entitlements.ts';
 import { Jobs } from './jobs.ts';
 import { notifyFollowers } from './notifications.ts';
 import { deliverWebhooks } from './webhooks.ts';
@@ -46,7 +47,7 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
     metrics: createMetrics(),
   };
   // The SFU runs in this process on embedded defaults; it meets the API only through the bus and its HTTP routes.
-  const sfu = await Sfu.create({ config, db: database.db, bus, log: log.child({ svc: 'sfu' }) });
+  const sfu = await Sfu.create({ config, db: database.db, bus, log: log.child({ svc: 'sfu' }), admitViewer: (req, slug) => admitViewer(deps, req, slug) });
   // so does the recorder (unless it runs as its own service): it hears broadcasts start and end on the bus and asks
   // the SFU for their media there
   const recorder = config.recorder.embedded ? await Recorder.create({ config, db: database.db, bus, store: deps.store, log: log.child({ svc: 'recorder' }) }) : undefined;

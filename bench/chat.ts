@@ -1,7 +1,8 @@
 // Benchmark: chat delivery. N anonymous socket.io-client connections join one channel; one signed-in sender posts at
 // a steady rate; every reader records each message's delivery latency (the sender's send time travels in the text;
 // one clock, this process). Reported: p50/p99 delivery, delivered share, the API process's CPU while sending and its
-// resident memory per connected client. Twice: one API process, and two on one Redis (Socket.IO Redis adapter) with
+// resident memory per connected client. Three times: one API process sending each message on its own
+// (CHAT_BATCH_MS=0, the baseline), one with the default batching, and two on one Redis (Socket.IO Redis adapter) with
 // the readers split between them and the sender on the first. The baseline for per-client memory is the same
 // process's RSS before any client connects.
 // Run: npm run bench:chat   (options: --clients 2000 --rate 50 --seconds 10). Needs PostgreSQL and Redis (loopback).
@@ -133,11 +134,17 @@ const url = new URL(PG_ADMIN);
 url.pathname = `/${dbName}`;
 const rows = [];
 try {
-  const single = await startApi({ DATABASE_URL: url.toString() });
-  try {
-    rows.push(await run('one API process', [single]));
-  } finally {
-    await single.stop();
+  // baseline: each message its own frame to every reader (what Glint did before batching)
+  for (const [label, batchMs] of [
+    ['one API process, no batching (CHAT_BATCH_MS=0) — baseline', '0'],
+    ['one API process (CHAT_BATCH_MS=100, the default)', '100'],
+  ] as const) {
+    const single = await startApi({ DATABASE_URL: url.toString(), CHAT_BATCH_MS: batchMs });
+    try {
+      rows.push(await run(label, [single]));
+    } finally {
+      await single.stop();
+    }
   }
   const prefix = `glint-chat-bench-${process.pid}:`;
   const a = await startApi({ DATABASE_URL: url.toString(), REDIS_URL, REDIS_PREFIX: prefix });

@@ -3,7 +3,7 @@
 // It reads and writes the database and the object store through shared/, and never imports the SFU.
 import { lookup } from 'node:dns/promises';
 import path from 'node:path';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Config } from '../shared/config.ts';
 import type { EventBus } from '../shared/bus.ts';
 import { channel, vod, type Db } from '../shared/db/index.ts';
@@ -83,11 +83,16 @@ export class Recorder {
 
   private async begin(e: { channelId: string; slug: string; sessionId: string; codecs: string[]; startedAt: string }): Promise<Recording | undefined> {
     const { db, log } = this.deps;
-    const [ch] = await db.select({ title: channel.title }).from(channel).where(eq(channel.id, e.channelId)).limit(1);
+    const [ch] = await db
+      .select({ title: channel.title, subscribersOnly: sql<boolean>`${channel.subscribersOnlyVods} or ${channel.subscribersOnlyLive}` })
+      .from(channel)
+      .where(eq(channel.id, e.channelId))
+      .limit(1);
     if (!ch) return undefined;
     const vodId = crypto.randomUUID();
     const prefix = vodPrefix(vodId);
-    await db.insert(vod).values({ id: vodId, channelId: e.channelId, liveSessionId: e.sessionId, title: ch.title, storagePrefix: prefix, codecs: e.codecs, startedAt: new Date(e.startedAt) });
+    // a subscriber-only broadcast is not free to watch from its recording
+    await db.insert(vod).values({ id: vodId, channelId: e.channelId, liveSessionId: e.sessionId, title: ch.title, storagePrefix: prefix, codecs: e.codecs, startedAt: new Date(e.startedAt), subscribersOnly: ch.subscribersOnly });
     const rec = new Recording({ vodId, sessionId: e.sessionId, slug: e.slug, prefix }, path.join(this.deps.config.dataDir, 'recorder', vodId), { bus: this.deps.bus, store: this.deps.store, log, rtpIp: this.rtpIp });
     const kinds = [...new Set(e.codecs.map((c) => c.split('/')[0] as 'audio' | 'video'))];
     // attaching retries by itself while the publisher is away; the recording is registered at once so that the

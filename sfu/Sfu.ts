@@ -15,7 +15,14 @@ import { RtmpServer, type IngestInfo, type RtmpHost } from './rtmp/server.ts';
 import { WorkerPool } from './WorkerPool.ts';
 import type { types as ms } from 'mediasoup';
 
-export type SfuDeps = { config: Config; db: Db; bus: EventBus; log: Logger };
+export type SfuDeps = {
+  config: Config;
+  db: Db;
+  bus: EventBus;
+  log: Logger;
+  /** Who may watch: throws (401/403 AppError) when the request's viewer may not play the channel. Everyone when unset. */
+  admitViewer?: (request: Request, slug: string) => Promise<void>;
+};
 
 const MAX_SDP_BYTES = 64 * 1024;
 
@@ -215,11 +222,12 @@ export class Sfu {
       return c.body(null, 200);
     });
 
-    // WHEP playback: anonymous for public channels.
+    // WHEP playback: anonymous for public channels; subscriber-only ones admit whom admitViewer admits.
     app.post('/whep/:slug', async (c) => {
       const slug = c.req.param('slug');
       const offer = await this.sdpBody(c);
       const room = this.room(slug);
+      if (room) await this.deps.admitViewer?.(c.req.raw, slug);
       if (!room) {
         const [exists] = await this.deps.db.select({ id: channel.id }).from(channel).where(eq(channel.slug, slug)).limit(1);
         throw exists ? notFound(`A live broadcast on "${slug}" (the channel is offline)`) : notFound(`Channel "${slug}"`);

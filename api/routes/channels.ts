@@ -27,6 +27,8 @@ const ChannelFields = {
   description: z.string().max(2000),
   category: z.string().trim().max(50),
   tags: z.array(Tag).max(10, 'at most 10 tags').transform((t) => [...new Set(t)]),
+  subscribersOnlyLive: z.boolean().openapi({ description: 'Live streams (WHEP and the live recording) for subscribers only' }),
+  subscribersOnlyVods: z.boolean().openapi({ description: 'New recordings start subscriber-only' }),
 };
 
 const CreateChannel = z
@@ -47,6 +49,8 @@ const UpdateChannel = z
     description: ChannelFields.description.optional(),
     category: ChannelFields.category.optional(),
     tags: ChannelFields.tags.optional(),
+    subscribersOnlyLive: ChannelFields.subscribersOnlyLive.optional(),
+    subscribersOnlyVods: ChannelFields.subscribersOnlyVods.optional(),
   })
   .strict()
   .refine((v) => Object.keys(v).length > 0, 'send at least one field to change')
@@ -73,6 +77,8 @@ export const ChannelSchema = z
       .openapi({ description: 'The current broadcast, or null when offline.' }),
     owner: z.object({ id: z.string(), name: z.string() }),
     followers: z.number().int(),
+    subscribersOnlyLive: z.boolean(),
+    subscribersOnlyVods: z.boolean(),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
@@ -93,6 +99,8 @@ const columns = {
   tags: channel.tags,
   avatarKey: channel.avatarKey,
   avatarType: channel.avatarType,
+  subscribersOnlyLive: channel.subscribersOnlyLive,
+  subscribersOnlyVods: channel.subscribersOnlyVods,
   ownerId: channel.ownerId,
   ownerName: user.name,
   createdAt: channel.createdAt,
@@ -128,6 +136,8 @@ export function serialize(r: ChannelRow): z.infer<typeof ChannelSchema> {
         : null,
     owner: { id: r.ownerId, name: r.ownerName },
     followers: r.followers,
+    subscribersOnlyLive: r.subscribersOnlyLive,
+    subscribersOnlyVods: r.subscribersOnlyVods,
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
   };
@@ -250,8 +260,9 @@ export const channelsApp = router()
     async (c) => {
       const { db } = c.var.deps.database;
       const current = await loadChannel(db, c.req.valid('param').slug);
-      requireChannelAccess(c, current, c.req.valid('json').slug ? 'own' : 'edit');
       const patch = c.req.valid('json');
+      // the slug and who may watch are the owner's (and admins') to change; site moderators edit the rest
+      requireChannelAccess(c, current, patch.slug || patch.subscribersOnlyLive !== undefined || patch.subscribersOnlyVods !== undefined ? 'own' : 'edit');
       try {
         await db.update(channel).set(patch).where(eq(channel.id, current.id));
       } catch (err) {

@@ -1,12 +1,13 @@
 // VoDs: past broadcasts per channel, one VoD's detail, deletion by the owner (or an admin); and /hls/…, the HLS
 // files themselves, from local disk or as a redirect to a signed object-store URL.
 import { createRoute } from '@hono/zod-openapi';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { and, asc, desc, eq, inArray, isNull } from 'drizzle-orm';
 import { channel, chatMessage, user, vod } from '../../shared/db/index.ts';
 import { conflict, notFound } from '../../shared/errors.ts';
 import { CONTENT_TYPES } from '../../recorder/hls.ts';
 import { requireChannelAccess } from '../access.ts';
+import { requireEntitled, viewerOf } from '../entitlements.ts';
 import type { AppEnv } from '../context.ts';
 import { json, problems, router, z } from '../openapi.ts';
 import { loadChannel } from './channels.ts';
@@ -25,6 +26,7 @@ export const VodSchema = z
     codecs: z.array(z.string()),
     playlistUrl: z.string().openapi({ description: 'HLS playlist (EVENT while recording, with ENDLIST when ready)' }),
     posterUrl: z.string().nullable(),
+    subscribersOnly: z.boolean().openapi({ description: "Only the channel's subscribers may play it (its HLS answers others 401/403)." }),
   })
   .openapi('Vod');
 
@@ -42,6 +44,7 @@ const serialize = (v: VodRow, slug: string, ownerId: string): z.infer<typeof Vod
   codecs: v.codecs,
   playlistUrl: `/hls/${v.storagePrefix}index.m3u8`,
   posterUrl: v.posterKey ? `/hls/${v.posterKey}` : null,
+  subscribersOnly: v.subscribersOnly,
 });
 
 const ReplayMessageSchema = z
@@ -128,6 +131,36 @@ export const vodsApp = router()
   )
   .openapi(
     createRoute({
+      method: 'patch',
+      path: '/{id}',
+      tags,
+      summary: 'Change a recording: its title, or whether it is for subscribers only (channel owner or admin)',
+      request: {
+        params: IdParam,
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z
+                .object({ title: z.string().trim().min(1).max(120).optional(), subscribersOnly: z.boolean().optional() })
+                .strict()
+                .refine((v) => Object.keys(v).length > 0, 'send at least one field to change')
+                .openapi('UpdateVod'),
+            },
+          },
+        },
+      },
+      responses: { 200: json(VodSchema, 'Changed.'), ...problems(400, 401, 403, 404, 415) },
+    }),
+    async (c) => {
+      const row = await loadVod(c, c.req.valid('param').id);
+      requireChannelAccess(c, { ownerId: row.ownerId }, 'own');
+      const [changed] = await c.var.deps.database.db.update(vod).set(c.req.valid('json')).where(eq(vod.id, row.vod.id)).returning();
+      return c.json(serialize(changed!, row.slug, row.ownerId), 200);
+    },
+  )
+  .openapi(
+    createRoute({
       method: 'delete',
       path: '/{id}',
       tags,
@@ -145,6 +178,19 @@ export const vodsApp = router()
     },
   );
 
+/** A subscriber-only recording's playlist and segments are for those entitled (the poster stays public). */
+async function requireVodEntitlement(c: Context<AppEnv>, id: string) {
+  const { database } = c.var.deps;
+  const [row] = await database.db
+    .select({ subscribersOnly: vod.subscribersOnly, channelId: channel.id, ownerId: channel.ownerId, slug: channel.slug })
+    .from(vod)
+    .innerJoin(channel, eq(channel.id, vod.channelId))
+    .where(eq(vod.id, id))
+    .limit(1);
+  if (!row?.subscribersOnly) return;
+  await requireEntitled(database.db, await viewerOf(c.var.deps, c.req.raw.headers), { id: row.channelId, ownerId: row.ownerId, slug: row.slug }, 'This recording');
+}
+
 /** HLS files of recordings: playlists revalidate (they grow while recording), segments and posters never change. */
 export const hlsApp = new Hono<AppEnv>()
   // a live channel's preview image, refreshed by the recorder every few seconds
@@ -159,6 +205,7 @@ export const hlsApp = new Hono<AppEnv>()
   const { id, file } = c.req.param();
   if (!/^[0-9a-f-]{36}$/.test(id) || !/^(index\.m3u8|seg-\d{5}\.ts|poster\.jpg)$/.test(file)) throw notFound('That file');
   const key = `vod/${id}/${file}`;
+  if (!file.endsWith('.jpg')) await requireVodEntitlement(c, id);
   const type = CONTENT_TYPES[file.split('.').pop()!]!;
   const cache = file.endsWith('.m3u8') ? 'no-cache' : 'public, max-age=31536000, immutable';
   const headers = { 'Content-Type': type, 'Cache-Control': cache, 'Access-Control-Allow-Origin': '*' };

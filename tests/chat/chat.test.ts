@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { eq } from 'drizzle-orm';
 import type { Socket } from 'socket.io-client';
 import { MAX_MESSAGE_CHARS } from '../../api/chat.ts';
-import { chatMessage, liveSession, user } from '../../shared/db/index.ts';
+import { chatMessage, follow, liveSession, subscription, user } from '../../shared/db/index.ts';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { chatSocket } from '../helpers/chat.ts';
 
@@ -230,21 +230,21 @@ t('moderation: viewers cannot moderate; the owner appoints a moderator, who dele
   assert.is((await call(viewerS, 'send', { channel: 'moderated', text: 'free' })).ok, true, 'the removed moderator banned nobody');
 });
 
-t('chat modes: slow mode and a minimum account age, set by the owner or moderators, enforced for everyone else', async (ctx) => {
+t('chat modes: slow mode, minimum account age, followers-only and subscribers-only, set by the owner or moderators, enforced for everyone else', async (ctx) => {
   const host = await ctx.api.client().signUp('Host'); // an owner of its own: the other tests used up Streamer's rate
   assert.is((await host.post('/api/channels', { slug: 'modes', title: 'modes' })).status, 201);
   const ownerS = await connect(ctx, host);
   const slowpoke = await ctx.api.client().signUp('Slowpoke');
   const slowS = await connect(ctx, slowpoke);
   const joined = await call(slowS, 'join', { channel: 'modes' });
-  assert.equal(joined.modes, { slowSeconds: 0, minAccountAgeMinutes: 0 }, 'no mode on at first');
+  assert.equal(joined.modes, { slowSeconds: 0, minAccountAgeMinutes: 0, followersOnlyMinutes: null, subscribersOnly: false }, 'no mode on at first');
   await call(ownerS, 'join', { channel: 'modes' });
   assert.is((await call(slowS, 'modes', { channel: 'modes', slowSeconds: 60 })).error.code, 'forbidden', 'a viewer cannot set modes');
   assert.is((await call(ownerS, 'modes', { channel: 'modes', slowSeconds: -1 })).error.code, 'invalid');
 
   // slow mode, 2 s
   const announced = nextEvent<any>(slowS, 'modes');
-  assert.equal((await call(ownerS, 'modes', { channel: 'modes', slowSeconds: 2 })).modes, { slowSeconds: 2, minAccountAgeMinutes: 0 });
+  assert.equal((await call(ownerS, 'modes', { channel: 'modes', slowSeconds: 2 })).modes, { slowSeconds: 2, minAccountAgeMinutes: 0, followersOnlyMinutes: null, subscribersOnly: false });
   assert.is((await announced).slowSeconds, 2, 'the room hears the mode change');
   assert.is((await call(slowS, 'send', { channel: 'modes', text: 'one' })).ok, true);
   const tooSoon = await call(slowS, 'send', { channel: 'modes', text: 'two' });
@@ -257,7 +257,7 @@ t('chat modes: slow mode and a minimum account age, set by the owner or moderato
   await new Promise((r) => setTimeout(r, tooSoon.error.retryAfterMs + 100));
   assert.is((await call(slowS, 'send', { channel: 'modes', text: 'two, later' })).ok, true);
 
-  // accounts younger than 10 minutes wait (followers-only's stand-in until follows exist)
+  // accounts younger than 10 minutes wait
   assert.is((await call(ownerS, 'modes', { channel: 'modes', slowSeconds: 0, minAccountAgeMinutes: 10 })).ok, true);
   const young = await connect(ctx, await ctx.api.client().signUp('Newcomer'));
   await call(young, 'join', { channel: 'modes' });
@@ -266,6 +266,33 @@ t('chat modes: slow mode and a minimum account age, set by the owner or moderato
   assert.ok(refused.error.retryAfterMs > 9 * 60_000);
   await ctx.api.deps.database.db.update(user).set({ createdAt: new Date(Date.now() - 24 * 3600_000) }).where(eq(user.id, slowpoke.user!.id));
   assert.is((await call(slowS, 'send', { channel: 'modes', text: 'I have been here a day' })).ok, true, 'an older account chats');
+  assert.is((await call(ownerS, 'modes', { channel: 'modes', minAccountAgeMinutes: 0 })).ok, true);
+
+  // followers-only: not following → refused; following for less than the minimum → refused with the wait; then in
+  assert.is((await call(ownerS, 'modes', { channel: 'modes', followersOnlyMinutes: 30 })).modes.followersOnlyMinutes, 30);
+  await new Promise((r) => setTimeout(r, 2100)); // slow mode's last wait
+  const notFollowing = await call(slowS, 'send', { channel: 'modes', text: 'let me in' });
+  assert.is(notFollowing.error.code, 'followers-only');
+  assert.match(notFollowing.error.message, 'follow');
+  assert.is((await slowpoke.put('/api/channels/modes/follow')).status, 200);
+  const tooFresh = await call(slowS, 'send', { channel: 'modes', text: 'I just followed' });
+  assert.is(tooFresh.error.code, 'followers-only');
+  assert.ok(tooFresh.error.retryAfterMs > 29 * 60_000);
+  await ctx.api.deps.database.db.update(follow).set({ createdAt: new Date(Date.now() - 3600_000) }).where(eq(follow.userId, slowpoke.user!.id));
+  assert.is((await call(slowS, 'send', { channel: 'modes', text: 'following for an hour' })).ok, true);
+  assert.is((await call(ownerS, 'send', { channel: 'modes', text: 'owners need not follow' })).ok, true);
+
+  // subscribers-only: a follower without a subscription is refused; a granted subscription lets them in; expiry ends it
+  assert.is((await call(ownerS, 'modes', { channel: 'modes', followersOnlyMinutes: null, subscribersOnly: true })).modes.subscribersOnly, true);
+  const notSubscribed = await call(slowS, 'send', { channel: 'modes', text: 'still a fan' });
+  assert.is(notSubscribed.error.code, 'subscribers-only');
+  const tier = await host.post('/api/channels/modes/tiers', { name: 'Fan', priceCents: 499 });
+  assert.is(tier.status, 201, tier.text);
+  const grant = await host.post('/api/channels/modes/subscriptions', { userId: slowpoke.user!.id, tierId: tier.body.id, endsAt: new Date(Date.now() + 3600_000).toISOString() });
+  assert.is(grant.status, 201, grant.text);
+  assert.is((await call(slowS, 'send', { channel: 'modes', text: 'subscribed' })).ok, true);
+  await ctx.api.deps.database.db.update(subscription).set({ endsAt: new Date(Date.now() - 1000) }).where(eq(subscription.id, grant.body.id));
+  assert.is((await call(slowS, 'send', { channel: 'modes', text: 'expired' })).error.code, 'subscribers-only', 'an expired subscription does not count');
 });
 
 t('users behind one address share its budget (CHAT_ADDRESS_MESSAGES)', async (ctx) => {

@@ -6,7 +6,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { User } from '../api.ts';
 
 type Message = { id: string; author: { id: string; name: string }; text: string; sentAt: string };
-type Modes = { slowSeconds: number; minAccountAgeMinutes: number };
+type Modes = { slowSeconds: number; minAccountAgeMinutes: number; followersOnlyMinutes: number | null; subscribersOnly: boolean };
 type Rank = 'viewer' | 'moderator' | 'owner' | 'admin';
 type Refusal = { code: string; message: string; retryAfterMs?: number };
 type Reply<T> = ({ ok: true } & T) | { ok: false; error: Refusal };
@@ -16,7 +16,7 @@ const KEEP = 200; // messages kept on screen
 
 export function ChatPanel({ slug, user }: { slug: string; user: User | null }) {
   const [messages, setMessages] = useState<Message[]>([]);
-  const [modes, setModes] = useState<Modes>({ slowSeconds: 0, minAccountAgeMinutes: 0 });
+  const [modes, setModes] = useState<Modes>({ slowSeconds: 0, minAccountAgeMinutes: 0, followersOnlyMinutes: null, subscribersOnly: false });
   const [you, setYou] = useState<Rank | null>(null);
   const [status, setStatus] = useState<'connecting' | 'ready' | 'offline'>('connecting');
   const [notice, setNotice] = useState('');
@@ -44,7 +44,7 @@ export function ChatPanel({ slug, user }: { slug: string; user: User | null }) {
       if (mine.length) setMessages((list) => [...list, ...mine].slice(-KEEP));
     });
     socket.on('deleted', (d: { channel: string; id: string }) => d.channel === slug && setMessages((list) => list.filter((m) => m.id !== d.id)));
-    socket.on('modes', (m: Modes & { channel: string }) => m.channel === slug && setModes({ slowSeconds: m.slowSeconds, minAccountAgeMinutes: m.minAccountAgeMinutes }));
+    socket.on('modes', (m: Modes & { channel: string }) => m.channel === slug && setModes({ slowSeconds: m.slowSeconds, minAccountAgeMinutes: m.minAccountAgeMinutes, followersOnlyMinutes: m.followersOnlyMinutes, subscribersOnly: m.subscribersOnly }));
     socket.on('moderation', (e: { channel: string; action: string; userId: string }) => {
       if (e.channel !== slug || e.userId !== user?.id) return;
       if (e.action === 'mod') setYou('moderator');
@@ -129,10 +129,12 @@ export function ChatPanel({ slug, user }: { slug: string; user: User | null }) {
           </li>
         ))}
       </ol>
-      {(modes.slowSeconds > 0 || modes.minAccountAgeMinutes > 0) && (
+      {(modes.slowSeconds > 0 || modes.minAccountAgeMinutes > 0 || modes.followersOnlyMinutes !== null || modes.subscribersOnly) && (
         <p class="chat-modes muted small" data-testid="chat-modes">
           {modes.slowSeconds > 0 && <span>Slow mode: {modes.slowSeconds} s</span>}
           {modes.minAccountAgeMinutes > 0 && <span>Accounts older than {modes.minAccountAgeMinutes} min</span>}
+          {modes.followersOnlyMinutes !== null && <span>Followers only{modes.followersOnlyMinutes > 0 ? ` (${modes.followersOnlyMinutes} min)` : ''}</span>}
+          {modes.subscribersOnly && <span>Subscribers only</span>}
         </p>
       )}
       {notice && (
