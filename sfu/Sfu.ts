@@ -225,9 +225,9 @@ export class Sfu {
     // WHEP playback: anonymous for public channels; subscriber-only ones admit whom admitViewer admits.
     app.post('/whep/:slug', async (c) => {
       const slug = c.req.param('slug');
-      const offer = await this.sdpBody(c);
       const room = this.room(slug);
-      if (room) await this.deps.admitViewer?.(c.req.raw, slug);
+      if (room) await this.deps.admitViewer?.(c.req.raw, slug); // who, before what they sent
+      const offer = await this.sdpBody(c);
       if (!room) {
         const [exists] = await this.deps.db.select({ id: channel.id }).from(channel).where(eq(channel.slug, slug)).limit(1);
         throw exists ? notFound(`A live broadcast on "${slug}" (the channel is offline)`) : notFound(`Channel "${slug}"`);

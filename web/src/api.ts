@@ -16,8 +16,27 @@ export type Channel = {
   /** the current broadcast, or null when offline */
   live?: { sessionId: string; source: 'whip' | 'rtmp'; startedAt: string; viewers: number; previewUrl: string } | null;
   owner: { id: string; name: string };
+  followers: number;
+  subscribersOnlyLive: boolean;
+  subscribersOnlyVods: boolean;
   createdAt: string;
   updatedAt: string;
+};
+
+export type FollowState = { following: boolean; followers: number };
+export type Notification = { id: string; kind: 'channel.live'; channel: { slug: string; title: string } | null; liveSessionId: string | null; createdAt: string; read: boolean };
+export type Inbox = { items: Notification[]; unread: number; next: string | null };
+export type Tier = { id: string; name: string; priceCents: number; currency: string; perks: string; archived: boolean };
+export type Subscription = {
+  id: string;
+  channel: { slug: string; title: string };
+  user: { id: string; name: string };
+  tier: { id: string; name: string };
+  provider: string;
+  startsAt: string;
+  endsAt: string | null;
+  canceledAt: string | null;
+  active: boolean;
 };
 
 export type ChannelPage = { items: Channel[]; total: number; limit: number; offset: number };
@@ -198,4 +217,14 @@ export const api = {
   rotateStreamKey: (slug: string, id: string) =>
     request<NewStreamKey>('POST', `/api/channels/${enc(slug)}/stream-keys/${enc(id)}/rotate`),
   revokeStreamKey: (slug: string, id: string) => request<void>('DELETE', `/api/channels/${enc(slug)}/stream-keys/${enc(id)}`),
+
+  followState: (slug: string, signal?: AbortSignal) => request<FollowState>('GET', `/api/channels/${enc(slug)}/follow`, { signal }),
+  follow: (slug: string) => request<FollowState>('PUT', `/api/channels/${enc(slug)}/follow`),
+  unfollow: (slug: string) => request<FollowState>('DELETE', `/api/channels/${enc(slug)}/follow`),
+  following: (signal?: AbortSignal) => request<ChannelPage & { items: (Channel & { followedAt: string })[] }>('GET', '/api/me/following?limit=100', { signal }),
+  notifications: (before?: string) => request<Inbox>('GET', `/api/me/notifications${query({ limit: 20, before })}`),
+  readNotification: (id: string) => request<{ unread: number }>('POST', `/api/me/notifications/${enc(id)}/read`),
+  readAllNotifications: () => request<{ marked: number; unread: number }>('POST', '/api/me/notifications/read-all'),
+  tiers: (slug: string, signal?: AbortSignal) => request<Tier[]>('GET', `/api/channels/${enc(slug)}/tiers`, { signal }),
+  mySubscription: (slug: string, signal?: AbortSignal) => request<{ subscribed: boolean; subscription: Subscription | null }>('GET', `/api/channels/${enc(slug)}/subscription`, { signal }),
 };

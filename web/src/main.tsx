@@ -2,6 +2,7 @@
 import { render } from 'preact';
 import { Layout } from './components/layout.tsx';
 import { ChannelPage } from './pages/channel.tsx';
+import { FollowingPage } from './pages/following.tsx';
 import { HomePage } from './pages/home.tsx';
 import { MyChannelsPage } from './pages/my-channels.tsx';
 import { NotFoundPage } from './pages/not-found.tsx';
@@ -18,6 +19,7 @@ function Routes() {
   if (match('/sign-in', path)) return <SignInPage />;
   if (match('/sign-up', path)) return <SignUpPage />;
   if (match('/me/channels', path)) return <MyChannelsPage />;
+  if (match('/me/following', path)) return <FollowingPage />;
   const studio = match('/studio/:slug', path);
   if (studio) return <StudioPage key={studio.slug} slug={studio.slug!} />;
   const vod = match('/v/:id', path);

@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { User } from '../api.ts';
 import { navigate, useLocation } from '../router.ts';
 import { signOut, useSession } from '../session.ts';
+import { NotificationBell } from './notification-bell.tsx';
 
 function Logo() {
   return (
@@ -129,6 +130,11 @@ function Header() {
             Home
           </NavLink>
           {user && (
+            <NavLink href="/me/following" testid="nav-following">
+              Following
+            </NavLink>
+          )}
+          {user && (
             <NavLink href="/me/channels" testid="nav-my-channels">
               My channels
             </NavLink>
@@ -136,7 +142,10 @@ function Header() {
         </nav>
         <div class="header-end">
           {status === 'loading' ? null : user ? (
-            <UserMenu user={user} />
+            <>
+              <NotificationBell userId={user.id} />
+              <UserMenu user={user} />
+            </>
           ) : (
             <>
               <a href="/sign-in" class="btn btn-ghost" data-testid="nav-sign-in">

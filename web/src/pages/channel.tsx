@@ -5,6 +5,8 @@ import { Avatar } from '../components/avatar.tsx';
 import { ErrorState, Loading } from '../components/status.tsx';
 import { ChatPanel } from '../components/chat-panel.tsx';
 import { LivePlayer } from '../components/live-player.tsx';
+import { FollowButton } from '../components/follow-button.tsx';
+import { SubscribeBox } from '../components/subscribe-box.tsx';
 import { Tags } from '../components/tags.tsx';
 import { formatDate, hueOf } from '../format.ts';
 import { useSession } from '../session.ts';
@@ -72,8 +74,13 @@ export function ChannelPage({ slug }: { slug: string }) {
             <span class="muted"> · /c/{channel.slug} · since {formatDate(channel.createdAt)}</span>
           </p>
           <Tags channel={channel} links />
+          <div class="channel-actions">
+            <FollowButton slug={channel.slug} ownerId={channel.owner.id} followers={channel.followers} user={user} />
+          </div>
         </div>
       </div>
+
+      <SubscribeBox channel={channel} user={user} />
 
       <PastBroadcasts slug={channel.slug} />
 

@@ -1,0 +1,57 @@
+// Follow / Following on a channel, with its follower count. Signed out, it leads to sign-in.
+import { useEffect, useState } from 'preact/hooks';
+import { api, type FollowState, type User } from '../api.ts';
+
+export function FollowButton({ slug, ownerId, followers, user }: { slug: string; ownerId: string; followers: number; user: User | null }) {
+  const [state, setState] = useState<FollowState>({ following: false, followers });
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+
+  useEffect(() => {
+    if (!user) return;
+    const ctl = new AbortController();
+    api.followState(slug, ctl.signal).then(setState, () => undefined);
+    return () => ctl.abort();
+  }, [slug, user?.id]);
+
+  const count = (
+    <span class="muted small" data-testid="follower-count">
+      {state.followers} {state.followers === 1 ? 'follower' : 'followers'}
+    </span>
+  );
+  if (!user)
+    return (
+      <span class="follow">
+        <a class="btn btn-secondary btn-sm" href="/sign-in" data-testid="follow-button">
+          Follow
+        </a>
+        {count}
+      </span>
+    );
+  if (user.id === ownerId) return <span class="follow">{count}</span>;
+
+  const toggle = async () => {
+    setBusy(true);
+    setError('');
+    try {
+      setState(await (state.following ? api.unfollow(slug) : api.follow(slug)));
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <span class="follow">
+      <button type="button" class={`btn btn-sm ${state.following ? 'btn-secondary' : 'btn-primary'}`} aria-pressed={state.following} disabled={busy} onClick={toggle} data-testid="follow-button">
+        {state.following ? 'Following' : 'Follow'}
+      </button>
+      {count}
+      {error && (
+        <span class="error small" role="alert">
+          {error}
+        </span>
+      )}
+    </span>
+  );
+}
