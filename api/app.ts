@@ -12,7 +12,7 @@ import { loadUser } from './access.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { authApp, documentAuth } from './routes/auth.ts';
 import { channelsApp } from './routes/channels.ts';
-import { followingApp, followsApp } from './routes/follows.ts';
+import { followersApp, followingApp, followsApp } from './routes/follows.ts';
 import { notificationsApp } from './routes/notifications.ts';
 import { webhooksApp } from './routes/webhooks.ts';
 import { mySubscriptionsApp, subscriptionsApp } from './routes/subscriptions.ts';
@@ -90,6 +90,7 @@ export function createApp(deps: Deps, media: Hono[] = []) {
   app.route('/api/channels', streamKeysApp);
   app.route('/api/channels', channelVodsApp);
   app.route('/api/channels', followsApp);
+  app.route('/api/channels', followersApp);
   app.route('/api/channels', webhooksApp);
   app.route('/api/channels', subscriptionsApp);
   app.route('/api/vods', vodsApp);

@@ -2,9 +2,9 @@
 // channels they follow, live ones first.
 import { createRoute } from '@hono/zod-openapi';
 import { and, count, desc, eq, sql } from 'drizzle-orm';
-import { channel, follow, liveSession } from '../../shared/db/index.ts';
+import { channel, follow, liveSession, user } from '../../shared/db/index.ts';
 import { AppError } from '../../shared/errors.ts';
-import { requireUser } from '../access.ts';
+import { requireChannelAccess, requireUser } from '../access.ts';
 import type { AppEnv } from '../context.ts';
 import type { Context } from 'hono';
 import { json, problems, router, z } from '../openapi.ts';
@@ -78,6 +78,32 @@ export const followsApp = router()
       return c.json(await state(c, ch.id), 200);
     },
   );
+
+/** GET /api/channels/{slug}/followers — for the owner (and admins): who follows, newest first. */
+export const followersApp = router().openapi(
+  createRoute({
+    method: 'get',
+    path: '/{slug}/followers',
+    tags,
+    summary: "A channel's followers, newest first (owner, admin)",
+    request: { params: SlugParam, query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), offset: z.coerce.number().int().min(0).max(1_000_000).default(0) }) },
+    responses: {
+      200: json(z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), followedAt: z.iso.datetime() })), total: z.number().int() }).openapi('FollowerPage'), 'Followers.'),
+      ...problems(400, 401, 403, 404),
+    },
+  }),
+  async (c) => {
+    const { db } = c.var.deps.database;
+    const ch = await loadChannel(db, c.req.valid('param').slug);
+    requireChannelAccess(c, ch, 'integrations');
+    const q = c.req.valid('query');
+    const [rows, [total]] = await Promise.all([
+      db.select({ id: user.id, name: user.name, followedAt: follow.createdAt }).from(follow).innerJoin(user, eq(user.id, follow.userId)).where(eq(follow.channelId, ch.id)).orderBy(desc(follow.createdAt)).limit(q.limit).offset(q.offset),
+      db.select({ n: count() }).from(follow).where(eq(follow.channelId, ch.id)),
+    ]);
+    return c.json({ items: rows.map((r) => ({ ...r, followedAt: r.followedAt.toISOString() })), total: total?.n ?? 0 }, 200);
+  },
+);
 
 /** GET /api/me/following */
 export const followingApp = router().openapi(

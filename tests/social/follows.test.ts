@@ -60,6 +60,10 @@ t('PUT/DELETE /api/channels/{slug}/follow follow and unfollow (both idempotent);
   assert.equal((await other.get('/api/channels/followed/follow')).body, { following: true, followers: 2 });
   assert.equal((await other.delete('/api/channels/followed/follow')).body, { following: false, followers: 1 });
   assert.equal((await other.delete('/api/channels/followed/follow')).body, { following: false, followers: 1 });
+  const list = await owner.get('/api/channels/followed/followers');
+  assert.equal(list.body.items.map((f: any) => f.name), ['Fan']);
+  assert.is(list.body.total, 1);
+  assert.is((await fan.get('/api/channels/followed/followers')).status, 403, 'only the owner sees who follows');
 });
 
 t('following: anonymous is 401, an unknown channel 404, your own channel 409', async ({ owner, fan, api }) => {

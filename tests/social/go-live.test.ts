@@ -122,4 +122,42 @@ t('a follower hears the channel go live in the page; webhooks fire; WHEP admits 
   }
 });
 
+t('the owner manages tiers, gifts a follower a subscription, gates the live stream and adds a webhook from My channels', async ({ api, browser }) => {
+  const owner = await api.client().signUp('Manager');
+  await channelWithKey(owner, 'managed', 'Managed');
+  const follower = await api.client().signUp('Follower Fred');
+  await follower.put('/api/channels/managed/follow');
+  await browser.context.clearCookies();
+  await browser.context.addCookies([...owner.cookies].map(([name, value]) => ({ name, value, url: api.base })));
+  const page = await browser.context.newPage();
+  page.setDefaultTimeout(15_000);
+  try {
+    await page.goto(api.base + '/me/channels');
+    const mine = page.locator('[data-testid="my-channel"][data-slug="managed"]');
+    await mine.waitFor();
+    await page.waitForTimeout(300);
+    if ((await mine.getByTestId('subscriptions-manager').count()) === 0) await mine.getByTestId('manage-toggle').click(); // a lone channel opens by itself
+    const subs = page.getByTestId('subscriptions-manager');
+    await subs.getByLabel('Tier name').fill('Gold');
+    await subs.getByRole('button', { name: 'Add tier' }).click();
+    await subs.getByText('Gold · 4.99 USD').waitFor();
+    await subs.getByLabel('Follower').selectOption({ label: 'Follower Fred' });
+    await subs.getByLabel('Tier', { exact: true }).selectOption({ label: 'Gold' });
+    await subs.getByRole('button', { name: 'Give' }).click();
+    await subs.getByTestId('subscriber-list').getByText('Follower Fred · Gold · until canceled').waitFor();
+    assert.equal((await follower.get('/api/channels/managed/subscription')).body.subscribed, true);
+    await subs.getByTestId('gate-live').check();
+    await until(() => api.client().get('/api/channels/managed').then((r) => r.body.subscribersOnlyLive), (v) => v === true);
+    assert.is((await api.client().get('/api/channels/managed')).body.subscribersOnlyLive, true);
+
+    const hooks = page.getByTestId('webhooks-manager');
+    await hooks.getByTestId('webhook-url').fill('https://example.test/glint');
+    await hooks.getByTestId('webhook-add').click();
+    assert.match((await hooks.getByTestId('webhook-secret').textContent()) ?? '', 'whsec_');
+    assert.is((await owner.get('/api/channels/managed/webhooks')).body[0].url, 'https://example.test/glint');
+  } finally {
+    await page.close();
+  }
+});
+
 t.run();

@@ -27,6 +27,10 @@ export type FollowState = { following: boolean; followers: number };
 export type Notification = { id: string; kind: 'channel.live'; channel: { slug: string; title: string } | null; liveSessionId: string | null; createdAt: string; read: boolean };
 export type Inbox = { items: Notification[]; unread: number; next: string | null };
 export type Tier = { id: string; name: string; priceCents: number; currency: string; perks: string; archived: boolean };
+export const WEBHOOK_EVENTS = ['channel.live', 'channel.offline', 'vod.ready'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+export type Webhook = { id: string; url: string; events: WebhookEvent[]; active: boolean; secretPrefix: string; createdAt: string };
+export type WebhookDelivery = { id: string; event: string; status: 'pending' | 'delivered' | 'failed'; attempts: number; responseStatus: number | null; lastError: string | null; createdAt: string; deliveredAt: string | null };
 export type Subscription = {
   id: string;
   channel: { slug: string; title: string };
@@ -44,7 +48,7 @@ export type ChannelPage = { items: Channel[]; total: number; limit: number; offs
 export type StreamKey = { id: string; label: string; prefix: string; createdAt: string; lastUsedAt: string | null };
 export type NewStreamKey = StreamKey & { key: string };
 
-export type ChannelInput = { slug: string; title: string; description: string; category: string; tags: string[] };
+export type ChannelInput = { slug: string; title: string; description: string; category: string; tags: string[]; subscribersOnlyLive?: boolean; subscribersOnlyVods?: boolean };
 
 /** Mirrors the API's slug rule. */
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{1,30}[a-z0-9])$/;
@@ -226,5 +230,16 @@ export const api = {
   readNotification: (id: string) => request<{ unread: number }>('POST', `/api/me/notifications/${enc(id)}/read`),
   readAllNotifications: () => request<{ marked: number; unread: number }>('POST', '/api/me/notifications/read-all'),
   tiers: (slug: string, signal?: AbortSignal) => request<Tier[]>('GET', `/api/channels/${enc(slug)}/tiers`, { signal }),
+  followers: (slug: string) => request<{ items: { id: string; name: string; followedAt: string }[]; total: number }>('GET', `/api/channels/${enc(slug)}/followers?limit=500`),
+  createTier: (slug: string, t: { name: string; priceCents: number; currency: string; perks: string }) => request<Tier>('POST', `/api/channels/${enc(slug)}/tiers`, { json: t }),
+  archiveTier: (slug: string, id: string) => request<void>('DELETE', `/api/channels/${enc(slug)}/tiers/${enc(id)}`),
+  subscriptions: (slug: string) => request<Subscription[]>('GET', `/api/channels/${enc(slug)}/subscriptions`),
+  grant: (slug: string, g: { userId: string; tierId: string; endsAt: string | null }) => request<Subscription>('POST', `/api/channels/${enc(slug)}/subscriptions`, { json: g }),
+  cancelSubscription: (slug: string, id: string) => request<Subscription>('DELETE', `/api/channels/${enc(slug)}/subscriptions/${enc(id)}`),
+  webhooks: (slug: string) => request<Webhook[]>('GET', `/api/channels/${enc(slug)}/webhooks`),
+  createWebhook: (slug: string, w: { url: string; events: WebhookEvent[] }) => request<Webhook & { secret: string }>('POST', `/api/channels/${enc(slug)}/webhooks`, { json: w }),
+  updateWebhook: (slug: string, id: string, patch: { active?: boolean }) => request<Webhook>('PATCH', `/api/channels/${enc(slug)}/webhooks/${enc(id)}`, { json: patch }),
+  deleteWebhook: (slug: string, id: string) => request<void>('DELETE', `/api/channels/${enc(slug)}/webhooks/${enc(id)}`),
+  deliveries: (slug: string, id: string) => request<WebhookDelivery[]>('GET', `/api/channels/${enc(slug)}/webhooks/${enc(id)}/deliveries?limit=10`),
   mySubscription: (slug: string, signal?: AbortSignal) => request<{ subscribed: boolean; subscription: Subscription | null }>('GET', `/api/channels/${enc(slug)}/subscription`, { signal }),
 };

@@ -8,6 +8,7 @@ import { ChannelForm } from './channel-form.tsx';
 import { AvatarEditor } from './avatar-editor.tsx';
 import { ConfirmButton } from './confirm.tsx';
 import { StreamKeys } from './stream-keys.tsx';
+import { SubscriptionsManager, WebhooksManager } from './channel-integrations.tsx';
 
 type Props = {
   channel: Channel;
@@ -65,6 +66,8 @@ export function ChannelManager({ channel, open, onToggle, onChange, onDeleted }:
             <AvatarEditor channel={channel} onChange={onChange} />
           </div>
           <StreamKeys slug={channel.slug} />
+          <SubscriptionsManager channel={channel} onChange={onChange} />
+          <WebhooksManager slug={channel.slug} />
           <section class="subpanel danger-zone" aria-labelledby={`${panelId}-danger`}>
             <h3 id={`${panelId}-danger`}>Delete channel</h3>
             <p class="muted small">Deleting removes the channel, its avatar and all of its stream keys. This cannot be undone.</p>
