@@ -6,22 +6,9 @@ import { formatDate, timeAgo } from '../format.ts';
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-export function SubscriptionsManager({ channel, onChange }: { channel: Channel; onChange: (c: Channel) => void }) {
-  const slug = channel.slug;
-  const [tiers, setTiers] = useState<Tier[]>([]);
-  const [subs, setSubs] = useState<Subscription[]>([]);
-  const [followers, setFollowers] = useState<{ id: string; name: string }[]>([]);
-  const [tier, setTier] = useState({ name: '', price: '4.99', currency: 'USD', perks: '' });
-  const [grant, setGrant] = useState({ userId: '', tierId: '', until: '' });
+/** Runs an owner's action, then reloads; its error (if any) is shown until the next action. */
+function useActions(reload: () => void) {
   const [error, setError] = useState('');
-
-  const reload = () => {
-    api.tiers(slug).then(setTiers, (e) => setError(message(e)));
-    api.subscriptions(slug).then(setSubs, (e) => setError(message(e)));
-    api.followers(slug).then((f) => setFollowers(f.items), () => undefined);
-  };
-  useEffect(reload, [slug]);
-
   const act = async (fn: () => Promise<unknown>) => {
     setError('');
     try {
@@ -31,6 +18,23 @@ export function SubscriptionsManager({ channel, onChange }: { channel: Channel; 
       setError(message(err));
     }
   };
+  return [act, error, setError] as const;
+}
+
+export function SubscriptionsManager({ channel, onChange }: { channel: Channel; onChange: (c: Channel) => void }) {
+  const slug = channel.slug;
+  const [tiers, setTiers] = useState<Tier[]>([]);
+  const [subs, setSubs] = useState<Subscription[]>([]);
+  const [followers, setFollowers] = useState<{ id: string; name: string }[]>([]);
+  const [tier, setTier] = useState({ name: '', price: '4.99', currency: 'USD', perks: '' });
+  const [grant, setGrant] = useState({ userId: '', tierId: '', until: '' });
+  const reload = () => {
+    api.tiers(slug).then(setTiers, (e) => setError(message(e)));
+    api.subscriptions(slug).then(setSubs, (e) => setError(message(e)));
+    api.followers(slug).then((f) => setFollowers(f.items), () => undefined);
+  };
+  const [act, error, setError] = useActions(reload);
+  useEffect(reload, [slug]);
   const gate = (patch: { subscribersOnlyLive?: boolean; subscribersOnlyVods?: boolean }) => act(async () => onChange(await api.updateChannel(slug, patch)));
 
   return (
@@ -125,19 +129,9 @@ export function WebhooksManager({ slug }: { slug: string }) {
   const [events, setEvents] = useState<WebhookEvent[]>([...WEBHOOK_EVENTS]);
   const [secret, setSecret] = useState('');
   const [log, setLog] = useState<{ id: string; items: WebhookDelivery[] } | null>(null);
-  const [error, setError] = useState('');
-
   const reload = () => void api.webhooks(slug).then(setHooks, (e) => setError(message(e)));
+  const [act, error, setError] = useActions(reload);
   useEffect(reload, [slug]);
-  const act = async (fn: () => Promise<unknown>) => {
-    setError('');
-    try {
-      await fn();
-      reload();
-    } catch (err) {
-      setError(message(err));
-    }
-  };
 
   return (
     <section class="subpanel" aria-labelledby={`hooks-${slug}`} data-testid="webhooks-manager">
