@@ -6,14 +6,11 @@
 // the readers split between them and the sender on the first. The baseline for per-client memory is the same
 // process's RSS before any client connects.
 // Run: npm run bench:chat   (options: --clients 2000 --rate 50 --seconds 10). Needs PostgreSQL and Redis (loopback).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
-import { freePort } from './ports.ts';
+import { cpuSeconds, rss, signUp, startApiProcess, type ApiProcess as Api } from './api-process.ts';
 
 const { values } = parseArgs({ options: { clients: { type: 'string', default: '2000' }, rate: { type: 'string', default: '50' }, seconds: { type: 'string', default: '10' } } });
 const CLIENTS = Number(values.clients);
@@ -23,41 +20,9 @@ const PG_ADMIN = process.env.GLINT_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.
 const REDIS_URL = process.env.GLINT_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = 'chat-bench-secret-0123456789abcdef0123';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-type Api = { base: string; proc: ChildProcess; stop(): Promise<void> };
-async function startApi(env: Record<string, string>): Promise<Api> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-chat-bench-'));
-  const port = await freePort();
-  const proc = spawn(process.execPath, ['.build/api.mjs'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'production', RTMP_ENABLED: 'false', BETTER_AUTH_SECRET: SECRET, CHAT_USER_MESSAGES: '10000', CHAT_ADDRESS_MESSAGES: '100000', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (const started = Date.now(); ; ) {
-    if (await fetch(base + '/readyz').then((r) => r.ok, () => false)) break;
-    if (proc.exitCode !== null) throw new Error(`the API exited (${proc.exitCode}) before it was ready`);
-    if (Date.now() - started > 60_000) throw new Error('server did not become ready');
-    await sleep(100);
-  }
-  return {
-    base,
-    proc,
-    stop: async () => {
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.once('exit', r));
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** The API process's own RSS (its mediasoup workers are not chat's) and CPU seconds, from /proc. */
-async function rss(pid: number) {
-  return Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
-}
-async function cpuSeconds(pid: number) {
-  const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
+// chat's own rate limits are lifted: the sender is the load
+const startApi = (env: Record<string, string>) =>
+  startApiProcess({ RTMP_ENABLED: 'false', BETTER_AUTH_SECRET: SECRET, CHAT_USER_MESSAGES: '10000', CHAT_ADDRESS_MESSAGES: '100000', ...env });
 
 function connect(base: string, cookie?: string): Promise<Socket> {
   const s = io(base, { path: '/socket.io', transports: ['websocket'], forceNew: true, reconnection: false, extraHeaders: { origin: base, ...(cookie ? { cookie } : {}) } });
@@ -70,8 +35,7 @@ function connect(base: string, cookie?: string): Promise<Socket> {
 async function run(label: string, apis: Api[]) {
   const [first] = apis;
   const headers = { 'content-type': 'application/json', origin: first!.base };
-  const signUp = await fetch(first!.base + '/api/auth/sign-up/email', { method: 'POST', headers, body: JSON.stringify({ name: 'Bench', email: `bench-${Date.now()}@example.test`, password: 'bench password' }) });
-  const cookie = signUp.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookie = await signUp(first!.base, 'Bench');
   await fetch(first!.base + '/api/channels', { method: 'POST', headers: { ...headers, cookie }, body: JSON.stringify({ slug: 'bench-chat', title: 'Bench chat' }) });
   await sleep(2000);
   const before = await Promise.all(apis.map((a) => rss(a.proc.pid!)));
