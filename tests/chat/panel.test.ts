@@ -72,6 +72,15 @@ t('the owner chats from the page, moderates from the message menu and sees the m
   const ownerSocket = await socketAs(ctx, ctx.owner);
   await ownerSocket.timeout(5000).emitWithAck('modes', { channel: 'panel', slowSeconds: 30 });
   await chat.getByTestId('chat-modes').getByText('Slow mode: 30 s').waitFor();
+  // and the owner switches followers-only on from the panel's Modes menu: the guest's room hears it
+  const announced = new Promise<any>((resolve) => guest.on('modes', (m: any) => m.followersOnlyMinutes === 0 && resolve(m)));
+  await chat.getByTestId('chat-settings').click();
+  assert.is(await chat.getByTestId('mode-slow').isChecked(), true);
+  await chat.getByTestId('mode-followers').check();
+  assert.is((await announced).followersOnlyMinutes, 0);
+  await chat.getByTestId('chat-modes').getByText('Followers only').waitFor();
+  const refused = await guest.timeout(5000).emitWithAck('send', { channel: 'panel', text: 'not a follower' });
+  assert.is(refused.error.code, 'followers-only');
 
   // signed out: the history is there, the input is not
   await browser.context.clearCookies();

@@ -93,12 +93,36 @@ export function ChatPanel({ slug, user }: { slug: string; user: User | null }) {
     if (r && !r.ok) setNotice(r.error.message);
   }
 
+  async function setMode(patch: Partial<Modes>) {
+    const r: Reply<{ modes: Modes }> | undefined = await socketRef.current?.timeout(10_000).emitWithAck('modes', { channel: slug, ...patch }).catch(() => undefined);
+    if (r && !r.ok) setNotice(r.error.message);
+  }
+
   const canModerate = you === 'moderator' || you === 'owner' || you === 'admin';
   return (
     <aside class="chat panel" aria-label="Chat" data-testid="chat">
       <header class="chat-head">
         <h2>Chat</h2>
         {status !== 'ready' && <span class="muted small">{status === 'connecting' ? 'connecting…' : 'reconnecting…'}</span>}
+        {canModerate && (
+          <details class="chat-settings">
+            <summary data-testid="chat-settings">Modes</summary>
+            <div class="chat-menu-items">
+              <label class="check">
+                <input type="checkbox" checked={modes.slowSeconds > 0} onChange={(e) => void setMode({ slowSeconds: e.currentTarget.checked ? 30 : 0 })} data-testid="mode-slow" /> Slow mode (30 s)
+              </label>
+              <label class="check">
+                <input type="checkbox" checked={modes.followersOnlyMinutes !== null} onChange={(e) => void setMode({ followersOnlyMinutes: e.currentTarget.checked ? 0 : null })} data-testid="mode-followers" /> Followers only
+              </label>
+              <label class="check">
+                <input type="checkbox" checked={modes.subscribersOnly} onChange={(e) => void setMode({ subscribersOnly: e.currentTarget.checked })} data-testid="mode-subscribers" /> Subscribers only
+              </label>
+              <label class="check">
+                <input type="checkbox" checked={modes.minAccountAgeMinutes > 0} onChange={(e) => void setMode({ minAccountAgeMinutes: e.currentTarget.checked ? 10 : 0 })} data-testid="mode-account-age" /> Accounts older than 10 min
+              </label>
+            </div>
+          </details>
+        )}
       </header>
       <ol
         class="chat-list"
