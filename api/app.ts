@@ -13,6 +13,7 @@ import type { AppEnv, Deps } from './context.ts';
 import { authApp, documentAuth } from './routes/auth.ts';
 import { channelsApp } from './routes/channels.ts';
 import { healthApp } from './routes/health.ts';
+import { categoriesApp, searchApp } from './routes/search.ts';
 import { streamKeysApp } from './routes/stream-keys.ts';
 import { channelVodsApp, hlsApp, vodsApp } from './routes/vods.ts';
 import { meApp, usersApp } from './routes/users.ts';
@@ -88,6 +89,8 @@ export function createApp(deps: Deps, media: Hono[] = []) {
   app.route('/', hlsApp);
   app.route('/api/me', meApp);
   app.route('/api/users', usersApp);
+  app.route('/api/search', searchApp);
+  app.route('/api/categories', categoriesApp);
   app.route('/', healthApp);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
