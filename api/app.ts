@@ -17,6 +17,7 @@ import { notificationsApp } from './routes/notifications.ts';
 import { webhooksApp } from './routes/webhooks.ts';
 import { mySubscriptionsApp, subscriptionsApp } from './routes/subscriptions.ts';
 import { healthApp } from './routes/health.ts';
+import { categoriesApp, searchApp } from './routes/search.ts';
 import { streamKeysApp } from './routes/stream-keys.ts';
 import { channelVodsApp, hlsApp, vodsApp } from './routes/vods.ts';
 import { meApp, usersApp } from './routes/users.ts';
@@ -100,6 +101,8 @@ export function createApp(deps: Deps, media: Hono[] = []) {
   app.route('/api/me', notificationsApp);
   app.route('/api/me', mySubscriptionsApp);
   app.route('/api/users', usersApp);
+  app.route('/api/search', searchApp);
+  app.route('/api/categories', categoriesApp);
   app.route('/', healthApp);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {

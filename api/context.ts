@@ -4,6 +4,7 @@ import type { Database, Role } from '../shared/db/index.ts';
 import type { EventBus } from '../shared/bus.ts';
 import type { ObjectStore } from '../shared/storage.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { Search } from '../shared/search/index.ts';
 import type { Auth } from './auth.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -15,6 +16,7 @@ export type Deps = {
   store: ObjectStore;
   auth: Auth;
   metrics: Metrics;
+  search: Search;
 };
 
 export type SessionUser = { id: string; name: string; email: string; role: Role };

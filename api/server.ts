@@ -8,6 +8,8 @@ import { createBus } from '../shared/bus.ts';
 import { openDatabase, type Database } from '../shared/db/index.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { createStore } from '../shared/storage.ts';
+import { createSearch } from '../shared/search/index.ts';
+import { SearchSync } from '../shared/search/SearchSync.ts';
 import { createApp } from './app.ts';
 import { Chat } from './chat.ts';
 import { admitViewer } from './entitlements.ts';
@@ -20,7 +22,7 @@ import { createMetrics } from './metrics.ts';
 import { Sfu } from '../sfu/Sfu.ts';
 import { Recorder } from '../recorder/Recorder.ts';
 
-export type RunningApi = { url: string; deps: Deps; sfu: Sfu; recorder: Recorder | undefined; chat: Chat; jobs: Jobs; close(): Promise<void> };
+export type RunningApi = { url: string; deps: Deps; sfu: Sfu; recorder: Recorder | undefined; chat: Chat; jobs: Jobs; searchSync: SearchSync; close(): Promise<void> };
 
 export type StartOptions = {
   log?: Logger;
@@ -45,6 +47,7 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
     store: await createStore(config.mediaDir, config.s3),
     auth: createAuth({ config, db: database.db, secret, log }),
     metrics: createMetrics(),
+    search: await createSearch(config, database.db),
   };
   // The SFU runs in this process on embedded defaults; it meets the API only through the bus and its HTTP routes.
   const sfu = await Sfu.create({ config, db: database.db, bus, log: log.child({ svc: 'sfu' }), admitViewer: (req, slug) => admitViewer(deps, req, slug) });
@@ -52,6 +55,8 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
   // the SFU for their media there
   const recorder = config.recorder.embedded ? await Recorder.create({ config, db: database.db, bus, store: deps.store, log: log.child({ svc: 'recorder' }) }) : undefined;
   const app = createApp(deps, [sfu.app]);
+  // applies the search outbox to the index (Meilisearch); with PostgreSQL search it only trims the outbox
+  const searchSync = new SearchSync(database.db, deps.search, log.child({ svc: 'search' })).start();
 
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
@@ -76,6 +81,7 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
     recorder,
     chat,
     jobs,
+    searchSync,
     close: () =>
       (closing ??= (async () => {
         for (const off of unsubscribe) off();
@@ -87,6 +93,7 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
         });
         await recorder?.close();
         await sfu.close();
+        await searchSync.close();
         await bus.close();
         if (!opts.database) await database.close();
       })()),

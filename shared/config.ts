@@ -74,6 +74,11 @@ const schema = z.object({
   S3_REGION: z.string().default('us-east-1'),
   /** Comma-separated extra origins allowed to call the API with cookies (e.g. the Caddy origin). */
   TRUSTED_ORIGINS: z.string().default(''),
+  /** Meilisearch for search (docker-compose's meilisearch); unset → PostgreSQL full-text and trigram search. */
+  MEILI_URL: optionalUrl,
+  MEILI_API_KEY: z.string().optional(),
+  /** Name of Glint's Meilisearch index, so several deployments (or test runs) can share one server. */
+  MEILI_INDEX: z.string().trim().regex(/^[A-Za-z0-9_-]{1,200}$/, 'MEILI_INDEX: letters, digits, - and _').default('glint'),
 });
 
 /** Every environment variable Glint reads (docker-compose.yml is tested against this list). */
@@ -105,6 +110,8 @@ export type Config = {
   webhooks: { maxAttempts: number; retryMs: number; timeoutMs: number };
   /** Object storage on S3 when S3_ENDPOINT is set; undefined → local disk (mediaDir). */
   s3: { endpoint: string; bucket: string; accessKey: string; secretKey: string; region: string } | undefined;
+  /** Search in Meilisearch when MEILI_URL is set; undefined → in the database (PostgreSQL full text + pg_trgm). */
+  meili: { url: string; apiKey: string | undefined; index: string } | undefined;
 };
 
 export class ConfigError extends Error {
@@ -153,6 +160,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     jobs: { pollMs: e.JOBS_POLL_MS },
     webhooks: { maxAttempts: e.WEBHOOK_MAX_ATTEMPTS, retryMs: e.WEBHOOK_RETRY_MS, timeoutMs: e.WEBHOOK_TIMEOUT_MS },
     rtmp: e.RTMP_ENABLED === 'true' ? { host: e.RTMP_HOST ?? e.HOST, port: e.RTMP_PORT, publicUrl: e.RTMP_PUBLIC_URL } : undefined,
+    meili: e.MEILI_URL ? { url: e.MEILI_URL, apiKey: e.MEILI_API_KEY || undefined, index: e.MEILI_INDEX } : undefined,
     s3: e.S3_ENDPOINT
       ? { endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET, accessKey: e.S3_ACCESS_KEY!, secretKey: e.S3_SECRET_KEY!, region: e.S3_REGION }
       : undefined,

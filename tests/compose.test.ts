@@ -65,6 +65,13 @@ t('Caddy forwards to the port the api listens on, and the api waits for its data
   assert.match(compose.services.api.healthcheck.test.join(' '), new RegExp(`127\\.0\\.0\\.1:${port}/readyz`));
 });
 
+t('the api searches in the meilisearch service, with its master key', () => {
+  const apiEnv = compose.services.api.environment as Record<string, string>;
+  const config = loadConfig(Object.fromEntries(Object.entries(apiEnv).map(([k, v]) => [k, interpolate(String(v), env)])));
+  assert.equal(config.meili, { url: 'http://meilisearch:7700', apiKey: 'k', index: 'glint' });
+  assert.is(interpolate(compose.services.meilisearch.environment.MEILI_MASTER_KEY, env), config.meili!.apiKey);
+});
+
 t('the database credentials match between postgres and the api', () => {
   const pg = compose.services.postgres.environment;
   const url = new URL(interpolate(compose.services.api.environment.DATABASE_URL, env));

@@ -76,13 +76,15 @@ function initPgliteDir(dir: string): void {
 
 async function openPglite(dir: string | undefined) {
   const { PGlite } = await import('@electric-sql/pglite');
+  // pg_trgm: typo-tolerant search (sql/0006_search.sql creates the extension)
+  const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   if (dir) {
     await mkdir(dir, { recursive: true });
     if (!existsSync(path.join(dir, 'PG_VERSION'))) initPgliteDir(dir);
   }
-  const client = new PGlite(dir, { postgresqlconf: PGLITE_CONF });
+  const client = new PGlite({ dataDir: dir, postgresqlconf: PGLITE_CONF, extensions: { pg_trgm } });
   await client.waitReady;
   const db = drizzle(client, { schema });
   return {

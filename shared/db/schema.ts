@@ -1,6 +1,6 @@
 // Drizzle schema: the single source for migrations in sql/ (drizzle-kit generate) and for typed queries.
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const ROLES = ['admin', 'moderator', 'user'] as const;
 export type Role = (typeof ROLES)[number];
@@ -399,6 +399,69 @@ export const subscription = pgTable(
   (t) => [index('subscription_user_idx').on(t.userId, t.channelId), index('subscription_channel_idx').on(t.channelId), uniqueIndex('subscription_provider_ref_idx').on(t.provider, t.providerRef)],
 );
 
+// --- search ---
+
+export const SEARCH_DOC_KINDS = ['channel', 'vod'] as const;
+export type SearchDocKind = (typeof SEARCH_DOC_KINDS)[number];
+
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+/**
+ * What search finds: one document per channel (live or not) and per VoD, with the channel's fields copied onto its
+ * VoDs. Written only by the triggers in sql/0006_search.sql, in the same transaction as the channel, live_session or
+ * vod write, so it is never behind the tables; PostgresSearch queries it directly, and it is what the sync worker
+ * sends to Meilisearch.
+ */
+export const searchDoc = pgTable(
+  'search_doc',
+  {
+    kind: text('kind', { enum: SEARCH_DOC_KINDS }).notNull(),
+    /** the channel's or the VoD's id */
+    refId: uuid('ref_id').notNull(),
+    channelId: uuid('channel_id').notNull(),
+    channelSlug: text('channel_slug').notNull(),
+    channelTitle: text('channel_title').notNull(),
+    title: text('title').notNull(),
+    description: text('description').notNull(),
+    category: text('category').notNull(),
+    tags: text('tags').array().notNull(),
+    /** category and tags as one string (the trigger joins them; a generated column may not) */
+    keywords: text('keywords').notNull(),
+    /** title, slug, category and tags: what typo-tolerant (trigram) matching looks at */
+    names: text('names')
+      .notNull()
+      .generatedAlwaysAs(sql`"title" || ' ' || "channel_slug" || ' ' || "keywords"`),
+    /** a channel broadcasting now; a VoD still recording */
+    live: boolean('live').notNull(),
+    /** a channel: when its broadcast started, else when it was created; a VoD: when its broadcast started */
+    date: timestamp('date', { withTimezone: true }).notNull(),
+    /** weights: A title and slug, B category and tags, C description (and a VoD's channel title) */
+    tsv: tsvector('tsv')
+      .notNull()
+      .generatedAlwaysAs(
+        sql`setweight(to_tsvector('english', "title" || ' ' || replace("channel_slug", '-', ' ')), 'A') || setweight(to_tsvector('english', "keywords"), 'B') || setweight(to_tsvector('english', "description" || ' ' || CASE WHEN "kind" = 'vod' THEN "channel_title" ELSE '' END), 'C')`,
+      ),
+  },
+  (t) => [
+    primaryKey({ columns: [t.kind, t.refId] }),
+    index('search_doc_tsv_idx').using('gin', t.tsv),
+    index('search_doc_names_trgm_idx').using('gin', t.names.op('gin_trgm_ops')),
+    index('search_doc_channel_idx').on(t.channelId),
+    index('search_doc_date_idx').on(t.date),
+  ],
+);
+
+/**
+ * Documents changed since the search index last saw them, written by the same triggers: the sync worker sends each
+ * one's current state (or its removal) to the index and deletes the row, so nothing is lost when the index is down.
+ */
+export const searchOutbox = pgTable('search_outbox', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  kind: text('kind', { enum: SEARCH_DOC_KINDS }).notNull(),
+  refId: uuid('ref_id').notNull(),
+  createdAt: createdAt(),
+});
+
 export const schema = {
   user,
   session,
@@ -419,5 +482,7 @@ export const schema = {
   webhookDelivery,
   subscriptionTier,
   subscription,
+  searchDoc,
+  searchOutbox,
 };
 export type Schema = typeof schema;

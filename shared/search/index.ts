@@ -1,0 +1,121 @@
+// Search over channels, live streams and VoDs: one interface, two implementations chosen here from config —
+// PostgreSQL full text + pg_trgm over search_doc (the default, embedded or not) or Meilisearch (MEILI_URL).
+import { asc, sql } from 'drizzle-orm';
+import type { Config } from '../config.ts';
+import { searchDoc, type Db, type SearchDocKind } from '../db/index.ts';
+
+/** What a hit is: a channel (offline), a channel broadcasting now, or a recording. */
+export const SEARCH_KINDS = ['channel', 'live', 'vod'] as const;
+export type SearchKind = (typeof SEARCH_KINDS)[number];
+
+export type SearchQuery = {
+  /** free text; empty: everything the filters let through, live first, then newest */
+  q: string;
+  /** channel: every channel (live or not); live: channels broadcasting now; vod: recordings */
+  type?: SearchKind | undefined;
+  /** only what is live now (a broadcasting channel, a recording in progress), or only what is not */
+  live?: boolean | undefined;
+  category?: string | undefined;
+  /** on `date`: a channel's broadcast start (or creation), a VoD's broadcast start */
+  from?: Date | undefined;
+  to?: Date | undefined;
+  limit: number;
+  offset: number;
+};
+
+export type SearchHit = {
+  kind: SearchKind;
+  /** the channel's or the VoD's id */
+  id: string;
+  channel: { id: string; slug: string; title: string };
+  title: string;
+  description: string;
+  category: string;
+  tags: string[];
+  live: boolean;
+  date: string;
+  /** higher is better; comparable within one response only */
+  score: number;
+};
+
+export type SearchResult = { hits: SearchHit[]; total: number };
+
+/** A row of search_doc: what both implementations index. */
+export type SearchDoc = Omit<typeof searchDoc.$inferSelect, 'tsv' | 'names'>;
+export type DocKey = { kind: SearchDocKind; refId: string };
+
+export interface Search {
+  readonly kind: 'postgres' | 'meilisearch';
+  query(q: SearchQuery): Promise<SearchResult>;
+  /** Makes the index hold these documents as given and not hold the removed ones; applying twice changes nothing. */
+  apply(upserts: SearchDoc[], removals: DocKey[]): Promise<void>;
+  /** Empties the index and (re)applies its settings, before a full reindex. */
+  reset(): Promise<void>;
+}
+
+/** The one place that picks the implementation. */
+export async function createSearch(config: Config, db: Db): Promise<Search> {
+  if (config.meili) {
+    const { MeiliSearch } = await import('./MeiliSearch.ts');
+    return MeiliSearch.create(config.meili);
+  }
+  const { PostgresSearch } = await import('./PostgresSearch.ts');
+  return new PostgresSearch(db);
+}
+
+/** search_doc's columns as SearchDoc (no tsv, no names). */
+export const docColumns = {
+  kind: searchDoc.kind,
+  refId: searchDoc.refId,
+  channelId: searchDoc.channelId,
+  channelSlug: searchDoc.channelSlug,
+  channelTitle: searchDoc.channelTitle,
+  title: searchDoc.title,
+  description: searchDoc.description,
+  category: searchDoc.category,
+  tags: searchDoc.tags,
+  keywords: searchDoc.keywords,
+  live: searchDoc.live,
+  date: searchDoc.date,
+};
+
+/** Reads documents by key (the sync worker's view of the current state). */
+export async function readDocs(db: Pick<Db, 'select'>, keys: DocKey[]): Promise<SearchDoc[]> {
+  if (keys.length === 0) return [];
+  const wanted = sql.join(
+    keys.map((k) => sql`(${k.kind}, ${k.refId}::uuid)`),
+    sql`, `,
+  );
+  return db.select(docColumns).from(searchDoc).where(sql`(${searchDoc.kind}, ${searchDoc.refId}) in (${wanted})`);
+}
+
+/**
+ * Rebuilds every document from the tables (in one transaction, so searches never see it half done), then empties the
+ * index and sends it every document in batches. Changes made meanwhile also reach the outbox and are applied after.
+ */
+export async function reindex(db: Db, search: Search, batch = 1000): Promise<{ documents: number }> {
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`delete from search_doc`);
+    await tx.execute(sql`select search_refresh_channels(null, false)`);
+    await tx.execute(sql`select search_refresh_vods(null, null, false)`);
+  });
+  await search.reset();
+  let documents = 0;
+  let after: { kind: string; refId: string } | undefined;
+  for (;;) {
+    const rows: SearchDoc[] = await db
+      .select(docColumns)
+      .from(searchDoc)
+      .where(after ? sql`(${searchDoc.kind}, ${searchDoc.refId}) > (${after.kind}, ${after.refId}::uuid)` : undefined)
+      .orderBy(asc(searchDoc.kind), asc(searchDoc.refId))
+      .limit(batch);
+    if (rows.length === 0) break;
+    await search.apply(rows, []);
+    documents += rows.length;
+    after = rows.at(-1)!;
+  }
+  return { documents };
+}
+
+/** The hit kind of a document: a channel broadcasting now is a live stream. */
+export const hitKind = (doc: { kind: SearchDocKind; live: boolean }): SearchKind => (doc.kind === 'vod' ? 'vod' : doc.live ? 'live' : 'channel');

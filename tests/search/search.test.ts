@@ -1,0 +1,200 @@
+// @db-matrix
+// Search on the default implementation (PostgreSQL full text + pg_trgm over search_doc), through the HTTP API.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { randomUUID } from 'node:crypto';
+import { eq, sql } from 'drizzle-orm';
+import { liveSession, searchDoc, searchOutbox, vod } from '../../shared/db/index.ts';
+import { reindex } from '../../shared/search/index.ts';
+import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
+
+const t = suite<{ api: TestApi; owner: Client; anon: Client }>('search (PostgreSQL)');
+
+t.before(async (ctx) => {
+  ctx.api = await startTestApi();
+  ctx.owner = await ctx.api.client().signUp('Searcher');
+  ctx.anon = ctx.api.client();
+});
+t.after(async (ctx) => {
+  await ctx.api?.stop();
+});
+
+const slugs = (r: { body: { items: { channel: { slug: string } }[] } }) => r.body.items.map((h) => h.channel.slug);
+
+async function create(owner: Client, body: Record<string, unknown>) {
+  const r = await owner.post('/api/channels', body);
+  assert.is(r.status, 201, r.text);
+  return r.body as { id: string; slug: string };
+}
+
+/** A recording row, as the recorder writes it. */
+async function addVod(api: TestApi, channelId: string, title: string, startedAt = new Date(), status: 'recording' | 'ready' | 'failed' = 'ready') {
+  const id = randomUUID();
+  await api.deps.database.db.insert(vod).values({ id, channelId, title, status, startedAt, storagePrefix: `vods/${id}` });
+  return id;
+}
+
+t('an exact title ranks above a title word, which ranks above a description mention', async ({ owner, anon }) => {
+  await create(owner, { slug: 'rank-desc', title: 'Sunday chill', description: 'Mostly we talk about the marathon speedrun scene' });
+  await create(owner, { slug: 'rank-word', title: 'Marathon speedrun practice' });
+  await create(owner, { slug: 'rank-exact', title: 'Marathon Speedrun' });
+  const r = await anon.get('/api/search?q=marathon%20speedrun');
+  assert.is(r.status, 200);
+  assert.equal(slugs(r).slice(0, 3), ['rank-exact', 'rank-word', 'rank-desc']);
+  assert.ok(r.body.items[0].score > r.body.items[1].score && r.body.items[1].score > r.body.items[2].score, 'scores strictly decrease');
+  assert.is(r.body.engine, 'postgres');
+});
+
+t('a typo still finds the word ("strem" finds "stream"), and a half-typed word finds it by prefix', async ({ owner, anon }) => {
+  await create(owner, { slug: 'cozy-corner', title: 'Cozy evening stream', category: 'Just Chatting' });
+  assert.ok(slugs(await anon.get('/api/search?q=strem')).includes('cozy-corner'), 'one letter missing');
+  assert.ok(slugs(await anon.get('/api/search?q=cozy%20evenign')).includes('cozy-corner'), 'two letters swapped');
+  assert.ok(slugs(await anon.get('/api/search?q=cozy%20eve')).includes('cozy-corner'), 'prefix');
+  assert.ok(slugs(await anon.get('/api/search?q=chatting')).includes('cozy-corner'), 'category words are searched');
+  assert.is((await anon.get('/api/search?q=xylophone')).body.total, 0, 'nothing close: no hits');
+});
+
+t('tags and descriptions are searched; stemming finds "streams" for "streaming"', async ({ owner, anon }) => {
+  await create(owner, { slug: 'tagged-one', title: 'Evening show', tags: ['retrogaming'], description: 'We play old streams of consoles' });
+  assert.equal(slugs(await anon.get('/api/search?q=retrogaming')), ['tagged-one']);
+  assert.ok(slugs(await anon.get('/api/search?q=consoles%20streaming')).includes('tagged-one'));
+});
+
+t('filters: type, live, category (any case) and date range', async ({ api, owner, anon }) => {
+  const games = await create(owner, { slug: 'filter-games', title: 'Filter night', category: 'Games' });
+  await create(owner, { slug: 'filter-music', title: 'Filter night', category: 'Music' });
+  const old = await addVod(api, games.id, 'Filter night, the first one', new Date('2025-01-10T20:00:00Z'));
+  const recent = await addVod(api, games.id, 'Filter night, last week', new Date('2026-11-18T20:00:00Z'));
+  await addVod(api, games.id, 'Filter night that failed', new Date('2026-11-19T20:00:00Z'), 'failed');
+  const all = await anon.get('/api/search?q=filter%20night&limit=50');
+  assert.is(all.body.total, 4, 'two channels and two VoDs; a failed recording is not searchable');
+
+  const vods = await anon.get('/api/search?q=filter%20night&type=vod');
+  assert.equal(vods.body.items.map((h: any) => h.id).sort(), [old, recent].sort());
+  assert.ok(vods.body.items.every((h: any) => h.kind === 'vod' && h.channel.slug === 'filter-games'));
+
+  assert.equal(slugs(await anon.get('/api/search?q=filter%20night&type=channel&category=games')), ['filter-games']);
+  assert.equal((await anon.get('/api/search?q=filter&category=MUSIC')).body.items.map((h: any) => h.kind), ['channel']);
+
+  const november = await anon.get('/api/search?q=filter&type=vod&from=2026-11-01&to=2026-11-30T23:59:59Z');
+  assert.equal(november.body.items.map((h: any) => h.id), [recent]);
+  assert.equal((await anon.get('/api/search?q=filter&type=vod&to=2025-12-31')).body.items.map((h: any) => h.id), [old]);
+
+  // live: a broadcast starts (as the SFU records it) — the channel becomes a live stream at once
+  const sessionId = randomUUID();
+  await api.deps.database.db.insert(liveSession).values({ id: sessionId, channelId: games.id, source: 'whip' });
+  const live = await anon.get('/api/search?q=filter&live=true');
+  assert.equal(live.body.items.map((h: any) => [h.kind, h.channel.slug]), [['live', 'filter-games']]);
+  assert.equal(slugs(await anon.get('/api/search?q=filter&type=live')), ['filter-games']);
+  assert.ok(!slugs(await anon.get('/api/search?q=filter&type=channel&live=false')).includes('filter-games'));
+  await api.deps.database.db.update(liveSession).set({ endedAt: new Date() }).where(eq(liveSession.id, sessionId));
+  assert.is((await anon.get('/api/search?q=filter&live=true')).body.total, 0, 'and stops being one when it ends');
+});
+
+t('an empty query browses: a category, live first, then newest', async ({ api, owner, anon }) => {
+  const a = await create(owner, { slug: 'browse-a', title: 'Alpha', category: 'Browse Test' });
+  await create(owner, { slug: 'browse-b', title: 'Beta', category: 'Browse Test' });
+  await api.deps.database.db.insert(liveSession).values({ id: randomUUID(), channelId: a.id, source: 'rtmp' });
+  const r = await anon.get('/api/search?category=browse%20test&type=channel');
+  assert.equal(slugs(r), ['browse-a', 'browse-b']);
+  const cats = await anon.get('/api/categories');
+  assert.is(cats.status, 200);
+  const mine = cats.body.items.find((c: any) => c.name === 'Browse Test');
+  assert.equal(mine, { name: 'Browse Test', channels: 2, live: 1 });
+  assert.is(cats.body.items[0].live >= 1, true, 'categories with live channels come first');
+});
+
+t('writes reach search at once: create, rename, retag, delete (with its VoDs)', async ({ api, owner, anon }) => {
+  const ch = await create(owner, { slug: 'sync-me', title: 'Quokka hour' });
+  const vodId = await addVod(api, ch.id, 'Quokka hour, episode one');
+  assert.equal((await anon.get('/api/search?q=quokka')).body.total, 2);
+
+  assert.is((await owner.patch('/api/channels/sync-me', { title: 'Wombat hour', slug: 'sync-renamed', tags: ['marsupials'] })).status, 200);
+  assert.is((await anon.get('/api/search?q=quokka%20hour&type=channel')).body.total, 0, 'the old title is gone');
+  const renamed = await anon.get('/api/search?q=wombat');
+  assert.equal(renamed.body.items.map((h: any) => [h.kind, h.title]), [['channel', 'Wombat hour'], ['vod', 'Quokka hour, episode one']], 'the VoD is found by its channel title, below the channel');
+  const ep = await anon.get('/api/search?q=marsupials&type=vod');
+  assert.equal(ep.body.items.map((h: any) => [h.id, h.channel.slug, h.channel.title]), [[vodId, 'sync-renamed', 'Wombat hour']], "the VoD carries its channel's new fields");
+
+  await api.deps.database.db.update(vod).set({ title: 'Platypus special' }).where(eq(vod.id, vodId));
+  assert.equal((await anon.get('/api/search?q=platypus')).body.items.map((h: any) => h.id), [vodId]);
+
+  assert.is((await owner.delete('/api/channels/sync-renamed')).status, 204);
+  assert.is((await anon.get('/api/search?q=wombat')).body.total, 0);
+  assert.is((await anon.get('/api/search?q=platypus')).body.total, 0, 'its VoDs went with it');
+  const left = await api.deps.database.db.select().from(searchDoc).where(eq(searchDoc.channelId, ch.id));
+  assert.is(left.length, 0);
+});
+
+t('every change is in the outbox, in the same transaction; the worker empties it', async ({ api, owner }) => {
+  const { db } = api.deps.database;
+  await api.searchSync.drain();
+  const ch = await create(owner, { slug: 'outbox-one', title: 'Outbox' });
+  await owner.patch('/api/channels/outbox-one', { description: 'changed' });
+  await owner.put('/api/channels/outbox-one/avatar', { body: Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64'), headers: { 'content-type': 'image/png' } });
+  const rows = await db.select().from(searchOutbox).where(eq(searchOutbox.refId, ch.id));
+  assert.is(rows.length, 2, 'insert and the description change; an avatar upload does not touch search');
+  // a write that rolls back leaves neither a document nor an outbox row
+  await db
+    .transaction(async (tx) => {
+      await tx.execute(sql`update channel set title = 'Rolled back' where id = ${ch.id}`);
+      throw new Error('roll back');
+    })
+    .catch(() => {});
+  assert.is((await db.select().from(searchDoc).where(eq(searchDoc.refId, ch.id)))[0]!.title, 'Outbox');
+  assert.is((await db.select().from(searchOutbox).where(eq(searchOutbox.refId, ch.id))).length, 2);
+  await api.searchSync.drain();
+  assert.is((await db.select().from(searchOutbox)).length, 0);
+});
+
+t('reindex rebuilds the documents from the tables', async ({ api, owner, anon }) => {
+  const { db } = api.deps.database;
+  await create(owner, { slug: 'reindex-me', title: 'Capybara lounge' });
+  await db.execute(sql`delete from search_doc`); // an index gone wrong
+  assert.is((await anon.get('/api/search?q=capybara')).body.total, 0);
+  const { documents } = await reindex(db, api.deps.search);
+  const [count] = await db.select({ n: sql<number>`count(*)::int` }).from(searchDoc);
+  assert.is(documents, count!.n);
+  assert.equal(slugs(await anon.get('/api/search?q=capybara')), ['reindex-me']);
+});
+
+t('pages: limit and offset, total stays', async ({ owner, anon }) => {
+  for (let i = 0; i < 5; i++) await create(owner, { slug: `pager-${i}`, title: `Pangolin parade ${i}` });
+  const first = await anon.get('/api/search?q=pangolin&limit=2');
+  const second = await anon.get('/api/search?q=pangolin&limit=2&offset=2');
+  const past = await anon.get('/api/search?q=pangolin&limit=2&offset=10');
+  assert.is(first.body.total, 5);
+  assert.is(second.body.total, 5);
+  assert.is(past.body.total, 5, 'a page past the end still says how many there are');
+  assert.is(past.body.items.length, 0);
+  assert.is(new Set([...slugs(first), ...slugs(second)]).size, 4);
+});
+
+t('bad parameters are a 400 problem naming the field, never a 500', async ({ anon }) => {
+  const cases: [string, string][] = [
+    ['type=podcast', 'query.type'],
+    ['live=yes', 'query.live'],
+    ['limit=0', 'query.limit'],
+    ['limit=abc', 'query.limit'],
+    ['offset=-1', 'query.offset'],
+    ['from=yesterday', 'query.from'],
+    ['from=2026-11-02&to=2026-11-01', 'query.from'],
+    [`q=${'a'.repeat(101)}`, 'query.q'],
+  ];
+  for (const [query, path] of cases) {
+    const r = await anon.get(`/api/search?${query}`);
+    assert.is(r.status, 400, query);
+    assert.is(r.headers.get('content-type'), 'application/problem+json');
+    assert.ok(r.body.errors.some((e: any) => e.path === path), `${query}: ${r.text}`);
+  }
+  for (const q of ["'", '\\', '!!!', '&|:*', 'a', "o'reilly", '(((', '%_']) {
+    const r = await anon.get(`/api/search?q=${encodeURIComponent(q)}`);
+    assert.is(r.status, 200, `q=${q}: ${r.text}`);
+  }
+});
+
+t('every response matched the OpenAPI document', ({ owner, anon }) => {
+  assert.equal([...owner.unchecked, ...anon.unchecked], []);
+});
+
+t.run();
