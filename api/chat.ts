@@ -7,12 +7,20 @@
 // is what lets one process carry thousands of readers at tens of messages a second.
 import type { Server as HttpServer } from 'node:http';
 import { and, desc, eq, isNull } from 'drizzle-orm';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { createRequire } from 'node:module';
+import type * as Limiters from 'rate-limiter-flexible';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { channel, chatBan, chatMessage, chatModerator, chatSettings, follow, liveSession, user, type Role } from '../shared/db/index.ts';
 import { activeSubscription } from './entitlements.ts';
 import type { Deps, SessionUser } from './context.ts';
+
+// rate-limiter-flexible's index loads every store it supports (Mongo, MySQL, DynamoDB, cluster, ...: ~8 MB of
+// resident memory at start); chat uses three classes, loaded by themselves
+const load = createRequire(import.meta.url);
+const RateLimiterMemory: typeof Limiters.RateLimiterMemory = load('rate-limiter-flexible/lib/RateLimiterMemory.js');
+const RateLimiterRes: typeof Limiters.RateLimiterRes = load('rate-limiter-flexible/lib/RateLimiterRes.js');
+const redisLimiter = (): typeof Limiters.RateLimiterRedis => load('rate-limiter-flexible/lib/RateLimiterRedis.js');
 
 /** Longest message, in characters (Twitch's limit). */
 export const MAX_MESSAGE_CHARS = 500;
@@ -84,8 +92,8 @@ const RANK = ['viewer', 'moderator', 'owner', 'admin'] as const;
 
 export class Chat {
   readonly io: Server;
-  private readonly perUser: RateLimiterAbstract;
-  private readonly perIp: RateLimiterAbstract;
+  private readonly perUser: Limiters.RateLimiterAbstract;
+  private readonly perIp: Limiters.RateLimiterAbstract;
   /** Rooms that were sent a batch less than batchMs ago, with what waits for their next one. */
   private readonly waiting = new Map<string, { messages: ChatMessage[]; timer: NodeJS.Timeout }>();
 
@@ -111,7 +119,7 @@ export class Chat {
     const { config } = deps;
     const limiter = (name: string, limit: { points: number; duration: number }) =>
       redis
-        ? new RateLimiterRedis({ storeClient: redis.pub, keyPrefix: `${config.redisPrefix}chat-limit:${name}`, ...limit })
+        ? new (redisLimiter())({ storeClient: redis.pub, keyPrefix: `${config.redisPrefix}chat-limit:${name}`, ...limit })
         : new RateLimiterMemory({ keyPrefix: `chat-limit:${name}`, ...limit });
     // per user, and per connecting address (several users behind one NAT share it): CHAT_*_MESSAGES per window
     const { userMessages, addressMessages, windowSeconds } = config.chat;
