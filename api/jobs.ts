@@ -3,7 +3,9 @@
 // lease, so a crashed process's jobs come back once their lease runs out. A job enqueued twice under one key runs once
 // (every API process hears the same bus event; the first insert wins). A handler may finish its job in batches
 // (returning a cursor to continue from) so one huge fan-out never holds a process, and a failed attempt is retried
-// with exponential backoff until the kind's attempts run out.
+// with exponential backoff until the kind's attempts run out. An idle process does not poll: it looks again when it
+// enqueues something, when the next job it knows of is due, and at the latest every pollMs (for jobs other processes
+// enqueued or left behind when they crashed).
 import { eq, sql } from 'drizzle-orm';
 import { job, type Db } from '../shared/db/index.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -44,7 +46,7 @@ export class Jobs {
     this.kinds.set(kind, handler);
   }
 
-  /** Starts polling for due jobs (every pollMs, and at once after an enqueue here). */
+  /** Starts looking for due jobs. */
   start() {
     this.schedule(0);
   }
@@ -68,12 +70,15 @@ export class Jobs {
     if (this.closed) return;
     this.timer = setTimeout(() => {
       this.running = this.round()
-        .catch((err) => this.log.error({ err }, 'job round failed'))
-        .finally(() => {
+        .then(() => (this.again || this.closed ? 0 : this.untilNext()))
+        .catch((err) => {
+          this.log.error({ err }, 'job round failed');
+          return this.pollMs;
+        })
+        .then((wait) => {
           this.running = undefined;
-          const more = this.again;
           this.again = false;
-          this.schedule(more ? 0 : this.pollMs);
+          this.schedule(wait);
         });
     }, ms);
   }
@@ -84,6 +89,18 @@ export class Jobs {
       await Promise.all(claimed.map((j) => this.run(j)));
       if (claimed.length < CLAIM || this.closed) return;
     }
+  }
+
+  /** ms until the next job of ours is due (a retry's backoff, a lease running out), at most pollMs. */
+  private async untilNext(): Promise<number> {
+    const kinds = [...this.kinds.keys()];
+    if (!kinds.length) return this.pollMs;
+    const [row] = await this.db
+      .select({ next: sql<Date | string | null>`min(greatest(${job.runAt}, coalesce(${job.lockedUntil}, ${job.runAt})))` })
+      .from(job)
+      .where(sql`${job.doneAt} is null and ${job.kind} in (${sql.join(kinds.map((k) => sql`${k}`), sql`, `)})`);
+    if (!row?.next) return this.pollMs;
+    return Math.min(this.pollMs, Math.max(0, new Date(row.next).getTime() - Date.now()));
   }
 
   private async claim(): Promise<JobRow[]> {

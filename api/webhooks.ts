@@ -4,6 +4,10 @@
 // verifies them. Each event becomes one delivery row per webhook (its log) and one job per delivery (its queue):
 // a failed delivery (network error, timeout, non-2xx) is retried with exponential backoff, then marked failed.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { and, arrayContains, eq, sql } from 'drizzle-orm';
 import { channel, vod, webhook, webhookDelivery, type WebhookEvent } from '../shared/db/index.ts';
 import type { Deps } from './context.ts';
@@ -20,6 +24,47 @@ export function signatureHeaders(secret: string, id: string, body: string, now =
   const key = Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
   const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
   return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}` };
+}
+
+/** Loopback, private, link-local, shared (CGNAT), multicast and unspecified addresses. */
+const PRIVATE = new BlockList();
+for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16], ['224.0.0.0', 3]] as const) PRIVATE.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) PRIVATE.addSubnet(net, bits, 'ipv6');
+const isPrivate = (address: string) => {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  return mapped ? PRIVATE.check(mapped, 'ipv4') : PRIVATE.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
+};
+
+/** A DNS lookup that refuses private addresses: checked on the address connected to, so DNS tricks do not get past. */
+const publicOnly: LookupFunction = (hostname, options, callback) =>
+  dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+    if (err) return callback(err, '', 0);
+    const bad = addresses.find((a) => isPrivate(a.address));
+    if (bad) return callback(Object.assign(new Error(`refused: ${hostname} is a private address (${bad.address}); WEBHOOK_ALLOW_PRIVATE allows it`), { code: 'EPRIVATE' }), '', 0);
+    if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+    callback(null, addresses[0]!.address, addresses[0]!.family);
+  });
+
+/** POSTs one delivery; resolves with the receiver's status. */
+function post(url: string, headers: Record<string, string>, body: string, timeoutMs: number, allowPrivate: boolean): Promise<number> {
+  const u = new URL(url);
+  // a literal IP address is not looked up: check it here
+  const literal = u.hostname.replace(/^\[|\]$/g, '');
+  if (!allowPrivate && isIP(literal) && isPrivate(literal)) return Promise.reject(new Error(`refused: ${literal} is a private address; WEBHOOK_ALLOW_PRIVATE allows it`));
+  return new Promise((resolve, reject) => {
+    const req = (u.protocol === 'https:' ? https : http).request(
+      u,
+      { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, timeout: timeoutMs, ...(allowPrivate ? {} : { lookup: publicOnly }) },
+      (res) => {
+        res.resume(); // the answer's body is not kept
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** The body every webhook of an event receives. */
@@ -73,18 +118,11 @@ export function deliverWebhooks(deps: Deps, jobs: Jobs): () => void {
       let responseStatus: number | null = null;
       let error: string | null = null;
       try {
-        const res = await fetch(d.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'user-agent': 'Glint-Webhooks/1', ...signatureHeaders(d.secret, id, body) },
-          body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(cfg.timeoutMs),
-        });
-        responseStatus = res.status;
-        await res.body?.cancel();
-        if (res.status < 200 || res.status >= 300) error = `the receiver answered ${res.status}`;
+        // redirects are not followed: a receiver answering 3xx has not taken the delivery
+        responseStatus = await post(d.url, { 'content-type': 'application/json', 'user-agent': 'Glint-Webhooks/1', ...signatureHeaders(d.secret, id, body) }, body, cfg.timeoutMs, cfg.allowPrivate);
+        if (responseStatus < 200 || responseStatus >= 300) error = `the receiver answered ${responseStatus}`;
       } catch (err) {
-        error = err instanceof Error ? (err.name === 'TimeoutError' ? `no answer within ${cfg.timeoutMs} ms` : (err.cause as Error)?.message ?? err.message) : String(err);
+        error = err instanceof Error ? err.message : String(err);
       }
       await db
         .update(webhookDelivery)

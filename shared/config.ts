@@ -60,12 +60,17 @@ const schema = z.object({
   CHAT_ADDRESS_MESSAGES: z.coerce.number().int().min(1).max(100_000).default(20),
   CHAT_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
   CHAT_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(100),
-  /** Background jobs (go-live fan-out, webhook deliveries): how often each API process looks for due ones. */
-  JOBS_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  /** Background jobs (go-live fan-out, webhook deliveries): the longest an API process waits before looking for due
+   * ones it was not told of (enqueued by another process, or left by one that crashed). */
+  JOBS_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(30_000),
   /** Outgoing webhooks: attempts per delivery, the first retry's wait (doubling after), each attempt's timeout. */
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
   WEBHOOK_RETRY_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Webhooks may reach loopback and private-network addresses (an integration on the same host or LAN). Off by
+   * default: any user who owns a channel registers webhooks, and the server must not become their way into the
+   * operator's internal network. */
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
   /** S3-compatible object storage for media (MinIO in docker-compose); unset → local disk under DATA_DIR/media. */
   S3_ENDPOINT: optionalUrl,
   S3_BUCKET: z.string().trim().default('glint-media'),
@@ -107,7 +112,7 @@ export type Config = {
   /** chat rate limits: messages per window (seconds) per user and per address */
   chat: { userMessages: number; addressMessages: number; windowSeconds: number; batchMs: number };
   jobs: { pollMs: number };
-  webhooks: { maxAttempts: number; retryMs: number; timeoutMs: number };
+  webhooks: { maxAttempts: number; retryMs: number; timeoutMs: number; allowPrivate: boolean };
   /** Object storage on S3 when S3_ENDPOINT is set; undefined → local disk (mediaDir). */
   s3: { endpoint: string; bucket: string; accessKey: string; secretKey: string; region: string } | undefined;
   /** Search in Meilisearch when MEILI_URL is set; undefined → in the database (PostgreSQL full text + pg_trgm). */
@@ -158,7 +163,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     recorder: { embedded: e.RECORDER_EMBEDDED === 'true', rtpHost: e.RECORDER_RTP_HOST },
     chat: { userMessages: e.CHAT_USER_MESSAGES, addressMessages: e.CHAT_ADDRESS_MESSAGES, windowSeconds: e.CHAT_LIMIT_WINDOW_SECONDS, batchMs: e.CHAT_BATCH_MS },
     jobs: { pollMs: e.JOBS_POLL_MS },
-    webhooks: { maxAttempts: e.WEBHOOK_MAX_ATTEMPTS, retryMs: e.WEBHOOK_RETRY_MS, timeoutMs: e.WEBHOOK_TIMEOUT_MS },
+    webhooks: { maxAttempts: e.WEBHOOK_MAX_ATTEMPTS, retryMs: e.WEBHOOK_RETRY_MS, timeoutMs: e.WEBHOOK_TIMEOUT_MS, allowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true' },
     rtmp: e.RTMP_ENABLED === 'true' ? { host: e.RTMP_HOST ?? e.HOST, port: e.RTMP_PORT, publicUrl: e.RTMP_PUBLIC_URL } : undefined,
     meili: e.MEILI_URL ? { url: e.MEILI_URL, apiKey: e.MEILI_API_KEY || undefined, index: e.MEILI_INDEX } : undefined,
     s3: e.S3_ENDPOINT

@@ -17,7 +17,8 @@ type Ctx = { api: TestApi; owner: Client; fan: Client; other: Client };
 const t = suite<Ctx>('follows and notifications');
 
 t.before(async (ctx) => {
-  ctx.api = await startTestApi({ JOBS_POLL_MS: '50', WEBHOOK_RETRY_MS: '100', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_TIMEOUT_MS: '1000' });
+  // the receivers are on loopback, which webhooks may reach only when allowed (tested below)
+  ctx.api = await startTestApi({ WEBHOOK_RETRY_MS: '100', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_TIMEOUT_MS: '1000', WEBHOOK_ALLOW_PRIVATE: 'true' });
   ctx.owner = await ctx.api.client().signUp('Caster');
   ctx.fan = await ctx.api.client().signUp('Fan');
   ctx.other = await ctx.api.client().signUp('Other');
@@ -252,6 +253,30 @@ t('webhooks: only the owner (or an admin) manages them; bad URLs and events are 
   assert.is((await owner.delete(`/api/channels/hooked/webhooks/${ok.body.id}`)).status, 204);
   assert.is((await owner.delete(`/api/channels/hooked/webhooks/${ok.body.id}`)).status, 404);
   assert.is((await fan.get(`/api/channels/hooked/webhooks/${ok.body.id}/deliveries`)).status, 403);
+});
+
+t('by default webhooks never reach loopback or private addresses, by IP or by name', async () => {
+  const api = await startTestApi({ WEBHOOK_MAX_ATTEMPTS: '1' });
+  const target = await receiver([]);
+  try {
+    const owner = await api.client().signUp('Cautious');
+    await owner.post('/api/channels', { slug: 'inside', title: 'Inside' });
+    const byIp = await owner.post('/api/channels/inside/webhooks', { url: target.url, events: ['channel.live'] });
+    const byName = await owner.post('/api/channels/inside/webhooks', { url: target.url.replace('127.0.0.1', 'localhost'), events: ['channel.live'] });
+    await goLive(api, 'inside');
+    for (const hook of [byIp, byName]) {
+      const [d] = await until(
+        () => owner.get(`/api/channels/inside/webhooks/${hook.body.id}/deliveries`).then((r) => r.body),
+        (list: any[]) => list[0]?.status === 'failed',
+        'the refused delivery',
+      );
+      assert.match(d.lastError, /refused: .*private address/);
+    }
+    assert.is(target.got.length, 0, 'nothing reached the loopback receiver');
+  } finally {
+    await target.close();
+    await api.stop();
+  }
 });
 
 t.run();
