@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { User } from '../api.ts';
 import { navigate, useLocation } from '../router.ts';
 import { signOut, useSession } from '../session.ts';
+import { SearchBox } from './search-box.tsx';
 
 function Logo() {
   return (
@@ -128,12 +129,16 @@ function Header() {
           <NavLink href="/" testid="nav-home">
             Home
           </NavLink>
+          <NavLink href="/categories" testid="nav-categories">
+            Browse
+          </NavLink>
           {user && (
             <NavLink href="/me/channels" testid="nav-my-channels">
               My channels
             </NavLink>
           )}
         </nav>
+        <SearchBox />
         <div class="header-end">
           {status === 'loading' ? null : user ? (
             <UserMenu user={user} />
