@@ -2,50 +2,19 @@
 // with GET /healthz (no database) measured in the same run as the baseline; and the resident memory of an idle
 // Glint started the way `npm start` starts it.
 // Run: npm run bench   (options: --seconds 10 --connections 32)
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { freePort } from './ports.ts';
+import { startApiProcess } from './api-process.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } } });
 const SECONDS = Number(values.seconds);
 const CONNECTIONS = Number(values.connections);
 const PG_ADMIN = process.env.GLINT_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-type Server = { base: string; proc: ChildProcess; dataDir: string; stop(): Promise<void> };
-
-/** Starts Glint's API as its own process, as `npm start` does (the bundle from `npm run build`). */
-async function startServer(env: Record<string, string>): Promise<Server> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-bench-'));
-  const port = await freePort();
-  const proc = spawn(process.execPath, ['.build/api.mjs'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  const started = Date.now();
-  for (;;) {
-    try {
-      if ((await fetch(base + '/readyz')).ok) break;
-    } catch {}
-    if (Date.now() - started > 60_000) throw new Error('server did not become ready');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    base,
-    proc,
-    dataDir,
-    stop: async () => {
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.once('exit', r));
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
+const startServer = startApiProcess;
 
 async function seed(base: string): Promise<string> {
   const headers = { 'content-type': 'application/json', origin: base };
