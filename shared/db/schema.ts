@@ -444,22 +444,24 @@ export const searchDoc = pgTable(
       .generatedAlwaysAs(
         sql`setweight(to_tsvector('english', "title" || CASE WHEN "kind" = 'channel' THEN ' ' || replace("channel_slug", '-', ' ') ELSE '' END), 'A') || setweight(to_tsvector('english', "keywords"), 'B') || setweight(to_tsvector('english', "description"), 'C') || setweight(to_tsvector('english', CASE WHEN "kind" = 'vod' THEN "channel_title" || ' ' || replace("channel_slug", '-', ' ') ELSE '' END), 'D')`,
       ),
-    /** the A part alone: title matches come first, ranked by relevance (see PostgresSearch) */
+    // Each part on its own, for PostgresSearch's tiers: title matches, then category and tag matches, then the rest.
+    // Separate columns (not "tsv but not the title") keep the planner's estimates right for every tier.
     tsvTitle: tsvector('tsv_title')
       .notNull()
       .generatedAlwaysAs(sql`to_tsvector('english', "title" || CASE WHEN "kind" = 'channel' THEN ' ' || replace("channel_slug", '-', ' ') ELSE '' END)`),
-    /** the A and B parts: category and tag matches come next */
-    tsvNames: tsvector('tsv_names')
+    tsvKeywords: tsvector('tsv_keywords').notNull().generatedAlwaysAs(sql`to_tsvector('english', "keywords")`),
+    tsvRest: tsvector('tsv_rest')
       .notNull()
-      .generatedAlwaysAs(
-        sql`setweight(to_tsvector('english', "title" || CASE WHEN "kind" = 'channel' THEN ' ' || replace("channel_slug", '-', ' ') ELSE '' END), 'A') || setweight(to_tsvector('english', "keywords"), 'B')`,
-      ),
+      .generatedAlwaysAs(sql`to_tsvector('english', "description" || CASE WHEN "kind" = 'vod' THEN ' ' || "channel_title" || ' ' || replace("channel_slug", '-', ' ') ELSE '' END)`),
   },
   (t) => [
     primaryKey({ columns: [t.kind, t.refId] }),
     index('search_doc_tsv_idx').using('gin', t.tsv),
     index('search_doc_title_idx').using('gin', t.tsvTitle),
-    index('search_doc_names_idx').using('gin', t.tsvNames),
+    // an exact title, the first hit of a one-word query
+    index('search_doc_exact_title_idx').on(sql`lower(${t.title})`),
+    index('search_doc_keywords_idx').using('gin', t.tsvKeywords),
+    index('search_doc_rest_idx').using('gin', t.tsvRest),
     index('search_doc_channel_idx').on(t.channelId),
     // browsing without words: a category's documents, or all, live first then newest, straight from the index
     index('search_doc_category_idx').on(sql`lower(${t.category})`, t.kind, t.live.desc(), t.date.desc(), t.refId),

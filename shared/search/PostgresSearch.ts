@@ -41,6 +41,9 @@ function toHit(r: SearchDoc & { score: number }): SearchHit {
   };
 }
 
+/** One tier of hits: what matches it, and the score its hits show (ranked: ordered by that score first). */
+type Tier = { match: SQL; score: SQL<number>; ranked?: boolean };
+
 export class PostgresSearch implements Search {
   readonly kind = 'postgres';
 
@@ -60,31 +63,50 @@ export class PostgresSearch implements Search {
     const tolerant = words.map((w, i) => [typed[i], ...(near.get(w) ?? [])].join(' | ')).map((alts) => `(${alts})`);
     const tsq = sql`to_tsquery('english', ${tolerant.join(' & ')})`;
     const exact = sql`to_tsquery('english', ${typed.join(' & ')})`;
-    const inTitle = sql`${searchDoc.tsvTitle} @@ ${tsq}`;
-    const inNames = sql`${searchDoc.tsvNames} @@ ${tsq}`;
-    // Tiers, as Meilisearch's attribute rule ranks: matches in the title, then in category or tags, then anywhere
-    // else (the description; a VoD's channel title). Only title matches are ranked by relevance — an exact title
-    // first, words as typed before near spellings, words close together (cover density); each other tier is in
-    // index order, live first then newest, so a common word costs a few index pages instead of ranking every document
-    // that mentions it.
-    const tiers: { match: SQL; score: SQL<number> }[] = [
-      {
-        match: inTitle,
-        score: sql<number>`(2 + ts_rank_cd(${searchDoc.tsvTitle}, ${tsq}, 4)
-          + case when ${searchDoc.tsvTitle} @@ ${exact} then 0.5 else 0 end
-          + case when lower(${searchDoc.title}) = ${q.q.trim().toLowerCase()} then 1 else 0 end)::float8`,
-      },
-      { match: sql`${inNames} and not ${inTitle}`, score: sql<number>`1::float8` },
-      { match: sql`${searchDoc.tsv} @@ ${tsq} and not ${inNames}`, score: sql<number>`0.5::float8` },
+    const title = q.q.trim().toLowerCase();
+    // Tiers, as Meilisearch's attribute rule ranks: all words in the title, then in category or tags, then in the rest
+    // (the description; a VoD's channel title), then spread over several of them; live first then newest within a
+    // tier, in index order, so a common word costs a few index pages instead of ranking every document that mentions
+    // it. Title matches rank by relevance: an exact title first, words as typed before near spellings, and for
+    // several words, words close together (cover density) — which one word cannot differ in, so its title tier is
+    // three index-ordered ones instead.
+    const spelled = near.get(words[0]!) ?? [];
+    const titleTiers: Tier[] =
+      words.length === 1
+        ? [
+            { match: sql`lower(${searchDoc.title}) = ${title}`, score: sql<number>`3.5::float8` },
+            { match: sql`${searchDoc.tsvTitle} @@ ${exact}`, score: sql<number>`2.5::float8` },
+            ...(spelled.length ? [{ match: sql`${searchDoc.tsvTitle} @@ to_tsquery('english', ${spelled.join(' | ')})`, score: sql<number>`2::float8` }] : []),
+          ]
+        : [
+            {
+              match: sql`${searchDoc.tsvTitle} @@ ${tsq}`,
+              ranked: true,
+              score: sql<number>`(2 + ts_rank_cd(${searchDoc.tsvTitle}, ${tsq}, 4)
+                + case when ${searchDoc.tsvTitle} @@ ${exact} then 0.5 else 0 end
+                + case when lower(${searchDoc.title}) = ${title} then 1 else 0 end)::float8`,
+            },
+          ];
+    const tiers: Tier[] = [
+      ...titleTiers,
+      { match: sql`${searchDoc.tsvKeywords} @@ ${tsq}`, score: sql<number>`1::float8` },
+      { match: sql`${searchDoc.tsvRest} @@ ${tsq}`, score: sql<number>`0.5::float8` },
+      ...(words.length > 1 ? [{ match: sql`${searchDoc.tsv} @@ ${tsq}`, score: sql<number>`0.25::float8` }] : []),
     ];
     const need = q.offset + q.limit;
     const tiered = async () => {
-      const rows: Awaited<ReturnType<PostgresSearch['page']>> = [];
-      for (const [i, tier] of tiers.entries()) {
-        if (rows.length >= need) break;
-        rows.push(...(await this.page([...where, tier.match], i === 0 ? tier.score : undefined, need - rows.length, tier.score)));
+      const rows = new Map<string, Awaited<ReturnType<PostgresSearch['page']>>[number]>();
+      for (const tier of tiers) {
+        if (rows.size >= need) break;
+        // a document can match several tiers and counts in the first: up to rows.size of these may be seen already,
+        // so `need` of them always leaves enough new ones (each tier matches on its own column, without "and not
+        // an earlier tier", which would spoil the planner's estimate of how many rows match)
+        for (const r of await this.page([...where, tier.match], tier.ranked ? tier.score : undefined, need, tier.score)) {
+          const key = `${r.kind}:${r.refId}`;
+          if (!rows.has(key)) rows.set(key, r);
+        }
       }
-      return rows;
+      return [...rows.values()].slice(0, need);
     };
     const [rows, total] = await Promise.all([tiered(), this.count([...where, sql`${searchDoc.tsv} @@ ${tsq}`])]);
     return { hits: rows.slice(q.offset).map(toHit), total };

@@ -41,7 +41,7 @@ export type SearchHit = {
 export type SearchResult = { hits: SearchHit[]; total: number };
 
 /** A row of search_doc: what both implementations index. */
-export type SearchDoc = Omit<typeof searchDoc.$inferSelect, 'tsv' | 'tsvTitle' | 'tsvNames' | 'names'>;
+export type SearchDoc = Omit<typeof searchDoc.$inferSelect, 'tsv' | 'tsvTitle' | 'tsvKeywords' | 'tsvRest' | 'names'>;
 export type DocKey = { kind: SearchDocKind; refId: string };
 
 export interface Search {
