@@ -436,8 +436,8 @@ export const searchDoc = pgTable(
     /** a channel: when its broadcast started, else when it was created; a VoD: when its broadcast started */
     date: timestamp('date', { withTimezone: true }).notNull(),
     /**
-     * weights: A the title (and a channel's slug), B category and tags, C the (channel's) description, D a VoD's
-     * channel title and slug — found by them, but ranked on its own words (PostgresSearch weighs D at 0)
+     * Every searchable word (A the title and a channel's slug, B category and tags, C the channel's description, D a
+     * VoD's channel title and slug): what counts as a match at all, and the tier for words spread over several parts
      */
     tsv: tsvector('tsv')
       .notNull()
