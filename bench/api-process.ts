@@ -8,6 +8,7 @@ import { freePort } from './ports.ts';
 
 export type ApiProcess = { base: string; proc: ChildProcess; dataDir: string; stop(): Promise<void> };
 
+/** Starts .build/api.mjs on a free port with a fresh DATA_DIR and `env` on top; resolves once /readyz answers. */
 export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-bench-'));
   const port = await freePort();

@@ -427,7 +427,7 @@ export const searchDoc = pgTable(
     tags: text('tags').array().notNull(),
     /** category and tags as one string (the trigger joins them; a generated column may not) */
     keywords: text('keywords').notNull(),
-    /** title, slug, category and tags: what typo-tolerant (trigram) matching looks at */
+    /** title, slug, category and tags in one string (the source of search_word with the description) */
     names: text('names')
       .notNull()
       .generatedAlwaysAs(sql`"title" || ' ' || "channel_slug" || ' ' || "keywords"`),
@@ -435,21 +435,46 @@ export const searchDoc = pgTable(
     live: boolean('live').notNull(),
     /** a channel: when its broadcast started, else when it was created; a VoD: when its broadcast started */
     date: timestamp('date', { withTimezone: true }).notNull(),
-    /** weights: A title and slug, B category and tags, C description (and a VoD's channel title) */
+    /**
+     * Every searchable word (A the title and a channel's slug, B category and tags, C the channel's description, D a
+     * VoD's channel title and slug): what counts as a match at all, and the tier for words spread over several parts
+     */
     tsv: tsvector('tsv')
       .notNull()
       .generatedAlwaysAs(
-        sql`setweight(to_tsvector('english', "title" || ' ' || replace("channel_slug", '-', ' ')), 'A') || setweight(to_tsvector('english', "keywords"), 'B') || setweight(to_tsvector('english', "description" || ' ' || CASE WHEN "kind" = 'vod' THEN "channel_title" ELSE '' END), 'C')`,
+        sql`setweight(to_tsvector('english', "title" || CASE WHEN "kind" = 'channel' THEN ' ' || replace("channel_slug", '-', ' ') ELSE '' END), 'A') || setweight(to_tsvector('english', "keywords"), 'B') || setweight(to_tsvector('english', "description"), 'C') || setweight(to_tsvector('english', CASE WHEN "kind" = 'vod' THEN "channel_title" || ' ' || replace("channel_slug", '-', ' ') ELSE '' END), 'D')`,
       ),
+    // Each part on its own, for PostgresSearch's tiers: title matches, then category and tag matches, then the rest.
+    // Separate columns (not "tsv but not the title") keep the planner's estimates right for every tier.
+    tsvTitle: tsvector('tsv_title')
+      .notNull()
+      .generatedAlwaysAs(sql`to_tsvector('english', "title" || CASE WHEN "kind" = 'channel' THEN ' ' || replace("channel_slug", '-', ' ') ELSE '' END)`),
+    tsvKeywords: tsvector('tsv_keywords').notNull().generatedAlwaysAs(sql`to_tsvector('english', "keywords")`),
+    tsvRest: tsvector('tsv_rest')
+      .notNull()
+      .generatedAlwaysAs(sql`to_tsvector('english', "description" || CASE WHEN "kind" = 'vod' THEN ' ' || "channel_title" || ' ' || replace("channel_slug", '-', ' ') ELSE '' END)`),
   },
   (t) => [
     primaryKey({ columns: [t.kind, t.refId] }),
     index('search_doc_tsv_idx').using('gin', t.tsv),
-    index('search_doc_names_trgm_idx').using('gin', t.names.op('gin_trgm_ops')),
+    index('search_doc_title_idx').using('gin', t.tsvTitle),
+    // an exact title, the first hit of a one-word query
+    index('search_doc_exact_title_idx').on(sql`lower(${t.title})`),
+    index('search_doc_keywords_idx').using('gin', t.tsvKeywords),
+    index('search_doc_rest_idx').using('gin', t.tsvRest),
     index('search_doc_channel_idx').on(t.channelId),
-    index('search_doc_date_idx').on(t.date),
+    // browsing without words: a category's documents, or all, live first then newest, straight from the index
+    index('search_doc_category_idx').on(sql`lower(${t.category})`, t.kind, t.live.desc(), t.date.desc(), t.refId),
+    index('search_doc_recent_idx').on(t.live.desc(), t.date.desc(), t.refId),
   ],
 );
+
+/**
+ * Every word of every document (kept by a trigger on search_doc, never pruned: a stale word only widens a query to a
+ * word without hits; `npm run reindex` rebuilds it). Typo tolerance looks up a query word's near spellings here by
+ * trigram similarity — a few thousand distinct words instead of every document — and searches for those too.
+ */
+export const searchWord = pgTable('search_word', { word: text('word').primaryKey() }, (t) => [index('search_word_trgm_idx').using('gin', t.word.op('gin_trgm_ops'))]);
 
 /**
  * Documents changed since the search index last saw them, written by the same triggers: the sync worker sends each
@@ -483,6 +508,7 @@ export const schema = {
   subscriptionTier,
   subscription,
   searchDoc,
+  searchWord,
   searchOutbox,
 };
 export type Schema = typeof schema;

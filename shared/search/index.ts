@@ -41,7 +41,7 @@ export type SearchHit = {
 export type SearchResult = { hits: SearchHit[]; total: number };
 
 /** A row of search_doc: what both implementations index. */
-export type SearchDoc = Omit<typeof searchDoc.$inferSelect, 'tsv' | 'names'>;
+export type SearchDoc = Omit<typeof searchDoc.$inferSelect, 'tsv' | 'tsvTitle' | 'tsvKeywords' | 'tsvRest' | 'names'>;
 export type DocKey = { kind: SearchDocKind; refId: string };
 
 export interface Search {
@@ -63,7 +63,7 @@ export async function createSearch(config: Config, db: Db): Promise<Search> {
   return new PostgresSearch(db);
 }
 
-/** search_doc's columns as SearchDoc (no tsv, no names). */
+/** search_doc's columns as SearchDoc (not the derived ones). */
 export const docColumns = {
   kind: searchDoc.kind,
   refId: searchDoc.refId,
@@ -82,11 +82,9 @@ export const docColumns = {
 /** Reads documents by key (the sync worker's view of the current state). */
 export async function readDocs(db: Pick<Db, 'select'>, keys: DocKey[]): Promise<SearchDoc[]> {
   if (keys.length === 0) return [];
-  const wanted = sql.join(
-    keys.map((k) => sql`(${k.kind}, ${k.refId}::uuid)`),
-    sql`, `,
-  );
-  return db.select(docColumns).from(searchDoc).where(sql`(${searchDoc.kind}, ${searchDoc.refId}) in (${wanted})`);
+  // the keys as two arrays (one parameter each, however many keys: a long IN list overflows PGlite's stack)
+  const wanted = sql`(select * from unnest(string_to_array(${keys.map((k) => k.kind).join(',')}, ','), string_to_array(${keys.map((k) => k.refId).join(',')}, ',')::uuid[]))`;
+  return db.select(docColumns).from(searchDoc).where(sql`(${searchDoc.kind}, ${searchDoc.refId}) in ${wanted}`);
 }
 
 /**
@@ -96,6 +94,7 @@ export async function readDocs(db: Pick<Db, 'select'>, keys: DocKey[]): Promise<
 export async function reindex(db: Db, search: Search, batch = 1000): Promise<{ documents: number }> {
   await db.transaction(async (tx) => {
     await tx.execute(sql`delete from search_doc`);
+    await tx.execute(sql`delete from search_word`); // the search_doc trigger fills it again
     await tx.execute(sql`select search_refresh_channels(null, false)`);
     await tx.execute(sql`select search_refresh_vods(null, null, false)`);
   });

@@ -45,6 +45,29 @@ t('an exact title ranks above a title word, which ranks above a description ment
   assert.is(r.body.engine, 'postgres');
 });
 
+t('tiers: title matches, then category or tag matches, then description matches; live first within a tier', async ({ api, owner, anon }) => {
+  const older = await create(owner, { slug: 'tier-tag-old', title: 'Evening one', tags: ['ocelot'] });
+  await create(owner, { slug: 'tier-desc', title: 'Evening two', description: 'an ocelot appears' });
+  await create(owner, { slug: 'tier-tag-new', title: 'Evening three', category: 'Ocelot fans' });
+  await create(owner, { slug: 'tier-title', title: 'Ocelot hour' });
+  const before = await anon.get('/api/search?q=ocelot');
+  assert.equal(slugs(before), ['tier-title', 'tier-tag-new', 'tier-tag-old', 'tier-desc'], 'newest first among the tag and category matches');
+  await api.deps.database.db.insert(liveSession).values({ id: randomUUID(), channelId: older.id, source: 'whip' });
+  const after = await anon.get('/api/search?q=ocelot');
+  assert.equal(slugs(after), ['tier-title', 'tier-tag-old', 'tier-tag-new', 'tier-desc'], 'a live channel first within its tier');
+});
+
+t('totals are exact up to 1,000 and say 1,000 beyond', async ({ api, anon }) => {
+  const [owner] = await api.deps.database.db.execute(sql`select id from "user" limit 1`).then((r) => (r as unknown as { rows: { id: string }[] }).rows);
+  await api.deps.database.db.execute(
+    sql`insert into channel (owner_id, slug, title) select ${owner!.id}, 'many-' || i, 'Axolotl number ' || i from generate_series(1, 1005) as i`,
+  );
+  const r = await anon.get('/api/search?q=axolotl&limit=5&offset=995');
+  assert.is(r.body.total, 1000);
+  assert.is(r.body.items.length, 5, 'pages reach as far as the total');
+  assert.is((await anon.get('/api/search?q=axolotl%20number%201004')).body.items[0].channel.slug, 'many-1004');
+});
+
 t('a typo still finds the word ("strem" finds "stream"), and a half-typed word finds it by prefix', async ({ owner, anon }) => {
   await create(owner, { slug: 'cozy-corner', title: 'Cozy evening stream', category: 'Just Chatting' });
   assert.ok(slugs(await anon.get('/api/search?q=strem')).includes('cozy-corner'), 'one letter missing');

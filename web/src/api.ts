@@ -191,6 +191,26 @@ export type Vod = {
   posterUrl: string | null;
 };
 
+export type SearchKind = 'channel' | 'live' | 'vod';
+export type SearchHit = {
+  kind: SearchKind;
+  id: string;
+  channel: { id: string; slug: string; title: string };
+  title: string;
+  description: string;
+  category: string;
+  tags: string[];
+  live: boolean;
+  date: string;
+  score: number;
+};
+export type SearchPage = { items: SearchHit[]; total: number; limit: number; offset: number };
+export type SearchParams = { q?: string; type?: SearchKind; live?: 'true' | 'false'; category?: string; from?: string; to?: string; limit?: number; offset?: number };
+export type Category = { name: string; channels: number; live: number };
+
+/** Where a search hit leads: the channel page, or the VoD's. */
+export const hitHref = (h: SearchHit) => (h.kind === 'vod' ? `/v/${h.id}` : `/c/${h.channel.slug}`);
+
 export const api = {
   vods: (slug: string, signal?: AbortSignal) => request<{ items: Vod[] }>('GET', `/api/channels/${enc(slug)}/vods`, { signal }),
   vod: (id: string, signal?: AbortSignal) => request<Vod>('GET', `/api/vods/${enc(id)}`, { signal }),
@@ -208,6 +228,8 @@ export const api = {
   channels: (params: { q?: string; category?: string; tag?: string; owner?: string; limit?: number; offset?: number }, signal?: AbortSignal) =>
     request<ChannelPage>('GET', `/api/channels${query(params)}`, { signal }),
   channel: (slug: string, signal?: AbortSignal) => request<Channel>('GET', `/api/channels/${enc(slug)}`, { signal }),
+  search: (params: SearchParams, signal?: AbortSignal) => request<SearchPage>('GET', `/api/search${query(params)}`, { signal }),
+  categories: (signal?: AbortSignal) => request<{ items: Category[] }>('GET', '/api/categories', { signal }),
   createChannel: (input: ChannelInput) => request<Channel>('POST', '/api/channels', { json: input }),
   updateChannel: (slug: string, patch: Partial<ChannelInput>) => request<Channel>('PATCH', `/api/channels/${enc(slug)}`, { json: patch }),
   deleteChannel: (slug: string) => request<void>('DELETE', `/api/channels/${enc(slug)}`),

@@ -1,11 +1,13 @@
 // Entry point: mounts the app, routes by path, intercepts same-origin links and loads the session.
 import { render } from 'preact';
 import { Layout } from './components/layout.tsx';
+import { CategoriesPage } from './pages/categories.tsx';
 import { ChannelPage } from './pages/channel.tsx';
 import { FollowingPage } from './pages/following.tsx';
 import { HomePage } from './pages/home.tsx';
 import { MyChannelsPage } from './pages/my-channels.tsx';
 import { NotFoundPage } from './pages/not-found.tsx';
+import { SearchPage } from './pages/search.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { SignUpPage } from './pages/sign-up.tsx';
 import { StudioPage } from './pages/studio.tsx';
@@ -20,6 +22,8 @@ function Routes() {
   if (match('/sign-up', path)) return <SignUpPage />;
   if (match('/me/channels', path)) return <MyChannelsPage />;
   if (match('/me/following', path)) return <FollowingPage />;
+  if (match('/search', path)) return <SearchPage />;
+  if (match('/categories', path)) return <CategoriesPage />;
   const studio = match('/studio/:slug', path);
   if (studio) return <StudioPage key={studio.slug} slug={studio.slug!} />;
   const vod = match('/v/:id', path);

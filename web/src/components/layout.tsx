@@ -5,6 +5,7 @@ import type { User } from '../api.ts';
 import { navigate, useLocation } from '../router.ts';
 import { signOut, useSession } from '../session.ts';
 import { NotificationBell } from './notification-bell.tsx';
+import { SearchBox } from './search-box.tsx';
 
 function Logo() {
   return (
@@ -129,6 +130,9 @@ function Header() {
           <NavLink href="/" testid="nav-home">
             Home
           </NavLink>
+          <NavLink href="/categories" testid="nav-categories">
+            Browse
+          </NavLink>
           {user && (
             <NavLink href="/me/following" testid="nav-following">
               Following
@@ -140,6 +144,7 @@ function Header() {
             </NavLink>
           )}
         </nav>
+        <SearchBox />
         <div class="header-end">
           {status === 'loading' ? null : user ? (
             <>

@@ -1,0 +1,60 @@
+// Browse by category (/categories): every category with its channel count and how many are live now, busiest first;
+// each opens the search page filtered to it.
+import { useEffect, useState } from 'preact/hooks';
+import { api, type Category } from '../api.ts';
+import { EmptyState, ErrorState, Loading } from '../components/status.tsx';
+import { hueOf } from '../format.ts';
+import { useTitle } from '../title.ts';
+
+type State = { status: 'loading' } | { status: 'error'; message: string } | { status: 'ready'; items: Category[] };
+
+export function CategoriesPage() {
+  useTitle('Categories');
+  const [state, setState] = useState<State>({ status: 'loading' });
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    const ctl = new AbortController();
+    setState({ status: 'loading' });
+    api
+      .categories(ctl.signal)
+      .then((r) => setState({ status: 'ready', items: r.items }))
+      .catch((err: unknown) => {
+        if (!ctl.signal.aborted) setState({ status: 'error', message: err instanceof Error ? err.message : String(err) });
+      });
+    return () => ctl.abort();
+  }, [attempt]);
+
+  return (
+    <section>
+      <div class="page-head">
+        <div>
+          <h1>Categories</h1>
+          <p class="muted">Live channels first.</p>
+        </div>
+      </div>
+      {state.status === 'loading' && <Loading label="Loading categories…" />}
+      {state.status === 'error' && <ErrorState message={state.message} onRetry={() => setAttempt((n) => n + 1)} />}
+      {state.status === 'ready' &&
+        (state.items.length === 0 ? (
+          <EmptyState title="No categories yet">
+            <p class="muted">Channels appear here by the category their owners give them.</p>
+          </EmptyState>
+        ) : (
+          <ul class="categories" data-testid="categories">
+            {state.items.map((c) => (
+              <li key={c.name}>
+                <a class="category" href={`/search?category=${encodeURIComponent(c.name)}`} style={{ '--hue': String(hueOf(c.name)) }} data-testid="category">
+                  <strong class="category-name">{c.name}</strong>
+                  <span class="muted">
+                    {c.channels} channel{c.channels === 1 ? '' : 's'}
+                    {c.live > 0 && <span class="category-live"> · {c.live} live</span>}
+                  </span>
+                </a>
+              </li>
+            ))}
+          </ul>
+        ))}
+    </section>
+  );
+}
