@@ -46,6 +46,9 @@ async function openPostgres(url: string) {
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle connection that PostgreSQL ends (a restart, a failover, an administrator) is dropped from the pool and the
+  // next query opens another; without a listener the pool's 'error' event would end the process.
+  pool.on('error', () => undefined);
   const db = drizzle(pool, { schema });
   return {
     db: db as unknown as Db,
