@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { and, arrayContains, desc, eq, ilike, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
-import { channel, follow, liveSession, user, vod, type Db } from '../../shared/db/index.ts';
+import { channel, liveSession, user, vod, type Db } from '../../shared/db/index.ts';
 import { isUniqueViolation } from '../../shared/db/errors.ts';
 import { AppError, invalid, notFound, tooLarge, unsupportedMedia } from '../../shared/errors.ts';
 import { requireChannelAccess, requireUser } from '../access.ts';
@@ -109,7 +109,7 @@ const columns = {
   liveSource: liveSession.source,
   liveStartedAt: liveSession.startedAt,
   liveViewers: liveSession.viewers,
-  followers: sql<number>`(select count(*)::int from ${follow} where ${follow.channelId} = ${channel.id})`,
+  followers: channel.followerCount,
 };
 /** Channels with their owner's name and current broadcast; `extra` adds fields (from tables the caller joins). */
 export const selectChannels = <E extends Record<string, SQL | AnyPgColumn>>(db: Db, extra: E = {} as E) =>

@@ -24,7 +24,7 @@ async function state(c: Context<AppEnv>, channelId: string): Promise<z.infer<typ
   const { db } = c.var.deps.database;
   const me = c.var.user;
   const [[total], mine] = await Promise.all([
-    db.select({ n: count() }).from(follow).where(eq(follow.channelId, channelId)),
+    db.select({ n: channel.followerCount }).from(channel).where(eq(channel.id, channelId)),
     me ? db.select({ at: follow.createdAt }).from(follow).where(and(eq(follow.channelId, channelId), eq(follow.userId, me.id))).limit(1) : [],
   ]);
   return { following: mine.length > 0, followers: total?.n ?? 0 };

@@ -101,6 +101,8 @@ export const channel = pgTable(
     subscribersOnlyLive: boolean('subscribers_only_live').notNull().default(false),
     /** New recordings start subscriber-only (each VoD can be changed after). */
     subscribersOnlyVods: boolean('subscribers_only_vods').notNull().default(false),
+    /** Kept by triggers on `follow` (sql/0010), so showing it costs no count. */
+    followerCount: integer('follower_count').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
