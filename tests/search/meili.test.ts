@@ -116,6 +116,21 @@ t('bad parameters are still 400s, and a query with quotes reaches Meilisearch as
   assert.ok(meili.requests.every((line) => !line.startsWith('GET /keys')), 'no admin endpoints used');
 });
 
+t('while Meilisearch is down, search is a 503 problem to retry, and writes still succeed', async ({ api, meili, owner, anon }) => {
+  meili.down = true;
+  try {
+    const r = await anon.get('/api/search?q=anything');
+    assert.is(r.status, 503);
+    assert.is(r.headers.get('content-type'), 'application/problem+json');
+    assert.match(r.body.detail, /try again/);
+    assert.is((await owner.post('/api/channels', { slug: 'meili-down', title: 'Written while down' })).status, 201);
+  } finally {
+    meili.down = false;
+  }
+  await api.searchSync.drain();
+  assert.equal(slugs(await anon.get('/api/search?q=written')), ['meili-down']);
+});
+
 t('every response matched the OpenAPI document', ({ owner, anon }) => {
   assert.equal([...owner.unchecked, ...anon.unchecked], []);
 });

@@ -102,6 +102,7 @@ t('filters: type, live, category (any case) and date range', async ({ api, owner
   const november = await anon.get('/api/search?q=filter&type=vod&from=2026-11-01&to=2026-11-30T23:59:59Z');
   assert.equal(november.body.items.map((h: any) => h.id), [recent]);
   assert.equal((await anon.get('/api/search?q=filter&type=vod&to=2025-12-31')).body.items.map((h: any) => h.id), [old]);
+  assert.equal((await anon.get('/api/search?q=filter&type=vod&from=2026-11-18&to=2026-11-18')).body.items.map((h: any) => h.id), [recent], 'a date as the end of a range includes that day');
 
   // live: a broadcast starts (as the SFU records it) — the channel becomes a live stream at once
   const sessionId = randomUUID();
