@@ -81,6 +81,9 @@ export class SearchSync {
     return next;
   }
 
+  // The transaction holds the lock while the index confirms the batch (tens of milliseconds; at most the client's task
+  // timeout). On PGlite, one connection, that pauses other queries meanwhile — only with Meilisearch, whose deployments
+  // run PostgreSQL.
   async #applyBatch(): Promise<number> {
     return this.db.transaction(async (tx) => {
       const lock = (await tx.execute(sql`select pg_try_advisory_xact_lock(${LOCK_KEY}) as got`)) as unknown as { rows: { got: boolean }[] };
