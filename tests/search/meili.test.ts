@@ -8,6 +8,8 @@ import { eq } from 'drizzle-orm';
 import { searchOutbox, vod } from '../../shared/db/index.ts';
 import { MEILI_SETTINGS } from '../../shared/search/MeiliSearch.ts';
 import { reindex } from '../../shared/search/index.ts';
+import { SearchSync } from '../../shared/search/SearchSync.ts';
+import { createLogger } from '../../shared/logger.ts';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { startMeiliFake, type MeiliFake } from '../helpers/meili-fake.ts';
 
@@ -89,6 +91,17 @@ t('while Meilisearch fails, changes wait in the outbox; none is lost, and replay
   await db.insert(searchOutbox).values({ kind: 'channel', refId: ch.body.id });
   await api.searchSync.drain();
   assert.equal(docs(meili).get(`channel-${ch.body.id}`), doc);
+});
+
+t('two workers on one database (two API processes) apply every change once between them, in order', async ({ api, meili, owner }) => {
+  const other = new SearchSync(api.deps.database.db, api.deps.search, createLogger('silent'), { singleProcess: api.deps.database.kind === 'pglite' });
+  const ids: string[] = [];
+  for (let i = 0; i < 12; i++) ids.push((await owner.post('/api/channels', { slug: `meili-pair-${i}`, title: `Pair ${i}` })).body.id);
+  for (let i = 0; i < 12; i += 3) await owner.patch(`/api/channels/meili-pair-${i}`, { title: `Pair ${i} renamed` });
+  await Promise.all([api.searchSync.drain(), other.drain(), api.searchSync.drain()]);
+  await other.close();
+  ids.forEach((id, i) => assert.is(docs(meili).get(`channel-${id}`)?.title, i % 3 === 0 ? `Pair ${i} renamed` : `Pair ${i}`));
+  assert.is((await api.deps.database.db.select().from(searchOutbox)).length, 0);
 });
 
 t('the worker applies on its own, without being asked', async ({ meili, owner }) => {
