@@ -25,6 +25,7 @@ const problemText: Record<number, string> = {
   413: 'Body too large.',
   415: 'Unsupported content type.',
   429: 'Rate limited.',
+  503: 'A server Glint depends on is not answering; try again shortly.',
 };
 
 /** OpenAPI response entries for the listed error statuses, all problem+json. */

@@ -56,7 +56,7 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
   const recorder = config.recorder.embedded ? await Recorder.create({ config, db: database.db, bus, store: deps.store, log: log.child({ svc: 'recorder' }) }) : undefined;
   const app = createApp(deps, [sfu.app]);
   // applies the search outbox to the index (Meilisearch); with PostgreSQL search it only trims the outbox
-  const searchSync = new SearchSync(database.db, deps.search, log.child({ svc: 'search' })).start();
+  const searchSync = new SearchSync(database.db, deps.search, log.child({ svc: 'search' }), { singleProcess: database.kind === 'pglite' }).start();
 
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));

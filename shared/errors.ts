@@ -11,6 +11,7 @@ export type ProblemType =
   | 'payload-too-large'
   | 'unsupported-media-type'
   | 'rate-limited'
+  | 'unavailable'
   | 'internal';
 
 const statusOf: Record<ProblemType, number> = {
@@ -24,6 +25,7 @@ const statusOf: Record<ProblemType, number> = {
   'payload-too-large': 413,
   'unsupported-media-type': 415,
   'rate-limited': 429,
+  unavailable: 503,
   internal: 500,
 };
 
@@ -38,6 +40,7 @@ const titleOf: Record<ProblemType, string> = {
   'payload-too-large': 'Payload too large',
   'unsupported-media-type': 'Unsupported media type',
   'rate-limited': 'Too many requests',
+  unavailable: 'Temporarily unavailable',
   internal: 'Internal error',
 };
 
@@ -86,6 +89,8 @@ export const conflict = (msg: string) => new AppError('conflict', msg);
 export const invalidState = (msg: string) => new AppError('invalid-state', msg);
 export const tooLarge = (msg: string) => new AppError('payload-too-large', msg);
 export const unsupportedMedia = (msg: string) => new AppError('unsupported-media-type', msg);
+/** A server Glint depends on (Meilisearch, ...) is not answering; worth retrying. */
+export const unavailable = (msg: string) => new AppError('unavailable', msg);
 
 /** Problem for an HTTP status that did not come from an AppError (framework 404s, body-limit 413s, ...). */
 export function problemForStatus(status: number, detail: string, instance?: string): Problem {

@@ -1,6 +1,7 @@
 // Search in Meilisearch (MEILI_URL) through its official client. The index is fed by the sync worker from the
 // outbox (SearchSync.ts) and rebuilt by `npm run reindex`; typo tolerance and ranking are Meilisearch's own.
-import { Meilisearch, type Index, type Task } from 'meilisearch';
+import { Meilisearch, MeilisearchRequestError, MeilisearchRequestTimeOutError, type Index, type Task } from 'meilisearch';
+import { unavailable } from '../errors.ts';
 import type { Config } from '../config.ts';
 import { hitKind, type DocKey, type Search, type SearchDoc, type SearchQuery, type SearchResult } from './index.ts';
 
@@ -96,14 +97,20 @@ export class MeiliSearch implements Search {
   }
 
   async query(q: SearchQuery): Promise<SearchResult> {
-    await this.ready();
-    const res = await this.index.search(q.q.trim(), {
-      filter: meiliFilter(q),
-      limit: q.limit,
-      offset: q.offset,
-      showRankingScore: true,
-      // without words there is no relevance to rank by: live first, then newest (as PostgresSearch does)
-      ...(q.q.trim() ? {} : { sort: ['live:desc', 'date:desc'] }),
+    const res = await (async () => {
+      await this.ready();
+      return this.index.search(q.q.trim(), {
+        filter: meiliFilter(q),
+        limit: q.limit,
+        offset: q.offset,
+        showRankingScore: true,
+        // without words there is no relevance to rank by: live first, then newest (as PostgresSearch does)
+        ...(q.q.trim() ? {} : { sort: ['live:desc', 'date:desc'] }),
+      });
+    })().catch((err: unknown) => {
+      // Meilisearch down or unreachable: a 503 the client can retry, not a 500
+      if (err instanceof MeilisearchRequestError || err instanceof MeilisearchRequestTimeOutError) throw unavailable('Search is not answering right now; try again in a moment.');
+      throw err;
     });
     return {
       total: res.estimatedTotalHits ?? res.hits.length,

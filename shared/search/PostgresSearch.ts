@@ -1,6 +1,7 @@
-// Search in the database itself: search_doc (kept by triggers in the write's transaction) with a weighted tsvector
-// for full text and prefixes; typos by looking up near spellings of each word in search_word (pg_trgm) and searching
-// for them too. Works the same on PostgreSQL and on the embedded PGlite.
+// Search in the database itself: search_doc, kept by triggers in the write's transaction, so never behind. Full text
+// with prefixes over a tsvector per part (title; category and tags; the rest), searched in tiers in that order; typos
+// by looking up near spellings of each word in search_word (pg_trgm) and searching for those too. The same SQL runs on
+// PostgreSQL and on the embedded PGlite.
 import { and, desc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
 import { searchDoc, searchWord, type Db } from '../db/index.ts';
 import { docColumns, hitKind, type DocKey, type Search, type SearchDoc, type SearchHit, type SearchQuery, type SearchResult } from './index.ts';
@@ -53,6 +54,7 @@ export class PostgresSearch implements Search {
     const where = filters(q);
     const words = queryWords(q.q);
     if (words.length === 0) {
+      if (q.q.trim()) return { hits: [], total: 0 }; // only punctuation: nothing to look for
       // browsing: live first, then newest, straight from search_doc_category_idx or search_doc_recent_idx
       const [rows, total] = await Promise.all([this.page(where, undefined, q.offset + q.limit), this.count(where)]);
       return { hits: rows.slice(q.offset).map(toHit), total };

@@ -13,11 +13,14 @@ export type SearchSyncOptions = {
   /** between polls when idle (PostgresSearch needs nothing applied: it only trims the outbox, so rarely) */
   intervalMs?: number;
   batch?: number;
+  /** the database can have no other client (PGlite): no cross-process lock, no transaction */
+  singleProcess?: boolean;
 };
 
 export class SearchSync {
   readonly #intervalMs: number;
   readonly #batch: number;
+  readonly #singleProcess: boolean;
   #timer: NodeJS.Timeout | undefined;
   #busy: Promise<number> = Promise.resolve(0);
   #failures = 0;
@@ -31,6 +34,7 @@ export class SearchSync {
   ) {
     this.#intervalMs = opts.intervalMs ?? (search.kind === 'postgres' ? 30_000 : 500);
     this.#batch = opts.batch ?? 500;
+    this.#singleProcess = opts.singleProcess ?? false;
   }
 
   /** Starts polling the outbox. */
@@ -81,29 +85,37 @@ export class SearchSync {
     return next;
   }
 
+  // On PostgreSQL the transaction holds the lock while the index confirms the batch (tens of milliseconds; at most
+  // the client's task timeout). PGlite needs neither: only one process can open its directory, and #run already
+  // serializes batches within it — and a PGlite transaction would keep ~30 MB of WebAssembly memory for good.
   async #applyBatch(): Promise<number> {
+    if (this.#singleProcess) return this.#apply(this.db);
     return this.db.transaction(async (tx) => {
       const lock = (await tx.execute(sql`select pg_try_advisory_xact_lock(${LOCK_KEY}) as got`)) as unknown as { rows: { got: boolean }[] };
       if (!lock.rows[0]?.got) return -1;
-      const rows = await tx
-        .select({ id: searchOutbox.id, kind: searchOutbox.kind, refId: searchOutbox.refId })
-        .from(searchOutbox)
-        .orderBy(searchOutbox.id)
-        .limit(this.#batch);
-      if (rows.length === 0) return 0;
-      const keys = new Map<string, DocKey>();
-      for (const r of rows) keys.set(`${r.kind}:${r.refId}`, { kind: r.kind, refId: r.refId });
-      const docs = await readDocs(tx, [...keys.values()]);
-      for (const d of docs) keys.delete(`${d.kind}:${d.refId}`);
-      // what is left has no document any more: removed
-      await this.search.apply(docs, [...keys.values()]);
-      await tx.delete(searchOutbox).where(
-        inArray(
-          searchOutbox.id,
-          rows.map((r) => r.id),
-        ),
-      );
-      return rows.length;
+      return this.#apply(tx);
     });
+  }
+
+  async #apply(q: Pick<Db, 'select' | 'delete'>): Promise<number> {
+    const rows = await q
+      .select({ id: searchOutbox.id, kind: searchOutbox.kind, refId: searchOutbox.refId })
+      .from(searchOutbox)
+      .orderBy(searchOutbox.id)
+      .limit(this.#batch);
+    if (rows.length === 0) return 0;
+    const keys = new Map<string, DocKey>();
+    for (const r of rows) keys.set(`${r.kind}:${r.refId}`, { kind: r.kind, refId: r.refId });
+    const docs = await readDocs(q, [...keys.values()]);
+    for (const d of docs) keys.delete(`${d.kind}:${d.refId}`);
+    // what is left has no document any more: removed
+    await this.search.apply(docs, [...keys.values()]);
+    await q.delete(searchOutbox).where(
+      inArray(
+        searchOutbox.id,
+        rows.map((r) => r.id),
+      ),
+    );
+    return rows.length;
   }
 }

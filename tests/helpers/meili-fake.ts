@@ -19,6 +19,8 @@ export type MeiliFake = {
   requests: string[];
   /** when true, every task fails (as when Meilisearch runs out of disk) */
   failTasks: boolean;
+  /** when true, every connection is dropped unanswered (as when Meilisearch is down) */
+  down: boolean;
   close(): Promise<void>;
 };
 
@@ -72,7 +74,7 @@ export async function startMeiliFake(opts: { apiKey?: string } = {}): Promise<Me
   const indexes = new Map<string, FakeIndex>();
   const tasks: Task[] = [];
   const requests: string[] = [];
-  const fake = { indexes, requests, failTasks: false } as MeiliFake;
+  const fake = { indexes, requests, failTasks: false, down: false } as MeiliFake;
 
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -102,6 +104,7 @@ export async function startMeiliFake(opts: { apiKey?: string } = {}): Promise<Me
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url!, 'http://fake');
+    if (fake.down) return void req.socket.destroy();
     requests.push(`${req.method} ${url.pathname}`);
     if (opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
       return error(res, 401, 'invalid_api_key', 'The provided API key is invalid.', 'auth');

@@ -8,6 +8,8 @@ import { eq } from 'drizzle-orm';
 import { searchOutbox, vod } from '../../shared/db/index.ts';
 import { MEILI_SETTINGS } from '../../shared/search/MeiliSearch.ts';
 import { reindex } from '../../shared/search/index.ts';
+import { SearchSync } from '../../shared/search/SearchSync.ts';
+import { createLogger } from '../../shared/logger.ts';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { startMeiliFake, type MeiliFake } from '../helpers/meili-fake.ts';
 
@@ -91,6 +93,17 @@ t('while Meilisearch fails, changes wait in the outbox; none is lost, and replay
   assert.equal(docs(meili).get(`channel-${ch.body.id}`), doc);
 });
 
+t('two workers on one database (two API processes) apply every change once between them, in order', async ({ api, meili, owner }) => {
+  const other = new SearchSync(api.deps.database.db, api.deps.search, createLogger('silent'), { singleProcess: api.deps.database.kind === 'pglite' });
+  const ids: string[] = [];
+  for (let i = 0; i < 12; i++) ids.push((await owner.post('/api/channels', { slug: `meili-pair-${i}`, title: `Pair ${i}` })).body.id);
+  for (let i = 0; i < 12; i += 3) await owner.patch(`/api/channels/meili-pair-${i}`, { title: `Pair ${i} renamed` });
+  await Promise.all([api.searchSync.drain(), other.drain(), api.searchSync.drain()]);
+  await other.close();
+  ids.forEach((id, i) => assert.is(docs(meili).get(`channel-${id}`)?.title, i % 3 === 0 ? `Pair ${i} renamed` : `Pair ${i}`));
+  assert.is((await api.deps.database.db.select().from(searchOutbox)).length, 0);
+});
+
 t('the worker applies on its own, without being asked', async ({ meili, owner }) => {
   const r = await owner.post('/api/channels', { slug: 'meili-auto', title: 'Hands off' });
   const deadline = Date.now() + 5_000;
@@ -114,6 +127,21 @@ t('bad parameters are still 400s, and a query with quotes reaches Meilisearch as
   const r = await anon.get(`/api/search?q=x&category=${encodeURIComponent('Rock "n" \\ Roll')}`);
   assert.is(r.status, 200, r.text);
   assert.ok(meili.requests.every((line) => !line.startsWith('GET /keys')), 'no admin endpoints used');
+});
+
+t('while Meilisearch is down, search is a 503 problem to retry, and writes still succeed', async ({ api, meili, owner, anon }) => {
+  meili.down = true;
+  try {
+    const r = await anon.get('/api/search?q=anything');
+    assert.is(r.status, 503);
+    assert.is(r.headers.get('content-type'), 'application/problem+json');
+    assert.match(r.body.detail, /try again/);
+    assert.is((await owner.post('/api/channels', { slug: 'meili-down', title: 'Written while down' })).status, 201);
+  } finally {
+    meili.down = false;
+  }
+  await api.searchSync.drain();
+  assert.equal(slugs(await anon.get('/api/search?q=written')), ['meili-down']);
 });
 
 t('every response matched the OpenAPI document', ({ owner, anon }) => {
