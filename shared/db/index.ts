@@ -2,7 +2,7 @@
 // Both speak the same dialect, so one schema, one set of migrations (sql/) and one query code serve both.
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -66,15 +66,30 @@ async function openPostgres(url: string) {
 const PGLITE_CONF = 'shared_buffers=16MB\nwal_buffers=1MB';
 
 /**
- * Creates a new PGlite data directory in a short-lived child process. initdb grows PGlite's WebAssembly memory to
- * ~850 MB and WebAssembly memory never shrinks, so doing it in-process would keep that for the life of the server.
+ * Creates a PGlite data directory and applies pending migrations in a short-lived child process. initdb grows
+ * PGlite's WebAssembly memory to ~850 MB, and the migrations (one transaction; index builds, triggers, extensions) by
+ * tens of MB more; WebAssembly memory never shrinks, so doing either in-process would keep that for the life of the
+ * server. A marker file names the last migration applied, so a start with nothing pending spawns nothing.
  */
-function initPgliteDir(dir: string): void {
-  const script = `const { PGlite } = await import(process.argv[1]); const c = new PGlite(process.argv[2]); await c.waitReady; await c.close();`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, import.meta.resolve('@electric-sql/pglite'), dir], {
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`could not create the embedded database in ${dir}: ${r.stderr.slice(-2000)}`);
+function preparePgliteDir(dir: string): void {
+  const journal = JSON.parse(readFileSync(path.join(SQL_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+  const latest = journal.entries.at(-1)?.tag ?? '';
+  const marker = path.join(dir, 'glint-migrated');
+  if (existsSync(path.join(dir, 'PG_VERSION')) && existsSync(marker) && readFileSync(marker, 'utf8').trim() === latest) return;
+  const script = `
+    const [pglite, trgm, orm, migrator, dataDir, conf, migrationsFolder] = process.argv.slice(1);
+    const { PGlite } = await import(pglite);
+    const { pg_trgm } = await import(trgm);
+    const { drizzle } = await import(orm);
+    const { migrate } = await import(migrator);
+    const client = new PGlite({ dataDir, postgresqlconf: conf, extensions: { pg_trgm } });
+    await client.waitReady;
+    await migrate(drizzle(client), { migrationsFolder });
+    await client.close();`;
+  const modules = ['@electric-sql/pglite', '@electric-sql/pglite/contrib/pg_trgm', 'drizzle-orm/pglite', 'drizzle-orm/pglite/migrator'].map((m) => import.meta.resolve(m));
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, ...modules, dir, PGLITE_CONF, SQL_DIR], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`could not prepare the embedded database in ${dir}: ${r.stderr.slice(-2000)}`);
+  writeFileSync(marker, latest + '\n');
 }
 
 async function openPglite(dir: string | undefined) {
@@ -85,7 +100,7 @@ async function openPglite(dir: string | undefined) {
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   if (dir) {
     await mkdir(dir, { recursive: true });
-    if (!existsSync(path.join(dir, 'PG_VERSION'))) initPgliteDir(dir);
+    preparePgliteDir(dir);
   }
   const client = new PGlite({ dataDir: dir, postgresqlconf: PGLITE_CONF, extensions: { pg_trgm } });
   await client.waitReady;
