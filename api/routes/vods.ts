@@ -2,7 +2,7 @@
 // files themselves, from local disk or as a redirect to a signed object-store URL.
 import { createRoute } from '@hono/zod-openapi';
 import { Hono, type Context } from 'hono';
-import { and, asc, desc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { channel, chatMessage, user, vod } from '../../shared/db/index.ts';
 import { conflict, notFound } from '../../shared/errors.ts';
 import { CONTENT_TYPES } from '../../recorder/hls.ts';
@@ -178,11 +178,20 @@ export const vodsApp = router()
     },
   );
 
-/** A subscriber-only recording's playlist and segments are for those entitled (the poster stays public). */
+/**
+ * A subscriber-only recording's playlist and segments are for those entitled (the poster stays public); so is the
+ * recording of a broadcast in progress on a channel whose live streams are subscriber-only (switched on mid-broadcast
+ * too: the recording is the stream's DVR).
+ */
 async function requireVodEntitlement(c: Context<AppEnv>, id: string) {
   const { database } = c.var.deps;
   const [row] = await database.db
-    .select({ subscribersOnly: vod.subscribersOnly, channelId: channel.id, ownerId: channel.ownerId, slug: channel.slug })
+    .select({
+      subscribersOnly: sql<boolean>`${vod.subscribersOnly} or (${vod.status} = 'recording' and ${channel.subscribersOnlyLive})`,
+      channelId: channel.id,
+      ownerId: channel.ownerId,
+      slug: channel.slug,
+    })
     .from(vod)
     .innerJoin(channel, eq(channel.id, vod.channelId))
     .where(eq(vod.id, id))

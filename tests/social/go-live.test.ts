@@ -116,6 +116,11 @@ t('a follower hears the channel go live in the page; webhooks fire; WHEP admits 
     assert.is((await fetch(api.base + p.location!, { method: 'DELETE' })).status, 200);
     const offline = await until(async () => hooks.find((h) => JSON.parse(h.body).type === 'channel.offline'), (h) => !!h, 15_000);
     assert.ok(offline, 'channel.offline delivered');
+    const ready = await until(async () => hooks.find((h) => JSON.parse(h.body).type === 'vod.ready'), (h) => !!h, 20_000);
+    assert.ok(ready, 'vod.ready delivered');
+    const vodReady = JSON.parse(ready!.body);
+    assert.is(vodReady.data.vod.id, recording!.id);
+    assert.ok(vodReady.data.vod.durationMs > 1000, `duration ${vodReady.data.vod.durationMs} ms`);
   } finally {
     await Promise.all([page.close(), pub.close(), watcher.close()]);
     await new Promise((r) => receiver.close(r));

@@ -118,6 +118,20 @@ t('bad grants are 400/404 with nothing stored; only the owner grants', async ({ 
   assert.is((await owner.get('/api/channels/paid/subscriptions')).body.length, before);
 });
 
+t('the recording of a broadcast in progress follows the channel’s subscriber-only live switch, even switched on mid-broadcast', async ({ api, owner }) => {
+  const { db } = api.deps.database;
+  assert.is((await owner.post('/api/channels', { slug: 'dvr', title: 'DVR' })).status, 201);
+  const [ch] = await db.select().from(channel).where(eq(channel.slug, 'dvr'));
+  const id = crypto.randomUUID();
+  await db.insert(vod).values({ id, channelId: ch!.id, title: 'On air', status: 'recording', storagePrefix: `vod/${id}/` });
+  await api.deps.store.put(`vod/${id}/index.m3u8`, new TextEncoder().encode('#EXTM3U\n'), 'application/vnd.apple.mpegurl');
+  assert.is((await playlist(api.client(), id)).status, 200);
+  assert.is((await owner.patch('/api/channels/dvr', { subscribersOnlyLive: true })).status, 200);
+  assert.is((await playlist(api.client(), id)).status, 401, 'switched on while recording');
+  await db.update(vod).set({ status: 'ready' }).where(eq(vod.id, id));
+  assert.is((await playlist(api.client(), id)).status, 200, 'once ended, the VoD’s own switch decides');
+});
+
 t('channel settings: subscriber-only live and VoDs are the owner’s to set', async ({ owner, api }) => {
   const mod = await api.client().signUp('Site Mod');
   await api.deps.database.db.update(user).set({ role: 'moderator' }).where(eq(user.id, mod.user!.id));
