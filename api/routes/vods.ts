@@ -3,7 +3,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { Hono, type Context } from 'hono';
 import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { channel, chatMessage, user, vod } from '../../shared/db/index.ts';
+import { channel, chatMessage, liveSession, user, vod } from '../../shared/db/index.ts';
 import { conflict, notFound } from '../../shared/errors.ts';
 import { CONTENT_TYPES } from '../../recorder/hls.ts';
 import { requireChannelAccess } from '../access.ts';
@@ -206,9 +206,18 @@ export const hlsApp = new Hono<AppEnv>()
   .get('/hls/live/:session/preview.jpg', async (c) => {
     const session = c.req.param('session');
     if (!/^[0-9a-f-]{36}$/.test(session)) throw notFound('That preview');
+    // a frame of a subscriber-only stream is subscriber-only too (the card falls back to the channel's avatar)
+    const { database } = c.var.deps;
+    const [ch] = await database.db
+      .select({ id: channel.id, ownerId: channel.ownerId, slug: channel.slug, only: channel.subscribersOnlyLive })
+      .from(liveSession)
+      .innerJoin(channel, eq(channel.id, liveSession.channelId))
+      .where(eq(liveSession.id, session))
+      .limit(1);
+    if (ch?.only) await requireEntitled(database.db, await viewerOf(c.var.deps, c.req.raw.headers), ch, 'This live stream');
     const obj = await c.var.deps.store.get(`live/${session}/preview.jpg`);
     if (!obj) throw notFound('That preview');
-    return c.body(obj.body, 200, { 'Content-Type': 'image/jpeg', 'Cache-Control': 'public, max-age=10', 'Content-Length': String(obj.size) });
+    return c.body(obj.body, 200, { 'Content-Type': 'image/jpeg', 'Cache-Control': `${ch?.only ? 'private' : 'public'}, max-age=10`, 'Content-Length': String(obj.size) });
   })
   .get('/hls/vod/:id/:file', async (c) => {
   const { id, file } = c.req.param();

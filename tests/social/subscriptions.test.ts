@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { eq } from 'drizzle-orm';
-import { channel, user, vod } from '../../shared/db/index.ts';
+import { channel, liveSession, user, vod } from '../../shared/db/index.ts';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 
 type Ctx = { api: TestApi; owner: Client; fan: Client; stranger: Client; tierId: string; vodId: string };
@@ -130,6 +130,18 @@ t('the recording of a broadcast in progress follows the channel’s subscriber-o
   assert.is((await playlist(api.client(), id)).status, 401, 'switched on while recording');
   await db.update(vod).set({ status: 'ready' }).where(eq(vod.id, id));
   assert.is((await playlist(api.client(), id)).status, 200, 'once ended, the VoD’s own switch decides');
+
+  // the live card's frame of a subscriber-only stream is for subscribers too
+  const session = crypto.randomUUID();
+  await db.insert(liveSession).values({ id: session, channelId: ch!.id, source: 'whip' });
+  await api.deps.store.put(`live/${session}/preview.jpg`, new Uint8Array([0xff, 0xd8, 0xff, 0xe0]), 'image/jpeg');
+  const preview = `/hls/live/${session}/preview.jpg`;
+  assert.is((await api.client().get(preview, { check: false })).status, 401);
+  const own = await owner.get(preview, { check: false });
+  assert.is(own.status, 200);
+  assert.match(own.headers.get('cache-control') ?? '', 'private');
+  assert.is((await owner.patch('/api/channels/dvr', { subscribersOnlyLive: false })).status, 200);
+  assert.is((await api.client().get(preview, { check: false })).status, 200, 'public again');
 });
 
 t('channel settings: subscriber-only live and VoDs are the owner’s to set', async ({ owner, api }) => {
