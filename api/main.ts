@@ -1,18 +1,9 @@
 // `npm start` entry: Glint on embedded defaults (or whatever the environment configures).
-import { ConfigError, loadConfig } from '../shared/config.ts';
+import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/logger.ts';
 import { startApi } from './server.ts';
 
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  throw err;
-}
+const config = loadConfigOrExit();
 const log = createLogger(config.logLevel);
 const api = await startApi(config, { log });
 const publicLine = config.publicUrl === api.url ? '' : `\n  Public URL:    ${config.publicUrl}`;

@@ -1,30 +1,18 @@
 // The recorder as its own service (docker-compose's `recorder`, or `npm run recorder` beside an API started with
 // RECORDER_EMBEDDED=false): the same Recorder the API runs on embedded defaults, meeting the SFU only over the Redis
 // bus and the plain RTP it asks for, sharing the database and the object store.
-import { ConfigError, loadConfig, type Config } from '../shared/config.ts';
+import { ConfigError, loadConfigOrExit } from '../shared/config.ts';
 import { createBus } from '../shared/bus.ts';
 import { openDatabase } from '../shared/db/index.ts';
 import { createLogger } from '../shared/logger.ts';
 import { createStore } from '../shared/storage.ts';
 import { Recorder } from './Recorder.ts';
 
-function settings(): Config {
-  try {
-    const config = loadConfig();
-    if (!config.redisUrl || !config.databaseUrl) {
-      throw new ConfigError(
-        'A separate recorder needs REDIS_URL (the SFU asks for its media over Redis) and DATABASE_URL (the embedded PGlite belongs to one process).',
-      );
-    }
-    return config;
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    console.error(err.message);
-    process.exit(2);
+const config = loadConfigOrExit((c) => {
+  if (!c.redisUrl || !c.databaseUrl) {
+    throw new ConfigError('A separate recorder needs REDIS_URL (the SFU asks for its media over Redis) and DATABASE_URL (the embedded PGlite belongs to one process).');
   }
-}
-
-const config = settings();
+});
 const log = createLogger(config.logLevel).child({ svc: 'recorder' });
 const database = await openDatabase({ url: config.databaseUrl });
 const bus = await createBus(config.redisUrl, config.redisPrefix);

@@ -1,20 +1,11 @@
 // `npm run reindex`: rebuilds search from scratch — every search_doc row from the tables, then (with MEILI_URL) the
 // Meilisearch index emptied and filled again. Safe while Glint runs: changes made meanwhile reach the outbox too.
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../shared/config.ts';
+import { loadConfigOrExit } from '../shared/config.ts';
 import { openDatabase } from '../shared/db/index.ts';
 import { createSearch, reindex } from '../shared/search/index.ts';
 
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  throw err;
-}
+const config = loadConfigOrExit();
 // the embedded database can be open in one process only: stop Glint first on embedded defaults
 const database = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite') });
 try {

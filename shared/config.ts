@@ -171,3 +171,19 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       : undefined,
   };
 }
+
+/**
+ * For a process's entry point: the configuration, or the reasons it is invalid on stderr and exit code 2. `check`
+ * adds what one service needs beyond the schema (throw a ConfigError).
+ */
+export function loadConfigOrExit(check?: (config: Config) => void): Config {
+  try {
+    const config = loadConfig();
+    check?.(config);
+    return config;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+}
