@@ -6,7 +6,7 @@
 // with exponential backoff until the kind's attempts run out. An idle process does not poll: it looks again when it
 // enqueues something, when the next job it knows of is due, and at the latest every pollMs (for jobs other processes
 // enqueued or left behind when they crashed).
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import { job, type Db } from '../shared/db/index.ts';
 import type { Logger } from '../shared/logger.ts';
 
@@ -93,31 +93,29 @@ export class Jobs {
 
   /** ms until the next job of ours is due (a retry's backoff, a lease running out), at most pollMs. */
   private async untilNext(): Promise<number> {
-    const kinds = [...this.kinds.keys()];
-    if (!kinds.length) return this.pollMs;
+    if (!this.kinds.size) return this.pollMs;
     const [row] = await this.db
       .select({ next: sql<Date | string | null>`min(greatest(${job.runAt}, coalesce(${job.lockedUntil}, ${job.runAt})))` })
       .from(job)
-      .where(sql`${job.doneAt} is null and ${job.kind} in (${sql.join(kinds.map((k) => sql`${k}`), sql`, `)})`);
+      .where(and(isNull(job.doneAt), inArray(job.kind, [...this.kinds.keys()])));
     if (!row?.next) return this.pollMs;
     return Math.min(this.pollMs, Math.max(0, new Date(row.next).getTime() - Date.now()));
   }
 
   private async claim(): Promise<JobRow[]> {
-    const kinds = [...this.kinds.keys()];
-    if (!kinds.length) return [];
-    // both drivers (pg, PGlite) answer with { rows }
-    const { rows } = (await this.db.execute(sql`
-      update ${job} set locked_until = now() + make_interval(secs => ${LEASE_SECONDS}), attempts = attempts + 1
-      where id in (
-        select id from ${job}
-        where done_at is null and run_at <= now() and (locked_until is null or locked_until < now())
-          and kind in (${sql.join(kinds.map((k) => sql`${k}`), sql`, `)})
-        order by run_at limit ${CLAIM} for update skip locked)
-      returning id`)) as unknown as { rows: { id: string }[] };
-    const ids = rows.map((r) => r.id);
-    if (!ids.length) return [];
-    return this.db.select().from(job).where(sql`${job.id} in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`);
+    if (!this.kinds.size) return [];
+    const due = this.db
+      .select({ id: job.id })
+      .from(job)
+      .where(and(isNull(job.doneAt), lte(job.runAt, sql`now()`), or(isNull(job.lockedUntil), lt(job.lockedUntil, sql`now()`)), inArray(job.kind, [...this.kinds.keys()])))
+      .orderBy(job.runAt)
+      .limit(CLAIM)
+      .for('update', { skipLocked: true });
+    return this.db
+      .update(job)
+      .set({ lockedUntil: sql`now() + make_interval(secs => ${LEASE_SECONDS})`, attempts: sql`${job.attempts} + 1` })
+      .where(inArray(job.id, due))
+      .returning();
   }
 
   private async run(j: JobRow) {
