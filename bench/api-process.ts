@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
+import pg from 'pg';
 import path from 'node:path';
 import { freePort } from './ports.ts';
 
@@ -55,4 +56,23 @@ export async function signUp(base: string, name: string): Promise<string> {
   });
   if (!res.ok) throw new Error(`sign-up failed: ${res.status} ${await res.text()}`);
   return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+}
+
+const PG_ADMIN = process.env.GLINT_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A new PostgreSQL database for one benchmark run (on GLINT_BENCH_PG_URL's server); drop() removes it. */
+export async function benchDatabase(name: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const dbName = `glint_${name}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${dbName}"`);
+  const url = new URL(PG_ADMIN);
+  url.pathname = `/${dbName}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+      await admin.end();
+    },
+  };
 }

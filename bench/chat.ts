@@ -8,15 +8,13 @@
 // Run: npm run bench:chat   (options: --clients 2000 --rate 50 --seconds 10). Needs PostgreSQL and Redis (loopback).
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
-import { cpuSeconds, rss, signUp, startApiProcess, type ApiProcess as Api } from './api-process.ts';
+import { benchDatabase, cpuSeconds, rss, signUp, startApiProcess, type ApiProcess as Api } from './api-process.ts';
 
 const { values } = parseArgs({ options: { clients: { type: 'string', default: '2000' }, rate: { type: 'string', default: '50' }, seconds: { type: 'string', default: '10' } } });
 const CLIENTS = Number(values.clients);
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
-const PG_ADMIN = process.env.GLINT_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.GLINT_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = 'chat-bench-secret-0123456789abcdef0123';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -90,12 +88,8 @@ async function run(label: string, apis: Api[]) {
   return row;
 }
 
-const admin = new pg.Client({ connectionString: PG_ADMIN });
-await admin.connect();
-const dbName = `glint_chat_bench_${Date.now()}`;
-await admin.query(`CREATE DATABASE "${dbName}"`);
-const url = new URL(PG_ADMIN);
-url.pathname = `/${dbName}`;
+const database = await benchDatabase('chat_bench');
+const url = database.url;
 const rows = [];
 try {
   // baseline: each message its own frame to every reader (what Glint did before batching)
@@ -103,7 +97,7 @@ try {
     ['one API process, no batching (CHAT_BATCH_MS=0) — baseline', '0'],
     ['one API process (CHAT_BATCH_MS=100, the default)', '100'],
   ] as const) {
-    const single = await startApi({ DATABASE_URL: url.toString(), CHAT_BATCH_MS: batchMs });
+    const single = await startApi({ DATABASE_URL: url, CHAT_BATCH_MS: batchMs });
     try {
       rows.push(await run(label, [single]));
     } finally {
@@ -111,16 +105,15 @@ try {
     }
   }
   const prefix = `glint-chat-bench-${process.pid}:`;
-  const a = await startApi({ DATABASE_URL: url.toString(), REDIS_URL, REDIS_PREFIX: prefix });
-  const b = await startApi({ DATABASE_URL: url.toString(), REDIS_URL, REDIS_PREFIX: prefix, RECORDER_EMBEDDED: 'false' });
+  const a = await startApi({ DATABASE_URL: url, REDIS_URL, REDIS_PREFIX: prefix });
+  const b = await startApi({ DATABASE_URL: url, REDIS_URL, REDIS_PREFIX: prefix, RECORDER_EMBEDDED: 'false' });
   try {
     rows.push(await run('two API processes, Redis adapter (readers split, sender on the first)', [a, b]));
   } finally {
     await Promise.all([a.stop(), b.stop()]);
   }
 } finally {
-  await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-  await admin.end();
+  await database.drop();
 }
 
 console.log(`

@@ -6,13 +6,11 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import pg from 'pg';
-import { startApiProcess as startServer } from './api-process.ts';
+import { benchDatabase, startApiProcess as startServer } from './api-process.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } } });
 const SECONDS = Number(values.seconds);
 const CONNECTIONS = Number(values.connections);
-const PG_ADMIN = process.env.GLINT_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 async function seed(base: string): Promise<string> {
   const headers = { 'content-type': 'application/json', origin: base };
@@ -50,14 +48,9 @@ const rows: string[] = [];
 const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 1 });
 
 // --- throughput: PGlite, then PostgreSQL ---
-const pgName = `glint_bench_${Date.now()}`;
-const admin = new pg.Client({ connectionString: PG_ADMIN });
-await admin.connect();
-await admin.query(`CREATE DATABASE "${pgName}"`);
-const pgUrl = new URL(PG_ADMIN);
-pgUrl.pathname = `/${pgName}`;
+const database = await benchDatabase('bench');
 try {
-  for (const [label, env] of [['PGlite (embedded)', {}], ['PostgreSQL 15 (127.0.0.1)', { DATABASE_URL: pgUrl.toString() }]] as const) {
+  for (const [label, env] of [['PGlite (embedded)', {}], ['PostgreSQL 15 (127.0.0.1)', { DATABASE_URL: database.url }]] as const) {
     const server = await startServer(env);
     try {
       const slug = await seed(server.base);
@@ -71,8 +64,7 @@ try {
     }
   }
 } finally {
-  await admin.query(`DROP DATABASE IF EXISTS "${pgName}" WITH (FORCE)`);
-  await admin.end();
+  await database.drop();
 }
 
 // --- idle memory, embedded defaults ---

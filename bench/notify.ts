@@ -9,26 +9,21 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { createBus } from '../shared/bus.ts';
-import { cpuSeconds, signUp, startApiProcess } from './api-process.ts';
+import { benchDatabase, cpuSeconds, signUp, startApiProcess } from './api-process.ts';
 
 const { values } = parseArgs({ options: { followers: { type: 'string', default: '100000' } } });
 const FOLLOWERS = Number(values.followers);
-const PG_ADMIN = process.env.GLINT_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.GLINT_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const load = (url: string, seconds: number) =>
   autocannon({ url, connections: 10, duration: seconds }).then((r) => ({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 }));
 
-const admin = new pg.Client({ connectionString: PG_ADMIN });
-await admin.connect();
-const dbName = `glint_notify_bench_${Date.now()}`;
-await admin.query(`CREATE DATABASE "${dbName}"`);
-const url = new URL(PG_ADMIN);
-url.pathname = `/${dbName}`;
+const database = await benchDatabase('notify_bench');
+const url = database.url;
 const prefix = `glint-notify-bench-${process.pid}:`;
-const api = await startApiProcess({ DATABASE_URL: url.toString(), REDIS_URL, REDIS_PREFIX: prefix, RTMP_ENABLED: 'false' });
-const db = new pg.Client({ connectionString: url.toString() });
+const api = await startApiProcess({ DATABASE_URL: url, REDIS_URL, REDIS_PREFIX: prefix, RTMP_ENABLED: 'false' });
+const db = new pg.Client({ connectionString: url });
 await db.connect();
 const bus = await createBus(REDIS_URL, prefix);
 try {
@@ -77,6 +72,5 @@ Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.
   await bus.close();
   await db.end();
   await api.stop();
-  await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-  await admin.end();
+  await database.drop();
 }
