@@ -25,8 +25,11 @@ import { webApp } from './web.ts';
 
 const swaggerDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
-function problem(c: Context, p: Problem) {
-  return c.body(JSON.stringify(p), p.status as 400, { 'Content-Type': 'application/problem+json' });
+function problem(c: Context, p: Problem, retryAfterSeconds?: number) {
+  return c.body(JSON.stringify(p), p.status as 400, {
+    'Content-Type': 'application/problem+json',
+    ...(retryAfterSeconds ? { 'Retry-After': String(retryAfterSeconds) } : {}),
+  });
 }
 
 /**
@@ -124,7 +127,7 @@ export function createApp(deps: Deps, media: Hono[] = []) {
 
   app.notFound((c) => problem(c, problemForStatus(404, `No route for ${c.req.method} ${c.req.path}.`, c.req.path)));
   app.onError((err, c) => {
-    if (err instanceof AppError) return problem(c, err.toProblem(c.req.path));
+    if (err instanceof AppError) return problem(c, err.toProblem(c.req.path), err.retryAfterSeconds);
     if (err instanceof HTTPException) {
       const status = err.status >= 400 && err.status < 500 ? err.status : 500;
       return problem(c, problemForStatus(status, err.message || 'Bad request.', c.req.path));

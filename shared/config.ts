@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import os from 'node:os';
 import path from 'node:path';
+import { parseTrustedProxies, type TrustedProxies } from './client-address.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z
@@ -77,6 +78,15 @@ const schema = z.object({
   S3_ACCESS_KEY: z.string().optional(),
   S3_SECRET_KEY: z.string().optional(),
   S3_REGION: z.string().default('us-east-1'),
+  /** Reverse proxies whose X-Forwarded-For is believed (Caddy's address): addresses, CIDR ranges, `loopback`,
+   * `private`. Unset: none — every per-address limit counts the connection's own peer. */
+  TRUSTED_PROXIES: z.string().default('').superRefine((v, ctx) => {
+    try {
+      parseTrustedProxies(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `TRUSTED_PROXIES: ${(err as Error).message}` });
+    }
+  }),
   /** Comma-separated extra origins allowed to call the API with cookies (e.g. the Caddy origin). */
   TRUSTED_ORIGINS: z.string().default(''),
   /** Meilisearch for search (docker-compose's meilisearch); unset → PostgreSQL full-text and trigram search. */
@@ -104,6 +114,8 @@ export type Config = {
   maxBodyBytes: number;
   maxUploadBytes: number;
   trustedOrigins: string[];
+  /** proxies whose X-Forwarded-For names the client (see shared/client-address.ts) */
+  trustedProxies: TrustedProxies;
   rtc: { listenIp: string; announcedIp: string | undefined; minPort: number; maxPort: number; workers: number; publishGraceMs: number };
   /** RTMP ingest; undefined when turned off. `publicUrl` is what the studio shows (the port is filled in once bound). */
   rtmp: { host: string; port: number; publicUrl: string | undefined } | undefined;
@@ -152,6 +164,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     trustedOrigins: e.TRUSTED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    trustedProxies: parseTrustedProxies(e.TRUSTED_PROXIES),
     rtc: {
       listenIp: e.RTC_LISTEN_IP,
       announcedIp: e.RTC_ANNOUNCED_IP,

@@ -58,6 +58,8 @@ export type Problem = {
 
 export class AppError extends Error {
   readonly status: number;
+  /** Seconds a refused client should wait before trying again (sent as Retry-After on 429 and 503). */
+  retryAfterSeconds: number | undefined;
   constructor(
     readonly kind: ProblemType,
     message: string,
@@ -89,8 +91,15 @@ export const conflict = (msg: string) => new AppError('conflict', msg);
 export const invalidState = (msg: string) => new AppError('invalid-state', msg);
 export const tooLarge = (msg: string) => new AppError('payload-too-large', msg);
 export const unsupportedMedia = (msg: string) => new AppError('unsupported-media-type', msg);
-/** A server Glint depends on (Meilisearch, ...) is not answering; worth retrying. */
-export const unavailable = (msg: string) => new AppError('unavailable', msg);
+/** Sets how long to wait before retrying (whole seconds, at least 1); returns the error. */
+function retryAfter(err: AppError, ms: number | undefined): AppError {
+  if (ms !== undefined) err.retryAfterSeconds = Math.max(1, Math.ceil(ms / 1000));
+  return err;
+}
+/** A server Glint depends on (Meilisearch, ...) is not answering, or a capacity is reached; worth retrying. */
+export const unavailable = (msg: string, retryAfterMs?: number) => retryAfter(new AppError('unavailable', msg), retryAfterMs);
+/** A per-address or per-user budget is used up: 429 with Retry-After. */
+export const rateLimited = (msg: string, retryAfterMs: number) => retryAfter(new AppError('rate-limited', msg), retryAfterMs);
 
 /** Problem for an HTTP status that did not come from an AppError (framework 404s, body-limit 413s, ...). */
 export function problemForStatus(status: number, detail: string, instance?: string): Problem {
