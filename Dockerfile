@@ -9,5 +9,5 @@ RUN npm ci --no-audit --no-fund --omit=dev
 COPY . .
 RUN npm run build
 USER node
-EXPOSE 8080 1935 40000-40199/udp
+EXPOSE 8080 1935 40000-40015/udp 40000-40015/tcp
 CMD ["node", ".build/api.mjs"]

@@ -14,7 +14,8 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-bench-'));
   const port = await freePort();
   const proc = spawn(process.execPath, ['.build/api.mjs'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env },
+    // RTC_PORT 0: each worker's WebRTC port a free one, so benchmark servers can run side by side
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'production', RTC_PORT: '0', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { runningRecorders } from '../recorder/Recording.ts';
 import { startTestApi } from '../tests/helpers/api.ts';
 import { launchBrowser } from '../tests/helpers/browser.ts';
-import { publish } from '../tests/helpers/webrtc.ts';
+import { publish, unpublish } from '../tests/helpers/webrtc.ts';
 import { pct } from './clock.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, seconds: { type: 'string', default: '10' } } });
@@ -42,7 +42,7 @@ async function main() {
         const [t0, c0] = [Date.now(), await ticks(pid!)];
         await new Promise((r) => setTimeout(r, SECONDS * 1000));
         row.cpu.push(((await ticks(pid!)) - c0) / ((Date.now() - t0) / 1000)); // 1/100 s ticks per second = % of a core
-        await page.evaluate((loc) => fetch(loc, { method: 'DELETE' }), p.location!);
+        await unpublish(page);
         const ended = Date.now();
         for (;;) {
           const v = (await api.client().get(`/api/channels/${slug}/vods`)).body.items?.[0];

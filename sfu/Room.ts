@@ -1,14 +1,41 @@
 // One live channel on the SFU: a router with at most one publisher session (its transports and producers) and any
 // number of viewer sessions (a transport and consumers each). close() is idempotent and cascades to everything.
 import { EventEmitter } from 'node:events';
-import { randomUUID } from 'node:crypto';
-import type { types as ms } from 'mediasoup';
-import { conflict, invalidState, notFound } from '../shared/errors.ts';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { types as ms } from 'mediasoup';
+import { AppError, conflict, invalidState, notFound, unavailable } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { MEDIA_CODECS } from './codecs.ts';
 import type { IngestInfo } from './rtmp/server.ts';
 import type { RecordedTrack, RtpTarget } from '../shared/bus.ts';
+import type { Placement } from './WorkerPool.ts';
 import { consumerCapabilities, newStreamId, sameCodec, producerParameters, SdpError, writeAnswer, type AnswerSection, type ParsedOffer } from './sdp.ts';
+
+/** How long a viewer refused for capacity is told to wait: long enough for viewers to leave, short for a person. */
+const CAPACITY_RETRY_MS = 10_000;
+
+/**
+ * A WHIP or WHEP resource id (the last segment of its Location): 256 random bits, unrelated to anything public (the
+ * live session id in the channel JSON, preview URLs and webhooks is not one), so holding it proves you were given it.
+ */
+const resourceToken = () => randomBytes(32).toString('base64url');
+
+/**
+ * What a mediasoup failure means to the client who asked: no port or file descriptor left is capacity (503, retry
+ * later); a router or transport closed under the request means the broadcast ended; anything else the media plane
+ * could not do is a 503 too (logged), since a retry may land on a worker that can.
+ */
+export function mediaFailure(err: unknown, log: Logger, what: string): AppError {
+  if (err instanceof AppError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof ms.InvalidStateError || /\bclosed\b/i.test(message)) return invalidState('This broadcast has ended.');
+  if (/no more available ports|too many open files|address not available/i.test(message)) {
+    log.warn({ err: message, what }, 'media server out of ports');
+    return unavailable('The media server has no free ports right now; try again shortly.', 5_000);
+  }
+  log.error({ err, what }, 'media server failure');
+  return unavailable('The media server could not take this session right now; try again shortly.', 5_000);
+}
 
 /** The recorded media counts as stopped after this many packet-count polls without a new packet. */
 const MEDIA_POLL_MS = 500;
@@ -32,11 +59,26 @@ function withoutForeignRtx(caps: ms.RtpCapabilities, router: ms.Router): ms.RtpC
   };
 }
 
-export type TransportSettings = { listenIp: string; announcedIp: string | undefined; publishGraceMs: number };
+export type RoomSettings = {
+  /** the address plain transports to a recorder on another host bind to */
+  listenIp: string;
+  publishGraceMs: number;
+  /** viewers this room takes at once */
+  maxViewers: number;
+  /** edge routers (other payload-type numberings) this room opens at once */
+  maxEdges: number;
+};
 
-type Viewer = { id: string; transport: ms.WebRtcTransport; consumers: ms.Consumer[] };
-/** WHIP: one WebRTC transport; RTMP: one plain RTP transport per track, fed by the bridge's FFmpeg */
-type Publisher = { id: string; transports: ms.Transport[]; producers: ms.Producer[] };
+/** `resource` is the WHEP resource token; `edge` the numbering of the edge router it consumes from, if any. */
+type Viewer = { resource: string; transport: ms.WebRtcTransport; consumers: ms.Consumer[]; edge: string | undefined; release: (() => void) | undefined };
+/**
+ * WHIP: one WebRTC transport; RTMP: one plain RTP transport per track, fed by the bridge's FFmpeg. `resource` (WHIP
+ * only) is the token in its Location, `credential` what its DELETE must present (the stream key's hash).
+ */
+type Publisher = { id: string; resource?: string; credential?: string; transports: ms.Transport[]; producers: ms.Producer[] };
+
+/** An edge router and how many viewers (joined or joining) use it; closed when the last one leaves. */
+type Edge = { made: Promise<Placement>; users: number; worker?: number };
 
 /** What an RTP sender outside WebRTC (the RTMP bridge's FFmpeg) sends for one track. */
 export type PlainTrack = { kind: ms.MediaKind; codec: ms.RtpCodecParameters; ssrc: number };
@@ -54,13 +96,18 @@ export type RoomEvents = {
 
 export class Room extends EventEmitter<RoomEvents> {
   private publisher: Publisher | undefined;
+  /** viewers by WHEP resource token */
   private readonly viewers = new Map<string, Viewer>();
+  /** offers being answered: they count against maxViewers before they are viewers */
+  private joining = 0;
   /** edge routers by payload-type mapping, each fed by pipeToRouter from this room's router */
-  private readonly edges = new Map<string, Promise<{ router: ms.Router; release(): void }>>();
+  private readonly edges = new Map<string, Edge>();
+  /** edge routers are made one at a time, so each knows which workers the others took */
+  private edgeQueue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private graceTimer: NodeJS.Timeout | undefined;
   /** the publisher session whose connection dropped, while the room waits for it (its DELETE still ends the room) */
-  private lostPublisherId: string | undefined;
+  private lostPublisher: Publisher | undefined;
   /** the publisher session this room was opened for (kept after close for the offline event) */
   sessionId: string | undefined;
   /** why the room closed (DELETE, dtls failed, key revoked, …) */
@@ -75,15 +122,17 @@ export class Room extends EventEmitter<RoomEvents> {
   constructor(
     readonly channelId: string,
     readonly slug: string,
-    private readonly router: ms.Router,
-    private readonly release: () => void,
-    /** a router on another worker with the given codecs (payload types), for viewers that number codecs differently */
-    private readonly edgeRouter: (mediaCodecs: ms.RtpCodecCapability[]) => Promise<{ router: ms.Router; release(): void }>,
-    private readonly transport: TransportSettings,
+    private readonly home: Placement,
+    /** a router with the given codecs (payload types) on a worker not in `avoid`, for viewers that number codecs differently */
+    private readonly edgeRouter: (mediaCodecs: ms.RtpCodecCapability[], avoid: number[]) => Promise<Placement>,
+    private readonly settings: RoomSettings,
     private readonly log: Logger,
   ) {
     super();
+    this.router = home.router;
   }
+
+  private readonly router: ms.Router;
 
   get isClosed() {
     return this.closed;
@@ -99,9 +148,10 @@ export class Room extends EventEmitter<RoomEvents> {
     return (this.publisher?.producers ?? []).map((p) => p.rtpParameters.codecs[0]!.mimeType);
   }
 
-  private async createTransport(router = this.router): Promise<ms.WebRtcTransport> {
-    return router.createWebRtcTransport({
-      listenIps: [{ ip: this.transport.listenIp, ...(this.transport.announcedIp ? { announcedIp: this.transport.announcedIp } : {}) }],
+  /** A WebRTC transport on the worker's WebRtcServer (its one UDP and one TCP port; no port per transport). */
+  private async createTransport(at: Placement = this.home): Promise<ms.WebRtcTransport> {
+    return at.router.createWebRtcTransport({
+      webRtcServer: at.webRtcServer,
       enableUdp: true,
       enableTcp: true, // ICE over TCP as the fallback when UDP is blocked
       preferUdp: true,
@@ -145,8 +195,11 @@ export class Room extends EventEmitter<RoomEvents> {
     });
   }
 
-  /** WHIP: accepts a publisher's offer; returns the session id and the SDP answer. */
-  async publish(offer: ParsedOffer): Promise<{ sessionId: string; answer: string }> {
+  /**
+   * WHIP: accepts a publisher's offer; returns the live session id, the resource token for its Location and the SDP
+   * answer. `credential` is what ending the session (DELETE) must present again.
+   */
+  async publish(offer: ParsedOffer, credential: string): Promise<{ sessionId: string; resource: string; answer: string }> {
     if (this.closed) throw invalidState('This broadcast has ended.');
     if (this.publisher) throw conflict('This channel is already live from another session.');
     const media = offer.sections.filter((s) => s.kind);
@@ -154,8 +207,14 @@ export class Room extends EventEmitter<RoomEvents> {
     const caps = this.router.rtpCapabilities;
     // map every section first, so a bad offer fails before anything is allocated
     const plans = offer.sections.map((s) => (s.kind ? { ...s, rtp: producerParameters(s.media, s.kind, s.mid, caps) } : s));
-    const transport = await this.createTransport();
-    const session: Publisher = { id: randomUUID(), transports: [transport], producers: [] };
+    const transport = await this.createTransport().catch((err) => {
+      throw mediaFailure(err, this.log, 'WHIP transport');
+    });
+    if (this.closed || this.publisher) {
+      transport.close();
+      throw this.closed ? invalidState('This broadcast has ended.') : conflict('This channel is already live from another session.');
+    }
+    const session: Publisher = { id: randomUUID(), resource: resourceToken(), credential, transports: [transport], producers: [] };
     this.publisher = session;
     this.sessionId ??= session.id; // a reconnecting publisher continues the same live session
     const resuming = this.graceTimer !== undefined;
@@ -175,19 +234,19 @@ export class Room extends EventEmitter<RoomEvents> {
       this.watch(transport, (reason) => this.publisherLost(session.id, reason), 4_000);
       if (resuming) this.resumed();
       this.log.info({ channel: this.slug, session: session.id, codecs: this.codecs, resuming }, 'publisher connected');
-      return { sessionId: session.id, answer: writeAnswer(transport, sections) };
+      return { sessionId: session.id, resource: session.resource!, answer: writeAnswer(transport, sections) };
     } catch (err) {
-      this.publisher = undefined;
+      if (this.publisher === session) this.publisher = undefined;
       transport.close();
-      if (err instanceof Error && /unsupported codec|invalid|wrong/i.test(err.message)) throw new SdpError(`The offer was refused: ${err.message}`);
-      throw err;
+      if (err instanceof Error && !(err instanceof AppError) && /unsupported codec|invalid|wrong/i.test(err.message)) throw new SdpError(`The offer was refused: ${err.message}`);
+      throw mediaFailure(err, this.log, 'WHIP publish');
     }
   }
 
   private resumed() {
     clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
-    this.lostPublisherId = undefined;
+    this.lostPublisher = undefined;
     this.emit('publisher-back');
   }
 
@@ -219,21 +278,34 @@ export class Room extends EventEmitter<RoomEvents> {
       this.log.info({ channel: this.slug, session: session.id, codecs: this.codecs, resuming }, 'RTMP publisher connected');
       return { sessionId: session.id, ports };
     } catch (err) {
-      this.publisher = undefined;
+      if (this.publisher === session) this.publisher = undefined;
       for (const t of session.transports) t.close();
-      throw err;
+      throw mediaFailure(err, this.log, 'RTMP plain transports');
     }
   }
 
-  /** WHEP: accepts a viewer's offer; consumers start paused and resume (with a keyframe request) once DTLS is up. */
-  async view(offer: ParsedOffer): Promise<{ sessionId: string; answer: string }> {
+  /**
+   * WHEP: accepts a viewer's offer; consumers start paused and resume (with a keyframe request) once DTLS is up.
+   * Returns the resource token for its Location. `release` runs once when the viewer leaves (or is refused), so a
+   * caller's per-address count follows the session. A full room is a 503 with Retry-After.
+   */
+  async view(offer: ParsedOffer, release?: () => void): Promise<{ resource: string; answer: string }> {
     if (this.closed || !this.publisher) throw notFound(`A live broadcast on "${this.slug}"`);
-    const offered = consumerCapabilities(offer);
-    const router = await this.routerFor(offered);
-    const caps = withoutForeignRtx(offered, router);
-    const transport = await this.createTransport(router);
-    const session: Viewer = { id: randomUUID(), transport, consumers: [] };
+    if (this.viewers.size + this.joining >= this.settings.maxViewers) {
+      throw unavailable(`"${this.slug}" has as many viewers as this server can take (${this.settings.maxViewers}); try again shortly.`, CAPACITY_RETRY_MS);
+    }
+    this.joining++;
+    let edge: string | undefined;
+    let transport: ms.WebRtcTransport | undefined;
     try {
+      const offered = consumerCapabilities(offer);
+      const at = await this.placementFor(offered);
+      edge = at.edge;
+      const { router } = at;
+      const caps = withoutForeignRtx(offered, router);
+      transport = await this.createTransport(at);
+      if (this.closed || !this.publisher) throw notFound(`A live broadcast on "${this.slug}"`);
+      const session: Viewer = { resource: resourceToken(), transport, consumers: [], edge, release };
       await transport.connect({ dtlsParameters: offer.dtls });
       const streamId = newStreamId();
       const sections: AnswerSection[] = [];
@@ -257,16 +329,20 @@ export class Room extends EventEmitter<RoomEvents> {
       }
       if (!session.consumers.length) throw new SdpError('The offer cannot receive any of this broadcast’s codecs.');
       transport.on('dtlsstatechange', (state) => {
-        if (state === 'connected') for (const c of session.consumers) void c.resume();
+        if (state === 'connected') for (const c of session.consumers) void c.resume().catch(() => undefined);
       });
-      this.watch(transport, () => this.leave(session.id), 15_000);
-      this.viewers.set(session.id, session);
+      this.watch(transport, () => this.leave(session.resource), 15_000);
+      this.viewers.set(session.resource, session);
       this.peakViewers = Math.max(this.peakViewers, this.viewers.size);
       this.emit('viewers-changed', this.viewers.size);
-      return { sessionId: session.id, answer: writeAnswer(transport, sections) };
+      return { resource: session.resource, answer: writeAnswer(transport, sections) };
     } catch (err) {
-      transport.close();
-      throw err;
+      transport?.close();
+      if (edge !== undefined) this.unuseEdge(edge);
+      release?.();
+      throw mediaFailure(err, this.log, 'WHEP view');
+    } finally {
+      this.joining--;
     }
   }
 
@@ -274,44 +350,84 @@ export class Room extends EventEmitter<RoomEvents> {
    * mediasoup forwards RTP with its router's payload type numbers, and a WHEP viewer's offer fixes the numbers it
    * will accept. Viewers numbering the codecs as this room's router does consume from it directly; others consume
    * from an edge router (on another worker, created with the viewer's numbers) that this router pipes into. One
-   * edge per numbering serves every viewer who uses it.
+   * edge per numbering serves every viewer who uses it; at most maxEdges at once (each is a router and pipe
+   * transports a stranger's offer could otherwise open without end), and each closes when its last viewer leaves.
+   * The caller owns one use of the returned edge (unuseEdge when its viewer leaves or fails).
    */
-  private async routerFor(caps: ms.RtpCapabilities): Promise<ms.Router> {
+  private async placementFor(caps: ms.RtpCapabilities): Promise<Placement & { edge?: string }> {
     const producers = this.publisher?.producers ?? [];
     const ptOf = (list: ms.RtpCodecCapability[] | undefined, c: ms.RtpCodecParameters) => list?.find((x) => sameCodec(x, c))?.preferredPayloadType;
     const mapping = producers.map((p) => {
       const codec = p.rtpParameters.codecs[0]!;
       return { codec, mine: ptOf(this.router.rtpCapabilities.codecs, codec), theirs: ptOf(caps.codecs, codec) };
     });
-    if (mapping.every((m) => m.theirs === undefined || m.theirs === m.mine)) return this.router;
+    if (mapping.every((m) => m.theirs === undefined || m.theirs === m.mine)) return this.home;
     const key = mapping.map((m) => `${m.codec.mimeType}=${m.theirs}`).join(',');
     let edge = this.edges.get(key);
     if (!edge) {
+      if (this.edges.size >= this.settings.maxEdges) {
+        throw unavailable(`"${this.slug}" serves as many different players as it can right now; try again shortly.`, CAPACITY_RETRY_MS);
+      }
       const mediaCodecs = MEDIA_CODECS.map((c) => {
         const theirs = caps.codecs?.find((x) => sameCodec(x, c))?.preferredPayloadType;
         return theirs === undefined ? c : { ...c, preferredPayloadType: theirs };
       });
-      edge = (async () => {
-        const made = await this.edgeRouter(mediaCodecs);
-        for (const p of producers) await this.router.pipeToRouter({ producerId: p.id, router: made.router });
-        return made;
-      })();
-      this.edges.set(key, edge);
-      edge.catch(() => this.edges.delete(key));
+      const made = this.edgeQueue.then(async () => {
+        const taken = [this.home.worker, ...[...this.edges.values()].flatMap((e) => (e.worker === undefined ? [] : [e.worker]))];
+        const placed = await this.edgeRouter(mediaCodecs, taken);
+        entry.worker = placed.worker;
+        try {
+          for (const p of producers) await this.router.pipeToRouter({ producerId: p.id, router: placed.router });
+        } catch (err) {
+          placed.router.close();
+          placed.release();
+          throw err;
+        }
+        return placed;
+      });
+      this.edgeQueue = made.catch(() => undefined);
+      const entry: Edge = { made, users: 0 };
+      edge = entry;
+      this.edges.set(key, entry);
+      made.catch(() => this.edges.get(key) === entry && this.edges.delete(key));
     }
-    return (await edge).router;
+    edge.users++;
+    try {
+      return { ...(await edge.made), edge: key };
+    } catch (err) {
+      edge.users--;
+      throw err;
+    }
   }
 
-  hasViewer(sessionId: string) {
-    return this.viewers.has(sessionId);
+  /** One viewer of edge `key` is gone; the last one closes the edge router (and the pipe transports feeding it). */
+  private unuseEdge(key: string): void {
+    const edge = this.edges.get(key);
+    if (!edge || --edge.users > 0) return;
+    this.edges.delete(key);
+    void edge.made.then((e) => {
+      e.router.close();
+      e.release();
+    }, () => undefined);
+  }
+
+  /** Edge routers open (or opening) for viewers numbering codecs differently. */
+  get edgeCount() {
+    return this.edges.size;
+  }
+
+  hasViewer(resource: string) {
+    return this.viewers.has(resource);
   }
 
   /** A viewer leaves (DELETE or transport failure). Idempotent. */
-  leave(sessionId: string): boolean {
-    const v = this.viewers.get(sessionId);
+  leave(resource: string): boolean {
+    const v = this.viewers.get(resource);
     if (!v) return false;
-    this.viewers.delete(sessionId);
+    this.viewers.delete(resource);
     v.transport.close();
+    v.release?.();
+    if (v.edge !== undefined) this.unuseEdge(v.edge);
     this.emit('viewers-changed', this.viewers.size);
     return true;
   }
@@ -323,11 +439,11 @@ export class Room extends EventEmitter<RoomEvents> {
    */
   publisherLost(sessionId: string, reason: string): void {
     if (this.publisher?.id !== sessionId || this.closed) return;
-    if (this.transport.publishGraceMs <= 0) return void this.endPublisher(sessionId, reason);
-    this.log.warn({ channel: this.slug, session: sessionId, reason, graceMs: this.transport.publishGraceMs }, 'publisher connection lost; waiting for it to return');
+    if (this.settings.publishGraceMs <= 0) return void this.endPublisher(sessionId, reason);
+    this.log.warn({ channel: this.slug, session: sessionId, reason, graceMs: this.settings.publishGraceMs }, 'publisher connection lost; waiting for it to return');
     for (const t of this.publisher.transports) t.close();
+    this.lostPublisher = this.publisher;
     this.publisher = undefined;
-    this.lostPublisherId = sessionId;
     for (const id of [...this.viewers.keys()]) this.leave(id);
     this.emit('publisher-lost', reason);
     this.graceTimer = setTimeout(() => {
@@ -335,12 +451,23 @@ export class Room extends EventEmitter<RoomEvents> {
       this.log.info({ channel: this.slug, reason }, 'publisher did not return');
       this.emit('publisher-gone', reason);
       this.close(reason);
-    }, this.transport.publishGraceMs);
+    }, this.settings.publishGraceMs);
+  }
+
+  /**
+   * The WHIP session whose Location ends in `resource` — the one publishing or the one whose connection dropped while
+   * the room waits for it — with the credential its DELETE must present; undefined for anything else.
+   */
+  whipSession(resource: string): { sessionId: string; credential: string } | undefined {
+    for (const p of [this.publisher, this.lostPublisher]) {
+      if (p?.resource !== undefined && p.resource === resource && p.credential) return { sessionId: p.id, credential: p.credential };
+    }
+    return undefined;
   }
 
   /** The publisher's session ends; the room (and every viewer session) closes with it. */
   endPublisher(sessionId: string, reason = 'ended'): boolean {
-    if (this.publisher?.id !== sessionId && this.lostPublisherId !== sessionId) return false;
+    if (this.publisher?.id !== sessionId && this.lostPublisher?.id !== sessionId) return false;
     this.log.info({ channel: this.slug, session: sessionId, reason }, 'publisher gone');
     this.emit('publisher-gone', reason);
     this.close(reason);
@@ -355,11 +482,13 @@ export class Room extends EventEmitter<RoomEvents> {
     clearTimeout(this.graceTimer);
     clearInterval(this.recording?.watch);
     this.publisher = undefined;
+    this.lostPublisher = undefined;
+    for (const v of this.viewers.values()) v.release?.();
     this.viewers.clear();
     this.router.close();
-    this.release();
+    this.home.release();
     for (const edge of this.edges.values()) {
-      void edge.then((e) => {
+      void edge.made.then((e) => {
         e.router.close();
         e.release();
       }, () => undefined);
@@ -393,8 +522,10 @@ export class Room extends EventEmitter<RoomEvents> {
       const target = targets[producer.kind];
       if (!target) continue;
       // a recorder on this host is reached over loopback; one elsewhere (its own container) from the SFU's address
-      const listenIp = /^127\./.test(target.ip) ? '127.0.0.1' : this.transport.listenIp;
-      const transport = await this.router.createPlainTransport({ listenIp: { ip: listenIp }, rtcpMux: false, comedia: false });
+      const listenIp = /^127\./.test(target.ip) ? '127.0.0.1' : this.settings.listenIp;
+      const transport = await this.router.createPlainTransport({ listenIp: { ip: listenIp }, rtcpMux: false, comedia: false }).catch((err) => {
+        throw mediaFailure(err, this.log, 'recorder plain transport');
+      });
       recording.transports.push(transport);
       await transport.connect({ ip: target.ip, port: target.port, rtcpPort: target.rtcpPort });
       const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: plain, paused: true });
@@ -482,7 +613,7 @@ export class Room extends EventEmitter<RoomEvents> {
   /** Live mediasoup objects this room holds across its router and edge routers (a closed room holds none). */
   async dump() {
     const total = { transports: 0, producers: 0, consumers: 0 };
-    const edges = await Promise.all([...this.edges.values()].map((e) => e.then((x) => x.router, () => undefined)));
+    const edges = await Promise.all([...this.edges.values()].map((e) => e.made.then((x) => x.router, () => undefined)));
     for (const router of [this.router, ...edges]) {
       if (!router || router.closed) continue;
       const d = await router.dump();

@@ -37,12 +37,27 @@ const schema = z.object({
   RTC_LISTEN_IP: z.string().default('127.0.0.1'),
   /** Address put in ICE candidates (the public IP behind NAT/Docker); unset → RTC_LISTEN_IP. */
   RTC_ANNOUNCED_IP: z.string().trim().optional().transform((v) => (v ? v : undefined)),
-  RTC_MIN_PORT: port.default(40000),
+  /** WebRTC (WHIP/WHEP) goes through one WebRtcServer per mediasoup worker: worker i listens on RTC_PORT + i, UDP
+   * and TCP. 0 → each worker takes a free port from RTC_MIN_PORT..RTC_MAX_PORT. */
+  RTC_PORT: port.default(40000),
+  /** Ports for plain RTP (the RTMP bridge, the recorder), shared by every worker (a port in use is skipped). */
+  RTC_MIN_PORT: port.default(40100),
   RTC_MAX_PORT: port.default(40999),
   /** How long a broadcast waits for its publisher to reconnect after the connection drops (ms). */
   PUBLISH_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   /** mediasoup workers (one per core by default). */
   SFU_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+  /** WHEP viewers one channel takes (a channel's viewers sit on its router's worker; ~250 is what one core forwards
+   * at 720p 2.5 Mbit/s), and in all on this SFU. */
+  SFU_VIEWERS_PER_CHANNEL: z.coerce.number().int().min(1).max(100_000).default(250),
+  SFU_MAX_VIEWERS: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  /** Routers a channel opens for viewers that number codecs differently (Chromium, Firefox, Safari each differ). */
+  SFU_EDGE_ROUTERS_PER_CHANNEL: z.coerce.number().int().min(0).max(64).default(4),
+  /** WHEP offers one address may send per minute, and WHEP sessions it may hold at once (a NAT shares both). */
+  WHEP_OFFERS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
+  WHEP_SESSIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(20),
+  /** Failed WHIP stream-key checks one address may make per minute before it gets 429 (key guessing). */
+  WHIP_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
   /** RTMP ingest port for OBS/FFmpeg (0 picks a free port; `RTMP_ENABLED=false` turns ingest off). */
   RTMP_PORT: port.default(1935),
   /** Address the RTMP server binds to; unset → HOST. */
@@ -116,7 +131,9 @@ export type Config = {
   trustedOrigins: string[];
   /** proxies whose X-Forwarded-For names the client (see shared/client-address.ts) */
   trustedProxies: TrustedProxies;
-  rtc: { listenIp: string; announcedIp: string | undefined; minPort: number; maxPort: number; workers: number; publishGraceMs: number };
+  rtc: { listenIp: string; announcedIp: string | undefined; port: number; minPort: number; maxPort: number; workers: number; publishGraceMs: number };
+  /** caps on the SFU's viewers and on what one address may ask of it */
+  sfu: { viewersPerChannel: number; maxViewers: number; edgeRoutersPerChannel: number; whepOffersPerMinute: number; whepSessionsPerAddress: number; whipAuthFailuresPerMinute: number };
   /** RTMP ingest; undefined when turned off. `publicUrl` is what the studio shows (the port is filled in once bound). */
   rtmp: { host: string; port: number; publicUrl: string | undefined } | undefined;
   /** embedded: the API process records; rtpHost: where the SFU sends the recorder's RTP */
@@ -131,6 +148,9 @@ export type Config = {
   meili: { url: string; apiKey: string | undefined; index: string } | undefined;
 };
 
+/** mediasoup workers by default: one per core. */
+const workerCount = () => Math.max(1, os.availableParallelism());
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -139,6 +159,7 @@ export class ConfigError extends Error {
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const parsed = schema
     .refine((e) => e.RTC_MIN_PORT <= e.RTC_MAX_PORT, { message: 'RTC_MIN_PORT must not exceed RTC_MAX_PORT', path: ['RTC_MIN_PORT'] })
+    .refine((e) => e.RTC_PORT + Math.max(2, e.SFU_WORKERS ?? workerCount()) - 1 <= 65535, { message: 'RTC_PORT + SFU_WORKERS - 1 must be a port (≤ 65535)', path: ['RTC_PORT'] })
     .refine((e) => !e.S3_ENDPOINT || (e.S3_ACCESS_KEY && e.S3_SECRET_KEY), { message: 'S3_ENDPOINT needs S3_ACCESS_KEY and S3_SECRET_KEY', path: ['S3_ENDPOINT'] })
     .safeParse(source);
   if (!parsed.success) {
@@ -147,6 +168,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
+  const workers = e.SFU_WORKERS ?? workerCount();
   const shownHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST;
   const publicUrl = (e.PUBLIC_URL ?? `http://${shownHost}:${e.PORT}`).replace(/\/$/, '');
   return {
@@ -168,10 +190,20 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     rtc: {
       listenIp: e.RTC_LISTEN_IP,
       announcedIp: e.RTC_ANNOUNCED_IP,
+      port: e.RTC_PORT,
       minPort: e.RTC_MIN_PORT,
       maxPort: e.RTC_MAX_PORT,
-      workers: e.SFU_WORKERS ?? Math.max(1, os.availableParallelism()),
+      workers,
       publishGraceMs: e.PUBLISH_GRACE_MS,
+    },
+    sfu: {
+      viewersPerChannel: e.SFU_VIEWERS_PER_CHANNEL,
+      // the pool has at least two workers; each holds about one channel's worth of viewers
+      maxViewers: e.SFU_MAX_VIEWERS ?? Math.max(2, workers) * e.SFU_VIEWERS_PER_CHANNEL,
+      edgeRoutersPerChannel: e.SFU_EDGE_ROUTERS_PER_CHANNEL,
+      whepOffersPerMinute: e.WHEP_OFFERS_PER_MINUTE,
+      whepSessionsPerAddress: e.WHEP_SESSIONS_PER_ADDRESS,
+      whipAuthFailuresPerMinute: e.WHIP_AUTH_FAILURES_PER_MINUTE,
     },
     recorder: { embedded: e.RECORDER_EMBEDDED === 'true', rtpHost: e.RECORDER_RTP_HOST },
     chat: { userMessages: e.CHAT_USER_MESSAGES, addressMessages: e.CHAT_ADDRESS_MESSAGES, windowSeconds: e.CHAT_LIMIT_WINDOW_SECONDS, batchMs: e.CHAT_BATCH_MS },

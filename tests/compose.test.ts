@@ -56,7 +56,17 @@ t("every variable the api gets is one Glint's config reads, and together they pa
   assert.equal(config.rtmp, { host: '0.0.0.0', port: 1935, publicUrl: undefined });
   const ports = (compose.services.api.ports as string[]).join(' ');
   assert.match(ports, /1935:1935/, 'RTMP published');
-  assert.match(ports, new RegExp(`${config.rtc.minPort}-${config.rtc.maxPort}:${config.rtc.minPort}-${config.rtc.maxPort}/udp`), 'the whole RTC port range published over UDP');
+  // every worker's WebRtcServer port, RTC_PORT + i, published over UDP and TCP (ICE over TCP when UDP is blocked)
+  for (const protocol of ['udp', 'tcp']) {
+    const published = (compose.services.api.ports as string[])
+      .map((p) => new RegExp(`^(\\d+)-(\\d+):(\\d+)-(\\d+)/${protocol}$`).exec(p))
+      .find((m) => m && m[1] === m[3] && m[2] === m[4]);
+    assert.ok(published, `a ${protocol} range is published`);
+    const [from, to] = [Number(published![1]), Number(published![2])];
+    assert.ok(from <= config.rtc.port && config.rtc.port + Math.max(2, config.rtc.workers) - 1 <= to, `RTC_PORT..+SFU_WORKERS-1 within ${from}-${to}/${protocol}`);
+    assert.ok(to - from + 1 >= 16, 'room for 16 workers');
+  }
+  assert.ok(config.rtc.minPort > config.rtc.port + 15 || config.rtc.maxPort < config.rtc.port, 'the plain RTP range is apart from the WebRTC ports');
 });
 
 t('Caddy forwards to the port the api listens on, and the api waits for its databases', () => {

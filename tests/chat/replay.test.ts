@@ -7,7 +7,7 @@ import type { Socket } from 'socket.io-client';
 import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
 import { chatSocket } from '../helpers/chat.ts';
-import { publish, until } from '../helpers/webrtc.ts';
+import { publish, unpublish, until } from '../helpers/webrtc.ts';
 
 type Ctx = { api: TestApi; owner: Client; browser: Browser; sockets: Socket[] };
 const t = suite<Ctx>('chat replay on a VoD');
@@ -43,7 +43,7 @@ t('messages sent during the broadcast replay beside the VoD in step with playbac
   await sleep(6000);
   const late = (await chat.timeout(5000).emitWithAck('send', { channel: 'replay', text: 'late message' })).message;
   await sleep(2500);
-  await page.evaluate((loc) => fetch(loc, { method: 'DELETE' }), p.location!);
+  await unpublish(page);
   await page.close();
   const list = await until(() => owner.get('/api/channels/replay/vods'), (r) => r.body.items?.[0]?.status === 'ready', 10_000);
   const vod = list.body.items[0];

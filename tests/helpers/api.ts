@@ -67,6 +67,7 @@ export async function startTestApi(env: Record<string, string> = {}, opts: { db?
     DATA_DIR: dataDir,
     LOG_LEVEL: process.env.GLINT_TEST_LOG ?? 'silent',
     RTMP_PORT: '0', // test servers run side by side: each RTMP server on a free port
+    RTC_PORT: '0', // and each SFU worker's WebRTC port a free one from the RTC range
     ...(db.url ? { DATABASE_URL: db.url } : {}),
     ...env,
   });

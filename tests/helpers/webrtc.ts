@@ -30,10 +30,21 @@ export async function publish(page: Page, opts: { slug: string; key: string; cod
     const res = await fetch(`/whip/${slug}`, { method: 'POST', headers: { 'content-type': 'application/sdp', authorization: `Bearer ${key}` }, body: pc.localDescription!.sdp });
     const body = await res.text();
     if (res.status === 201) await pc.setRemoteDescription({ type: 'answer', sdp: body });
-    (window as any).__pub = { pc, location: res.headers.get('location') };
+    (window as any).__pub = { pc, location: res.headers.get('location'), key };
     return { status: res.status, location: res.headers.get('location'), body };
   }, opts);
 }
+
+/** Ends the WHIP session `publish` started in `page` (DELETE with its stream key); returns the status. */
+export async function unpublish(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const { location, key } = (window as any).__pub as { location: string; key: string };
+    return (await fetch(location, { method: 'DELETE', headers: { authorization: `Bearer ${key}` } })).status;
+  });
+}
+
+/** The headers a WHIP session's DELETE (or PATCH) needs: its stream key as the bearer token. */
+export const withKey = (key: string) => ({ authorization: `Bearer ${key}` });
 
 /**
  * Plays a channel over WHEP in `page`; stats are read with viewerStats(). The player fills the page, or with

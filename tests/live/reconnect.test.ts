@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
-import { publish, until } from '../helpers/webrtc.ts';
+import { publish, unpublish, until, withKey } from '../helpers/webrtc.ts';
 
 type Ctx = { api: TestApi; owner: Client; browser: Browser };
 const t = suite<Ctx>('publisher reconnect grace period');
@@ -50,7 +50,7 @@ t('a publisher that reconnects within the grace period continues the same live s
     assert.ok(api.sfu.room('flaky')?.publisherId, 'the grace timer was cancelled');
     assert.equal(events, ['live'], 'viewers and followers saw one uninterrupted broadcast');
     await new Promise((r) => setTimeout(r, 4000));
-    await second.evaluate(() => fetch((window as any).__pub.location, { method: 'DELETE' }));
+    await unpublish(second);
     await second.close();
     // one recording of the whole session: before the drop, a discontinuity, after the return
     const vods = await until(() => owner.get('/api/channels/flaky/vods'), (r) => r.body.items?.[0]?.status === 'ready', 10_000);
@@ -95,7 +95,7 @@ t('DELETE of a publisher session that has dropped ends the broadcast at once', a
   await page.close();
   await until(async () => api.sfu.room('drop-then-delete')?.publisherId, (id) => id === undefined, 8_000);
   assert.ok(api.sfu.room('drop-then-delete'), 'waiting for the publisher');
-  assert.is((await fetch(api.base + location, { method: 'DELETE' })).status, 200);
+  assert.is((await fetch(api.base + location, { method: 'DELETE', headers: withKey(key) })).status, 200);
   assert.is(api.sfu.room('drop-then-delete'), undefined);
 });
 

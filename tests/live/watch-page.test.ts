@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
-import { publish } from '../helpers/webrtc.ts';
+import { publish, withKey } from '../helpers/webrtc.ts';
 
 const t = suite<{ api: TestApi; browser: Browser }>('watch page');
 
@@ -46,7 +46,7 @@ t('an offline channel page says Offline; it starts playing on its own when the c
     await home.locator('[data-testid="channel-card"][data-slug="watch-me"] [data-testid="card-live"]').waitFor();
     await home.close();
 
-    assert.is((await fetch(api.base + p.location!, { method: 'DELETE' })).status, 200);
+    assert.is((await fetch(api.base + p.location!, { method: 'DELETE', headers: withKey(key) })).status, 200);
     await viewer.waitForFunction(() => /offline/i.test(document.querySelector('[data-testid="player-status"]')?.textContent ?? ''));
   } finally {
     await pub.close();

@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
-import { publish, until, view, viewerStats } from '../helpers/webrtc.ts';
+import { publish, until, view, viewerStats, withKey } from '../helpers/webrtc.ts';
 import { eq } from 'drizzle-orm';
 import { liveSession } from '../../shared/db/index.ts';
 
@@ -44,9 +44,14 @@ for (const codec of ['VP8', 'H264'] as const) {
       await pub.goto(api.base + '/');
       const p = await publish(pub, { slug, key, codec });
       assert.is(p.status, 201, p.body);
-      assert.match(p.location ?? '', new RegExp(`^/whip/${slug}/[0-9a-f-]{36}$`));
+      assert.match(p.location ?? '', new RegExp(`^/whip/${slug}/[A-Za-z0-9_-]{43}$`), 'the resource is a 256-bit token');
       assert.match(p.body, /a=ice-lite/);
       assert.match(p.body, /a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 \d+ typ host/, 'ICE candidates announce loopback only');
+      assert.match(p.body, /a=candidate:\S+ 1 tcp \d+ 127\.0\.0\.1 \d+ typ host tcptype passive/, 'and ICE over TCP');
+      const serverPorts = (await api.sfu.pool.ports()).flat();
+      for (const m of p.body.matchAll(/a=candidate:\S+ 1 (?:udp|tcp) \d+ \S+ (\d+) typ host/g)) {
+        assert.ok(serverPorts.includes(Number(m[1])), `candidate port ${m[1]} is a WebRtcServer port (${serverPorts})`);
+      }
       const flowing = await until(() => packetsIn(api, slug), (s) => s.audio > 20 && s.video > 20, 10_000);
       assert.ok(flowing.audio > 20 && flowing.video > 20, JSON.stringify(flowing));
       assert.is(flowing.mime, `video/${codec}`);
@@ -62,7 +67,7 @@ for (const codec of ['VP8', 'H264'] as const) {
         const joined = Date.now();
         const v = await view(viewer, slug);
         assert.is(v.status, 201, v.body);
-        assert.match(v.location ?? '', new RegExp(`^/whep/${slug}/[0-9a-f-]{36}$`));
+        assert.match(v.location ?? '', new RegExp(`^/whep/${slug}/[A-Za-z0-9_-]{43}$`));
         const first = await until(() => viewerStats(viewer), (s) => s.framesDecoded > 0, 10_000);
         assert.ok(first.framesDecoded > 0, `viewer ${i} decodes: ${JSON.stringify(first)}`);
         if (i === 1) assert.ok(Date.now() - joined < 2_000 + 2_500, `late joiner decoded after ${Date.now() - joined} ms (≤ 2 s after connecting)`);
@@ -82,18 +87,23 @@ for (const codec of ['VP8', 'H264'] as const) {
       const room = api.sfu.room(slug)!;
       const held = await room.dump();
       assert.ok(held.transports >= 3 && held.producers >= 2 && held.consumers >= 4, JSON.stringify(held));
-      const del = await fetch(api.base + p.location!, { method: 'DELETE' });
+      const sessionId = onAir.live.sessionId as string;
+      assert.not.ok(p.location!.includes(sessionId), 'the Location does not carry the public session id');
+      assert.is((await fetch(api.base + p.location!, { method: 'DELETE' })).status, 401, 'no stream key: refused');
+      assert.ok(api.sfu.room(slug), 'and the broadcast goes on');
+      assert.is((await fetch(`${api.base}/whip/${slug}/${sessionId}`, { method: 'DELETE', headers: withKey(key) })).status, 404, 'the public session id is not the resource');
+      const del = await fetch(api.base + p.location!, { method: 'DELETE', headers: withKey(key) });
       assert.is(del.status, 200);
       assert.is(api.sfu.room(slug), undefined);
       assert.equal(await room.dump(), { transports: 0, producers: 0, consumers: 0 }, 'nothing is left behind');
       const ended = await until(async () => (await owner.get(`/api/channels/${slug}`)).body.live, (l) => l === null, 3_000);
       assert.is(ended, null, 'the API shows the channel offline');
-      const [row] = await api.deps.database.db.select().from(liveSession).where(eq(liveSession.id, p.location!.split('/').pop()!));
+      const [row] = await api.deps.database.db.select().from(liveSession).where(eq(liveSession.id, sessionId));
       assert.ok(row?.endedAt, 'the live session row is closed');
       assert.is(row!.peakViewers, 2);
       assert.is(row!.endReason, 'DELETE');
       assert.equal(row!.codecs.sort(), ['audio/opus', `video/${codec}`].sort());
-      assert.is((await fetch(api.base + p.location!, { method: 'DELETE' })).status, 404);
+      assert.is((await fetch(api.base + p.location!, { method: 'DELETE', headers: withKey(key) })).status, 404);
       // the viewers notice: their connection stops receiving
       const stopped = await until(() => viewerStats(viewers[0]!), (s) => s.state !== 'connected', 15_000);
       assert.is.not(stopped.state, 'connected', 'the viewer is told the broadcast ended');
@@ -124,7 +134,7 @@ t('a simulcast broadcast (three VP8 layers) is accepted; a viewer decodes it', a
     assert.is((await view(viewer, 'layers')).status, 201);
     const s = await until(() => viewerStats(viewer), (x) => x.framesDecoded > 10, 10_000);
     assert.ok(s.framesDecoded > 10, JSON.stringify(s));
-    await fetch(api.base + p.location!, { method: 'DELETE' });
+    await fetch(api.base + p.location!, { method: 'DELETE', headers: withKey(key) });
   } finally {
     await pub.close();
     await viewer.close();
@@ -167,7 +177,20 @@ t('bad WHIP requests get their RFC 9725 statuses as problem+json and start nothi
     assert.is(again.status, 409);
     assert.ok(api.sfu.room('guarded'), 'the first broadcast is untouched');
     const loc = await pub.evaluate(() => (window as any).__pub.location as string);
-    assert.is((await fetch(api.base + loc, { method: 'PATCH', headers: { 'content-type': 'application/trickle-ice-sdpfrag' }, body: 'a=end-of-candidates' })).status, 405);
+    const patch = (headers: Record<string, string>) =>
+      fetch(api.base + loc, { method: 'PATCH', headers: { 'content-type': 'application/trickle-ice-sdpfrag', ...headers }, body: 'a=end-of-candidates' });
+    const unauthorized = await patch({});
+    assert.is(unauthorized.status, 401, 'PATCH /whip/:slug/:resource without the stream key is 401');
+    assert.match(unauthorized.headers.get('www-authenticate') ?? '', /^Bearer/);
+    assert.is((await patch(withKey(otherKey))).status, 401, "another channel's key");
+    const patched = await patch(withKey(key));
+    assert.is(patched.status, 405, 'with it: no trickle ICE');
+    assert.is(patched.headers.get('allow'), 'DELETE, OPTIONS');
+    // DELETE /whip/:slug/:resource without the publisher's stream key is 401 and the broadcast goes on
+    assert.is((await fetch(api.base + loc, { method: 'DELETE' })).status, 401);
+    assert.is((await fetch(api.base + loc, { method: 'DELETE', headers: withKey(otherKey) })).status, 401);
+    assert.is((await fetch(api.base + loc, { method: 'DELETE', headers: { authorization: 'Bearer glint_wrongwrongwrong' } })).status, 401);
+    assert.ok(api.sfu.room('guarded')?.publisherId, 'the broadcast goes on');
     // revoking the key that is publishing ends the broadcast
     const keys = (await owner.get('/api/channels/guarded/stream-keys')).body as { id: string; prefix: string }[];
     const used = keys.find((k) => key.startsWith(k.prefix))!;
@@ -178,6 +201,39 @@ t('bad WHIP requests get their RFC 9725 statuses as problem+json and start nothi
     await pub.close();
     await second.close();
   }
+});
+
+/** A body that never ends: 16 KiB chunks until the server stops reading; `sent()` is how much went out. */
+function endless() {
+  let sent = 0;
+  const chunk = new TextEncoder().encode('v=0\r\n' + 'a=x-filler:'.padEnd(16 * 1024 - 8, 'x') + '\r\n');
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      sent += chunk.byteLength;
+      controller.enqueue(chunk);
+    },
+  });
+  return { body, sent: () => sent };
+}
+
+t('POST /whip and /whep bodies over 64 KiB are 413 problem+json, chunked ones too, without being read whole', async ({ api, owner }) => {
+  const key = await channelWithKey(owner, 'big-bodies');
+  const urls = [
+    { url: `${api.base}/whip/big-bodies`, headers: { 'content-type': 'application/sdp', ...withKey(key) } },
+    { url: `${api.base}/whep/big-bodies`, headers: { 'content-type': 'application/sdp' } },
+  ];
+  for (const { url, headers } of urls) {
+    const declared = await fetch(url, { method: 'POST', headers, body: 'v=0\r\n' + 'x'.repeat(200 * 1024) });
+    assert.is(declared.status, 413, url);
+    assert.is(declared.headers.get('content-type'), 'application/problem+json');
+    // chunked, no Content-Length, and it never ends: refused once 64 KiB have arrived, not after reading it all
+    const stream = endless();
+    const chunked = await fetch(url, { method: 'POST', headers, body: stream.body, duplex: 'half', signal: AbortSignal.timeout(10_000) } as RequestInit);
+    assert.is(chunked.status, 413, url);
+    assert.match(((await chunked.json()) as { detail: string }).detail, /at most 65536 bytes/);
+    assert.ok(stream.sent() < 8 * 1024 * 1024, `the server stopped reading after ${stream.sent()} bytes`);
+  }
+  assert.is(api.sfu.room('big-bodies'), undefined, 'nothing was started');
 });
 
 t('WHEP on an offline or unknown channel → 404 problem+json', async ({ api }) => {

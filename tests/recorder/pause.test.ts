@@ -10,7 +10,7 @@ import { liveSession } from '../../shared/db/index.ts';
 import { runningRecorders } from '../../recorder/Recording.ts';
 import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
-import { publish, until } from '../helpers/webrtc.ts';
+import { publish, unpublish, until } from '../helpers/webrtc.ts';
 
 type Ctx = { api: TestApi; owner: Client; browser: Browser };
 const t = suite<Ctx>('recording through a publisher pause and a layer switch');
@@ -54,7 +54,7 @@ async function recordAround(ctx: Ctx, slug: string, opts: { codec: 'VP8' | 'H264
     await sleep(5000);
     await page.evaluate(middle);
     await sleep(5000);
-    await page.evaluate((loc) => fetch(loc, { method: 'DELETE' }), p.location!);
+    await unpublish(page);
     const list = await until(() => api.client().get(`/api/channels/${slug}/vods`), (r) => r.body.items?.[0]?.status === 'ready', 15_000);
     const v = list.body.items[0];
     assert.is(v?.status, 'ready', JSON.stringify(list.body));

@@ -12,7 +12,7 @@ import { parsePlaylist } from '../../recorder/hls.ts';
 import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
 import { startProcess } from '../helpers/process.ts';
-import { publish, until } from '../helpers/webrtc.ts';
+import { publish, unpublish, until } from '../helpers/webrtc.ts';
 
 type Ctx = { api: TestApi; owner: Client; browser: Browser };
 const t = suite<Ctx>('recorder');
@@ -123,7 +123,7 @@ for (const codec of ['VP8', 'H264'] as const) {
       await new Promise((r) => setTimeout(r, 5000));
       const sessionId = api.sfu.room(slug)!.sessionId!;
       const stoppedAt = Date.now();
-      await page.evaluate((loc) => fetch(loc, { method: 'DELETE' }), p.location!);
+      await unpublish(page);
       const v = await readyVod(api, slug, await until(() => broadcastSeconds(api, sessionId, mediaFrom).catch(() => NaN), (s) => s > 0, 5000));
       if (previewUrl) assert.is((await fetch(api.base + previewUrl)).status, 404, 'no preview once the channel is offline');
       console.log(`    ${codec}: VoD ready ${Date.now() - stoppedAt} ms after the broadcast ended (incl. polling and checks)`);
@@ -193,7 +193,7 @@ t('the recording FFmpeg killed mid-broadcast: recording goes on in the same play
     assert.ok(replaced.length === 1 && replaced[0] !== victim, 'a new FFmpeg records on');
     await new Promise((r) => setTimeout(r, 6000));
     const sessionId = api.sfu.room(slug)!.sessionId!;
-    await page.evaluate((loc) => fetch(loc, { method: 'DELETE' }), p.location!);
+    await unpublish(page);
     const client = api.client();
     const list = await until(() => client.get(`/api/channels/${slug}/vods`), (r) => r.body.items?.[0]?.status === 'ready', 10_000);
     const v = list.body.items[0];

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { parsePlaylist } from '../../recorder/hls.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
-import { publish, until } from '../helpers/webrtc.ts';
+import { publish, unpublish, until } from '../helpers/webrtc.ts';
 
 type Ctx = { api: TestApi; browser: Browser; s3: S3rver; dir: string; puts: { key: string; body: string }[] };
 const t = suite<Ctx>('recorder into S3 (s3rver from npm standing in for MinIO)');
@@ -47,7 +47,7 @@ t('a broadcast is recorded into S3: segments before playlists, served through si
   const p = await publish(page, { slug: 's3-rec', key, codec: 'VP8' });
   assert.is(p.status, 201, p.body);
   await new Promise((r) => setTimeout(r, 8000));
-  await page.evaluate((loc) => fetch(loc, { method: 'DELETE' }), p.location!);
+  await unpublish(page);
   await page.close();
   const list = await until(() => api.client().get('/api/channels/s3-rec/vods'), (r) => r.body.items?.[0]?.status === 'ready', 10_000);
   const v = list.body.items[0];

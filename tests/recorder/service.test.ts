@@ -11,7 +11,7 @@ import { runningRecorders } from '../../recorder/Recording.ts';
 import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
 import { startProcess, type Child } from '../helpers/process.ts';
-import { publish, until } from '../helpers/webrtc.ts';
+import { publish, unpublish, until } from '../helpers/webrtc.ts';
 
 const RECORDER = '.build/recorder.mjs';
 const REDIS_URL = process.env.GLINT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -67,7 +67,7 @@ t('a broadcast is recorded by the separate recorder and played from the API', as
     assert.equal(runningRecorders(), [], 'no recording FFmpeg in the API process');
     const { stdout } = await promisify(execFile)('pgrep', ['-P', String(recorder.proc.pid), 'ffmpeg']).catch(() => ({ stdout: '' }));
     assert.ok(stdout.trim(), 'the recorder process runs the FFmpeg');
-    await page.evaluate((loc) => fetch(loc, { method: 'DELETE' }), p.location!);
+    await unpublish(page);
     const list = await until(() => owner.get(`/api/channels/${slug}/vods`), (r) => r.body.items?.[0]?.status === 'ready', 10_000);
     const v = list.body.items[0];
     assert.is(v?.status, 'ready', recorder.output());

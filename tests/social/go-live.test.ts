@@ -13,7 +13,7 @@ import { Webhook } from 'standardwebhooks';
 import { subscription, vod } from '../../shared/db/index.ts';
 import { channelWithKey, startTestApi, type TestApi } from '../helpers/api.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
-import { publish, until, view, viewerStats } from '../helpers/webrtc.ts';
+import { publish, until, view, viewerStats, withKey } from '../helpers/webrtc.ts';
 
 const t = suite<{ api: TestApi; browser: Browser }>('go live: notifications, webhooks, subscriber-only live');
 
@@ -113,7 +113,7 @@ t('a follower hears the channel go live in the page; webhooks fire; WHEP admits 
     assert.is(recording?.subscribersOnly, true);
 
     // ending the broadcast: channel.offline
-    assert.is((await fetch(api.base + p.location!, { method: 'DELETE' })).status, 200);
+    assert.is((await fetch(api.base + p.location!, { method: 'DELETE', headers: withKey(key) })).status, 200);
     const offline = await until(async () => hooks.find((h) => JSON.parse(h.body).type === 'channel.offline'), (h) => !!h, 15_000);
     assert.ok(offline, 'channel.offline delivered');
     const ready = await until(async () => hooks.find((h) => JSON.parse(h.body).type === 'vod.ready'), (h) => !!h, 20_000);

@@ -35,9 +35,10 @@ export async function negotiate(pc: RTCPeerConnection, url: string, headers: Rec
     await pc.setRemoteDescription({ type: 'answer', sdp: body });
     const location = res.headers.get('location');
     return {
-      // DELETE first: the server then ends the session at once instead of treating the closed connection as a drop
+      // DELETE first: the server then ends the session at once instead of treating the closed connection as a drop.
+      // A WHIP session's DELETE needs the same bearer token as its POST (the server refuses anyone else's).
       stop: async () => {
-        if (location) await fetch(location, { method: 'DELETE' }).catch(() => undefined);
+        if (location) await fetch(location, { method: 'DELETE', headers: { ...(headers.authorization ? { authorization: headers.authorization } : {}) } }).catch(() => undefined);
         pc.close();
       },
     };
