@@ -101,6 +101,17 @@ export class WorkerPool {
     }
   }
 
+  /** Routers and WebRTC transports alive on every worker (a pool with no room open holds none). */
+  async held(): Promise<{ routers: number; webRtcTransports: number }> {
+    let routers = 0;
+    let webRtcTransports = 0;
+    for (const s of this.slots) {
+      routers += ((await s.worker.dump()) as { routerIds: string[] }).routerIds.length;
+      webRtcTransports += ((await s.webRtcServer.dump()) as { webRtcTransportIds: string[] }).webRtcTransportIds.length;
+    }
+    return { routers, webRtcTransports };
+  }
+
   /** Per-worker resource usage (for metrics and benchmarks). */
   async usage() {
     return Promise.all(this.slots.map(async (s) => ({ pid: s.worker.pid, rooms: s.rooms, usage: await s.worker.getResourceUsage() })));
