@@ -21,13 +21,17 @@ const CAPACITY_RETRY_MS = 10_000;
 const resourceToken = () => randomBytes(32).toString('base64url');
 
 /**
- * What a mediasoup failure means to the client who asked: no port or file descriptor left is capacity (503, retry
- * later); a router or transport closed under the request means the broadcast ended; anything else the media plane
- * could not do is a 503 too (logged), since a retry may land on a worker that can.
+ * What a mediasoup failure means to the client who asked: parameters mediasoup refuses (its TypeError and
+ * UnsupportedError; an SSRC, MID or RID used twice) came from the offer (400); no port or file descriptor left is
+ * capacity (503, retry later); a router or transport closed under the request means the broadcast ended; anything
+ * else the media plane could not do is a 503 too (logged), since a retry may land on a worker that can.
  */
 export function mediaFailure(err: unknown, log: Logger, what: string): AppError {
   if (err instanceof AppError) return err;
   const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof TypeError || err instanceof ms.UnsupportedError || /already exists in RTP listener|unsupported codec/i.test(message)) {
+    return new SdpError(`The offer was refused: ${message.replace(/\s*\[method:[^\]]*\]$/, '')}`);
+  }
   if (err instanceof ms.InvalidStateError || /\bclosed\b/i.test(message)) return invalidState('This broadcast has ended.');
   if (/no more available ports|too many open files|address not available/i.test(message)) {
     log.warn({ err: message, what }, 'media server out of ports');
@@ -238,7 +242,6 @@ export class Room extends EventEmitter<RoomEvents> {
     } catch (err) {
       if (this.publisher === session) this.publisher = undefined;
       transport.close();
-      if (err instanceof Error && !(err instanceof AppError) && /unsupported codec|invalid|wrong/i.test(err.message)) throw new SdpError(`The offer was refused: ${err.message}`);
       throw mediaFailure(err, this.log, 'WHIP publish');
     }
   }
