@@ -150,6 +150,47 @@ t('DELETE /whip/:slug/:resource with wrong keys counts as guessing too: 401, the
   assert.ok(api.sfu.room('capped')?.publisherId, 'the broadcast goes on');
 });
 
+t('ICE over TCP: a viewer given only the TCP candidate of the worker\'s WebRtcServer plays', async ({ api, browser }) => {
+  const page = await browser.context.newPage();
+  try {
+    await page.goto(api.base + '/');
+    const result = await page.evaluate(async () => {
+      const pc = new RTCPeerConnection({ iceServers: [] });
+      pc.addTransceiver('video', { direction: 'recvonly' });
+      await pc.setLocalDescription(await pc.createOffer());
+      await new Promise((r) => setTimeout(r, 500));
+      const res = await fetch('/whep/capped', { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription!.sdp });
+      const answer = await res.text();
+      if (res.status !== 201) return { status: res.status, answer };
+      const tcpOnly = answer.split('\r\n').filter((l) => !/^a=candidate:\S+ 1 udp /i.test(l)).join('\r\n');
+      await pc.setRemoteDescription({ type: 'answer', sdp: tcpOnly });
+      const location = res.headers.get('location');
+      for (let i = 0; i < 100; i++) {
+        let frames = 0;
+        let protocol = '';
+        const stats = await pc.getStats();
+        stats.forEach((s: any) => {
+          if (s.type === 'inbound-rtp' && s.kind === 'video') frames = s.framesDecoded ?? 0;
+          if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') protocol = stats.get(s.remoteCandidateId)?.protocol ?? '';
+        });
+        if (frames > 5) {
+          await fetch(location!, { method: 'DELETE' });
+          pc.close();
+          return { status: 201, frames, protocol };
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      pc.close();
+      return { status: 201, frames: 0, protocol: 'none' };
+    });
+    assert.is(result.status, 201, JSON.stringify(result));
+    assert.is(result.protocol, 'tcp', JSON.stringify(result));
+    assert.ok((result.frames ?? 0) > 5, JSON.stringify(result));
+  } finally {
+    await page.close();
+  }
+});
+
 /** Two consecutive ports free for UDP and TCP on loopback (for a worker pool whose whole range they are). */
 async function freePair(): Promise<number> {
   const free = (port: number) =>
