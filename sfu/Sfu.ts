@@ -88,6 +88,8 @@ export class Sfu {
   /** channel id → the stream key id its current publisher used (revoking that key ends the broadcast) */
   private readonly keys = new Map<string, string>();
   private readonly unsubscribe: (() => void)[] = [];
+  /** channels whose room is being opened (its router created) right now */
+  private readonly opening = new Set<string>();
   /** WHEP offers per address per minute */
   private readonly whepOffers: RateLimit;
   /** WHEP sessions held per address, and by everyone on this SFU */
@@ -216,7 +218,15 @@ export class Sfu {
     publish: (room: Room) => Promise<T>,
   ): Promise<T & { room: Room }> {
     const existing = this.room(key.slug);
-    const room = existing ?? (await this.openRoom({ id: key.channelId, slug: key.slug }, key.keyId));
+    // a second publisher racing the first one's room into existence would open a second room for the channel
+    if (!existing && this.opening.has(key.slug)) throw conflict('This channel is already going live from another session.');
+    if (!existing) this.opening.add(key.slug);
+    let room: Room;
+    try {
+      room = existing ?? (await this.openRoom({ id: key.channelId, slug: key.slug }, key.keyId));
+    } finally {
+      if (!existing) this.opening.delete(key.slug);
+    }
     try {
       const result = await publish(room);
       this.keys.set(key.channelId, key.keyId);

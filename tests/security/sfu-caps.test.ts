@@ -191,6 +191,26 @@ t('ICE over TCP: a viewer given only the TCP candidate of the worker\'s WebRtcSe
   }
 });
 
+t('eight WHIP offers at once for one channel: one goes live (201), the others are 409, and one room is left', async ({ api, owner }) => {
+  const key = await channelWithKey(owner, 'racing');
+  const routersBefore = (await api.sfu.pool.held()).routers;
+  // a publisher's offer: the viewer's offer turned to sending, an SSRC per section
+  let ssrc = 1000;
+  const sendOffer = () => whepOffer().replace(/a=recvonly/g, 'a=sendonly').replace(/a=mid:(\d)/g, (m) => `${m}\r\na=ssrc:${ssrc++} cname:racer`);
+  const replies = await Promise.all(
+    Array.from({ length: 8 }, () => fetch(`${api.base}/whip/racing`, { method: 'POST', headers: { 'content-type': 'application/sdp', 'x-forwarded-for': '198.51.100.80', ...withKey(key) }, body: sendOffer() })),
+  );
+  const statuses = replies.map((r) => r.status).sort();
+  assert.equal(statuses, [201, 409, 409, 409, 409, 409, 409, 409], JSON.stringify(statuses));
+  assert.is((await api.sfu.pool.held()).routers, routersBefore + 1, 'one router opened for the channel');
+  const location = replies.find((r) => r.status === 201)!.headers.get('location')!;
+  const room = api.sfu.room('racing')!;
+  assert.ok(room.publisherId);
+  assert.is((await fetch(api.base + location, { method: 'DELETE', headers: withKey(key) })).status, 200);
+  assert.is(api.sfu.room('racing'), undefined);
+  assert.equal(await room.dump(), { transports: 0, producers: 0, consumers: 0 });
+});
+
 /** Two consecutive ports free for UDP and TCP on loopback (for a worker pool whose whole range they are). */
 async function freePair(): Promise<number> {
   const free = (port: number) =>
