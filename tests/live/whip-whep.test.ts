@@ -89,6 +89,9 @@ for (const codec of ['VP8', 'H264'] as const) {
       assert.ok(held.transports >= 3 && held.producers >= 2 && held.consumers >= 4, JSON.stringify(held));
       const sessionId = onAir.live.sessionId as string;
       assert.not.ok(p.location!.includes(sessionId), 'the Location does not carry the public session id');
+      const token = p.location!.split('/').pop()!;
+      const publicViews = [onAir, (await owner.get('/api/channels?live=true')).body, (await api.client().get(`/api/channels/${slug}`)).body];
+      assert.not.ok(publicViews.some((v) => JSON.stringify(v).includes(token)), 'no JSON carries the resource token');
       assert.is((await fetch(api.base + p.location!, { method: 'DELETE' })).status, 401, 'no stream key: refused');
       assert.ok(api.sfu.room(slug), 'and the broadcast goes on');
       assert.is((await fetch(`${api.base}/whip/${slug}/${sessionId}`, { method: 'DELETE', headers: withKey(key) })).status, 404, 'the public session id is not the resource');

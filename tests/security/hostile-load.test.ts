@@ -105,6 +105,11 @@ t('500 WHEP offers and 200 stalled RTMP connections from one address: refusals a
   const held = await until(() => api.sfu.pool.held(), (h) => h.routers === 0 && h.webRtcTransports === 0, 3_000);
   assert.equal(held, { routers: 0, webRtcTransports: 0 }, 'no router or transport left on any worker');
   assert.is((await fetch(api.base + '/healthz')).status, 200, 'the server is still up');
+  const rtmpUp = await new Promise<boolean>((resolve) => {
+    const s = connect(api.sfu.rtmp!.port, '127.0.0.1', () => (s.destroy(), resolve(true)));
+    s.on('error', () => resolve(false));
+  });
+  assert.ok(rtmpUp, 'and RTMP ingest still accepts connections');
 });
 
 t.run();
