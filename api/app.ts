@@ -8,7 +8,9 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { AppError, problemForStatus, tooLarge, unsupportedMedia, type Problem } from '../shared/errors.ts';
-import { loadUser } from './access.ts';
+import type { IncomingMessage } from 'node:http';
+import { clientAddress } from '../shared/client-address.ts';
+import { loadUser, requireTrustedOrigin } from './access.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { authApp, documentAuth } from './routes/auth.ts';
 import { channelsApp } from './routes/channels.ts';
@@ -71,6 +73,9 @@ export function createApp(deps: Deps, media: Hono[] = []) {
   app.use('*', secureHeaders({ crossOriginEmbedderPolicy: false, crossOriginResourcePolicy: 'same-origin' }));
   app.use('*', async (c, next) => {
     c.set('deps', deps);
+    // the one place the client's address is decided; every per-address rule reads c.var.address
+    const peer = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.remoteAddress;
+    c.set('address', clientAddress(peer, c.req.header('x-forwarded-for'), config.trustedProxies));
     await next();
   });
   app.use('/api/*', async (c, next) => {
@@ -83,6 +88,7 @@ export function createApp(deps: Deps, media: Hono[] = []) {
       },
     })(c, next);
   });
+  app.use('/api/*', requireTrustedOrigin);
   app.use('/api/*', loadUser);
   app.use('/api/channels/*', requireJsonBodies);
   app.use('/api/users/*', requireJsonBodies);
