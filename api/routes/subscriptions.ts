@@ -7,7 +7,7 @@ import { channel, subscription, subscriptionTier, user } from '../../shared/db/i
 import { invalid, notFound } from '../../shared/errors.ts';
 import { requireChannelAccess, requireUser } from '../access.ts';
 import { activeSubscription } from '../entitlements.ts';
-import { json, problems, router, z } from '../openapi.ts';
+import { instant, json, problems, router, z } from '../openapi.ts';
 import { GrantProvider } from '../payments.ts';
 import { loadChannel } from './channels.ts';
 
@@ -54,8 +54,8 @@ const Grant = z
   .object({
     userId: z.string().min(1).max(64),
     tierId: z.uuid('not a tier id'),
-    startsAt: z.iso.datetime({ offset: true }).optional(),
-    endsAt: z.iso.datetime({ offset: true }).nullable().optional().openapi({ description: 'null or absent: until canceled' }),
+    startsAt: instant().optional(),
+    endsAt: instant({ description: 'null or absent: until canceled' }).nullable().optional(),
   })
   .strict()
   .openapi('GrantSubscription');
@@ -209,8 +209,8 @@ export const subscriptionsApp = router()
       if (tier.archivedAt) throw invalid('That tier is archived; it takes no new subscriptions.', [{ path: 'json.tierId', message: 'archived tier' }]);
       const [target] = await db.select({ id: user.id }).from(user).where(eq(user.id, body.userId)).limit(1);
       if (!target) throw notFound('That user');
-      const startsAt = body.startsAt ? new Date(body.startsAt) : new Date();
-      const endsAt = body.endsAt ? new Date(body.endsAt) : null;
+      const startsAt = body.startsAt ?? new Date();
+      const endsAt = body.endsAt ?? null;
       if (endsAt && endsAt <= startsAt) throw invalid('endsAt must be after startsAt.', [{ path: 'json.endsAt', message: 'not after startsAt' }]);
       const result = await providers(db).grant.checkout({ userId: target.id, channelId: ch.id, tierId: tier.id, startsAt, endsAt, by: me.id });
       if (result.status !== 'active') throw new Error('a grant is active at once');

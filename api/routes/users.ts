@@ -52,7 +52,7 @@ export const usersApp = router()
       request: {
         query: z.object({
           limit: z.coerce.number().int().min(1).max(200).default(50),
-          offset: z.coerce.number().int().min(0).default(0),
+          offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
         }),
       },
       responses: { 200: json(z.array(UserSchema), 'Users, oldest first.'), ...problems(400, 401, 403) },
