@@ -20,11 +20,15 @@ function claimedOrigin(headers: Headers): string | undefined {
   }
 }
 
-/** Glint's own origin as configured, the origins operators trust, and the origin this request was addressed to. */
+/**
+ * Glint's own origin (as configured, or as this request was addressed), or one the operator trusts. A request the
+ * browser marks cross-site or same-site (Sec-Fetch-Site) did not come from Glint's own origin, whatever it claims:
+ * only the trusted ones pass then.
+ */
 export function isTrustedOrigin(origin: string, headers: Headers, config: Config, crossSite: boolean): boolean {
-  if (origin === config.publicUrl || config.trustedOrigins.includes(origin)) return true;
-  // a browser that calls the request cross-site or same-site was not on this origin, whatever Host says
+  if (config.trustedOrigins.includes(origin)) return true;
   if (crossSite) return false;
+  if (origin === config.publicUrl) return true;
   return [headers.get('host'), headers.get('x-forwarded-host')].some((h) => !!h && (origin === `http://${h}` || origin === `https://${h}`));
 }
 
