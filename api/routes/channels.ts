@@ -220,12 +220,14 @@ export const channelsApp = router()
       tags,
       summary: 'Create a channel',
       request: { body: { required: true, content: { 'application/json': { schema: CreateChannel } } } },
-      responses: { 201: json(ChannelSchema, 'Created.'), ...problems(400, 401, 409, 413, 415) },
+      responses: { 201: json(ChannelSchema, 'Created.'), ...problems(400, 401, 409, 413, 415, 429) },
     }),
     async (c) => {
       const me = requireUser(c);
       const body = c.req.valid('json');
-      const { db } = c.var.deps.database;
+      const { database, limits } = c.var.deps;
+      const { db } = database;
+      await limits.take('channels created', [limits.channelCreates, me.id]);
       try {
         await db.insert(channel).values({ ...body, ownerId: me.id });
       } catch (err) {

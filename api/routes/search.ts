@@ -46,13 +46,15 @@ export const searchApp = router().openapi(
     tags: ['search'],
     summary: 'Search channels, live streams and VoDs',
     request: { query: SearchParams },
-    responses: { 200: json(SearchPage, 'Best matches first (an exact title first of all).'), ...problems(400, 503) },
+    responses: { 200: json(SearchPage, 'Best matches first (an exact title first of all).'), ...problems(400, 429, 503) },
   }),
   async (c) => {
     const p = c.req.valid('query');
-    const { search } = c.var.deps;
+    const { search, limits } = c.var.deps;
+    // each search is a database (or Meilisearch) query: a budget per address, and a cap on how many run at once
+    await limits.take('searches', [limits.searches, c.var.address]);
     const live = p.live === undefined ? undefined : p.live === 'true';
-    const result = await search.query({ q: p.q, type: p.type, live, category: p.category, from: p.from, to: p.to, limit: p.limit, offset: p.offset });
+    const result = await limits.searching(() => search.query({ q: p.q, type: p.type, live, category: p.category, from: p.from, to: p.to, limit: p.limit, offset: p.offset }));
     return c.json({ items: result.hits, total: result.total, limit: p.limit, offset: p.offset, engine: search.kind }, 200);
   },
 );

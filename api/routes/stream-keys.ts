@@ -65,12 +65,14 @@ export const streamKeysApp = router()
       tags,
       summary: 'Create a stream key',
       request: { params: SlugParam, body: { required: false, content: { 'application/json': { schema: CreateBody } } } },
-      responses: { 201: json(NewStreamKey, 'Created; the key is in the body once.'), ...problems(400, 401, 403, 404, 409, 413, 415) },
+      responses: { 201: json(NewStreamKey, 'Created; the key is in the body once.'), ...problems(400, 401, 403, 404, 409, 413, 415, 429) },
     }),
     async (c) => {
-      const { db } = c.var.deps.database;
+      const { database, limits } = c.var.deps;
+      const { db } = database;
       const ch = await loadChannel(db, c.req.valid('param').slug);
-      requireChannelAccess(c, ch, 'keys');
+      const me = requireChannelAccess(c, ch, 'keys');
+      await limits.take('stream keys created', [limits.streamKeyCreates, me.id]);
       const [active] = await db.select({ n: count() }).from(streamKey).where(and(eq(streamKey.channelId, ch.id), isNull(streamKey.revokedAt)));
       if ((active?.n ?? 0) >= MAX_KEYS_PER_CHANNEL) throw conflict(`A channel can have at most ${MAX_KEYS_PER_CHANNEL} active stream keys; revoke one first.`);
       const { key, prefix, hash } = generateStreamKey();
@@ -85,13 +87,14 @@ export const streamKeysApp = router()
       tags,
       summary: 'Replace a key with a new one (the old one stops working at once)',
       request: { params: KeyParams },
-      responses: { 201: json(NewStreamKey, 'The replacement; the key is in the body once.'), ...problems(400, 401, 403, 404) },
+      responses: { 201: json(NewStreamKey, 'The replacement; the key is in the body once.'), ...problems(400, 401, 403, 404, 429) },
     }),
     async (c) => {
-      const { database, bus } = c.var.deps;
+      const { database, bus, limits } = c.var.deps;
       const { slug, id } = c.req.valid('param');
       const ch = await loadChannel(database.db, slug);
-      requireChannelAccess(c, ch, 'keys');
+      const me = requireChannelAccess(c, ch, 'keys');
+      await limits.take('stream keys created', [limits.streamKeyCreates, me.id]);
       const { key, prefix, hash } = generateStreamKey();
       const created = await database.db.transaction(async (tx) => {
         const [old] = await tx.update(streamKey).set({ revokedAt: new Date() })
