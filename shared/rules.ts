@@ -40,3 +40,6 @@ export const Email = z.email().max(EMAIL_MAX, `An email address is at most ${EMA
 export function firstIssue(error: z.ZodError): string {
   return error.issues[0]?.message ?? 'Invalid input.';
 }
+
+/** the largest avatar, in pixels on either side (read from the file's header before anything decodes it) */
+export const AVATAR_MAX_SIDE = 4096;
