@@ -38,8 +38,16 @@ export const SENSITIVE_AUTH_PATHS = [
   '/verify-email',
 ];
 
-// pg_advisory_xact_lock key under which the first admin is chosen ('gadm')
-const FIRST_ADMIN_LOCK = 0x6761646d;
+// pg_advisory_xact_lock key under which who is admin changes ('gadm')
+const ADMIN_ROLES_LOCK = 0x6761646d;
+
+/**
+ * Serializes, until the transaction ends, every change of who is admin (the first account's promotion, role changes),
+ * so a check such as "is there another admin?" still holds when the write lands.
+ */
+export async function lockAdminRoles(tx: Pick<Db, 'execute'>): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${ADMIN_ROLES_LOCK})`);
+}
 
 /** The user fields better-auth writes (sign-up, update-user, …), checked by Glint's rules; throws a 400 APIError. */
 function checkUserFields(data: Record<string, unknown>, creating: boolean): Record<string, unknown> {
@@ -62,7 +70,7 @@ function checkUserFields(data: Record<string, unknown>, creating: boolean): Reco
  */
 export async function claimFirstAdmin(db: Db, created: { id: string; createdAt: Date }): Promise<boolean> {
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${FIRST_ADMIN_LOCK})`);
+    await lockAdminRoles(tx);
     const promoted = await tx
       .update(user)
       .set({ role: 'admin' })

@@ -1,7 +1,7 @@
 // Stream keys per channel: create (shown once), list, rotate, revoke. Owner and admin only.
 import { createRoute } from '@hono/zod-openapi';
 import { and, asc, count, eq, isNull } from 'drizzle-orm';
-import { streamKey } from '../../shared/db/index.ts';
+import { channel, streamKey } from '../../shared/db/index.ts';
 import { conflict, notFound } from '../../shared/errors.ts';
 import { generateStreamKey } from '../../shared/stream-keys.ts';
 import { requireChannelAccess } from '../access.ts';
@@ -73,11 +73,16 @@ export const streamKeysApp = router()
       const ch = await loadChannel(db, c.req.valid('param').slug);
       const me = requireChannelAccess(c, ch, 'keys');
       await limits.take('stream keys created', [limits.streamKeyCreates, me.id]);
-      const [active] = await db.select({ n: count() }).from(streamKey).where(and(eq(streamKey.channelId, ch.id), isNull(streamKey.revokedAt)));
-      if ((active?.n ?? 0) >= MAX_KEYS_PER_CHANNEL) throw conflict(`A channel can have at most ${MAX_KEYS_PER_CHANNEL} active stream keys; revoke one first.`);
       const { key, prefix, hash } = generateStreamKey();
-      const [row] = await db.insert(streamKey).values({ channelId: ch.id, label: c.req.valid('json')?.label ?? 'default', prefix, hash }).returning();
-      return c.json({ ...serialize(row!), key }, 201);
+      const row = await db.transaction(async (tx) => {
+        // the channel's row lock makes count-then-insert one step: concurrent creates cannot all see a free place
+        await tx.select({ id: channel.id }).from(channel).where(eq(channel.id, ch.id)).for('update');
+        const [active] = await tx.select({ n: count() }).from(streamKey).where(and(eq(streamKey.channelId, ch.id), isNull(streamKey.revokedAt)));
+        if ((active?.n ?? 0) >= MAX_KEYS_PER_CHANNEL) throw conflict(`A channel can have at most ${MAX_KEYS_PER_CHANNEL} active stream keys; revoke one first.`);
+        const [created] = await tx.insert(streamKey).values({ channelId: ch.id, label: c.req.valid('json')?.label ?? 'default', prefix, hash }).returning();
+        return created!;
+      });
+      return c.json({ ...serialize(row), key }, 201);
     },
   )
   .openapi(
