@@ -11,9 +11,17 @@ export const EMAIL_MAX = 254;
 /** a profile image is a link, never inline data */
 export const IMAGE_URL_MAX = 2048;
 
-// Control and format characters (bidi overrides, zero-width joiners), unassigned and private-use code points, and
-// line or paragraph separators: invisible or layout-changing in a name that is shown beside every chat message.
-const FORBIDDEN_IN_NAME = /[\p{C}\p{Zl}\p{Zp}]/u;
+// Control and format characters (bidi overrides, zero-width spaces), unassigned and private-use code points, and
+// line or paragraph separators: invisible or layout-changing in text shown to everyone (a name beside every chat
+// message, a channel title). The zero-width (non-)joiners stay: Persian and Indic names and emoji sequences need them.
+const INVISIBLE = /[\p{Cc}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]|(?![\u200c\u200d])\p{Cf}/u;
+const INVISIBLE_BUT_LINES = /[\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]|(?![\t\n\r])\p{Cc}|(?![\u200c\u200d])\p{Cf}/u;
+
+/** Whether one line of text shown to others has nothing invisible or layout-changing in it. */
+export const isVisibleLine = (s: string) => !INVISIBLE.test(s);
+/** The same for text of several lines (tabs and line breaks allowed). */
+export const isVisibleText = (s: string) => !INVISIBLE_BUT_LINES.test(s);
+export const INVISIBLE_MESSAGE = 'must not contain control or invisible characters';
 
 /** A display name: NFC, trimmed, inner whitespace runs as one space, 1–NAME_MAX characters, nothing invisible. */
 export const UserName = z
@@ -24,7 +32,7 @@ export const UserName = z
       .string()
       .refine((s) => s.length > 0, `Your name must be 1–${NAME_MAX} characters.`)
       .refine((s) => [...s].length <= NAME_MAX, `Your name must be 1–${NAME_MAX} characters.`)
-      .refine((s) => !FORBIDDEN_IN_NAME.test(s), 'Your name may not contain control or invisible characters.'),
+      .refine(isVisibleLine, 'Your name may not contain control or invisible characters.'),
   );
 
 /** A profile image: an http(s) URL of bounded length, or none. */

@@ -7,7 +7,7 @@ import { isUniqueViolation } from '../../shared/db/errors.ts';
 import { AppError, invalid, notFound, tooLarge, unsupportedMedia } from '../../shared/errors.ts';
 import { requireChannelAccess, requireUser } from '../access.ts';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import { AVATAR_MAX_SIDE } from '../../shared/rules.ts';
+import { AVATAR_MAX_SIDE, INVISIBLE_MESSAGE, isVisibleLine, isVisibleText } from '../../shared/rules.ts';
 import { IMAGE_TYPES, probeImage } from '../images.ts';
 import { json, problems, router, z } from '../openapi.ts';
 
@@ -22,12 +22,13 @@ const Tag = z
   .trim()
   .min(1)
   .max(25)
+  .refine(isVisibleLine, INVISIBLE_MESSAGE)
   .transform((t) => t.toLowerCase());
 
 const ChannelFields = {
-  title: z.string().trim().min(1, 'title must not be empty').max(120),
-  description: z.string().max(2000),
-  category: z.string().trim().max(50),
+  title: z.string().trim().min(1, 'title must not be empty').max(120).refine(isVisibleLine, INVISIBLE_MESSAGE),
+  description: z.string().max(2000).refine(isVisibleText, INVISIBLE_MESSAGE),
+  category: z.string().trim().max(50).refine(isVisibleLine, INVISIBLE_MESSAGE),
   tags: z.array(Tag).max(10, 'at most 10 tags').transform((t) => [...new Set(t)]),
   subscribersOnlyLive: z.boolean().openapi({ description: 'Live streams (WHEP and the live recording) for subscribers only' }),
   subscribersOnlyVods: z.boolean().openapi({ description: 'New recordings start subscriber-only' }),

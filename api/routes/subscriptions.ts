@@ -2,9 +2,10 @@
 // payment provider: the owner or an admin gives a user a tier from a start to an end date), cancellation (by the
 // subscriber or the owner), the channel's subscriber list and a user's own subscriptions.
 import { createRoute } from '@hono/zod-openapi';
-import { and, asc, desc, eq, isNull } from 'drizzle-orm';
+import { and, asc, count, desc, eq, isNull } from 'drizzle-orm';
 import { channel, subscription, subscriptionTier, user } from '../../shared/db/index.ts';
-import { invalid, notFound } from '../../shared/errors.ts';
+import { conflict, invalid, notFound } from '../../shared/errors.ts';
+import { INVISIBLE_MESSAGE, isVisibleLine, isVisibleText } from '../../shared/rules.ts';
 import { requireChannelAccess, requireUser } from '../access.ts';
 import { activeSubscription } from '../entitlements.ts';
 import { instant, json, problems, router, z } from '../openapi.ts';
@@ -22,14 +23,17 @@ const TierSchema = z
   })
   .openapi('SubscriptionTier');
 const TierFields = {
-  name: z.string().trim().min(1).max(50),
+  name: z.string().trim().min(1).max(50).refine(isVisibleLine, INVISIBLE_MESSAGE),
   priceCents: z.number().int().min(0).max(100_000_00),
   currency: z
     .string()
     .regex(/^[A-Za-z]{3}$/, 'an ISO 4217 code such as USD')
     .transform((c) => c.toUpperCase()),
-  perks: z.string().max(2000),
+  perks: z.string().max(2000).refine(isVisibleText, INVISIBLE_MESSAGE),
 };
+
+/** Tiers on offer per channel (archived ones do not count): a storefront, not a table to fill. */
+export const MAX_TIERS_PER_CHANNEL = 20;
 const CreateTier = z.object({ ...TierFields, currency: TierFields.currency.default('USD'), perks: TierFields.perks.default('') }).strict().openapi('CreateSubscriptionTier');
 const UpdateTier = z
   .object({ name: TierFields.name.optional(), perks: TierFields.perks.optional() })
@@ -125,14 +129,21 @@ export const subscriptionsApp = router()
       tags,
       summary: 'Add a subscription tier (owner, admin)',
       request: { params: SlugParam, body: { required: true, content: { 'application/json': { schema: CreateTier } } } },
-      responses: { 201: json(TierSchema, 'Added.'), ...problems(400, 401, 403, 404, 415) },
+      responses: { 201: json(TierSchema, 'Added.'), ...problems(400, 401, 403, 404, 409, 415) },
     }),
     async (c) => {
       const { db } = c.var.deps.database;
       const ch = await loadChannel(db, c.req.valid('param').slug);
       requireChannelAccess(c, ch, 'integrations');
-      const [row] = await db.insert(subscriptionTier).values({ channelId: ch.id, ...c.req.valid('json') }).returning();
-      return c.json(tierView(row!), 201);
+      const row = await db.transaction(async (tx) => {
+        // the channel's row lock makes count-then-insert one step (as for stream keys)
+        await tx.select({ id: channel.id }).from(channel).where(eq(channel.id, ch.id)).for('update');
+        const [offered] = await tx.select({ n: count() }).from(subscriptionTier).where(and(eq(subscriptionTier.channelId, ch.id), isNull(subscriptionTier.archivedAt)));
+        if ((offered?.n ?? 0) >= MAX_TIERS_PER_CHANNEL) throw conflict(`A channel can offer at most ${MAX_TIERS_PER_CHANNEL} tiers; archive one first.`);
+        const [created] = await tx.insert(subscriptionTier).values({ channelId: ch.id, ...c.req.valid('json') }).returning();
+        return created!;
+      });
+      return c.json(tierView(row), 201);
     },
   )
   .openapi(

@@ -135,6 +135,24 @@ t('impossible dates in cursors, search filters and grants → 400, never 500', a
   }
 });
 
+t('text shown to others refuses control and invisible characters (titles, tags, key labels, tier names)', async ({ owner }) => {
+  for (const title of ['evil\u202eoln', 'zero\u200bwidth', 'bell\u0007', 'line\u2028break']) {
+    isProblem(await owner.patch('/api/channels/stable', { title }), 400, /invisible/);
+  }
+  isProblem(await owner.patch('/api/channels/stable', { tags: ['ok', 'no\u200e'] }), 400, /invisible/);
+  isProblem(await owner.patch('/api/channels/stable', { description: 'two\nlines and a \u202e' }), 400, /invisible/);
+  isProblem(await owner.post('/api/channels/stable/stream-keys', { label: 'obs\u0000' }), 400, /invisible/);
+  isProblem(await owner.post('/api/channels/stable/tiers', { name: 'gold\u2066', priceCents: 100 }), 400, /invisible/);
+  await unchanged(owner);
+  const fine = await owner.post('/api/channels', { slug: 'scripts', title: 'می\u200cخواهم 👨\u200d👩\u200d👧', description: 'line one\n\tline two' });
+  assert.is(fine.status, 201, 'joiners (Persian, emoji sequences), tabs and line breaks in a description are fine');
+});
+
+t(`a channel offers at most 20 subscription tiers (409 past that)`, async ({ owner }) => {
+  for (let i = 0; i < 20; i++) assert.is((await owner.post('/api/channels/scripts/tiers', { name: `T${i}`, priceCents: 100 + i })).status, 201, `tier ${i}`);
+  isProblem(await owner.post('/api/channels/scripts/tiers', { name: 'one more', priceCents: 999 }), 409, /at most 20/);
+});
+
 t('every response was checked against the OpenAPI document', async ({ owner }) => {
   assert.equal(owner.unchecked, []);
 });
