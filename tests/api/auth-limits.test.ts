@@ -79,4 +79,21 @@ t('POST /api/auth/sign-up/email past SIGNUPS_PER_HOUR is refused for every addre
   }
 });
 
+t('with REDIS_URL two API processes draw sign-in attempts and searches from one budget', async () => {
+  const shared = { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: `glint-test-${process.pid}-${Date.now()}:`, AUTH_ATTEMPTS: '3', SEARCHES_PER_ADDRESS_SECOND: '2' };
+  const a = await startTestApi(shared);
+  const b = await startTestApi(shared);
+  try {
+    assert.is((await signIn(a)).status, 401);
+    assert.is((await signIn(b)).status, 401);
+    assert.is((await signIn(a)).status, 401);
+    assert.is((await signIn(b)).status, 429, 'the fourth attempt, on the other process');
+    assert.is((await a.client().get('/api/search?q=x')).status, 200);
+    assert.is((await b.client().get('/api/search?q=x')).status, 200);
+    assert.is((await a.client().get('/api/search?q=x')).status, 429);
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
+});
+
 t.run();
