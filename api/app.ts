@@ -1,4 +1,5 @@
 // The API's Hono app: middleware, resources, OpenAPI document and docs page, health, metrics, the web shell.
+import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -8,7 +9,6 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { AppError, problemForStatus, tooLarge, unsupportedMedia, type Problem } from '../shared/errors.ts';
-import type { IncomingMessage } from 'node:http';
 import { clientAddress } from '../shared/client-address.ts';
 import { loadUser, requireTrustedOrigin } from './access.ts';
 import type { AppEnv, Deps } from './context.ts';
