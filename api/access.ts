@@ -1,8 +1,55 @@
 // Who may do what. Every route names its rule here, so the authorization matrix reads in one place.
 import type { Context, MiddlewareHandler } from 'hono';
+import type { Config } from '../shared/config.ts';
 import { forbidden, unauthorized } from '../shared/errors.ts';
 import type { Role } from '../shared/db/index.ts';
 import type { AppEnv, SessionUser } from './context.ts';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The origin a browser says a request came from: Origin, else Referer's origin; undefined when neither is usable. */
+function claimedOrigin(headers: Headers): string | undefined {
+  const origin = headers.get('origin');
+  if (origin && origin !== 'null') return origin;
+  const referer = headers.get('referer');
+  if (!referer) return undefined;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Glint's own origin (as configured, or as this request was addressed), or one the operator trusts. A request the
+ * browser marks cross-site or same-site (Sec-Fetch-Site) did not come from Glint's own origin, whatever it claims:
+ * only the trusted ones pass then.
+ */
+export function isTrustedOrigin(origin: string, headers: Headers, config: Config, crossSite: boolean): boolean {
+  if (config.trustedOrigins.includes(origin)) return true;
+  if (crossSite) return false;
+  if (origin === config.publicUrl) return true;
+  return [headers.get('host'), headers.get('x-forwarded-host')].some((h) => !!h && (origin === `http://${h}` || origin === `https://${h}`));
+}
+
+/**
+ * A state change that carries cookies must come from a page of a trusted origin (cross-site request forgery).
+ * JSON bodies already need a Content-Type no form can send; this covers the body-less PUT/POST/DELETE too. Requests
+ * without cookies (API clients) carry no one else's session and pass. better-auth's endpoints (/api/auth) apply the
+ * same rule themselves (trustedOrigins in api/auth.ts) and answer in their own error shape.
+ */
+export const requireTrustedOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (!SAFE_METHODS.has(c.req.method) && c.req.header('cookie') && !c.req.path.startsWith('/api/auth/')) {
+    const headers = c.req.raw.headers;
+    const site = headers.get('sec-fetch-site');
+    const origin = claimedOrigin(headers);
+    if (!origin) throw forbidden('A request that carries a session cookie must say where it comes from (Origin).');
+    if (!isTrustedOrigin(origin, headers, c.var.deps.config, site === 'cross-site' || site === 'same-site')) {
+      throw forbidden(`Requests from ${origin} may not use your session here.`);
+    }
+  }
+  await next();
+};
 
 /** Resolves the better-auth session cookie (if any) into c.var.user for every request. */
 export const loadUser: MiddlewareHandler<AppEnv> = async (c, next) => {

@@ -1,4 +1,5 @@
 // The API's Hono app: middleware, resources, OpenAPI document and docs page, health, metrics, the web shell.
+import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -8,8 +9,10 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { AppError, problemForStatus, tooLarge, unsupportedMedia, type Problem } from '../shared/errors.ts';
-import { loadUser } from './access.ts';
+import { clientAddress } from '../shared/client-address.ts';
+import { loadUser, requireTrustedOrigin } from './access.ts';
 import type { AppEnv, Deps } from './context.ts';
+import { problems } from './openapi.ts';
 import { authApp, documentAuth } from './routes/auth.ts';
 import { channelsApp } from './routes/channels.ts';
 import { followersApp, followingApp, followsApp } from './routes/follows.ts';
@@ -62,6 +65,25 @@ const requireJsonBodies = async (c: Context<AppEnv>, next: () => Promise<void>) 
   await next();
 };
 
+const UNSAFE = ['post', 'put', 'patch', 'delete'] as const;
+
+/**
+ * Responses every route of a kind can give because of middleware rather than its handler: a state change with a
+ * session cookie from an untrusted origin is 403 (requireTrustedOrigin). better-auth's routes document their own.
+ */
+function withSharedResponses<D extends { paths?: object }>(doc: D): D {
+  for (const [path, item] of Object.entries((doc.paths ?? {}) as Record<string, Record<string, unknown>>)) {
+    if (!path.startsWith('/api/') || path.startsWith('/api/auth/')) continue;
+    for (const method of UNSAFE) {
+      const op = item[method] as { responses?: Record<string, unknown> } | undefined;
+      if (op?.responses && !op.responses['403']) {
+        op.responses['403'] = { ...problems(403)[403], description: 'The session cookie came from a page of an untrusted origin.' };
+      }
+    }
+  }
+  return doc;
+}
+
 /** `media` are apps mounted at the root before the web fallback (the embedded SFU's /whip and /whep). */
 export function createApp(deps: Deps, media: Hono[] = []) {
   const app = new OpenAPIHono<AppEnv>();
@@ -71,6 +93,9 @@ export function createApp(deps: Deps, media: Hono[] = []) {
   app.use('*', secureHeaders({ crossOriginEmbedderPolicy: false, crossOriginResourcePolicy: 'same-origin' }));
   app.use('*', async (c, next) => {
     c.set('deps', deps);
+    // the one place the client's address is decided; every per-address rule reads c.var.address
+    const peer = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.remoteAddress;
+    c.set('address', clientAddress(peer, c.req.header('x-forwarded-for'), config.trustedProxies));
     await next();
   });
   app.use('/api/*', async (c, next) => {
@@ -83,6 +108,7 @@ export function createApp(deps: Deps, media: Hono[] = []) {
       },
     })(c, next);
   });
+  app.use('/api/*', requireTrustedOrigin);
   app.use('/api/*', loadUser);
   app.use('/api/channels/*', requireJsonBodies);
   app.use('/api/users/*', requireJsonBodies);
@@ -113,7 +139,7 @@ export function createApp(deps: Deps, media: Hono[] = []) {
     in: 'cookie',
     name: 'better-auth.session_token',
   });
-  app.doc31('/api/openapi.json', {
+  const documentConfig = {
     openapi: '3.1.0',
     info: {
       title: 'Glint API',
@@ -121,7 +147,9 @@ export function createApp(deps: Deps, media: Hono[] = []) {
       description: 'Channels, accounts, stream keys and recordings (VoDs). Errors are RFC 9457 application/problem+json.',
     },
     servers: [{ url: config.publicUrl }],
-  });
+  };
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  app.get('/api/openapi.json', (c) => c.json((document ??= withSharedResponses(app.getOpenAPI31Document(documentConfig)))));
   app.get('/api/docs', (c) => c.html(docsPage));
   app.use('/api/docs/assets/*', serveStatic({ root: path.relative(process.cwd(), swaggerDir), rewriteRequestPath: (p) => p.replace(/^\/api\/docs\/assets/, '') }));
 

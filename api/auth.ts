@@ -5,14 +5,86 @@ import path from 'node:path';
 import { betterAuth } from 'better-auth';
 import { APIError } from 'better-auth/api';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
-import { count } from 'drizzle-orm';
+import { and, eq, lt, notExists, sql } from 'drizzle-orm';
 import type { Config } from '../shared/config.ts';
-import { schema, user, type Db, type Role } from '../shared/db/index.ts';
+import { schema, user, type Db } from '../shared/db/index.ts';
 import type { Logger } from '../shared/logger.ts';
+import { Email, firstIssue, ImageUrl, PASSWORD_MAX, PASSWORD_MIN, UserName } from '../shared/rules.ts';
+import type { AuthLimitStorage } from './limits.ts';
 
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 128;
-export const NAME_MAX = 80;
+export { NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from '../shared/rules.ts';
+
+/**
+ * The header better-auth reads the client's address from. The API sets it on every request it hands to better-auth,
+ * from the address it resolved (shared/client-address.ts), after removing any copy the client sent; X-Forwarded-For
+ * itself is never read by better-auth.
+ */
+export const CLIENT_ADDRESS_HEADER = 'x-glint-client-address';
+
+/** better-auth endpoints (paths under /api/auth) that guess or change credentials, or send mail: few tries per address. */
+export const SENSITIVE_AUTH_PATHS = [
+  '/sign-in/*',
+  '/sign-up/*',
+  '/change-password',
+  '/change-email',
+  '/verify-password',
+  '/delete-user',
+  '/request-password-reset',
+  '/reset-password',
+  '/reset-password/*',
+  '/forget-password',
+  '/forget-password/*',
+  '/send-verification-email',
+  '/verify-email',
+];
+
+// pg_advisory_xact_lock key under which who is admin changes ('gadm')
+const ADMIN_ROLES_LOCK = 0x6761646d;
+
+/**
+ * Serializes, until the transaction ends, every change of who is admin (the first account's promotion, role changes),
+ * so a check such as "is there another admin?" still holds when the write lands.
+ */
+export async function lockAdminRoles(tx: Pick<Db, 'execute'>): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${ADMIN_ROLES_LOCK})`);
+}
+
+/** The user fields better-auth writes (sign-up, update-user, …), checked by Glint's rules; throws a 400 APIError. */
+function checkUserFields(data: Record<string, unknown>, creating: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const check = <T>(field: string, code: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: Parameters<typeof firstIssue>[0] } }) => {
+    if (data[field] === undefined && !(creating && field === 'name')) return;
+    const r = schema.safeParse(data[field]);
+    if (!r.success) throw new APIError('BAD_REQUEST', { message: firstIssue(r.error), code });
+    out[field] = r.data;
+  };
+  check('name', 'INVALID_NAME', UserName);
+  check('email', 'INVALID_EMAIL', Email);
+  check('image', 'INVALID_IMAGE', ImageUrl);
+  return out;
+}
+
+/**
+ * Makes `created` the admin if it is the first account on an instance without one. Concurrent sign-ups are serialized
+ * by an advisory lock, under which each sees the others' committed rows: exactly one of them becomes admin.
+ */
+export async function claimFirstAdmin(db: Db, created: { id: string; createdAt: Date }): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    await lockAdminRoles(tx);
+    const promoted = await tx
+      .update(user)
+      .set({ role: 'admin' })
+      .where(
+        and(
+          eq(user.id, created.id),
+          notExists(tx.select({ one: sql`1` }).from(user).where(eq(user.role, 'admin'))),
+          notExists(tx.select({ one: sql`1` }).from(user).where(lt(user.createdAt, created.createdAt))),
+        ),
+      )
+      .returning({ id: user.id });
+    return promoted.length > 0;
+  });
+}
 
 /** The configured secret, or one generated on first start and kept in DATA_DIR so sessions survive restarts. */
 export async function resolveAuthSecret(config: Config): Promise<string> {
@@ -38,8 +110,9 @@ function requestOrigin(request: Request | undefined): string[] {
   return [`${proto}://${host}`];
 }
 
-export function createAuth(opts: { config: Config; db: Db; secret: string; log: Logger }) {
+export function createAuth(opts: { config: Config; db: Db; secret: string; log: Logger; limitStorage?: AuthLimitStorage }) {
   const { config, db, secret, log } = opts;
+  const attempts = { window: config.limits.authWindowSeconds, max: config.limits.authAttempts };
   return betterAuth({
     appName: 'Glint',
     baseURL: config.publicUrl,
@@ -60,7 +133,15 @@ export function createAuth(opts: { config: Config; db: Db; secret: string; log: 
     },
     trustedOrigins: async (request) => [config.publicUrl, ...config.trustedOrigins, ...requestOrigin(request)],
     telemetry: { enabled: false },
-    rateLimit: { enabled: config.env === 'production' },
+    // On in every NODE_ENV (better-auth's default is production only): a few attempts per address at the endpoints
+    // that guess passwords or create accounts, its own default budget at the rest. The address is the one the API
+    // resolved (see CLIENT_ADDRESS_HEADER); the counts live with Glint's other limits (in Redis with REDIS_URL).
+    rateLimit: {
+      enabled: true,
+      customRules: Object.fromEntries(SENSITIVE_AUTH_PATHS.map((p) => [p, attempts])),
+      ...(opts.limitStorage ? { customStorage: opts.limitStorage } : {}),
+    },
+    advanced: { ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] } },
     logger: {
       log: (level, message) => {
         const fn = level === 'error' ? log.error : level === 'warn' ? log.warn : log.debug;
@@ -70,17 +151,17 @@ export function createAuth(opts: { config: Config; db: Db; secret: string; log: 
     databaseHooks: {
       user: {
         create: {
-          // Names are shown to everyone: trimmed and bounded. The first account on an empty instance becomes its admin.
-          before: async (data) => {
-            const name = String(data.name ?? '').trim();
-            if (!name || name.length > NAME_MAX) {
-              throw new APIError('BAD_REQUEST', { message: `Your name must be 1–${NAME_MAX} characters.`, code: 'INVALID_NAME' });
-            }
-            const [row] = await db.select({ n: count() }).from(user);
-            const role: Role = (row?.n ?? 0) === 0 ? 'admin' : 'user';
-            if (role === 'admin') log.info({ email: data.email }, 'first account on this instance: made admin');
-            return { data: { ...data, name, role } };
+          // Names are shown to everyone: the same rules as every other entry (shared/rules.ts). Everyone starts as a
+          // user; the first account on an empty instance is promoted once it is stored (claimFirstAdmin).
+          before: async (data) => ({ data: { ...data, ...checkUserFields(data, true), role: 'user' } }),
+          after: async (created) => {
+            if (!config.firstUserAdmin) return;
+            if (await claimFirstAdmin(db, created)) log.info({ email: created.email }, 'first account on this instance: made admin');
           },
+        },
+        update: {
+          // update-user (and anything else better-auth writes) passes the same checks as sign-up
+          before: async (data) => ({ data: { ...data, ...checkUserFields(data, false) } }),
         },
       },
     },

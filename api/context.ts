@@ -6,6 +6,7 @@ import type { ObjectStore } from '../shared/storage.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Search } from '../shared/search/index.ts';
 import type { Auth } from './auth.ts';
+import type { ApiLimits } from './limits.ts';
 import type { Metrics } from './metrics.ts';
 
 export type Deps = {
@@ -17,6 +18,8 @@ export type Deps = {
   auth: Auth;
   metrics: Metrics;
   search: Search;
+  /** per-address, per-user and total budgets (api/limits.ts) */
+  limits: ApiLimits;
 };
 
 export type SessionUser = { id: string; name: string; email: string; role: Role };
@@ -26,5 +29,7 @@ export type AppEnv = {
     deps: Deps;
     /** null for anonymous requests */
     user: SessionUser | null;
+    /** the client's address, resolved once per request (TRUSTED_PROXIES decides whether X-Forwarded-For counts) */
+    address: string;
   };
 };

@@ -59,3 +59,54 @@ export function router() {
     },
   });
 }
+
+// Instants clients may name: PostgreSQL has no year 0 and JavaScript none past 275760, and nothing Glint stores is
+// older than 1970 or later than 9999 — outside that a date is a mistake, answered with a 400 rather than a 500.
+const EARLIEST_MS = Date.UTC(1970, 0, 1);
+const LATEST_MS = Date.UTC(10000, 0, 1) - 1;
+const DAY_MS = 86_400_000;
+const isoDate = z.iso.date();
+const isoDateTime = z.iso.datetime({ offset: true });
+
+/**
+ * The one parser of dates from clients: a day (2026-11-25, UTC) or a date-time with an offset, a real calendar date
+ * in 1970–9999, as a Date. With `end`, a bare day means its last millisecond (the end of a range).
+ */
+export function toInstant(s: string, end = false): Date | undefined {
+  const day = isoDate.safeParse(s).success;
+  if (!day && !isoDateTime.safeParse(s).success) return undefined;
+  const ms = new Date(s).getTime() + (day && end ? DAY_MS - 1 : 0);
+  return Number.isFinite(ms) && ms >= EARLIEST_MS && ms <= LATEST_MS ? new Date(ms) : undefined;
+}
+
+/** A query or body field holding a date or date-time (see toInstant); documented as a string. */
+export function instant(opts: { end?: boolean; description?: string } = {}) {
+  return z
+    .string()
+    .max(64)
+    .transform((s, ctx) => {
+      const at = toInstant(s, opts.end);
+      if (!at) ctx.addIssue({ code: 'custom', message: 'use a date (2026-11-25) or a date and time (2026-11-25T10:00:00Z) between 1970 and 9999' });
+      return at ?? z.NEVER;
+    })
+    .openapi({ type: 'string', ...(opts.description ? { description: opts.description } : {}) });
+}
+
+/** A keyset page boundary: the last item's time and id, as `<ISO time>_<uuid>`. */
+export const cursorOf = (at: Date, id: string) => `${at.toISOString()}_${id}`;
+
+/** A cursor from a previous page (cursorOf), parsed with the same rules as every other date. */
+export const PageCursor = z
+  .string()
+  .max(100)
+  .transform((s, ctx) => {
+    const cut = s.lastIndexOf('_');
+    const at = cut > 0 ? toInstant(s.slice(0, cut)) : undefined;
+    const id = s.slice(cut + 1);
+    if (!at || !z.uuid().safeParse(id).success) {
+      ctx.addIssue({ code: 'custom', message: 'not a cursor from a previous page' });
+      return z.NEVER;
+    }
+    return { at, id };
+  })
+  .openapi({ type: 'string' });

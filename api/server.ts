@@ -18,6 +18,7 @@ import { notifyFollowers } from './notifications.ts';
 import { deliverWebhooks } from './webhooks.ts';
 import { createAuth, resolveAuthSecret } from './auth.ts';
 import type { Deps } from './context.ts';
+import { ApiLimits } from './limits.ts';
 import { createMetrics } from './metrics.ts';
 import { Sfu } from '../sfu/Sfu.ts';
 import { Recorder } from '../recorder/Recorder.ts';
@@ -39,15 +40,17 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
     (await openDatabase({ url: config.databaseUrl, pgliteDir: opts.pgliteInMemory ? undefined : path.join(config.dataDir, 'pglite') }));
   const bus = await createBus(config.redisUrl, config.redisPrefix);
   const secret = await resolveAuthSecret(config);
+  const limits = await ApiLimits.create(config);
   const deps: Deps = {
     config,
     log,
     database,
     bus,
     store: await createStore(config.mediaDir, config.s3),
-    auth: createAuth({ config, db: database.db, secret, log }),
+    auth: createAuth({ config, db: database.db, secret, log, limitStorage: limits.authStorage }),
     metrics: createMetrics(),
     search: await createSearch(config, database.db),
+    limits,
   };
   // The SFU runs in this process on embedded defaults; it meets the API only through the bus and its HTTP routes.
   const sfu = await Sfu.create({ config, db: database.db, bus, log: log.child({ svc: 'sfu' }), admitViewer: (req, slug) => admitViewer(deps, req, slug) });
@@ -95,6 +98,7 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
         await sfu.close();
         await searchSync.close();
         await bus.close();
+        await limits.close();
         if (!opts.database) await database.close();
       })()),
   };

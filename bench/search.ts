@@ -109,7 +109,8 @@ try {
     await client.query('vacuum analyze');
     const [{ docs }] = (await client.query('select count(*)::int as docs from search_doc')).rows;
     console.error(`${fmt(docs)} documents (seeded in ${((Date.now() - seeding) / 1000).toFixed(1)} s)`);
-    const server = await startApiProcess({ DATABASE_URL: url.toString(), RTMP_ENABLED: 'false' });
+    // one load generator on one address measures the engine, not the per-address budget or the in-flight cap
+    const server = await startApiProcess({ DATABASE_URL: url.toString(), RTMP_ENABLED: 'false', SEARCHES_PER_ADDRESS_SECOND: '1000000', SEARCH_CONCURRENCY: String(Math.max(32, CONNECTIONS)) });
     try {
       const search = await load(server.base, SEARCHES);
       const ilike = await load(server.base, ILIKES);

@@ -102,6 +102,22 @@ const schema = z.object({
       ctx.addIssue({ code: 'custom', message: `TRUSTED_PROXIES: ${(err as Error).message}` });
     }
   }),
+  /** Attempts per window from one address at each sensitive auth endpoint (sign-in, sign-up, password change and
+   * reset, email change and verification); on in every NODE_ENV. */
+  AUTH_ATTEMPTS: z.coerce.number().int().min(1).max(1_000_000).default(5),
+  AUTH_ATTEMPTS_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** Accounts one address may create per hour, and all addresses together (a swarm of addresses). */
+  SIGNUPS_PER_ADDRESS_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  SIGNUPS_PER_HOUR: z.coerce.number().int().min(1).max(10_000_000).default(1000),
+  /** The first account on an empty instance becomes its admin; `false`: only `npm run admin:create` makes admins. */
+  FIRST_USER_ADMIN: z.enum(['true', 'false']).default('true'),
+  /** Writes per user: channels created per hour, stream keys created or rotated per hour, follows and unfollows per minute. */
+  CHANNELS_PER_USER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  STREAM_KEYS_PER_USER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  FOLLOWS_PER_USER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  /** Searches per second from one address, and searches running at once in this process (each is a database query). */
+  SEARCHES_PER_ADDRESS_SECOND: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  SEARCH_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(32),
   /** Comma-separated extra origins allowed to call the API with cookies (e.g. the Caddy origin). */
   TRUSTED_ORIGINS: z.string().default(''),
   /** Meilisearch for search (docker-compose's meilisearch); unset → PostgreSQL full-text and trigram search. */
@@ -141,6 +157,20 @@ export type Config = {
   /** chat rate limits: messages per window (seconds) per user and per address */
   chat: { userMessages: number; addressMessages: number; windowSeconds: number; batchMs: number };
   jobs: { pollMs: number };
+  /** per-address and per-user budgets of the API's own endpoints and better-auth's */
+  limits: {
+    authAttempts: number;
+    authWindowSeconds: number;
+    signUpsPerAddressHour: number;
+    signUpsPerHour: number;
+    channelsPerUserHour: number;
+    streamKeysPerUserHour: number;
+    followsPerUserMinute: number;
+    searchesPerAddressSecond: number;
+    searchConcurrency: number;
+  };
+  /** the first account on an empty instance becomes admin */
+  firstUserAdmin: boolean;
   webhooks: { maxAttempts: number; retryMs: number; timeoutMs: number; allowPrivate: boolean };
   /** Object storage on S3 when S3_ENDPOINT is set; undefined → local disk (mediaDir). */
   s3: { endpoint: string; bucket: string; accessKey: string; secretKey: string; region: string } | undefined;
@@ -208,6 +238,18 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     recorder: { embedded: e.RECORDER_EMBEDDED === 'true', rtpHost: e.RECORDER_RTP_HOST },
     chat: { userMessages: e.CHAT_USER_MESSAGES, addressMessages: e.CHAT_ADDRESS_MESSAGES, windowSeconds: e.CHAT_LIMIT_WINDOW_SECONDS, batchMs: e.CHAT_BATCH_MS },
     jobs: { pollMs: e.JOBS_POLL_MS },
+    limits: {
+      authAttempts: e.AUTH_ATTEMPTS,
+      authWindowSeconds: e.AUTH_ATTEMPTS_WINDOW_SECONDS,
+      signUpsPerAddressHour: e.SIGNUPS_PER_ADDRESS_HOUR,
+      signUpsPerHour: e.SIGNUPS_PER_HOUR,
+      channelsPerUserHour: e.CHANNELS_PER_USER_HOUR,
+      streamKeysPerUserHour: e.STREAM_KEYS_PER_USER_HOUR,
+      followsPerUserMinute: e.FOLLOWS_PER_USER_MINUTE,
+      searchesPerAddressSecond: e.SEARCHES_PER_ADDRESS_SECOND,
+      searchConcurrency: e.SEARCH_CONCURRENCY,
+    },
+    firstUserAdmin: e.FIRST_USER_ADMIN === 'true',
     webhooks: { maxAttempts: e.WEBHOOK_MAX_ATTEMPTS, retryMs: e.WEBHOOK_RETRY_MS, timeoutMs: e.WEBHOOK_TIMEOUT_MS, allowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true' },
     rtmp: e.RTMP_ENABLED === 'true' ? { host: e.RTMP_HOST ?? e.HOST, port: e.RTMP_PORT, publicUrl: e.RTMP_PUBLIC_URL } : undefined,
     meili: e.MEILI_URL ? { url: e.MEILI_URL, apiKey: e.MEILI_API_KEY || undefined, index: e.MEILI_INDEX } : undefined,

@@ -1,11 +1,34 @@
 // better-auth's endpoints, mounted under /api/auth and described in the OpenAPI document (the ones the web app uses).
 import { Hono } from 'hono';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from '../auth.ts';
+import { CLIENT_ADDRESS_HEADER, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from '../auth.ts';
 import type { AppEnv } from '../context.ts';
-import { z } from '../openapi.ts';
+import { ProblemSchema, z } from '../openapi.ts';
 
-export const authApp = new Hono<AppEnv>().on(['GET', 'POST'], '/*', (c) => c.var.deps.auth.handler(c.req.raw));
+/**
+ * better-auth, handed the request with the client's address as the API resolved it (CLIENT_ADDRESS_HEADER, replacing
+ * whatever the client sent under that name), so its per-address limits count what every other limit counts.
+ */
+export const authApp = new Hono<AppEnv>().on(['GET', 'POST'], '/*', async (c) => {
+  const { auth, limits } = c.var.deps;
+  const address = c.var.address;
+  if (c.req.method === 'POST' && c.req.path.startsWith('/api/auth/sign-up/')) {
+    await limits.take('sign-ups from this address', [limits.signUpsPerAddress, address]);
+    await limits.take('sign-ups on this instance', [limits.signUps, 'all']);
+  }
+  const headers = new Headers(c.req.raw.headers);
+  headers.delete(CLIENT_ADDRESS_HEADER);
+  headers.set(CLIENT_ADDRESS_HEADER, address);
+  const res = await auth.handler(new Request(c.req.raw, { headers }));
+  // better-auth says when to retry in X-Retry-After only; clients and proxies read Retry-After
+  const retry = res.headers.get('x-retry-after');
+  if (res.status === 429 && retry && !res.headers.has('retry-after')) {
+    const out = new Response(res.body, res);
+    out.headers.set('Retry-After', retry);
+    return out;
+  }
+  return res;
+});
 
 const AuthUser = z
   .object({ id: z.string(), name: z.string(), email: z.string(), emailVerified: z.boolean(), role: z.string().optional() })
@@ -14,6 +37,10 @@ const AuthUser = z
 const AuthError = z.object({ message: z.string(), code: z.string().optional() }).passthrough().openapi('AuthError');
 const authError = (description: string) => ({ description, content: { 'application/json': { schema: AuthError } } });
 const ok = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+const limited = {
+  description: 'Rate limited (Retry-After says when to try again): better-auth\'s per-address attempts, or Glint\'s sign-ups per address and per hour.',
+  content: { 'application/json': { schema: AuthError }, 'application/problem+json': { schema: ProblemSchema } },
+};
 
 /** Adds the auth endpoints to the OpenAPI registry (better-auth serves them; this only documents them). */
 export function documentAuth(app: OpenAPIHono<AppEnv>) {
@@ -43,7 +70,7 @@ export function documentAuth(app: OpenAPIHono<AppEnv>) {
       403: authError('Origin not trusted.'),
       413: { description: 'Body too large.' },
       422: authError('An account with this email exists.'),
-      429: authError('Rate limited.'),
+      429: limited,
     },
   });
   r.registerPath({
@@ -59,7 +86,7 @@ export function documentAuth(app: OpenAPIHono<AppEnv>) {
       400: authError('Malformed request.'),
       401: authError('Wrong email or password.'),
       403: authError('Origin not trusted.'),
-      429: authError('Rate limited.'),
+      429: limited,
     },
   });
   r.registerPath({

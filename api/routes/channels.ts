@@ -7,6 +7,8 @@ import { isUniqueViolation } from '../../shared/db/errors.ts';
 import { AppError, invalid, notFound, tooLarge, unsupportedMedia } from '../../shared/errors.ts';
 import { requireChannelAccess, requireUser } from '../access.ts';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { AVATAR_MAX_SIDE, INVISIBLE_MESSAGE, isVisibleLine, isVisibleText } from '../../shared/rules.ts';
+import { IMAGE_TYPES, probeImage } from '../images.ts';
 import { json, problems, router, z } from '../openapi.ts';
 
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{1,30}[a-z0-9])$/;
@@ -20,12 +22,13 @@ const Tag = z
   .trim()
   .min(1)
   .max(25)
+  .refine(isVisibleLine, INVISIBLE_MESSAGE)
   .transform((t) => t.toLowerCase());
 
 const ChannelFields = {
-  title: z.string().trim().min(1, 'title must not be empty').max(120),
-  description: z.string().max(2000),
-  category: z.string().trim().max(50),
+  title: z.string().trim().min(1, 'title must not be empty').max(120).refine(isVisibleLine, INVISIBLE_MESSAGE),
+  description: z.string().max(2000).refine(isVisibleText, INVISIBLE_MESSAGE),
+  category: z.string().trim().max(50).refine(isVisibleLine, INVISIBLE_MESSAGE),
   tags: z.array(Tag).max(10, 'at most 10 tags').transform((t) => [...new Set(t)]),
   subscribersOnlyLive: z.boolean().openapi({ description: 'Live streams (WHEP and the live recording) for subscribers only' }),
   subscribersOnlyVods: z.boolean().openapi({ description: 'New recordings start subscriber-only' }),
@@ -155,12 +158,7 @@ function slugTaken(slug: string) {
   return new AppError('conflict', message, [{ path: 'json.slug', message }]);
 }
 
-const AVATAR_TYPES: Record<string, (b: Uint8Array) => boolean> = {
-  'image/png': (b) => b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47,
-  'image/jpeg': (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
-  'image/gif': (b) => b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46,
-  'image/webp': (b) => String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...b.subarray(8, 12)) === 'WEBP',
-};
+const imageContent = () => Object.fromEntries(IMAGE_TYPES.map((t) => [t, { schema: z.string().openapi({ format: 'binary' }) }]));
 
 const tags = ['channels'];
 
@@ -220,12 +218,14 @@ export const channelsApp = router()
       tags,
       summary: 'Create a channel',
       request: { body: { required: true, content: { 'application/json': { schema: CreateChannel } } } },
-      responses: { 201: json(ChannelSchema, 'Created.'), ...problems(400, 401, 409, 413, 415) },
+      responses: { 201: json(ChannelSchema, 'Created.'), ...problems(400, 401, 409, 413, 415, 429) },
     }),
     async (c) => {
       const me = requireUser(c);
       const body = c.req.valid('json');
-      const { db } = c.var.deps.database;
+      const { database, limits } = c.var.deps;
+      const { db } = database;
+      await limits.take('channels created', [limits.channelCreates, me.id]);
       try {
         await db.insert(channel).values({ ...body, ownerId: me.id });
       } catch (err) {
@@ -306,9 +306,7 @@ export const channelsApp = router()
         params: SlugParam,
         body: {
           required: true,
-          content: Object.fromEntries(
-            Object.keys(AVATAR_TYPES).map((t) => [t, { schema: z.string().openapi({ format: 'binary' }) }]),
-          ),
+          content: imageContent(),
         },
       },
       responses: { 200: json(ChannelSchema, 'Avatar stored.'), ...problems(400, 401, 403, 404, 413, 415) },
@@ -318,12 +316,13 @@ export const channelsApp = router()
       const current = await loadChannel(database.db, c.req.valid('param').slug);
       requireChannelAccess(c, current, 'own');
       const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-      const sniff = AVATAR_TYPES[type];
-      if (!sniff) throw unsupportedMedia(`Avatars must be one of ${Object.keys(AVATAR_TYPES).join(', ')}; got "${type || 'nothing'}".`);
+      if (!(IMAGE_TYPES as readonly string[]).includes(type)) throw unsupportedMedia(`Avatars must be one of ${IMAGE_TYPES.join(', ')}; got "${type || 'nothing'}".`);
+      // the body limit (MAX_UPLOAD_BYTES) has bounded this read; the bytes are checked, never decoded, here
       const bytes = new Uint8Array(await c.req.arrayBuffer());
       if (bytes.byteLength > config.maxUploadBytes) throw tooLarge(`Avatars may be at most ${config.maxUploadBytes} bytes.`);
       if (bytes.byteLength === 0) throw invalid('The avatar is empty.');
-      if (!sniff(bytes)) throw invalid(`The file is not a ${type} image.`);
+      const probe = probeImage(bytes, type, AVATAR_MAX_SIDE);
+      if (!probe.ok) throw invalid(probe.reason);
       const key = `avatars/${current.id}-${Date.now()}.${type.split('/')[1]}`;
       await store.put(key, bytes, type);
       await database.db.update(channel).set({ avatarKey: key, avatarType: type }).where(eq(channel.id, current.id));
@@ -339,7 +338,7 @@ export const channelsApp = router()
       summary: 'The channel avatar image',
       request: { params: SlugParam },
       responses: {
-        200: { description: 'The image.', content: Object.fromEntries(Object.keys(AVATAR_TYPES).map((t) => [t, { schema: z.string().openapi({ format: 'binary' }) }])) },
+        200: { description: 'The image (served only as its image type: nosniff, a sandboxing Content-Security-Policy).', content: imageContent() },
         ...problems(404),
       },
     }),
@@ -352,7 +351,11 @@ export const channelsApp = router()
         'Content-Type': current.avatarType,
         'Content-Length': String(obj.size),
         'Cache-Control': 'public, max-age=300',
+        // an image that is also valid HTML or script (a polyglot) stays an image: no sniffing, and opened on its own
+        // it runs nothing and reaches nothing
         'X-Content-Type-Options': 'nosniff',
+        'Content-Security-Policy': "default-src 'none'; sandbox",
+        'Content-Disposition': `inline; filename="${current.slug}.${current.avatarType.split('/')[1]}"`,
       });
     },
   )

@@ -50,11 +50,13 @@ export const followsApp = router()
       tags,
       summary: 'Follow a channel (again is fine)',
       request: { params: SlugParam },
-      responses: { 200: json(FollowState, 'Following.'), ...problems(401, 404, 409) },
+      responses: { 200: json(FollowState, 'Following.'), ...problems(401, 404, 409, 429) },
     }),
     async (c) => {
       const me = requireUser(c);
-      const { db } = c.var.deps.database;
+      const { database, limits } = c.var.deps;
+      const { db } = database;
+      await limits.take('follows and unfollows', [limits.follows, me.id]);
       const ch = await loadChannel(db, c.req.valid('param').slug);
       if (ch.ownerId === me.id) throw new AppError('invalid-state', 'You cannot follow your own channel.');
       await db.insert(follow).values({ userId: me.id, channelId: ch.id }).onConflictDoNothing();
@@ -68,11 +70,13 @@ export const followsApp = router()
       tags,
       summary: 'Unfollow a channel (again is fine)',
       request: { params: SlugParam },
-      responses: { 200: json(FollowState, 'Not following.'), ...problems(401, 404) },
+      responses: { 200: json(FollowState, 'Not following.'), ...problems(401, 404, 429) },
     }),
     async (c) => {
       const me = requireUser(c);
-      const { db } = c.var.deps.database;
+      const { database, limits } = c.var.deps;
+      const { db } = database;
+      await limits.take('follows and unfollows', [limits.follows, me.id]);
       const ch = await loadChannel(db, c.req.valid('param').slug);
       await db.delete(follow).where(and(eq(follow.userId, me.id), eq(follow.channelId, ch.id)));
       return c.json(await state(c, ch.id), 200);

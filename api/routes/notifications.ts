@@ -6,7 +6,7 @@ import { notification } from '../../shared/db/index.ts';
 import { notFound } from '../../shared/errors.ts';
 import { requireUser } from '../access.ts';
 import { unreadCount, type NotificationView } from '../notifications.ts';
-import { json, problems, router, z } from '../openapi.ts';
+import { cursorOf, json, PageCursor, problems, router, z } from '../openapi.ts';
 
 const NotificationSchema = z
   .object({
@@ -35,12 +35,6 @@ const view = (n: Row): NotificationView => ({
   createdAt: n.createdAt.toISOString(),
   read: n.readAt !== null,
 });
-// a page boundary: the last entry's time and id (entries of one fan-out share a time)
-const cursorOf = (n: Row) => `${n.createdAt.toISOString()}_${n.id}`;
-const Cursor = z
-  .string()
-  .regex(/^\d{4}-\d\d-\d\dT[\d:.]+Z_[0-9a-f-]{36}$/, 'not a cursor from a previous page')
-  .transform((s) => ({ at: new Date(s.slice(0, s.indexOf('_'))), id: s.slice(s.indexOf('_') + 1) }));
 
 const tags = ['notifications'];
 
@@ -55,7 +49,8 @@ export const notificationsApp = router()
         query: z.object({
           unread: z.enum(['true', 'false']).optional().openapi({ description: 'Only unread ones' }),
           limit: z.coerce.number().int().min(1).max(100).default(30),
-          before: Cursor.optional(),
+          // a page boundary: the last entry's time and id (entries of one fan-out share a time)
+          before: PageCursor.optional(),
         }),
       },
       responses: { 200: json(Inbox, 'A page of the inbox.'), ...problems(400, 401) },
@@ -73,7 +68,7 @@ export const notificationsApp = router()
         .orderBy(desc(notification.createdAt), desc(notification.id))
         .limit(q.limit + 1);
       const page = rows.slice(0, q.limit);
-      return c.json({ items: page.map(view), unread: await unreadCount(c.var.deps, me.id), next: rows.length > q.limit ? cursorOf(page.at(-1)!) : null }, 200);
+      return c.json({ items: page.map(view), unread: await unreadCount(c.var.deps, me.id), next: rows.length > q.limit ? cursorOf(page.at(-1)!.createdAt, page.at(-1)!.id) : null }, 200);
     },
   )
   .openapi(

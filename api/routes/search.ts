@@ -3,13 +3,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import { searchDoc } from '../../shared/db/index.ts';
 import { SEARCH_KINDS } from '../../shared/search/index.ts';
-import { json, problems, router, z } from '../openapi.ts';
-
-/** A day (2026-11-25, in UTC) or an instant (2026-11-25T10:00:00Z); a day as the end of a range means its end. */
-const instant = (end: 'start' | 'end') =>
-  z
-    .union([z.iso.date(), z.iso.datetime({ offset: true })], { error: 'use a date (2026-11-25) or a date and time (2026-11-25T10:00:00Z)' })
-    .transform((s) => new Date(new Date(s).getTime() + (end === 'end' && s.length === 10 ? 86_400_000 - 1 : 0)));
+import { instant, json, problems, router, z } from '../openapi.ts';
 
 const SearchParams = z
   .object({
@@ -17,8 +11,8 @@ const SearchParams = z
     type: z.enum(SEARCH_KINDS).optional().openapi({ description: 'channel (live or not), live (broadcasting now) or vod' }),
     live: z.enum(['true', 'false']).optional().openapi({ description: 'Only what is live now (broadcasting channels, recordings in progress), or only what is not' }),
     category: z.string().trim().max(50).optional(),
-    from: instant('start').optional().openapi({ type: 'string', description: 'Started (a broadcast, a VoD) or created (an offline channel) at or after' }),
-    to: instant('end').optional().openapi({ type: 'string', description: '… at or before (a date: up to its end)' }),
+    from: instant({ description: 'Started (a broadcast, a VoD) or created (an offline channel) at or after' }).optional(),
+    to: instant({ end: true, description: '… at or before (a date: up to its end)' }).optional(),
     limit: z.coerce.number().int().min(1).max(50).default(20),
     offset: z.coerce.number().int().min(0).max(1000).default(0),
   })
@@ -52,13 +46,15 @@ export const searchApp = router().openapi(
     tags: ['search'],
     summary: 'Search channels, live streams and VoDs',
     request: { query: SearchParams },
-    responses: { 200: json(SearchPage, 'Best matches first (an exact title first of all).'), ...problems(400, 503) },
+    responses: { 200: json(SearchPage, 'Best matches first (an exact title first of all).'), ...problems(400, 429, 503) },
   }),
   async (c) => {
     const p = c.req.valid('query');
-    const { search } = c.var.deps;
+    const { search, limits } = c.var.deps;
+    // each search is a database (or Meilisearch) query: a budget per address, and a cap on how many run at once
+    await limits.take('searches', [limits.searches, c.var.address]);
     const live = p.live === undefined ? undefined : p.live === 'true';
-    const result = await search.query({ q: p.q, type: p.type, live, category: p.category, from: p.from, to: p.to, limit: p.limit, offset: p.offset });
+    const result = await limits.searching(() => search.query({ q: p.q, type: p.type, live, category: p.category, from: p.from, to: p.to, limit: p.limit, offset: p.offset }));
     return c.json({ items: result.hits, total: result.total, limit: p.limit, offset: p.offset, engine: search.kind }, 200);
   },
 );

@@ -1,8 +1,9 @@
 // Stream keys per channel: create (shown once), list, rotate, revoke. Owner and admin only.
 import { createRoute } from '@hono/zod-openapi';
 import { and, asc, count, eq, isNull } from 'drizzle-orm';
-import { streamKey } from '../../shared/db/index.ts';
+import { channel, streamKey } from '../../shared/db/index.ts';
 import { conflict, notFound } from '../../shared/errors.ts';
+import { INVISIBLE_MESSAGE, isVisibleLine } from '../../shared/rules.ts';
 import { generateStreamKey } from '../../shared/stream-keys.ts';
 import { requireChannelAccess } from '../access.ts';
 import { json, problems, router, z } from '../openapi.ts';
@@ -26,7 +27,7 @@ const NewStreamKey = StreamKeySchema.extend({
 
 const SlugParam = z.object({ slug: z.string().max(64) });
 const KeyParams = SlugParam.extend({ id: z.uuid('not a stream key id') });
-const CreateBody = z.object({ label: z.string().trim().min(1).max(40).default('default') }).strict().openapi('CreateStreamKey');
+const CreateBody = z.object({ label: z.string().trim().min(1).max(40).refine(isVisibleLine, INVISIBLE_MESSAGE).default('default') }).strict().openapi('CreateStreamKey');
 
 type KeyRow = typeof streamKey.$inferSelect;
 const serialize = (k: KeyRow) => ({
@@ -65,17 +66,24 @@ export const streamKeysApp = router()
       tags,
       summary: 'Create a stream key',
       request: { params: SlugParam, body: { required: false, content: { 'application/json': { schema: CreateBody } } } },
-      responses: { 201: json(NewStreamKey, 'Created; the key is in the body once.'), ...problems(400, 401, 403, 404, 409, 413, 415) },
+      responses: { 201: json(NewStreamKey, 'Created; the key is in the body once.'), ...problems(400, 401, 403, 404, 409, 413, 415, 429) },
     }),
     async (c) => {
-      const { db } = c.var.deps.database;
+      const { database, limits } = c.var.deps;
+      const { db } = database;
       const ch = await loadChannel(db, c.req.valid('param').slug);
-      requireChannelAccess(c, ch, 'keys');
-      const [active] = await db.select({ n: count() }).from(streamKey).where(and(eq(streamKey.channelId, ch.id), isNull(streamKey.revokedAt)));
-      if ((active?.n ?? 0) >= MAX_KEYS_PER_CHANNEL) throw conflict(`A channel can have at most ${MAX_KEYS_PER_CHANNEL} active stream keys; revoke one first.`);
+      const me = requireChannelAccess(c, ch, 'keys');
+      await limits.take('stream keys created', [limits.streamKeyCreates, me.id]);
       const { key, prefix, hash } = generateStreamKey();
-      const [row] = await db.insert(streamKey).values({ channelId: ch.id, label: c.req.valid('json')?.label ?? 'default', prefix, hash }).returning();
-      return c.json({ ...serialize(row!), key }, 201);
+      const row = await db.transaction(async (tx) => {
+        // the channel's row lock makes count-then-insert one step: concurrent creates cannot all see a free place
+        await tx.select({ id: channel.id }).from(channel).where(eq(channel.id, ch.id)).for('update');
+        const [active] = await tx.select({ n: count() }).from(streamKey).where(and(eq(streamKey.channelId, ch.id), isNull(streamKey.revokedAt)));
+        if ((active?.n ?? 0) >= MAX_KEYS_PER_CHANNEL) throw conflict(`A channel can have at most ${MAX_KEYS_PER_CHANNEL} active stream keys; revoke one first.`);
+        const [created] = await tx.insert(streamKey).values({ channelId: ch.id, label: c.req.valid('json')?.label ?? 'default', prefix, hash }).returning();
+        return created!;
+      });
+      return c.json({ ...serialize(row), key }, 201);
     },
   )
   .openapi(
@@ -85,13 +93,14 @@ export const streamKeysApp = router()
       tags,
       summary: 'Replace a key with a new one (the old one stops working at once)',
       request: { params: KeyParams },
-      responses: { 201: json(NewStreamKey, 'The replacement; the key is in the body once.'), ...problems(400, 401, 403, 404) },
+      responses: { 201: json(NewStreamKey, 'The replacement; the key is in the body once.'), ...problems(400, 401, 403, 404, 429) },
     }),
     async (c) => {
-      const { database, bus } = c.var.deps;
+      const { database, bus, limits } = c.var.deps;
       const { slug, id } = c.req.valid('param');
       const ch = await loadChannel(database.db, slug);
-      requireChannelAccess(c, ch, 'keys');
+      const me = requireChannelAccess(c, ch, 'keys');
+      await limits.take('stream keys created', [limits.streamKeyCreates, me.id]);
       const { key, prefix, hash } = generateStreamKey();
       const created = await database.db.transaction(async (tx) => {
         const [old] = await tx.update(streamKey).set({ revokedAt: new Date() })

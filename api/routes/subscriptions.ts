@@ -2,12 +2,13 @@
 // payment provider: the owner or an admin gives a user a tier from a start to an end date), cancellation (by the
 // subscriber or the owner), the channel's subscriber list and a user's own subscriptions.
 import { createRoute } from '@hono/zod-openapi';
-import { and, asc, desc, eq, isNull } from 'drizzle-orm';
+import { and, asc, count, desc, eq, isNull } from 'drizzle-orm';
 import { channel, subscription, subscriptionTier, user } from '../../shared/db/index.ts';
-import { invalid, notFound } from '../../shared/errors.ts';
+import { conflict, invalid, notFound } from '../../shared/errors.ts';
+import { INVISIBLE_MESSAGE, isVisibleLine, isVisibleText } from '../../shared/rules.ts';
 import { requireChannelAccess, requireUser } from '../access.ts';
 import { activeSubscription } from '../entitlements.ts';
-import { json, problems, router, z } from '../openapi.ts';
+import { instant, json, problems, router, z } from '../openapi.ts';
 import { GrantProvider } from '../payments.ts';
 import { loadChannel } from './channels.ts';
 
@@ -22,14 +23,17 @@ const TierSchema = z
   })
   .openapi('SubscriptionTier');
 const TierFields = {
-  name: z.string().trim().min(1).max(50),
+  name: z.string().trim().min(1).max(50).refine(isVisibleLine, INVISIBLE_MESSAGE),
   priceCents: z.number().int().min(0).max(100_000_00),
   currency: z
     .string()
     .regex(/^[A-Za-z]{3}$/, 'an ISO 4217 code such as USD')
     .transform((c) => c.toUpperCase()),
-  perks: z.string().max(2000),
+  perks: z.string().max(2000).refine(isVisibleText, INVISIBLE_MESSAGE),
 };
+
+/** Tiers on offer per channel (archived ones do not count): a storefront, not a table to fill. */
+export const MAX_TIERS_PER_CHANNEL = 20;
 const CreateTier = z.object({ ...TierFields, currency: TierFields.currency.default('USD'), perks: TierFields.perks.default('') }).strict().openapi('CreateSubscriptionTier');
 const UpdateTier = z
   .object({ name: TierFields.name.optional(), perks: TierFields.perks.optional() })
@@ -54,8 +58,8 @@ const Grant = z
   .object({
     userId: z.string().min(1).max(64),
     tierId: z.uuid('not a tier id'),
-    startsAt: z.iso.datetime({ offset: true }).optional(),
-    endsAt: z.iso.datetime({ offset: true }).nullable().optional().openapi({ description: 'null or absent: until canceled' }),
+    startsAt: instant().optional(),
+    endsAt: instant({ description: 'null or absent: until canceled' }).nullable().optional(),
   })
   .strict()
   .openapi('GrantSubscription');
@@ -125,14 +129,21 @@ export const subscriptionsApp = router()
       tags,
       summary: 'Add a subscription tier (owner, admin)',
       request: { params: SlugParam, body: { required: true, content: { 'application/json': { schema: CreateTier } } } },
-      responses: { 201: json(TierSchema, 'Added.'), ...problems(400, 401, 403, 404, 415) },
+      responses: { 201: json(TierSchema, 'Added.'), ...problems(400, 401, 403, 404, 409, 415) },
     }),
     async (c) => {
       const { db } = c.var.deps.database;
       const ch = await loadChannel(db, c.req.valid('param').slug);
       requireChannelAccess(c, ch, 'integrations');
-      const [row] = await db.insert(subscriptionTier).values({ channelId: ch.id, ...c.req.valid('json') }).returning();
-      return c.json(tierView(row!), 201);
+      const row = await db.transaction(async (tx) => {
+        // the channel's row lock makes count-then-insert one step (as for stream keys)
+        await tx.select({ id: channel.id }).from(channel).where(eq(channel.id, ch.id)).for('update');
+        const [offered] = await tx.select({ n: count() }).from(subscriptionTier).where(and(eq(subscriptionTier.channelId, ch.id), isNull(subscriptionTier.archivedAt)));
+        if ((offered?.n ?? 0) >= MAX_TIERS_PER_CHANNEL) throw conflict(`A channel can offer at most ${MAX_TIERS_PER_CHANNEL} tiers; archive one first.`);
+        const [created] = await tx.insert(subscriptionTier).values({ channelId: ch.id, ...c.req.valid('json') }).returning();
+        return created!;
+      });
+      return c.json(tierView(row), 201);
     },
   )
   .openapi(
@@ -209,8 +220,8 @@ export const subscriptionsApp = router()
       if (tier.archivedAt) throw invalid('That tier is archived; it takes no new subscriptions.', [{ path: 'json.tierId', message: 'archived tier' }]);
       const [target] = await db.select({ id: user.id }).from(user).where(eq(user.id, body.userId)).limit(1);
       if (!target) throw notFound('That user');
-      const startsAt = body.startsAt ? new Date(body.startsAt) : new Date();
-      const endsAt = body.endsAt ? new Date(body.endsAt) : null;
+      const startsAt = body.startsAt ?? new Date();
+      const endsAt = body.endsAt ?? null;
       if (endsAt && endsAt <= startsAt) throw invalid('endsAt must be after startsAt.', [{ path: 'json.endsAt', message: 'not after startsAt' }]);
       const result = await providers(db).grant.checkout({ userId: target.id, channelId: ch.id, tierId: tier.id, startsAt, endsAt, by: me.id });
       if (result.status !== 'active') throw new Error('a grant is active at once');

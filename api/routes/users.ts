@@ -4,6 +4,7 @@ import { and, asc, count, eq, ne } from 'drizzle-orm';
 import { ROLES, user } from '../../shared/db/index.ts';
 import { conflict, notFound } from '../../shared/errors.ts';
 import { requireRole, requireUser } from '../access.ts';
+import { lockAdminRoles } from '../auth.ts';
 import { json, problems, router, z } from '../openapi.ts';
 
 export const UserSchema = z
@@ -52,7 +53,7 @@ export const usersApp = router()
       request: {
         query: z.object({
           limit: z.coerce.number().int().min(1).max(200).default(50),
-          offset: z.coerce.number().int().min(0).default(0),
+          offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
         }),
       },
       responses: { 200: json(z.array(UserSchema), 'Users, oldest first.'), ...problems(400, 401, 403) },
@@ -82,6 +83,8 @@ export const usersApp = router()
       const { id } = c.req.valid('param');
       const { role } = c.req.valid('json');
       const updated = await db.transaction(async (tx) => {
+        // two admins demoting each other at once must not both see the other as the admin left
+        await lockAdminRoles(tx);
         const [target] = await tx.select().from(user).where(eq(user.id, id)).for('update');
         if (!target) throw notFound('That user');
         if (target.role === 'admin' && role !== 'admin') {

@@ -69,6 +69,39 @@ t('sign-up rejects a duplicate email, a short password and a malformed email', a
   }
 });
 
+t('POST /api/auth/update-user holds a name to the sign-up rules (length, control and invisible characters)', async ({ api }) => {
+  const c = await api.client().signUp('Ivy');
+  for (const name of ['n'.repeat(60_000), 'x'.repeat(81), '   ', 'evil\u202eoln', 'zero\u200bwidth', 'bell\u0007', 'a\u2028b']) {
+    const r = await c.post('/api/auth/update-user', { name }, { check: false });
+    assert.is(r.status, 400, `${JSON.stringify(name.slice(0, 20))} (${name.length}) → ${r.status}`);
+    assert.match(r.body.message, /name/i);
+  }
+  assert.is((await c.get('/api/me')).body.name, 'Ivy', 'unchanged');
+  const ok = await c.post('/api/auth/update-user', { name: '  Ivy \t Q.  ' }, { check: false });
+  assert.is(ok.status, 200);
+  assert.is((await c.get('/api/me')).body.name, 'Ivy Q.', 'trimmed, inner whitespace as one space');
+  assert.is((await c.post('/api/auth/update-user', { name: 'é'.repeat(80) }, { check: false })).status, 200, '80 characters of any script');
+});
+
+t('POST /api/auth/update-user takes an image only as a bounded http(s) URL', async ({ api }) => {
+  const c = await api.client().signUp('Jo');
+  for (const image of ['javascript:alert(1)', 'data:image/png;base64,AAAA', 'https://example.test/' + 'a'.repeat(3000), 'not a url']) {
+    const r = await c.post('/api/auth/update-user', { image }, { check: false });
+    assert.is(r.status, 400, `${image.slice(0, 30)} → ${r.status}`);
+  }
+  assert.is((await c.post('/api/auth/update-user', { image: 'https://example.test/me.png' }, { check: false })).status, 200);
+  assert.is((await c.post('/api/auth/update-user', { email: 'other@example.test' }, { check: false })).status, 400, 'the email is not changed here');
+});
+
+t('POST /api/auth/sign-up/email refuses names with invisible characters and overlong emails', async ({ api }) => {
+  for (const name of ['\u202eadmin', 'tab\u0000null']) {
+    const r = await api.client().post('/api/auth/sign-up/email', { name, email: `inv${name.length}@example.test`, password: 'long enough' }, { check: false });
+    assert.is(r.status, 400, JSON.stringify(name));
+  }
+  const long = await api.client().post('/api/auth/sign-up/email', { name: 'Long', email: `${'a'.repeat(250)}@example.test`, password: 'long enough' }, { check: false });
+  assert.is(long.status, 400);
+});
+
 t('a session cookie from a foreign origin is refused by better-auth (CSRF)', async ({ api }) => {
   const c = await api.client().signUp('Hal');
   const r = await c.req('POST', '/api/auth/sign-out', { json: {}, headers: { origin: 'http://evil.example' } });

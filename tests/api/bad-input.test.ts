@@ -115,6 +115,44 @@ t('an admin setting an unknown role → 400; an unknown user → 404', async ({ 
   assert.ok(api);
 });
 
+t('impossible dates in cursors, search filters and grants → 400, never 500', async ({ api, owner }) => {
+  const uuid = '00000000-0000-4000-8000-000000000000';
+  for (const before of [`2026-13-45T99:99:99Z_${uuid}`, `0000-01-01T00:00:00Z_${uuid}`, `+275760-09-13T00:00:00.000Z_${uuid}`, `NaN_${uuid}`, `2026-02-30T00:00:00.000Z_${uuid}`, `2026-11-25T10:00:00.000Z_not-a-uuid`]) {
+    isProblem(await owner.get(`/api/me/notifications?before=${encodeURIComponent(before)}`), 400, /cursor/);
+  }
+  const ok = `2026-11-25T10:00:00.000Z_${uuid}`;
+  assert.is((await owner.get(`/api/me/notifications?before=${encodeURIComponent(ok)}`)).status, 200, 'a real cursor');
+  const anon = api.client();
+  for (const q of ['from=0000-01-01T00:00:00Z', 'to=9999-12-31T23:59:59-14:00', 'from=2026-02-30', 'from=275760-09-14', 'to=1969-12-31', 'from=2026-11-25T24:00:00Z', 'from=' + '9'.repeat(80)]) {
+    isProblem(await anon.get(`/api/search?${q}`), 400);
+  }
+  assert.is((await anon.get('/api/search?from=2026-01-01&to=2026-11-25T10:00:00%2B02:00')).status, 200, 'real dates');
+  const tier = await owner.post('/api/channels/stable/tiers', { name: 'Gold', priceCents: 500 });
+  assert.is(tier.status, 201);
+  const target = await api.client().signUp('Gifted');
+  for (const startsAt of ['0000-01-01T00:00:00Z', '2026-02-30T00:00:00Z', 'tomorrow']) {
+    isProblem(await owner.post('/api/channels/stable/subscriptions', { userId: target.user!.id, tierId: tier.body.id, startsAt }), 400);
+  }
+});
+
+t('text shown to others refuses control and invisible characters (titles, tags, key labels, tier names)', async ({ owner }) => {
+  for (const title of ['evil\u202eoln', 'zero\u200bwidth', 'bell\u0007', 'line\u2028break']) {
+    isProblem(await owner.patch('/api/channels/stable', { title }), 400, /invisible/);
+  }
+  isProblem(await owner.patch('/api/channels/stable', { tags: ['ok', 'no\u200e'] }), 400, /invisible/);
+  isProblem(await owner.patch('/api/channels/stable', { description: 'two\nlines and a \u202e' }), 400, /invisible/);
+  isProblem(await owner.post('/api/channels/stable/stream-keys', { label: 'obs\u0000' }), 400, /invisible/);
+  isProblem(await owner.post('/api/channels/stable/tiers', { name: 'gold\u2066', priceCents: 100 }), 400, /invisible/);
+  await unchanged(owner);
+  const fine = await owner.post('/api/channels', { slug: 'scripts', title: 'می\u200cخواهم 👨\u200d👩\u200d👧', description: 'line one\n\tline two' });
+  assert.is(fine.status, 201, 'joiners (Persian, emoji sequences), tabs and line breaks in a description are fine');
+});
+
+t(`a channel offers at most 20 subscription tiers (409 past that)`, async ({ owner }) => {
+  for (let i = 0; i < 20; i++) assert.is((await owner.post('/api/channels/scripts/tiers', { name: `T${i}`, priceCents: 100 + i })).status, 201, `tier ${i}`);
+  isProblem(await owner.post('/api/channels/scripts/tiers', { name: 'one more', priceCents: 999 }), 409, /at most 20/);
+});
+
 t('every response was checked against the OpenAPI document', async ({ owner }) => {
   assert.equal(owner.unchecked, []);
 });

@@ -1,0 +1,53 @@
+// Rules on what people type that every entry enforces the same way (better-auth's sign-up and update-user, Glint's
+// own routes, scripts/create-admin.ts) and the web client can show before sending.
+import { z } from 'zod';
+
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 128;
+/** a user's display name, in characters (code points) after trimming */
+export const NAME_MAX = 80;
+/** the longest address SMTP carries (RFC 5321) */
+export const EMAIL_MAX = 254;
+/** a profile image is a link, never inline data */
+export const IMAGE_URL_MAX = 2048;
+
+// Control and format characters (bidi overrides, zero-width spaces), unassigned and private-use code points, and
+// line or paragraph separators: invisible or layout-changing in text shown to everyone (a name beside every chat
+// message, a channel title). The zero-width (non-)joiners stay: Persian and Indic names and emoji sequences need them.
+const INVISIBLE = /[\p{Cc}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]|(?![\u200c\u200d])\p{Cf}/u;
+const INVISIBLE_BUT_LINES = /[\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]|(?![\t\n\r])\p{Cc}|(?![\u200c\u200d])\p{Cf}/u;
+
+/** Whether one line of text shown to others has nothing invisible or layout-changing in it. */
+export const isVisibleLine = (s: string) => !INVISIBLE.test(s);
+/** The same for text of several lines (tabs and line breaks allowed). */
+export const isVisibleText = (s: string) => !INVISIBLE_BUT_LINES.test(s);
+export const INVISIBLE_MESSAGE = 'must not contain control or invisible characters';
+
+/** A display name: NFC, trimmed, inner whitespace runs as one space, 1–NAME_MAX characters, nothing invisible. */
+export const UserName = z
+  .string({ error: 'a name is text' })
+  .transform((s) => s.normalize('NFC').replace(/[\t\n\r\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000 ]+/g, ' ').trim())
+  .pipe(
+    z
+      .string()
+      .refine((s) => s.length > 0, `Your name must be 1–${NAME_MAX} characters.`)
+      .refine((s) => [...s].length <= NAME_MAX, `Your name must be 1–${NAME_MAX} characters.`)
+      .refine(isVisibleLine, 'Your name may not contain control or invisible characters.'),
+  );
+
+/** A profile image: an http(s) URL of bounded length, or none. */
+export const ImageUrl = z
+  .string()
+  .max(IMAGE_URL_MAX, `The image URL may be at most ${IMAGE_URL_MAX} characters.`)
+  .pipe(z.url({ protocol: /^https?$/, error: 'The image must be an http(s) URL.' }))
+  .nullable();
+
+export const Email = z.email().max(EMAIL_MAX, `An email address is at most ${EMAIL_MAX} characters.`);
+
+/** The first problem's message, for the entries that report one line (better-auth's errors). */
+export function firstIssue(error: z.ZodError): string {
+  return error.issues[0]?.message ?? 'Invalid input.';
+}
+
+/** the largest avatar, in pixels on either side (read from the file's header before anything decodes it) */
+export const AVATAR_MAX_SIDE = 4096;
