@@ -26,8 +26,7 @@ export const MAX_MESSAGE_CHARS = 500;
 export const HISTORY_SIZE = 50;
 /** Largest Socket.IO packet (engine.io's maxHttpBufferSize: a WebSocket frame, or one polling POST). */
 export const MAX_PACKET_BYTES = 16 * 1024;
-/** What one connection may send per second in all (any event, acknowledgements, pings); over it, it is closed. */
-export const SOCKET_PACKETS_PER_SECOND = 40;
+/** Bytes one connection may send per second in all (CHAT_SOCKET_PACKETS_PER_SECOND bounds its packets); over it, it is closed. */
 export const SOCKET_BYTES_PER_SECOND = 64 * 1024;
 /** Channels one socket may be in at once (a page needs one). */
 export const MAX_ROOMS_PER_SOCKET = 10;
@@ -211,7 +210,7 @@ export class Chat {
 
   /**
    * A new engine.io connection (before any namespace): holds one of its address's connections until it closes, and
-   * is closed when it sends more than SOCKET_PACKETS_PER_SECOND packets or SOCKET_BYTES_PER_SECOND bytes in a second
+   * is closed when it sends more than CHAT_SOCKET_PACKETS_PER_SECOND packets or SOCKET_BYTES_PER_SECOND bytes in a second
    * (any packet — events, acknowledgements, pings — over either transport), or anything binary: chat has no binary
    * events, and a binary packet's attachments would otherwise be buffered until they all arrive.
    */
@@ -219,6 +218,7 @@ export class Chat {
     const release = this.connections.acquire(addressOf(conn.request, this.deps.config.trustedProxies));
     if (!release) return conn.close(); // another handshake took the last place since allowRequest
     conn.once('close', release);
+    const maxPackets = this.deps.config.chat.socketPacketsPerSecond;
     let second = 0;
     let packets = 0;
     let bytes = 0;
@@ -230,7 +230,7 @@ export class Chat {
       // a Socket.IO packet of type 5/6 (binary event/ack) announces attachments
       const announcesBinary = packet.type === 'message' && typeof data === 'string' && (data[0] === '5' || data[0] === '6');
       bytes += typeof data === 'string' ? data.length : binary ? ((data as { byteLength?: number }).byteLength ?? MAX_PACKET_BYTES) : 0;
-      if (++packets > SOCKET_PACKETS_PER_SECOND || bytes > SOCKET_BYTES_PER_SECOND || binary || announcesBinary) {
+      if (++packets > maxPackets || bytes > SOCKET_BYTES_PER_SECOND || binary || announcesBinary) {
         this.deps.log.debug({ packets, bytes, binary: binary || announcesBinary }, 'chat connection closed: it sent too much');
         conn.close();
       }

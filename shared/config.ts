@@ -66,6 +66,8 @@ const schema = z.object({
   /** Socket.IO connections held at once from one address, and by the whole process (refused in the handshake). */
   CHAT_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(20),
   CHAT_CONNECTIONS_TOTAL: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+  /** Packets one chat connection may send per second (any event, acknowledgement, ping); over it, it is closed. */
+  CHAT_SOCKET_PACKETS_PER_SECOND: z.coerce.number().int().min(5).max(100_000).default(40),
   /** Background jobs (go-live fan-out, webhook deliveries): the longest an API process waits before looking for due
    * ones it was not told of (enqueued by another process, or left by one that crashed). */
   JOBS_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(30_000),
@@ -128,7 +130,7 @@ export type Config = {
   recorder: { embedded: boolean; rtpHost: string };
   /** chat rate limits: messages per window (seconds) per user and per address, joins per window per address;
    * connections held at once per address and in total */
-  chat: { userMessages: number; addressMessages: number; windowSeconds: number; batchMs: number; addressJoins: number; connectionsPerAddress: number; connectionsTotal: number };
+  chat: { userMessages: number; addressMessages: number; windowSeconds: number; batchMs: number; addressJoins: number; connectionsPerAddress: number; connectionsTotal: number; socketPacketsPerSecond: number };
   jobs: { pollMs: number };
   webhooks: { maxAttempts: number; retryMs: number; timeoutMs: number; allowPrivate: boolean };
   /** Object storage on S3 when S3_ENDPOINT is set; undefined → local disk (mediaDir). */
@@ -188,6 +190,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       addressJoins: e.CHAT_ADDRESS_JOINS,
       connectionsPerAddress: e.CHAT_CONNECTIONS_PER_ADDRESS,
       connectionsTotal: e.CHAT_CONNECTIONS_TOTAL,
+      socketPacketsPerSecond: e.CHAT_SOCKET_PACKETS_PER_SECOND,
     },
     jobs: { pollMs: e.JOBS_POLL_MS },
     webhooks: { maxAttempts: e.WEBHOOK_MAX_ATTEMPTS, retryMs: e.WEBHOOK_RETRY_MS, timeoutMs: e.WEBHOOK_TIMEOUT_MS, allowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true' },
