@@ -111,12 +111,14 @@ export const vodsApp = router()
       path: '/{id}/chat',
       tags,
       summary: "The chat of a recording's broadcast, oldest first, for replay beside it",
-      description: `Messages deleted by moderators are left out; at most ${REPLAY_LIMIT}. The player shows those sent before the moment it plays (EXT-X-PROGRAM-DATE-TIME of the playlist, or the offset from the start).`,
+      description: `Messages deleted by moderators are left out; at most ${REPLAY_LIMIT}. The player shows those sent before the moment it plays (EXT-X-PROGRAM-DATE-TIME of the playlist, or the offset from the start). The replay of a subscriber-only recording is for those who may play it (401/403 otherwise), like its playlist.`,
       request: { params: IdParam },
-      responses: { 200: json(z.object({ items: z.array(ReplayMessageSchema) }), 'Chat messages.'), ...problems(400, 404) },
+      responses: { 200: json(z.object({ items: z.array(ReplayMessageSchema) }), 'Chat messages.'), ...problems(400, 401, 403, 404) },
     }),
     async (c) => {
       const row = await loadVod(c, c.req.valid('param').id);
+      // part of the recording: what was said beside a subscriber-only broadcast is for those who may watch it
+      if (await requireVodEntitlement(c, row.vod.id)) for (const [name, value] of Object.entries(cacheHeaders('playlist', true))) c.header(name, value);
       if (!row.vod.liveSessionId) return c.json({ items: [] }, 200);
       const rows = await c.var.deps.database.db
         .select({ id: chatMessage.id, userId: chatMessage.userId, name: user.name, body: chatMessage.body, createdAt: chatMessage.createdAt, offsetMs: chatMessage.offsetMs })

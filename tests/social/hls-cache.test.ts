@@ -90,6 +90,20 @@ t('GET /hls/… of a subscriber-only live broadcast (its recording in progress, 
   }
 });
 
+t('GET /api/vods/{id}/chat of a subscriber-only recording (its chat replay) is 401/403 to others, private to those entitled', async ({ api }) => {
+  const owner = await api.client().signUp('Replay Owner');
+  const stranger = await api.client().signUp('Replay Stranger');
+  const { id } = await recording(api, owner, 'closed-replay', 'ready');
+  assert.is((await api.client().get(`/api/vods/${id}/chat`)).status, 200, 'public while the recording is');
+  assert.is((await owner.patch(`/api/vods/${id}`, { subscribersOnly: true })).status, 200);
+  assert.is((await api.client().get(`/api/vods/${id}/chat`)).status, 401);
+  assert.is((await stranger.get(`/api/vods/${id}/chat`)).status, 403);
+  const own = await owner.get(`/api/vods/${id}/chat`);
+  assert.is(own.status, 200);
+  assert.match(own.headers.get('cache-control') ?? '', /^private/);
+  assert.match(own.headers.get('vary') ?? '', /cookie/i);
+});
+
 t('with S3, a segment is a redirect to a signed URL: stored by nobody when subscriber-only, briefly public otherwise', async ({ s3api }) => {
   const owner = await s3api.client().signUp('S3 Owner');
   const open = await recording(s3api, owner, 's3-open', 'ready');
