@@ -248,9 +248,9 @@ export class Chat {
   private connected(socket: Socket) {
     // a signed-in user's own room: notifications reach every tab and device they have open, on any API process; the
     // server alone puts a socket in it (a join names a channel, whose room is named by its id)
-    const me = socket.data.user as SessionUser | null;
     const address = socket.data.address as string;
-    if (me) void socket.join(userRoom(me.id));
+    const handshakeUser = socket.data.user as SessionUser | null;
+    if (handshakeUser) void socket.join(userRoom(handshakeUser.id));
     const joined = new Map<string, ChannelRef>(); // by slug
     const handle =
       <T>(fn: (payload: unknown) => Promise<T>) =>
@@ -295,6 +295,7 @@ export class Chat {
         await socket.join(roomOf(ch.id));
         joined.set(ch.slug, ch);
         // what the client may offer this user (the server checks every action again)
+        const me = socket.data.user as SessionUser | null;
         const level = me ? await this.levelOf(ch, me.id, me.role) : LEVEL.viewer;
         if (level >= LEVEL.moderator) await socket.join(modsRoom(ch.id));
         return { channel: ch.slug, you: me ? RANK[level] : null, modes: view.modes, history: view.history };
@@ -313,7 +314,8 @@ export class Chat {
     socket.on(
       'send',
       handle(async (payload) => {
-        if (!me) throw new Refused({ code: 'unauthorized', message: 'Sign in to chat.' });
+        const signedIn = socket.data.user as SessionUser | null;
+        if (!signedIn) throw new Refused({ code: 'unauthorized', message: 'Sign in to chat.' });
         const { channel: slug, text: raw } = sendSchema.parse(payload);
         const ch = joined.get(slug);
         if (!ch) throw new Refused({ code: 'not-joined', message: `Join "${slug}" before sending to it.` });
@@ -322,8 +324,9 @@ export class Chat {
         if (!text) throw new Refused({ code: 'invalid', message: 'The message is empty.' });
         if ([...text].length > MAX_MESSAGE_CHARS) throw new Refused({ code: 'invalid', message: `Messages are at most ${MAX_MESSAGE_CHARS} characters.` });
         // the attempts' budgets before any query (ban, modes, store): a flood, banned or not, costs none
-        await this.take(this.attemptsPerUser, me.id, 'You are sending messages too quickly.');
+        await this.take(this.attemptsPerUser, signedIn.id, 'You are sending messages too quickly.');
         await this.take(this.attemptsPerAddress, address, 'You are sending messages too quickly.');
+        const me = await this.confirm(socket);
         await this.checkBan(channelId, me.id);
         if ((await this.levelOf(ch, me.id, me.role)) < LEVEL.moderator) await this.checkModes(channelId, me.id);
         await this.limit(me.id, address);
@@ -453,6 +456,23 @@ export class Chat {
     return event;
   }
 
+  /**
+   * The socket's user, confirmed against the session store before a state change (a send, a moderation action): a
+   * session signed out or revoked since the handshake, or an account deleted, acts no more on a socket that stayed
+   * open, and a changed role counts at once. One lookup, after the rate limits.
+   */
+  private async confirm(socket: Socket): Promise<SessionUser> {
+    const was = socket.data.user as SessionUser;
+    const now = await this.identify(socket);
+    if (!now || now.id !== was.id) {
+      socket.data.user = null;
+      void socket.leave(userRoom(was.id));
+      throw new Refused({ code: 'unauthorized', message: 'Your session has ended: sign in again to chat.' });
+    }
+    socket.data.user = now;
+    return now;
+  }
+
   /** How much say a user has in a channel's chat. */
   private async levelOf(ch: { id: string; ownerId: string }, userId: string, role?: Role): Promise<number> {
     if (role === 'admin') return LEVEL.admin;
@@ -471,9 +491,10 @@ export class Chat {
 
   /** The signed-in moderator (or owner, or admin) of a channel, or a refusal. */
   private async moderator(socket: Socket, slug: string) {
-    const me = socket.data.user as SessionUser | null;
-    if (!me) throw new Refused({ code: 'unauthorized', message: 'Sign in to moderate.' });
-    await this.take(this.actionsPerUser, me.id, 'You are moderating too quickly.');
+    const signedIn = socket.data.user as SessionUser | null;
+    if (!signedIn) throw new Refused({ code: 'unauthorized', message: 'Sign in to moderate.' });
+    await this.take(this.actionsPerUser, signedIn.id, 'You are moderating too quickly.');
+    const me = await this.confirm(socket);
     const ch = await this.channelBySlug(slug);
     const level = await this.levelOf(ch, me.id, me.role);
     if (level < LEVEL.moderator) throw new Refused({ code: 'forbidden', message: `Only the owner and moderators of "${ch.slug}" can do that.` });

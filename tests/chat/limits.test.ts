@@ -254,6 +254,21 @@ t('every event validates its payload: bad ones are refused as invalid, with or w
   assert.is((await call(s, 'leave', { channel: 'x' })).ok, true);
 });
 
+t('a socket signed in at its handshake stops sending and moderating once its session is signed out', async (ctx) => {
+  const a = await api(ctx, {});
+  const owner = await a.client().signUp('Leaving Owner');
+  assert.is((await owner.post('/api/channels', { slug: 'signed-out', title: 'Signed out' })).status, 201);
+  const s = await open(ctx, a, { as: owner });
+  await call(s, 'join', { channel: 'signed-out' });
+  assert.is((await call(s, 'send', { channel: 'signed-out', text: 'still here' })).ok, true);
+  const out = await owner.post('/api/auth/sign-out', {}, { check: false });
+  assert.is(out.status, 200, out.text);
+  const refused = await call(s, 'send', { channel: 'signed-out', text: 'am I?' });
+  assert.is(refused.error?.code, 'unauthorized');
+  assert.is((await call(s, 'modes', { channel: 'signed-out', slowSeconds: 5 })).error?.code, 'unauthorized');
+  assert.ok(s.connected, 'it may go on reading');
+});
+
 t('moderation events name the moderator to moderators only; viewers learn what happened', async (ctx) => {
   const a = await api(ctx, {});
   const owner = await a.client().signUp('Mod Owner');
