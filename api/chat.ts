@@ -583,10 +583,25 @@ export class Chat {
       for (const [k, v] of this.views) if (v.until <= now || this.views.size >= 10_000) this.views.delete(k);
     }
     const view = (async () => {
-      const [ch] = await this.deps.database.db.select({ id: channel.id, slug: channel.slug, ownerId: channel.ownerId }).from(channel).where(eq(channel.slug, slug)).limit(1);
-      if (!ch) return null;
-      const [modes, history] = await Promise.all([this.modes(ch.id), this.history(ch.id, ch.slug)]);
-      return { ch, modes, history };
+      // the channel and its modes in one query, then its history
+      const [row] = await this.deps.database.db
+        .select({
+          id: channel.id,
+          slug: channel.slug,
+          ownerId: channel.ownerId,
+          slowSeconds: chatSettings.slowSeconds,
+          minAccountAgeMinutes: chatSettings.minAccountAgeMinutes,
+          followersOnlyMinutes: chatSettings.followersOnlyMinutes,
+          subscribersOnly: chatSettings.subscribersOnly,
+        })
+        .from(channel)
+        .leftJoin(chatSettings, eq(chatSettings.channelId, channel.id))
+        .where(eq(channel.slug, slug))
+        .limit(1);
+      if (!row) return null;
+      const { id, ownerId, slowSeconds, minAccountAgeMinutes, followersOnlyMinutes, subscribersOnly } = row;
+      const modes: ChatModes = slowSeconds === null ? NO_MODES : { slowSeconds, minAccountAgeMinutes: minAccountAgeMinutes ?? 0, followersOnlyMinutes, subscribersOnly: subscribersOnly ?? false };
+      return { ch: { id, slug: row.slug, ownerId }, modes, history: await this.history(id, row.slug) };
     })();
     this.views.set(slug, { until: now + JOIN_CACHE_MS, view });
     view.catch(() => this.views.delete(slug)); // a failed lookup is not remembered
