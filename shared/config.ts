@@ -63,8 +63,9 @@ const schema = z.object({
   CHAT_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(100),
   /** Chat joins per window from one address (each costs a channel lookup; a socket has a budget of its own too). */
   CHAT_ADDRESS_JOINS: z.coerce.number().int().min(1).max(100_000).default(60),
-  /** Socket.IO connections held at once from one address, and by the whole process (refused in the handshake). */
-  CHAT_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  /** Socket.IO connections held at once from one address (many viewers may share a NAT), and by the whole process
+   * (refused in the handshake). */
+  CHAT_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(100),
   CHAT_CONNECTIONS_TOTAL: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
   /** Packets one chat connection may send per second (any event, acknowledgement, ping); over it, it is closed. */
   CHAT_SOCKET_PACKETS_PER_SECOND: z.coerce.number().int().min(5).max(100_000).default(40),
