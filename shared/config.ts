@@ -62,7 +62,7 @@ const schema = z.object({
   CHAT_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
   CHAT_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(100),
   /** Chat joins per window from one address (each costs a channel lookup; a socket has a budget of its own too). */
-  CHAT_ADDRESS_JOINS: z.coerce.number().int().min(1).max(100_000).default(60),
+  CHAT_ADDRESS_JOINS: z.coerce.number().int().min(1).max(100_000).default(200),
   /** Socket.IO connections held at once from one address (many viewers may share a NAT), and by the whole process
    * (refused in the handshake). */
   CHAT_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(100),
