@@ -4,7 +4,7 @@
 import { and, eq, gt, isNull, lte, or } from 'drizzle-orm';
 import { channel, subscription, type Db, type Role } from '../shared/db/index.ts';
 import type { Deps } from './context.ts';
-import { forbidden, unauthorized } from '../shared/errors.ts';
+import { forbidden, notFound, unauthorized } from '../shared/errors.ts';
 
 /** The user's subscription to the channel that counts now, if any. */
 export async function activeSubscription(db: Db, userId: string, channelId: string) {
@@ -41,11 +41,17 @@ export async function requireEntitled(db: Db, viewer: Viewer, ch: { id: string; 
   throw forbidden(`${what} is for subscribers of "${ch.slug}".`);
 }
 
-/** For the SFU's WHEP route: a subscriber-only live stream admits the entitled (session cookie), nobody else. */
-export async function admitViewer(deps: Deps, request: Request, slug: string): Promise<void> {
+/**
+ * For the SFU's WHEP route: a subscriber-only live stream admits the entitled (session cookie), nobody else. The
+ * channel is named by its id — the room's identity — never by a slug: a slug changes with a rename (and can then be
+ * taken by another channel) while the SFU's room lives on under the name it went live with. A channel that is gone
+ * admits nobody.
+ */
+export async function admitViewer(deps: Deps, request: Request, channelId: string): Promise<void> {
   const { db } = deps.database;
-  const [ch] = await db.select({ id: channel.id, ownerId: channel.ownerId, slug: channel.slug, only: channel.subscribersOnlyLive }).from(channel).where(eq(channel.slug, slug)).limit(1);
-  if (!ch?.only) return;
+  const [ch] = await db.select({ id: channel.id, ownerId: channel.ownerId, slug: channel.slug, only: channel.subscribersOnlyLive }).from(channel).where(eq(channel.id, channelId)).limit(1);
+  if (!ch) throw notFound('That channel');
+  if (!ch.only) return;
   await requireEntitled(db, await viewerOf(deps, request.headers), ch, 'This live stream');
 }
 

@@ -6,6 +6,10 @@
 // with exponential backoff until the kind's attempts run out. An idle process does not poll: it looks again when it
 // enqueues something, when the next job it knows of is due, and at the latest every pollMs (for jobs other processes
 // enqueued or left behind when they crashed).
+// Claimed jobs run side by side, at most CONCURRENCY at once: a slow one (a webhook receiver trickling its answer)
+// holds its own slot, never the others, and the runner claims more as slots free up. A running job's lease is renewed
+// while it runs, and every write after a run is made only while the claim is still this run's (same attempt number),
+// so a job that outlived a lost lease cannot overwrite what its next holder did.
 import { and, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import { job, type Db } from '../shared/db/index.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -13,9 +17,12 @@ import type { Logger } from '../shared/logger.ts';
 export type JobRow = typeof job.$inferSelect;
 /** What a handler did: finished, or one batch done with more from `cursor` on. */
 export type JobResult = { done: true } | { cursor: string };
-export type JobHandler = (job: JobRow) => Promise<JobResult>;
+/** Runs one attempt; `signal` aborts when the attempt is past its kind's deadline or the runner closes. */
+export type JobHandler = (job: JobRow, signal: AbortSignal) => Promise<JobResult>;
 export type JobKind = {
   run: JobHandler;
+  /** longest an attempt may take before it counts as failed and its slot is freed (DEFAULT_TIMEOUT_MS when unset) */
+  timeoutMs?: number;
   /** attempts before the job is given up (kept with its last error, done_at set) */
   maxAttempts: number;
   /** wait before retry n (1-based): backoffMs × 2^(n−1) */
@@ -24,10 +31,14 @@ export type JobKind = {
   gaveUp?: (job: JobRow, error: string) => Promise<void>;
 };
 
-/** How long a claimed job is a process's own before another may take it. */
+/** How long a claimed job is a process's own before another may take it (renewed while it runs). */
 const LEASE_SECONDS = 60;
-/** Jobs claimed per round. */
-const CLAIM = 10;
+/** Jobs one process runs at once. */
+export const CONCURRENCY = 10;
+/** An attempt's deadline for kinds that set none. */
+const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+/** Largest job payload (JSON): jobs carry ids and a few fields, never content. */
+export const MAX_PAYLOAD_BYTES = 16 * 1024;
 
 export class Jobs {
   private readonly kinds = new Map<string, JobKind>();
@@ -35,6 +46,9 @@ export class Jobs {
   private running: Promise<void> | undefined;
   private again = false;
   private closed = false;
+  /** jobs running now, each with its run (settled when its row is written) and its abort */
+  private readonly active = new Map<string, { job: JobRow; done: Promise<void>; abort: AbortController }>();
+  private renewer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Db,
@@ -53,6 +67,8 @@ export class Jobs {
 
   /** Adds a job unless one with this key exists; true when this call added it. */
   async enqueue(kind: string, key: string, payload: unknown, runAt = new Date()): Promise<boolean> {
+    const size = Buffer.byteLength(JSON.stringify(payload) ?? '');
+    if (size > MAX_PAYLOAD_BYTES) throw new Error(`a ${kind} job's payload is ${size} bytes, more than ${MAX_PAYLOAD_BYTES}`);
     const added = await this.db.insert(job).values({ kind, key, payload, runAt }).onConflictDoNothing({ target: job.key }).returning({ id: job.id });
     if (added.length) this.wake();
     return added.length > 0;
@@ -83,12 +99,48 @@ export class Jobs {
     }, ms);
   }
 
+  /** Claims as many due jobs as there are free slots and starts them; their ends wake the next round. */
   private async round() {
     for (;;) {
-      const claimed = await this.claim();
-      await Promise.all(claimed.map((j) => this.run(j)));
-      if (claimed.length < CLAIM || this.closed) return;
+      const free = CONCURRENCY - this.active.size;
+      if (free <= 0 || this.closed) return;
+      const claimed = await this.claim(free);
+      for (const j of claimed) this.launch(j);
+      if (claimed.length < free) return;
     }
+  }
+
+  private launch(j: JobRow) {
+    const abort = new AbortController();
+    const done = this.run(j, abort)
+      .catch((err) => this.log.error({ err, job: j.id, kind: j.kind }, 'could not record a job’s outcome'))
+      .finally(() => {
+        this.active.delete(j.id);
+        if (!this.active.size) clearInterval(this.renewer);
+        this.wake(); // a slot is free
+      });
+    this.active.set(j.id, { job: j, done, abort });
+    // the leases of what runs here are renewed while it runs (a third of the lease apart: two renewals may fail)
+    if (this.active.size === 1) {
+      clearInterval(this.renewer);
+      this.renewer = setInterval(() => void this.renew().catch((err) => this.log.warn({ err }, 'could not renew job leases')), (LEASE_SECONDS * 1000) / 3);
+      this.renewer.unref();
+    }
+  }
+
+  /** Extends the lease of every job running here whose claim is still ours. */
+  private async renew() {
+    const mine = [...this.active.values()].map(({ job: j }) => this.ours(j));
+    if (!mine.length) return;
+    await this.db
+      .update(job)
+      .set({ lockedUntil: sql`now() + make_interval(secs => ${LEASE_SECONDS})` })
+      .where(and(isNull(job.doneAt), or(...mine)));
+  }
+
+  /** The row as this run claimed it: a later claim (after a lost lease) has a higher attempt number. */
+  private ours(j: JobRow) {
+    return and(eq(job.id, j.id), eq(job.attempts, j.attempts))!;
   }
 
   /** ms until the next job of ours is due (a retry's backoff, a lease running out), at most pollMs. */
@@ -102,14 +154,14 @@ export class Jobs {
     return Math.min(this.pollMs, Math.max(0, new Date(row.next).getTime() - Date.now()));
   }
 
-  private async claim(): Promise<JobRow[]> {
+  private async claim(limit: number): Promise<JobRow[]> {
     if (!this.kinds.size) return [];
     const due = this.db
       .select({ id: job.id })
       .from(job)
       .where(and(isNull(job.doneAt), lte(job.runAt, sql`now()`), or(isNull(job.lockedUntil), lt(job.lockedUntil, sql`now()`)), inArray(job.kind, [...this.kinds.keys()])))
       .orderBy(job.runAt)
-      .limit(CLAIM)
+      .limit(limit)
       .for('update', { skipLocked: true });
     return this.db
       .update(job)
@@ -118,31 +170,47 @@ export class Jobs {
       .returning();
   }
 
-  private async run(j: JobRow) {
+  private async run(j: JobRow, abort: AbortController) {
     const kind = this.kinds.get(j.kind)!;
+    const timeoutMs = kind.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const overdue = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(new Error(`the attempt took longer than ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    const attempt = Promise.resolve().then(() => kind.run(j, abort.signal));
+    attempt.catch(() => undefined); // past its deadline its outcome is not waited for
     try {
-      const result = await kind.run(j);
-      if ('done' in result) await this.db.update(job).set({ doneAt: new Date(), lockedUntil: null, lastError: null }).where(eq(job.id, j.id));
+      const result = await Promise.race([attempt, overdue]);
+      if ('done' in result) await this.db.update(job).set({ doneAt: new Date(), lockedUntil: null, lastError: null }).where(this.ours(j));
       // one batch done: the rest at once, as a fresh attempt (a batch that fails is retried from its own cursor)
-      else await this.db.update(job).set({ cursor: result.cursor, attempts: 0, lockedUntil: null, runAt: new Date() }).where(eq(job.id, j.id));
-      if (!('done' in result)) this.wake();
+      else await this.db.update(job).set({ cursor: result.cursor, attempts: 0, lockedUntil: null, runAt: new Date() }).where(this.ours(j));
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       if (j.attempts >= kind.maxAttempts) {
         this.log.warn({ job: j.id, kind: j.kind, attempts: j.attempts, error }, 'job given up');
-        await this.db.update(job).set({ doneAt: new Date(), lockedUntil: null, lastError: error }).where(eq(job.id, j.id));
+        await this.db.update(job).set({ doneAt: new Date(), lockedUntil: null, lastError: error }).where(this.ours(j));
         await kind.gaveUp?.(j, error).catch((e) => this.log.error({ err: e }, 'job gave-up hook failed'));
       } else {
         const retryAt = new Date(Date.now() + kind.backoffMs * 2 ** (j.attempts - 1));
         this.log.debug({ job: j.id, kind: j.kind, attempts: j.attempts, retryAt, error }, 'job failed; will retry');
-        await this.db.update(job).set({ runAt: retryAt, lockedUntil: null, lastError: error }).where(eq(job.id, j.id));
+        await this.db.update(job).set({ runAt: retryAt, lockedUntil: null, lastError: error }).where(this.ours(j));
       }
+    } finally {
+      clearTimeout(timer);
     }
   }
 
+  /** Stops claiming; asks the jobs running to stop (an interrupted attempt is retried later, by any process) and
+   * waits for them and for the round under way. */
   async close() {
     this.closed = true;
     clearTimeout(this.timer);
     await this.running;
+    for (const a of this.active.values()) a.abort.abort();
+    await Promise.all([...this.active.values()].map((a) => a.done));
+    clearInterval(this.renewer);
   }
 }

@@ -53,7 +53,7 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
     limits,
   };
   // The SFU runs in this process on embedded defaults; it meets the API only through the bus and its HTTP routes.
-  const sfu = await Sfu.create({ config, db: database.db, bus, log: log.child({ svc: 'sfu' }), admitViewer: (req, slug) => admitViewer(deps, req, slug) });
+  const sfu = await Sfu.create({ config, db: database.db, bus, log: log.child({ svc: 'sfu' }), admitViewer: (req, channelId) => admitViewer(deps, req, channelId) });
   // so does the recorder (unless it runs as its own service): it hears broadcasts start and end on the bus and asks
   // the SFU for their media there
   const recorder = config.recorder.embedded ? await Recorder.create({ config, db: database.db, bus, store: deps.store, log: log.child({ svc: 'recorder' }) }) : undefined;

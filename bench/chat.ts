@@ -20,7 +20,7 @@ const SECRET = 'chat-bench-secret-0123456789abcdef0123';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // chat's own rate limits are lifted: the sender is the load
 const startApi = (env: Record<string, string>) =>
-  startApiProcess({ RTMP_ENABLED: 'false', BETTER_AUTH_SECRET: SECRET, CHAT_USER_MESSAGES: '10000', CHAT_ADDRESS_MESSAGES: '100000', ...env });
+  startApiProcess({ RTMP_ENABLED: 'false', BETTER_AUTH_SECRET: SECRET, CHAT_USER_MESSAGES: '10000', CHAT_ADDRESS_MESSAGES: '100000', CHAT_ADDRESS_JOINS: '100000', CHAT_CONNECTIONS_PER_ADDRESS: '100000', CHAT_SOCKET_PACKETS_PER_SECOND: '100000', ...env });
 
 function connect(base: string, cookie?: string): Promise<Socket> {
   const s = io(base, { path: '/socket.io', transports: ['websocket'], forceNew: true, reconnection: false, extraHeaders: { origin: base, ...(cookie ? { cookie } : {}) } });

@@ -25,7 +25,7 @@ export type SfuDeps = {
   bus: EventBus;
   log: Logger;
   /** Who may watch: throws (401/403 AppError) when the request's viewer may not play the channel. Everyone when unset. */
-  admitViewer?: (request: Request, slug: string) => Promise<void>;
+  admitViewer?: (request: Request, channelId: string) => Promise<void>;
 };
 
 const MAX_SDP_BYTES = 64 * 1024;
@@ -361,7 +361,7 @@ export class Sfu {
       const budget = await this.whepOffers.take(address);
       if (!budget.ok) throw rateLimited('Too many viewer requests from your address; wait a moment.', budget.retryAfterMs);
       const room = this.room(slug);
-      if (room) await this.deps.admitViewer?.(c.req.raw, slug); // who, before what they sent
+      if (room) await this.deps.admitViewer?.(c.req.raw, room.channelId); // who, before what they sent
       const offer = await this.sdpBody(c);
       if (!room) {
         const [exists] = await this.deps.db.select({ id: channel.id }).from(channel).where(eq(channel.slug, slug)).limit(1);

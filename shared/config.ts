@@ -76,6 +76,14 @@ const schema = z.object({
   CHAT_ADDRESS_MESSAGES: z.coerce.number().int().min(1).max(100_000).default(20),
   CHAT_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
   CHAT_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(100),
+  /** Chat joins per window from one address (each costs a channel lookup; a socket has a budget of its own too). */
+  CHAT_ADDRESS_JOINS: z.coerce.number().int().min(1).max(100_000).default(200),
+  /** Socket.IO connections held at once from one address (many viewers may share a NAT), and by the whole process
+   * (refused in the handshake). */
+  CHAT_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  CHAT_CONNECTIONS_TOTAL: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+  /** Packets one chat connection may send per second (any event, acknowledgement, ping); over it, it is closed. */
+  CHAT_SOCKET_PACKETS_PER_SECOND: z.coerce.number().int().min(5).max(100_000).default(40),
   /** Background jobs (go-live fan-out, webhook deliveries): the longest an API process waits before looking for due
    * ones it was not told of (enqueued by another process, or left by one that crashed). */
   JOBS_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(30_000),
@@ -154,8 +162,9 @@ export type Config = {
   rtmp: { host: string; port: number; publicUrl: string | undefined } | undefined;
   /** embedded: the API process records; rtpHost: where the SFU sends the recorder's RTP */
   recorder: { embedded: boolean; rtpHost: string };
-  /** chat rate limits: messages per window (seconds) per user and per address */
-  chat: { userMessages: number; addressMessages: number; windowSeconds: number; batchMs: number };
+  /** chat rate limits: messages per window (seconds) per user and per address, joins per window per address;
+   * connections held at once per address and in total */
+  chat: { userMessages: number; addressMessages: number; windowSeconds: number; batchMs: number; addressJoins: number; connectionsPerAddress: number; connectionsTotal: number; socketPacketsPerSecond: number };
   jobs: { pollMs: number };
   /** per-address and per-user budgets of the API's own endpoints and better-auth's */
   limits: {
@@ -236,7 +245,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       whipAuthFailuresPerMinute: e.WHIP_AUTH_FAILURES_PER_MINUTE,
     },
     recorder: { embedded: e.RECORDER_EMBEDDED === 'true', rtpHost: e.RECORDER_RTP_HOST },
-    chat: { userMessages: e.CHAT_USER_MESSAGES, addressMessages: e.CHAT_ADDRESS_MESSAGES, windowSeconds: e.CHAT_LIMIT_WINDOW_SECONDS, batchMs: e.CHAT_BATCH_MS },
+    chat: {
+      userMessages: e.CHAT_USER_MESSAGES,
+      addressMessages: e.CHAT_ADDRESS_MESSAGES,
+      windowSeconds: e.CHAT_LIMIT_WINDOW_SECONDS,
+      batchMs: e.CHAT_BATCH_MS,
+      addressJoins: e.CHAT_ADDRESS_JOINS,
+      connectionsPerAddress: e.CHAT_CONNECTIONS_PER_ADDRESS,
+      connectionsTotal: e.CHAT_CONNECTIONS_TOTAL,
+      socketPacketsPerSecond: e.CHAT_SOCKET_PACKETS_PER_SECOND,
+    },
     jobs: { pollMs: e.JOBS_POLL_MS },
     limits: {
       authAttempts: e.AUTH_ATTEMPTS,

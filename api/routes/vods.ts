@@ -111,12 +111,14 @@ export const vodsApp = router()
       path: '/{id}/chat',
       tags,
       summary: "The chat of a recording's broadcast, oldest first, for replay beside it",
-      description: `Messages deleted by moderators are left out; at most ${REPLAY_LIMIT}. The player shows those sent before the moment it plays (EXT-X-PROGRAM-DATE-TIME of the playlist, or the offset from the start).`,
+      description: `Messages deleted by moderators are left out; at most ${REPLAY_LIMIT}. The player shows those sent before the moment it plays (EXT-X-PROGRAM-DATE-TIME of the playlist, or the offset from the start). The replay of a subscriber-only recording is for those who may play it (401/403 otherwise), like its playlist.`,
       request: { params: IdParam },
-      responses: { 200: json(z.object({ items: z.array(ReplayMessageSchema) }), 'Chat messages.'), ...problems(400, 404) },
+      responses: { 200: json(z.object({ items: z.array(ReplayMessageSchema) }), 'Chat messages.'), ...problems(400, 401, 403, 404) },
     }),
     async (c) => {
       const row = await loadVod(c, c.req.valid('param').id);
+      // part of the recording: what was said beside a subscriber-only broadcast is for those who may watch it
+      if (await requireVodEntitlement(c, row.vod.id)) for (const [name, value] of Object.entries(cacheHeaders('playlist', true))) c.header(name, value);
       if (!row.vod.liveSessionId) return c.json({ items: [] }, 200);
       const rows = await c.var.deps.database.db
         .select({ id: chatMessage.id, userId: chatMessage.userId, name: user.name, body: chatMessage.body, createdAt: chatMessage.createdAt, offsetMs: chatMessage.offsetMs })
@@ -181,9 +183,10 @@ export const vodsApp = router()
 /**
  * A subscriber-only recording's playlist and segments are for those entitled (the poster stays public); so is the
  * recording of a broadcast in progress on a channel whose live streams are subscriber-only (switched on mid-broadcast
- * too: the recording is the stream's DVR).
+ * too: the recording is the stream's DVR). Resolves to whether the file is restricted (then it may be kept by the
+ * viewer's own cache only).
  */
-async function requireVodEntitlement(c: Context<AppEnv>, id: string) {
+async function requireVodEntitlement(c: Context<AppEnv>, id: string): Promise<boolean> {
   const { database } = c.var.deps;
   const [row] = await database.db
     .select({
@@ -196,8 +199,21 @@ async function requireVodEntitlement(c: Context<AppEnv>, id: string) {
     .innerJoin(channel, eq(channel.id, vod.channelId))
     .where(eq(vod.id, id))
     .limit(1);
-  if (!row?.subscribersOnly) return;
+  if (!row?.subscribersOnly) return false;
   await requireEntitled(database.db, await viewerOf(c.var.deps, c.req.raw.headers), { id: row.channelId, ownerId: row.ownerId, slug: row.slug }, 'This recording');
+  return true;
+}
+
+/**
+ * How a file may be cached. What only some may see is `private` (a shared cache or CDN keeps none of it, or it would
+ * serve a subscriber's copy to anyone) and varies by the session cookie; public files keep long public caching
+ * (segments and posters never change; playlists grow while recording, so they revalidate).
+ */
+function cacheHeaders(kind: 'playlist' | 'immutable' | 'preview' | 'redirect', restricted: boolean): Record<string, string> {
+  const age = { playlist: 'no-cache', immutable: 'max-age=31536000, immutable', preview: 'max-age=10', redirect: 'max-age=600' }[kind];
+  // a redirect to a signed object-store URL is a credential for that file: never kept for anyone else
+  if (restricted) return { 'Cache-Control': kind === 'redirect' ? 'private, no-store' : `private, ${age}`, Vary: 'Cookie' };
+  return { 'Cache-Control': kind === 'playlist' ? age : `public, ${age}` };
 }
 
 /** HLS files of recordings: playlists revalidate (they grow while recording), segments and posters never change. */
@@ -217,23 +233,25 @@ export const hlsApp = new Hono<AppEnv>()
     if (ch?.only) await requireEntitled(database.db, await viewerOf(c.var.deps, c.req.raw.headers), ch, 'This live stream');
     const obj = await c.var.deps.store.get(`live/${session}/preview.jpg`);
     if (!obj) throw notFound('That preview');
-    return c.body(obj.body, 200, { 'Content-Type': 'image/jpeg', 'Cache-Control': `${ch?.only ? 'private' : 'public'}, max-age=10`, 'Content-Length': String(obj.size) });
+    return c.body(obj.body, 200, { 'Content-Type': 'image/jpeg', ...cacheHeaders('preview', !!ch?.only), 'Content-Length': String(obj.size) });
   })
   .get('/hls/vod/:id/:file', async (c) => {
-  const { id, file } = c.req.param();
-  if (!/^[0-9a-f-]{36}$/.test(id) || !/^(index\.m3u8|seg-\d{5}\.ts|poster\.jpg)$/.test(file)) throw notFound('That file');
-  const key = `vod/${id}/${file}`;
-  if (!file.endsWith('.jpg')) await requireVodEntitlement(c, id);
-  const type = CONTENT_TYPES[file.split('.').pop()!]!;
-  const cache = file.endsWith('.m3u8') ? 'no-cache' : 'public, max-age=31536000, immutable';
-  const headers = { 'Content-Type': type, 'Cache-Control': cache, 'Access-Control-Allow-Origin': '*' };
-  const store = c.var.deps.store;
-  if (store.kind === 's3' && !file.endsWith('.m3u8')) {
-    // segments straight from the object store; the playlist stays here so its relative segment URIs resolve to us
-    const url = await store.signedUrl(key, 3600);
-    if (url) return c.redirect(url, 302);
-  }
-  const obj = await store.get(key);
-  if (!obj) throw notFound('That file');
-  return c.body(obj.body, 200, { ...headers, 'Content-Length': String(obj.size) });
-});
+    const { id, file } = c.req.param();
+    if (!/^[0-9a-f-]{36}$/.test(id) || !/^(index\.m3u8|seg-\d{5}\.ts|poster\.jpg)$/.test(file)) throw notFound('That file');
+    const key = `vod/${id}/${file}`;
+    const restricted = file.endsWith('.jpg') ? false : await requireVodEntitlement(c, id);
+    const type = CONTENT_TYPES[file.split('.').pop()!]!;
+    const store = c.var.deps.store;
+    if (store.kind === 's3' && !file.endsWith('.m3u8')) {
+      // segments straight from the object store; the playlist stays here so its relative segment URIs resolve to us
+      const url = await store.signedUrl(key, 3600);
+      if (url) {
+        for (const [name, value] of Object.entries(cacheHeaders('redirect', restricted))) c.header(name, value);
+        return c.redirect(url, 302);
+      }
+    }
+    const obj = await store.get(key);
+    if (!obj) throw notFound('That file');
+    const headers = { 'Content-Type': type, ...cacheHeaders(file.endsWith('.m3u8') ? 'playlist' : 'immutable', restricted), 'Access-Control-Allow-Origin': '*' };
+    return c.body(obj.body, 200, { ...headers, 'Content-Length': String(obj.size) });
+  });

@@ -3,10 +3,10 @@
 import { createRoute } from '@hono/zod-openapi';
 import { and, asc, count, desc, eq } from 'drizzle-orm';
 import { WEBHOOK_EVENTS, webhook, webhookDelivery } from '../../shared/db/index.ts';
-import { conflict, notFound } from '../../shared/errors.ts';
+import { conflict, invalid, notFound } from '../../shared/errors.ts';
 import { requireChannelAccess } from '../access.ts';
 import { json, problems, router, z } from '../openapi.ts';
-import { newSecret } from '../webhooks.ts';
+import { isPrivateAddress, newSecret } from '../webhooks.ts';
 import { loadChannel } from './channels.ts';
 
 export const MAX_WEBHOOKS_PER_CHANNEL = 10;
@@ -15,6 +15,18 @@ const Url = z
   .url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })
   .max(2000)
   .refine((u) => !URL.canParse(u) || (!new URL(u).username && !new URL(u).password), 'no credentials in the URL; verify the signature instead');
+/**
+ * A URL naming a private address outright (a literal IP, localhost) is refused when it is registered, with a message
+ * to act on; names are checked again on the address each delivery connects to (DNS can change), in api/webhooks.ts.
+ */
+function requireReachable(url: string | undefined, allowPrivate: boolean) {
+  if (!url || allowPrivate) return;
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  if (isPrivateAddress(host) || /(^|\.)localhost\.?$/i.test(host)) {
+    const message = `${host} is a loopback or private address, which webhooks may not reach on this server (WEBHOOK_ALLOW_PRIVATE)`;
+    throw invalid(message, [{ path: 'json.url', message }]);
+  }
+}
 const Events = z.array(z.enum(WEBHOOK_EVENTS)).min(1, 'subscribe to at least one event').transform((e) => [...new Set(e)]);
 
 const WebhookSchema = z
@@ -99,6 +111,7 @@ export const webhooksApp = router()
       const [n] = await db.select({ n: count() }).from(webhook).where(eq(webhook.channelId, ch.id));
       if ((n?.n ?? 0) >= MAX_WEBHOOKS_PER_CHANNEL) throw conflict(`A channel has at most ${MAX_WEBHOOKS_PER_CHANNEL} webhooks; remove one first.`);
       const body = c.req.valid('json');
+      requireReachable(body.url, c.var.deps.config.webhooks.allowPrivate);
       const [row] = await db.insert(webhook).values({ channelId: ch.id, url: body.url, events: body.events, secret: newSecret() }).returning();
       return c.json({ ...serialize(row!), secret: row!.secret }, 201, { Location: `/api/channels/${ch.slug}/webhooks/${row!.id}` });
     },
@@ -117,6 +130,7 @@ export const webhooksApp = router()
       const { slug, id } = c.req.valid('param');
       const ch = await loadChannel(db, slug);
       requireChannelAccess(c, ch, 'integrations');
+      requireReachable(c.req.valid('json').url, c.var.deps.config.webhooks.allowPrivate);
       const [row] = await db.update(webhook).set(c.req.valid('json')).where(and(eq(webhook.id, id), eq(webhook.channelId, ch.id))).returning();
       if (!row) throw notFound('That webhook');
       return c.json(serialize(row), 200);

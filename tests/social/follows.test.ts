@@ -259,14 +259,27 @@ t('webhooks: only the owner (or an admin) manages them; bad URLs and events are 
   assert.is((await fan.get(`/api/channels/hooked/webhooks/${ok.body.id}/deliveries`)).status, 403);
 });
 
-t('by default webhooks never reach loopback or private addresses, by IP or by name', async () => {
+t('by default webhooks never reach loopback or private addresses: refused when registered, and on the address each delivery connects to', async () => {
   const api = await startTestApi({ WEBHOOK_MAX_ATTEMPTS: '1' });
   const target = await receiver([]);
   try {
     const owner = await api.client().signUp('Cautious');
     await owner.post('/api/channels', { slug: 'inside', title: 'Inside' });
-    const byIp = await owner.post('/api/channels/inside/webhooks', { url: target.url, events: ['channel.live'] });
-    const byName = await owner.post('/api/channels/inside/webhooks', { url: target.url.replace('127.0.0.1', 'localhost'), events: ['channel.live'] });
+    const port = new URL(target.url).port;
+    for (const url of [target.url, `http://localhost:${port}/hook`, `http://[::ffff:7f00:1]:${port}/hook`, 'http://169.254.169.254/latest/meta-data']) {
+      const r = await owner.post('/api/channels/inside/webhooks', { url, events: ['channel.live'] });
+      assert.is(r.status, 400, url);
+      assert.match(r.body.detail, 'private address');
+    }
+    // a URL that was fine when registered (a name, or registered while private addresses were allowed) is checked
+    // again on every delivery: the address connected to decides
+    const byName = await owner.post('/api/channels/inside/webhooks', { url: 'http://example.test/hook', events: ['channel.live'] });
+    assert.is(byName.status, 201);
+    const byIp = await owner.post('/api/channels/inside/webhooks', { url: 'http://example.test/hook2', events: ['channel.live'] });
+    assert.is((await owner.patch(`/api/channels/inside/webhooks/${byName.body.id}`, { url: `http://localhost:${port}/hook` })).status, 400, 'a change is checked too');
+    const { webhook } = await import('../../shared/db/index.ts');
+    await api.deps.database.db.update(webhook).set({ url: `http://localhost:${port}/hook` }).where(eq(webhook.id, byName.body.id));
+    await api.deps.database.db.update(webhook).set({ url: target.url }).where(eq(webhook.id, byIp.body.id));
     await goLive(api, 'inside');
     for (const hook of [byIp, byName]) {
       const [d] = await until(
