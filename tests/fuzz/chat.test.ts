@@ -1,0 +1,59 @@
+// Fuzz: Socket.IO chat events with hostile payloads, acknowledgements and floods from a signed-in stranger and an
+// anonymous socket. GLINT_FUZZ_SECONDS sets the budget (default 10 s), GLINT_FUZZ_SEED replays a run.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
+import { chatSocket } from '../helpers/chat.ts';
+import { capturingLogger, describe, distinctErrors, fuzzSeconds, fuzzSeed, memory, mib, Rng, settledMemory, watchProcess } from '../helpers/fuzz/common.ts';
+import { chatRows, chatStillWorks, fuzzChat } from '../helpers/fuzz/chat.ts';
+
+type Ctx = { api: TestApi; owner: Client; stranger: Client; messageId: string; capture: ReturnType<typeof capturingLogger>; watch: ReturnType<typeof watchProcess> };
+const t = suite<Ctx>('fuzz: chat');
+const SECONDS = fuzzSeconds(10);
+const SLUG = 'fz-chat';
+
+t.before(async (ctx) => {
+  ctx.watch = watchProcess();
+  ctx.capture = capturingLogger('warn');
+  ctx.api = await startTestApi({}, { log: ctx.capture.log });
+  await ctx.api.client().signUp('Chat Admin'); // the first account is the admin: not part of the game
+  ctx.owner = await ctx.api.client().signUp('Chat Owner');
+  ctx.stranger = await ctx.api.client().signUp('Chat Stranger');
+  const created = await ctx.owner.post('/api/channels', { slug: SLUG, title: 'Chat under fire' });
+  assert.is(created.status, 201, created.text);
+  const s = await chatSocket(ctx.api.base, ctx.owner);
+  await s.timeout(5000).emitWithAck('join', { channel: SLUG });
+  const sent = await s.timeout(5000).emitWithAck('send', { channel: SLUG, text: 'the owner was here' });
+  s.disconnect();
+  assert.ok(sent.ok, JSON.stringify(sent));
+  ctx.messageId = sent.message.id;
+});
+t.after(async (ctx) => {
+  await ctx.api?.stop();
+  ctx.watch?.stop();
+});
+
+t('chat events with hostile payloads are refused or end the connection; the server and a fresh client carry on; refused events store nothing', async ({ api, owner, stranger, messageId, capture, watch }) => {
+  const seed = fuzzSeed();
+  const rng = new Rng(seed);
+  const rowsBefore = await chatRows(api, SLUG);
+  const before = memory();
+  const started = Date.now();
+  const r = await fuzzChat(api, stranger, SLUG, rng, SECONDS, { messageId, userIds: [owner.user!.id, stranger.user!.id, 'no-such-user'] });
+  const after = await settledMemory();
+  console.log(describe({ parser: 'chat', seed, cases: r.cases, seconds: (Date.now() - started) / 1000, failures: r.failures, before, after }) + `; ${r.acked} acknowledged (${r.refused} refusals), ${r.disconnects} disconnects, ${r.acceptedIds.size} messages accepted`);
+  const errors = distinctErrors(capture.errors());
+  if (errors.length) console.log(`error-level log lines:\n${errors.join('\n')}`);
+  assert.ok(r.cases > 100, `ran ${r.cases} cases`);
+  assert.ok(r.refused > 0, 'the fuzzing sockets were refused');
+  assert.equal(r.failures.slice(0, 20), [], `${r.failures.length} failures (seed ${seed})`);
+  assert.equal(errors, [], `error-level log lines (seed ${seed})`);
+  assert.equal(watch.problems, [], 'no unhandled rejection or uncaught exception');
+  assert.is(await chatRows(api, SLUG, r.acceptedIds), rowsBefore, 'apart from the messages it acknowledged, the chat tables are as they were');
+  const fresh = await chatStillWorks(api, owner, SLUG);
+  assert.ok(fresh.ok, `a fresh client still sends and receives: ${fresh.detail}`);
+  assert.ok(after.heapUsed < before.heapUsed + 64 * 2 ** 20, `heap ${mib(before.heapUsed)} → ${mib(after.heapUsed)}`);
+  assert.ok(after.rss < before.rss + 256 * 2 ** 20, `RSS ${mib(before.rss)} → ${mib(after.rss)}`);
+});
+
+t.run();
