@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { chatSocket } from '../helpers/chat.ts';
-import { capturingLogger, describe, distinctErrors, fuzzSeconds, fuzzSeed, memory, mib, Rng, settledMemory, watchProcess } from '../helpers/fuzz/common.ts';
+import { capturingLogger, describe, distinctErrors, fuzzSeconds, fuzzSeed, mib, Rng, settledMemory, watchProcess } from '../helpers/fuzz/common.ts';
 import { chatRows, chatStillWorks, fuzzChat } from '../helpers/fuzz/chat.ts';
 
 type Ctx = { api: TestApi; owner: Client; stranger: Client; messageId: string; capture: ReturnType<typeof capturingLogger>; watch: ReturnType<typeof watchProcess> };
@@ -37,7 +37,7 @@ t('chat events with hostile payloads are refused or end the connection; the serv
   const seed = fuzzSeed();
   const rng = new Rng(seed);
   const rowsBefore = await chatRows(api, SLUG);
-  const before = memory();
+  const before = await settledMemory(2, 100);
   const started = Date.now();
   const r = await fuzzChat(api, stranger, SLUG, rng, SECONDS, { messageId, userIds: [owner.user!.id, stranger.user!.id, 'no-such-user'] });
   const after = await settledMemory();

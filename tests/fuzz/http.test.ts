@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
-import { capturingLogger, describe, distinctErrors, fuzzSeconds, fuzzSeed, memory, mib, Rng, settledMemory, watchProcess, type FuzzReport } from '../helpers/fuzz/common.ts';
+import { capturingLogger, describe, distinctErrors, fuzzSeconds, fuzzSeed, mib, Rng, settledMemory, watchProcess, type FuzzReport } from '../helpers/fuzz/common.ts';
 import { fuzzHttp, seedWorld, type World } from '../helpers/fuzz/http.ts';
 
 type Ctx = { api: TestApi; world: World; capture: ReturnType<typeof capturingLogger>; watch: ReturnType<typeof watchProcess> };
@@ -25,7 +25,7 @@ t.after(async (ctx) => {
 t('every operation answers hostile input with a 4xx problem (never a 5xx), and no one changes the owner\'s rows by it', async ({ api, world, capture, watch }) => {
   const seed = fuzzSeed();
   const rng = new Rng(seed);
-  const before = memory();
+  const before = await settledMemory(2, 100);
   const started = Date.now();
   const result = await fuzzHttp(api, world, rng, SECONDS);
   const after = await settledMemory();

@@ -1,0 +1,67 @@
+// Fuzz: SDP offers to WHIP (with a valid stream key, so the parser and Room.publish are reached) and WHEP (against a
+// room a Chromium publisher keeps live). GLINT_FUZZ_SECONDS sets the budget (default 15 s), GLINT_FUZZ_SEED replays.
+// Every reply is 2xx/4xx, nothing crashes, and afterwards no mediasoup transport, producer, consumer or router is
+// left beyond the live publisher's own.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
+import { launchBrowser, type Browser } from '../helpers/browser.ts';
+import { publish, until } from '../helpers/webrtc.ts';
+import { capturingLogger, describe, distinctErrors, fuzzSeconds, fuzzSeed, mib, Rng, settledMemory, watchProcess } from '../helpers/fuzz/common.ts';
+import { fuzzSdp } from '../helpers/fuzz/sdp.ts';
+
+type Ctx = { api: TestApi; owner: Client; browser: Browser; whipKey: string; capture: ReturnType<typeof capturingLogger>; watch: ReturnType<typeof watchProcess> };
+const t = suite<Ctx>('fuzz: SDP to WHIP and WHEP');
+const SECONDS = fuzzSeconds(15);
+
+t.before(async (ctx) => {
+  ctx.watch = watchProcess();
+  ctx.capture = capturingLogger('warn');
+  // no recorder (it would attach its own transports to every accepted broadcast); a lost publisher ends at once
+  ctx.api = await startTestApi({ RECORDER_EMBEDDED: 'false', PUBLISH_GRACE_MS: '0', RTMP_ENABLED: 'false' }, { log: ctx.capture.log });
+  ctx.owner = await ctx.api.client().signUp('Sdp Owner');
+  ctx.whipKey = await channelWithKey(ctx.owner, 'fz-whip');
+  const liveKey = await channelWithKey(ctx.owner, 'fz-live');
+  ctx.browser = await launchBrowser({ fakeMedia: true });
+  const page = await ctx.browser.context.newPage();
+  await page.goto(ctx.api.base + '/');
+  const p = await publish(page, { slug: 'fz-live', key: liveKey });
+  assert.is(p.status, 201, p.body);
+});
+t.after(async (ctx) => {
+  await ctx.browser?.close();
+  await ctx.api?.stop();
+  ctx.watch?.stop();
+});
+
+const routers = async (api: TestApi) => (await api.sfu.pool.usage()).reduce((n, w) => n + w.rooms, 0);
+
+t('mutated offers get 2xx or 4xx from WHIP and WHEP, and leave no mediasoup object behind', async ({ api, whipKey, capture, watch }) => {
+  const seed = fuzzSeed();
+  const rng = new Rng(seed);
+  const live = api.sfu.room('fz-live')!;
+  const held = await until(() => live.dump(), (d) => d.producers === 2, 5_000);
+  assert.equal(held, { transports: 1, producers: 2, consumers: 0 }, 'the publisher alone');
+  const routersBefore = await routers(api);
+  const before = await settledMemory(2, 100);
+  const started = Date.now();
+  const r = await fuzzSdp({ base: api.base, whipSlug: 'fz-whip', whipKey, whepSlug: 'fz-live' }, rng, SECONDS);
+  const after = await settledMemory();
+  console.log(describe({ parser: 'sdp', seed, cases: r.cases, seconds: (Date.now() - started) / 1000, failures: r.failures, before, after }) + `; ${r.accepted} offers accepted (and deleted)`);
+  const errors = distinctErrors(capture.errors());
+  if (errors.length) console.log(`error-level log lines:\n${errors.join('\n')}`);
+  const whipRoom = api.sfu.room('fz-whip');
+  const left = { whipRoom: whipRoom ? await whipRoom.dump() : 'closed', liveRoom: await live.dump(), routers: await routers(api), routersBefore };
+  console.log(`afterwards: ${JSON.stringify(left)}`);
+  assert.ok(r.cases > 50, `ran ${r.cases} cases`);
+  assert.equal(r.failures.slice(0, 20), [], `${r.failures.length} failures (first 20; seed ${seed})`);
+  assert.equal(errors, [], `error-level log lines (seed ${seed})`);
+  assert.equal(watch.problems, [], 'no unhandled rejection or uncaught exception');
+  assert.ok(left.whipRoom === 'closed' || (left.whipRoom as { transports: number }).transports === 0, 'the WHIP channel holds nothing after its publishers were deleted');
+  assert.ok(api.sfu.room('fz-live') === live, 'the live broadcast survived');
+  assert.equal(await live.dump(), held, 'the live room holds only its publisher again (no viewer transports, consumers or edge routers left)');
+  assert.is(await routers(api), routersBefore, 'no mediasoup router left behind');
+  assert.ok(after.heapUsed < before.heapUsed + 64 * 2 ** 20, `heap ${mib(before.heapUsed)} → ${mib(after.heapUsed)}`);
+});
+
+t.run();
