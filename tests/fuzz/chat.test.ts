@@ -52,8 +52,8 @@ t('chat events with hostile payloads are refused or end the connection; the serv
   assert.is(await chatRows(api, SLUG, r.acceptedIds), rowsBefore, 'apart from the messages it acknowledged, the chat tables are as they were');
   const fresh = await chatStillWorks(api, owner, SLUG);
   assert.ok(fresh.ok, `a fresh client still sends and receives: ${fresh.detail}`);
-  assert.ok(after.heapUsed < before.heapUsed + 64 * 2 ** 20, `heap ${mib(before.heapUsed)} → ${mib(after.heapUsed)}`);
-  assert.ok(after.rss < before.rss + 256 * 2 ** 20, `RSS ${mib(before.rss)} → ${mib(after.rss)}`);
+  assert.ok(after.heapUsed < before.heapUsed + 32 * 2 ** 20, `heap ${mib(before.heapUsed)} → ${mib(after.heapUsed)}`);
+  assert.ok(after.rss < before.rss + 128 * 2 ** 20, `RSS ${mib(before.rss)} → ${mib(after.rss)}`);
 });
 
 t.run();

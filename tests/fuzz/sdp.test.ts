@@ -61,7 +61,7 @@ t('mutated offers get 2xx or 4xx from WHIP and WHEP, and leave no mediasoup obje
   assert.ok(api.sfu.room('fz-live') === live, 'the live broadcast survived');
   assert.equal(await live.dump(), held, 'the live room holds only its publisher again (no viewer transports, consumers or edge routers left)');
   assert.is(await routers(api), routersBefore, 'no mediasoup router left behind');
-  assert.ok(after.heapUsed < before.heapUsed + 64 * 2 ** 20, `heap ${mib(before.heapUsed)} → ${mib(after.heapUsed)}`);
+  assert.ok(after.heapUsed < before.heapUsed + 32 * 2 ** 20, `heap ${mib(before.heapUsed)} → ${mib(after.heapUsed)}`);
 });
 
 t.run();

@@ -154,8 +154,8 @@ export type LogLine = { level: number; msg?: string; err?: { message?: string; s
 /** A pino logger that keeps its lines (warn and above by default) in memory, for asserting on what was logged. */
 export function capturingLogger(level = 'warn', keep = 2000): { log: Logger; lines: LogLine[]; errors(): LogLine[] } {
   const lines: LogLine[] = [];
-  // a long run logs a warning per refused publish: keep the first `keep` lines and every error after them
-  const log = pino({ level, base: undefined }, { write: (s: string) => void ((lines.length < keep || /"level":(50|60)/.test(s)) && lines.push(JSON.parse(s) as LogLine)) });
+  // a long run logs a warning per refused publish: keep the first `keep` lines, then only errors, up to twice that
+  const log = pino({ level, base: undefined }, { write: (s: string) => void ((lines.length < keep || (lines.length < 2 * keep && /"level":(50|60)/.test(s))) && lines.push(JSON.parse(s) as LogLine)) });
   return { log, lines, errors: () => lines.filter((l) => l.level >= 50) };
 }
 

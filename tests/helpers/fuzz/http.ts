@@ -65,7 +65,7 @@ export async function seedWorld(api: TestApi, prefix = 'fz'): Promise<World> {
       slug: [ownerSlug, strangerSlug],
       id: [keys[0].id, hook.id, tier.id, sub.id, vodId, note!.id, owner.user!.id, stranger.user!.id],
     },
-    strangerIds: [strangerSlug, stranger.user!.id],
+    strangerIds: [strangerSlug, stranger.user!.id, sub.id], // the subscriber may cancel its own subscription
   };
 }
 
