@@ -1,32 +1,24 @@
 // Fuzz: SDP offers to WHIP (with a valid stream key, so the parser and Room.publish are reached) and WHEP (against a
-// room a Chromium publisher keeps live). GLINT_FUZZ_SECONDS sets the budget (default 15 s), GLINT_FUZZ_SEED replays.
+// room a Chromium publisher keeps live). GLINT_FUZZ_SECONDS sets the budget (default 12 s), GLINT_FUZZ_SEED replays.
 // Every reply is 2xx/4xx, nothing crashes, and afterwards no mediasoup transport, producer, consumer or router is
 // left beyond the live publisher's own.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
-import { launchBrowser, type Browser } from '../helpers/browser.ts';
-import { publish, until } from '../helpers/webrtc.ts';
+import { startTestApi, type TestApi } from '../helpers/api.ts';
+import type { Browser } from '../helpers/browser.ts';
+import { until } from '../helpers/webrtc.ts';
 import { capturingLogger, describe, distinctErrors, fuzzSeconds, fuzzSeed, mib, Rng, settledMemory, watchProcess } from '../helpers/fuzz/common.ts';
-import { fuzzSdp } from '../helpers/fuzz/sdp.ts';
+import { fuzzSdp, SDP_FUZZ_ENV, sdpWorld, type SdpTarget } from '../helpers/fuzz/sdp.ts';
 
-type Ctx = { api: TestApi; owner: Client; browser: Browser; whipKey: string; capture: ReturnType<typeof capturingLogger>; watch: ReturnType<typeof watchProcess> };
+type Ctx = { api: TestApi; browser: Browser; target: SdpTarget; capture: ReturnType<typeof capturingLogger>; watch: ReturnType<typeof watchProcess> };
 const t = suite<Ctx>('fuzz: SDP to WHIP and WHEP');
-const SECONDS = fuzzSeconds(15);
+const SECONDS = fuzzSeconds(12);
 
 t.before(async (ctx) => {
   ctx.watch = watchProcess();
   ctx.capture = capturingLogger('warn');
-  // no recorder (it would attach its own transports to every accepted broadcast); a lost publisher ends at once
-  ctx.api = await startTestApi({ RECORDER_EMBEDDED: 'false', PUBLISH_GRACE_MS: '0', RTMP_ENABLED: 'false' }, { log: ctx.capture.log });
-  ctx.owner = await ctx.api.client().signUp('Sdp Owner');
-  ctx.whipKey = await channelWithKey(ctx.owner, 'fz-whip');
-  const liveKey = await channelWithKey(ctx.owner, 'fz-live');
-  ctx.browser = await launchBrowser({ fakeMedia: true });
-  const page = await ctx.browser.context.newPage();
-  await page.goto(ctx.api.base + '/');
-  const p = await publish(page, { slug: 'fz-live', key: liveKey });
-  assert.is(p.status, 201, p.body);
+  ctx.api = await startTestApi(SDP_FUZZ_ENV, { log: ctx.capture.log });
+  Object.assign(ctx, await sdpWorld(ctx.api));
 });
 t.after(async (ctx) => {
   await ctx.browser?.close();
@@ -36,7 +28,7 @@ t.after(async (ctx) => {
 
 const routers = async (api: TestApi) => (await api.sfu.pool.usage()).reduce((n, w) => n + w.rooms, 0);
 
-t('mutated offers get 2xx or 4xx from WHIP and WHEP, and leave no mediasoup object behind', async ({ api, whipKey, capture, watch }) => {
+t('mutated offers get 2xx or 4xx from WHIP and WHEP, and leave no mediasoup object behind', async ({ api, target, capture, watch }) => {
   const seed = fuzzSeed();
   const rng = new Rng(seed);
   const live = api.sfu.room('fz-live')!;
@@ -45,7 +37,7 @@ t('mutated offers get 2xx or 4xx from WHIP and WHEP, and leave no mediasoup obje
   const routersBefore = await routers(api);
   const before = await settledMemory(2, 100);
   const started = Date.now();
-  const r = await fuzzSdp({ base: api.base, whipSlug: 'fz-whip', whipKey, whepSlug: 'fz-live' }, rng, SECONDS);
+  const r = await fuzzSdp(target, rng, SECONDS);
   const after = await settledMemory();
   console.log(describe({ parser: 'sdp', seed, cases: r.cases, seconds: (Date.now() - started) / 1000, failures: r.failures, before, after }) + `; ${r.accepted} offers accepted (and deleted)`);
   const errors = distinctErrors(capture.errors());

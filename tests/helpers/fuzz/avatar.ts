@@ -7,6 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
+import type { Client, TestApi } from '../api.ts';
+import { cookieHeader } from '../chat.ts';
 import type { Rng } from './common.ts';
 
 export type ImageType = 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp';
@@ -133,4 +135,62 @@ export function mutatedImage(rng: Rng, images: Record<ImageType, Buffer>): Avata
   if (r === 1) return { type, bytes: b, what: `${type} with ${flips} random bytes`, expect: 'any' };
   const at = rng.int(b.length);
   return { type, bytes: Buffer.concat([b.subarray(0, at), Buffer.alloc(1 + rng.int(64), rng.int(256)), b.subarray(at)]), what: `${type} with bytes inserted at ${at}`, expect: 'any' };
+}
+
+export type Served = { type: string; bytes: Buffer };
+
+/** PUTs an avatar as `as` (anonymous when undefined). */
+export const upload = async (api: TestApi, slug: string, as: Client | undefined, c: { type: string | undefined; bytes: Buffer }) => {
+  const headers: Record<string, string> = { origin: api.base };
+  if (c.type !== undefined) headers['content-type'] = c.type;
+  if (as) headers.cookie = cookieHeader(as);
+  const res = await fetch(`${api.base}/api/channels/${slug}/avatar`, { method: 'PUT', headers, body: new Uint8Array(c.bytes) });
+  return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+};
+
+/** Checks one upload's reply against what the case expects, then that the served avatar is `expected` (or the new one). */
+export async function checkUpload(api: TestApi, slug: string, as: Client | undefined, c: AvatarCase, expected: Served, seed: number): Promise<{ served: Served; problems: string[] }> {
+  const problems: string[] = [];
+  const r = await upload(api, slug, as, c);
+  const where = `[seed ${seed}] PUT avatar ${c.what} (${c.bytes.length} bytes, content-type ${JSON.stringify(c.type)}) → ${r.status} ${r.text.slice(0, 200)}`;
+  if (r.status >= 500) problems.push(`5xx: ${where}`);
+  if (r.status >= 400 && !(r.type ?? '').startsWith('application/problem+json')) problems.push(`a refusal that is not problem+json: ${where}`);
+  const refused = r.status >= 400 && r.status < 500;
+  if (c.expect === 'refused' && !refused) problems.push(`should be refused with a 4xx: ${where}`);
+  if (c.expect === 'accepted' && r.status !== 200) problems.push(`should be accepted: ${where}`);
+  if (c.expect === 'too-large' && r.status !== 413) problems.push(`should be 413: ${where}`);
+  if (c.expect === 'not-too-large' && r.status === 413) problems.push(`within the limit, so not 413: ${where}`);
+  const served: Served = r.status === 200 ? { type: c.type!.split(';')[0]!.trim().toLowerCase(), bytes: c.bytes } : expected;
+  const got = await fetch(`${api.base}/api/channels/${slug}/avatar`);
+  const bytes = Buffer.from(await got.arrayBuffer());
+  if (got.status !== 200) problems.push(`the avatar is no longer served (${got.status}) after: ${where}`);
+  else {
+    if (got.headers.get('content-type') !== served.type) problems.push(`served as ${got.headers.get('content-type')}, not ${served.type}, after: ${where}`);
+    if (got.headers.get('x-content-type-options') !== 'nosniff') problems.push(`served without nosniff after: ${where}`);
+    if (!bytes.equals(served.bytes)) problems.push(`the served avatar changed (${bytes.length} bytes, expected ${served.bytes.length}) after: ${where}`);
+  }
+  return { served, problems };
+}
+
+/**
+ * The catalogue once, then random mutations until `seconds` pass, all as the owner; returns the problems found and
+ * what is served at the end. The caller uploads a first, valid avatar (`served`).
+ */
+export async function fuzzAvatars(api: TestApi, slug: string, owner: Client, images: Record<ImageType, Buffer>, served: Served, rng: Rng, seconds: number): Promise<{ cases: number; problems: string[]; served: Served }> {
+  const problems: string[] = [];
+  let cases = 0;
+  for (const c of rng.shuffle(avatarCases(images, api.config.maxUploadBytes))) {
+    const r = await checkUpload(api, slug, owner, c, served, rng.seed);
+    served = r.served;
+    problems.push(...r.problems);
+    cases++;
+  }
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    const r = await checkUpload(api, slug, owner, mutatedImage(rng, images), served, rng.seed);
+    served = r.served;
+    problems.push(...r.problems);
+    cases++;
+  }
+  return { cases, problems, served };
 }

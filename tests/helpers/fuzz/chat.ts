@@ -189,3 +189,21 @@ export async function chatStillWorks(api: TestApi, sender: Client, slug: string)
     writer.disconnect();
   }
 }
+
+/** A channel whose owner said something (a message to try deleting), and a signed-in stranger to fuzz as. */
+export async function chatWorld(api: TestApi, slug = 'fz-chat'): Promise<{ owner: Client; stranger: Client; slug: string; messageId: string }> {
+  await api.client().signUp('Chat Admin'); // the first account is the admin: not part of the game
+  const owner = await api.client().signUp('Chat Owner');
+  const stranger = await api.client().signUp('Chat Stranger');
+  const created = await owner.post('/api/channels', { slug, title: 'Chat under fire' });
+  if (created.status !== 201) throw new Error(`creating ${slug}: ${created.status} ${created.text}`);
+  const s = await chatSocket(api.base, owner);
+  try {
+    await s.timeout(5000).emitWithAck('join', { channel: slug });
+    const sent = await s.timeout(5000).emitWithAck('send', { channel: slug, text: 'the owner was here' });
+    if (!sent.ok) throw new Error(`the owner's message was refused: ${JSON.stringify(sent)}`);
+    return { owner, stranger, slug, messageId: sent.message.id };
+  } finally {
+    s.disconnect();
+  }
+}

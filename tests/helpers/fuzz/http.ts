@@ -3,7 +3,8 @@
 // missing and extra fields, __proto__ keys, extreme numbers, impossible dates), sent as an anonymous visitor, a
 // signed-in stranger and the owner of seeded data. Every reply must be below 500 and every 4xx problem+json; the
 // owner's stored rows must not change through a refused request or through anyone else's.
-import { eq, inArray } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
+import type { AnyPgTable } from 'drizzle-orm/pg-core';
 import { randomUUID } from 'node:crypto';
 import { channel, chatMessage, chatSettings, follow, notification, streamKey, subscription, subscriptionTier, user, vod, webhook } from '../../../shared/db/index.ts';
 import { channelWithKey, type Client, type TestApi } from '../api.ts';
@@ -69,28 +70,29 @@ export async function seedWorld(api: TestApi, prefix = 'fz'): Promise<World> {
   };
 }
 
-/** Everything stored that belongs to the owner; compared as JSON before and after. */
+/**
+ * Everything stored that belongs to the owner, as one JSON text to compare before and after (one query: it runs
+ * after every request that may write). The follower count is left out: following is the followers' doing.
+ */
 export async function ownerRows(api: TestApi, world: World): Promise<string> {
-  const { db } = api.deps.database;
   const ownerId = world.owner.user!.id;
-  // the follower count is the followers' doing (a stranger may follow and unfollow), not the owner's data
-  const channels = (await db.select().from(channel).where(eq(channel.ownerId, ownerId)).orderBy(channel.id)).map(({ followerCount: _, ...c }) => c);
-  const ids = channels.map((c) => c.id);
-  const byChannel = async <T>(q: (ids: string[]) => Promise<T[]>) => (ids.length ? q(ids) : []);
-  const rows = {
-    user: await db.select({ id: user.id, name: user.name, email: user.email, role: user.role, image: user.image }).from(user).where(eq(user.id, ownerId)),
-    channels,
-    streamKeys: await byChannel((i) => db.select().from(streamKey).where(inArray(streamKey.channelId, i)).orderBy(streamKey.id)),
-    webhooks: await byChannel((i) => db.select().from(webhook).where(inArray(webhook.channelId, i)).orderBy(webhook.id)),
-    tiers: await byChannel((i) => db.select().from(subscriptionTier).where(inArray(subscriptionTier.channelId, i)).orderBy(subscriptionTier.id)),
-    subscriptions: await byChannel((i) => db.select().from(subscription).where(inArray(subscription.channelId, i)).orderBy(subscription.id)),
-    vods: await byChannel((i) => db.select().from(vod).where(inArray(vod.channelId, i)).orderBy(vod.id)),
-    chatSettings: await byChannel((i) => db.select().from(chatSettings).where(inArray(chatSettings.channelId, i))),
-    chat: await byChannel((i) => db.select().from(chatMessage).where(inArray(chatMessage.channelId, i)).orderBy(chatMessage.id)),
-    follows: await db.select().from(follow).where(eq(follow.userId, ownerId)).orderBy(follow.channelId),
-    notifications: await db.select().from(notification).where(eq(notification.userId, ownerId)).orderBy(notification.id),
-  };
-  return JSON.stringify(rows);
+  const mine = sql`(select id from ${channel} where owner_id = ${ownerId})`;
+  const all = (table: AnyPgTable, where: SQL, order: string) => sql`(select coalesce(jsonb_agg(to_jsonb(t) order by t.${sql.raw(order)}), '[]') from ${table} t where ${where})`;
+  const q = sql`select jsonb_build_object(
+    'user', ${all(user, sql`t.id = ${ownerId}`, 'id')},
+    'channels', (select coalesce(jsonb_agg(to_jsonb(t) - 'follower_count' order by t.id), '[]') from ${channel} t where t.owner_id = ${ownerId}),
+    'streamKeys', ${all(streamKey, sql`t.channel_id in ${mine}`, 'id')},
+    'webhooks', ${all(webhook, sql`t.channel_id in ${mine}`, 'id')},
+    'tiers', ${all(subscriptionTier, sql`t.channel_id in ${mine}`, 'id')},
+    'subscriptions', ${all(subscription, sql`t.channel_id in ${mine}`, 'id')},
+    'vods', ${all(vod, sql`t.channel_id in ${mine}`, 'id')},
+    'chatSettings', ${all(chatSettings, sql`t.channel_id in ${mine}`, 'channel_id')},
+    'chat', ${all(chatMessage, sql`t.channel_id in ${mine}`, 'id')},
+    'follows', ${all(follow, sql`t.user_id = ${ownerId}`, 'channel_id')},
+    'notifications', ${all(notification, sql`t.user_id = ${ownerId}`, 'id')}
+  )::text as rows`;
+  const res = (await api.deps.database.db.execute(q)) as unknown as { rows: { rows: string }[] };
+  return res.rows[0]!.rows;
 }
 
 /** Every operation of the document, with its parameters and request body schema ($refs resolved). */

@@ -6,6 +6,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { channelWithKey, type TestApi } from '../api.ts';
+import { launchBrowser, type Browser } from '../browser.ts';
+import { publish } from '../webrtc.ts';
 import { hostileString, Rng } from './common.ts';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/sdp');
@@ -205,4 +208,23 @@ export async function fuzzSdp(t: SdpTarget, rng: Rng, seconds: number): Promise<
     }
   }
   return { cases, accepted, failures };
+}
+
+/** The SFU env the SDP fuzzer wants: no recorder (it would attach transports of its own), a lost publisher ends at once. */
+export const SDP_FUZZ_ENV = { RECORDER_EMBEDDED: 'false', PUBLISH_GRACE_MS: '0', RTMP_ENABLED: 'false' };
+
+/**
+ * Two channels of one owner: `fz-whip`, offline (its stream key lets offers reach Room.publish), and `fz-live`, kept
+ * live by a Chromium publisher (fake camera and microphone), for WHEP offers to reach Room.view.
+ */
+export async function sdpWorld(api: TestApi): Promise<{ target: SdpTarget; browser: Browser }> {
+  const owner = await api.client().signUp('Sdp Owner');
+  const whipKey = await channelWithKey(owner, 'fz-whip');
+  const liveKey = await channelWithKey(owner, 'fz-live');
+  const browser = await launchBrowser({ fakeMedia: true });
+  const page = await browser.context.newPage();
+  await page.goto(api.base + '/');
+  const p = await publish(page, { slug: 'fz-live', key: liveKey });
+  if (p.status !== 201) throw new Error(`the Chromium publisher was refused: ${p.status} ${p.body}`);
+  return { target: { base: api.base, whipSlug: 'fz-whip', whipKey, whepSlug: 'fz-live' }, browser };
 }
