@@ -1,6 +1,6 @@
 // Benchmark: the fuzzers of tests/fuzz/ run for longer. Each parser — the HTTP API (from its OpenAPI document),
-// Socket.IO chat, SDP to WHIP/WHEP, avatar uploads — gets a fresh in-process API (as its test: HTTP on PostgreSQL,
-// the others on PGlite in memory)
+// Socket.IO chat, SDP to WHIP/WHEP, avatar uploads — gets a fresh in-process API (as its test: HTTP on PGlite and on
+// PostgreSQL, the others on PGlite in memory)
 // and N seconds; reported are cases run, cases per second, the failures found (each one reproducible from
 // the printed seed) and the process's RSS and heap before and after (both sampled after a collection). The process
 // holds the fuzzing clients as well as the API, so memory is an upper bound on the server's.
@@ -42,11 +42,15 @@ async function bench(parser: string, env: Record<string, string>, db: 'pglite' |
 }
 
 const parsers: Record<string, () => Promise<Row>> = {
-  http: () =>
-    bench('HTTP API (OpenAPI operations × 3 roles), PostgreSQL', {}, 'postgres', async (api, rng) => {
-      const r = await fuzzHttp(api, await seedWorld(api), rng, SECONDS);
-      return { cases: r.cases, failures: r.failures.length };
-    }),
+  http: async () => {
+    const run = (db: 'pglite' | 'postgres') =>
+      bench(`HTTP API (OpenAPI operations × 3 roles), ${db === 'pglite' ? 'PGlite' : 'PostgreSQL'}`, {}, db, async (api, rng) => {
+        const r = await fuzzHttp(api, await seedWorld(api), rng, SECONDS);
+        return { cases: r.cases, failures: r.failures.length };
+      });
+    rows.push(await run('pglite'));
+    return run('postgres');
+  },
   chat: () =>
     bench('Socket.IO chat events', {}, 'pglite', async (api, rng) => {
       const w = await chatWorld(api);

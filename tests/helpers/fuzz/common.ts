@@ -166,7 +166,9 @@ export function distinctErrors(lines: LogLine[], max = 12): string[] {
     const stack = l.err?.stack ?? '';
     // ids, ssrcs and other numbers vary between occurrences of one defect
     const key = `${l.msg} ${stack.split('\n').slice(0, 2).join(' ')}`.replace(/[0-9a-f-]{8,}|\d+/gi, 'N');
-    if (!seen.has(key)) seen.set(key, `  ${l.msg}${l.method ? ` ${l.method} ${JSON.stringify(l.path)}` : ''}: ${stack.split('\n').slice(0, 8).join('\n      ')}`);
+    // the first frames, and the database's own words (pino puts an error's cause at the end of its stack)
+    const shown = stack.split('\n').filter((line, i) => i < 6 || /caused by/.test(line));
+    if (!seen.has(key)) seen.set(key, `  ${l.msg}${l.method ? ` ${l.method} ${JSON.stringify(l.path)}` : ''}: ${shown.join('\n      ')}`);
   }
   return [...seen.values()].slice(0, max);
 }
