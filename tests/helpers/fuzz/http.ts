@@ -283,18 +283,23 @@ export function buildCase(rng: Rng, op: Operation, role: Role, world: World, bas
 }
 
 export async function send(c: HttpCase): Promise<HttpOutcome | undefined> {
-  try {
-    const res = await fetch(c.url, { method: c.method, headers: c.headers, body: c.body, redirect: 'manual' });
-    return { status: res.status, type: res.headers.get('content-type'), text: await res.text(), retryAfter: res.headers.get('retry-after') };
-  } catch (err) {
-    // undici refuses to send some hostile URLs and headers itself: not the server's doing
-    if (err instanceof TypeError && !/fetch failed/.test(err.message)) return undefined;
-    throw err;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await fetch(c.url, { method: c.method, headers: c.headers, body: c.body, redirect: 'manual' });
+      return { status: res.status, type: res.headers.get('content-type'), text: await res.text(), retryAfter: res.headers.get('retry-after') };
+    } catch (err) {
+      // undici refuses to send some hostile URLs and headers itself: not the server's doing
+      if (err instanceof TypeError && !/fetch failed|terminated/.test(err.message)) return undefined;
+      // a kept-alive connection the server had just closed is retried once; twice without an answer is the server's
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      if (attempt === 1) return { status: 0, type: null, text: `no answer: ${cause?.code ?? ''} ${cause?.message ?? (err as Error).message}`, retryAfter: null };
+    }
   }
 }
 
 /** What is wrong with a reply, if anything: 5xx (503 only as load shedding with Retry-After), or a 4xx that is not problem+json. */
 export function judge(c: HttpCase, o: HttpOutcome): string | undefined {
+  if (o.status === 0) return 'the connection closed without an answer';
   const bad = o.status >= 500 && !(o.status === 503 && o.retryAfter);
   if (!bad && o.status < 400) return undefined;
   // Node's HTTP parser refuses a request line or headers over its 16 KiB limit itself, before any app code runs
