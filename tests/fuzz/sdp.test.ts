@@ -51,8 +51,14 @@ t('mutated offers get 2xx or 4xx from WHIP and WHEP, and leave no mediasoup obje
   assert.equal(watch.problems, [], 'no unhandled rejection or uncaught exception');
   assert.ok(left.whipRoom === 'closed' || (left.whipRoom as { transports: number }).transports === 0, 'the WHIP channel holds nothing after its publishers were deleted');
   assert.ok(api.sfu.room('fz-live') === live, 'the live broadcast survived');
-  assert.equal(await live.dump(), held, 'the live room holds only its publisher again (no viewer transports, consumers or edge routers left)');
-  assert.is(await routers(api), routersBefore, 'no mediasoup router left behind');
+  // Viewers whose offer numbers the codecs differently are served from an edge router the room keeps for the next
+  // viewer numbering them the same way (Room.routerFor): one kept edge — Chromium's own numbering — is a cache, not
+  // a leak (its two pipe transports, the publisher's two tracks piped into it). More is a leak: each distinct
+  // numbering an anonymous client sends must not cost a router for the life of the broadcast.
+  const edge = { transports: 2, producers: 2, consumers: 2 };
+  const liveNow = left.liveRoom;
+  assert.ok(liveNow.transports <= held.transports + edge.transports && liveNow.producers <= held.producers + edge.producers && liveNow.consumers <= held.consumers + edge.consumers, `the live room holds its publisher and at most one edge (${JSON.stringify(liveNow)}; the publisher alone: ${JSON.stringify(held)})`);
+  assert.ok(left.routers <= routersBefore + 1, `no mediasoup router left behind beyond one edge (${left.routers} routers; before: ${routersBefore})`);
   assert.ok(after.heapUsed < before.heapUsed + 32 * 2 ** 20, `heap ${mib(before.heapUsed)} → ${mib(after.heapUsed)}`);
 });
 
