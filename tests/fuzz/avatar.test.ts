@@ -46,6 +46,7 @@ t('bad avatars are refused with a 4xx and the previous one is still served uncha
   if (errors.length) console.log(`error-level log lines:\n${errors.join('\n')}`);
   assert.equal(problems.slice(0, 30), [], `${problems.length} problems (first 30; seed ${seed})`);
   assert.equal(errors, [], 'error-level log lines');
+  if (watch.problems.length) console.log(`process problems:\n${watch.problems.slice(0, 5).join('\n')}`);
   assert.equal(watch.problems, [], 'no unhandled rejection or uncaught exception');
 });
 

@@ -39,6 +39,7 @@ t('every operation answers hostile input with a 4xx problem (never a 5xx), and n
   if (result.failures.length) console.log(`failures:\n  ${result.failures.join("\n  ")}`);
   assert.equal(result.failures.slice(0, 20), [], `${result.failures.length} failing requests (first 20 shown); seed ${seed}`);
   assert.equal(unhandled.slice(0, 10), [], `error-level log lines (seed ${seed})`);
+  if (watch.problems.length) console.log(`process problems:\n${watch.problems.slice(0, 5).join('\n')}`);
   assert.equal(watch.problems, [], 'no unhandled rejection or uncaught exception');
   // memory: no global.gc here, so only a leak of real size shows (the run allocates tens of MiB of bodies)
   assert.ok(after.heapUsed < before.heapUsed + 32 * 2 ** 20, `heap ${mib(before.heapUsed)} → ${mib(after.heapUsed)}`);

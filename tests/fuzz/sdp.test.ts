@@ -47,6 +47,7 @@ t('mutated offers get 2xx or 4xx from WHIP and WHEP, and leave no mediasoup obje
   console.log(`afterwards: ${JSON.stringify(left)}`);
   assert.ok(r.cases > 50, `ran ${r.cases} cases`);
   assert.equal(r.failures.slice(0, 20), [], `${r.failures.length} failures (first 20; seed ${seed})`);
+  if (watch.problems.length) console.log(`process problems:\n${watch.problems.slice(0, 5).join('\n')}`);
   assert.equal(watch.problems, [], 'no unhandled rejection or uncaught exception');
   assert.ok(left.whipRoom === 'closed' || (left.whipRoom as { transports: number }).transports === 0, 'the WHIP channel holds nothing after its publishers were deleted');
   assert.ok(api.sfu.room('fz-live') === live, 'the live broadcast survived');

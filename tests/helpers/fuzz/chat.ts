@@ -2,7 +2,7 @@
 // sized near and above maxHttpBufferSize, nested, binary, with missing, extra or non-function acknowledgements, and
 // in floods, from a signed-in stranger and from an anonymous socket. The server must answer each acknowledged event
 // (a refusal, or a join's/leave's/send's success) or drop the connection, and refused events must store nothing.
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Socket } from 'socket.io-client';
 import { channel, chatBan, chatMessage, chatModerator, chatSettings } from '../../../shared/db/index.ts';
 import type { Client, TestApi } from '../api.ts';
@@ -26,6 +26,13 @@ export async function chatRows(api: TestApi, slug: string, except: Set<string> =
     settings: await db.select().from(chatSettings).where(eq(chatSettings.channelId, ch!.id)),
   };
   return JSON.stringify({ ...rows, messages });
+}
+
+/** Ids of the messages `userId` has stored in a channel. */
+export async function messagesBy(api: TestApi, slug: string, userId: string): Promise<string[]> {
+  const { db } = api.deps.database;
+  const [ch] = await db.select({ id: channel.id }).from(channel).where(eq(channel.slug, slug));
+  return (await db.select({ id: chatMessage.id }).from(chatMessage).where(and(eq(chatMessage.channelId, ch!.id), eq(chatMessage.userId, userId)))).map((m) => m.id);
 }
 
 /** One hostile payload for an event: a wrong shape, the right shape with hostile fields, huge, nested or binary. */
@@ -82,7 +89,8 @@ export function chatPayload(rng: Rng, event: string, slug: string, ids: { messag
   }
 }
 
-export type ChatFuzzResult = { cases: number; acked: number; refused: number; disconnects: number; failures: string[]; acceptedIds: Set<string> };
+/** unackedSends: `send`s emitted without an acknowledgement the server can call (one may be stored unseen). */
+export type ChatFuzzResult = { cases: number; acked: number; refused: number; disconnects: number; failures: string[]; acceptedIds: Set<string>; unackedSends: number };
 
 /**
  * Fuzzes chat from `as` (signed in, not a moderator of the channel) and an anonymous socket for `seconds`, in bursts
@@ -96,6 +104,7 @@ export async function fuzzChat(api: TestApi, as: Client, slug: string, rng: Rng,
   let acked = 0;
   let refused = 0;
   let disconnects = 0;
+  let unackedSends = 0;
   const deadline = Date.now() + seconds * 1000;
   const open = async (signedIn: boolean) => {
     const s = await chatSocket(api.base, signedIn ? as : undefined);
@@ -129,6 +138,7 @@ export async function fuzzChat(api: TestApi, as: Client, slug: string, rng: Rng,
         const handled = (CHAT_EVENTS as readonly string[]).includes(event) && args.length === 1;
         if (ackKind !== 1 || !handled) {
           // nothing will (or may) answer these: send them and move on
+          if (event === 'send') unackedSends++;
           const tail = ackKind === 2 ? [rng.pick([null, 'ack', 42, {}])] : ackKind === 3 ? ['not-an-ack', () => undefined] : ackKind === 1 ? [() => undefined] : [];
           socket.emit(event, ...args, ...tail);
           continue;
@@ -161,7 +171,7 @@ export async function fuzzChat(api: TestApi, as: Client, slug: string, rng: Rng,
   } finally {
     for (const s of sockets) s.disconnect();
   }
-  return { cases, acked, refused, disconnects, failures, acceptedIds };
+  return { cases, acked, refused, disconnects, failures, acceptedIds, unackedSends };
 }
 
 /** A fresh, well-behaved pair: `sender` sends in `slug` and an anonymous reader receives it. */
