@@ -113,6 +113,7 @@ export async function fuzzChat(api: TestApi, as: Client, slug: string, rng: Rng,
     return s;
   };
   const sockets: Socket[] = [await open(true), await open(false)];
+  const recent = new WeakMap<Socket, string[]>();
   try {
     while (Date.now() < deadline) {
       const i = rng.int(sockets.length);
@@ -123,15 +124,20 @@ export async function fuzzChat(api: TestApi, as: Client, slug: string, rng: Rng,
       const socket = sockets[i]!;
       const burst = rng.chance(0.1) ? 20 + rng.int(30) : 1 + rng.int(5);
       const pending: Promise<void>[] = [];
-      for (let n = 0; n < burst; n++) {
+      for (let n = 0; n < burst && socket.connected; n++) {
         const event = rng.chance(0.9) ? rng.pick(CHAT_EVENTS) : rng.pick(STRAY_EVENTS);
         const { args, what, raw } = chatPayload(rng, event, slug, ids);
         const ackKind = rng.int(4); // 0: none, 1: a function, 2: not a function, 3: a function after a non-function
-        const where = `[seed ${rng.seed}] ${i === 0 ? 'stranger' : 'anonymous'} emit(${JSON.stringify(event.slice(0, 40))}, ${preview(args, 200)}) (${what}, ack ${['none', 'function', 'not a function', 'late function'][ackKind]})`;
+        const where = `[seed ${rng.seed}] ${i === 0 ? 'stranger' : 'anonymous'} ${raw !== undefined ? `raw frame ${preview(raw, 200)}` : `emit(${JSON.stringify(event.slice(0, 40))}, ${preview(args, 200)})`} (${what}, ack ${['none', 'function', 'not a function', 'late function'][ackKind]})`;
+        // what this connection was sent before, for a failure that only a sequence explains
+        const history = (recent.get(socket) ?? []).slice(-6);
+        recent.set(socket, [...history, where]);
         cases++;
         if (raw !== undefined) {
           // engine.io message ('4') carrying a Socket.IO packet of our own making
           (socket.io.engine as unknown as { write(data: string): void }).write(raw);
+          // a '1' is the client leaving the namespace: the server rightly stops listening, the client does not know
+          if (raw.startsWith('1')) socket.disconnect();
           continue;
         }
         // the server reads (payload, ack): with no payload or extra arguments the callback is not where it looks
@@ -147,7 +153,7 @@ export async function fuzzChat(api: TestApi, as: Client, slug: string, rng: Rng,
           new Promise<void>((resolve) => {
             // an answer, or the connection ending (a packet over the cap), or — a failure — silence on a live one
             const timer = setTimeout(() => {
-              if (socket.connected) failures.push(`no acknowledgement within 10 s on a live connection: ${where}`);
+              if (socket.connected) failures.push(`no acknowledgement within 10 s on a live connection: ${where}\n      after: ${history.join('\n             ')}`);
               done();
             }, 10_000);
             const done = () => {
