@@ -8,7 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../shared/config.ts';
 import { openDatabase, type Database } from '../../shared/db/index.ts';
-import { createLogger } from '../../shared/logger.ts';
+import { createLogger, type Logger } from '../../shared/logger.ts';
 import { startApi, type RunningApi } from '../../api/server.ts';
 import { OpenApiChecker } from './openapi.ts';
 
@@ -69,8 +69,11 @@ export const LOOSE_LIMITS: Record<string, string> = {
   SEARCHES_PER_ADDRESS_SECOND: '100000',
 };
 
-/** Starts the API on a free loopback port with a fresh database; extra env entries override config. */
-export async function startTestApi(env: Record<string, string> = {}, opts: { db?: 'pglite' | 'postgres' } = {}): Promise<TestApi> {
+/**
+ * Starts the API on a free loopback port with a fresh database; extra env entries override config. `log` replaces
+ * the logger (a capturing one lets a test assert on what was logged, e.g. that no 'unhandled error' was).
+ */
+export async function startTestApi(env: Record<string, string> = {}, opts: { db?: 'pglite' | 'postgres'; log?: Logger } = {}): Promise<TestApi> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-test-'));
   const db = await freshDatabase(opts.db);
   const port = await freePort();
@@ -86,7 +89,7 @@ export async function startTestApi(env: Record<string, string> = {}, opts: { db?
     ...(db.url ? { DATABASE_URL: db.url } : {}),
     ...env,
   });
-  const api = await startApi(config, { database: db.database, log: createLogger(config.logLevel) });
+  const api = await startApi(config, { database: db.database, log: opts.log ?? createLogger(config.logLevel) });
   const spec = await OpenApiChecker.load(api.url);
   return {
     ...api,
