@@ -8,7 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../shared/config.ts';
 import { openDatabase, type Database } from '../../shared/db/index.ts';
-import { createLogger } from '../../shared/logger.ts';
+import { createLogger, type Logger } from '../../shared/logger.ts';
 import { startApi, type RunningApi } from '../../api/server.ts';
 import { OpenApiChecker } from './openapi.ts';
 
@@ -56,7 +56,7 @@ export async function freshDatabase(target = dbTarget): Promise<{ database: Data
 export type TestApi = RunningApi & { base: string; config: Config; databaseUrl: string | undefined; spec: OpenApiChecker; client(): Client; stop(): Promise<void> };
 
 /** Starts the API on a free loopback port with a fresh database; extra env entries override config. */
-export async function startTestApi(env: Record<string, string> = {}, opts: { db?: 'pglite' | 'postgres' } = {}): Promise<TestApi> {
+export async function startTestApi(env: Record<string, string> = {}, opts: { db?: 'pglite' | 'postgres'; log?: Logger } = {}): Promise<TestApi> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-test-'));
   const db = await freshDatabase(opts.db);
   const port = await freePort();
@@ -70,7 +70,7 @@ export async function startTestApi(env: Record<string, string> = {}, opts: { db?
     ...(db.url ? { DATABASE_URL: db.url } : {}),
     ...env,
   });
-  const api = await startApi(config, { database: db.database, log: createLogger(config.logLevel) });
+  const api = await startApi(config, { database: db.database, log: opts.log ?? createLogger(config.logLevel) });
   const spec = await OpenApiChecker.load(api.url);
   return {
     ...api,

@@ -1,0 +1,224 @@
+// RTMP ingest against hostile clients: a raw TCP client speaks just enough RTMP to reach each parser, bound and
+// callback, and every malformed message must close that one connection while the process (API, chat, SFU) carries
+// on. Each test connects from its own loopback address (127.0.0.x), so per-address caps and budgets do not mix.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
+import { capturingLogger, LEVEL, type LogLine } from '../helpers/log.ts';
+import { RTMP, RtmpTestClient, chunks, command, connectCommand, header0, publishCommands } from '../helpers/rtmp.ts';
+import { until } from '../helpers/webrtc.ts';
+
+type Ctx = { api: TestApi; owner: Client; port: number; lines: LogLine[] };
+const t = suite<Ctx>('RTMP ingest: hostile clients');
+
+// a crash here would take the test process with it; recorded instead, so that the test says which input did it
+const escaped: unknown[] = [];
+process.on('unhandledRejection', (err) => escaped.push(err));
+process.on('uncaughtException', (err) => escaped.push(err));
+
+t.before(async (ctx) => {
+  const { log, lines } = capturingLogger();
+  ctx.lines = lines;
+  ctx.api = await startTestApi(
+    { RTMP_MAX_CONNECTIONS_PER_ADDRESS: '4', RTMP_MAX_CONNECTIONS: '10', RTMP_KEY_FAILURES_PER_MINUTE: '3', RTMP_HANDSHAKE_TIMEOUT_MS: '1500' },
+    { log },
+  );
+  ctx.owner = await ctx.api.client().signUp('Rtmp Owner');
+  ctx.port = ctx.api.sfu.rtmp!.port;
+});
+t.after.each(async ({ api }) => {
+  await until(async () => api.sfu.rtmp!.server.size ?? 0, (n) => n === 0, 5000);
+});
+
+/** A test that also fails when anything escaped the connections' error boundaries while it ran. */
+const test = (name: string, fn: (ctx: Ctx) => Promise<void>) =>
+  t(name, async (ctx) => {
+    escaped.length = 0;
+    await fn(ctx);
+    assert.equal(escaped.map(String), [], 'no exception or rejection escaped');
+  });
+t.after(async (ctx) => {
+  await ctx.api?.stop();
+});
+
+const alive = async (api: TestApi) => (await fetch(api.base + '/healthz')).status === 200;
+
+async function open(port: number, from: string): Promise<RtmpTestClient> {
+  const c = new RtmpTestClient(port, from);
+  await c.handshake();
+  return c;
+}
+
+/** connect, createStream, publish with `key`: resolves once the server said NetStream.Publish.Start. */
+async function publisher(port: number, from: string, key: string): Promise<RtmpTestClient> {
+  const c = await open(port, from);
+  c.write(publishCommands(port, key));
+  assert.ok(await c.saw('NetStream.Publish.Start'), `publish accepted: ${c.text.slice(-300)}`);
+  return c;
+}
+
+const amfString = (s: string) => Buffer.concat([Buffer.from([0x02, s.length >> 8, s.length & 0xff]), Buffer.from(s)]);
+const amfNumber = (n: number) => {
+  const b = Buffer.alloc(9);
+  b.writeDoubleBE(n, 1);
+  return b;
+};
+const connectWith = (cmdObj: Buffer) => chunks({ cid: 3, type: RTMP.INVOKE, payload: Buffer.concat([amfString('connect'), amfNumber(1), cmdObj]) });
+
+test('a connect command without tcUrl closes that connection; the process and other RTMP clients carry on', async ({ api, port }) => {
+  const bystander = await open(port, '127.0.0.2');
+  const c = await open(port, '127.0.0.2');
+  c.write(command({ cmd: 'connect', transId: 1, cmdObj: { app: 'live', type: 'nonprivate' } }));
+  assert.ok(await c.closedWithin(3000), 'the connection is closed');
+  assert.ok(await alive(api), 'the API still answers');
+  bystander.write(connectCommand(port));
+  assert.ok(await bystander.saw('NetConnection.Connect.Success'), 'another RTMP client still connects');
+  bystander.destroy();
+});
+
+test('a connect whose command object is not an object, or whose tcUrl is not a URL, closes that connection', async ({ api, port }) => {
+  for (const cmdObj of [null, 'live', 7, { app: 'live', tcUrl: 'not a url' }, { app: 'live', tcUrl: 12 }, { tcUrl: 'rtmp://127.0.0.1/live' }]) {
+    const c = await open(port, '127.0.0.3');
+    c.write(command({ cmd: 'connect', transId: 1, cmdObj }));
+    assert.ok(await c.closedWithin(3000), `closed after connect with ${JSON.stringify(cmdObj)}`);
+  }
+  assert.ok(await alive(api));
+});
+
+test('messages announced at 16 MiB before a publish is accepted close the connection before anything is allocated', async ({ api, port }) => {
+  const before = process.memoryUsage().rss;
+  const c = await open(port, '127.0.0.4');
+  // twelve bytes per chunk stream, each asking for a 16 MiB buffer
+  c.write(Buffer.concat(Array.from({ length: 40 }, (_, i) => header0(3 + i, RTMP.VIDEO, 0xffffff, 1))));
+  assert.ok(await c.closedWithin(3000), 'closed');
+  const grown = (process.memoryUsage().rss - before) / 2 ** 20;
+  assert.ok(grown < 64, `resident memory grew by ${grown.toFixed(0)} MiB`);
+  const big = await open(port, '127.0.0.4');
+  big.write(header0(3, RTMP.INVOKE, 64 * 1024 + 1));
+  assert.ok(await big.closedWithin(3000), 'a command over 64 KiB closes the connection');
+  assert.ok(await alive(api));
+});
+
+test('more than 16 chunk streams on one connection close it', async ({ port }) => {
+  const c = await open(port, '127.0.0.5');
+  const ping = Buffer.from([0, 6, 0, 0, 0, 0]); // user control messages: node-media-server ignores them
+  c.write(Buffer.concat(Array.from({ length: 15 }, (_, i) => chunks({ cid: 3 + i, type: 4, payload: ping }))));
+  assert.not.ok(await c.closedWithin(500), '15 chunk streams are fine');
+  c.write(Buffer.concat([chunks({ cid: 40, type: 4, payload: ping }), chunks({ cid: 41, type: 4, payload: ping })]));
+  assert.ok(await c.closedWithin(3000), 'the 17th closes the connection');
+});
+
+test('SetChunkSize 0, or larger than a message can be, closes the connection instead of stalling the parser', async ({ port }) => {
+  for (const size of [0, 0x1000000]) {
+    const c = await open(port, '127.0.0.6');
+    const payload = Buffer.alloc(4);
+    payload.writeUInt32BE(size);
+    c.write(Buffer.concat([chunks({ cid: 2, type: RTMP.SET_CHUNK_SIZE, payload }), connectCommand(port)]));
+    assert.ok(await c.closedWithin(1000), `closed after SetChunkSize ${size}`);
+  }
+  const short = await open(port, '127.0.0.6');
+  short.write(chunks({ cid: 2, type: RTMP.SET_CHUNK_SIZE, payload: Buffer.from([0, 1]) }));
+  assert.ok(await short.closedWithin(1000), 'a 2-byte SetChunkSize closes the connection');
+});
+
+test('AMF0 nested 10,000 deep, of an unknown type, or a strict array claiming 4 billion elements closes the connection', async ({ api, port }) => {
+  const deep = Buffer.concat([...Array.from({ length: 10_000 }, () => Buffer.from([0x03, 0x00, 0x01, 0x61])), Buffer.from([0x05])]);
+  const strict = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x05]);
+  const cases = { deep, 'type 0x11 (AMF3)': Buffer.from([0x11, 0x00]), strict, truncated: Buffer.from([0x03, 0x00, 0x05, 0x74, 0x63]) };
+  for (const [name, obj] of Object.entries(cases)) {
+    const c = await open(port, '127.0.0.7');
+    c.write(connectWith(obj));
+    assert.ok(await c.closedWithin(3000), `${name}: closed`);
+  }
+  assert.ok(await alive(api));
+});
+
+test('a chunk stream that changes its message length in the middle of a message closes the connection', async ({ port }) => {
+  const c = await open(port, '127.0.0.8');
+  const first = Buffer.concat([header0(3, RTMP.INVOKE, 200), Buffer.alloc(128, 0x05)]);
+  // a type 1 header (new length and type) where a type 3 continuation belongs
+  const type1 = Buffer.from([0x43, 0, 0, 0, 0xff, 0xff, 0xff, RTMP.VIDEO]);
+  c.write(Buffer.concat([first, type1, Buffer.alloc(64)]));
+  assert.ok(await c.closedWithin(3000), 'closed');
+});
+
+test('onMetaData node-media-server cannot decode closes that publisher\'s connection, not the process', async ({ api, owner, port }) => {
+  const key = await channelWithKey(owner, 'rtmp-bad-metadata');
+  const c = await publisher(port, '127.0.0.9', key);
+  // `@setDataFrame onMetaData {videodatarate: <3 of a number's 8 bytes>}`
+  const meta = Buffer.concat([amfString('@setDataFrame'), amfString('onMetaData'), Buffer.from([0x08, 0, 0, 0, 1, 0x00, 13]), Buffer.from('videodatarate'), Buffer.from([0x00, 0x40, 0x9f, 0x40])]);
+  const keyframe = Buffer.from([0x17, 0x01, 0, 0, 0, 0, 0, 0, 1, 0x65]);
+  c.write(Buffer.concat([chunks({ cid: 6, type: RTMP.DATA, streamId: 1, payload: meta }), ...Array.from({ length: 12 }, (_, i) => chunks({ cid: 5, type: RTMP.VIDEO, streamId: 1, timestamp: i * 33, payload: keyframe }))]));
+  assert.ok(await c.closedWithin(5000), 'closed');
+  assert.ok(await alive(api));
+  assert.is(api.sfu.room('rtmp-bad-metadata')?.publisherId, undefined, 'not live');
+});
+
+test('a publisher accepted that then sends nothing is cut off when the probe time is up, not held until idle', async ({ owner, port }) => {
+  const key = await channelWithKey(owner, 'rtmp-silent');
+  const c = await publisher(port, '127.0.0.10', key);
+  const started = Date.now();
+  assert.ok(await c.closedWithin(6000), 'closed');
+  assert.ok(Date.now() - started < 5000, `closed after ${Date.now() - started} ms`);
+});
+
+test('a client trickling its handshake a byte at a time, or connecting and never publishing, is cut off at RTMP_HANDSHAKE_TIMEOUT_MS', async ({ port }) => {
+  const trickler = new RtmpTestClient(port, '127.0.0.11');
+  await trickler.connected();
+  const started = Date.now();
+  const drip = setInterval(() => trickler.write(Buffer.from([3])), 300);
+  const idler = await open(port, '127.0.0.11');
+  idler.write(connectCommand(port));
+  try {
+    assert.ok(await trickler.closedWithin(5000), 'the trickling client is closed');
+    assert.ok(Date.now() - started < 4000, `after ${Date.now() - started} ms (deadline 1.5 s; the idle timeout alone never fires)`);
+    assert.ok(await idler.closedWithin(3000), 'the client that connected and waits is closed');
+  } finally {
+    clearInterval(drip);
+  }
+});
+
+test('connections past RTMP_MAX_CONNECTIONS_PER_ADDRESS and RTMP_MAX_CONNECTIONS are closed at accept, logged within a budget', async ({ api, port, lines }) => {
+  const logged = () => lines.filter((l) => l.msg === 'RTMP connection refused').length;
+  const before = logged();
+  const held = await Promise.all(Array.from({ length: 4 }, () => open(port, '127.0.0.12')));
+  const extra = new RtmpTestClient(port, '127.0.0.12');
+  assert.ok(await extra.closedWithin(2000), 'the fifth connection from one address is closed');
+  assert.ok(held.every((c) => !c.isClosed), 'the four it holds stay open');
+  const others = await Promise.all(Array.from({ length: 6 }, (_, i) => open(port, `127.0.1.${1 + (i % 3)}`)));
+  assert.is(api.sfu.rtmp!.server.size, 10);
+  const stranger = new RtmpTestClient(port, '127.0.2.1');
+  assert.ok(await stranger.closedWithin(2000), 'past the total, anyone is closed');
+  // a flood of refusals logs a few lines, not one each
+  const flood = Array.from({ length: 40 }, () => new RtmpTestClient(port, '127.0.0.12'));
+  await Promise.all(flood.map((c) => c.closedWithin(3000)));
+  const refusals = logged() - before;
+  assert.ok(refusals >= 1 && refusals <= 5, `${refusals} log lines for 42 refusals`);
+  assert.ok(lines.every((l) => l.level < LEVEL.error), 'nothing logged at error level');
+  for (const c of [...held, ...others]) c.destroy();
+  await until(async () => api.sfu.rtmp!.server.size, (n) => n === 0, 3000);
+  const again = await open(port, '127.0.0.12');
+  assert.not.ok(again.isClosed, 'a released slot can be taken again');
+  again.destroy();
+});
+
+test('wrong stream keys are rate-limited per address: past RTMP_KEY_FAILURES_PER_MINUTE even the right key is refused from it, not from others', async ({ api, owner, port }) => {
+  const key = await channelWithKey(owner, 'rtmp-guessed');
+  for (let i = 0; i < 4; i++) {
+    const c = await open(port, '127.0.0.13');
+    c.write(publishCommands(port, `glint_guess${i}`));
+    assert.ok(await c.saw('NetStream.Publish.BadName'), 'refused');
+    assert.match(c.text, 'That stream key is not valid');
+    c.destroy();
+  }
+  const right = await open(port, '127.0.0.13');
+  right.write(publishCommands(port, key));
+  assert.ok(await right.saw('NetStream.Publish.BadName'), 'the right key is refused too');
+  assert.match(right.text, /Too many wrong stream keys from 127\.0\.0\.13; try again in \d+ s/);
+  right.destroy();
+  assert.is(api.sfu.room('rtmp-guessed')?.publisherId, undefined);
+  const elsewhere = await publisher(port, '127.0.0.14', key);
+  elsewhere.destroy();
+});
+
+t.run();
