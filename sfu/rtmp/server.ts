@@ -11,7 +11,7 @@ import type AVPacket from 'node-media-server/src/core/avpacket.js';
 import type { types as ms } from 'mediasoup';
 import { normalizeAddress } from '../../shared/client-address.ts';
 import type { Config } from '../../shared/config.ts';
-import { AppError, rateLimited } from '../../shared/errors.ts';
+import { AppError, conflict, rateLimited } from '../../shared/errors.ts';
 import { ConcurrencyCap, RateLimit } from '../../shared/limits.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { MEDIA_CODECS } from '../codecs.ts';
@@ -87,6 +87,12 @@ type Ingest = {
   limits: RtmpLimits;
   /** failed stream-key checks per address: a budget spent, further keys from that address are not even checked */
   keyFailures: RateLimit;
+  /**
+   * Takes the channel for this connection from its key check until it closes: two RTMP publishers with the same key
+   * would otherwise both pass the check (the room is not live yet) and race to go live. false: another holds it.
+   */
+  claim(channelId: string, conn: RtmpConnection): boolean;
+  unclaim(channelId: string, conn: RtmpConnection): void;
   /** logs through the LogBudget: lines a stranger can cause at will */
   note(kind: string, level: 'info' | 'warn', fields: Record<string, unknown>, msg: string): void;
 };
@@ -96,6 +102,7 @@ export class RtmpServer {
   private readonly connections = new Set<RtmpConnection>();
   private readonly caps: ConcurrencyCap;
   private readonly budget = new LogBudget();
+  private readonly claims = new Map<string, RtmpConnection>();
   private readonly ingest: Ingest;
 
   constructor(host: RtmpHost, log: Logger, limits: RtmpLimits) {
@@ -107,6 +114,15 @@ export class RtmpServer {
       log,
       limits,
       keyFailures,
+      claim: (channelId, conn) => {
+        const holder = this.claims.get(channelId);
+        if (holder && holder !== conn) return false;
+        this.claims.set(channelId, conn);
+        return true;
+      },
+      unclaim: (channelId, conn) => {
+        if (this.claims.get(channelId) === conn) this.claims.delete(channelId);
+      },
       note: (kind, level, fields, msg) => {
         const dropped = this.budget.take(kind);
         if (dropped !== undefined) log[level](dropped ? { ...fields, suppressed: dropped } : fields, msg);
@@ -241,6 +257,11 @@ class RtmpConnection {
     this.end(`unreadable RTMP: ${(err as Error)?.message ?? String(err)}`);
   }
 
+  /** closed() has run: the socket is gone (narrowing on `state` does not survive an await). */
+  private get gone(): boolean {
+    return this.state === 'closed';
+  }
+
   private after(ms: number, fn: () => void) {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
@@ -258,12 +279,16 @@ class RtmpConnection {
       // an address that spent its budget of wrong keys has its next ones refused unchecked, so keys cannot be guessed
       const budget = await this.ingest.keyFailures.take(this.address, 0);
       if (!budget.ok) throw rateLimited(`Too many wrong stream keys from ${this.address}; try again in ${Math.ceil(budget.retryAfterMs / 1000)} s.`, budget.retryAfterMs);
+      let key: { channelId: string; slug: string; keyId: string };
       try {
-        this.key = await this.ingest.host.authorize(name);
+        key = await this.ingest.host.authorize(name);
       } catch (err) {
         if (err instanceof AppError && err.status === 401) await this.ingest.keyFailures.take(this.address);
         throw err;
       }
+      if (this.gone) return; // the client left while its key was checked: nothing to claim or answer
+      if (!this.ingest.claim(key.channelId, this)) throw conflict('This channel is already live from another session.');
+      this.key = key;
     } catch (err) {
       const reason = err instanceof AppError ? err.message : 'internal error';
       if (!(err instanceof AppError)) this.ingest.log.error({ err }, 'RTMP authorization failed');
@@ -294,11 +319,16 @@ class RtmpConnection {
 
   private packet(raw: AVPacket) {
     if (this.state === 'live') return this.forward(Flv.createMessage(raw));
-    if (this.state !== 'probing' && this.state !== 'starting') return; // nothing is accepted before the key is checked
+    // a client that sends its media right behind the publish, without waiting for the answer, has it parsed while
+    // the key is checked: its metadata and decoder configurations are kept (one of each, at most 64 KiB before the
+    // publish is accepted), its frames dropped; a refusal drops them all
+    const early = this.state === 'authorizing';
+    if (!early && this.state !== 'probing' && this.state !== 'starting') return;
     const p = ownPacket(raw);
     if (p.codec_type === FLV_SCRIPT) this.metadata = p;
     else if (isVideoConfig(p)) this.videoConfig = p;
     else if (p.codec_type === FLV_AUDIO && p.flags === 0) this.audioConfig = p;
+    else if (early) return;
     else if (isKeyframe(p) || (this.pending.length && (p.codec_type === FLV_AUDIO || p.codec_type === FLV_VIDEO))) this.hold(p);
     else if (p.codec_type === FLV_AUDIO && !this.videoConfig && Date.now() - this.probeStarted > PROBE_MAX_MS) this.hold(p); // audio only
     this.probed(false);
@@ -425,6 +455,7 @@ class RtmpConnection {
   private async closed() {
     const wasLive = this.state === 'live' || this.state === 'starting';
     this.state = 'closed';
+    if (this.key) this.ingest.unclaim(this.key.channelId, this);
     this.pending = [];
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();

@@ -154,6 +154,46 @@ test('onMetaData node-media-server cannot decode closes that publisher\'s connec
   assert.is(api.sfu.room('rtmp-bad-metadata')?.publisherId, undefined, 'not live');
 });
 
+/** An H.264 publish sent in one go, without waiting for answers: publish, decoder configuration (Constrained
+ * Baseline 3.1), a dozen keyframes. The frames are not real H.264 (the bridge FFmpeg gives up on them later). */
+function pipelinedPublish(port: number, key: string): Buffer {
+  const config = Buffer.from([0x17, 0x00, 0, 0, 0, 0x01, 0x42, 0xc0, 0x1f, 0xff, 0xe1, 0x00, 0x04, 0x67, 0x42, 0xc0, 0x1f, 0x01, 0x00, 0x02, 0x68, 0xce]);
+  const keyframe = Buffer.from([0x17, 0x01, 0, 0, 0, 0, 0, 0, 2, 0x65, 0x88]);
+  return Buffer.concat([
+    publishCommands(port, key),
+    chunks({ cid: 6, type: RTMP.VIDEO, streamId: 1, payload: config }),
+    ...Array.from({ length: 12 }, (_, i) => chunks({ cid: 6, type: RTMP.VIDEO, streamId: 1, timestamp: i * 33, payload: keyframe })),
+  ]);
+}
+
+test('media sent right behind the publish, before its answer, keeps its decoder configuration', async ({ api, owner, port }) => {
+  const key = await channelWithKey(owner, 'rtmp-pipelined');
+  const c = await open(port, '127.0.0.15');
+  c.write(pipelinedPublish(port, key));
+  const room = await until(async () => api.sfu.room('rtmp-pipelined'), (r) => !!r?.ingest, 6000);
+  assert.equal(room?.ingest, { source: 'rtmp', video: 'copy' }, 'copied: the configuration sent while the key was checked was kept');
+  c.destroy();
+  room?.close('test over');
+});
+
+test('two publishers with one key at once: one goes live, the other is refused as already live, nothing fails', async ({ api, owner, port, lines }) => {
+  const key = await channelWithKey(owner, 'rtmp-raced');
+  const a = await open(port, '127.0.0.16');
+  const b = await open(port, '127.0.0.17');
+  const errorsBefore = lines.filter((l) => l.level >= LEVEL.error).length;
+  a.write(pipelinedPublish(port, key));
+  b.write(pipelinedPublish(port, key));
+  await until(async () => api.sfu.room('rtmp-raced'), (r) => !!r?.publisherId, 6000);
+  const started = await Promise.all([a.saw('NetStream.Publish.Start', 3000), b.saw('NetStream.Publish.Start', 1000)]);
+  assert.equal(started.filter(Boolean).length, 1, `one publish accepted: ${started}`);
+  const loser = started[0] ? b : a;
+  assert.match(loser.text, 'already live from another session');
+  assert.equal(lines.filter((l) => l.level >= LEVEL.error).slice(errorsBefore).map((l) => l.msg), [], 'nothing logged at error level');
+  a.destroy();
+  b.destroy();
+  api.sfu.room('rtmp-raced')?.close('test over');
+});
+
 test('a publisher accepted that then sends nothing is cut off when the probe time is up, not held until idle', async ({ owner, port }) => {
   const key = await channelWithKey(owner, 'rtmp-silent');
   const c = await publisher(port, '127.0.0.10', key);
