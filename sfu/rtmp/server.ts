@@ -271,7 +271,7 @@ class RtmpConnection {
   }
 
   private async authorize(name: string, app: string) {
-    if (this.state !== 'connecting') return;
+    if (this.state !== 'connecting' || this.socket.destroyed) return;
     this.state = 'authorizing';
     this.socket.pause(); // nothing more is read until the key is checked
     try {
@@ -318,6 +318,7 @@ class RtmpConnection {
   }
 
   private packet(raw: AVPacket) {
+    if (this.socket.destroyed) return; // closed mid-buffer: node-media-server still parses the rest of it
     if (this.state === 'live') return this.forward(Flv.createMessage(raw));
     // a client that sends its media right behind the publish, without waiting for the answer, has it parsed while
     // the key is checked: its metadata and decoder configurations are kept (one of each, at most 64 KiB before the

@@ -117,9 +117,13 @@ function basicHeader(fmt: number, cid: number): Buffer {
 }
 
 /** Writes messages as chunks: a type 0 header each (its length overridable, to lie), type 3 continuations. */
-export function serialize(s: Pick<Session, 'c0c1' | 'c2'>, messages: Message[], opts: { lengths?: Map<number, number>; followChunkSize?: boolean } = {}): Buffer {
-  const out: Buffer[] = [s.c0c1, s.c2];
-  let chunkSize = 128;
+export function serialize(
+  s: Pick<Session, 'c0c1' | 'c2'>,
+  messages: Message[],
+  opts: { lengths?: Map<number, number>; followChunkSize?: boolean; handshake?: boolean; chunkSize?: number } = {},
+): Buffer {
+  const out: Buffer[] = opts.handshake === false ? [] : [s.c0c1, s.c2];
+  let chunkSize = opts.chunkSize ?? 128;
   messages.forEach((m, i) => {
     const h = Buffer.alloc(11);
     const extended = m.timestamp >= 0xffffff;

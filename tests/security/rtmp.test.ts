@@ -1,12 +1,16 @@
 // RTMP ingest against hostile clients: a raw TCP client speaks just enough RTMP to reach each parser, bound and
 // callback, and every malformed message must close that one connection while the process (API, chat, SFU) carries
 // on. Each test connects from its own loopback address (127.0.0.x), so per-address caps and budgets do not mix.
+import net from 'node:net';
+import { once } from 'node:events';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { capturingLogger, LEVEL, type LogLine } from '../helpers/log.ts';
 import { RTMP, RtmpTestClient, chunks, command, connectCommand, header0, publishCommands } from '../helpers/rtmp.ts';
 import { until } from '../helpers/webrtc.ts';
+import { runningBridges } from '../../sfu/rtmp/bridge.ts';
+import { captureFfmpeg, replaceAmfString, serialize, withoutGoodbye, PLACEHOLDER_KEY } from '../helpers/rtmp-fuzz.ts';
 
 type Ctx = { api: TestApi; owner: Client; port: number; lines: LogLine[] };
 const t = suite<Ctx>('RTMP ingest: hostile clients');
@@ -192,6 +196,38 @@ test('two publishers with one key at once: one goes live, the other is refused a
   a.destroy();
   b.destroy();
   api.sfu.room('rtmp-raced')?.close('test over');
+});
+
+test('a publisher sending faster than the bridge FFmpeg reads is not read ahead of it (backpressure, not buffering)', async ({ api, owner }) => {
+  const key = await channelWithKey(owner, 'rtmp-flood');
+  const session = await captureFfmpeg('baseline', ['-profile:v', 'baseline', '-tune', 'zerolatency', '-g', '30']);
+  const messages = withoutGoodbye(session.messages).map((m) => (m.type === RTMP.INVOKE ? { ...m, payload: replaceAmfString(m.payload, PLACEHOLDER_KEY, key) } : m));
+  const chunkSize = messages.find((m) => m.type === RTMP.SET_CHUNK_SIZE)!.payload.readUInt32BE(0);
+  const media = messages.filter((m) => m.type === RTMP.AUDIO || m.type === RTMP.VIDEO);
+  const socket = net.connect({ port: api.sfu.rtmp!.port, host: '127.0.0.1', localAddress: '127.0.0.18' });
+  socket.on('error', () => undefined);
+  socket.on('data', () => undefined);
+  socket.write(serialize(session, messages));
+  const room = await until(async () => api.sfu.room('rtmp-flood'), (r) => !!r?.publisherId, 6000);
+  assert.ok(room?.publisherId, 'live');
+  const [bridge] = await until(async () => runningBridges(), (p) => p.length === 1, 3000);
+  process.kill(bridge!, 'SIGSTOP'); // FFmpeg reads nothing more
+  try {
+    let sent = 0;
+    const deadline = Date.now() + 4000;
+    for (let loop = 1; Date.now() < deadline && sent < 96 << 20; loop++) {
+      // the session's media again and again, two seconds later each time
+      const buf = serialize(session, media.map((m) => ({ ...m, timestamp: m.timestamp + loop * 2000 })), { handshake: false, chunkSize });
+      sent += buf.length;
+      if (!socket.write(buf)) await Promise.race([once(socket, 'drain'), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+    }
+    const accepted = sent - socket.writableLength;
+    assert.ok(accepted < 40 << 20, `${(accepted / 2 ** 20).toFixed(1)} MiB taken from the publisher while FFmpeg read nothing`);
+  } finally {
+    process.kill(bridge!, 'SIGCONT');
+    socket.destroy();
+  }
+  room?.close('test over');
 });
 
 test('a publisher accepted that then sends nothing is cut off when the probe time is up, not held until idle', async ({ owner, port }) => {
