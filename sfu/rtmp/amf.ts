@@ -16,6 +16,7 @@ const PROTO = Buffer.from('__proto__');
 
 /** Throws an AmfError unless `buf` is a sequence of complete AMF0 values that node-media-server decodes as written. */
 export function checkAmf0(buf: Buffer): void {
+  if (!buf.length) throw new AmfError('an empty AMF0 message'); // a command or data message starts with its name
   for (let at = 0; at < buf.length; ) at = value(buf, at, 0);
 }
 

@@ -77,6 +77,8 @@ declare module 'node-media-server/src/core/logger.js' {
 declare module 'node-media-server/src/protocol/amf.js' {
   /** Decodes an AMF0 data message such as `@setDataFrame onMetaData {…}`. */
   export function decodeAmf0Data(data: Buffer): { cmd: string; dataObj?: Record<string, unknown> } & Record<string, unknown>;
+  /** Decodes an AMF0 command message (`connect`, `publish`, …) into its named fields. */
+  export function decodeAmf0Cmd(data: Buffer): { cmd: string } & Record<string, unknown>;
   /** Encodes an AMF0 command message (`{ cmd: 'connect', transId, cmdObj, … }`); tests use it to speak RTMP. */
   export function encodeAmf0Cmd(opt: Record<string, unknown> & { cmd: string }): Buffer;
   /** Encodes an AMF0 data message (`{ cmd: '@setDataFrame', method: 'onMetaData', dataObj }`). */

@@ -103,6 +103,17 @@ test('messages announced at 16 MiB before a publish is accepted close the connec
   assert.ok(await alive(api));
 });
 
+test('once a publish is accepted, a 1 MiB frame is taken and one over RTMP_MAX_MESSAGE_BYTES closes the connection', async ({ owner, port, lines }) => {
+  const key = await channelWithKey(owner, 'rtmp-big-frames');
+  const c = await publisher(port, '127.0.0.19', key);
+  const frame = Buffer.concat([Buffer.from([0x27, 0x01, 0, 0, 0]), Buffer.alloc(1 << 20)]); // a 1 MiB inter frame
+  // at once, before the probe's time is up: the reason it closes says which frame it was
+  c.write(Buffer.concat([chunks({ cid: 6, type: RTMP.VIDEO, streamId: 1, payload: frame }), header0(6, RTMP.VIDEO, (8 << 20) + 1, 1), Buffer.from([0x27])]));
+  assert.ok(await c.closedWithin(3000), 'closed');
+  const reasons = lines.filter((l) => l.msg === 'RTMP connection closing' && l.channel === 'rtmp-big-frames').map((l) => l.reason);
+  assert.equal(reasons, ['a 8388609-byte audio or video message (at most 8388608)']);
+});
+
 test('more than 16 chunk streams on one connection close it', async ({ port }) => {
   const c = await open(port, '127.0.0.5');
   const ping = Buffer.from([0, 6, 0, 0, 0, 0]); // user control messages: node-media-server ignores them
