@@ -132,6 +132,7 @@ export class RtmpProtocol extends Rtmp {
 
   /** node-media-server acknowledges a publish before it tells anyone; Glint checks the key first and answers then. */
   override onPublish(msg: InvokeMessage): void {
+    if (this.streamApp === undefined) throw new RtmpProtocolError('a publish command before connect');
     if (typeof msg.streamName !== 'string') throw new RtmpProtocolError('a publish command without a stream name');
     this.streamName = msg.streamName.split('?')[0]!;
     this.streamId = this.parserPacket.header.stream_id;

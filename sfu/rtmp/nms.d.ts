@@ -25,7 +25,8 @@ declare module 'node-media-server/src/protocol/rtmp.js' {
   };
   export type InvokeMessage = { cmd: string; transId: number; cmdObj?: unknown } & Record<string, unknown>;
   export default class Rtmp {
-    streamApp: string;
+    /** the connect command's app; undefined until a connect */
+    streamApp: string | undefined;
     streamName: string;
     streamId: number;
     streams: number;

@@ -3,6 +3,9 @@
 // so that the key is checked before the publish is acknowledged and before any media is accepted. Each accepted
 // publisher is probed for a moment (codec, profile, B-frames), then its FLV tags go through an FFmpeg bridge into the
 // room's plain RTP transports: the same live session, events and viewers as a WHIP broadcast.
+// The port is open to anyone: RtmpProtocol.ts bounds every number a peer sends before node-media-server acts on it,
+// each connection parses inside an error boundary that ends only that connection, and connections, key guesses and
+// the time to reach a publish are capped.
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import Flv from 'node-media-server/src/protocol/flv.js';
@@ -30,7 +33,6 @@ export type RtmpHost = {
 
 /** How an RTMP broadcast is bridged, shown on the live session (for the streamer and the operator). */
 export type IngestInfo = { source: 'rtmp'; video: 'copy' | 'transcode' | 'none'; reason?: string };
-
 
 /** The caps and deadlines of RTMP_* in shared/config.ts. */
 export type RtmpLimits = Pick<NonNullable<Config['rtmp']>, 'maxConnections' | 'maxConnectionsPerAddress' | 'keyFailuresPerMinute' | 'handshakeTimeoutMs' | 'maxMessageBytes'>;
@@ -231,7 +233,8 @@ class RtmpConnection {
     };
     this.rtmp.onPacketCallback = (p) => this.packet(p);
     socket.on('data', (data) => this.receive(data));
-    socket.once('close', () => this.guard(this.closed()));
+    // Glint's own clean-up, not the peer's input: if it fails, that is a bug worth an error line
+    socket.once('close', () => void this.closed().catch((err) => ingest.log.error({ err, remote: this.remote }, 'RTMP connection clean-up failed')));
   }
 
   /** The synchronous boundary: node-media-server parses, and calls back into this connection, inside it. */
@@ -253,11 +256,11 @@ class RtmpConnection {
     if (err instanceof RtmpProtocolError) return this.end(err.message);
     // node-media-server's own parser threw (a RangeError reading past a buffer, a TypeError on a value it did not
     // expect): still input this peer chose, so a warning, not an error
-    if (!this.socket.destroyed) this.ingest.note('unreadable', 'warn', { remote: this.remote, channel: this.key?.slug, err }, 'RTMP input could not be parsed');
+    this.ingest.note('unreadable', 'warn', { remote: this.remote, channel: this.key?.slug, err }, 'RTMP input could not be parsed');
     this.end(`unreadable RTMP: ${(err as Error)?.message ?? String(err)}`);
   }
 
-  /** closed() has run: the socket is gone (narrowing on `state` does not survive an await). */
+  /** Closed or closing: refused, or closed() has run (narrowing on `state` does not survive an await). */
   private get gone(): boolean {
     return this.state === 'closed';
   }
@@ -275,7 +278,7 @@ class RtmpConnection {
     this.state = 'authorizing';
     this.socket.pause(); // nothing more is read until the key is checked
     try {
-      if (app !== 'live') throw new AppError('not-found', `Publish to the "live" application (rtmp://<host>/live), not "${app}".`);
+      if (app !== 'live') throw new AppError('not-found', `Publish to the "live" application (rtmp://<host>/live), not "${app.slice(0, 100)}".`);
       // an address that spent its budget of wrong keys has its next ones refused unchecked, so keys cannot be guessed
       const budget = await this.ingest.keyFailures.take(this.address, 0);
       if (!budget.ok) throw rateLimited(`Too many wrong stream keys from ${this.address}; try again in ${Math.ceil(budget.retryAfterMs / 1000)} s.`, budget.retryAfterMs);
@@ -310,7 +313,7 @@ class RtmpConnection {
   private refuse(code: string, description: string, logReason: string) {
     if (this.state === 'closed' || this.socket.destroyed) return;
     this.state = 'closed';
-    this.ingest.note('publish-refused', 'warn', { remote: this.remote, app: this.rtmp.streamApp, reason: logReason }, 'RTMP publish refused');
+    this.ingest.note('publish-refused', 'warn', { remote: this.remote, app: String(this.rtmp.streamApp ?? '').slice(0, 100), reason: logReason }, 'RTMP publish refused');
     this.rtmp.sendStatusMessage(this.rtmp.streamId, 'error', code, description);
     this.socket.end();
     this.socket.resume(); // read (and drop) until the client hangs up, so that 'close' comes

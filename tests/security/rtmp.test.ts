@@ -89,6 +89,17 @@ test('a connect whose command object is not an object, or whose tcUrl is not a U
   assert.ok(await alive(api));
 });
 
+test('a publish before connect closes the connection; nothing is logged at error level', async ({ api, owner, port, lines }) => {
+  const key = await channelWithKey(owner, 'rtmp-no-connect');
+  const errors = () => lines.filter((l) => l.level >= LEVEL.error).length;
+  const before = errors();
+  const c = await open(port, '127.0.0.20');
+  c.write(command({ cmd: 'publish', transId: 3, cmdObj: null, streamName: key, type: 'live' }, 1));
+  assert.ok(await c.closedWithin(3000), 'closed');
+  assert.is(errors(), before);
+  assert.is(api.sfu.room('rtmp-no-connect'), undefined);
+});
+
 test('messages announced at 16 MiB before a publish is accepted close the connection before anything is allocated', async ({ api, port }) => {
   const before = process.memoryUsage().rss;
   const c = await open(port, '127.0.0.4');
