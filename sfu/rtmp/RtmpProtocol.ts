@@ -45,6 +45,8 @@ export class RtmpProtocol extends Rtmp {
 
   constructor(private readonly limits: RtmpProtocolLimits) {
     super();
+    // node-media-server gives every connection an FLV demuxer with a 1 MiB buffer that its RTMP parser never uses
+    (this as { flv?: unknown }).flv = undefined;
   }
 
   /** Before the message is assembled: no new length or type on a message half received, and few chunk streams. */
