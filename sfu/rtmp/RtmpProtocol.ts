@@ -73,12 +73,14 @@ export class RtmpProtocol extends Rtmp {
       const what = media ? (this.mediaAccepted ? 'audio or video message' : 'audio or video message before the publish is accepted') : `message of type ${type}`;
       throw new RtmpProtocolError(`a ${length}-byte ${what} (at most ${max})`);
     }
-    super.packetAlloc();
-    // the buffers only grow (one per chunk stream): bound what one connection holds in all of them
-    let held = 0;
+    // the buffers only grow (one per chunk stream, sized length + 1 KiB): bound what one connection holds in all
+    // of them, counting the one about to be allocated
+    const { capacity } = this.parserPacket;
+    let held = capacity < length ? length + 1024 - capacity : 0;
     for (const p of this.inPackets.values()) held += p.capacity;
     const most = 2 * this.limits.maxMediaBytes + MAX_CHUNK_STREAMS * (MAX_COMMAND_BYTES + 1024);
     if (held > most) throw new RtmpProtocolError(`${held} bytes of message buffers (at most ${most})`);
+    super.packetAlloc();
   }
 
   override controlHandler(): void {

@@ -125,6 +125,17 @@ test('once a publish is accepted, a 1 MiB frame is taken and one over RTMP_MAX_M
   assert.equal(reasons, ['a 8388609-byte audio or video message (at most 8388608)']);
 });
 
+test('a publisher starting 8 MiB frames on three chunk streams at once is closed before the third is allocated', async ({ owner, port, lines }) => {
+  const key = await channelWithKey(owner, 'rtmp-many-big');
+  const c = await publisher(port, '127.0.0.21', key);
+  const start = (cid: number) => Buffer.concat([header0(cid, RTMP.VIDEO, 8 << 20, 1), Buffer.from([0x27]), Buffer.alloc(127)]);
+  c.write(Buffer.concat([start(6), start(7), start(8), Buffer.from([0xc8])]));
+  assert.ok(await c.closedWithin(3000), 'closed');
+  const reasons = lines.filter((l) => l.msg === 'RTMP connection closing' && l.channel === 'rtmp-many-big').map((l) => String(l.reason));
+  assert.equal(reasons.length, 1);
+  assert.match(reasons[0]!, /bytes of message buffers \(at most \d+\)/);
+});
+
 test('more than 16 chunk streams on one connection close it', async ({ port }) => {
   const c = await open(port, '127.0.0.5');
   const ping = Buffer.from([0, 6, 0, 0, 0, 0]); // user control messages: node-media-server ignores them
