@@ -140,7 +140,7 @@ export class Sfu {
     const sfu = new Sfu(deps, pool);
     const { rtmp } = deps.config;
     if (rtmp) {
-      const server = new RtmpServer(sfu.rtmpHost(), deps.log.child({ svc: 'rtmp' }));
+      const server = new RtmpServer(sfu.rtmpHost(), deps.log.child({ svc: 'rtmp' }), rtmp);
       try {
         const port = await server.listen(rtmp.port, rtmp.host);
         sfu.rtmp = { server, port, url: rtmp.publicUrl ?? `rtmp://${new URL(deps.config.publicUrl).hostname}${port === 1935 ? '' : `:${port}`}/live` };

@@ -65,6 +65,16 @@ const schema = z.object({
   RTMP_ENABLED: z.enum(['true', 'false']).default('true'),
   /** The RTMP address streamers paste into OBS, e.g. rtmp://live.example.com/live; derived from PUBLIC_URL when unset. */
   RTMP_PUBLIC_URL: z.string().trim().optional().transform((v) => (v ? v.replace(/\/$/, '') : undefined)).pipe(z.string().regex(/^rtmps?:\/\/[^/]+\/live$/, 'RTMP_PUBLIC_URL must look like rtmp://host[:port]/live').optional()),
+  /** RTMP connections held at once, in total and from one address (the socket's peer: nothing proxies RTMP). */
+  RTMP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100_000).default(100),
+  RTMP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(8),
+  /** Wrong stream keys one address may try per minute over RTMP; past that its keys are refused unchecked. */
+  RTMP_KEY_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** From connecting to an accepted publish (handshake, connect, publish, key check), however the bytes trickle in (ms). */
+  RTMP_HANDSHAKE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** The largest RTMP audio or video message (one encoded frame) a publisher may send, in bytes (RTMP's 24-bit
+   * length allows 16 MiB; everything else, commands and metadata, is held to 64 KiB). */
+  RTMP_MAX_MESSAGE_BYTES: z.coerce.number().int().min(64 * 1024).max(0xffffff).default(8 << 20),
   /** The API process records broadcasts itself; `false` when the recorder runs as its own service (`npm run
    * recorder`, docker-compose's `recorder`), which needs REDIS_URL and DATABASE_URL. */
   RECORDER_EMBEDDED: z.enum(['true', 'false']).default('true'),
@@ -159,7 +169,18 @@ export type Config = {
   /** caps on the SFU's viewers and on what one address may ask of it */
   sfu: { viewersPerChannel: number; maxViewers: number; edgeRoutersPerChannel: number; whepOffersPerMinute: number; whepSessionsPerAddress: number; whipAuthFailuresPerMinute: number };
   /** RTMP ingest; undefined when turned off. `publicUrl` is what the studio shows (the port is filled in once bound). */
-  rtmp: { host: string; port: number; publicUrl: string | undefined } | undefined;
+  rtmp:
+    | {
+        host: string;
+        port: number;
+        publicUrl: string | undefined;
+        maxConnections: number;
+        maxConnectionsPerAddress: number;
+        keyFailuresPerMinute: number;
+        handshakeTimeoutMs: number;
+        maxMessageBytes: number;
+      }
+    | undefined;
   /** embedded: the API process records; rtpHost: where the SFU sends the recorder's RTP */
   recorder: { embedded: boolean; rtpHost: string };
   /** chat rate limits: messages per window (seconds) per user and per address, joins per window per address;
@@ -269,7 +290,19 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     firstUserAdmin: e.FIRST_USER_ADMIN === 'true',
     webhooks: { maxAttempts: e.WEBHOOK_MAX_ATTEMPTS, retryMs: e.WEBHOOK_RETRY_MS, timeoutMs: e.WEBHOOK_TIMEOUT_MS, allowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true' },
-    rtmp: e.RTMP_ENABLED === 'true' ? { host: e.RTMP_HOST ?? e.HOST, port: e.RTMP_PORT, publicUrl: e.RTMP_PUBLIC_URL } : undefined,
+    rtmp:
+      e.RTMP_ENABLED === 'true'
+        ? {
+            host: e.RTMP_HOST ?? e.HOST,
+            port: e.RTMP_PORT,
+            publicUrl: e.RTMP_PUBLIC_URL,
+            maxConnections: e.RTMP_MAX_CONNECTIONS,
+            maxConnectionsPerAddress: e.RTMP_MAX_CONNECTIONS_PER_ADDRESS,
+            keyFailuresPerMinute: e.RTMP_KEY_FAILURES_PER_MINUTE,
+            handshakeTimeoutMs: e.RTMP_HANDSHAKE_TIMEOUT_MS,
+            maxMessageBytes: e.RTMP_MAX_MESSAGE_BYTES,
+          }
+        : undefined,
     meili: e.MEILI_URL ? { url: e.MEILI_URL, apiKey: e.MEILI_API_KEY || undefined, index: e.MEILI_INDEX } : undefined,
     s3: e.S3_ENDPOINT
       ? { endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET, accessKey: e.S3_ACCESS_KEY!, secretKey: e.S3_SECRET_KEY!, region: e.S3_REGION }

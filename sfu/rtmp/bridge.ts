@@ -34,6 +34,8 @@ export class FfmpegBridge {
 
   /** Fires when FFmpeg exits without having been asked to (crash, bad input). */
   onFailure: (reason: string) => void = () => undefined;
+  /** Fires when FFmpeg has read what it was behind on (after write() returned false). */
+  onDrain: () => void = () => undefined;
 
   constructor(
     readonly plan: BridgePlan,
@@ -91,6 +93,7 @@ export class FfmpegBridge {
     });
     // a write after FFmpeg is gone fails with EPIPE; the exit handler above reports it
     this.input.on('error', () => undefined);
+    this.input.on('drain', () => this.onDrain());
     cmd.run();
   }
 
@@ -98,8 +101,15 @@ export class FfmpegBridge {
     return this.proc?.pid;
   }
 
-  write(chunk: Buffer): void {
-    if (!this.stopping && !this.input.destroyed) this.input.write(chunk);
+  /** Queues FLV for FFmpeg; false when it is behind (more than the input's 4 MiB unread): stop reading the publisher. */
+  write(chunk: Buffer): boolean {
+    if (this.stopping || this.input.destroyed) return true;
+    return this.input.write(chunk);
+  }
+
+  /** FFmpeg has room for more input. */
+  get writable(): boolean {
+    return !this.input.writableNeedDrain;
   }
 
   /** Ends FFmpeg: closes its input, then SIGTERM after `graceMs`, then SIGKILL. Resolves once it has exited. */

@@ -146,7 +146,7 @@ t('a publisher that vanishes (killed, no goodbye) ends the session after the gra
     try {
       const room = await until(async () => api.sfu.room(slug), (r) => !!r?.publisherId && r.codecs.length === 2, 10_000);
       assert.ok(room?.publisherId, publisher.output());
-      await until(() => room!.producerStats(), (s) => s.every((x) => x.packetCount > 10), 5_000);
+      await until(() => room!.producerStats(), (s) => s.length === 2 && s.every((x) => x.packetCount > 10), 5_000);
       const bridges = runningBridges();
       assert.is(bridges.length, 1);
       const killedAt = Date.now();

@@ -15,7 +15,11 @@ t('defaults run the embedded stack: PGlite, in-process bus, local media under ./
   assert.is(c.mediaDir, path.resolve('data/media'));
   assert.is(c.publicUrl, 'http://127.0.0.1:8080');
   assert.is(c.s3, undefined, 'media on local disk');
-  assert.equal(c.rtmp, { host: '127.0.0.1', port: 1935, publicUrl: undefined }, 'RTMP ingest on 1935, same host as the API');
+  assert.equal(
+    c.rtmp,
+    { host: '127.0.0.1', port: 1935, publicUrl: undefined, maxConnections: 100, maxConnectionsPerAddress: 8, keyFailuresPerMinute: 10, handshakeTimeoutMs: 10_000, maxMessageBytes: 8 << 20 },
+    'RTMP ingest on 1935, same host as the API, capped',
+  );
 });
 
 t('S3 needs its keys; RTMP can be turned off; RTMP_PUBLIC_URL must be an rtmp URL ending in /live', () => {
