@@ -110,6 +110,8 @@ export class Room extends EventEmitter<RoomEvents> {
   private edgeQueue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private graceTimer: NodeJS.Timeout | undefined;
+  /** the grace period ran out while a publisher was reconnecting: why the room ends if that attempt fails */
+  private graceExpired: string | undefined;
   /** the publisher session whose connection dropped, while the room waits for it (its DELETE still ends the room) */
   private lostPublisher: Publisher | undefined;
   /** the publisher session this room was opened for (kept after close for the offline event) */
@@ -221,7 +223,7 @@ export class Room extends EventEmitter<RoomEvents> {
     const session: Publisher = { id: randomUUID(), resource: resourceToken(), credential, transports: [transport], producers: [] };
     this.publisher = session;
     this.sessionId ??= session.id; // a reconnecting publisher continues the same live session
-    const resuming = this.graceTimer !== undefined;
+    const resuming = this.graceTimer !== undefined || this.lostPublisher !== undefined;
     try {
       await transport.connect({ dtlsParameters: offer.dtls });
       const sections: AnswerSection[] = [];
@@ -242,6 +244,7 @@ export class Room extends EventEmitter<RoomEvents> {
     } catch (err) {
       if (this.publisher === session) this.publisher = undefined;
       transport.close();
+      this.resumeFailed();
       throw mediaFailure(err, this.log, 'WHIP publish');
     }
   }
@@ -249,8 +252,19 @@ export class Room extends EventEmitter<RoomEvents> {
   private resumed() {
     clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
+    this.graceExpired = undefined;
     this.lostPublisher = undefined;
     this.emit('publisher-back');
+  }
+
+  /** A reconnect attempt failed after the grace period ran out during it: the broadcast ends now. */
+  private resumeFailed() {
+    const reason = this.graceExpired;
+    if (reason === undefined || this.publisher || this.closed) return;
+    this.graceExpired = undefined;
+    this.log.info({ channel: this.slug, reason }, 'publisher did not return');
+    this.emit('publisher-gone', reason);
+    this.close(reason);
   }
 
   /**
@@ -264,7 +278,7 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.publisher) throw conflict('This channel is already live from another session.');
     const session: Publisher = { id: randomUUID(), transports: [], producers: [] };
     this.publisher = session;
-    const resuming = this.graceTimer !== undefined;
+    const resuming = this.graceTimer !== undefined || this.lostPublisher !== undefined;
     try {
       const ports: { rtp: number; rtcp: number }[] = [];
       for (const t of tracks) {
@@ -283,6 +297,7 @@ export class Room extends EventEmitter<RoomEvents> {
     } catch (err) {
       if (this.publisher === session) this.publisher = undefined;
       for (const t of session.transports) t.close();
+      this.resumeFailed();
       throw mediaFailure(err, this.log, 'RTMP plain transports');
     }
   }
@@ -451,6 +466,8 @@ export class Room extends EventEmitter<RoomEvents> {
     this.emit('publisher-lost', reason);
     this.graceTimer = setTimeout(() => {
       this.graceTimer = undefined;
+      // a publisher reconnecting right now decides: the room ends only if that attempt fails (see resumeFailed)
+      if (this.publisher) return void (this.graceExpired = reason);
       this.log.info({ channel: this.slug, reason }, 'publisher did not return');
       this.emit('publisher-gone', reason);
       this.close(reason);

@@ -9,7 +9,7 @@ import type { Config } from '../shared/config.ts';
 import type { EventBus, RecordedTrack } from '../shared/bus.ts';
 import { clientAddress } from '../shared/client-address.ts';
 import { channel, liveSession, type Db } from '../shared/db/index.ts';
-import { AppError, conflict, notFound, rateLimited, tooLarge, unavailable, unsupportedMedia } from '../shared/errors.ts';
+import { AppError, conflict, invalidState, notFound, rateLimited, tooLarge, unavailable, unsupportedMedia } from '../shared/errors.ts';
 import { ConcurrencyCap, RateLimit } from '../shared/limits.ts';
 import type { Logger } from '../shared/logger.ts';
 import { hashStreamKey, verifyStreamKey } from '../shared/stream-keys.ts';
@@ -90,6 +90,8 @@ export class Sfu {
   private readonly unsubscribe: (() => void)[] = [];
   /** channels whose room is being opened (its router created) right now */
   private readonly opening = new Set<string>();
+  /** channel id → the end of its last broadcast being written (row ended, channel.offline sent) */
+  private readonly ending = new Map<string, Promise<void>>();
   /** WHEP offers per address per minute */
   private readonly whepOffers: RateLimit;
   /** WHEP sessions held per address, and by everyone on this SFU */
@@ -196,14 +198,18 @@ export class Sfu {
       const sessionId = room.sessionId;
       if (!sessionId) return; // never went live
       const reason = room.endReason ?? 'ended';
-      void (async () => {
+      const ended = (async () => {
         await this.deps.db
           .update(liveSession)
           .set({ endedAt: new Date(), endReason: reason, viewers: 0, peakViewers: room.peakViewers })
           .where(eq(liveSession.id, sessionId))
           .catch((err) => this.deps.log.error({ err }, 'could not end the live session row'));
-        await this.deps.bus.publish('channel.offline', { channelId: ch.id, slug: ch.slug, sessionId, reason, peakViewers: room.peakViewers });
+        await this.deps.bus.publish('channel.offline', { channelId: ch.id, slug: ch.slug, sessionId, reason, peakViewers: room.peakViewers }).catch((err) => this.deps.log.error({ err }, 'could not announce the end of a broadcast'));
       })();
+      this.ending.set(ch.id, ended);
+      void ended.finally(() => {
+        if (this.ending.get(ch.id) === ended) this.ending.delete(ch.id);
+      });
     });
     return room;
   }
@@ -232,6 +238,11 @@ export class Sfu {
       this.keys.set(key.channelId, key.keyId);
       if (!existing) {
         room.ingest = ingest;
+        // the channel's previous broadcast may have ended a moment ago: its row is ended and channel.offline sent
+        // before this one's row and channel.live, so the one-live-session index holds and listeners (the recorder)
+        // hear the two broadcasts in the order they happened
+        await this.ending.get(key.channelId);
+        if (room.isClosed) throw invalidState('This broadcast ended while it was starting.');
         await this.deps.db.insert(liveSession).values({ id: result.sessionId, channelId: key.channelId, source: ingest.source, codecs: room.codecs, startedAt: room.startedAt });
         await this.deps.bus.publish('channel.live', {
           channelId: key.channelId, slug: key.slug, sessionId: result.sessionId, source: ingest.source, codecs: room.codecs, startedAt: room.startedAt.toISOString(),
