@@ -1,7 +1,7 @@
 // Long fuzz run of RTMP ingest: the cases of tests/security/rtmp-fuzz.test.ts (mutated FFmpeg sessions, see
 // tests/helpers/rtmp-fuzz.ts) against a real API in this process, for as long as asked. Reports cases per second,
 // outcomes, what was logged per level, and resident memory before and after; exits 1 if anything escaped a
-// connection's error boundary, was logged at error level (other than the known SFU races), or was left open.
+// connection's error boundary, was logged at error level, or was left open.
 // Run: npm run bench:fuzz-rtmp -- --seconds 300 [--seed 42] [--workers 6]
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { runningBridges } from '../sfu/rtmp/bridge.ts';
 import { channelWithKey, startTestApi } from '../tests/helpers/api.ts';
-import { captureFfmpeg, fuzz, sfuRace } from '../tests/helpers/rtmp-fuzz.ts';
+import { captureFfmpeg, fuzz } from '../tests/helpers/rtmp-fuzz.ts';
 import { until } from '../tests/helpers/webrtc.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '300' }, seed: { type: 'string' }, workers: { type: 'string', default: '6' } } });
@@ -33,14 +33,12 @@ process.on('uncaughtException', (err) => escaped.push(err));
 const levels: Record<number, number> = {};
 const messages = new Map<string, number>();
 const errors: string[] = [];
-let races = 0;
 const log = pino({ level: 'info', base: null }, {
   write: (s: string) => {
     const l = JSON.parse(s) as { level: number; msg: string; err?: { message: string } };
     levels[l.level] = (levels[l.level] ?? 0) + 1;
     messages.set(l.msg, (messages.get(l.msg) ?? 0) + 1);
-    if (l.level >= 50 && sfuRace(l)) races++;
-    else if (l.level >= 50) errors.push(`${l.msg}: ${l.err?.message ?? ''}`);
+    if (l.level >= 50) errors.push(`${l.msg}: ${l.err?.message ?? ''}`);
   },
 });
 
@@ -73,7 +71,7 @@ const settled = memory();
 console.log(`cases: ${stats.cases} in ${stats.seconds.toFixed(1)} s = ${stats.perSecond.toFixed(1)}/s (${stats.live} with the valid key; ${stats.closedByServer} closed by the server, ${stats.hungUp} hung up by the client)`);
 console.log(`mutators: ${Object.entries(stats.byMutator).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
 console.log(`publishes accepted: ${messages.get('RTMP publisher accepted') ?? 0}, bridged: ${messages.get('RTMP broadcast bridged') ?? 0}`);
-console.log(`log lines: info ${levels[30] ?? 0}, warn ${levels[40] ?? 0}, error ${(levels[50] ?? 0) + (levels[60] ?? 0)} (${races} of them a publish failing on a known SFU race, see sfuRace)`);
+console.log(`log lines: info ${levels[30] ?? 0}, warn ${levels[40] ?? 0}, error ${(levels[50] ?? 0) + (levels[60] ?? 0)}`);
 console.log(`memory: RSS ${before.rss.toFixed(0)} → ${after.rss.toFixed(0)} MiB (65 s later ${settled.rss.toFixed(0)}), heap ${before.heap.toFixed(0)} → ${after.heap.toFixed(0)} MiB (65 s later ${settled.heap.toFixed(0)})`);
 console.log(`left open: ${open} connections, ${bridges} bridge FFmpeg; escaped: ${escaped.length}`);
 for (const e of [...escaped.slice(0, 10).map(String), ...errors.slice(0, 20)]) console.log(`  ${e}`);

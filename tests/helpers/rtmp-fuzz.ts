@@ -205,18 +205,6 @@ export function amfMarkers(buf: Buffer): number[] {
   return out;
 }
 
-/**
- * Two races inside the SFU (sfu/Sfu.ts, sfu/Room.ts), not in RTMP ingest, that the fuzz reaches when a publisher comes
- * back at the wrong moment; RTMP refuses that publish and closes the connection, which is all it can do:
- * - resuming into a room whose grace timer fires meanwhile (Room.publishPlain stops the timer only once done): the
- *   room's router closes under createPlainTransport/produce ("Channel request handler … not found");
- * - going live again just after a broadcast ended, before its live_session row is marked ended (the new row breaks
- *   the one-live-session index).
- * Remove this exception once the SFU closes both windows.
- */
-export const sfuRace = (l: { msg: string; err?: { message: string } }) =>
-  l.msg === 'RTMP broadcast could not start' && /live_session_one_live_idx|Channel request handler with ID \S+ not found/.test(l.err?.message ?? '');
-
 /** mulberry32: a small seeded generator, so that a failing run can be replayed with GLINT_FUZZ_SEED. */
 export function rng(seed: number) {
   let a = seed >>> 0;
