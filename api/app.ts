@@ -67,6 +67,8 @@ const requireJsonBodies = async (c: Context<AppEnv>, next: () => Promise<void>) 
 };
 
 const FORM = 'application/x-www-form-urlencoded';
+/** what Hono's json validator parses: application/json and any application/…+json */
+const JSON_TYPE = /^application\/([\w.-]+\+)?json$/;
 
 /**
  * Text no database can store (NUL, lone surrogates) in the path, any query value or a JSON or form body is a 400
@@ -91,7 +93,7 @@ const refuseUnstorableText = async (c: Context<AppEnv>, next: () => Promise<void
   pairs(Object.entries(c.req.queries()).flatMap(([key, values]) => values.map((v): [string, string] => [key, v])), 'query');
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (c.req.raw.body && type === FORM) pairs(new URLSearchParams(await c.req.text()), 'form');
-  if (c.req.raw.body && type === 'application/json') {
+  if (c.req.raw.body && JSON_TYPE.test(type)) {
     let body: unknown;
     try {
       body = JSON.parse(await c.req.text());

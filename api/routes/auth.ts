@@ -1,7 +1,7 @@
 // better-auth's endpoints, mounted under /api/auth and described in the OpenAPI document (the ones the web app uses).
 import { Hono, type Context } from 'hono';
-import { problemForStatus } from '../../shared/errors.ts';
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { problemForStatus } from '../../shared/errors.ts';
 import { CLIENT_ADDRESS_HEADER, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from '../auth.ts';
 import type { AppEnv } from '../context.ts';
 import { ProblemSchema, z } from '../openapi.ts';
@@ -28,7 +28,6 @@ export const authApp = new Hono<AppEnv>().on(['GET', 'POST'], '/*', async (c) =>
   if (res.status >= 400) return authProblem(c, res);
   return res;
 });
-
 
 /**
  * One of better-auth's error replies ({message, code} JSON, or an empty 404) as RFC 9457 problem+json. `code` and

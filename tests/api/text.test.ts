@@ -1,6 +1,7 @@
 // @db-matrix — PGlite refuses a lone surrogate that PostgreSQL's driver silently replaces; both refuse NUL
 // Text no database can store (U+0000, lone UTF-16 surrogates) is a 400 problem naming where it is, wherever a client
 // puts it: path, query, JSON body, better-auth's bodies; and better-auth's own errors are problem+json too.
+import { randomUUID } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestApi, type Client, type Reply, type TestApi } from '../helpers/api.ts';
@@ -68,6 +69,9 @@ t('a NUL or a lone surrogate in a JSON body field is 400 naming the field; nothi
     isProblem(r, 400, rule);
     assert.is(r.body.errors[0].path, 'json.tags.1');
     isProblem(await owner.patch('/api/channels/stable', { [bad]: 'x' }), 400, rule);
+    // any JSON media type the validators parse (a route not behind the JSON-only rule)
+    const vod = await owner.req('PATCH', `/api/vods/${randomUUID()}`, { body: JSON.stringify({ title: bad }), headers: { 'content-type': 'application/merge-patch+json' } });
+    isProblem(vod, 400, rule);
   }
   const r = await owner.get('/api/channels/stable');
   assert.is(r.body.title, 'Stable');
