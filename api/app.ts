@@ -8,8 +8,9 @@ import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
-import { AppError, problemForStatus, tooLarge, unsupportedMedia, type Problem } from '../shared/errors.ts';
+import { AppError, invalid, problemForStatus, tooLarge, unsupportedMedia, type Problem } from '../shared/errors.ts';
 import { clientAddress } from '../shared/client-address.ts';
+import { findTextFault, textFault } from '../shared/rules.ts';
 import { loadUser, requireTrustedOrigin } from './access.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { problems } from './openapi.ts';
@@ -65,20 +66,83 @@ const requireJsonBodies = async (c: Context<AppEnv>, next: () => Promise<void>) 
   await next();
 };
 
-const UNSAFE = ['post', 'put', 'patch', 'delete'] as const;
+const FORM = 'application/x-www-form-urlencoded';
+/** what Hono's json validator parses: application/json and any application/…+json */
+const JSON_TYPE = /^application\/([\w.-]+\+)?json$/;
 
 /**
- * Responses every route of a kind can give because of middleware rather than its handler: a state change with a
- * session cookie from an untrusted origin is 403 (requireTrustedOrigin). better-auth's routes document their own.
+ * Text no database can store (NUL, lone surrogates) in the path, any query value or a JSON or form body is a 400
+ * naming where it is, before any route or better-auth sees it; a body nested too deeply is one too. Runs after
+ * bodyLimit, so the body it reads is bounded; Hono keeps the text it read for the route's validator
+ * (c.req.json() parses the cached text again) and for better-auth (api/routes/auth.ts hands it on).
+ */
+const refuseUnstorableText = async (c: Context<AppEnv>, next: () => Promise<void>) => {
+  const refuse = (fault: { path: string; message: string }) => {
+    throw invalid(`${fault.path} ${fault.message}.`, [fault]);
+  };
+  const pairs = (entries: Iterable<[string, string]>, root: string) => {
+    for (const [key, value] of entries) {
+      const keyFault = textFault(key);
+      if (keyFault) refuse({ path: root, message: `has a parameter name that ${keyFault}` });
+      const fault = textFault(value);
+      if (fault) refuse({ path: `${root}.${key}`, message: fault });
+    }
+  };
+  const pathFault = textFault(c.req.path) ?? textFault(decodeOrSelf(c.req.path));
+  if (pathFault) refuse({ path: 'path', message: pathFault });
+  pairs(Object.entries(c.req.queries()).flatMap(([key, values]) => values.map((v): [string, string] => [key, v])), 'query');
+  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (c.req.raw.body && type === FORM) pairs(new URLSearchParams(await c.req.text()), 'form');
+  if (c.req.raw.body && JSON_TYPE.test(type)) {
+    let body: unknown;
+    try {
+      body = JSON.parse(await c.req.text());
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err;
+      // malformed JSON: the route's validator (or better-auth) answers it as it always has
+    }
+    const fault = findTextFault(body, 'json');
+    if (fault) refuse(fault);
+  }
+  await next();
+};
+
+/** Percent-decoded once more, as Hono decodes a path parameter; the string itself when it is not valid %-encoding. */
+function decodeOrSelf(s: string) {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+const UNSAFE = ['post', 'put', 'patch', 'delete'] as const;
+const METHODS = ['get', 'head', ...UNSAFE] as const;
+type Responses = Record<string, unknown>;
+
+/**
+ * Responses every route of a kind can give because of middleware rather than its handler, added where a route does
+ * not list them itself: 400 (and Node's 431) on every operation (refuseUnstorableText reads the path and query of all of them, and a
+ * path parameter over its length is refused by the route's own schema), 413 on every state change (bodyLimit reads
+ * any method's body), 415 on those that take JSON (requireJsonBodies, better-auth), and 403 for a state change with a
+ * session cookie from an untrusted origin (requireTrustedOrigin; better-auth's routes are not behind it).
  */
 function withSharedResponses<D extends { paths?: object }>(doc: D): D {
+  const add = (responses: Responses, status: number, description: string) => {
+    responses[status] ??= { ...problems(status)[status], description };
+  };
   for (const [path, item] of Object.entries((doc.paths ?? {}) as Record<string, Record<string, unknown>>)) {
-    if (!path.startsWith('/api/') || path.startsWith('/api/auth/')) continue;
-    for (const method of UNSAFE) {
-      const op = item[method] as { responses?: Record<string, unknown> } | undefined;
-      if (op?.responses && !op.responses['403']) {
-        op.responses['403'] = { ...problems(403)[403], description: 'The session cookie came from a page of an untrusted origin.' };
-      }
+    if (!path.startsWith('/api/')) continue;
+    for (const method of METHODS) {
+      const responses = (item[method] as { responses?: Responses } | undefined)?.responses;
+      if (!responses) continue;
+      add(responses, 400, 'Invalid input: a path parameter or query value that breaks its rules, or text with a NUL character or invalid Unicode.');
+      // Node's HTTP parser answers this one itself, with no body, before any of the API runs
+      responses[431] ??= { description: 'The request line or headers are larger than Node accepts (16 KiB).' };
+      if (!(UNSAFE as readonly string[]).includes(method)) continue;
+      add(responses, 413, `The body is larger than the limit (MAX_BODY_BYTES).`);
+      if (method !== 'delete') add(responses, 415, 'The body is not JSON (Content-Type: application/json).');
+      if (!path.startsWith('/api/auth/')) add(responses, 403, 'The session cookie came from a page of an untrusted origin.');
     }
   }
   return doc;
@@ -108,6 +172,7 @@ export function createApp(deps: Deps, media: Hono[] = []) {
       },
     })(c, next);
   });
+  app.use('/api/*', refuseUnstorableText);
   app.use('/api/*', requireTrustedOrigin);
   app.use('/api/*', loadUser);
   app.use('/api/channels/*', requireJsonBodies);

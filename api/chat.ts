@@ -17,6 +17,7 @@ import { z } from 'zod';
 import { channel, chatBan, chatMessage, chatModerator, chatSettings, follow, liveSession, user, type Role } from '../shared/db/index.ts';
 import { clientAddress } from '../shared/client-address.ts';
 import { ConcurrencyCap, RateLimit } from '../shared/limits.ts';
+import { findTextFault } from '../shared/rules.ts';
 import { activeSubscription } from './entitlements.ts';
 import type { Deps, SessionUser } from './context.ts';
 
@@ -258,7 +259,13 @@ export class Chat {
         const reply = typeof ack === 'function' ? ack : () => undefined;
         // the error boundary of one event: whatever it throws ends as a refusal to this socket, never further
         Promise.resolve()
-          .then(() => fn(payload))
+          .then(() => {
+            // text no database stores (NUL, lone surrogates) anywhere in the payload, or nesting past the cap, is
+            // refused before any handler reads it (an iterative walk: a deep payload cannot overflow the stack)
+            const fault = findTextFault(payload, 'payload');
+            if (fault) throw new Refused({ code: 'invalid', message: `Invalid payload: ${fault.path} ${fault.message}.`.slice(0, 300) });
+            return fn(payload);
+          })
           .then(
             (value) => reply({ ok: true, ...value }),
             (err) => {

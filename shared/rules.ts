@@ -51,3 +51,41 @@ export function firstIssue(error: z.ZodError): string {
 
 /** the largest avatar, in pixels on either side (read from the file's header before anything decodes it) */
 export const AVATAR_MAX_SIDE = 4096;
+
+// Text a database cannot store: PostgreSQL's text holds no U+0000, and a lone UTF-16 surrogate has no UTF-8 form
+// (PGlite refuses it, PostgreSQL's driver silently turns it into U+FFFD). Refused at every entry, whatever the field.
+const NUL = '\u0000';
+const LONE_SURROGATE = /\p{Cs}/u; // with the u flag, a surrogate pair is one code point and does not match
+/** the deepest nesting of objects and arrays a client may send (Glint's own bodies are three levels deep) */
+export const MAX_NESTING = 32;
+
+/** Why a string cannot be stored as text, as the end of a sentence naming it; undefined when it can. */
+export function textFault(s: string): string | undefined {
+  if (s.includes(NUL)) return 'contains a NUL character (U+0000); remove it';
+  if (LONE_SURROGATE.test(s)) return 'contains invalid Unicode (an unpaired surrogate); send well-formed UTF-8';
+  return undefined;
+}
+
+/**
+ * The first string (value or object key) in a parsed payload that cannot be stored, with its path (`json.tags.0`),
+ * or nesting deeper than `maxDepth`. Iterative and bounded: a 10 000-deep body cannot overflow the stack here.
+ */
+export function findTextFault(value: unknown, root: string, maxDepth = MAX_NESTING): { path: string; message: string } | undefined {
+  const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: root, depth: 0 }];
+  while (stack.length) {
+    const { value: v, path, depth } = stack.pop()!;
+    if (typeof v === 'string') {
+      const fault = textFault(v);
+      if (fault) return { path, message: fault };
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= maxDepth) return { path, message: `is nested more than ${maxDepth} levels deep` };
+    for (const [key, child] of Object.entries(v)) {
+      const fault = textFault(key);
+      if (fault) return { path, message: `has a key that ${fault}` };
+      stack.push({ value: child, path: `${path}.${key.length > 40 ? key.slice(0, 40) + '…' : key}`, depth: depth + 1 });
+    }
+  }
+  return undefined;
+}

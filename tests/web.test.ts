@@ -82,6 +82,8 @@ t('signing out returns to the signed-out header; wrong credentials show an error
   await form.getByTestId('input-password').fill('not the password');
   await form.getByTestId('sign-in-submit').click();
   await form.getByTestId('form-error').waitFor();
+  // better-auth's code survives the API's problem+json and picks the client's wording
+  assert.match((await form.getByTestId('form-error').textContent()) ?? '', /Wrong email or password/);
   await form.getByTestId('input-password').fill('stella password');
   await form.getByTestId('sign-in-submit').click();
   await page.getByTestId('user-menu').waitFor();

@@ -1,13 +1,16 @@
 // better-auth's endpoints, mounted under /api/auth and described in the OpenAPI document (the ones the web app uses).
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { problemForStatus } from '../../shared/errors.ts';
 import { CLIENT_ADDRESS_HEADER, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from '../auth.ts';
 import type { AppEnv } from '../context.ts';
 import { ProblemSchema, z } from '../openapi.ts';
 
 /**
  * better-auth, handed the request with the client's address as the API resolved it (CLIENT_ADDRESS_HEADER, replacing
- * whatever the client sent under that name), so its per-address limits count what every other limit counts.
+ * whatever the client sent under that name), so its per-address limits count what every other limit counts. The body
+ * was read (and checked) by the API's text rule already, so the one Hono kept is handed on. Its error replies come
+ * back as problem+json like every other error (authProblem).
  */
 export const authApp = new Hono<AppEnv>().on(['GET', 'POST'], '/*', async (c) => {
   const { auth, limits } = c.var.deps;
@@ -19,27 +22,68 @@ export const authApp = new Hono<AppEnv>().on(['GET', 'POST'], '/*', async (c) =>
   const headers = new Headers(c.req.raw.headers);
   headers.delete(CLIENT_ADDRESS_HEADER);
   headers.set(CLIENT_ADDRESS_HEADER, address);
-  const res = await auth.handler(new Request(c.req.raw, { headers }));
-  // better-auth says when to retry in X-Retry-After only; clients and proxies read Retry-After
-  const retry = res.headers.get('x-retry-after');
-  if (res.status === 429 && retry && !res.headers.has('retry-after')) {
-    const out = new Response(res.body, res);
-    out.headers.set('Retry-After', retry);
-    return out;
-  }
+  headers.delete('content-length'); // the body below is the decoded text, which may be shorter (a byte-order mark)
+  const body = c.req.method === 'POST' && c.req.raw.body ? await c.req.text() : undefined;
+  const res = await auth.handler(new Request(c.req.url, { method: c.req.method, headers, body, signal: c.req.raw.signal }));
+  if (res.status >= 400) return authProblem(c, res);
   return res;
 });
+
+/**
+ * One of better-auth's error replies ({message, code} JSON, or an empty 404) as RFC 9457 problem+json. `code` and
+ * `message` stay as extension members, so clients that read better-auth's codes (web/src/api.ts) keep working; its
+ * validation messages ("[body.email] Invalid email address; …") become the problem's field errors.
+ */
+async function authProblem(c: Context<AppEnv>, res: Response): Promise<Response> {
+  const { status } = res;
+  const text = await res.text();
+  let parsed: { message?: unknown; code?: unknown } = {};
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value && typeof value === 'object') parsed = value;
+  } catch {
+    // an empty or non-JSON body: the status says it all
+  }
+  const message = typeof parsed.message === 'string' ? parsed.message : undefined;
+  const code = typeof parsed.code === 'string' ? parsed.code : undefined;
+  const errors = [...(message ?? '').matchAll(/\[body\.([^\]]+)\]\s*([^;]*)/g)].map(([, field, m]) => ({ path: `json.${field}`, message: m!.trim() }));
+  if (status >= 500) c.var.deps.log.error({ status, code, message, path: c.req.path }, 'better-auth failed');
+  const detail =
+    status >= 500
+      ? 'Something went wrong on our side; it has been logged.'
+      : errors[0]
+        ? `${errors[0].path}: ${errors[0].message}`
+        : (message ?? (status === 404 ? `No route for ${c.req.method} ${c.req.path}.` : 'The request was refused.'));
+  const problem = {
+    ...problemForStatus(status, detail, c.req.path),
+    ...(errors.length ? { errors } : {}),
+    ...(code ? { code } : {}),
+    ...(message && status < 500 ? { message } : {}),
+  };
+  const headers = new Headers(res.headers);
+  headers.set('Content-Type', 'application/problem+json');
+  headers.delete('content-length');
+  // better-auth says when to retry in X-Retry-After only; clients and proxies read Retry-After
+  const retry = headers.get('x-retry-after');
+  if (status === 429 && retry && !headers.has('retry-after')) headers.set('Retry-After', retry);
+  return new Response(JSON.stringify(problem), { status, headers });
+}
 
 const AuthUser = z
   .object({ id: z.string(), name: z.string(), email: z.string(), emailVerified: z.boolean(), role: z.string().optional() })
   .passthrough()
   .openapi('AuthUser');
-const AuthError = z.object({ message: z.string(), code: z.string().optional() }).passthrough().openapi('AuthError');
-const authError = (description: string) => ({ description, content: { 'application/json': { schema: AuthError } } });
+const AuthProblem = ProblemSchema.extend({
+  code: z.string().optional().openapi({ description: "better-auth's error code (INVALID_EMAIL_OR_PASSWORD, USER_ALREADY_EXISTS, ...)" }),
+  message: z.string().optional().openapi({ description: "better-auth's own message" }),
+}).openapi('AuthProblem', { description: 'RFC 9457 problem details with better-auth\'s code and message as extension members.' });
+const authError = (description: string) => ({ description, content: { 'application/problem+json': { schema: AuthProblem } } });
+const tooLargeBody = authError('The body is larger than the limit (MAX_BODY_BYTES).');
+const notJson = authError('The body is not JSON (Content-Type: application/json), or there is none.');
 const ok = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const limited = {
   description: 'Rate limited (Retry-After says when to try again): better-auth\'s per-address attempts, or Glint\'s sign-ups per address and per hour.',
-  content: { 'application/json': { schema: AuthError }, 'application/problem+json': { schema: ProblemSchema } },
+  content: { 'application/problem+json': { schema: AuthProblem } },
 };
 
 /** Adds the auth endpoints to the OpenAPI registry (better-auth serves them; this only documents them). */
@@ -66,10 +110,11 @@ export function documentAuth(app: OpenAPIHono<AppEnv>) {
     },
     responses: {
       200: ok(z.object({ token: z.string().nullable(), user: AuthUser }).passthrough(), 'Signed up; the session cookie is set.'),
-      400: authError('Invalid email or password.'),
+      400: authError('Invalid name, email or password (the fields are listed), or text with a NUL or invalid Unicode.'),
       403: authError('Origin not trusted.'),
-      413: { description: 'Body too large.' },
-      422: authError('An account with this email exists.'),
+      413: tooLargeBody,
+      415: notJson,
+      422: authError('An account with this email exists, or the name breaks the name rules.'),
       429: limited,
     },
   });
@@ -85,7 +130,9 @@ export function documentAuth(app: OpenAPIHono<AppEnv>) {
       200: ok(z.object({ token: z.string(), user: AuthUser }).passthrough(), 'Signed in; the session cookie is set.'),
       400: authError('Malformed request.'),
       401: authError('Wrong email or password.'),
-      403: authError('Origin not trusted.'),
+      403: authError('Origin not trusted, or the email is not verified.'),
+      413: tooLargeBody,
+      415: notJson,
       429: limited,
     },
   });
@@ -96,8 +143,11 @@ export function documentAuth(app: OpenAPIHono<AppEnv>) {
     summary: 'Sign out',
     responses: {
       200: ok(z.object({ success: z.boolean() }), 'Signed out; the cookie is cleared.'),
-      400: authError('Not signed in.'),
+      400: authError('Not signed in, or the body is not a JSON object.'),
       403: authError('Origin not trusted.'),
+      413: tooLargeBody,
+      415: notJson,
+      429: limited,
     },
   });
   r.registerPath({
@@ -105,6 +155,6 @@ export function documentAuth(app: OpenAPIHono<AppEnv>) {
     path: '/api/auth/get-session',
     tags,
     summary: 'The current session, or null',
-    responses: { 200: ok(z.object({ session: z.object({}).passthrough(), user: AuthUser }).nullable(), 'Session and user, or null.') },
+    responses: { 200: ok(z.object({ session: z.object({}).passthrough(), user: AuthUser }).nullable(), 'Session and user, or null.'), 429: limited },
   });
 }

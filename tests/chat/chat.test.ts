@@ -10,13 +10,15 @@ import { MAX_MESSAGE_CHARS } from '../../api/chat.ts';
 import { chatMessage, follow, liveSession, subscription, user } from '../../shared/db/index.ts';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { chatSocket } from '../helpers/chat.ts';
+import { capturingLogger } from '../helpers/fuzz/common.ts';
 
-type Ctx = { api: TestApi; owner: Client; viewer: Client; helper: Client; sockets: Socket[] };
+type Ctx = { api: TestApi; owner: Client; viewer: Client; helper: Client; sockets: Socket[]; capture: ReturnType<typeof capturingLogger> };
 const t = suite<Ctx>('chat');
 
 t.before(async (ctx) => {
   // every test client connects from 127.0.0.1: a per-address budget of its own is tested below
-  ctx.api = await startTestApi({ CHAT_ADDRESS_MESSAGES: '1000', CHAT_BATCH_MS: '500' });
+  ctx.capture = capturingLogger('warn');
+  ctx.api = await startTestApi({ CHAT_ADDRESS_MESSAGES: '1000', CHAT_BATCH_MS: '500' }, { log: ctx.capture.log });
   ctx.owner = await ctx.api.client().signUp('Streamer');
   ctx.viewer = await ctx.api.client().signUp('Viewer');
   ctx.helper = await ctx.api.client().signUp('Helper');
@@ -146,6 +148,29 @@ t('bad input gets a clear refusal and nothing is stored', async (ctx) => {
   assert.is((await ctx.api.deps.database.db.select().from(chatMessage)).length, before, 'nothing stored');
   assert.is((await call(s, 'send', { channel: 'limits', text: 'é'.repeat(MAX_MESSAGE_CHARS) })).ok, true, 'the limit itself is fine');
   assert.ok(s.connected, 'the connection survives bad input');
+});
+
+t('text no database stores (NUL, lone surrogates) anywhere in a payload, or nesting 1000 deep, is refused as invalid; nothing is stored or logged as an error', async (ctx) => {
+  const s = await connect(ctx, ctx.owner);
+  const before = (await ctx.api.deps.database.db.select().from(chatMessage)).length;
+  const errorsBefore = ctx.capture.errors().length;
+  await call(s, 'join', { channel: 'limits' });
+  for (const text of ['a\u0000b', 'x\ud800y', '奰\udcd2']) {
+    const r = await call(s, 'send', { channel: 'limits', text });
+    assert.is(r.ok, false, `${JSON.stringify(text)} was accepted: ${JSON.stringify(r)}`);
+    assert.is(r.error.code, 'invalid');
+    assert.match(r.error.message, /payload\.text (contains a NUL|contains invalid Unicode)/);
+  }
+  for (const event of ['join', 'ban', 'timeout', 'mod', 'delete', 'modes']) {
+    const r = await call(s, event, { channel: 'a\u0000b', userId: ctx.viewer.user!.id, seconds: 60, id: '00000000-0000-0000-0000-000000000000', slowSeconds: 1 });
+    assert.is(r.error?.code, 'invalid', `${event}: ${JSON.stringify(r)}`);
+  }
+  const deep = await call(s, 'send', { channel: 'limits', text: JSON.parse('['.repeat(1000) + ']'.repeat(1000)) });
+  assert.is(deep.error.code, 'invalid');
+  assert.match(deep.error.message, /nested/);
+  assert.is((await ctx.api.deps.database.db.select().from(chatMessage)).length, before, 'nothing stored');
+  assert.equal(ctx.capture.errors().slice(errorsBefore).map((l) => l.msg), [], 'no error-level log line');
+  assert.is((await call(s, 'send', { channel: 'limits', text: 'still here 😀' })).ok, true, 'the connection still sends');
 });
 
 t('a flood is rate-limited; every acknowledged message is stored, every refused one is not', async (ctx) => {

@@ -1,4 +1,4 @@
-// Typed fetch wrapper for Glint's API: JSON in and out, errors (problem+json or better-auth's {message, code})
+// Typed fetch wrapper for Glint's API: JSON in and out, errors (problem+json, with better-auth's {message, code})
 // turned into an ApiError with a human message and per-field messages.
 
 export type Role = 'admin' | 'moderator' | 'user';
@@ -112,18 +112,9 @@ async function toError(res: Response): Promise<ApiError> {
   let body: unknown = null;
   if (type.includes('json')) body = await res.json().catch(() => null);
   if (body && typeof body === 'object') {
-    if (type.includes('application/problem+json') || 'detail' in body) {
-      const p = body as ProblemBody;
-      const fields: Record<string, string> = {};
-      for (const e of p.errors ?? []) {
-        // "json.tags.0" → "tags"; "query.q" → "q"
-        const name = e.path.replace(/^(json|query|param|form|header|cookie)\./, '').split('.')[0] || '_';
-        fields[name] ??= sentence(e.message);
-      }
-      return new ApiError(sentence(p.detail || p.title || fallbackMessage(res.status)), res.status, fields);
-    }
     const a = body as AuthErrorBody;
-    if (typeof a.message === 'string' || typeof a.code === 'string') {
+    // better-auth's errors (problem+json from the API, with its code and message kept as members) name a code
+    if (typeof a.code === 'string' || (!type.includes('application/problem+json') && !('detail' in body) && typeof a.message === 'string')) {
       const code = a.code;
       // better-auth's own validation: "[body.email] Invalid email address"
       const validation = /^\[body\.(\w+)\]\s*(.*)$/.exec(a.message ?? '');
@@ -134,6 +125,16 @@ async function toError(res: Response): Promise<ApiError> {
       const message = (code && AUTH_CODE_MESSAGES[code]) || sentence(a.message ?? '') || fallbackMessage(res.status);
       const field = code ? AUTH_CODE_FIELDS[code] : undefined;
       return new ApiError(message, res.status, field ? { [field]: message } : {}, code);
+    }
+    if (type.includes('application/problem+json') || 'detail' in body) {
+      const p = body as ProblemBody;
+      const fields: Record<string, string> = {};
+      for (const e of p.errors ?? []) {
+        // "json.tags.0" → "tags"; "query.q" → "q"
+        const name = e.path.replace(/^(json|query|param|form|header|cookie)\./, '').split('.')[0] || '_';
+        fields[name] ??= sentence(e.message);
+      }
+      return new ApiError(sentence(p.detail || p.title || fallbackMessage(res.status)), res.status, fields);
     }
   }
   return new ApiError(fallbackMessage(res.status), res.status);

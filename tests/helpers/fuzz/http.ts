@@ -53,7 +53,7 @@ export async function seedWorld(api: TestApi, prefix = 'fz'): Promise<World> {
   const [ch] = await db.select({ id: channel.id }).from(channel).where(eq(channel.slug, ownerSlug));
   const vodId = randomUUID();
   await db.insert(vod).values({ id: vodId, channelId: ch!.id, title: 'A past broadcast', status: 'ready', storagePrefix: `vods/${vodId}`, endedAt: new Date(), durationMs: 60_000 });
-  const [note] = await db.insert(notification).values({ userId: owner.user!.id, kind: 'channel.live', channelId: ch!.id, data: { slug: strangerSlug } }).returning({ id: notification.id });
+  const [note] = await db.insert(notification).values({ userId: owner.user!.id, kind: 'channel.live', channelId: ch!.id, data: { slug: strangerSlug, title: strangerSlug } }).returning({ id: notification.id });
   await db.insert(chatMessage).values({ id: randomUUID(), channelId: ch!.id, userId: owner.user!.id, body: 'hello from the owner' });
   const keys = await must(owner.get(`/api/channels/${ownerSlug}/stream-keys`), 'stream keys');
   return {

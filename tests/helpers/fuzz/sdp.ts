@@ -202,7 +202,8 @@ export async function fuzzSdp(t: SdpTarget, rng: Rng, seconds: number): Promise<
       const location = res.headers.get('location');
       if (!location) failures.push(`201 without a Location: ${where}`);
       else {
-        const del = await fetch(t.base + location, { method: 'DELETE' });
+        // ending a WHIP session takes the stream key that started it (a stranger's DELETE is 401)
+        const del = await fetch(t.base + location, { method: 'DELETE', headers: whip ? { authorization: `Bearer ${t.whipKey}` } : {} });
         if (del.status !== 200) failures.push(`DELETE ${location} after an accepted offer answered ${del.status}: ${where}`);
       }
     }
