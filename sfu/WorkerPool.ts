@@ -101,15 +101,20 @@ export class WorkerPool {
     }
   }
 
-  /** Routers and WebRTC transports alive on every worker (a pool with no room open holds none). */
-  async held(): Promise<{ routers: number; webRtcTransports: number }> {
+  /**
+   * Routers and WebRTC transports alive on every worker (a pool with no room open holds none), and the transports
+   * the WebRtcServers' objects in this process still hold (more than the workers have is a leak of closed ones).
+   */
+  async held(): Promise<{ routers: number; webRtcTransports: number; webRtcTransportObjects: number }> {
     let routers = 0;
     let webRtcTransports = 0;
+    let webRtcTransportObjects = 0;
     for (const s of this.slots) {
       routers += ((await s.worker.dump()) as { routerIds: string[] }).routerIds.length;
       webRtcTransports += ((await s.webRtcServer.dump()) as { webRtcTransportIds: string[] }).webRtcTransportIds.length;
+      webRtcTransportObjects += s.webRtcServer.webRtcTransportsForTesting.size;
     }
-    return { routers, webRtcTransports };
+    return { routers, webRtcTransports, webRtcTransportObjects };
   }
 
   /** Per-worker resource usage (for metrics and benchmarks). */

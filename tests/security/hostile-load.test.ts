@@ -102,8 +102,8 @@ t('500 WHEP offers and 200 stalled RTMP connections from one address: refusals a
   }
   assert.is(api.sfu.room('target'), undefined);
   assert.is(api.sfu.room('later'), undefined);
-  const held = await until(() => api.sfu.pool.held(), (h) => h.routers === 0 && h.webRtcTransports === 0, 3_000);
-  assert.equal(held, { routers: 0, webRtcTransports: 0 }, 'no router or transport left on any worker');
+  const held = await until(() => api.sfu.pool.held(), (h) => h.routers === 0 && h.webRtcTransports === 0 && h.webRtcTransportObjects === 0, 3_000);
+  assert.equal(held, { routers: 0, webRtcTransports: 0, webRtcTransportObjects: 0 }, 'no router or transport left on any worker, nor in their WebRtcServer objects here');
   assert.is((await fetch(api.base + '/healthz')).status, 200, 'the server is still up');
   const rtmpUp = await new Promise<boolean>((resolve) => {
     const s = connect(api.sfu.rtmp!.port, '127.0.0.1', () => (s.destroy(), resolve(true)));
