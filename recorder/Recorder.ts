@@ -105,10 +105,19 @@ export class Recorder {
   }
 
   /** The broadcast ended: finish the recording and publish vod.ready. */
-  private async end(sessionId: string) {
+  /** Recordings being finished (FFmpeg's last segment, uploads, the poster): close() waits for them too. */
+  private readonly ending = new Set<Promise<void>>();
+
+  private end(sessionId: string): Promise<void> {
     const pending = this.recordings.get(sessionId);
-    if (!pending) return;
+    if (!pending) return Promise.resolve();
     this.recordings.delete(sessionId);
+    const done = this.finish(pending, sessionId).finally(() => this.ending.delete(done));
+    this.ending.add(done);
+    return done;
+  }
+
+  private async finish(pending: Promise<Recording | undefined>, sessionId: string) {
     const rec = await pending;
     if (!rec) return;
     const { db, bus, log } = this.deps;
@@ -134,5 +143,6 @@ export class Recorder {
   async close(): Promise<void> {
     for (const off of this.unsubscribe) off();
     await Promise.all([...this.recordings.keys()].map((id) => this.end(id)));
+    await Promise.all([...this.ending]); // those the broadcast's end had already started
   }
 }
