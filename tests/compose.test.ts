@@ -100,4 +100,20 @@ t('secrets have no defaults: compose refuses to start without them', () => {
   }
 });
 
+// Only a Docker host can build the image and prove the volume writable; this reads the Dockerfile's order instead.
+t('the image gives the node user /data before USER node, and compose mounts the data volumes there', () => {
+  const lines = readFileSync('Dockerfile', 'utf8').split('\n').map((l) => l.trim());
+  const chown = lines.findIndex((l) => /^RUN\b.*mkdir -p \/data\b.*chown (-R )?node(:node)? \/data\b/.test(l));
+  const volume = lines.findIndex((l) => /^VOLUME\s+(\/data|\["\/data"\])$/.test(l));
+  const user = lines.findIndex((l) => /^USER\s+node$/.test(l));
+  assert.ok(chown >= 0, 'a RUN step creates /data owned by node');
+  assert.ok(user >= 0, 'the services run as node, not root');
+  assert.ok(volume > chown, 'VOLUME /data after the chown (a step after VOLUME does not change the volume)');
+  assert.ok(chown < user, 'the chown runs as root, before USER node');
+  for (const service of ['api', 'recorder']) {
+    assert.is(interpolate(compose.services[service].environment.DATA_DIR, env), '/data', `${service}: DATA_DIR is /data`);
+    assert.ok((compose.services[service].volumes as string[]).some((v) => v.split(':')[1] === '/data'), `${service}: a volume at /data`);
+  }
+});
+
 t.run();
