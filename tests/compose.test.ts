@@ -51,7 +51,9 @@ t("every variable the api gets is one Glint's config reads, and together they pa
   assert.not.ok(config.trustedProxies.list.check('203.0.113.9', 'ipv4'), 'a public address is not');
   assert.is(config.publicUrl, 'https://live.example.com');
   assert.equal(config.rtc.announcedIp, '203.0.113.7');
-  assert.equal(config.s3, { endpoint: 'http://minio:9000', bucket: 'glint-media', accessKey: 'glint', secretKey: 'm', region: 'us-east-1' }, 'media in MinIO');
+  assert.equal(config.s3, { endpoint: 'http://minio:9000', bucket: 'glint-media', accessKey: 'glint', secretKey: 'm', region: 'us-east-1', publicUrl: null }, 'media in MinIO; no browser reaches minio:9000, so without S3_PUBLIC_URL the api serves it');
+  const published = loadConfig(Object.fromEntries(Object.entries(apiEnv).map(([k, v]) => [k, interpolate(String(v), { ...env, S3_PUBLIC_URL: 'https://media.example.com' })])));
+  assert.is(published.s3?.publicUrl, 'https://media.example.com', 'S3_PUBLIC_URL from .env reaches the api');
   assert.ok(compose.services.minio, 'the MinIO service the api points at');
   assert.equal({ host: config.rtmp?.host, port: config.rtmp?.port, publicUrl: config.rtmp?.publicUrl }, { host: '0.0.0.0', port: 1935, publicUrl: undefined });
   const ports = (compose.services.api.ports as string[]).join(' ');
