@@ -234,7 +234,6 @@ export class Sfu {
       listenIp: rtc.listenIp, publishGraceMs: rtc.publishGraceMs, maxViewers: sfu.viewersPerChannel, maxEdges: sfu.edgeRoutersPerChannel,
     }, this.deps.log);
     onWorker(home);
-    if (home.router.closed) room.close(WORKER_DIED); // died between createRouter and here
     this.rooms.set(ch.id, room);
     this.name(ch.id, ch.slug);
     this.keys.set(ch.id, keyId);
@@ -272,6 +271,7 @@ export class Sfu {
         if (this.ending.get(ch.id) === ended) this.ending.delete(ch.id);
       });
     });
+    if (home.router.closed) room.close(WORKER_DIED); // its worker died between createRouter and here
     return room;
   }
 
