@@ -8,6 +8,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --omit=dev
 COPY . .
 RUN npm run build
+# DATA_DIR in docker-compose: a named volume starts as a copy of the image's directory, owner included, so /data must
+# exist and belong to node before the VOLUME line (changes after it are discarded) or recordings fail with EACCES
+RUN mkdir -p /data && chown node:node /data
+VOLUME /data
 USER node
 EXPOSE 8080 1935 40000-40015/udp 40000-40015/tcp
 CMD ["node", ".build/api.mjs"]

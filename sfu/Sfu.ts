@@ -83,8 +83,14 @@ function sameDigest(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** Why a room whose router lived on a mediasoup worker that died was closed. */
+export const WORKER_DIED = 'media worker died';
+
 export class Sfu {
+  /** rooms by channel id: a channel keeps its room through a rename */
   private readonly rooms = new Map<string, Room>();
+  /** slug → channel id for channels with a room here, kept current by channel.updated (and healed on a miss) */
+  private readonly slugs = new Map<string, string>();
   /** channel id → the stream key id its current publisher used (revoking that key ends the broadcast) */
   private readonly keys = new Map<string, string>();
   private readonly unsubscribe: (() => void)[] = [];
@@ -114,9 +120,13 @@ export class Sfu {
         if (this.keys.get(channelId) === keyId) this.roomById(channelId)?.close('stream key revoked');
       }),
       deps.bus.subscribe('channel.deleted', ({ channelId }) => this.roomById(channelId)?.close('channel deleted')),
+      // a live channel renamed: its WHEP URL moves with it at once, not at its next broadcast
+      deps.bus.subscribe('channel.updated', ({ channelId, slug }) => {
+        if (this.rooms.has(channelId)) this.name(channelId, slug);
+      }),
       // the recorder's requests (it may run in another process: everything goes over the bus)
-      deps.bus.subscribe('recorder.attach', ({ requestId, sessionId, slug, targets }) => {
-        const room = this.room(slug);
+      deps.bus.subscribe('recorder.attach', ({ requestId, sessionId, targets }) => {
+        const room = this.roomBySession(sessionId);
         const reply = (tracks: RecordedTrack[], error?: string) => void deps.bus.publish('recorder.attached', { requestId, tracks, ...(error ? { error } : {}) });
         if (!room || room.sessionId !== sessionId) return reply([], 'that broadcast is not live here');
         const onMedia = (flowing: boolean) => void deps.bus.publish('recorder.media', { sessionId, flowing });
@@ -157,9 +167,10 @@ export class Sfu {
   /** RTMP ingest when enabled: its server, bound port and the URL streamers paste into OBS. */
   rtmp: { server: RtmpServer; port: number; url: string } | undefined;
 
+  /** The open room of the channel now called `slug`. */
   room(slug: string): Room | undefined {
-    const r = this.rooms.get(slug);
-    return r && !r.isClosed ? r : undefined;
+    const id = this.slugs.get(slug);
+    return id === undefined ? undefined : this.roomById(id);
   }
 
   private roomBySession(sessionId: string): Room | undefined {
@@ -167,19 +178,64 @@ export class Sfu {
   }
 
   private roomById(channelId: string): Room | undefined {
-    return [...this.rooms.values()].find((r) => r.channelId === channelId);
+    const r = this.rooms.get(channelId);
+    return r && !r.isClosed ? r : undefined;
+  }
+
+  /** Records the channel's current slug (dropping the one it had). */
+  private name(channelId: string, slug: string): void {
+    for (const [s, id] of this.slugs) if (id === channelId && s !== slug) this.slugs.delete(s);
+    this.slugs.set(slug, channelId);
+  }
+
+  /** The slug the channel has now, as far as this SFU heard. */
+  private slugOf(channelId: string): string | undefined {
+    for (const [s, id] of this.slugs) if (id === channelId) return s;
+    return undefined;
+  }
+
+  /**
+   * The open room of the channel called `slug`, when a bus event has not told us yet (another process renamed it a
+   * moment ago): one lookup on the unique slug index. `exists` says whether such a channel exists at all.
+   */
+  private async resolve(slug: string): Promise<{ room: Room | undefined; exists: boolean }> {
+    const known = this.room(slug);
+    if (known) return { room: known, exists: true };
+    const [ch] = await this.deps.db.select({ id: channel.id }).from(channel).where(eq(channel.slug, slug)).limit(1);
+    const room = ch && this.roomById(ch.id);
+    if (room) this.name(ch.id, slug);
+    return { room, exists: !!ch };
+  }
+
+  /**
+   * The room holding a WHIP/WHEP resource named in a Location we handed out: under the channel's slug now, or under
+   * the one it went live with (a publisher or viewer keeps the URL it got across a rename; the resource token, and
+   * for WHIP the stream key, are what authorize it, not the name).
+   */
+  private async resourceRoom(slug: string, holds: (room: Room) => boolean): Promise<Room | undefined> {
+    const { room } = await this.resolve(slug);
+    if (room && holds(room)) return room;
+    return [...this.rooms.values()].find((r) => !r.isClosed && r.slug === slug && holds(r));
   }
 
   private async openRoom(ch: { id: string; slug: string }, keyId: string): Promise<Room> {
     const home = await this.pool.createRouter().catch((err) => {
       throw mediaFailure(err, this.deps.log, 'room router');
     });
-    const edge = (mediaCodecs: ms.RtpCodecCapability[], avoid: number[]) => this.pool.createRouter({ mediaCodecs, avoid });
+    // a router on a worker that dies takes the room with it: the close cascades (row ended, channel.offline) as always
+    const onWorker = (placed: { router: ms.Router }) => placed.router.once('workerclose', () => room.close(WORKER_DIED));
+    const edge = async (mediaCodecs: ms.RtpCodecCapability[], avoid: number[]) => {
+      const placed = await this.pool.createRouter({ mediaCodecs, avoid });
+      onWorker(placed);
+      return placed;
+    };
     const { rtc, sfu } = this.deps.config;
-    const room = new Room(ch.id, ch.slug, home, edge, {
+    const room: Room = new Room(ch.id, ch.slug, home, edge, {
       listenIp: rtc.listenIp, publishGraceMs: rtc.publishGraceMs, maxViewers: sfu.viewersPerChannel, maxEdges: sfu.edgeRoutersPerChannel,
     }, this.deps.log);
-    this.rooms.set(ch.slug, room);
+    onWorker(home);
+    this.rooms.set(ch.id, room);
+    this.name(ch.id, ch.slug);
     this.keys.set(ch.id, keyId);
     room.on('viewers-changed', (viewers) => {
       if (!room.sessionId) return;
@@ -190,10 +246,14 @@ export class Sfu {
         .catch((err) => this.deps.log.warn({ err }, 'could not record the viewer count'));
     });
     room.on('publisher-back', () => {
-      if (room.sessionId) void this.deps.bus.publish('channel.resumed', { channelId: ch.id, slug: ch.slug, sessionId: room.sessionId });
+      if (room.sessionId) void this.deps.bus.publish('channel.resumed', { channelId: ch.id, slug: this.slugOf(ch.id) ?? ch.slug, sessionId: room.sessionId });
     });
     room.once('close', () => {
-      if (this.rooms.get(ch.slug) === room) this.rooms.delete(ch.slug);
+      const slug = this.slugOf(ch.id) ?? ch.slug;
+      if (this.rooms.get(ch.id) === room) {
+        this.rooms.delete(ch.id);
+        this.slugs.delete(slug);
+      }
       if (this.keys.get(ch.id) === keyId) this.keys.delete(ch.id);
       const sessionId = room.sessionId;
       if (!sessionId) return; // never went live
@@ -204,13 +264,14 @@ export class Sfu {
           .set({ endedAt: new Date(), endReason: reason, viewers: 0, peakViewers: room.peakViewers })
           .where(eq(liveSession.id, sessionId))
           .catch((err) => this.deps.log.error({ err }, 'could not end the live session row'));
-        await this.deps.bus.publish('channel.offline', { channelId: ch.id, slug: ch.slug, sessionId, reason, peakViewers: room.peakViewers }).catch((err) => this.deps.log.error({ err }, 'could not announce the end of a broadcast'));
+        await this.deps.bus.publish('channel.offline', { channelId: ch.id, slug, sessionId, reason, peakViewers: room.peakViewers }).catch((err) => this.deps.log.error({ err }, 'could not announce the end of a broadcast'));
       })();
       this.ending.set(ch.id, ended);
       void ended.finally(() => {
         if (this.ending.get(ch.id) === ended) this.ending.delete(ch.id);
       });
     });
+    if (home.router.closed) room.close(WORKER_DIED); // its worker died between createRouter and here
     return room;
   }
 
@@ -223,15 +284,16 @@ export class Sfu {
     ingest: IngestInfo | { source: 'whip' },
     publish: (room: Room) => Promise<T>,
   ): Promise<T & { room: Room }> {
-    const existing = this.room(key.slug);
+    const existing = this.roomById(key.channelId);
     // a second publisher racing the first one's room into existence would open a second room for the channel
-    if (!existing && this.opening.has(key.slug)) throw conflict('This channel is already going live from another session.');
-    if (!existing) this.opening.add(key.slug);
+    if (!existing && this.opening.has(key.channelId)) throw conflict('This channel is already going live from another session.');
+    if (!existing) this.opening.add(key.channelId);
+    else this.name(key.channelId, key.slug); // the key was just read with the channel's current slug
     let room: Room;
     try {
       room = existing ?? (await this.openRoom({ id: key.channelId, slug: key.slug }, key.keyId));
     } finally {
-      if (!existing) this.opening.delete(key.slug);
+      if (!existing) this.opening.delete(key.channelId);
     }
     try {
       const result = await publish(room);
@@ -261,7 +323,7 @@ export class Sfu {
       authorize: async (streamKey) => {
         const key = await verifyStreamKey(this.deps.db, streamKey);
         if (!key) throw new AppError('unauthorized', 'That stream key is not valid (unknown or revoked).');
-        if (this.room(key.slug)?.publisherId) throw conflict('This channel is already live from another session.');
+        if (this.roomById(key.channelId)?.publisherId) throw conflict('This channel is already live from another session.');
         return key;
       },
       start: (key, tracks, ingest) => this.goLive(key, ingest, (room) => room.publishPlain(tracks)),
@@ -344,8 +406,9 @@ export class Sfu {
       await this.checkGuesses(address);
       const token = bearerOf(c);
       if (!token) return this.refuseKey(c, address, 'Send the stream key that started this session as "Authorization: Bearer <key>".', false);
-      const room = this.room(c.req.param('slug')!);
-      const session = room?.whipSession(c.req.param('resource')!);
+      const resource = c.req.param('resource')!;
+      const room = await this.resourceRoom(c.req.param('slug')!, (r) => !!r.whipSession(resource));
+      const session = room?.whipSession(resource);
       if (!room || !session) throw notFound('That WHIP session');
       if (!sameDigest(hashStreamKey(token), session.credential)) return this.refuseKey(c, address, 'That is not the stream key this session was started with.', true);
       return { room, sessionId: session.sessionId };
@@ -371,13 +434,10 @@ export class Sfu {
       const address = this.address(c);
       const budget = await this.whepOffers.take(address);
       if (!budget.ok) throw rateLimited('Too many viewer requests from your address; wait a moment.', budget.retryAfterMs);
-      const room = this.room(slug);
+      const { room, exists } = await this.resolve(slug);
       if (room) await this.deps.admitViewer?.(c.req.raw, room.channelId); // who, before what they sent
       const offer = await this.sdpBody(c);
-      if (!room) {
-        const [exists] = await this.deps.db.select({ id: channel.id }).from(channel).where(eq(channel.slug, slug)).limit(1);
-        throw exists ? notFound(`A live broadcast on "${slug}" (the channel is offline)`) : notFound(`Channel "${slug}"`);
-      }
+      if (!room) throw exists ? notFound(`A live broadcast on "${slug}" (the channel is offline)`) : notFound(`Channel "${slug}"`);
       const release = this.whepSessions.acquire(address);
       if (!release) {
         if (this.whepSessions.refusal(address) === 'total') throw unavailable('This server has as many viewers as it can take; try again shortly.', SESSIONS_RETRY_MS);
@@ -393,9 +453,10 @@ export class Sfu {
     });
 
     // A viewer's resource token is its own credential: anonymous viewers have no other, and no one else learns it.
-    app.delete('/whep/:slug/:resource', (c) => {
-      const room = this.room(c.req.param('slug'));
-      if (!room?.leave(c.req.param('resource'))) throw notFound('That WHEP session');
+    app.delete('/whep/:slug/:resource', async (c) => {
+      const resource = c.req.param('resource');
+      // leave() is false on a room without that viewer, so the first room it succeeds on is the viewer's
+      if (!(await this.resourceRoom(c.req.param('slug'), (r) => r.leave(resource)))) throw notFound('That WHEP session');
       return c.body(null, 200);
     });
 

@@ -3,6 +3,9 @@
 // what its worker can forward, not by a slice of a port range; plain RTP transports (the RTMP bridge, the recorder)
 // take ports from the whole RTC_MIN_PORT..RTC_MAX_PORT range on every worker: mediasoup 3.12's PortManager binds
 // without SO_REUSEADDR and moves on to the next port when bind() fails, so ranges shared across workers are safe.
+// A worker that dies leaves the pool at once (its routers, and so its rooms, are gone: mediasoup emits `workerclose`
+// on each) and a new one takes its place, with its index and its WebRtcServer port, so capacity comes back.
+import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
 import type { types as ms } from 'mediasoup';
 import { unavailable } from '../shared/errors.ts';
@@ -23,45 +26,105 @@ export type PoolOptions = {
   log: Logger;
 };
 
-type Slot = { worker: ms.Worker; webRtcServer: ms.WebRtcServer; rooms: number };
+type Slot = { worker: ms.Worker; webRtcServer: ms.WebRtcServer; rooms: number; dead: boolean };
 
-export class WorkerPool {
+export type PoolEvents = {
+  /** worker `index` died and left the pool; a replacement is being started */
+  'worker-died': [index: number, pid: number];
+  /** a worker took the place of the one at `index` that died */
+  'worker-replaced': [index: number, pid: number];
+};
+
+/** How long to wait before trying again when a dead worker's replacement cannot start. */
+const RESPAWN_RETRY_MS = 1_000;
+
+export class WorkerPool extends EventEmitter<PoolEvents> {
   private closed = false;
+  private readonly respawnTimers = new Set<NodeJS.Timeout>();
 
   private constructor(
     private readonly slots: Slot[],
-    private readonly log: Logger,
-  ) {}
+    private readonly opts: PoolOptions,
+  ) {
+    super();
+    slots.forEach((slot, i) => this.watch(slot, i));
+  }
+
+  private get log() {
+    return this.opts.log;
+  }
 
   static async create(opts: PoolOptions): Promise<WorkerPool> {
     const count = Math.max(2, opts.count); // at least two, so any router can pipe to another worker
     const slots: Slot[] = [];
     try {
-      for (let i = 0; i < count; i++) {
-        const worker = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort: opts.minPort, rtcMaxPort: opts.maxPort });
-        worker.on('died', (err) => opts.log.fatal({ err, pid: worker.pid }, 'mediasoup worker died'));
-        const at = (protocol: 'udp' | 'tcp') => ({
-          protocol,
-          ip: opts.listenIp,
-          ...(opts.announcedIp ? { announcedIp: opts.announcedIp } : {}),
-          ...(opts.port ? { port: opts.port + i } : {}),
-        });
-        let webRtcServer: ms.WebRtcServer;
-        try {
-          webRtcServer = await worker.createWebRtcServer({ listenInfos: [at('udp'), at('tcp')] });
-        } catch (err) {
-          worker.close();
-          const where = opts.port ? `port ${opts.port + i}` : `a port in ${opts.minPort}-${opts.maxPort}`;
-          throw new Error(`mediasoup worker ${i} cannot listen for WebRTC on ${opts.listenIp} ${where} (${(err as Error).message}); set RTC_PORT`);
-        }
-        slots.push({ worker, webRtcServer, rooms: 0 });
-      }
+      for (let i = 0; i < count; i++) slots.push(await WorkerPool.spawn(opts, i));
     } catch (err) {
       for (const s of slots) s.worker.close();
       throw err;
     }
     opts.log.info({ workers: slots.length, ports: await Promise.all(slots.map((s) => WorkerPool.portsOf(s.webRtcServer))) }, 'mediasoup workers ready');
-    return new WorkerPool(slots, opts.log);
+    return new WorkerPool(slots, opts);
+  }
+
+  /** Worker `i` with its WebRtcServer (on RTC_PORT + i when set). */
+  private static async spawn(opts: PoolOptions, i: number): Promise<Slot> {
+    const worker = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort: opts.minPort, rtcMaxPort: opts.maxPort });
+    const at = (protocol: 'udp' | 'tcp') => ({
+      protocol,
+      ip: opts.listenIp,
+      ...(opts.announcedIp ? { announcedIp: opts.announcedIp } : {}),
+      ...(opts.port ? { port: opts.port + i } : {}),
+    });
+    try {
+      const webRtcServer = await worker.createWebRtcServer({ listenInfos: [at('udp'), at('tcp')] });
+      return { worker, webRtcServer, rooms: 0, dead: false };
+    } catch (err) {
+      worker.close();
+      const where = opts.port ? `port ${opts.port + i}` : `a port in ${opts.minPort}-${opts.maxPort}`;
+      throw new Error(`mediasoup worker ${i} cannot listen for WebRTC on ${opts.listenIp} ${where} (${(err as Error).message}); set RTC_PORT`);
+    }
+  }
+
+  /** On death: out of the pool, announced (rooms on it close through their routers' `workerclose`), replaced. */
+  private watch(slot: Slot, i: number): void {
+    slot.worker.once('died', (err) => {
+      slot.dead = true;
+      this.log.error({ err, pid: slot.worker.pid, worker: i }, 'mediasoup worker died; replacing it');
+      this.emit('worker-died', i, slot.worker.pid);
+      void this.respawn(i);
+    });
+  }
+
+  private async respawn(i: number): Promise<void> {
+    if (this.closed) return;
+    let slot: Slot;
+    try {
+      slot = await WorkerPool.spawn(this.opts, i);
+    } catch (err) {
+      this.log.error({ err, worker: i }, 'could not replace a dead mediasoup worker; trying again');
+      const timer = setTimeout(() => {
+        this.respawnTimers.delete(timer);
+        void this.respawn(i);
+      }, RESPAWN_RETRY_MS);
+      timer.unref();
+      this.respawnTimers.add(timer);
+      return;
+    }
+    if (this.closed) return slot.worker.close();
+    this.slots[i] = slot;
+    this.watch(slot, i);
+    this.log.info({ pid: slot.worker.pid, worker: i, ports: await WorkerPool.portsOf(slot.webRtcServer).catch(() => []) }, 'mediasoup worker replaced');
+    this.emit('worker-replaced', i, slot.worker.pid);
+  }
+
+  /** Workers alive (a dead one's replacement counts once it is up). */
+  get size(): number {
+    return this.live().length;
+  }
+
+  private live(): Slot[] {
+    return this.slots.filter((s) => !s.dead);
   }
 
   private static async portsOf(server: ms.WebRtcServer): Promise<number[]> {
@@ -71,7 +134,7 @@ export class WorkerPool {
 
   /** The UDP and TCP port of each worker's WebRtcServer (what a firewall must let through). */
   async ports(): Promise<number[][]> {
-    return Promise.all(this.slots.map((s) => WorkerPool.portsOf(s.webRtcServer)));
+    return Promise.all(this.live().map((s) => WorkerPool.portsOf(s.webRtcServer)));
   }
 
   /**
@@ -82,7 +145,8 @@ export class WorkerPool {
    */
   async createRouter(opts: { mediaCodecs?: ms.RtpCodecCapability[]; avoid?: number[] } = {}): Promise<Placement> {
     if (this.closed) throw new Error('worker pool is closed');
-    const candidates = this.slots.map((s, i) => ({ s, i })).filter(({ i }) => !opts.avoid?.includes(i));
+    const candidates = this.slots.map((s, i) => ({ s, i })).filter(({ s, i }) => !s.dead && !opts.avoid?.includes(i));
+    if (!this.live().length) throw unavailable('No media worker is up right now (one is being restarted); try again shortly.', RESPAWN_RETRY_MS);
     if (!candidates.length) throw unavailable('Every media worker already serves this channel; try again shortly.', 10_000);
     const { s: slot, i: worker } = candidates.sort((a, b) => a.s.rooms - b.s.rooms)[0]!;
     slot.rooms++;
@@ -109,7 +173,7 @@ export class WorkerPool {
     let routers = 0;
     let webRtcTransports = 0;
     let webRtcTransportObjects = 0;
-    for (const s of this.slots) {
+    for (const s of this.live()) {
       routers += ((await s.worker.dump()) as { routerIds: string[] }).routerIds.length;
       webRtcTransports += ((await s.webRtcServer.dump()) as { webRtcTransportIds: string[] }).webRtcTransportIds.length;
       webRtcTransportObjects += s.webRtcServer.webRtcTransportsForTesting.size;
@@ -119,12 +183,13 @@ export class WorkerPool {
 
   /** Per-worker resource usage (for metrics and benchmarks). */
   async usage() {
-    return Promise.all(this.slots.map(async (s) => ({ pid: s.worker.pid, rooms: s.rooms, usage: await s.worker.getResourceUsage() })));
+    return Promise.all(this.live().map(async (s) => ({ pid: s.worker.pid, rooms: s.rooms, usage: await s.worker.getResourceUsage() })));
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const timer of this.respawnTimers) clearTimeout(timer);
     for (const s of this.slots) s.worker.close();
     this.log.debug('mediasoup workers closed');
   }

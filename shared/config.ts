@@ -111,6 +111,8 @@ const schema = z.object({
   S3_ACCESS_KEY: z.string().optional(),
   S3_SECRET_KEY: z.string().optional(),
   S3_REGION: z.string().default('us-east-1'),
+  /** The origin browsers reach the bucket at (signed URLs are made for it); unset → see s3PublicUrl. */
+  S3_PUBLIC_URL: optionalUrl,
   /** Reverse proxies whose X-Forwarded-For is believed (Caddy's address): addresses, CIDR ranges, `loopback`,
    * `private`. Unset: none — every per-address limit counts the connection's own peer. */
   TRUSTED_PROXIES: z.string().default('').superRefine((v, ctx) => {
@@ -203,10 +205,21 @@ export type Config = {
   firstUserAdmin: boolean;
   webhooks: { maxAttempts: number; retryMs: number; timeoutMs: number; allowPrivate: boolean };
   /** Object storage on S3 when S3_ENDPOINT is set; undefined → local disk (mediaDir). */
-  s3: { endpoint: string; bucket: string; accessKey: string; secretKey: string; region: string } | undefined;
+  s3: { endpoint: string; bucket: string; accessKey: string; secretKey: string; region: string; publicUrl: string | null } | undefined;
   /** Search in Meilisearch when MEILI_URL is set; undefined → in the database (PostgreSQL full text + pg_trgm). */
   meili: { url: string; apiKey: string | undefined; index: string } | undefined;
 };
+
+/**
+ * Where browsers fetch media objects from: S3_PUBLIC_URL; without it the endpoint itself, unless its host is a
+ * single-label name (`minio` on a compose network) that no browser resolves: then null, and the API streams the
+ * objects itself rather than redirect to a URL that cannot load.
+ */
+function s3PublicUrl(endpoint: string, publicUrl: string | undefined): string | null {
+  if (publicUrl) return publicUrl;
+  const host = new URL(endpoint).hostname;
+  return host.includes('.') || host.includes(':') || host === 'localhost' ? endpoint : null;
+}
 
 /** mediasoup workers by default: one per core. */
 const workerCount = () => Math.max(1, os.availableParallelism());
@@ -220,6 +233,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const parsed = schema
     .refine((e) => e.RTC_MIN_PORT <= e.RTC_MAX_PORT, { message: 'RTC_MIN_PORT must not exceed RTC_MAX_PORT', path: ['RTC_MIN_PORT'] })
     .refine((e) => e.RTC_PORT + Math.max(2, e.SFU_WORKERS ?? workerCount()) - 1 <= 65535, { message: 'RTC_PORT + SFU_WORKERS - 1 must be a port (≤ 65535)', path: ['RTC_PORT'] })
+    .refine((e) => !e.S3_PUBLIC_URL || new URL(e.S3_PUBLIC_URL).pathname === '/', { message: 'S3_PUBLIC_URL is an origin (scheme, host, port), with no path', path: ['S3_PUBLIC_URL'] })
     .refine((e) => !e.S3_ENDPOINT || (e.S3_ACCESS_KEY && e.S3_SECRET_KEY), { message: 'S3_ENDPOINT needs S3_ACCESS_KEY and S3_SECRET_KEY', path: ['S3_ENDPOINT'] })
     .safeParse(source);
   if (!parsed.success) {
@@ -305,7 +319,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         : undefined,
     meili: e.MEILI_URL ? { url: e.MEILI_URL, apiKey: e.MEILI_API_KEY || undefined, index: e.MEILI_INDEX } : undefined,
     s3: e.S3_ENDPOINT
-      ? { endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET, accessKey: e.S3_ACCESS_KEY!, secretKey: e.S3_SECRET_KEY!, region: e.S3_REGION }
+      ? { endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET, accessKey: e.S3_ACCESS_KEY!, secretKey: e.S3_SECRET_KEY!, region: e.S3_REGION, publicUrl: s3PublicUrl(e.S3_ENDPOINT, e.S3_PUBLIC_URL) }
       : undefined,
   };
 }

@@ -19,7 +19,7 @@ export interface ObjectStore {
   list(prefix: string): Promise<string[]>;
   /** Deletes every object under a prefix; returns how many. */
   deletePrefix(prefix: string): Promise<number>;
-  /** A time-limited URL a browser can fetch the object from directly (S3), or null (local: served by Glint). */
+  /** A time-limited URL a browser can fetch the object from directly (S3 with a public origin), or null (Glint serves it). */
   signedUrl(key: string, expirySeconds: number): Promise<string | null>;
 }
 
@@ -96,35 +96,54 @@ export class LocalStore implements ObjectStore {
   }
 }
 
-export type S3Settings = { endpoint: string; bucket: string; accessKey: string; secretKey: string; region: string };
+export type S3Settings = {
+  endpoint: string;
+  bucket: string;
+  accessKey: string;
+  secretKey: string;
+  region: string;
+  /** the origin browsers reach the bucket at (what signed URLs name); omitted → the endpoint; null → no signed URLs */
+  publicUrl?: string | null;
+};
+
+/** A minio client for an origin. Making one does no I/O, so a client for the public origin only signs URLs. */
+function clientFor(Client: typeof Minio.Client, origin: string, s: S3Settings): Minio.Client {
+  const url = new URL(origin);
+  return new Client({
+    endPoint: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    useSSL: url.protocol === 'https:',
+    accessKey: s.accessKey,
+    secretKey: s.secretKey,
+    // given, so presigning never asks the (maybe unreachable from here) public origin for the bucket's region
+    region: s.region,
+    pathStyle: true,
+  });
+}
 
 /** S3-compatible object storage (MinIO, AWS S3, …) through the minio client; path-style addressing. */
 export class S3Store implements ObjectStore {
   readonly kind = 's3' as const;
   private readonly client: Minio.Client;
   private readonly bucket: string;
+  /** signs URLs for the origin browsers reach; the SigV4 signature covers the Host, so it cannot be `client` */
+  private readonly signer: Minio.Client | undefined;
 
-  private constructor(client: Minio.Client, bucket: string) {
+  private constructor(client: Minio.Client, bucket: string, signer: Minio.Client | undefined) {
     this.client = client;
     this.bucket = bucket;
+    this.signer = signer;
   }
 
   /** Connects and creates the bucket when it does not exist yet (first start against a fresh MinIO). The minio
    * package is loaded only here, so the embedded default (local disk) does not carry it in memory. */
   static async open(s: S3Settings): Promise<S3Store> {
     const { Client } = await import('minio');
-    const url = new URL(s.endpoint);
-    const client = new Client({
-      endPoint: url.hostname,
-      port: url.port ? Number(url.port) : undefined,
-      useSSL: url.protocol === 'https:',
-      accessKey: s.accessKey,
-      secretKey: s.secretKey,
-      region: s.region,
-      pathStyle: true,
-    });
+    const client = clientFor(Client, s.endpoint, s);
     if (!(await client.bucketExists(s.bucket))) await client.makeBucket(s.bucket);
-    return new S3Store(client, s.bucket);
+    const origin = s.publicUrl === undefined ? s.endpoint : s.publicUrl;
+    const signer = origin === null ? undefined : origin === s.endpoint ? client : clientFor(Client, origin, s);
+    return new S3Store(client, s.bucket, signer);
   }
 
   async put(key: string, body: Uint8Array, contentType: string): Promise<void> {
@@ -168,7 +187,7 @@ export class S3Store implements ObjectStore {
   }
 
   async signedUrl(key: string, expirySeconds: number): Promise<string | null> {
-    return this.client.presignedGetObject(this.bucket, checkKey(key), expirySeconds);
+    return this.signer ? this.signer.presignedGetObject(this.bucket, checkKey(key), expirySeconds) : null;
   }
 }
 

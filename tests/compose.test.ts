@@ -51,7 +51,9 @@ t("every variable the api gets is one Glint's config reads, and together they pa
   assert.not.ok(config.trustedProxies.list.check('203.0.113.9', 'ipv4'), 'a public address is not');
   assert.is(config.publicUrl, 'https://live.example.com');
   assert.equal(config.rtc.announcedIp, '203.0.113.7');
-  assert.equal(config.s3, { endpoint: 'http://minio:9000', bucket: 'glint-media', accessKey: 'glint', secretKey: 'm', region: 'us-east-1' }, 'media in MinIO');
+  assert.equal(config.s3, { endpoint: 'http://minio:9000', bucket: 'glint-media', accessKey: 'glint', secretKey: 'm', region: 'us-east-1', publicUrl: null }, 'media in MinIO; no browser reaches minio:9000, so without S3_PUBLIC_URL the api serves it');
+  const published = loadConfig(Object.fromEntries(Object.entries(apiEnv).map(([k, v]) => [k, interpolate(String(v), { ...env, S3_PUBLIC_URL: 'https://media.example.com' })])));
+  assert.is(published.s3?.publicUrl, 'https://media.example.com', 'S3_PUBLIC_URL from .env reaches the api');
   assert.ok(compose.services.minio, 'the MinIO service the api points at');
   assert.equal({ host: config.rtmp?.host, port: config.rtmp?.port, publicUrl: config.rtmp?.publicUrl }, { host: '0.0.0.0', port: 1935, publicUrl: undefined });
   const ports = (compose.services.api.ports as string[]).join(' ');
@@ -97,6 +99,22 @@ t('secrets have no defaults: compose refuses to start without them', () => {
   for (const s of ['POSTGRES_PASSWORD', 'BETTER_AUTH_SECRET', 'MINIO_ROOT_PASSWORD', 'MEILI_MASTER_KEY']) {
     assert.match(text, new RegExp(`\\$\\{${s}:\\?`), `${s} is required`);
     assert.not.match(text, new RegExp(`\\$\\{${s}:-`), `${s} has no default`);
+  }
+});
+
+// Only a Docker host can build the image and prove the volume writable; this reads the Dockerfile's order instead.
+t('the image gives the node user /data before USER node, and compose mounts the data volumes there', () => {
+  const lines = readFileSync('Dockerfile', 'utf8').split('\n').map((l) => l.trim());
+  const chown = lines.findIndex((l) => /^RUN\b.*mkdir -p \/data\b.*chown (-R )?node(:node)? \/data\b/.test(l));
+  const volume = lines.findIndex((l) => /^VOLUME\s+(\/data|\["\/data"\])$/.test(l));
+  const user = lines.findIndex((l) => /^USER\s+node$/.test(l));
+  assert.ok(chown >= 0, 'a RUN step creates /data owned by node');
+  assert.ok(user >= 0, 'the services run as node, not root');
+  assert.ok(volume > chown, 'VOLUME /data after the chown (a step after VOLUME does not change the volume)');
+  assert.ok(chown < user, 'the chown runs as root, before USER node');
+  for (const service of ['api', 'recorder']) {
+    assert.is(interpolate(compose.services[service].environment.DATA_DIR, env), '/data', `${service}: DATA_DIR is /data`);
+    assert.ok((compose.services[service].volumes as string[]).some((v) => v.split(':')[1] === '/data'), `${service}: a volume at /data`);
   }
 });
 

@@ -37,6 +37,13 @@ t('S3 needs its keys; RTMP can be turned off; RTMP_PUBLIC_URL must be an rtmp UR
   assert.is(loadConfig({ RTMP_ENABLED: 'false' }).rtmp, undefined);
   assert.is(loadConfig({ RTMP_PUBLIC_URL: 'rtmp://live.example.com/live/' }).rtmp?.publicUrl, 'rtmp://live.example.com/live');
   assert.is(loadConfig({ S3_ENDPOINT: 'http://minio:9000', S3_ACCESS_KEY: 'a', S3_SECRET_KEY: 'b' }).s3?.bucket, 'glint-media');
+  // where signed URLs point: S3_PUBLIC_URL, else the endpoint, else (a name only a container network resolves) none
+  const s3 = (env: Record<string, string>) => loadConfig({ S3_ACCESS_KEY: 'a', S3_SECRET_KEY: 'b', ...env }).s3?.publicUrl;
+  assert.is(s3({ S3_ENDPOINT: 'http://minio:9000', S3_PUBLIC_URL: 'https://media.example.com' }), 'https://media.example.com');
+  assert.is(s3({ S3_ENDPOINT: 'http://minio:9000', S3_PUBLIC_URL: '' }), null);
+  assert.is(s3({ S3_ENDPOINT: 'https://s3.eu-west-1.amazonaws.com' }), 'https://s3.eu-west-1.amazonaws.com');
+  assert.is(s3({ S3_ENDPOINT: 'http://127.0.0.1:9000' }), 'http://127.0.0.1:9000');
+  fails({ S3_ENDPOINT: 'http://minio:9000', S3_ACCESS_KEY: 'a', S3_SECRET_KEY: 'b', S3_PUBLIC_URL: 'https://cdn.example.com/media' }, 'S3_PUBLIC_URL is an origin');
 });
 
 t('production settings are read and normalized', () => {
