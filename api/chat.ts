@@ -17,6 +17,7 @@ import { z } from 'zod';
 import { channel, chatBan, chatMessage, chatModerator, chatSettings, follow, liveSession, user, type Role } from '../shared/db/index.ts';
 import { clientAddress } from '../shared/client-address.ts';
 import { ConcurrencyCap, RateLimit } from '../shared/limits.ts';
+import { duplicateRedis, openRedis, throttledWarn } from '../shared/redis.ts';
 import { findTextFault } from '../shared/rules.ts';
 import { activeSubscription } from './entitlements.ts';
 import type { Deps, SessionUser } from './context.ts';
@@ -150,10 +151,20 @@ export class Chat {
   static async create(server: HttpServer, deps: Deps): Promise<Chat> {
     const { redisUrl, redisPrefix } = deps.config;
     if (!redisUrl) return new Chat(server, deps);
-    const [{ Redis }, { createAdapter }] = await Promise.all([import('ioredis'), import('@socket.io/redis-adapter')]);
-    const pub = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
-    const sub = pub.duplicate();
-    await Promise.all([pub.connect(), sub.connect()]);
+    const { createAdapter } = await import('@socket.io/redis-adapter');
+    const log = deps.log.child({ svc: 'chat' });
+    const pub = await openRedis(redisUrl, 'chat-pub', 'command', log);
+    const sub = await duplicateRedis(pub, 'chat-sub', 'subscriber', log);
+    // The adapter publishes every room broadcast and never looks at the result: while Redis is away each one would be
+    // an unhandled rejection, which ends the process. Chat in this process goes on (the adapter has already sent
+    // to this process's sockets); what the other processes miss is logged, at most every REDIS_LOG_EVERY_MS.
+    const failed = throttledWarn(log, 'chat broadcast not sent to other API processes (redis unavailable)');
+    const publish = pub.publish.bind(pub) as (...args: unknown[]) => Promise<number>;
+    (pub as unknown as { publish: (...args: unknown[]) => Promise<number> }).publish = (...args) => {
+      const sent = publish(...args);
+      sent.catch(failed);
+      return sent;
+    };
     return new Chat(server, deps, { pub, sub, adapter: createAdapter(pub, sub, { key: `${redisPrefix}socket.io` }) });
   }
 
