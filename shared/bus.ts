@@ -3,7 +3,8 @@
 import { EventEmitter } from 'node:events';
 import type { Redis as RedisClient } from 'ioredis';
 import type { Logger } from './logger.ts';
-import { openRedis, throttledWarn } from './redis.ts';
+import { throttledWarn } from './logger.ts';
+import { openRedis } from './redis.ts';
 
 export type BusEvents = {
   'channel.created': { channelId: string; slug: string; ownerId: string };

@@ -1,11 +1,9 @@
 // Every Redis connection Glint opens (bus, chat adapter, rate limits) is made here, so every one survives Redis going
 // away the same way: an 'error' listener (without one ioredis complains on every reconnect attempt), its failures
-// logged at most once per REDIS_LOG_EVERY_MS while they last, and a line when it is back.
+// logged at most once per LOG_EVERY_MS while they last, and a line when it is back.
 import type { Redis, RedisOptions } from 'ioredis';
-import type { Logger } from './logger.ts';
+import { throttledWarn, type Logger } from './logger.ts';
 
-/** How often the same client's failures are logged while Redis stays away. */
-export const REDIS_LOG_EVERY_MS = 30_000;
 
 /**
  * What a connection is for decides how it waits for a Redis that is away:
@@ -20,22 +18,6 @@ const roleOptions: Record<RedisRole, RedisOptions> = {
   command: { enableOfflineQueue: false, maxRetriesPerRequest: 1 },
   subscriber: { enableOfflineQueue: true, maxRetriesPerRequest: null },
 };
-
-/** A rate-limited warning: the first failure and then one every REDIS_LOG_EVERY_MS, with how many were not logged. */
-export function throttledWarn(log: Logger | undefined, what: string): (err: unknown) => void {
-  let last = 0;
-  let skipped = 0;
-  return (err) => {
-    const now = Date.now();
-    if (now - last < REDIS_LOG_EVERY_MS) {
-      skipped++;
-      return;
-    }
-    log?.warn({ err: err instanceof Error ? err.message : String(err), skipped }, what);
-    last = now;
-    skipped = 0;
-  };
-}
 
 /** Adds the error listener and the reconnect log line to a client (and so to any duplicate made of it later). */
 export function watchRedis(client: Redis, name: string, log: Logger | undefined): Redis {
