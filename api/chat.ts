@@ -292,9 +292,9 @@ export class Chat {
                   ? err.refusal
                   : down
                     ? { code: 'unavailable', message: 'Chat cannot reach its database right now; try again in a few seconds.', retryAfterMs: DATABASE_RETRY_AFTER_MS }
-                  : err instanceof z.ZodError
-                    ? { code: 'invalid', message: `Invalid payload: ${err.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ')}`.slice(0, 300) }
-                    : { code: 'invalid', message: 'The message could not be handled.' };
+                    : err instanceof z.ZodError
+                      ? { code: 'invalid', message: `Invalid payload: ${err.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ')}`.slice(0, 300) }
+                      : { code: 'invalid', message: 'The message could not be handled.' };
               if (down) this.databaseDown(err);
               else if (!(err instanceof Refused) && !(err instanceof z.ZodError)) this.deps.log.error({ err }, 'chat handler failed');
               socket.emit('refused', refusal);

@@ -4,7 +4,6 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import { throttledWarn, type Logger } from './logger.ts';
 
-
 /**
  * What a connection is for decides how it waits for a Redis that is away:
  * - 'command': fails at once (no offline queue): a rate limit falls back to this process's budget, a publish is
@@ -19,7 +18,7 @@ const roleOptions: Record<RedisRole, RedisOptions> = {
   subscriber: { enableOfflineQueue: true, maxRetriesPerRequest: null },
 };
 
-/** Adds the error listener and the reconnect log line to a client (and so to any duplicate made of it later). */
+/** Adds the error listener and the reconnect log line to a client (a duplicate needs its own: listeners are not copied). */
 export function watchRedis(client: Redis, name: string, log: Logger | undefined): Redis {
   const warn = throttledWarn(log, `redis (${name}) unavailable; retrying`);
   let failing = false;
