@@ -8,8 +8,10 @@ import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
+import { throttledWarn } from '../shared/logger.ts';
 import { AppError, invalid, problemForStatus, tooLarge, unsupportedMedia, type Problem } from '../shared/errors.ts';
 import { clientAddress } from '../shared/client-address.ts';
+import { asUnavailable } from '../shared/db/errors.ts';
 import { findTextFault, textFault } from '../shared/rules.ts';
 import { loadUser, requireTrustedOrigin } from './access.ts';
 import type { AppEnv, Deps } from './context.ts';
@@ -219,8 +221,15 @@ export function createApp(deps: Deps, media: Hono[] = []) {
   app.use('/api/docs/assets/*', serveStatic({ root: path.relative(process.cwd(), swaggerDir), rewriteRequestPath: (p) => p.replace(/^\/api\/docs\/assets/, '') }));
 
   app.notFound((c) => problem(c, problemForStatus(404, `No route for ${c.req.method} ${c.req.path}.`, c.req.path)));
+  const databaseDown = throttledWarn(log, 'database unavailable; answering 503');
   app.onError((err, c) => {
     if (err instanceof AppError) return problem(c, err.toProblem(c.req.path), err.retryAfterSeconds);
+    // the database away (restart, failover, network) is a wait, not a bug: 503 with Retry-After, logged rate-limited
+    const down = asUnavailable(err);
+    if (down) {
+      databaseDown(err);
+      return problem(c, down.toProblem(c.req.path), down.retryAfterSeconds);
+    }
     if (err instanceof HTTPException) {
       const status = err.status >= 400 && err.status < 500 ? err.status : 500;
       return problem(c, problemForStatus(status, err.message || 'Bad request.', c.req.path));

@@ -16,7 +16,10 @@ import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { channel, chatBan, chatMessage, chatModerator, chatSettings, follow, liveSession, user, type Role } from '../shared/db/index.ts';
 import { clientAddress } from '../shared/client-address.ts';
+import { DATABASE_RETRY_AFTER_MS, isDatabaseUnavailable } from '../shared/db/errors.ts';
 import { ConcurrencyCap, RateLimit } from '../shared/limits.ts';
+import { throttledWarn } from '../shared/logger.ts';
+import { duplicateRedis, openRedis } from '../shared/redis.ts';
 import { findTextFault } from '../shared/rules.ts';
 import { activeSubscription } from './entitlements.ts';
 import type { Deps, SessionUser } from './context.ts';
@@ -66,7 +69,9 @@ export type ChatRefusal = {
     | 'account-too-new'
     | 'followers-only'
     | 'subscribers-only'
-    | 'too-many-rooms';
+    | 'too-many-rooms'
+    /** the database cannot be reached: nothing was stored; try again in retryAfterMs */
+    | 'unavailable';
   message: string;
   retryAfterMs?: number;
 };
@@ -140,6 +145,7 @@ export class Chat {
   readonly connections: ConcurrencyCap;
   /** Recent joins' channel lookups by slug (a null: no such channel), each for JOIN_CACHE_MS. */
   private readonly views = new Map<string, { until: number; view: Promise<ChannelView | null> }>();
+  private readonly databaseDown: (err: unknown) => void;
   /** Rooms that were sent a batch less than batchMs ago, with what waits for their next one. */
   private readonly waiting = new Map<string, { messages: ChatMessage[]; timer: NodeJS.Timeout }>();
 
@@ -150,10 +156,20 @@ export class Chat {
   static async create(server: HttpServer, deps: Deps): Promise<Chat> {
     const { redisUrl, redisPrefix } = deps.config;
     if (!redisUrl) return new Chat(server, deps);
-    const [{ Redis }, { createAdapter }] = await Promise.all([import('ioredis'), import('@socket.io/redis-adapter')]);
-    const pub = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
-    const sub = pub.duplicate();
-    await Promise.all([pub.connect(), sub.connect()]);
+    const { createAdapter } = await import('@socket.io/redis-adapter');
+    const log = deps.log.child({ svc: 'chat' });
+    const pub = await openRedis(redisUrl, 'chat-pub', 'command', log);
+    const sub = await duplicateRedis(pub, 'chat-sub', 'subscriber', log);
+    // The adapter publishes every room broadcast and never looks at the result: while Redis is away each one would be
+    // an unhandled rejection, which ends the process. Chat in this process goes on (the adapter has already sent
+    // to this process's sockets); what the other processes miss is logged, at most every LOG_EVERY_MS.
+    const failed = throttledWarn(log, 'chat broadcast not sent to other API processes (redis unavailable)');
+    const publish = pub.publish.bind(pub) as (...args: unknown[]) => Promise<number>;
+    (pub as unknown as { publish: (...args: unknown[]) => Promise<number> }).publish = (...args) => {
+      const sent = publish(...args);
+      sent.catch(failed);
+      return sent;
+    };
     return new Chat(server, deps, { pub, sub, adapter: createAdapter(pub, sub, { key: `${redisPrefix}socket.io` }) });
   }
 
@@ -163,6 +179,7 @@ export class Chat {
     private readonly redis?: { pub: import('ioredis').Redis; sub: import('ioredis').Redis; adapter: ReturnType<typeof import('@socket.io/redis-adapter').createAdapter> },
   ) {
     const { config } = deps;
+    this.databaseDown = throttledWarn(deps.log, 'chat: database unavailable; refusing with unavailable');
     const { userMessages, addressMessages, windowSeconds, addressJoins, connectionsPerAddress, connectionsTotal } = config.chat;
     const shared = { seconds: windowSeconds, ...(redis ? { redis: redis.pub, prefix: config.redisPrefix } : {}) };
     // per user, and per client address (several users behind one NAT share it): CHAT_*_MESSAGES per window
@@ -269,13 +286,17 @@ export class Chat {
           .then(
             (value) => reply({ ok: true, ...value }),
             (err) => {
+              const down = isDatabaseUnavailable(err);
               const refusal: ChatRefusal =
                 err instanceof Refused
                   ? err.refusal
-                  : err instanceof z.ZodError
-                    ? { code: 'invalid', message: `Invalid payload: ${err.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ')}`.slice(0, 300) }
-                    : { code: 'invalid', message: 'The message could not be handled.' };
-              if (!(err instanceof Refused) && !(err instanceof z.ZodError)) this.deps.log.error({ err }, 'chat handler failed');
+                  : down
+                    ? { code: 'unavailable', message: 'Chat cannot reach its database right now; try again in a few seconds.', retryAfterMs: DATABASE_RETRY_AFTER_MS }
+                    : err instanceof z.ZodError
+                      ? { code: 'invalid', message: `Invalid payload: ${err.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ')}`.slice(0, 300) }
+                      : { code: 'invalid', message: 'The message could not be handled.' };
+              if (down) this.databaseDown(err);
+              else if (!(err instanceof Refused) && !(err instanceof z.ZodError)) this.deps.log.error({ err }, 'chat handler failed');
               socket.emit('refused', refusal);
               reply({ ok: false, error: refusal });
             },

@@ -5,6 +5,8 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../shared/config.ts';
 import { rateLimited, unavailable } from '../shared/errors.ts';
 import { ConcurrencyCap, RateLimit } from '../shared/limits.ts';
+import type { Logger } from '../shared/logger.ts';
+import { openRedis } from '../shared/redis.ts';
 
 /** better-auth's rate-limit storage shape (options.rateLimit.customStorage). */
 export type AuthLimitStorage = {
@@ -39,13 +41,11 @@ export class ApiLimits {
     this.prefix = config.redisPrefix;
   }
 
-  static async create(config: Config): Promise<ApiLimits> {
+  static async create(config: Config, log?: Logger): Promise<ApiLimits> {
     if (!config.redisUrl) return new ApiLimits(config, undefined);
-    // a limiter must never hang a request: commands fail fast and RateLimit falls back to this process's budget
-    const { Redis } = await import('ioredis');
-    const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true });
-    redis.on('error', () => undefined);
-    return new ApiLimits(config, redis);
+    // a limiter must never hang a request: commands fail at once while Redis is away and RateLimit falls back to this
+    // process's budget
+    return new ApiLimits(config, await openRedis(config.redisUrl, 'limits', 'command', log));
   }
 
   /** better-auth's limits (its rules, windows in seconds) kept in the same store as Glint's. */

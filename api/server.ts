@@ -38,9 +38,9 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
   const database =
     opts.database ??
     (await openDatabase({ url: config.databaseUrl, pgliteDir: opts.pgliteInMemory ? undefined : path.join(config.dataDir, 'pglite') }));
-  const bus = await createBus(config.redisUrl, config.redisPrefix);
+  const bus = await createBus(config.redisUrl, config.redisPrefix, log.child({ svc: 'bus' }));
   const secret = await resolveAuthSecret(config);
-  const limits = await ApiLimits.create(config);
+  const limits = await ApiLimits.create(config, log.child({ svc: 'limits' }));
   const deps: Deps = {
     config,
     log,

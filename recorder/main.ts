@@ -15,7 +15,7 @@ const config = loadConfigOrExit((c) => {
 });
 const log = createLogger(config.logLevel).child({ svc: 'recorder' });
 const database = await openDatabase({ url: config.databaseUrl });
-const bus = await createBus(config.redisUrl, config.redisPrefix);
+const bus = await createBus(config.redisUrl, config.redisPrefix, log.child({ svc: 'bus' }));
 const store = await createStore(config.mediaDir, config.s3);
 const recorder = await Recorder.create({ config, db: database.db, bus, store, log });
 log.info({ rtpHost: config.recorder.rtpHost, store: store.kind, bus: bus.kind }, 'recorder ready');

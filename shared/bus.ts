@@ -2,6 +2,9 @@
 // Later issues publish live/offline, chat and notification events here; the map below is the whole vocabulary.
 import { EventEmitter } from 'node:events';
 import type { Redis as RedisClient } from 'ioredis';
+import type { Logger } from './logger.ts';
+import { throttledWarn } from './logger.ts';
+import { openRedis } from './redis.ts';
 
 export type BusEvents = {
   'channel.created': { channelId: string; slug: string; ownerId: string };
@@ -48,6 +51,10 @@ export type BusHandler<K extends BusEventName> = (payload: BusEvents[K]) => void
 
 export interface EventBus {
   readonly kind: 'memory' | 'redis';
+  /**
+   * Never rejects: an event that cannot leave this process (Redis away) is logged and still reaches this process's
+   * own subscribers, so a broadcast ending while Redis is down cannot take the process with it.
+   */
   publish<K extends BusEventName>(event: K, payload: BusEvents[K]): Promise<void>;
   /** Returns an unsubscribe function. */
   subscribe<K extends BusEventName>(event: K, handler: BusHandler<K>): () => void;
@@ -73,18 +80,25 @@ export class MemoryBus implements EventBus {
   }
 }
 
-/** Redis pub/sub bus: one publisher and one subscriber connection per process, channels prefixed per deployment. */
+/**
+ * Redis pub/sub bus: one publisher and one subscriber connection per process, channels prefixed per deployment.
+ * While Redis is away a publish is dropped for other processes (logged, rate-limited) and delivered to this one's
+ * subscribers directly; the subscriber connection resubscribes when Redis is back.
+ */
 export class RedisBus implements EventBus {
   readonly kind = 'redis' as const;
   private readonly local = new EventEmitter().setMaxListeners(0);
   private readonly counts = new Map<string, number>();
   private pending: Promise<unknown> = Promise.resolve();
+  private readonly publishFailed: (err: unknown) => void;
 
   private constructor(
     private readonly pub: RedisClient,
     private readonly sub: RedisClient,
     private readonly prefix: string,
+    private readonly log: Logger | undefined,
   ) {
+    this.publishFailed = throttledWarn(log, 'bus publish failed (redis unavailable); delivered in this process only');
     sub.on('message', (channel: string, message: string) => {
       if (!channel.startsWith(prefix)) return;
       let payload: unknown;
@@ -93,32 +107,47 @@ export class RedisBus implements EventBus {
       } catch {
         return; // not ours; never let a stray message crash the process
       }
-      this.local.emit(channel.slice(prefix.length), payload);
+      this.emit(channel.slice(prefix.length), payload);
     });
   }
 
-  static async connect(url: string, prefix = 'glint:'): Promise<RedisBus> {
-    const { Redis } = await import('ioredis');
-    const pub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
-    const sub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
-    await Promise.all([pub.connect(), sub.connect()]);
-    return new RedisBus(pub, sub, prefix);
+  static async connect(url: string, prefix = 'glint:', log?: Logger): Promise<RedisBus> {
+    const [pub, sub] = await Promise.all([openRedis(url, 'bus-pub', 'command', log), openRedis(url, 'bus-sub', 'subscriber', log)]);
+    return new RedisBus(pub, sub, prefix, log);
   }
 
   async publish<K extends BusEventName>(event: K, payload: BusEvents[K]): Promise<void> {
-    await this.pub.publish(this.prefix + event, JSON.stringify(payload));
+    try {
+      await this.pub.publish(this.prefix + event, JSON.stringify(payload));
+    } catch (err) {
+      this.publishFailed(err);
+      // the subscriber is cut off from Redis too: this process's own handlers hear it from here
+      queueMicrotask(() => this.emit(event, structuredClone(payload)));
+    }
+  }
+
+  /** A handler that throws is one subscriber's bug: it must not stop the others or escape into the process. */
+  private emit(event: string, payload: unknown) {
+    for (const handler of this.local.listeners(event)) {
+      try {
+        (handler as (p: unknown) => void)(payload);
+      } catch (err) {
+        this.log?.error({ err, event }, 'bus handler failed');
+      }
+    }
   }
 
   subscribe<K extends BusEventName>(event: K, handler: BusHandler<K>): () => void {
     const n = this.counts.get(event) ?? 0;
     this.counts.set(event, n + 1);
-    if (n === 0) this.pending = Promise.all([this.pending, this.sub.subscribe(this.prefix + event)]);
+    // the subscriber waits for Redis however long it is away; a close ends the wait, which is no failure
+    if (n === 0) this.pending = Promise.all([this.pending, this.sub.subscribe(this.prefix + event).catch(() => undefined)]);
     this.local.on(event, handler);
     return () => {
       this.local.off(event, handler);
       const left = (this.counts.get(event) ?? 1) - 1;
       this.counts.set(event, left);
-      if (left === 0) void this.sub.unsubscribe(this.prefix + event);
+      if (left === 0) void this.sub.unsubscribe(this.prefix + event).catch(() => undefined);
     };
   }
 
@@ -135,6 +164,6 @@ export class RedisBus implements EventBus {
 }
 
 /** The one place that chooses the bus implementation from config. */
-export async function createBus(redisUrl: string | undefined, prefix?: string): Promise<EventBus> {
-  return redisUrl ? RedisBus.connect(redisUrl, prefix) : new MemoryBus();
+export async function createBus(redisUrl: string | undefined, prefix?: string, log?: Logger): Promise<EventBus> {
+  return redisUrl ? RedisBus.connect(redisUrl, prefix, log) : new MemoryBus();
 }

@@ -1,6 +1,7 @@
 // better-auth's endpoints, mounted under /api/auth and described in the OpenAPI document (the ones the web app uses).
 import { Hono, type Context } from 'hono';
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { asUnavailable } from '../../shared/db/errors.ts';
 import { problemForStatus } from '../../shared/errors.ts';
 import { CLIENT_ADDRESS_HEADER, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from '../auth.ts';
 import type { AppEnv } from '../context.ts';
@@ -24,7 +25,15 @@ export const authApp = new Hono<AppEnv>().on(['GET', 'POST'], '/*', async (c) =>
   headers.set(CLIENT_ADDRESS_HEADER, address);
   headers.delete('content-length'); // the body below is the decoded text, which may be shorter (a byte-order mark)
   const body = c.req.method === 'POST' && c.req.raw.body ? await c.req.text() : undefined;
-  const res = await auth.handler(new Request(c.req.url, { method: c.req.method, headers, body, signal: c.req.raw.signal }));
+  const res = await auth.handler(new Request(c.req.url, { method: c.req.method, headers, body, signal: c.req.raw.signal })).catch((err: unknown) => {
+    throw asUnavailable(err) ?? err;
+  });
+  if (res.status >= 500) {
+    // better-auth answers a failed query with a bare 500: when the database is what failed, it is the same 503 (with
+    // Retry-After) every other route answers
+    const down = await c.var.deps.database.ping().then(() => undefined, (err: unknown) => asUnavailable(err));
+    if (down) throw down;
+  }
   if (res.status >= 400) return authProblem(c, res);
   return res;
 });

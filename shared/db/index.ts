@@ -45,7 +45,9 @@ async function openPostgres(url: string) {
   const { default: pg } = await import('pg');
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // a connect that gets no answer (a host gone, a cut network) fails after 5 s instead of holding the request forever;
+  // the API answers it 503 (shared/db/errors.ts) and the next query tries a new connection
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000 });
   // An idle connection that PostgreSQL ends (a restart, a failover, an administrator) is dropped from the pool and the
   // next query opens another; without a listener the pool's 'error' event would end the process.
   pool.on('error', () => undefined);

@@ -1,0 +1,161 @@
+// PostgreSQL going away under a running API, without stopping the shared server: the API reaches it through a TCP
+// proxy in this test, which is cut (every connection destroyed, new ones closed at once) and restored. While it is
+// cut, routes answer 503 problem+json with Retry-After (never 500) and a chat send is refused `unavailable`; once it
+// is restored the API answers again on its own, and every message acknowledged before the cut is stored. The time
+// from restore to the first good answer is printed (docs/benchmarks.md, faults).
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { eq } from 'drizzle-orm';
+import { startApi, type RunningApi } from '../../api/server.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { chatMessage, openDatabase, type Database } from '../../shared/db/index.ts';
+import { createLogger } from '../../shared/logger.ts';
+import { Client, freePort, freshDatabase, LOOSE_LIMITS } from '../helpers/api.ts';
+import { chatSocket } from '../helpers/chat.ts';
+import { OpenApiChecker } from '../helpers/openapi.ts';
+
+/** A TCP proxy to PostgreSQL that can be cut and restored. */
+class PgProxy {
+  private readonly sockets = new Set<Socket>();
+  private open = true;
+  readonly server: Server;
+  constructor(private readonly target: { host: string; port: number }) {
+    this.server = createServer((client) => {
+      if (!this.open) return void client.destroy();
+      const upstream = createConnection(this.target);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('error', () => undefined);
+        s.once('close', () => {
+          this.sockets.delete(s);
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+  }
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return (this.server.address() as { port: number }).port;
+  }
+  cut() {
+    this.open = false;
+    for (const s of this.sockets) s.destroy();
+  }
+  restore() {
+    this.open = true;
+  }
+  close() {
+    this.cut();
+    return new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+type Ctx = { proxy: PgProxy; db: Awaited<ReturnType<typeof freshDatabase>>; direct: Database; database: Database; api: RunningApi; dataDir: string; spec: OpenApiChecker; escaped: unknown[] };
+const t = suite<Ctx>('PostgreSQL cut under a running API');
+let escapeHandler: (err: unknown) => void;
+
+t.before(async (ctx) => {
+  ctx.escaped = [];
+  escapeHandler = (err) => ctx.escaped.push(err);
+  process.on('unhandledRejection', escapeHandler);
+  process.on('uncaughtException', escapeHandler);
+  ctx.db = await freshDatabase('postgres');
+  ctx.direct = ctx.db.database;
+  const url = new URL(ctx.db.url!);
+  ctx.proxy = new PgProxy({ host: url.hostname, port: Number(url.port || 5432) });
+  url.hostname = '127.0.0.1';
+  url.port = String(await ctx.proxy.listen());
+  ctx.dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-test-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: String(await freePort()),
+    DATA_DIR: ctx.dataDir,
+    LOG_LEVEL: process.env.GLINT_TEST_LOG ?? 'silent',
+    RTMP_PORT: '0',
+    RTC_PORT: '0',
+    RECORDER_EMBEDDED: 'false',
+    ...LOOSE_LIMITS,
+    CHAT_USER_MESSAGES: '1000',
+    CHAT_ADDRESS_MESSAGES: '1000',
+    DATABASE_URL: url.toString(),
+  });
+  ctx.database = await openDatabase({ url: url.toString() });
+  ctx.api = await startApi(config, { database: ctx.database, log: createLogger(config.logLevel) });
+  ctx.spec = await OpenApiChecker.load(ctx.api.url);
+});
+t.after(async (ctx) => {
+  await ctx.api?.close();
+  await ctx.proxy?.close();
+  await ctx.db?.drop();
+  if (ctx.dataDir) await rm(ctx.dataDir, { recursive: true, force: true });
+  process.off('unhandledRejection', escapeHandler);
+  process.off('uncaughtException', escapeHandler);
+});
+
+t('with the database cut, routes answer 503 with Retry-After and chat refuses unavailable; restored, the API answers again and no acknowledged message is lost', async (ctx) => {
+  const { api, proxy } = ctx;
+  const owner = await new Client(api.url, ctx.spec).signUp('Cutter');
+  assert.is((await owner.post('/api/channels', { slug: 'db-fault', title: 'DB fault' })).status, 201);
+  const writer = await chatSocket(api.url, owner);
+  try {
+    assert.ok((await writer.emitWithAck('join', { channel: 'db-fault' })).ok);
+    const acked: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const r = await writer.emitWithAck('send', { channel: 'db-fault', text: `before the cut ${i}` });
+      assert.ok(r.ok, JSON.stringify(r));
+      acked.push(r.message.id);
+    }
+
+    proxy.cut();
+    const anon = new Client(api.url, ctx.spec);
+    for (const [client, path] of [
+      [anon, '/api/channels/db-fault'],
+      [anon, '/api/channels'],
+      [owner, '/api/me'],
+      [owner, '/api/auth/get-session'],
+    ] as const) {
+      const r = await client.get(path, { check: false });
+      assert.is(r.status, 503, `${path}: ${r.status} ${r.text}`);
+      assert.ok(r.headers.get('content-type')?.includes('application/problem+json'), path);
+      assert.ok(Number(r.headers.get('retry-after')) >= 1, `${path} has Retry-After`);
+    }
+    const signIn = await anon.post('/api/auth/sign-in/email', { email: owner.user!.email, password: 'correct horse battery' }, { check: false });
+    assert.is(signIn.status, 503, `sign-in: ${signIn.status} ${signIn.text}`);
+    const refused = await writer.timeout(10_000).emitWithAck('send', { channel: 'db-fault', text: 'during the cut' });
+    assert.is(refused.ok, false);
+    assert.is(refused.error.code, 'unavailable', JSON.stringify(refused));
+    assert.ok(refused.error.retryAfterMs > 0);
+
+    const restored = Date.now();
+    proxy.restore();
+    let answered = 0;
+    while (Date.now() - restored < 5_000) {
+      if ((await anon.get('/api/channels/db-fault', { check: false })).status === 200) {
+        answered = Date.now() - restored;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(answered > 0 || (await anon.get('/api/channels/db-fault')).status === 200, 'the API answers again within 5 s');
+    console.log(`faults: postgres restored → API answered again in ${answered} ms`);
+    const after = await writer.timeout(10_000).emitWithAck('send', { channel: 'db-fault', text: 'after the cut' });
+    assert.ok(after.ok, JSON.stringify(after));
+
+    const stored = await ctx.direct.db.select({ id: chatMessage.id }).from(chatMessage).where(eq(chatMessage.channelId, (await anon.get('/api/channels/db-fault')).body.id));
+    const ids = new Set(stored.map((m) => m.id));
+    assert.ok(acked.every((id) => ids.has(id)), 'every message acknowledged before the cut is stored');
+    assert.is(ids.size, acked.length + 1, 'the refused one was not stored, the one after was');
+    assert.equal(ctx.escaped, [], 'nothing rejected into nowhere');
+  } finally {
+    writer.disconnect();
+  }
+});
+
+t.run();
