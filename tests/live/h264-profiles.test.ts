@@ -8,6 +8,10 @@ import { channelWithKey, startTestApi, type TestApi } from '../helpers/api.ts';
 import { withKey } from '../helpers/webrtc.ts';
 import { whepOffer } from '../helpers/whep-offer.ts';
 import { h264Profile } from '../../sfu/sdp.ts';
+import { readFileSync } from 'node:fs';
+
+/** Offers GStreamer 1.22's webrtcbin wrote (tests/helpers/whip-gst.py): no header extensions, bundle-only audio. */
+const webrtcbinOffer = (codec: 'h264' | 'vp8') => readFileSync(new URL(`../fixtures/sdp/webrtcbin-whip-${codec}.sdp`, import.meta.url), 'utf8');
 
 /** A publisher's offer (Opus + H.264 with RTX) with this profile-level-id. */
 const h264Offer = (profileLevelId: string, mode = 1) =>
@@ -61,5 +65,23 @@ t('POST /whip with H.264 Constrained Baseline in packetization-mode 0 is 400 nam
   assert.is(res.status, 400);
   assert.match(((await res.json()) as { detail: string }).detail, 'H.264 Constrained Baseline (profile-level-id 42e01f, packetization-mode 0)');
 });
+
+for (const codec of ['h264', 'vp8'] as const) {
+  t(`POST /whip with webrtcbin's own ${codec === 'h264' ? 'H.264 (42c00d)' : 'VP8'} offer is 201 and produces its video and audio by SSRC`, async ({ api, key }) => {
+    const offer = webrtcbinOffer(codec);
+    const res = await post(api, key, offer);
+    const answer = await res.text();
+    try {
+      assert.is(res.status, 201, answer);
+      assert.match(answer, /a=group:BUNDLE video0 audio1/);
+      const producers = (api.sfu.room('profiles') as any)?.publisher?.producers as { kind: string; rtpParameters: { encodings: { ssrc?: number }[] } }[];
+      const ssrcs = [...offer.matchAll(/a=ssrc:(\d+) cname/g)].map((m) => Number(m[1]));
+      assert.equal(producers.map((p) => p.kind), ['video', 'audio']);
+      assert.equal(producers.map((p) => p.rtpParameters.encodings[0]?.ssrc), ssrcs);
+    } finally {
+      if (res.status === 201) await fetch(api.base + res.headers.get('location')!, { method: 'DELETE', headers: withKey(key) });
+    }
+  });
+}
 
 t.run();
