@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A native (non-browser) WHIP publisher: GStreamer's webrtcbin sends a test pattern and a tone to a WHIP endpoint.
 
-    whip-gst.py URL KEY --codec h264|vp8 [--seconds N] [--offer-out FILE]
+    whip-gst.py URL KEY --codec h264|vp8 [--seconds N] [--offer-out FILE] [--vp8-picture-id 15-bit|7-bit|none]
 
 Builds videotestsrc ! x264enc|vp8enc ! rtp…pay ! webrtcbin (+ audiotestsrc ! opusenc ! rtpopuspay), gathers every
 ICE candidate (no trickle, no STUN), POSTs the offer with the bearer key, sets the answer, sends for N seconds and
@@ -27,7 +27,7 @@ VIDEO = {
             '! rtph264pay config-interval=-1 aggregate-mode=zero-latency ! application/x-rtp,media=video,encoding-name=H264,payload=102',
     # picture-id-mode: mediasoup (every 3.x) drops VP8 whose payload descriptor lacks the extension bits (no
     # PictureID) as unparsable, so it never sees a keyframe and forwards no frame; rtpvp8pay's default is none
-    'vp8': 'vp8enc deadline=1 keyframe-max-dist=30 target-bitrate=500000 ! rtpvp8pay picture-id-mode=15-bit '
+    'vp8': 'vp8enc deadline=1 keyframe-max-dist=30 target-bitrate=500000 ! rtpvp8pay picture-id-mode={picture_id} '
            '! application/x-rtp,media=video,encoding-name=VP8,payload=96',
 }
 
@@ -39,13 +39,14 @@ def main() -> int:
     ap.add_argument('--codec', choices=VIDEO, default='h264')
     ap.add_argument('--seconds', type=float, default=10)
     ap.add_argument('--offer-out')
+    ap.add_argument('--vp8-picture-id', choices=['15-bit', '7-bit', 'none'], default='15-bit')
     args = ap.parse_args()
 
     Gst.init(None)
     pipeline = Gst.parse_launch(
         'webrtcbin name=w bundle-policy=max-bundle '
         'videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! videoconvert '
-        f'! {VIDEO[args.codec]} ! w. '
+        f'! {VIDEO[args.codec].format(picture_id=args.vp8_picture_id)} ! w. '
         'audiotestsrc is-live=true wave=sine ! audioconvert ! audioresample ! opusenc ! rtpopuspay '
         '! application/x-rtp,media=audio,encoding-name=OPUS,payload=111 ! w.'
     )

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
+import { capturingLogger, LEVEL, type LogLine } from '../helpers/log.ts';
 import { startProcess } from '../helpers/process.ts';
 import { until, view, viewerStats } from '../helpers/webrtc.ts';
 
@@ -16,11 +17,15 @@ const PUBLISHER = fileURLToPath(new URL('../helpers/whip-gst.py', import.meta.ur
 // the system Python, where Debian's python3-gi and GStreamer's typelibs are
 const PYTHON = '/usr/bin/python3';
 
-type Ctx = { api: TestApi; owner: Client; browser: Browser; dir: string };
+const vp8Warnings = (lines: LogLine[], slug: string) => lines.filter((l) => l.level === LEVEL.warn && l.channel === slug && /VP8 video without PictureID/.test(l.msg));
+
+type Ctx = { api: TestApi; owner: Client; browser: Browser; dir: string; lines: LogLine[] };
 const t = suite<Ctx>('a native WHIP publisher (GStreamer webrtcbin)');
 
 t.before(async (ctx) => {
-  ctx.api = await startTestApi({ WHIP_AUTH_FAILURES_PER_MINUTE: '1000' });
+  const { log, lines } = capturingLogger();
+  ctx.lines = lines;
+  ctx.api = await startTestApi({ WHIP_AUTH_FAILURES_PER_MINUTE: '1000' }, { log });
   ctx.owner = await ctx.api.client().signUp('Native Caster');
   ctx.browser = await launchBrowser();
   ctx.dir = mkdtempSync(join(tmpdir(), 'glint-gst-'));
@@ -32,7 +37,7 @@ t.after(async (ctx) => {
 });
 
 for (const codec of ['h264', 'vp8'] as const) {
-  t(`webrtcbin publishing ${codec === 'h264' ? 'H.264 Constrained Baseline' : 'VP8'} over WHIP: a WHEP viewer decodes video and gets audio; its DELETE ends the broadcast`, async ({ api, owner, browser, dir }) => {
+  t(`webrtcbin publishing ${codec === 'h264' ? 'H.264 Constrained Baseline' : 'VP8'} over WHIP: a WHEP viewer decodes video and gets audio; its DELETE ends the broadcast`, async ({ api, owner, browser, dir, lines }) => {
     const slug = `native-${codec}`;
     const key = await channelWithKey(owner, slug);
     const offerFile = join(dir, `${codec}.sdp`);
@@ -57,6 +62,7 @@ for (const codec of ['h264', 'vp8'] as const) {
       const ended = await until(async () => offline, (o) => o.includes(slug), 5_000);
       assert.ok(ended.includes(slug), 'channel.offline announced after the DELETE');
       assert.is(api.sfu.room(slug), undefined, 'the room is gone');
+      assert.is(vp8Warnings(lines, slug).length, 0, 'video that was forwarded is not warned about');
     } finally {
       off();
       await page.close();
@@ -64,5 +70,18 @@ for (const codec of ['h264', 'vp8'] as const) {
     }
   });
 }
+
+t('VP8 without PictureID (rtpvp8pay picture-id-mode=none), which mediasoup cannot forward, is named in a warning', async ({ api, owner, lines }) => {
+  const slug = 'native-vp8-bare';
+  const key = await channelWithKey(owner, slug);
+  const gst = startProcess(PYTHON, [PUBLISHER, `${api.base}/whip/${slug}`, key, '--codec', 'vp8', '--vp8-picture-id', 'none', '--seconds', '8']);
+  try {
+    const warned = await until(async () => vp8Warnings(lines, slug), (w) => w.length > 0, 20_000);
+    assert.is(warned.length, 1, gst.output());
+    assert.ok((warned[0]!.packets as number) > 0);
+  } finally {
+    await gst.stop();
+  }
+});
 
 t.run();
