@@ -110,10 +110,12 @@ export function sameCodec(a: CodecLike, b: CodecLike): boolean {
 
 /** A codec in words for an error message: "VP9", "H.264 High (profile-level-id 64001f, packetization-mode 0)". */
 function describeCodec(c: CodecLike): string {
-  const name = c.mimeType.split('/')[1] ?? c.mimeType;
+  // the names come from a stranger's offer: echoed back short
+  const clip = (v: unknown) => String(v).slice(0, 24);
+  const name = clip(c.mimeType.split('/')[1] ?? c.mimeType);
   if (!/h264/i.test(c.mimeType)) return /^opus$/i.test(name) ? 'Opus' : name.toUpperCase();
   const plid = c.parameters?.['profile-level-id'];
-  const details = [plid === undefined ? 'no profile-level-id' : `profile-level-id ${plid}`, `packetization-mode ${packetizationMode(c)}`];
+  const details = [plid === undefined ? 'no profile-level-id' : `profile-level-id ${clip(plid)}`, `packetization-mode ${clip(c.parameters?.['packetization-mode'] ?? 0)}`];
   return `H.264 ${h264Profile(c) ?? 'of an unknown profile'} (${details.join(', ')})`;
 }
 
@@ -141,7 +143,7 @@ export function producerParameters(media: Media, kind: Kind, mid: string, caps: 
   const codecs = offeredCodecs(media, kind);
   const main = codecs.find((c) => !isRtx(c) && routerSupports(caps, c));
   if (!main) {
-    const offered = [...new Set(codecs.filter((c) => !isRtx(c)).map(describeCodec))].join(', ') || 'none';
+    const offered = [...new Set(codecs.filter((c) => !isRtx(c)).map(describeCodec))].slice(0, 8).join(', ') || 'none';
     throw new SdpError(`No ${kind} codec Glint can forward was offered (offered: ${offered}; accepted: ${describeAccepted(caps, kind)}).`);
   }
   const rtx = codecs.find((c) => isRtx(c) && Number(c.parameters?.apt) === main.payloadType);

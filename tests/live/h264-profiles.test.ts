@@ -66,6 +66,20 @@ t('POST /whip with H.264 Constrained Baseline in packetization-mode 0 is 400 nam
   assert.match(((await res.json()) as { detail: string }).detail, 'H.264 Constrained Baseline (profile-level-id 42e01f, packetization-mode 0)');
 });
 
+t('POST /whip echoes a stranger’s codec names and profile-level-ids back only in part', async ({ api, key }) => {
+  const long = 'f'.repeat(4000);
+  const badProfile = await post(api, key, h264Offer(`64${long}`));
+  assert.is(badProfile.status, 400);
+  const { detail } = (await badProfile.json()) as { detail: string };
+  assert.ok(detail.length < 400, detail);
+  assert.match(detail, 'H.264 of an unknown profile (profile-level-id 64ffff');
+  const badName = await post(api, key, h264Offer('42e01f').replace('a=rtpmap:111 opus/48000/2', `a=rtpmap:111 X${long}/48000/2`));
+  assert.is(badName.status, 400);
+  const named = ((await badName.json()) as { detail: string }).detail;
+  assert.ok(named.length < 400, named);
+  assert.match(named, /No audio codec .*offered: XF+;/);
+});
+
 for (const codec of ['h264', 'vp8'] as const) {
   t(`POST /whip with webrtcbin's own ${codec === 'h264' ? 'H.264 (42c00d)' : 'VP8'} offer is 201 and produces its video and audio by SSRC`, async ({ api, key }) => {
     const offer = webrtcbinOffer(codec);
