@@ -414,7 +414,9 @@ export class Room extends EventEmitter<RoomEvents> {
       if (this.edges.size >= this.settings.maxEdges) {
         throw unavailable(`"${this.slug}" serves as many different players as it can right now; try again shortly.`, CAPACITY_RETRY_MS);
       }
-      const mediaCodecs = MEDIA_CODECS.map((c) => {
+      // only the codecs the room's producers send: mediasoup gives each video codec's RTX the lowest free payload
+      // type, which with more codecs can be one the viewer numbers a later codec with (duplicated payload type)
+      const mediaCodecs = MEDIA_CODECS.filter((c) => producers.some((p) => sameCodec(c, p.rtpParameters.codecs[0]!))).map((c) => {
         const theirs = caps.codecs?.find((x) => sameCodec(x, c))?.preferredPayloadType;
         return theirs === undefined ? c : { ...c, preferredPayloadType: theirs };
       });
