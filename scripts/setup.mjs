@@ -14,10 +14,17 @@ import { MEDIASOUP_RUNTIME_DEBS, ensureMediasoupWorker, npmInstallEnv } from './
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const purpose = process.argv.includes('--for') ? process.argv[process.argv.indexOf('--for') + 1] : 'start';
 
-/** Debian packages per purpose: the SFU worker's libraries always; the test suite also drives real Caddy and Chromium. */
+/**
+ * Debian packages per purpose: the SFU worker's libraries always; the test suite also drives real Caddy and Chromium,
+ * and GStreamer's webrtcbin (from Python, tests/helpers/whip-gst.py) as a native, non-browser WHIP publisher.
+ */
 const DEBIAN = {
   start: [...MEDIASOUP_RUNTIME_DEBS, 'ffmpeg'], // FFmpeg bridges RTMP (OBS) into the SFU
-  test: ['caddy', 'chromium', 'fonts-liberation'],
+  test: [
+    'caddy', 'chromium', 'fonts-liberation',
+    'gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good', 'gstreamer1.0-plugins-bad', 'gstreamer1.0-plugins-ugly',
+    'gstreamer1.0-nice', 'gir1.2-gstreamer-1.0', 'gir1.2-gst-plugins-base-1.0', 'gir1.2-gst-plugins-bad-1.0', 'python3-gi',
+  ],
 };
 
 function fail(msg) {

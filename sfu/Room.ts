@@ -44,6 +44,8 @@ export function mediaFailure(err: unknown, log: Logger, what: string): AppError 
 /** The recorded media counts as stopped after this many packet-count polls without a new packet. */
 const MEDIA_POLL_MS = 500;
 const MEDIA_IDLE_POLLS = 2;
+/** Any encoder starts with a keyframe and repeats one within seconds; VP8 flowing this long without one is unusable. */
+const VP8_KEYFRAME_WAIT_MS = 5_000;
 
 /**
  * A viewer's capabilities minus RTX entries whose payload type the router numbers differently: with those the
@@ -242,6 +244,7 @@ export class Room extends EventEmitter<RoomEvents> {
         }
         const producer = await transport.produce({ kind: p.kind, rtpParameters: p.rtp });
         session.producers.push(producer);
+        if (/\/vp8$/i.test(p.rtp.codecs[0]!.mimeType)) this.watchVp8Keyframes(producer);
         const rids = p.rtp.encodings?.map((e) => e.rid).filter((r): r is string => !!r);
         sections.push({ mid: p.mid, media: p.media, direction: 'recvonly', rtp: p.rtp, ...(rids?.length ? { simulcastRids: rids } : {}) });
       }
@@ -255,6 +258,31 @@ export class Room extends EventEmitter<RoomEvents> {
       this.resumeFailed();
       throw mediaFailure(err, this.log, 'WHIP publish');
     }
+  }
+
+  /**
+   * mediasoup drops VP8 whose payload descriptors carry no extension (no PictureID; GStreamer's rtpvp8pay by
+   * default) as unparsable: it never sees a keyframe, so no viewer and no recording gets a frame. Nothing in the
+   * SDP shows it, so the operator is told once when VP8 flows for a while without a keyframe mediasoup recognizes.
+   */
+  private watchVp8Keyframes(producer: ms.Producer) {
+    let keyframes = 0;
+    const onTrace = (t: ms.ProducerTraceEventData) => void (t.type === 'keyframe' && keyframes++);
+    producer.on('trace', onTrace);
+    producer.enableTraceEvent(['keyframe']).catch(() => undefined);
+    const timer = setTimeout(async () => {
+      producer.off('trace', onTrace);
+      if (producer.closed) return;
+      producer.enableTraceEvent([]).catch(() => undefined);
+      const packets = (await producer.getStats().catch(() => []))[0]?.packetCount ?? 0;
+      if (!keyframes && packets > 0 && !producer.closed) {
+        this.log.warn(
+          { channel: this.slug, packets },
+          'VP8 video without PictureID cannot be forwarded (mediasoup finds no keyframe in it); the sender must set VP8 picture ids (GStreamer: rtpvp8pay picture-id-mode=15-bit)',
+        );
+      }
+    }, VP8_KEYFRAME_WAIT_MS);
+    producer.observer.once('close', () => clearTimeout(timer));
   }
 
   private resumed() {
@@ -394,7 +422,9 @@ export class Room extends EventEmitter<RoomEvents> {
       if (this.edges.size >= this.settings.maxEdges) {
         throw unavailable(`"${this.slug}" serves as many different players as it can right now; try again shortly.`, CAPACITY_RETRY_MS);
       }
-      const mediaCodecs = MEDIA_CODECS.map((c) => {
+      // only the codecs the room's producers send: mediasoup gives each video codec's RTX the lowest free payload
+      // type, which with more codecs can be one the viewer numbers a later codec with (duplicated payload type)
+      const mediaCodecs = MEDIA_CODECS.filter((c) => producers.some((p) => sameCodec(c, p.rtpParameters.codecs[0]!))).map((c) => {
         const theirs = caps.codecs?.find((x) => sameCodec(x, c))?.preferredPayloadType;
         return theirs === undefined ? c : { ...c, preferredPayloadType: theirs };
       });

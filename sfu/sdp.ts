@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import sdpTransform, { type MediaAttributes, type SessionDescription } from 'sdp-transform';
 import type { types as ms } from 'mediasoup';
+import h264 from 'h264-profile-level-id';
 import { AppError } from '../shared/errors.ts';
 
 type Media = SessionDescription['media'][number];
@@ -50,7 +51,10 @@ export function parseOffer(text: string): ParsedOffer {
 
 function fmtpOf(media: Media, pt: number): Record<string, string | number> {
   const f = media.fmtp?.find((x) => x.payload === pt);
-  return f ? (sdpTransform.parseParams(f.config) as Record<string, string | number>) : {};
+  const params = f ? (sdpTransform.parseParams(f.config) as Record<string, string | number>) : {};
+  // sdp-transform reads an all-digit profile-level-id (640028) as a number; it is three hex bytes
+  if (typeof params['profile-level-id'] === 'number') params['profile-level-id'] = String(params['profile-level-id']);
+  return params;
 }
 
 function feedbackOf(media: Media, pt: number): ms.RtcpFeedback[] {
@@ -75,14 +79,55 @@ const isRtx = (c: { mimeType: string }) => /\/rtx$/i.test(c.mimeType);
 
 type CodecLike = { mimeType: string; clockRate: number; parameters?: Record<string, unknown> | undefined };
 
-/** The same codec for forwarding purposes: mime and clock rate; for H.264 also packetization-mode and profile. */
+const PROFILE_NAMES: Record<number, string> = {
+  [h264.ProfileConstrainedBaseline]: 'Constrained Baseline',
+  [h264.ProfileBaseline]: 'Baseline',
+  [h264.ProfileMain]: 'Main',
+  [h264.ProfileConstrainedHigh]: 'Constrained High',
+  [h264.ProfileHigh]: 'High',
+  [h264.ProfilePredictiveHigh444]: 'Predictive High 4:4:4',
+};
+
+/** The H.264 profile a codec's profile-level-id denotes (RFC 6184 §8.1), by name; undefined when it denotes none. */
+export function h264Profile(c: CodecLike): string | undefined {
+  const parsed = h264.parseSdpProfileLevelId(c.parameters ?? {}) as h264.ProfileLevelId | null;
+  return parsed ? PROFILE_NAMES[parsed.profile] : undefined;
+}
+
+const packetizationMode = (c: CodecLike) => Number(c.parameters?.['packetization-mode'] ?? 0);
+
+/**
+ * The same codec for forwarding purposes: mime and clock rate; for H.264 also packetization-mode and the profile
+ * the profile-level-id denotes (profile_idc and constraint flags together: 42c01f, 42e01f and 4d401f are all
+ * Constrained Baseline), matched as mediasoup itself matches them.
+ */
 export function sameCodec(a: CodecLike, b: CodecLike): boolean {
   if (a.mimeType.toLowerCase() !== b.mimeType.toLowerCase() || a.clockRate !== b.clockRate) return false;
   if (/\/rtx$/i.test(a.mimeType)) return Number(a.parameters?.apt) === Number(b.parameters?.apt);
   if (!/h264/i.test(a.mimeType)) return true;
-  const profile = (c: CodecLike) => String(c.parameters?.['profile-level-id'] ?? '42001f').slice(0, 4).toLowerCase();
-  const mode = (c: CodecLike) => Number(c.parameters?.['packetization-mode'] ?? 0);
-  return mode(a) === mode(b) && profile(a) === profile(b);
+  return packetizationMode(a) === packetizationMode(b) && h264.isSameProfile(a.parameters ?? {}, b.parameters ?? {});
+}
+
+/** A codec in words for an error message: "VP9", "H.264 High (profile-level-id 64001f, packetization-mode 0)". */
+function describeCodec(c: CodecLike): string {
+  // the names come from a stranger's offer: echoed back short
+  const clip = (v: unknown) => String(v).slice(0, 24);
+  const name = clip(c.mimeType.split('/')[1] ?? c.mimeType);
+  if (!/h264/i.test(c.mimeType)) return /^opus$/i.test(name) ? 'Opus' : name.toUpperCase();
+  const plid = c.parameters?.['profile-level-id'];
+  const details = [plid === undefined ? 'no profile-level-id' : `profile-level-id ${clip(plid)}`, `packetization-mode ${clip(c.parameters?.['packetization-mode'] ?? 0)}`];
+  return `H.264 ${h264Profile(c) ?? 'of an unknown profile'} (${details.join(', ')})`;
+}
+
+/** What the router forwards of one kind, in words: "VP8, H.264 Constrained Baseline, Baseline, Main (packetization-mode 1)". */
+function describeAccepted(caps: ms.RtpCapabilities, kind: Kind): string {
+  const codecs = (caps.codecs ?? []).filter((c) => c.kind === kind && !isRtx(c));
+  const plain = [...new Set(codecs.filter((c) => !/h264/i.test(c.mimeType)).map(describeCodec))];
+  const h264Codecs = codecs.filter((c) => /h264/i.test(c.mimeType));
+  const profiles = [...new Set(h264Codecs.map((c) => h264Profile(c) ?? '?'))];
+  const modes = [...new Set(h264Codecs.map(packetizationMode))];
+  if (profiles.length) plain.push(`H.264 ${profiles.join(', ')} (packetization-mode ${modes.join(' or ')})`);
+  return plain.join(', ') || 'none';
 }
 
 /** Does the router support this codec? */
@@ -98,8 +143,8 @@ export function producerParameters(media: Media, kind: Kind, mid: string, caps: 
   const codecs = offeredCodecs(media, kind);
   const main = codecs.find((c) => !isRtx(c) && routerSupports(caps, c));
   if (!main) {
-    const offered = [...new Set(codecs.filter((c) => !isRtx(c)).map((c) => c.mimeType))].join(', ') || 'none';
-    throw new SdpError(`No ${kind} codec Glint can forward was offered (offered: ${offered}; supported: Opus, VP8, H.264 packetization-mode=1).`);
+    const offered = [...new Set(codecs.filter((c) => !isRtx(c)).map(describeCodec))].slice(0, 8).join(', ') || 'none';
+    throw new SdpError(`No ${kind} codec Glint can forward was offered (offered: ${offered}; accepted: ${describeAccepted(caps, kind)}).`);
   }
   const rtx = codecs.find((c) => isRtx(c) && Number(c.parameters?.apt) === main.payloadType);
   const extUris = new Set((caps.headerExtensions ?? []).filter((h) => h.kind === kind).map((h) => h.uri));
