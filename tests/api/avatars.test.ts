@@ -101,11 +101,10 @@ t('an avatar whose bytes are another format than its Content-Type is 400', async
 });
 
 t('a truncated avatar is 400, in every format', async ({ owner, images }) => {
-  for (const [name, { type, bytes }] of Object.entries(images)) {
+  for (const { type, bytes } of Object.values(images)) {
     for (const keep of [bytes.length - 1, Math.floor(bytes.length / 2), 20]) {
       refused(await upload(owner, bytes.subarray(0, keep), type), /cut short|corrupt|malformed|no image|no frame|end/);
     }
-    assert.ok(true, name);
   }
 });
 
@@ -131,9 +130,8 @@ t('an avatar whose header claims 65535×65535 (or more than 4096 on a side) is 4
 
 t('data after the image\'s end (an appended page or archive) is 400', async ({ owner, images }) => {
   const tail = Buffer.from('<html><script>alert(1)</script></html>');
-  for (const [name, { type, bytes }] of Object.entries(images)) {
+  for (const { type, bytes } of Object.values(images)) {
     refused(await upload(owner, Buffer.concat([bytes, tail]), type), /after its end|RIFF size/);
-    assert.ok(true, name);
   }
 });
 
@@ -156,7 +154,7 @@ t('probeImage never throws and stays linear on mutated files (fuzz)', ({ images 
     const cut = rand(4) === 0 ? b.subarray(0, rand(b.length)) : b;
     const started = performance.now();
     const probe = probeImage(cut, type, 4096);
-    assert.ok(performance.now() - started < 50, 'bounded time');
+    assert.ok(performance.now() - started < 500, 'bounded time (a blow-up, not a slow machine)');
     if (probe.ok) assert.ok(probe.width <= 4096 && probe.height <= 4096);
     runs++;
   }
