@@ -3,7 +3,7 @@
 // the process for crashes, unhandled rejections and memory.
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { pino, type Logger } from 'pino';
+import { capturingLogger as capture, type LogLine } from '../log.ts';
 
 /** Seconds each parser is fuzzed for: GLINT_FUZZ_SECONDS, or `fallback` (chosen so tests/fuzz/ stays near a minute). */
 export function fuzzSeconds(fallback: number): number {
@@ -149,15 +149,10 @@ export function hostileValue(rng: Rng, depth = 0): unknown {
   }
 }
 
-export type LogLine = { level: number; msg?: string; err?: { message?: string; stack?: string; type?: string }; [k: string]: unknown };
+export type { LogLine };
 
-/** A pino logger that keeps its lines (warn and above by default) in memory, for asserting on what was logged. */
-export function capturingLogger(level = 'warn', keep = 2000): { log: Logger; lines: LogLine[]; errors(): LogLine[] } {
-  const lines: LogLine[] = [];
-  // a long run logs a warning per refused publish: keep the first `keep` lines, then only errors, up to twice that
-  const log = pino({ level, base: undefined }, { write: (s: string) => void ((lines.length < keep || (lines.length < 2 * keep && /"level":(50|60)/.test(s))) && lines.push(JSON.parse(s) as LogLine)) });
-  return { log, lines, errors: () => lines.filter((l) => l.level >= 50) };
-}
+/** The shared capturing logger (tests/helpers/log.ts), at warn and above with a bound for long runs. */
+export const capturingLogger = (level = 'warn', keep = 2000) => capture(level, keep);
 
 /** Error-level log lines, one per distinct message and first stack frame, with the request that caused each. */
 export function distinctErrors(lines: LogLine[], max = 12): string[] {
