@@ -1,0 +1,55 @@
+// What every recording test asks of a VoD: a playlist players accept (RFC 8216's required tags, target duration at
+// least every segment's rounded duration, every segment reachable) and media that decodes whole with zero errors.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { parsePlaylist } from '../../recorder/hls.ts';
+
+const run = promisify(execFile);
+
+/** The problems with an HLS media playlist (empty when it is valid); `ended` demands #EXT-X-ENDLIST. */
+export function playlistProblems(text: string, opts: { ended?: boolean } = {}): string[] {
+  const problems: string[] = [];
+  if (!text.startsWith('#EXTM3U')) problems.push('does not start with #EXTM3U');
+  const target = /^#EXT-X-TARGETDURATION:(\d+)\s*$/m.exec(text);
+  if (!target) problems.push('no #EXT-X-TARGETDURATION');
+  const { segments, ended } = parsePlaylist(text);
+  if (!segments.length) problems.push('no segment');
+  for (const s of segments) {
+    if (!(s.duration > 0)) problems.push(`${s.uri}: no EXTINF duration`);
+    if (target && Math.round(s.duration) > Number(target[1])) problems.push(`${s.uri}: ${s.duration} s exceeds the target duration ${target[1]} s`);
+  }
+  if (opts.ended === true && !ended) problems.push('no #EXT-X-ENDLIST');
+  if (opts.ended === false && ended) problems.push('#EXT-X-ENDLIST while still live');
+  return problems;
+}
+
+/** Fetches a playlist URL and checks it and that every segment it names answers 200. */
+export async function checkPlaylistUrl(url: string, opts: { ended?: boolean } = {}): Promise<{ text: string; problems: string[] }> {
+  const res = await fetch(url);
+  if (res.status !== 200) return { text: '', problems: [`playlist answered ${res.status}`] };
+  const text = await res.text();
+  const problems = playlistProblems(text, opts);
+  for (const s of parsePlaylist(text).segments) {
+    const seg = await fetch(new URL(s.uri, url));
+    await seg.arrayBuffer();
+    if (seg.status !== 200) problems.push(`${s.uri} answered ${seg.status}`);
+  }
+  return { text, problems };
+}
+
+export type Decoded = { errors: string[]; durationSeconds: number; streams: string[] };
+
+/**
+ * Decodes a recording whole (every frame of every stream, as a player would) and returns what FFmpeg complained of —
+ * decode errors, non-monotonic timestamps, corrupt packets — with the duration and the streams ffprobe sees.
+ */
+export async function decodeWhole(url: string): Promise<Decoded> {
+  const decoded = await run('ffmpeg', ['-hide_banner', '-nostats', '-v', 'warning', '-i', url, '-f', 'null', '-'], { encoding: 'utf8', maxBuffer: 16 << 20 }).then(
+    (r) => r.stderr,
+    (err: { stderr?: string; message: string }) => `${err.stderr ?? ''}\n${err.message}`,
+  );
+  const errors = decoded.split('\n').map((l) => l.trim()).filter((l) => l && !/^Command failed/.test(l));
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name:format=duration', '-of', 'json', url], { encoding: 'utf8' });
+  const probe = JSON.parse(stdout) as { streams: { codec_type: string; codec_name: string }[]; format: { duration?: string } };
+  return { errors, durationSeconds: Number(probe.format.duration ?? 0), streams: probe.streams.map((s) => `${s.codec_type}:${s.codec_name}`).sort() };
+}
