@@ -19,7 +19,7 @@ import { clientAddress } from '../shared/client-address.ts';
 import { DATABASE_RETRY_AFTER_MS, isDatabaseUnavailable } from '../shared/db/errors.ts';
 import { ConcurrencyCap, RateLimit } from '../shared/limits.ts';
 import { throttledWarn } from '../shared/logger.ts';
-import { duplicateRedis, openRedis } from '../shared/redis.ts';
+import { closeRedis, duplicateRedis, openRedis } from '../shared/redis.ts';
 import { findTextFault } from '../shared/rules.ts';
 import { activeSubscription } from './entitlements.ts';
 import type { Deps, SessionUser } from './context.ts';
@@ -677,6 +677,6 @@ export class Chat {
     await new Promise<void>((resolve) => {
       this.io.close(() => resolve());
     });
-    if (this.redis) await Promise.all([this.redis.pub.quit(), this.redis.sub.quit()]).catch(() => undefined);
+    if (this.redis) await Promise.all([closeRedis(this.redis.pub), closeRedis(this.redis.sub)]);
   }
 }

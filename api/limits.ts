@@ -6,7 +6,7 @@ import type { Config } from '../shared/config.ts';
 import { rateLimited, unavailable } from '../shared/errors.ts';
 import { ConcurrencyCap, RateLimit } from '../shared/limits.ts';
 import type { Logger } from '../shared/logger.ts';
-import { openRedis } from '../shared/redis.ts';
+import { closeRedis, openRedis } from '../shared/redis.ts';
 
 /** better-auth's rate-limit storage shape (options.rateLimit.customStorage). */
 export type AuthLimitStorage = {
@@ -82,6 +82,6 @@ export class ApiLimits {
   }
 
   async close(): Promise<void> {
-    await this.redis?.quit().catch(() => undefined);
+    if (this.redis) await closeRedis(this.redis);
   }
 }

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { Redis as RedisClient } from 'ioredis';
 import type { Logger } from './logger.ts';
 import { throttledWarn } from './logger.ts';
-import { openRedis } from './redis.ts';
+import { closeRedis, openRedis } from './redis.ts';
 
 export type BusEvents = {
   'channel.created': { channelId: string; slug: string; ownerId: string };
@@ -158,8 +158,7 @@ export class RedisBus implements EventBus {
 
   async close(): Promise<void> {
     this.local.removeAllListeners();
-    this.sub.disconnect();
-    await this.pub.quit().catch(() => this.pub.disconnect());
+    await Promise.all([closeRedis(this.sub), closeRedis(this.pub)]);
   }
 }
 

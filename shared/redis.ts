@@ -33,17 +33,39 @@ export function watchRedis(client: Redis, name: string, log: Logger | undefined)
   return client;
 }
 
+/** Connects a lazy client; one that cannot connect is closed (left alone, it would retry in the background forever). */
+async function connected(client: Redis): Promise<Redis> {
+  try {
+    await client.connect();
+    return client;
+  } catch (err) {
+    client.disconnect();
+    throw err;
+  }
+}
+
 /** Opens (and waits for) a connection to Redis for `role`. */
 export async function openRedis(url: string, name: string, role: RedisRole, log: Logger | undefined): Promise<Redis> {
   const { Redis } = await import('ioredis');
   const client = watchRedis(new Redis(url, { lazyConnect: true, ...roleOptions[role] }), name, log);
-  await client.connect();
-  return client;
+  return connected(client);
 }
 
 /** A second connection like `client` for another role (the Socket.IO adapter's subscriber), watched the same way. */
 export async function duplicateRedis(client: Redis, name: string, role: RedisRole, log: Logger | undefined): Promise<Redis> {
-  const copy = watchRedis(client.duplicate({ lazyConnect: true, ...roleOptions[role] }), name, log);
-  await copy.connect();
-  return copy;
+  return connected(watchRedis(client.duplicate({ lazyConnect: true, ...roleOptions[role] }), name, log));
+}
+
+/**
+ * Closes a connection for good, whatever state Redis is in: QUIT when it is connected (bounded: a Redis that goes
+ * away mid-QUIT does not hold the shutdown), then disconnect, which also cancels a reconnect in progress. A bare
+ * quit() rejects on a command connection while it is reconnecting, and that connection would retry forever.
+ */
+export async function closeRedis(client: Redis): Promise<void> {
+  if (client.status === 'ready') {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([client.quit().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 1000)))]);
+    clearTimeout(timer);
+  }
+  client.disconnect();
 }
