@@ -1,0 +1,183 @@
+// PostgreSQL itself restarted under load: a private cluster (initdb into a temporary directory, run as the `postgres`
+// user) is stopped in immediate mode — the way a crash ends it, with recovery at the next start — while chat writers
+// and HTTP readers keep the API busy, then started again. The API answers again within 5 s of the restart on its
+// own, answers 503 (never 500) while the database is away, and every chat message it acknowledged is stored.
+// The time from the restart to the first good answer is printed (docs/benchmarks.md, faults).
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chown, mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { eq } from 'drizzle-orm';
+import { startApi, type RunningApi } from '../../api/server.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { chatMessage, openDatabase, type Database } from '../../shared/db/index.ts';
+import { createLogger } from '../../shared/logger.ts';
+import { Client, freePort, LOOSE_LIMITS } from '../helpers/api.ts';
+import { chatSocket } from '../helpers/chat.ts';
+import { OpenApiChecker } from '../helpers/openapi.ts';
+
+const run = promisify(execFile);
+
+/** A PostgreSQL cluster of its own (Debian's server binaries, as the `postgres` user: the server refuses root). */
+class PrivateCluster {
+  private proc: ChildProcess | undefined;
+  private constructor(
+    private readonly bin: string,
+    readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  static async create(): Promise<PrivateCluster> {
+    const versions = (await readdir('/usr/lib/postgresql')).sort((a, b) => Number(b) - Number(a));
+    const bin = `/usr/lib/postgresql/${versions[0]}/bin`;
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'glint-pg-'));
+    const { uid, gid } = await userIds('postgres');
+    await chown(dir, uid, gid);
+    await run('runuser', ['-u', 'postgres', '--', `${bin}/initdb`, '-D', `${dir}/data`, '-A', 'trust', '-U', 'postgres', '--no-sync'], { encoding: 'utf8' });
+    return new PrivateCluster(bin, dir, await freePort());
+  }
+
+  get url() {
+    return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
+  }
+
+  async start(): Promise<void> {
+    this.proc = spawn('runuser', ['-u', 'postgres', '--', `${this.bin}/postgres`, '-D', `${this.dir}/data`, '-p', String(this.port), '-k', this.dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'], { stdio: 'ignore' });
+    for (let i = 0; i < 200; i++) {
+      const ready = await run(`${this.bin}/pg_isready`, ['-h', '127.0.0.1', '-p', String(this.port), '-q']).then(() => true, () => false);
+      if (ready) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('the private PostgreSQL did not start');
+  }
+
+  /** Immediate shutdown: every backend ends at once, nothing is checkpointed, the next start recovers (as after a crash). */
+  async crash(): Promise<void> {
+    await run('runuser', ['-u', 'postgres', '--', `${this.bin}/pg_ctl`, '-D', `${this.dir}/data`, 'stop', '-m', 'immediate', '-w']);
+    this.proc = undefined;
+  }
+
+  async destroy(): Promise<void> {
+    if (this.proc) await this.crash().catch(() => this.proc?.kill('SIGKILL'));
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function userIds(name: string) {
+  const { stdout } = await run('id', [name], { encoding: 'utf8' });
+  return { uid: Number(/uid=(\d+)/.exec(stdout)![1]), gid: Number(/gid=(\d+)/.exec(stdout)![1]) };
+}
+
+type Ctx = { cluster: PrivateCluster; database: Database; direct: Database; api: RunningApi; dataDir: string; spec: OpenApiChecker; escaped: unknown[] };
+const t = suite<Ctx>('PostgreSQL restarted under load');
+let escapeHandler: (err: unknown) => void;
+
+t.before(async (ctx) => {
+  ctx.escaped = [];
+  escapeHandler = (err) => ctx.escaped.push(err);
+  process.on('unhandledRejection', escapeHandler);
+  process.on('uncaughtException', escapeHandler);
+  ctx.cluster = await PrivateCluster.create();
+  await ctx.cluster.start();
+  ctx.dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-test-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: String(await freePort()),
+    DATA_DIR: ctx.dataDir,
+    LOG_LEVEL: process.env.GLINT_TEST_LOG ?? 'silent',
+    RTMP_PORT: '0',
+    RTC_PORT: '0',
+    RECORDER_EMBEDDED: 'false',
+    ...LOOSE_LIMITS,
+    CHAT_USER_MESSAGES: '10000',
+    CHAT_ADDRESS_MESSAGES: '10000',
+    DATABASE_URL: ctx.cluster.url,
+  });
+  ctx.database = await openDatabase({ url: ctx.cluster.url });
+  ctx.api = await startApi(config, { database: ctx.database, log: createLogger(config.logLevel) });
+  ctx.spec = await OpenApiChecker.load(ctx.api.url);
+});
+t.after(async (ctx) => {
+  await ctx.api?.close();
+  await ctx.direct?.close();
+  await ctx.cluster?.destroy();
+  if (ctx.dataDir) await rm(ctx.dataDir, { recursive: true, force: true });
+  process.off('unhandledRejection', escapeHandler);
+  process.off('uncaughtException', escapeHandler);
+});
+
+t('restarted mid-load: 503 while away, answers again within 5 s, every acknowledged chat message stored', async (ctx) => {
+  const { api, cluster } = ctx;
+  const owner = await new Client(api.url, ctx.spec).signUp('Restarter');
+  assert.is((await owner.post('/api/channels', { slug: 'pg-restart', title: 'PG restart' })).status, 201);
+  const channelId = (await owner.get('/api/channels/pg-restart')).body.id as string;
+  const writers = await Promise.all([0, 1, 2].map(() => chatSocket(api.url, owner)));
+  const acked: string[] = [];
+  const refusals = new Map<string, number>();
+  const statuses = new Map<number, number>();
+  let loading = true;
+  try {
+    for (const w of writers) assert.ok((await w.emitWithAck('join', { channel: 'pg-restart' })).ok);
+    // the load: three writers and two readers, back to back, for the whole test
+    const load = [
+      ...writers.map(async (w, n) => {
+        for (let i = 0; loading; i++) {
+          const r = await w.timeout(15_000).emitWithAck('send', { channel: 'pg-restart', text: `writer ${n} message ${i}` }).catch(() => ({ ok: false, error: { code: 'timeout' } }));
+          if (r.ok) acked.push(r.message.id);
+          else refusals.set(r.error.code, (refusals.get(r.error.code) ?? 0) + 1);
+          if (!r.ok) await new Promise((res) => setTimeout(res, 50));
+        }
+      }),
+      ...[0, 1].map(async () => {
+        const anon = new Client(api.url, ctx.spec);
+        while (loading) {
+          const status = (await anon.get('/api/channels/pg-restart', { check: false })).status;
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        }
+      }),
+    ];
+    await new Promise((r) => setTimeout(r, 1500));
+    const ackedBefore = acked.length;
+    assert.ok(ackedBefore > 0, 'messages were acknowledged before the restart');
+
+    await cluster.crash();
+    await new Promise((r) => setTimeout(r, 1000)); // away for a second under load
+    await cluster.start();
+    const restarted = Date.now();
+    const probe = new Client(api.url, ctx.spec);
+    let answered = -1;
+    while (Date.now() - restarted < 5_000) {
+      if ((await probe.get('/api/channels/pg-restart', { check: false })).status === 200) {
+        answered = Date.now() - restarted;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.ok(answered >= 0, 'the API answers again within 5 s of the restart');
+    const ackedAtRestart = acked.length;
+    await new Promise((r) => setTimeout(r, 1500)); // and keeps going under the load
+    loading = false;
+    await Promise.all(load);
+    console.log(`faults: postgres restarted under load → API answered again in ${answered} ms; ${acked.length} messages acknowledged, refusals ${JSON.stringify(Object.fromEntries(refusals))}, HTTP ${JSON.stringify(Object.fromEntries(statuses))}`);
+
+    assert.ok(acked.length > ackedAtRestart, 'chat acknowledges messages again after the restart');
+    assert.ok((statuses.get(503) ?? 0) + (refusals.get('unavailable') ?? 0) > 0, 'the outage was seen by the load');
+    for (const status of statuses.keys()) assert.ok(status === 200 || status === 503, `HTTP answered ${status} (only 200 or 503 may be)`);
+    for (const code of refusals.keys()) assert.is(code, 'unavailable', `chat refused with ${code}`);
+
+    ctx.direct = await openDatabase({ url: cluster.url });
+    const stored = new Set((await ctx.direct.db.select({ id: chatMessage.id }).from(chatMessage).where(eq(chatMessage.channelId, channelId))).map((m) => m.id));
+    const lost = acked.filter((id) => !stored.has(id));
+    assert.equal(lost, [], `${lost.length} of ${acked.length} acknowledged messages are not stored`);
+    assert.equal(ctx.escaped, [], 'nothing rejected into nowhere');
+  } finally {
+    loading = false;
+    for (const w of writers) w.disconnect();
+  }
+});
+
+t.run();
