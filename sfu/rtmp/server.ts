@@ -472,14 +472,15 @@ class RtmpConnection {
     this.timers.clear();
     this.detach();
     try {
-      const stopping = this.bridge?.stop();
+      // FFmpeg first sends what it holds (a re-encode's last frames in its decoder and encoder), then the broadcast
+      // ends: ended at once, the recording lost its last ~0.1–0.3 s
+      await this.bridge?.stop();
       if (wasLive && this.room && this.sessionId && !this.room.isClosed) {
         const reason = this.endReason ?? 'RTMP connection closed';
         // a publisher that said it is done ends the broadcast; a dropped one may reconnect within the grace period
         if (this.unpublished) this.room.endPublisher(this.sessionId, reason);
         else this.room.publisherLost(this.sessionId, reason);
       }
-      await stopping;
     } finally {
       this.resolveStopped();
     }
