@@ -37,7 +37,7 @@ const FLV_JITTER_TICKS = 1.5 * 90; // 1.5 ms at RTP's 90 kHz video clock
  */
 export function frameClock(frameRate: number): string {
   const tick = (90000 / frameRate).toFixed(3);
-  const next = `PREV_OUTPTS+${tick}`;
+  const next = `(PREV_OUTPTS+${tick})`;
   return `setts=ts=if(lt(abs(PTS-${next})\\,${FLV_JITTER_TICKS})\\,${next}\\,PTS):time_base=1/90000`;
 }
 
