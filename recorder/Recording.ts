@@ -29,6 +29,8 @@ const MAX_RESTARTS = 20;
 const INPUT_IDLE_SECONDS = 1;
 /** After FFmpeg reports its input idle, how long it may take to exit by itself before it is ended. */
 const IDLE_EXIT_GRACE_MS = 500;
+/** Bytes of RTP each FFmpeg socket may hold unread: a 1080p keyframe is a few hundred KiB. */
+const RTP_RECEIVE_BUFFER = 4 << 20;
 
 /** Every FFmpeg child of this kind alive in this process (none may outlive it). */
 const children = new ChildGroup();
@@ -361,7 +363,9 @@ export class Recording {
       .input(path.join(this.workDir, 'input.sdp'))
       // -listen_timeout: one second without any RTP ends the input like the end of a file, so when the broadcast
       // ends FFmpeg finishes its last segment and writes the final playlist by itself
-      .inputOptions(['-protocol_whitelist', 'file,udp,rtp', '-listen_timeout', String(INPUT_IDLE_SECONDS), '-analyzeduration', '3000000', '-probesize', '10000000', '-fflags', '+genpts'])
+      // -buffer_size: the RTP demuxer has no retransmission, so a keyframe's burst of packets must fit the socket's
+      // receive buffer while FFmpeg is busy writing a segment (the kernel caps it at net.core.rmem_max)
+      .inputOptions(['-protocol_whitelist', 'file,udp,rtp', '-listen_timeout', String(INPUT_IDLE_SECONDS), '-buffer_size', String(RTP_RECEIVE_BUFFER), '-analyzeduration', '3000000', '-probesize', '10000000', '-fflags', '+genpts'])
       .output(path.join(this.workDir, 'index.m3u8'))
       .outputOptions([
         '-hide_banner', '-loglevel', 'warning', '-nostats', ...out,

@@ -129,6 +129,8 @@ export class Room extends EventEmitter<RoomEvents> {
   peakViewers = 0;
   /** the recorder's plain RTP consumers (one transport per track), while a recording is attached */
   private recording: { consumers: ms.Consumer[]; transports: ms.Transport[]; watch?: NodeJS.Timeout } | undefined;
+  /** settles when the recorder has resumed its consumers (it listens) after the latest RTMP publisher connected */
+  private recorderListening: { promise: Promise<void>; resolve: () => void } | undefined;
   /** how the broadcast comes in: WHIP, or RTMP through the bridge (copied or re-encoded video) */
   ingest: { source: 'whip' } | IngestInfo | undefined;
 
@@ -314,6 +316,8 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.publisher) throw conflict('This channel is already live from another session.');
     const session: Publisher = { id: randomUUID(), transports: [], producers: [] };
     this.publisher = session;
+    let resolve!: () => void;
+    this.recorderListening = { promise: new Promise<void>((r) => (resolve = r)), resolve };
     const resuming = this.graceTimer !== undefined || this.lostPublisher !== undefined;
     try {
       const ports: { rtp: number; rtcp: number }[] = [];
@@ -590,7 +594,12 @@ export class Room extends EventEmitter<RoomEvents> {
         throw mediaFailure(err, this.log, 'recorder plain transport');
       });
       recording.transports.push(transport);
-      await transport.connect({ ip: target.ip, port: target.port, rtcpPort: target.rtcpPort });
+      // No RTCP to the recorder: mediasoup's sender reports tie RTP time to the moment packets reached the SFU, and
+      // FFmpeg's RTP demuxer re-bases every track's timestamps on each report, so arrival jitter became timestamp
+      // jumps in the recording (audio "backward in time", video frames closer than a frame apart). The recorder's
+      // FFmpeg needs none (no retransmission; keyframes are asked for over the bus) and reads only the BYE the
+      // recorder itself sends to `target.rtcpPort`. mediasoup requires an RTCP port: the transport's own, which nothing reads.
+      await transport.connect({ ip: target.ip, port: target.port, rtcpPort: transport.rtcpTuple!.localPort });
       const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: plain, paused: true });
       recording.consumers.push(consumer);
       const codec = consumer.rtpParameters.codecs[0]!;
@@ -634,10 +643,28 @@ export class Room extends EventEmitter<RoomEvents> {
     return timer;
   }
 
+  /**
+   * Resolves once the recorder listens for the RTMP publisher's tracks, or after `timeoutMs` (false then). The RTMP
+   * bridge waits for it before sending: a copied stream cannot make a keyframe on request, so a recording attached
+   * after the first one was sent would start at the next — up to a whole keyframe interval (OBS: 2 s) lost.
+   */
+  async recorderReady(timeoutMs: number): Promise<boolean> {
+    const listening = this.recorderListening?.promise;
+    if (!listening) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
+    try {
+      return await Promise.race([listening.then(() => true), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Starts the recorder's consumers (its FFmpeg is listening) with a keyframe first. */
   async resumeRecording(): Promise<void> {
     const consumers = this.recording?.consumers ?? [];
     for (const c of consumers) await c.resume();
+    if (consumers.length) this.recorderListening?.resolve();
     const video = consumers.find((c) => c.kind === 'video');
     if (!video) return;
     await video.requestKeyFrame();

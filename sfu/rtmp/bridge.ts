@@ -1,5 +1,6 @@
 // The RTMP bridge's FFmpeg: FLV tags in on stdin, one RTP stream per track out to the room's plain transports.
-// H.264 that every browser can decode is copied (its SPS/PPS written in-band before each keyframe); anything else
+// H.264 that every browser can decode is copied (its SPS/PPS written in-band before each keyframe, its frames put
+// on the nominal frame clock: FLV stamps them to the millisecond); anything else
 // is re-encoded with x264's low-latency settings; audio always becomes Opus. Every child is supervised: stop() ends
 // its input, then SIGTERM, then SIGKILL, and a process exit kills whatever is left.
 import { PassThrough } from 'node:stream';
@@ -9,7 +10,8 @@ import { ChildGroup } from '../../shared/children.ts';
 import type { Logger } from '../../shared/logger.ts';
 
 export type VideoPlan =
-  | { mode: 'copy'; profileLevelId: string }
+  /** frameRate: the stream's nominal rate, when known, to stamp its frames regularly (see frameClock) */
+  | { mode: 'copy'; profileLevelId: string; frameRate?: number }
   | { mode: 'transcode'; reason: string; kbps: number };
 
 type RtpTarget = { rtp: number; rtcp: number; payloadType: number; ssrc: number };
@@ -22,6 +24,22 @@ export type BridgePlan = {
 /** Every FFmpeg child of this kind alive in this process (none may outlive it). */
 const children = new ChildGroup();
 export const runningBridges = () => children.pids();
+
+/** Frame times in FLV are whole milliseconds: at 30 fps a copied stream's frames came 33, 33 and 34 ms apart. */
+const FLV_JITTER_TICKS = 1.5 * 90; // 1.5 ms at RTP's 90 kHz video clock
+
+/**
+ * The setts bitstream filter that puts copied frames on the nominal frame clock: a frame within FLV's millisecond
+ * rounding of one frame after the last is stamped exactly one frame after it; any other (a dropped frame, a jump)
+ * keeps its own time and the clock follows from there. Without it a player or FFmpeg reading the recording guesses
+ * a frame rate off by a fraction (29.9 fps) and sees frames closer than one frame apart ("non monotonically
+ * increasing dts"), and WebRTC viewers get uneven frame times.
+ */
+export function frameClock(frameRate: number): string {
+  const tick = (90000 / frameRate).toFixed(3);
+  const next = `(PREV_OUTPTS+${tick})`;
+  return `setts=ts=if(lt(abs(PTS-${next})\\,${FLV_JITTER_TICKS})\\,${next}\\,PTS):time_base=1/90000`;
+}
 
 const rtpUrl = (t: RtpTarget) => `rtp://127.0.0.1:${t.rtp}?rtcpport=${t.rtcp}&pkt_size=1200`;
 
@@ -52,7 +70,7 @@ export class FfmpegBridge {
     if (video) {
       const codec =
         video.mode === 'copy'
-          ? ['-c:v', 'copy', '-bsf:v', 'h264_mp4toannexb']
+          ? ['-c:v', 'copy', '-bsf:v', ['h264_mp4toannexb', ...(video.frameRate ? [frameClock(video.frameRate)] : [])].join(',')]
           : [
               '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-profile:v', 'baseline',
               '-pix_fmt', 'yuv420p', '-bf', '0', '-g', '60', '-keyint_min', '30',

@@ -41,3 +41,21 @@ export function isConstrainedBaseline(profileLevelId: string): boolean {
  * smoothly.
  */
 export const reorders = (p: AVPacket) => isVideoFrame(p) && p.pts !== p.dts;
+
+/** The frame rates encoders offer; a measured or declared rate within 2 % of one is taken to be the nearest. */
+const STANDARD_RATES = [24000 / 1001, 24, 25, 30000 / 1001, 30, 48, 50, 60000 / 1001, 60];
+
+/**
+ * The stream's nominal frame rate: the metadata's `framerate` when it declares one, else the mean spacing of the
+ * frames held by the probe — snapped to a standard rate, or undefined when neither is one (a variable rate).
+ */
+export function frameRateOf(declared: number | undefined, frames: AVPacket[]): number | undefined {
+  let fps = declared && Number.isFinite(declared) && declared > 0 ? declared : undefined;
+  if (!fps && frames.length >= 2) {
+    const span = frames.at(-1)!.dts - frames[0]!.dts;
+    if (span > 0) fps = (1000 * (frames.length - 1)) / span;
+  }
+  if (!fps) return undefined;
+  const nearest = STANDARD_RATES.reduce((a, b) => (Math.abs(fps - b) < Math.abs(fps - a) ? b : a));
+  return Math.abs(fps - nearest) / nearest < 0.02 ? nearest : undefined;
+}

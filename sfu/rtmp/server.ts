@@ -20,7 +20,7 @@ import type { Logger } from '../../shared/logger.ts';
 import { MEDIA_CODECS } from '../codecs.ts';
 import type { PlainTrack, Room } from '../Room.ts';
 import { FfmpegBridge, type BridgePlan, type VideoPlan } from './bridge.ts';
-import { FLV_AUDIO, FLV_CODEC_H264, FLV_SCRIPT, FLV_VIDEO, avcProfileLevelId, isConstrainedBaseline, isKeyframe, isVideoConfig, isVideoFrame, ownPacket, reorders } from './flv.ts';
+import { FLV_AUDIO, FLV_CODEC_H264, FLV_SCRIPT, FLV_VIDEO, avcProfileLevelId, frameRateOf, isConstrainedBaseline, isKeyframe, isVideoConfig, isVideoFrame, ownPacket, reorders } from './flv.ts';
 import { RtmpProtocol, RtmpProtocolError } from './RtmpProtocol.ts';
 
 /** What the SFU provides to RTMP publishers. */
@@ -42,6 +42,8 @@ const PROBE_FRAMES = 10;
 const PROBE_MAX_MS = 3000;
 /** What the probe holds at most: a publisher sending faster than it can be judged is judged on what it sent. */
 const PROBE_MAX_BYTES = 16 << 20;
+/** How long a starting broadcast waits at most for its recorder to listen. */
+const RECORDER_WAIT_MS = 3000;
 /** No bytes for this long and a connection is cut off: a stalled publisher must not hold the channel. */
 const IDLE_TIMEOUT_MS = 10_000;
 /** Unsent replies a client may leave unread (a connect's answer is ~300 bytes; one that never reads stops here). */
@@ -357,11 +359,11 @@ class RtmpConnection {
     if (this.bridge && !this.bridge.write(tag)) this.socket.pause();
   }
 
-  /** The Kbit/s the publisher's metadata declares, when it declares a plausible one. */
-  private declaredKbps(): number | undefined {
+  /** A positive number the publisher's metadata declares (`videodatarate`, `framerate`), when it declares one. */
+  private declared(field: 'videodatarate' | 'framerate'): number | undefined {
     if (!this.metadata) return undefined;
     try {
-      const declared = Number(decodeAmf0Data(this.metadata.data).dataObj?.videodatarate);
+      const declared = Number(decodeAmf0Data(this.metadata.data).dataObj?.[field]);
       return Number.isFinite(declared) && declared > 0 ? declared : undefined;
     } catch {
       return undefined; // metadata is advice: unreadable, it is ignored
@@ -372,7 +374,7 @@ class RtmpConnection {
     const hasVideo = !!this.videoConfig || this.pending.some((p) => p.codec_type === FLV_VIDEO);
     const audio = !!this.audioConfig || this.pending.some((p) => p.codec_type === FLV_AUDIO);
     if (!hasVideo) return { video: undefined, audio };
-    const declared = this.declaredKbps();
+    const declared = this.declared('videodatarate');
     const kbps = declared ? Math.min(8000, Math.max(500, Math.round(declared))) : 2500;
     const transcode = (reason: string): VideoPlan => ({ mode: 'transcode', reason, kbps });
     const codecId = (this.videoConfig ?? this.pending.find((p) => p.codec_type === FLV_VIDEO))!.codec_id;
@@ -381,7 +383,8 @@ class RtmpConnection {
     if (!plid) return { video: transcode('no AVC decoder configuration'), audio };
     if (bframes) return { video: transcode('B-frames (frames are reordered)'), audio };
     if (!isConstrainedBaseline(plid)) return { video: transcode(`H.264 profile ${plid} is not Constrained Baseline, the one every browser decodes`), audio };
-    return { video: { mode: 'copy', profileLevelId: plid }, audio };
+    const frameRate = frameRateOf(this.declared('framerate'), this.pending.filter(isVideoFrame));
+    return { video: { mode: 'copy', profileLevelId: plid, ...(frameRate ? { frameRate } : {}) }, audio };
   }
 
   private async start(bframes: boolean) {
@@ -420,6 +423,10 @@ class RtmpConnection {
       if (!(err instanceof AppError)) this.ingest.log.error({ err }, 'RTMP broadcast could not start');
       return this.refuse('NetStream.Publish.Failed', reason, reason);
     }
+    // the recorder attaches on channel.live: what is sent before it listens is not recorded (bounded: a recorder
+    // that is down or slow must not hold the broadcast back for long)
+    const waitFrom = Date.now();
+    const recorder = { recorderReady: await this.room.recorderReady(RECORDER_WAIT_MS), recorderWaitMs: Date.now() - waitFrom };
     if (this.socket.destroyed) return this.room.publisherLost(this.sessionId, 'publisher left while starting');
     const log = this.ingest.log.child({ channel: this.key!.slug });
     this.bridge = new FfmpegBridge(bridge, log);
@@ -427,7 +434,7 @@ class RtmpConnection {
     this.bridge.onDrain = () => {
       if (this.state === 'live') this.socket.resume();
     };
-    log.info({ session: this.sessionId, ...ingest, ffmpeg: this.bridge.pid }, 'RTMP broadcast bridged');
+    log.info({ session: this.sessionId, ...ingest, ...recorder, ffmpeg: this.bridge.pid }, 'RTMP broadcast bridged');
     const room = this.room;
     const onClose = () => this.end('broadcast ended');
     const onLost = () => this.end('publisher lost');
@@ -465,14 +472,15 @@ class RtmpConnection {
     this.timers.clear();
     this.detach();
     try {
-      const stopping = this.bridge?.stop();
+      // FFmpeg first sends what it holds (a re-encode's last frames in its decoder and encoder), then the broadcast
+      // ends: ended at once, the recording lost its last ~0.1–0.3 s
+      await this.bridge?.stop();
       if (wasLive && this.room && this.sessionId && !this.room.isClosed) {
         const reason = this.endReason ?? 'RTMP connection closed';
         // a publisher that said it is done ends the broadcast; a dropped one may reconnect within the grace period
         if (this.unpublished) this.room.endPublisher(this.sessionId, reason);
         else this.room.publisherLost(this.sessionId, reason);
       }
-      await stopping;
     } finally {
       this.resolveStopped();
     }
