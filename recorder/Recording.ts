@@ -12,6 +12,7 @@ import type { EventBus, RecordedTrack, RtpTarget } from '../shared/bus.ts';
 import { ChildGroup } from '../shared/children.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ObjectStore } from '../shared/storage.ts';
+import { RtpRelay } from './h264-relay.ts';
 import { CONTENT_TYPES, durationMs, endPlaylist, parsePlaylist } from './hls.ts';
 
 export const SEGMENT_SECONDS = 2;
@@ -154,7 +155,12 @@ export class Recording {
   private started = false;
   private starting: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
+  /** where the SFU sends each track (for video: the relay, which passes it on to FFmpeg's port) */
   private targets: Record<'audio' | 'video', RtpTarget | undefined> = { audio: undefined, video: undefined };
+  /** FFmpeg's RTP port for each track (RTCP on the next one) */
+  private ports: Record<'audio' | 'video', number | undefined> = { audio: undefined, video: undefined };
+  /** the video track passes through it: an H.264 picture reaches FFmpeg as one access unit (h264-relay.ts) */
+  private relay: RtpRelay | undefined;
   private keyframeTimer: NodeJS.Timeout | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
   private previewTimer: NodeJS.Timeout | undefined;
@@ -222,15 +228,23 @@ export class Recording {
   private async startOnce(): Promise<void> {
     await mkdir(this.workDir, { recursive: true });
     const targets: Record<'audio' | 'video', RtpTarget | undefined> = { audio: undefined, video: undefined };
+    const ports: Record<'audio' | 'video', number | undefined> = { audio: undefined, video: undefined };
     for (const kind of this.kinds) {
       const port = await portPair();
-      targets[kind] = { ip: this.deps.rtpIp, port, rtcpPort: port + 1 };
+      ports[kind] = port;
+      if (kind === 'video') {
+        this.relay ??= await RtpRelay.open(this.deps.rtpIp);
+        this.relay.forwardTo(port);
+      }
+      // RTCP (the recorder's own BYE) goes straight to FFmpeg
+      targets[kind] = { ip: this.deps.rtpIp, port: kind === 'video' ? this.relay!.port : port, rtcpPort: port + 1 };
     }
     const tracks = await attach(this.deps.bus, this.info.sessionId, this.info.slug, targets);
     if (!tracks.length) throw new Error('the broadcast has no tracks to record');
     if (this.stopping) return;
     this.targets = targets;
-    this.tracks = tracks.map((t) => ({ ...t, port: targets[t.kind]!.port }));
+    this.ports = ports;
+    this.useTracks(tracks);
     await writeFile(path.join(this.workDir, 'input.sdp'), sdpFor(this.tracks));
     this.spawn();
     this.started = true;
@@ -241,6 +255,12 @@ export class Recording {
     this.keyframeTimer = setInterval(() => void this.keyframe(), SEGMENT_SECONDS * 1000);
     this.syncTimer = setInterval(() => this.sync(), SYNC_INTERVAL_MS);
     if (this.tracks.some((t) => t.kind === 'video')) this.previewTimer = setInterval(() => void this.preview(), PREVIEW_SECONDS * 1000);
+  }
+
+  /** The tracks the SFU sends from now on, each on FFmpeg's port for its kind. */
+  private useTracks(tracks: RecordedTrack[]) {
+    this.tracks = tracks.map((t) => ({ ...t, port: this.ports[t.kind]! }));
+    this.relay?.h264(tracks.some((t) => t.kind === 'video' && t.mimeType.toLowerCase() === 'video/h264'));
   }
 
   /** The live channel's preview: a frame of the newest uploaded segment (first as soon as there is one). */
@@ -267,8 +287,7 @@ export class Recording {
       else void this.start(this.kinds).catch((err) => this.deps.log.error({ err, vod: this.info.vodId }, 'could not start recording'));
       return;
     }
-    const tracks = await attach(this.deps.bus, this.info.sessionId, this.info.slug, this.targets);
-    this.tracks = tracks.map((t) => ({ ...t, port: this.targets[t.kind]!.port }));
+    this.useTracks(await attach(this.deps.bus, this.info.sessionId, this.info.slug, this.targets));
     await writeFile(path.join(this.workDir, 'input.sdp'), sdpFor(this.tracks));
     this.restarts = 0;
     this.paused = false;
@@ -492,6 +511,8 @@ export class Recording {
       clearTimeout(term);
       clearTimeout(kill);
     }
+    this.relay?.close();
+    this.relay = undefined;
     await this.recoverSegments();
     await this.sync(true);
     this.deps.log.debug({ vod: this.info.vodId, playlist: this.lastPlaylist.length, uploaded: this.uploaded.size }, 'recording final sync');
