@@ -29,11 +29,17 @@ export type BusEvents = {
   'recorder.keyframe': { sessionId: string };
   /** SFU → recorder: the recorded media stopped (the publisher paused its tracks, or dropped) or flows again. */
   'recorder.media': { sessionId: string; flowing: boolean };
+  /** recorder → SFU, every RECORDER_HEARTBEAT_MS: the sessions it still records. A recording not named for
+   * RECORDER_GONE_MS has its consumers and plain transports closed (its recorder died); attaching again restores it. */
+  'recorder.heartbeat': { sessions: string[] };
   /** A recording became playable as a VoD (its playlist has #EXT-X-ENDLIST). */
   'vod.ready': { vodId: string; channelId: string; sessionId: string | null; durationMs: number };
   /** A chat message was stored and sent (for whatever else wants to know: search, webhooks, metrics). */
   'chat.message': { channelId: string; messageId: string; userId: string; liveSessionId: string | null };
 };
+
+export const RECORDER_HEARTBEAT_MS = 2000;
+export const RECORDER_GONE_MS = 10_000;
 
 export type RtpTarget = { ip: string; port: number; rtcpPort: number };
 export type RecordedTrack = {
