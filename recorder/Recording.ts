@@ -3,6 +3,7 @@
 // each segment before the playlist that names it, so a reader never sees a playlist pointing at a missing segment.
 import { randomUUID } from 'node:crypto';
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -417,7 +418,13 @@ export class Recording {
       // zerolatency: no lookahead or B-frames to flush, so the VoD is final about a second sooner
       else out.push('-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-crf', '23', '-pix_fmt', 'yuv420p', '-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`);
     }
-    if (audio) out.push('-map', '0:a:0', '-c:a', 'aac', '-b:a', '128k', '-ar', '48000');
+    // aresample=async: FFmpeg re-aligns RTP streams when the first RTCP sender report arrives (~1 s in), which can step
+    // audio timestamps back a few ms; the resampler keeps them monotonic (a player would hear nothing of it)
+    if (audio) out.push('-map', '0:a:0', '-af', 'aresample=async=1', '-c:a', 'aac', '-b:a', '128k', '-ar', '48000');
+    // An FFmpeg continuing the playlist starts its timestamps where the recording so far ends: a player, or a decoder
+    // reading the VoD whole, never sees time run backwards at the discontinuity.
+    const append = this.spawned > 0;
+    if (append) out.push('-output_ts_offset', (this.recordedSeconds() + 1).toFixed(3));
     const cmd = ffmpeg({ stdoutLines: 0 })
       .input(path.join(this.workDir, 'input.sdp'))
       // -listen_timeout: one second without any RTP ends the input like the end of a file, so when the broadcast
@@ -428,9 +435,10 @@ export class Recording {
         '-hide_banner', '-loglevel', 'warning', '-nostats', ...out,
         '-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_list_size', '0', '-hls_playlist_type', 'event',
         // after a restart: continue the same playlist (numbering, a discontinuity), never rewrite what is there
-        '-hls_flags', `independent_segments+temp_file+program_date_time${this.spawned++ ? '+append_list+discont_start' : ''}`,
+        '-hls_flags', `independent_segments+temp_file+program_date_time${append ? '+append_list+discont_start' : ''}`,
         '-hls_segment_filename', path.join(this.workDir, 'seg-%05d.ts'),
       ]);
+    this.spawned++;
     let idled = false;
     this.alive = true;
     this.exited = new Promise((resolve) => {
@@ -485,6 +493,18 @@ export class Recording {
       cmd.on('error', (err: Error) => done(err));
     });
     cmd.run();
+  }
+
+  /** The duration of what the work directory's playlist lists (what FFmpeg appends to). */
+  private recordedSeconds(): number {
+    let text = '';
+    try {
+      text = readFileSync(path.join(this.workDir, 'index.m3u8'), 'utf8');
+    } catch {
+      // none yet
+    }
+    if (parsePlaylist(text).segments.length < parsePlaylist(this.lastPlaylist).segments.length) text = this.lastPlaylist;
+    return durationMs(parsePlaylist(text)) / 1000;
   }
 
   /**
