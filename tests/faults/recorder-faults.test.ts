@@ -59,7 +59,15 @@ async function stored(ctx: Ctx, vodId: string): Promise<{ text: string; segments
   return { text, segments: parsePlaylist(text).segments.map((s) => s.uri) };
 }
 
+/** Both services up (a test that failed half-way may have left one killed): tests do not depend on each other. */
+async function ensureRunning(ctx: Ctx) {
+  const down = (c: Child) => c.proc.exitCode !== null || c.proc.signalCode !== null;
+  if (down(ctx.api)) ctx.api = await startApi(ctx);
+  if (down(ctx.recorder)) ctx.recorder = await startRecorder(ctx);
+}
+
 async function broadcast(ctx: Ctx, slug: string) {
+  await ensureRunning(ctx);
   const key = await channelWithKey(ctx.owner, slug);
   const page = await ctx.browser.context.newPage();
   await page.goto(ctx.base + '/healthz');
