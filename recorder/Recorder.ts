@@ -44,6 +44,10 @@ export class Recorder {
       deps.bus.subscribe('channel.resumed', (e) => {
         void this.recordings.get(e.sessionId)?.then((rec) => rec?.reattach()).catch((err) => deps.log.warn({ err, session: e.sessionId }, 'could not resume recording'));
       }),
+      // the SFU stopped hearing this process's heartbeat (Redis was away) and detached the recording: attach again
+      deps.bus.subscribe('recorder.detached', (e) => {
+        void this.recordings.get(e.sessionId)?.then((rec) => (rec?.attached ? rec.reattach() : undefined)).catch((err) => deps.log.warn({ err, session: e.sessionId }, 'could not attach the recording again'));
+      }),
     );
     // the SFU detaches a recorder it stops hearing from (the recorder died): tell it which sessions are still recorded
     this.timers.push(setInterval(() => {

@@ -106,6 +106,8 @@ export class Sfu {
   private readonly whipFailures: RateLimit;
   /** session id → when its recorder last attached or sent a heartbeat naming it */
   private readonly recorderSeen = new Map<string, number>();
+  /** sessions whose recording was detached for silence: a heartbeat naming one asks its recorder to attach again */
+  private readonly recorderDropped = new Set<string>();
   private readonly recorderWatch: NodeJS.Timeout;
   readonly app: Hono;
 
@@ -134,12 +136,16 @@ export class Sfu {
         if (!room || room.sessionId !== sessionId) return reply([], 'that broadcast is not live here');
         const onMedia = (flowing: boolean) => void deps.bus.publish('recorder.media', { sessionId, flowing });
         this.recorderSeen.set(sessionId, Date.now());
+        this.recorderDropped.delete(sessionId);
         room.attachRecorder(targets, onMedia).then(reply, (err: Error) => reply([], err.message));
       }),
       deps.bus.subscribe('recorder.resume', ({ sessionId }) => void this.roomBySession(sessionId)?.resumeRecording().catch((err) => deps.log.warn({ err }, 'could not resume recording'))),
       deps.bus.subscribe('recorder.keyframe', ({ sessionId }) => void this.roomBySession(sessionId)?.recordingKeyframe().catch(() => undefined)),
       deps.bus.subscribe('recorder.heartbeat', ({ sessions }) => {
-        for (const id of sessions) if (this.recorderSeen.has(id)) this.recorderSeen.set(id, Date.now());
+        for (const id of sessions) {
+          if (this.recorderSeen.has(id)) this.recorderSeen.set(id, Date.now());
+          else if (this.recorderDropped.delete(id) && this.roomBySession(id)) void deps.bus.publish('recorder.detached', { sessionId: id });
+        }
       }),
     );
     this.recorderWatch = setInterval(() => this.detachGoneRecorders(), RECORDER_HEARTBEAT_MS);
@@ -156,8 +162,10 @@ export class Sfu {
         this.deps.log.warn({ session: sessionId, silentMs: now - seen }, 'the recorder went away; detaching it');
         room.detachRecorder();
         this.recorderSeen.delete(sessionId);
+        this.recorderDropped.add(sessionId);
       }
     }
+    for (const sessionId of this.recorderDropped) if (!this.roomBySession(sessionId)) this.recorderDropped.delete(sessionId);
   }
 
   static async create(deps: SfuDeps): Promise<Sfu> {

@@ -32,6 +32,9 @@ export type BusEvents = {
   /** recorder → SFU, every RECORDER_HEARTBEAT_MS: the sessions it still records. A recording not named for
    * RECORDER_GONE_MS has its consumers and plain transports closed (its recorder died); attaching again restores it. */
   'recorder.heartbeat': { sessions: string[] };
+  /** SFU → recorder: a heartbeat named a session whose recording the SFU had detached for silence (the recorder was
+   * only cut off, e.g. Redis away): attach again. */
+  'recorder.detached': { sessionId: string };
   /** A recording became playable as a VoD (its playlist has #EXT-X-ENDLIST). */
   'vod.ready': { vodId: string; channelId: string; sessionId: string | null; durationMs: number };
   /** A chat message was stored and sent (for whatever else wants to know: search, webhooks, metrics). */
