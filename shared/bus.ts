@@ -41,7 +41,9 @@ export type BusEvents = {
   'chat.message': { channelId: string; messageId: string; userId: string; liveSessionId: string | null };
 };
 
+/** How often a recorder names the sessions it records (recorder.heartbeat). */
 export const RECORDER_HEARTBEAT_MS = 2000;
+/** A recording not named in a heartbeat for this long is detached by the SFU: five heartbeats missed, not one late. */
 export const RECORDER_GONE_MS = 10_000;
 
 export type RtpTarget = { ip: string; port: number; rtcpPort: number };
