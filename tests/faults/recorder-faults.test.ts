@@ -211,7 +211,8 @@ t('the recorder cut off from Redis for 15 s: the SFU detaches it; reconnected, i
   const slug = 'rec-cut-off';
   const { page, vodId } = await broadcast(ctx, slug);
   try {
-    await until(() => stored(ctx, vodId), (s) => s.segments.length >= 2, 30_000);
+    const first = await until(() => stored(ctx, vodId), (s) => s.segments.length >= 2, 30_000);
+    assert.ok(first.segments.length >= 2, `recording before the cut\n${ctx.api.output()}\n${ctx.recorder.output()}`);
     const logged = ctx.api.output().split('the recorder went away; detaching it').length;
     ctx.redisProxy.cut();
     await until(async () => ctx.api.output(), (out) => out.split('the recorder went away; detaching it').length > logged, 30_000);
