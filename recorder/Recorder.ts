@@ -3,23 +3,28 @@
 // It reads and writes the database and the object store through shared/, and never imports the SFU.
 import { lookup } from 'node:dns/promises';
 import path from 'node:path';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Config } from '../shared/config.ts';
-import type { EventBus } from '../shared/bus.ts';
-import { channel, vod, type Db } from '../shared/db/index.ts';
+import { RECORDER_HEARTBEAT_MS, type EventBus } from '../shared/bus.ts';
+import { channel, liveSession, vod, type Db } from '../shared/db/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ObjectStore } from '../shared/storage.ts';
-import { CONTENT_TYPES, durationMs, endPlaylist, parsePlaylist } from './hls.ts';
 import { Recording } from './Recording.ts';
 
 export type RecorderDeps = { config: Config; db: Db; bus: EventBus; store: ObjectStore; log: Logger };
 
 export const vodPrefix = (vodId: string) => `vod/${vodId}/`;
+/** How often the recorder asks the database whether the broadcasts it records are still live (an SFU that restarted
+ * ended them without a channel.offline reaching this process). */
+const LIVENESS_CHECK_MS = 5000;
+/** How long the start waits for the leftovers of a killed run to be finished (longer only while the store is away). */
+const LEFTOVERS_WAIT_MS = 20_000;
 
 export class Recorder {
   /** by live session id */
   private readonly recordings = new Map<string, Promise<Recording | undefined>>();
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
 
   private constructor(
     private readonly deps: RecorderDeps,
@@ -39,46 +44,81 @@ export class Recorder {
       deps.bus.subscribe('channel.resumed', (e) => {
         void this.recordings.get(e.sessionId)?.then((rec) => rec?.reattach()).catch((err) => deps.log.warn({ err, session: e.sessionId }, 'could not resume recording'));
       }),
+      // the SFU stopped hearing this process's heartbeat (Redis was away) and detached the recording: attach again
+      deps.bus.subscribe('recorder.detached', (e) => {
+        void this.recordings.get(e.sessionId)?.then((rec) => (rec?.attached ? rec.reattach() : undefined)).catch((err) => deps.log.warn({ err, session: e.sessionId }, 'could not attach the recording again'));
+      }),
     );
+    // the SFU detaches a recorder it stops hearing from (the recorder died): tell it which sessions are still recorded
+    this.timers.push(setInterval(() => {
+      if (this.recordings.size) void deps.bus.publish('recorder.heartbeat', { sessions: [...this.recordings.keys()] });
+    }, RECORDER_HEARTBEAT_MS));
+    this.timers.push(setInterval(() => void this.endOver().catch((err) => deps.log.warn({ err }, 'could not check which recorded broadcasts are live')), LIVENESS_CHECK_MS));
+    for (const t of this.timers) t.unref();
+  }
+
+  /** Ends the recordings of broadcasts the database says are over (their SFU restarted, or ended them unheard). */
+  private async endOver(): Promise<void> {
+    const ids = [...this.recordings.keys()];
+    if (!ids.length) return;
+    const over = await this.deps.db.select({ id: liveSession.id }).from(liveSession).where(and(inArray(liveSession.id, ids), isNotNull(liveSession.endedAt)));
+    for (const { id } of over) {
+      this.deps.log.warn({ session: id }, 'the recorded broadcast ended unheard; finishing its recording');
+      void this.end(id);
+    }
   }
 
   static async create(deps: RecorderDeps): Promise<Recorder> {
     const { address } = await lookup(deps.config.recorder.rtpHost, { family: 4 });
     const recorder = new Recorder(deps, address);
-    await recorder.finalizeLeftovers();
+    await recorder.takeOverLeftovers();
     return recorder;
   }
 
-  /** Recordings a previous run did not finish (it crashed or was killed): whatever was uploaded becomes the VoD. */
-  private async finalizeLeftovers() {
-    const rows = await this.deps.db.select().from(vod).where(eq(vod.status, 'recording'));
+  /**
+   * Recordings a previous run left open (it crashed or was killed). The broadcast still live (its session not ended,
+   * and the SFU answers the attach) is recorded on into the same VoD after a discontinuity; any other becomes the VoD
+   * of what was stored, plus what its work directory still held.
+   */
+  private async takeOverLeftovers() {
+    const { db, log } = this.deps;
+    const rows = await db
+      .select({ id: vod.id, prefix: vod.storagePrefix, codecs: vod.codecs, sessionId: vod.liveSessionId, live: sql<boolean>`${liveSession.id} is not null and ${liveSession.endedAt} is null`, slug: channel.slug })
+      .from(vod)
+      .leftJoin(liveSession, eq(liveSession.id, vod.liveSessionId))
+      .leftJoin(channel, eq(channel.id, vod.channelId))
+      .where(eq(vod.status, 'recording'));
+    const finishing: Promise<void>[] = [];
     for (const row of rows) {
+      const rec = this.recording({ vodId: row.id, sessionId: row.sessionId ?? '', slug: row.slug ?? '', prefix: row.prefix });
+      const kinds = [...new Set(row.codecs.map((c) => c.split('/')[0] as 'audio' | 'video'))];
       try {
-        await this.finalizeStored(row.id, row.storagePrefix);
+        await rec.adopt(kinds);
       } catch (err) {
-        this.deps.log.error({ err, vod: row.id }, 'could not finalize a leftover recording');
+        log.error({ err, vod: row.id }, 'could not take over a recording a previous run left open');
+        continue;
+      }
+      if (row.live && row.sessionId && !this.recordings.has(row.sessionId)) {
+        const sessionId = row.sessionId;
+        log.warn({ vod: row.id, session: sessionId }, 'resuming a recording a previous run left open: its broadcast is live');
+        this.recordings.set(sessionId, Promise.resolve(rec));
+        rec.start(kinds).then(
+          () => rec.attached && log.info({ vod: row.id, session: sessionId, ffmpeg: rec.pid }, 'recording resumed'),
+          (err) => {
+            log.warn({ err, vod: row.id }, 'the broadcast of a leftover recording did not answer; finishing it');
+            void this.end(sessionId);
+          },
+        );
+      } else {
+        finishing.push(this.track(this.finish(Promise.resolve(rec), row.sessionId)));
       }
     }
-    if (rows.length) this.deps.log.warn({ vods: rows.length }, 'finalized recordings a previous run left open');
+    if (finishing.length) log.warn({ vods: finishing.length }, 'finishing recordings a previous run left open');
+    await Promise.race([Promise.all(finishing), new Promise((r) => setTimeout(r, LEFTOVERS_WAIT_MS).unref())]);
   }
 
-  private async finalizeStored(vodId: string, prefix: string) {
-    const obj = await this.deps.store.get(`${prefix}index.m3u8`);
-    const text = obj ? await new Response(obj.body).text() : '';
-    const playlist = parsePlaylist(text);
-    if (!playlist.segments.length) {
-      await this.deps.db.update(vod).set({ status: 'failed', endedAt: new Date() }).where(eq(vod.id, vodId));
-      return;
-    }
-    if (!playlist.ended) await this.deps.store.put(`${prefix}index.m3u8`, new TextEncoder().encode(endPlaylist(text)), CONTENT_TYPES.m3u8!);
-    let size = 0;
-    for (const seg of playlist.segments) size += (await this.deps.store.size(prefix + seg.uri)) ?? 0;
-    const [row] = await this.deps.db
-      .update(vod)
-      .set({ status: 'ready', endedAt: new Date(), durationMs: durationMs(playlist), sizeBytes: size })
-      .where(eq(vod.id, vodId))
-      .returning();
-    if (row) await this.deps.bus.publish('vod.ready', { vodId, channelId: row.channelId, sessionId: row.liveSessionId, durationMs: row.durationMs ?? 0 });
+  private recording(info: { vodId: string; sessionId: string; slug: string; prefix: string }): Recording {
+    return new Recording(info, path.join(this.deps.config.dataDir, 'recorder', info.vodId), { bus: this.deps.bus, store: this.deps.store, log: this.deps.log, rtpIp: this.rtpIp });
   }
 
   private async begin(e: { channelId: string; slug: string; sessionId: string; codecs: string[]; startedAt: string }): Promise<Recording | undefined> {
@@ -93,7 +133,7 @@ export class Recorder {
     const prefix = vodPrefix(vodId);
     // a subscriber-only broadcast is not free to watch from its recording
     await db.insert(vod).values({ id: vodId, channelId: e.channelId, liveSessionId: e.sessionId, title: ch.title, storagePrefix: prefix, codecs: e.codecs, startedAt: new Date(e.startedAt), subscribersOnly: ch.subscribersOnly });
-    const rec = new Recording({ vodId, sessionId: e.sessionId, slug: e.slug, prefix }, path.join(this.deps.config.dataDir, 'recorder', vodId), { bus: this.deps.bus, store: this.deps.store, log, rtpIp: this.rtpIp });
+    const rec = this.recording({ vodId, sessionId: e.sessionId, slug: e.slug, prefix });
     const kinds = [...new Set(e.codecs.map((c) => c.split('/')[0] as 'audio' | 'video'))];
     // attaching retries by itself while the publisher is away; the recording is registered at once so that the
     // session's end finds it either way (a recording that never attached ends as failed)
@@ -112,12 +152,17 @@ export class Recorder {
     const pending = this.recordings.get(sessionId);
     if (!pending) return Promise.resolve();
     this.recordings.delete(sessionId);
-    const done = this.finish(pending, sessionId).finally(() => this.ending.delete(done));
+    return this.track(this.finish(pending, sessionId));
+  }
+
+  /** Keeps a recording being finished in `ending` until it is. */
+  private track(finishing: Promise<void>): Promise<void> {
+    const done = finishing.finally(() => this.ending.delete(done));
     this.ending.add(done);
     return done;
   }
 
-  private async finish(pending: Promise<Recording | undefined>, sessionId: string) {
+  private async finish(pending: Promise<Recording | undefined>, sessionId: string | null) {
     const rec = await pending;
     if (!rec) return;
     const { db, bus, log } = this.deps;
@@ -126,7 +171,7 @@ export class Recorder {
       const status = result.segments ? 'ready' : 'failed';
       const [row] = await db
         .update(vod)
-        .set({ status, endedAt: new Date(), durationMs: result.durationMs, sizeBytes: result.sizeBytes, codecs: rec.codecs })
+        .set({ status, endedAt: new Date(), durationMs: result.durationMs, sizeBytes: result.sizeBytes, ...(rec.codecs.length ? { codecs: rec.codecs } : {}) })
         .where(eq(vod.id, rec.info.vodId))
         .returning();
       log.info({ vod: rec.info.vodId, status, durationMs: result.durationMs, segments: result.segments }, 'recording finished');
@@ -142,6 +187,7 @@ export class Recorder {
   /** Finishes every recording in progress (their VoDs stay playable) and stops listening. */
   async close(): Promise<void> {
     for (const off of this.unsubscribe) off();
+    for (const t of this.timers) clearInterval(t);
     await Promise.all([...this.recordings.keys()].map((id) => this.end(id)));
     await Promise.all([...this.ending]); // those the broadcast's end had already started
   }

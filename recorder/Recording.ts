@@ -3,6 +3,7 @@
 // each segment before the playlist that names it, so a reader never sees a playlist pointing at a missing segment.
 import { randomUUID } from 'node:crypto';
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -32,6 +33,12 @@ const INPUT_IDLE_SECONDS = 1;
 const IDLE_EXIT_GRACE_MS = 500;
 /** Bytes of RTP each FFmpeg socket may hold unread: a 1080p keyframe is a few hundred KiB. */
 const RTP_RECEIVE_BUFFER = 4 << 20;
+/** Upload retries back off from the first to the last delay (doubling) while the object store is away. */
+const UPLOAD_RETRY_FIRST_MS = 500;
+const UPLOAD_RETRY_MAX_MS = 5000;
+/** How long an FFmpeg a killed recorder left behind may take to end by itself (its RTP stopped) before it is killed. */
+const ORPHAN_EXIT_MS = 8000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every FFmpeg child of this kind alive in this process (none may outlive it). */
 const children = new ChildGroup();
@@ -170,6 +177,11 @@ export class Recording {
   private lastPlaylist = '';
   private restarts = 0;
   private spawned = 0;
+  /** uploads failed in a row (the object store is away): the uploader waits until `retryAt` */
+  private failures = 0;
+  private retryAt = 0;
+  /** the recording continues one a previous run left open (adopt()): same VoD, same work directory */
+  private adopted = false;
   private stopping = false;
   /** the SFU reported the publisher's media stopped: FFmpeg is ended, and started again when it flows */
   private paused = false;
@@ -246,6 +258,7 @@ export class Recording {
     this.ports = ports;
     this.useTracks(tracks);
     await writeFile(path.join(this.workDir, 'input.sdp'), sdpFor(this.tracks));
+    if (this.adopted) await this.continuePlaylist();
     this.spawn();
     this.started = true;
     // once FFmpeg listens, the SFU starts sending, beginning with a keyframe
@@ -253,7 +266,7 @@ export class Recording {
     await this.deps.bus.publish('recorder.resume', { sessionId: this.info.sessionId });
     if (this.stopping) return;
     this.keyframeTimer = setInterval(() => void this.keyframe(), SEGMENT_SECONDS * 1000);
-    this.syncTimer = setInterval(() => this.sync(), SYNC_INTERVAL_MS);
+    this.syncTimer = setInterval(() => Date.now() >= this.retryAt && void this.sync(), SYNC_INTERVAL_MS);
     if (this.tracks.some((t) => t.kind === 'video')) this.previewTimer = setInterval(() => void this.preview(), PREVIEW_SECONDS * 1000);
   }
 
@@ -297,6 +310,55 @@ export class Recording {
     }
     await this.deps.bus.publish('recorder.resume', { sessionId: this.info.sessionId });
     this.deps.log.info({ vod: this.info.vodId }, 'recording the returning publisher');
+  }
+
+  /**
+   * Takes over a recording a previous run left open (the recorder was killed): what it stored counts as uploaded, and
+   * what its work directory holds beyond that is uploaded next. Then start() continues it — the SFU sends the same
+   * broadcast to new ports and a new FFmpeg appends to the same playlist after a discontinuity — or stop() finishes it
+   * as it is. Throws when the object store cannot be read (the VoD is left for the next run).
+   */
+  async adopt(kinds: ('audio' | 'video')[]): Promise<void> {
+    this.adopted = true;
+    this.kinds = kinds;
+    this.spawned = 1; // every FFmpeg of this recording continues the playlist
+    const obj = await this.deps.store.get(`${this.info.prefix}index.m3u8`);
+    const stored = obj ? await new Response(obj.body).text() : '';
+    for (const seg of parsePlaylist(stored).segments) this.uploaded.set(seg.uri, (await this.deps.store.size(this.info.prefix + seg.uri)) ?? 0);
+    this.lastPlaylist = stored;
+  }
+
+  /** Before an adopted recording's first FFmpeg: the playlist it appends to holds everything recorded so far. */
+  private async continuePlaylist(): Promise<void> {
+    await this.settleOrphan();
+    await this.recoverSegments();
+    const file = path.join(this.workDir, 'index.m3u8');
+    const local = await readFile(file, 'utf8').catch(() => '');
+    if (parsePlaylist(local).segments.length < parsePlaylist(this.lastPlaylist).segments.length) await writeFile(file, this.lastPlaylist);
+  }
+
+  /**
+   * The FFmpeg a killed recorder left writing into this work directory (its pid in ffmpeg.pid) ends once its RTP
+   * stops — the SFU detached it, or sends to this run's ports now — or is ended: one writer per playlist.
+   */
+  private async settleOrphan(): Promise<void> {
+    const pid = Number(await readFile(path.join(this.workDir, 'ffmpeg.pid'), 'utf8').catch(() => ''));
+    if (!pid || children.pids().includes(pid)) return;
+    const alive = async () => (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes(this.workDir);
+    const t0 = Date.now();
+    for (const [signal, waitMs] of [[null, ORPHAN_EXIT_MS / 2], ['SIGTERM', ORPHAN_EXIT_MS / 2], ['SIGKILL', 1000]] as const) {
+      if (!(await alive())) break;
+      if (signal) {
+        this.deps.log.warn({ vod: this.info.vodId, pid, signal }, 'ending the FFmpeg a previous run left recording');
+        try {
+          process.kill(pid, signal);
+        } catch {
+          break; // it ended meanwhile
+        }
+      }
+      for (const end = Date.now() + waitMs; Date.now() < end && (await alive()); ) await sleep(100);
+    }
+    this.deps.log.info({ vod: this.info.vodId, pid, ms: Date.now() - t0 }, 'the FFmpeg a previous run left has ended');
   }
 
   /**
@@ -377,7 +439,13 @@ export class Recording {
       // zerolatency: no lookahead or B-frames to flush, so the VoD is final about a second sooner
       else out.push('-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-crf', '23', '-pix_fmt', 'yuv420p', '-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`);
     }
-    if (audio) out.push('-map', '0:a:0', '-c:a', 'aac', '-b:a', '128k', '-ar', '48000');
+    // aresample=async: should audio timestamps ever step (a publisher's clock, or an RTCP sender report, though the SFU
+    // sends the recorder none), the resampler keeps them monotonic (a player would hear nothing of it)
+    if (audio) out.push('-map', '0:a:0', '-af', 'aresample=async=1', '-c:a', 'aac', '-b:a', '128k', '-ar', '48000');
+    // An FFmpeg continuing the playlist starts its timestamps where the recording so far ends: a player, or a decoder
+    // reading the VoD whole, never sees time run backwards at the discontinuity.
+    const append = this.spawned > 0;
+    if (append) out.push('-output_ts_offset', (this.recordedSeconds() + 1).toFixed(3));
     const cmd = ffmpeg({ stdoutLines: 0 })
       .input(path.join(this.workDir, 'input.sdp'))
       // -listen_timeout: one second without any RTP ends the input like the end of a file, so when the broadcast
@@ -390,15 +458,18 @@ export class Recording {
         '-hide_banner', '-loglevel', 'warning', '-nostats', ...out,
         '-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_list_size', '0', '-hls_playlist_type', 'event',
         // after a restart: continue the same playlist (numbering, a discontinuity), never rewrite what is there
-        '-hls_flags', `independent_segments+temp_file+program_date_time${this.spawned++ ? '+append_list+discont_start' : ''}`,
+        '-hls_flags', `independent_segments+temp_file+program_date_time${append ? '+append_list+discont_start' : ''}`,
         '-hls_segment_filename', path.join(this.workDir, 'seg-%05d.ts'),
       ]);
+    this.spawned++;
     let idled = false;
     this.alive = true;
     this.exited = new Promise((resolve) => {
       cmd.on('start', () => {
         this.proc = (cmd as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
         if (this.proc) children.add(this.proc);
+        // a recorder killed -9 leaves this FFmpeg behind: the next run finds it here (adopt)
+        if (this.proc?.pid) void writeFile(path.join(this.workDir, 'ffmpeg.pid'), String(this.proc.pid)).catch(() => undefined);
         this.deps.log.debug({ vod: this.info.vodId, pid: this.proc?.pid, copy }, 'recording FFmpeg started');
       });
       cmd.on('stderr', (line: string) => {
@@ -447,19 +518,45 @@ export class Recording {
     cmd.run();
   }
 
-  /** Uploads new segments, then the playlist naming them. Runs one at a time. */
-  private sync(final = false): Promise<void> {
-    this.syncing = this.syncing.then(() => this.syncOnce(final)).catch((err) => this.deps.log.warn({ err, vod: this.info.vodId }, 'recording upload failed; will retry'));
-    return this.syncing;
+  /** The duration of what the work directory's playlist lists (what FFmpeg appends to). */
+  private recordedSeconds(): number {
+    let text = '';
+    try {
+      text = readFileSync(path.join(this.workDir, 'index.m3u8'), 'utf8');
+    } catch {
+      // none yet
+    }
+    if (parsePlaylist(text).segments.length < parsePlaylist(this.lastPlaylist).segments.length) text = this.lastPlaylist;
+    return durationMs(parsePlaylist(text)) / 1000;
+  }
+
+  /**
+   * Uploads new segments, then the playlist naming them. Runs one at a time; resolves false when the object store
+   * failed, and the uploader then backs off (UPLOAD_RETRY_FIRST_MS doubling to UPLOAD_RETRY_MAX_MS) before the next try.
+   */
+  private sync(final = false): Promise<boolean> {
+    const run = this.syncing.then(async () => {
+      try {
+        await this.syncOnce(final);
+        if (this.failures) this.deps.log.info({ vod: this.info.vodId, failures: this.failures }, 'recording uploads stored again');
+        this.failures = 0;
+        this.retryAt = 0;
+        return true;
+      } catch (err) {
+        const delay = Math.min(UPLOAD_RETRY_FIRST_MS * 2 ** this.failures++, UPLOAD_RETRY_MAX_MS);
+        this.retryAt = Date.now() + delay;
+        this.deps.log.warn({ err, vod: this.info.vodId, failures: this.failures, retryMs: delay }, 'recording upload failed; will retry');
+        return false;
+      }
+    });
+    this.syncing = run.then(() => undefined);
+    return run;
   }
 
   private async syncOnce(final: boolean) {
-    let text: string;
-    try {
-      text = await readFile(path.join(this.workDir, 'index.m3u8'), 'utf8');
-    } catch {
-      return; // nothing written yet
-    }
+    // nothing written yet, or an adopted recording whose work directory is gone (what it stored is the playlist)
+    let text = await readFile(path.join(this.workDir, 'index.m3u8'), 'utf8').catch(() => this.lastPlaylist);
+    if (!text) return;
     // a playlist caught mid-rewrite (or truncated by a dying FFmpeg) must never replace a longer one
     if (parsePlaylist(text).segments.length < parsePlaylist(this.lastPlaylist).segments.length) {
       this.deps.log.debug({ vod: this.info.vodId, bytes: text.length }, 'ignoring a shorter playlist read');
@@ -513,8 +610,11 @@ export class Recording {
     }
     this.relay?.close();
     this.relay = undefined;
+    if (this.adopted && !this.started) await this.settleOrphan();
     await this.recoverSegments();
-    await this.sync(true);
+    // nothing is lost to an object store that is away: the last uploads are retried until stored, and only then may
+    // finish() remove the work directory
+    while (!(await this.sync(true))) await sleep(Math.max(0, this.retryAt - Date.now()));
     this.deps.log.debug({ vod: this.info.vodId, playlist: this.lastPlaylist.length, uploaded: this.uploaded.size }, 'recording final sync');
     const playlist = parsePlaylist(this.lastPlaylist);
     return { durationMs: durationMs(playlist), sizeBytes: this.sizeBytes, segments: playlist.segments.length };
@@ -540,7 +640,7 @@ export class Recording {
     if (!text) return;
     const listed = new Set(parsePlaylist(text).segments.map((s) => s.uri));
     const last = Math.max(-1, ...[...listed].map((u) => Number(/seg-(\d+)\.ts$/.exec(u)?.[1] ?? -1)));
-    const onDisk = (await readdir(this.workDir)).filter((f) => /^seg-\d{5}\.ts$/.test(f) && !listed.has(f) && Number(f.slice(4, 9)) > last).sort();
+    const onDisk = (await readdir(this.workDir).catch(() => [])).filter((f) => /^seg-\d{5}\.ts$/.test(f) && !listed.has(f) && Number(f.slice(4, 9)) > last).sort();
     if (!onDisk.length) return;
     let extra = '';
     for (const seg of onDisk) {
@@ -553,7 +653,7 @@ export class Recording {
 
   /** A JPEG from the middle of a segment, as the VoD's poster. */
   private async poster(segment: string): Promise<string | null> {
-    if (!this.tracks.some((t) => t.kind === 'video')) return null;
+    if (!this.tracks.some((t) => t.kind === 'video') && !this.kinds.includes('video')) return null;
     const file = path.join(this.workDir, 'poster.jpg');
     if (!(await frameOf(path.join(this.workDir, segment), file))) return null;
     const key = `${this.info.prefix}poster.jpg`;

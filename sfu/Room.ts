@@ -685,6 +685,11 @@ export class Room extends EventEmitter<RoomEvents> {
     await this.recording?.consumers.find((c) => c.kind === 'video' && !c.closed)?.requestKeyFrame();
   }
 
+  /** A recorder is attached (its consumers send plain RTP). */
+  get recorderAttached(): boolean {
+    return !!this.recording;
+  }
+
   detachRecorder(): void {
     clearInterval(this.recording?.watch);
     for (const t of this.recording?.transports ?? []) t.close();

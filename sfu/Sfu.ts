@@ -6,7 +6,7 @@ import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Config } from '../shared/config.ts';
-import type { EventBus, RecordedTrack } from '../shared/bus.ts';
+import { RECORDER_GONE_MS, RECORDER_HEARTBEAT_MS, type EventBus, type RecordedTrack } from '../shared/bus.ts';
 import { clientAddress } from '../shared/client-address.ts';
 import { channel, liveSession, type Db } from '../shared/db/index.ts';
 import { AppError, conflict, invalidState, notFound, rateLimited, tooLarge, unavailable, unsupportedMedia } from '../shared/errors.ts';
@@ -104,6 +104,11 @@ export class Sfu {
   private readonly whepSessions: ConcurrencyCap;
   /** failed WHIP authorizations per address per minute (stream-key guessing) */
   private readonly whipFailures: RateLimit;
+  /** session id → when its recorder last attached or sent a heartbeat naming it */
+  private readonly recorderSeen = new Map<string, number>();
+  /** sessions whose recording was detached for silence: a heartbeat naming one asks its recorder to attach again */
+  private readonly recorderDropped = new Set<string>();
+  private readonly recorderWatch: NodeJS.Timeout;
   readonly app: Hono;
 
   private constructor(
@@ -130,11 +135,37 @@ export class Sfu {
         const reply = (tracks: RecordedTrack[], error?: string) => void deps.bus.publish('recorder.attached', { requestId, tracks, ...(error ? { error } : {}) });
         if (!room || room.sessionId !== sessionId) return reply([], 'that broadcast is not live here');
         const onMedia = (flowing: boolean) => void deps.bus.publish('recorder.media', { sessionId, flowing });
+        this.recorderSeen.set(sessionId, Date.now());
+        this.recorderDropped.delete(sessionId);
         room.attachRecorder(targets, onMedia).then(reply, (err: Error) => reply([], err.message));
       }),
       deps.bus.subscribe('recorder.resume', ({ sessionId }) => void this.roomBySession(sessionId)?.resumeRecording().catch((err) => deps.log.warn({ err }, 'could not resume recording'))),
       deps.bus.subscribe('recorder.keyframe', ({ sessionId }) => void this.roomBySession(sessionId)?.recordingKeyframe().catch(() => undefined)),
+      deps.bus.subscribe('recorder.heartbeat', ({ sessions }) => {
+        for (const id of sessions) {
+          if (this.recorderSeen.has(id)) this.recorderSeen.set(id, Date.now());
+          else if (this.recorderDropped.delete(id) && this.roomBySession(id)) void deps.bus.publish('recorder.detached', { sessionId: id });
+        }
+      }),
     );
+    this.recorderWatch = setInterval(() => this.detachGoneRecorders(), RECORDER_HEARTBEAT_MS);
+    this.recorderWatch.unref();
+  }
+
+  /** A recorder that stopped sending heartbeats died: its consumers and plain transports close (RTP to nobody). */
+  private detachGoneRecorders() {
+    const now = Date.now();
+    for (const [sessionId, seen] of this.recorderSeen) {
+      const room = this.roomBySession(sessionId);
+      if (!room || !room.recorderAttached) this.recorderSeen.delete(sessionId);
+      else if (now - seen > RECORDER_GONE_MS) {
+        this.deps.log.warn({ session: sessionId, silentMs: now - seen }, 'the recorder went away; detaching it');
+        room.detachRecorder();
+        this.recorderSeen.delete(sessionId);
+        this.recorderDropped.add(sessionId);
+      }
+    }
+    for (const sessionId of this.recorderDropped) if (!this.roomBySession(sessionId)) this.recorderDropped.delete(sessionId);
   }
 
   static async create(deps: SfuDeps): Promise<Sfu> {
@@ -468,6 +499,7 @@ export class Sfu {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.recorderWatch);
     for (const off of this.unsubscribe) off();
     await this.rtmp?.server.close();
     for (const room of [...this.rooms.values()]) room.close();

@@ -29,11 +29,22 @@ export type BusEvents = {
   'recorder.keyframe': { sessionId: string };
   /** SFU → recorder: the recorded media stopped (the publisher paused its tracks, or dropped) or flows again. */
   'recorder.media': { sessionId: string; flowing: boolean };
+  /** recorder → SFU, every RECORDER_HEARTBEAT_MS: the sessions it still records. A recording not named for
+   * RECORDER_GONE_MS has its consumers and plain transports closed (its recorder died); attaching again restores it. */
+  'recorder.heartbeat': { sessions: string[] };
+  /** SFU → recorder: a heartbeat named a session whose recording the SFU had detached for silence (the recorder was
+   * only cut off, e.g. Redis away): attach again. */
+  'recorder.detached': { sessionId: string };
   /** A recording became playable as a VoD (its playlist has #EXT-X-ENDLIST). */
   'vod.ready': { vodId: string; channelId: string; sessionId: string | null; durationMs: number };
   /** A chat message was stored and sent (for whatever else wants to know: search, webhooks, metrics). */
   'chat.message': { channelId: string; messageId: string; userId: string; liveSessionId: string | null };
 };
+
+/** How often a recorder names the sessions it records (recorder.heartbeat). */
+export const RECORDER_HEARTBEAT_MS = 2000;
+/** A recording not named in a heartbeat for this long is detached by the SFU: five heartbeats missed, not one late. */
+export const RECORDER_GONE_MS = 10_000;
 
 export type RtpTarget = { ip: string; port: number; rtcpPort: number };
 export type RecordedTrack = {

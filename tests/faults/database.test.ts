@@ -6,7 +6,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
@@ -17,46 +16,9 @@ import { createLogger } from '../../shared/logger.ts';
 import { Client, freePort, freshDatabase, LOOSE_LIMITS } from '../helpers/api.ts';
 import { chatSocket } from '../helpers/chat.ts';
 import { OpenApiChecker } from '../helpers/openapi.ts';
+import { TcpProxy } from '../helpers/tcp-proxy.ts';
 
-/** A TCP proxy to PostgreSQL that can be cut and restored. */
-class PgProxy {
-  private readonly sockets = new Set<Socket>();
-  private open = true;
-  readonly server: Server;
-  constructor(private readonly target: { host: string; port: number }) {
-    this.server = createServer((client) => {
-      if (!this.open) return void client.destroy();
-      const upstream = createConnection(this.target);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('error', () => undefined);
-        s.once('close', () => {
-          this.sockets.delete(s);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-  }
-  async listen(): Promise<number> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return (this.server.address() as { port: number }).port;
-  }
-  cut() {
-    this.open = false;
-    for (const s of this.sockets) s.destroy();
-  }
-  restore() {
-    this.open = true;
-  }
-  close() {
-    this.cut();
-    return new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-type Ctx = { proxy: PgProxy; db: Awaited<ReturnType<typeof freshDatabase>>; direct: Database; database: Database; api: RunningApi; dataDir: string; spec: OpenApiChecker; escaped: unknown[] };
+type Ctx = { proxy: TcpProxy; db: Awaited<ReturnType<typeof freshDatabase>>; direct: Database; database: Database; api: RunningApi; dataDir: string; spec: OpenApiChecker; escaped: unknown[] };
 const t = suite<Ctx>('PostgreSQL cut under a running API');
 let escapeHandler: (err: unknown) => void;
 
@@ -68,7 +30,7 @@ t.before(async (ctx) => {
   ctx.db = await freshDatabase('postgres');
   ctx.direct = ctx.db.database;
   const url = new URL(ctx.db.url!);
-  ctx.proxy = new PgProxy({ host: url.hostname, port: Number(url.port || 5432) });
+  ctx.proxy = new TcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
   url.hostname = '127.0.0.1';
   url.port = String(await ctx.proxy.listen());
   ctx.dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-test-'));

@@ -1,6 +1,8 @@
 // What every recording test asks of a VoD: a playlist players accept (RFC 8216's required tags, target duration at
 // least every segment's rounded duration, every segment reachable) and media that decodes whole with zero errors.
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { parsePlaylist } from '../../recorder/hls.ts';
 
@@ -52,4 +54,24 @@ export async function decodeWhole(url: string): Promise<Decoded> {
   const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name:format=duration', '-of', 'json', url], { encoding: 'utf8' });
   const probe = JSON.parse(stdout) as { streams: { codec_type: string; codec_name: string }[]; format: { duration?: string } };
   return { errors, durationSeconds: Number(probe.format.duration ?? 0), streams: probe.streams.map((s) => `${s.codec_type}:${s.codec_name}`).sort() };
+}
+
+/**
+ * A VoD copied into `dir` (the playlist and every segment, redirects followed), one local playlist per part between
+ * #EXT-X-DISCONTINUITY tags. FFmpeg's HLS reader feeds consecutive segments to one MPEG-TS demuxer, so at a
+ * discontinuity (a new FFmpeg: its continuity counters restart) it flags the frame in progress corrupt; each part
+ * decodes on its own, as a player that resets its demuxer at the discontinuity (hls.js) reads it.
+ */
+export async function downloadParts(url: string, dir: string): Promise<string[]> {
+  const text = await (await fetch(url)).text();
+  for (const s of parsePlaylist(text).segments) await writeFile(path.join(dir, s.uri), Buffer.from(await (await fetch(new URL(s.uri, url))).arrayBuffer()));
+  const header = text.slice(0, text.search(/^#EXTINF/m));
+  const files: string[] = [];
+  for (const [i, part] of text.slice(header.length).split(/^#EXT-X-DISCONTINUITY\s*$/m).entries()) {
+    if (!parsePlaylist(part).segments.length) continue;
+    const file = path.join(dir, `part-${i}.m3u8`);
+    await writeFile(file, `${header}${part.replace(/^#EXT-X-ENDLIST\s*$/m, '').trimEnd()}\n#EXT-X-ENDLIST\n`);
+    files.push(file);
+  }
+  return files;
 }
