@@ -162,12 +162,16 @@ export class Recording {
   private started = false;
   private starting: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
-  /** where the SFU sends each track (for video: the relay, which passes it on to FFmpeg's port) */
+  /** where the SFU sends each track: its relay, which passes it on to FFmpeg's port */
   private targets: Record<'audio' | 'video', RtpTarget | undefined> = { audio: undefined, video: undefined };
   /** FFmpeg's RTP port for each track (RTCP on the next one) */
   private ports: Record<'audio' | 'video', number | undefined> = { audio: undefined, video: undefined };
-  /** the video track passes through it: an H.264 picture reaches FFmpeg as one access unit (h264-relay.ts) */
-  private relay: RtpRelay | undefined;
+  /**
+   * Every track passes through a relay in this process (h264-relay.ts): an H.264 picture reaches FFmpeg as one access
+   * unit, and when this process dies its FFmpeg's input stops with it, so that FFmpeg finishes its segment and
+   * exits instead of recording one track on alone.
+   */
+  private readonly relays = new Map<'audio' | 'video', RtpRelay>();
   private keyframeTimer: NodeJS.Timeout | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
   private previewTimer: NodeJS.Timeout | undefined;
@@ -244,12 +248,11 @@ export class Recording {
     for (const kind of this.kinds) {
       const port = await portPair();
       ports[kind] = port;
-      if (kind === 'video') {
-        this.relay ??= await RtpRelay.open(this.deps.rtpIp);
-        this.relay.forwardTo(port);
-      }
+      let relay = this.relays.get(kind);
+      if (!relay) this.relays.set(kind, (relay = await RtpRelay.open(this.deps.rtpIp)));
+      relay.forwardTo(port);
       // RTCP (the recorder's own BYE) goes straight to FFmpeg
-      targets[kind] = { ip: this.deps.rtpIp, port: kind === 'video' ? this.relay!.port : port, rtcpPort: port + 1 };
+      targets[kind] = { ip: this.deps.rtpIp, port: relay.port, rtcpPort: port + 1 };
     }
     const tracks = await attach(this.deps.bus, this.info.sessionId, this.info.slug, targets);
     if (!tracks.length) throw new Error('the broadcast has no tracks to record');
@@ -273,7 +276,7 @@ export class Recording {
   /** The tracks the SFU sends from now on, each on FFmpeg's port for its kind. */
   private useTracks(tracks: RecordedTrack[]) {
     this.tracks = tracks.map((t) => ({ ...t, port: this.ports[t.kind]! }));
-    this.relay?.h264(tracks.some((t) => t.kind === 'video' && t.mimeType.toLowerCase() === 'video/h264'));
+    for (const t of tracks) this.relays.get(t.kind)?.h264(t.mimeType.toLowerCase() === 'video/h264');
   }
 
   /** The live channel's preview: a frame of the newest uploaded segment (first as soon as there is one). */
@@ -608,8 +611,8 @@ export class Recording {
       clearTimeout(term);
       clearTimeout(kill);
     }
-    this.relay?.close();
-    this.relay = undefined;
+    for (const relay of this.relays.values()) relay.close();
+    this.relays.clear();
     if (this.adopted && !this.started) await this.settleOrphan();
     await this.recoverSegments();
     // nothing is lost to an object store that is away: the last uploads are retried until stored, and only then may

@@ -86,7 +86,7 @@ export class H264AccessUnits {
   }
 }
 
-/** A UDP relay on `ip`: what the SFU sends to `port` goes on to FFmpeg's `target`, H.264 rewritten once `h264()` is called. */
+/** A UDP relay on `ip` for one track: what the SFU sends to `port` goes on to FFmpeg's port, H.264 rewritten once `h264(true)`. */
 export class RtpRelay {
   private target = 0;
   private units: H264AccessUnits | undefined;
