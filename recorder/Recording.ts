@@ -12,7 +12,7 @@ import type { EventBus, RecordedTrack, RtpTarget } from '../shared/bus.ts';
 import { ChildGroup } from '../shared/children.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ObjectStore } from '../shared/storage.ts';
-import { CONTENT_TYPES, durationMs, endPlaylist, parsePlaylist } from './hls.ts';
+import { CONTENT_TYPES, durationMs, parsePlaylist, playable } from './hls.ts';
 
 export const SEGMENT_SECONDS = 2;
 /** How often a live channel's preview image (shown in lists) is refreshed from the newest segment. */
@@ -29,6 +29,9 @@ const MAX_RESTARTS = 20;
 const INPUT_IDLE_SECONDS = 1;
 /** After FFmpeg reports its input idle, how long it may take to exit by itself before it is ended. */
 const IDLE_EXIT_GRACE_MS = 500;
+/** At the end, how long past its input's idle timeout FFmpeg may take before it is signalled (then as long again
+ * before it is killed). Measured: the BYE ends it within ~0.3 s, so this is the fallback only. */
+const STOP_GRACE_SECONDS = 1;
 
 /** Every FFmpeg child of this kind alive in this process (none may outlive it). */
 const children = new ChildGroup();
@@ -98,8 +101,9 @@ async function untilListening(ports: number[], timeoutMs: number): Promise<void>
   }
 }
 
-/** Asks the SFU (over the bus) to send this session's tracks to `targets`; resolves with what each track carries. */
-async function attach(bus: EventBus, sessionId: string, slug: string, targets: Record<'audio' | 'video', RtpTarget | undefined>): Promise<RecordedTrack[]> {
+/** Asks the SFU (over the bus) to send this live session's tracks — named by its id, never by the channel, whose next
+ * session may already be live — to `targets`; resolves with what each track carries. */
+async function attach(bus: EventBus, sessionId: string, targets: Record<'audio' | 'video', RtpTarget | undefined>): Promise<RecordedTrack[]> {
   const requestId = randomUUID();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -113,7 +117,7 @@ async function attach(bus: EventBus, sessionId: string, slug: string, targets: R
       if (r.error) reject(new Error(r.error));
       else resolve(r.tracks);
     });
-    void bus.publish('recorder.attach', { requestId, sessionId, slug, targets });
+    void bus.publish('recorder.attach', { requestId, sessionId, targets });
   });
 }
 
@@ -224,7 +228,7 @@ export class Recording {
       const port = await portPair();
       targets[kind] = { ip: this.deps.rtpIp, port, rtcpPort: port + 1 };
     }
-    const tracks = await attach(this.deps.bus, this.info.sessionId, this.info.slug, targets);
+    const tracks = await attach(this.deps.bus, this.info.sessionId, targets);
     if (!tracks.length) throw new Error('the broadcast has no tracks to record');
     if (this.stopping) return;
     this.targets = targets;
@@ -265,7 +269,7 @@ export class Recording {
       else void this.start(this.kinds).catch((err) => this.deps.log.error({ err, vod: this.info.vodId }, 'could not start recording'));
       return;
     }
-    const tracks = await attach(this.deps.bus, this.info.sessionId, this.info.slug, this.targets);
+    const tracks = await attach(this.deps.bus, this.info.sessionId, this.targets);
     this.tracks = tracks.map((t) => ({ ...t, port: this.targets[t.kind]!.port }));
     await writeFile(path.join(this.workDir, 'input.sdp'), sdpFor(this.tracks));
     this.restarts = 0;
@@ -319,8 +323,9 @@ export class Recording {
       if (!running(proc)) return;
       this.deps.log.info({ vod: this.info.vodId }, 'recording paused: no media from the publisher');
       await this.bye();
-      setTimeout(() => running(proc) && proc.kill('SIGTERM'), 3000);
-      setTimeout(() => running(proc) && proc.kill('SIGKILL'), 6000);
+      // only while still paused: an FFmpeg the media came back to before it ended records on
+      setTimeout(() => this.paused && running(proc) && proc.kill('SIGTERM'), 3000);
+      setTimeout(() => this.paused && running(proc) && proc.kill('SIGKILL'), 6000);
       return;
     }
     this.deps.log.info({ vod: this.info.vodId }, 'recording resumed: media flows again');
@@ -437,14 +442,16 @@ export class Recording {
     } catch {
       return; // nothing written yet
     }
+    // what readers may see: no empty segment an FFmpeg that got no media listed, ENDLIST only at the very end
+    text = playable(text, final);
     // a playlist caught mid-rewrite (or truncated by a dying FFmpeg) must never replace a longer one
     if (parsePlaylist(text).segments.length < parsePlaylist(this.lastPlaylist).segments.length) {
       this.deps.log.debug({ vod: this.info.vodId, bytes: text.length }, 'ignoring a shorter playlist read');
-      text = this.lastPlaylist;
+      text = playable(this.lastPlaylist, final);
     }
-    if (final) text = endPlaylist(text);
     if (text === this.lastPlaylist) return;
     const playlist = parsePlaylist(text);
+    if (!playlist.segments.length) return; // nothing to play yet: the playlist stays unpublished
     for (const seg of playlist.segments) {
       if (this.uploaded.has(seg.uri)) continue;
       const body = await readFile(path.join(this.workDir, seg.uri));
@@ -473,17 +480,18 @@ export class Recording {
     clearInterval(this.keyframeTimer);
     clearInterval(this.syncTimer);
     clearInterval(this.previewTimer);
-    const proc = this.proc;
-    if (running(proc)) {
+    // `alive`, not the child: one spawned a moment ago (a restart) has no process handle until it starts
+    if (this.alive) {
       // The SFU has stopped sending: the BYE ends FFmpeg's input (or it idles out after INPUT_IDLE_SECONDS), and it
       // writes the last segment and the final playlist. Signals are the fallback only: FFmpeg blocked in its RTP read
       // ignores a first one, and a second aborts the final playlist write (leaving it empty; sync() then keeps the
-      // last good one).
+      // last good one). The first comes right after the input would have idled out, so the end is never held long.
       const t0 = Date.now();
       await this.bye();
-      void this.exited.then(() => this.deps.log.debug({ vod: this.info.vodId, ms: Date.now() - t0, code: proc.exitCode, signal: proc.signalCode }, 'recording FFmpeg stopped'));
-      const term = setTimeout(() => proc.kill('SIGINT'), (INPUT_IDLE_SECONDS + 5) * 1000);
-      const kill = setTimeout(() => proc.kill('SIGKILL'), (INPUT_IDLE_SECONDS + 8) * 1000);
+      void this.exited.then(() => this.deps.log.debug({ vod: this.info.vodId, ms: Date.now() - t0, code: this.proc?.exitCode, signal: this.proc?.signalCode }, 'recording FFmpeg stopped'));
+      const signal = (name: NodeJS.Signals) => () => running(this.proc) && this.proc.kill(name);
+      const term = setTimeout(signal('SIGINT'), (INPUT_IDLE_SECONDS + STOP_GRACE_SECONDS) * 1000);
+      const kill = setTimeout(signal('SIGKILL'), (INPUT_IDLE_SECONDS + 2 * STOP_GRACE_SECONDS) * 1000);
       await this.exited;
       clearTimeout(term);
       clearTimeout(kill);

@@ -130,7 +130,7 @@ export class Sfu {
         const reply = (tracks: RecordedTrack[], error?: string) => void deps.bus.publish('recorder.attached', { requestId, tracks, ...(error ? { error } : {}) });
         if (!room || room.sessionId !== sessionId) return reply([], 'that broadcast is not live here');
         const onMedia = (flowing: boolean) => void deps.bus.publish('recorder.media', { sessionId, flowing });
-        room.attachRecorder(targets, onMedia).then(reply, (err: Error) => reply([], err.message));
+        room.attachRecorder(sessionId, targets, onMedia).then(reply, (err: Error) => reply([], err.message));
       }),
       deps.bus.subscribe('recorder.resume', ({ sessionId }) => void this.roomBySession(sessionId)?.resumeRecording().catch((err) => deps.log.warn({ err }, 'could not resume recording'))),
       deps.bus.subscribe('recorder.keyframe', ({ sessionId }) => void this.roomBySession(sessionId)?.recordingKeyframe().catch(() => undefined)),
