@@ -22,11 +22,15 @@ export function endPlaylist(text: string): string {
   return `${text.replace(/\s*$/, '')}\n#EXT-X-ENDLIST\n`;
 }
 
+/** Shorter than this, a segment holds a frame at most: players reject it (FFmpeg's HLS reader: "Cannot get correct
+ * #EXTINF value"), and nothing of the broadcast is lost without it. */
+const MIN_SEGMENT_SECONDS = 0.01;
+
 /**
  * The playlist as readers may see it. FFmpeg ended before any media (its input said goodbye or idled out first)
- * lists an empty segment (EXTINF 0, target duration 0) and ends the playlist: such segments are left out, the
- * target duration covers every segment kept (RFC 8216: at least each one's rounded duration, never 0), and ENDLIST
- * stays off until `final` — the next FFmpeg continues the same playlist.
+ * lists an empty segment (EXTINF 0, target duration 0; or one of a few µs at its end) and ends the playlist: such
+ * segments are left out, the target duration covers every segment kept (RFC 8216: at least each one's rounded
+ * duration, never 0), and ENDLIST stays off until `final` — the next FFmpeg continues the same playlist.
  */
 export function playable(text: string, final: boolean): string {
   const out: string[] = [];
@@ -44,7 +48,7 @@ export function playable(text: string, final: boolean): string {
       block.push(line);
     } else if (line.startsWith('#EXT-X-PROGRAM-DATE-TIME:')) block.push(line);
     else if (!line.startsWith('#')) {
-      if (duration > 0) {
+      if (duration >= MIN_SEGMENT_SECONDS) {
         out.push(...block, line);
         longest = Math.max(longest, duration);
       }
