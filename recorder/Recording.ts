@@ -15,8 +15,6 @@ import type { ObjectStore } from '../shared/storage.ts';
 import { CONTENT_TYPES, durationMs, parsePlaylist, playable } from './hls.ts';
 
 export const SEGMENT_SECONDS = 2;
-/** The frame rate of transcoded recordings (WebRTC cameras send 30). */
-const RECORDED_FPS = 30;
 /** How often a live channel's preview image (shown in lists) is refreshed from the newest segment. */
 export const PREVIEW_SECONDS = 15;
 export const previewKey = (sessionId: string) => `live/${sessionId}/preview.jpg`;
@@ -361,11 +359,11 @@ export class Recording {
       out.push('-map', '0:v:0');
       if (copy) out.push('-c:v', 'copy');
       // zerolatency: no lookahead or B-frames to flush, so the VoD is final about a second sooner
-      // frames at their own times, on a 30 fps clock: an FFmpeg started before the publisher's video flows (it
-      // attaches as the broadcast begins; a native publisher's audio comes seconds before its video) probes no frame
-      // rate and guesses 90 000 fps, and constant-rate output at that rate duplicated frames by the ten thousand and
-      // wrote no segment for the whole broadcast (measured with GStreamer's webrtcbin: 0 of 10 s recorded)
-      else out.push('-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-crf', '23', '-pix_fmt', 'yuv420p', '-fps_mode', 'vfr', '-r', String(RECORDED_FPS), '-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`);
+      // vfr, frames at their own times: an FFmpeg started before the publisher's video flows (it attaches as the
+      // broadcast begins; a native publisher's audio comes seconds before its video) probes no frame rate and guesses
+      // 90 000 fps, and constant-rate output at that rate duplicated frames by the ten thousand and wrote no segment
+      // for the whole broadcast (measured with GStreamer's webrtcbin: 0 of 10 s recorded)
+      else out.push('-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-crf', '23', '-pix_fmt', 'yuv420p', '-fps_mode', 'vfr', '-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`);
     }
     if (audio) out.push('-map', '0:a:0', '-c:a', 'aac', '-b:a', '128k', '-ar', '48000');
     const cmd = ffmpeg({ stdoutLines: 0 })

@@ -15,15 +15,14 @@ export const DURATION_TOLERANCE_S = 0.5;
 export type Broadcast = { slug: string; sessionId: string; mediaFrom: number };
 type VodItem = { id: string; liveSessionId: string; status: string; playlistUrl: string; durationSeconds: number | null; failureReason?: string | null };
 
-/** Waits until the SFU receives media on `slug` (a publisher's audio may come before its video, and the VoD starts
- * with it): the broadcast's media time starts here. */
+/** Waits until the SFU receives video on `slug`: the broadcast's media time starts here (what viewers see). */
 export async function mediaStarts(api: TestApi, slug: string, timeoutMs = 20_000): Promise<Broadcast> {
   const flowing = await until(async () => {
     const room = api.sfu.room(slug);
     const stats = await room?.producerStats().catch(() => []);
-    return stats?.some((s) => s.packetCount > 0) ? room!.sessionId : undefined;
+    return stats?.some((s) => s.kind === 'video' && s.packetCount > 0) ? room!.sessionId : undefined;
   }, (id) => !!id, timeoutMs);
-  assert.ok(flowing, `media reaches the SFU on ${slug}`);
+  assert.ok(flowing, `video reaches the SFU on ${slug}`);
   return { slug, sessionId: flowing!, mediaFrom: Date.now() };
 }
 
@@ -46,7 +45,7 @@ export async function checkWhileLive(api: TestApi, owner: Client, b: Broadcast):
   assert.equal(live.problems, [], `live playlist of ${b.slug}:\n${live.text}`);
 }
 
-/** The broadcast's media time in seconds: from its first media to its live session's end. */
+/** The broadcast's media time in seconds: from its first video to its live session's end. */
 export async function mediaSeconds(api: TestApi, b: Broadcast): Promise<number> {
   const row = await until(async () => (await api.deps.database.db.select().from(liveSession).where(eq(liveSession.id, b.sessionId)))[0], (r) => !!r?.endedAt, 10_000);
   assert.ok(row?.endedAt, `the live session of ${b.slug} ended`);

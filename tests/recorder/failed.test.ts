@@ -42,7 +42,7 @@ async function failedFor(api: TestApi, owner: Client, b: Broadcast, reason: RegE
   assert.is(await until(async () => runningRecorders().length, (n) => n === 0, 10_000), 0, 'no recording FFmpeg left');
 }
 
-t('a broadcast ended half a second after its media began: failed, "too short", not a ready VoD of a blink', async ({ api, owner, browser }) => {
+t('a broadcast ended half a second after its media began: failed (too short, or nothing recorded), never a ready VoD of a blink', async ({ api, owner, browser }) => {
   const slug = 'failed-short';
   const key = await channelWithKey(owner, slug);
   const page = await browser.context.newPage();
@@ -52,7 +52,8 @@ t('a broadcast ended half a second after its media began: failed, "too short", n
     const b = await mediaStarts(api, slug);
     await new Promise((r) => setTimeout(r, 500));
     assert.is(await unpublish(page), 200);
-    await failedFor(api, owner, b, /too short/);
+    // a loaded machine may not have cut a segment yet: then nothing was recorded at all
+    await failedFor(api, owner, b, /too short|nothing was recorded/);
   } finally {
     await page.close();
   }

@@ -12,8 +12,11 @@ import { checkRecordedWhole, checkWhileLive, mediaStarts } from '../helpers/reco
 import { publish, unpublish, until } from '../helpers/webrtc.ts';
 
 type Ctx = { api: TestApi; owner: Client; browser: Browser };
-/** A running publisher: `end()` ends its broadcast (a DELETE of its WHIP session) and resolves when it has. */
-type Running = { end(): Promise<void>; output?(): string };
+/**
+ * A running publisher: `end()` ends its broadcast (a DELETE of its WHIP session) and resolves when it has; `sendsFrom`,
+ * when the publisher times its own broadcast, is when it began sending (else the first video the SFU receives).
+ */
+type Running = { end(): Promise<void>; sendsFrom?: number };
 type Publisher = { name: string; start(ctx: Ctx, slug: string, key: string, seconds: number): Promise<Running> };
 
 /** How long each broadcast sends media. */
@@ -35,11 +38,13 @@ const chromium = (codec: 'VP8' | 'H264', simulcast = false): Publisher['start'] 
 const PUBLISHER = fileURLToPath(new URL('../helpers/whip-gst.py', import.meta.url));
 /** GStreamer's webrtcbin (tests/helpers/whip-gst.py): it sends for as long as it is told, then DELETEs by itself. */
 const gstreamer = (codec: 'h264' | 'vp8'): Publisher['start'] => async ({ api }, slug, key, seconds) => {
-  // a little longer than asked: its clock starts before ICE and DTLS, the media time at the first video
-  const gst = startProcess('/usr/bin/python3', [PUBLISHER, `${api.base}/whip/${slug}`, key, '--codec', codec, '--seconds', String(seconds + 2)]);
+  const gst = startProcess('/usr/bin/python3', [PUBLISHER, `${api.base}/whip/${slug}`, key, '--codec', codec, '--seconds', String(seconds)]);
   const exited = new Promise<number | null>((resolve) => gst.proc.once('exit', (code) => resolve(code)));
+  // it sends for `--seconds` from its answer, audio at once — its video reaches the SFU up to ~2 s later
+  await until(async () => gst.output(), (o) => /answered|error/.test(o), 20_000);
+  assert.match(gst.output(), /answered/, gst.output());
   return {
-    output: () => gst.output(),
+    sendsFrom: Date.now(),
     end: async () => {
       assert.is(await exited, 0, gst.output());
       assert.match(gst.output(), /deleted 200/);
@@ -72,10 +77,10 @@ PUBLISHERS.forEach((pub, i) => {
     const slug = `matrix-${i}`;
     const key = await channelWithKey(owner, slug);
     const running = await pub.start(ctx, slug, key, SECONDS);
-    const b = await mediaStarts(api, slug);
+    const b = { ...(await mediaStarts(api, slug)), ...(running.sendsFrom ? { mediaFrom: running.sendsFrom } : {}) };
     await checkWhileLive(api, owner, b);
     // the GStreamer publisher ends by itself; the others are ended at SECONDS of media
-    if (!running.output) await new Promise((r) => setTimeout(r, Math.max(0, SECONDS * 1000 - (Date.now() - b.mediaFrom))));
+    if (!running.sendsFrom) await new Promise((r) => setTimeout(r, Math.max(0, SECONDS * 1000 - (Date.now() - b.mediaFrom))));
     await running.end();
     const r = await checkRecordedWhole(api, owner, b);
     console.log(`    ${pub.name}: VoD ${r.seconds.toFixed(2)} s of a ${r.broadcast.toFixed(2)} s broadcast`);
