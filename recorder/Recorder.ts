@@ -20,6 +20,20 @@ const LIVENESS_CHECK_MS = 5000;
 /** How long the start waits for the leftovers of a killed run to be finished (longer only while the store is away). */
 const LEFTOVERS_WAIT_MS = 20_000;
 
+/** Less media than this is no VoD (a broadcast ended as it began, or one whose media never reached the recorder). */
+export const MIN_RECORDING_MS = 1000;
+
+/**
+ * What a finished recording becomes: `ready` with enough media to watch, else `failed` with a reason its channel's
+ * owner is shown (viewers never see a failed recording).
+ */
+export function outcome(segments: number, durationMs: number, attached = true): { status: 'ready' | 'failed'; failureReason: string | null } {
+  if (!attached) return { status: 'failed', failureReason: 'The recorder could not attach to the broadcast; nothing was recorded.' };
+  if (!segments) return { status: 'failed', failureReason: 'No playable media reached the recorder (was the video forwarded?); nothing was recorded.' };
+  if (durationMs < MIN_RECORDING_MS) return { status: 'failed', failureReason: `Only ${(durationMs / 1000).toFixed(1)} s were recorded, too short to keep as a VoD.` };
+  return { status: 'ready', failureReason: null };
+}
+
 export class Recorder {
   /** by live session id */
   private readonly recordings = new Map<string, Promise<Recording | undefined>>();
@@ -168,13 +182,13 @@ export class Recorder {
     const { db, bus, log } = this.deps;
     try {
       const result = await rec.stop();
-      const status = result.segments ? 'ready' : 'failed';
+      const { status, failureReason } = outcome(result.segments, result.durationMs, rec.attached);
       const [row] = await db
         .update(vod)
-        .set({ status, endedAt: new Date(), durationMs: result.durationMs, sizeBytes: result.sizeBytes, ...(rec.codecs.length ? { codecs: rec.codecs } : {}) })
+        .set({ status, failureReason, endedAt: new Date(), durationMs: result.durationMs, sizeBytes: result.sizeBytes, ...(rec.codecs.length ? { codecs: rec.codecs } : {}) })
         .where(eq(vod.id, rec.info.vodId))
         .returning();
-      log.info({ vod: rec.info.vodId, status, durationMs: result.durationMs, segments: result.segments }, 'recording finished');
+      log[status === 'ready' ? 'info' : 'warn']({ vod: rec.info.vodId, status, failureReason, durationMs: result.durationMs, segments: result.segments }, 'recording finished');
       if (row && status === 'ready') await bus.publish('vod.ready', { vodId: row.id, channelId: row.channelId, sessionId, durationMs: result.durationMs });
       // playable already; the poster follows
       const posterKey = await rec.finish();

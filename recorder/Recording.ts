@@ -14,7 +14,7 @@ import { ChildGroup } from '../shared/children.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ObjectStore } from '../shared/storage.ts';
 import { RtpRelay } from './h264-relay.ts';
-import { CONTENT_TYPES, durationMs, endPlaylist, parsePlaylist } from './hls.ts';
+import { CONTENT_TYPES, durationMs, parsePlaylist, playable } from './hls.ts';
 
 export const SEGMENT_SECONDS = 2;
 /** How often a live channel's preview image (shown in lists) is refreshed from the newest segment. */
@@ -39,6 +39,9 @@ const UPLOAD_RETRY_MAX_MS = 5000;
 /** How long an FFmpeg a killed recorder left behind may take to end by itself (its RTP stopped) before it is killed. */
 const ORPHAN_EXIT_MS = 8000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** At the end, how long past its input's idle timeout FFmpeg may take before it is signalled (then as long again
+ * before it is killed). Measured: the BYE ends it within ~0.3 s, so this is the fallback only. */
+const STOP_GRACE_SECONDS = 1;
 
 /** Every FFmpeg child of this kind alive in this process (none may outlive it). */
 const children = new ChildGroup();
@@ -108,8 +111,9 @@ async function untilListening(ports: number[], timeoutMs: number): Promise<void>
   }
 }
 
-/** Asks the SFU (over the bus) to send this session's tracks to `targets`; resolves with what each track carries. */
-async function attach(bus: EventBus, sessionId: string, slug: string, targets: Record<'audio' | 'video', RtpTarget | undefined>): Promise<RecordedTrack[]> {
+/** Asks the SFU (over the bus) to send this live session's tracks — named by its id, never by the channel, whose next
+ * session may already be live — to `targets`; resolves with what each track carries. */
+async function attach(bus: EventBus, sessionId: string, targets: Record<'audio' | 'video', RtpTarget | undefined>): Promise<RecordedTrack[]> {
   const requestId = randomUUID();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -123,7 +127,7 @@ async function attach(bus: EventBus, sessionId: string, slug: string, targets: R
       if (r.error) reject(new Error(r.error));
       else resolve(r.tracks);
     });
-    void bus.publish('recorder.attach', { requestId, sessionId, slug, targets });
+    void bus.publish('recorder.attach', { requestId, sessionId, targets });
   });
 }
 
@@ -254,7 +258,7 @@ export class Recording {
       // RTCP (the recorder's own BYE) goes straight to FFmpeg
       targets[kind] = { ip: this.deps.rtpIp, port: relay.port, rtcpPort: port + 1 };
     }
-    const tracks = await attach(this.deps.bus, this.info.sessionId, this.info.slug, targets);
+    const tracks = await attach(this.deps.bus, this.info.sessionId, targets);
     if (!tracks.length) throw new Error('the broadcast has no tracks to record');
     if (this.stopping) return;
     this.targets = targets;
@@ -303,7 +307,7 @@ export class Recording {
       else void this.start(this.kinds).catch((err) => this.deps.log.error({ err, vod: this.info.vodId }, 'could not start recording'));
       return;
     }
-    this.useTracks(await attach(this.deps.bus, this.info.sessionId, this.info.slug, this.targets));
+    this.useTracks(await attach(this.deps.bus, this.info.sessionId, this.targets));
     await writeFile(path.join(this.workDir, 'input.sdp'), sdpFor(this.tracks));
     this.restarts = 0;
     this.paused = false;
@@ -405,8 +409,9 @@ export class Recording {
       if (!running(proc)) return;
       this.deps.log.info({ vod: this.info.vodId }, 'recording paused: no media from the publisher');
       await this.bye();
-      setTimeout(() => running(proc) && proc.kill('SIGTERM'), 3000);
-      setTimeout(() => running(proc) && proc.kill('SIGKILL'), 6000);
+      // only while still paused: an FFmpeg the media came back to before it ended records on
+      setTimeout(() => this.paused && running(proc) && proc.kill('SIGTERM'), 3000);
+      setTimeout(() => this.paused && running(proc) && proc.kill('SIGKILL'), 6000);
       return;
     }
     this.deps.log.info({ vod: this.info.vodId }, 'recording resumed: media flows again');
@@ -440,7 +445,11 @@ export class Recording {
       out.push('-map', '0:v:0');
       if (copy) out.push('-c:v', 'copy');
       // zerolatency: no lookahead or B-frames to flush, so the VoD is final about a second sooner
-      else out.push('-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-crf', '23', '-pix_fmt', 'yuv420p', '-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`);
+      // vfr, frames at their own times: an FFmpeg started before the publisher's video flows (it attaches as the
+      // broadcast begins; a native publisher's audio comes seconds before its video) probes no frame rate and guesses
+      // 90 000 fps, and constant-rate output at that rate duplicated frames by the ten thousand and wrote no segment
+      // for the whole broadcast (measured with GStreamer's webrtcbin: 0 of 10 s recorded)
+      else out.push('-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-crf', '23', '-pix_fmt', 'yuv420p', '-fps_mode', 'vfr', '-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`);
     }
     // aresample=async: should audio timestamps ever step (a publisher's clock, or an RTCP sender report, though the SFU
     // sends the recorder none), the resampler keeps them monotonic (a player would hear nothing of it)
@@ -560,14 +569,16 @@ export class Recording {
     // nothing written yet, or an adopted recording whose work directory is gone (what it stored is the playlist)
     let text = await readFile(path.join(this.workDir, 'index.m3u8'), 'utf8').catch(() => this.lastPlaylist);
     if (!text) return;
+    // what readers may see: no empty segment an FFmpeg that got no media listed, ENDLIST only at the very end
+    text = playable(text, final);
     // a playlist caught mid-rewrite (or truncated by a dying FFmpeg) must never replace a longer one
     if (parsePlaylist(text).segments.length < parsePlaylist(this.lastPlaylist).segments.length) {
       this.deps.log.debug({ vod: this.info.vodId, bytes: text.length }, 'ignoring a shorter playlist read');
-      text = this.lastPlaylist;
+      text = playable(this.lastPlaylist, final);
     }
-    if (final) text = endPlaylist(text);
     if (text === this.lastPlaylist) return;
     const playlist = parsePlaylist(text);
+    if (!playlist.segments.length) return; // nothing to play yet: the playlist stays unpublished
     for (const seg of playlist.segments) {
       if (this.uploaded.has(seg.uri)) continue;
       const body = await readFile(path.join(this.workDir, seg.uri));
@@ -596,17 +607,18 @@ export class Recording {
     clearInterval(this.keyframeTimer);
     clearInterval(this.syncTimer);
     clearInterval(this.previewTimer);
-    const proc = this.proc;
-    if (running(proc)) {
+    // `alive`, not the child: one spawned a moment ago (a restart) has no process handle until it starts
+    if (this.alive) {
       // The SFU has stopped sending: the BYE ends FFmpeg's input (or it idles out after INPUT_IDLE_SECONDS), and it
       // writes the last segment and the final playlist. Signals are the fallback only: FFmpeg blocked in its RTP read
       // ignores a first one, and a second aborts the final playlist write (leaving it empty; sync() then keeps the
-      // last good one).
+      // last good one). The first comes right after the input would have idled out, so the end is never held long.
       const t0 = Date.now();
       await this.bye();
-      void this.exited.then(() => this.deps.log.debug({ vod: this.info.vodId, ms: Date.now() - t0, code: proc.exitCode, signal: proc.signalCode }, 'recording FFmpeg stopped'));
-      const term = setTimeout(() => proc.kill('SIGINT'), (INPUT_IDLE_SECONDS + 5) * 1000);
-      const kill = setTimeout(() => proc.kill('SIGKILL'), (INPUT_IDLE_SECONDS + 8) * 1000);
+      void this.exited.then(() => this.deps.log.debug({ vod: this.info.vodId, ms: Date.now() - t0, code: this.proc?.exitCode, signal: this.proc?.signalCode }, 'recording FFmpeg stopped'));
+      const signal = (name: NodeJS.Signals) => () => running(this.proc) && this.proc.kill(name);
+      const term = setTimeout(signal('SIGINT'), (INPUT_IDLE_SECONDS + STOP_GRACE_SECONDS) * 1000);
+      const kill = setTimeout(signal('SIGKILL'), (INPUT_IDLE_SECONDS + 2 * STOP_GRACE_SECONDS) * 1000);
       await this.exited;
       clearTimeout(term);
       clearTimeout(kill);

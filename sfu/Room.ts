@@ -574,8 +574,9 @@ export class Room extends EventEmitter<RoomEvents> {
    * network, a dropped publisher) and when it flows again, so the recording cuts the gap out rather than holding a
    * hole in its timeline. (mediasoup reports RTP inactivity only for simulcast; this counts packets for every kind.)
    */
-  async attachRecorder(targets: Record<'audio' | 'video', RtpTarget | undefined>, onMedia?: (flowing: boolean) => void): Promise<RecordedTrack[]> {
-    if (this.closed || !this.publisher) throw notFound(`A live broadcast on "${this.slug}"`);
+  async attachRecorder(sessionId: string, targets: Record<'audio' | 'video', RtpTarget | undefined>, onMedia?: (flowing: boolean) => void): Promise<RecordedTrack[]> {
+    // the recording of one live session never takes another's media (the room's next session is another room)
+    if (this.closed || !this.publisher || this.sessionId !== sessionId) throw notFound(`Live session ${sessionId} on "${this.slug}"`);
     this.detachRecorder();
     const caps = this.router.rtpCapabilities;
     const plain: ms.RtpCapabilities = {
@@ -613,6 +614,11 @@ export class Room extends EventEmitter<RoomEvents> {
         ssrc: consumer.rtpParameters.encodings![0]!.ssrc!,
       });
     }
+    // the room closed, or a newer attach replaced this one, while the transports were being made: they go with it
+    if (this.closed || this.recording !== recording) {
+      for (const t of recording.transports) t.close();
+      throw notFound(`Live session ${sessionId} on "${this.slug}"`);
+    }
     if (onMedia) recording.watch = this.watchMedia(onMedia);
     return tracks;
   }
@@ -629,6 +635,8 @@ export class Room extends EventEmitter<RoomEvents> {
       try {
         let count = 0;
         for (const p of producers) if (!p.closed) for (const s of await p.getStats()) count += s.packetCount;
+        // nothing yet is a publisher still connecting (ICE, DTLS), not a pause: the recording waits for its first media
+        if (count === 0) return;
         still = count === last ? still + 1 : 0;
         last = count;
         if (flowing && still >= MEDIA_IDLE_POLLS) onMedia((flowing = false));

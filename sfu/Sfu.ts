@@ -137,7 +137,7 @@ export class Sfu {
         const onMedia = (flowing: boolean) => void deps.bus.publish('recorder.media', { sessionId, flowing });
         this.recorderSeen.set(sessionId, Date.now());
         this.recorderDropped.delete(sessionId);
-        room.attachRecorder(targets, onMedia).then(reply, (err: Error) => reply([], err.message));
+        room.attachRecorder(sessionId, targets, onMedia).then(reply, (err: Error) => reply([], err.message));
       }),
       deps.bus.subscribe('recorder.resume', ({ sessionId }) => void this.roomBySession(sessionId)?.resumeRecording().catch((err) => deps.log.warn({ err }, 'could not resume recording'))),
       deps.bus.subscribe('recorder.keyframe', ({ sessionId }) => void this.roomBySession(sessionId)?.recordingKeyframe().catch(() => undefined)),

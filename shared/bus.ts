@@ -21,7 +21,7 @@ export type BusEvents = {
 
   // The recorder ↔ SFU protocol: the recorder asks for a broadcast's media as plain RTP to ports it listens on.
   /** recorder → SFU: send this session's tracks to these loopback ports (consumers start paused). */
-  'recorder.attach': { requestId: string; sessionId: string; slug: string; targets: Record<'audio' | 'video', RtpTarget | undefined> };
+  'recorder.attach': { requestId: string; sessionId: string; targets: Record<'audio' | 'video', RtpTarget | undefined> };
   /** SFU → recorder: what each track will carry (for the SDP FFmpeg reads), or why not. */
   'recorder.attached': { requestId: string; error?: string; tracks: RecordedTrack[] };
   /** recorder → SFU: start sending (FFmpeg is listening); `keyframe` alone asks the video for a keyframe. */

@@ -18,7 +18,10 @@ export const VodSchema = z
     channel: z.object({ id: z.uuid(), slug: z.string(), ownerId: z.string() }),
     liveSessionId: z.uuid().nullable(),
     title: z.string(),
-    status: z.enum(['recording', 'ready', 'failed']).openapi({ description: 'recording: still live (watch from the start); ready: a finished VoD' }),
+    status: z.enum(['recording', 'ready', 'failed']).openapi({
+      description: "recording: still live (watch from the start); ready: a finished VoD; failed: nothing playable was recorded (listed for the channel's owner only, with failureReason)",
+    }),
+    failureReason: z.string().nullable().openapi({ description: 'Why a failed recording failed (null otherwise).' }),
     startedAt: z.iso.datetime(),
     endedAt: z.iso.datetime().nullable(),
     durationSeconds: z.number().nullable(),
@@ -37,6 +40,7 @@ const serialize = (v: VodRow, slug: string, ownerId: string): z.infer<typeof Vod
   liveSessionId: v.liveSessionId,
   title: v.title,
   status: v.status,
+  failureReason: v.failureReason,
   startedAt: v.startedAt.toISOString(),
   endedAt: v.endedAt?.toISOString() ?? null,
   durationSeconds: v.durationMs === null ? null : v.durationMs / 1000,
@@ -67,18 +71,24 @@ export const channelVodsApp = router().openapi(
     method: 'get',
     path: '/{slug}/vods',
     tags,
-    summary: "A channel's recordings, newest first (the one in progress included)",
+    summary: "A channel's recordings, newest first (the one in progress included; failed ones for its owner and admins only)",
     request: { params: z.object({ slug: z.string().max(64) }) },
     responses: { 200: json(z.object({ items: z.array(VodSchema) }), 'Recordings.'), ...problems(404) },
   }),
   async (c) => {
     const { db } = c.var.deps.database;
     const ch = await loadChannel(db, c.req.valid('param').slug);
-    const rows = await db.select().from(vod).where(and(eq(vod.channelId, ch.id), inArray(vod.status, ['recording', 'ready']))).orderBy(desc(vod.startedAt)).limit(100);
+    // a failed recording is the streamer's to learn about (and delete), not a viewer's to stumble on
+    const statuses: VodRow['status'][] = mayManage(c.var.user, ch.ownerId) ? ['recording', 'ready', 'failed'] : ['recording', 'ready'];
+    const rows = await db.select().from(vod).where(and(eq(vod.channelId, ch.id), inArray(vod.status, statuses))).orderBy(desc(vod.startedAt)).limit(100);
     return c.json({ items: rows.map((r) => serialize(r, ch.slug, ch.ownerId)) }, 200);
   },
 );
 
+/** The channel's owner or an admin: who sees its failed recordings. */
+const mayManage = (user: AppEnv['Variables']['user'], ownerId: string) => !!user && (user.id === ownerId || user.role === 'admin');
+
+/** A VoD with its channel; a failed one exists only for its channel's owner and admins (404 for anyone else). */
 async function loadVod(c: { var: AppEnv['Variables'] }, id: string) {
   const [row] = await c.var.deps.database.db
     .select({ vod, slug: channel.slug, ownerId: channel.ownerId })
@@ -86,7 +96,7 @@ async function loadVod(c: { var: AppEnv['Variables'] }, id: string) {
     .innerJoin(channel, eq(channel.id, vod.channelId))
     .where(eq(vod.id, id))
     .limit(1);
-  if (!row) throw notFound('That VoD');
+  if (!row || (row.vod.status === 'failed' && !mayManage(c.var.user, row.ownerId))) throw notFound('That VoD');
   return row;
 }
 

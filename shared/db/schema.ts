@@ -178,6 +178,8 @@ export const vod = pgTable(
       .default(sql`'{}'::text[]`),
     storagePrefix: text('storage_prefix').notNull(),
     posterKey: text('poster_key'),
+    /** Why a recording ended `failed` (nothing recorded, too short to play), shown to the channel's owner only. */
+    failureReason: text('failure_reason'),
     /** Only the channel's subscribers (and its owner, moderators of the site, admins) may watch it. */
     subscribersOnly: boolean('subscribers_only').notNull().default(false),
     createdAt: createdAt(),

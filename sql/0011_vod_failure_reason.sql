@@ -1,0 +1,1 @@
+ALTER TABLE "vod" ADD COLUMN "failure_reason" text;
