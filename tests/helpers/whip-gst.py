@@ -5,7 +5,7 @@
 
 Builds videotestsrc ! x264enc|vp8enc ! rtp…pay ! webrtcbin (+ audiotestsrc ! opusenc ! rtpopuspay), gathers every
 ICE candidate (no trickle, no STUN), POSTs the offer with the bearer key, sets the answer, sends for N seconds and
-DELETEs the resource with the key. Prints "location <path>", "answered", "deleted <status>" lines on stdout for the
+DELETEs the resource with the key. Prints "playing", "location <path>", "answered", "deleted <status>" lines on stdout for the
 test that runs it; exits non-zero on any failure.
 """
 import argparse
@@ -121,6 +121,7 @@ def main() -> int:
     bus.add_signal_watch()
     bus.connect('message', on_message)
     pipeline.set_state(Gst.State.PLAYING)
+    print('playing', flush=True)  # the sources' clock starts: their first frame is stamped now
     GLib.timeout_add(int((args.seconds + 20) * 1000), lambda: fail('timed out') or False)
     loop.run()
     pipeline.set_state(Gst.State.NULL)

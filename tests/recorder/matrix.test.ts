@@ -40,11 +40,16 @@ const PUBLISHER = fileURLToPath(new URL('../helpers/whip-gst.py', import.meta.ur
 const gstreamer = (codec: 'h264' | 'vp8'): Publisher['start'] => async ({ api }, slug, key, seconds) => {
   const gst = startProcess('/usr/bin/python3', [PUBLISHER, `${api.base}/whip/${slug}`, key, '--codec', codec, '--seconds', String(seconds)]);
   const exited = new Promise<number | null>((resolve) => gst.proc.once('exit', (code) => resolve(code)));
+  await until(async () => gst.output(), (o) => /playing|error/.test(o), 20_000);
+  const playing = Date.now();
   // it sends for `--seconds` from its answer, audio at once — its video reaches the SFU up to ~2 s later
   await until(async () => gst.output(), (o) => /answered|error/.test(o), 20_000);
   assert.match(gst.output(), /answered/, gst.output());
   return {
-    sendsFrom: Date.now(),
+    // Copied H.264 keeps the publisher's own timestamps, and webrtcbin sends the keyframe it encoded first, when its
+    // pipeline started playing (before ICE and DTLS), then the frames from the connection on: its media starts then.
+    // VP8 is decoded, and decoding starts at the first keyframe after the connection.
+    sendsFrom: codec === 'h264' ? playing : Date.now(),
     end: async () => {
       assert.is(await exited, 0, gst.output());
       assert.match(gst.output(), /deleted 200/);
@@ -57,6 +62,8 @@ const PUBLISHERS: Publisher[] = [
   { name: 'Chromium H.264', start: chromium('H264') },
   { name: 'Chromium VP8 simulcast (three layers)', start: chromium('VP8', true) },
   { name: 'GStreamer webrtcbin VP8', start: gstreamer('vp8') },
+  // x264 with sliced threads, SPS/PPS repeated before every IDR slice (recorder/h264-relay.ts)
+  { name: 'GStreamer webrtcbin H.264', start: gstreamer('h264') },
 ];
 
 const t = suite<Ctx>('recording matrix');
