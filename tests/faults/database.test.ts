@@ -5,65 +5,37 @@
 // from restore to the first good answer is printed (docs/benchmarks.md, faults).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { eq } from 'drizzle-orm';
-import { startApi, type RunningApi } from '../../api/server.ts';
-import { loadConfig } from '../../shared/config.ts';
-import { chatMessage, openDatabase, type Database } from '../../shared/db/index.ts';
-import { createLogger } from '../../shared/logger.ts';
-import { Client, freePort, freshDatabase, LOOSE_LIMITS } from '../helpers/api.ts';
+import { chatMessage, type Database } from '../../shared/db/index.ts';
+import { Client, freshDatabase } from '../helpers/api.ts';
+import { catchEscapes, startApiOnDatabase, type ApiOnDatabase } from '../helpers/api-on.ts';
 import { chatSocket } from '../helpers/chat.ts';
-import { OpenApiChecker } from '../helpers/openapi.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
 
-type Ctx = { proxy: TcpProxy; db: Awaited<ReturnType<typeof freshDatabase>>; direct: Database; database: Database; api: RunningApi; dataDir: string; spec: OpenApiChecker; escaped: unknown[] };
+type Ctx = { proxy: TcpProxy; db: Awaited<ReturnType<typeof freshDatabase>>; direct: Database; on: ApiOnDatabase; escapes: ReturnType<typeof catchEscapes> };
 const t = suite<Ctx>('PostgreSQL cut under a running API');
-let escapeHandler: (err: unknown) => void;
 
 t.before(async (ctx) => {
-  ctx.escaped = [];
-  escapeHandler = (err) => ctx.escaped.push(err);
-  process.on('unhandledRejection', escapeHandler);
-  process.on('uncaughtException', escapeHandler);
+  ctx.escapes = catchEscapes();
   ctx.db = await freshDatabase('postgres');
   ctx.direct = ctx.db.database;
   const url = new URL(ctx.db.url!);
   ctx.proxy = new TcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
   url.hostname = '127.0.0.1';
   url.port = String(await ctx.proxy.listen());
-  ctx.dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-test-'));
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    PORT: String(await freePort()),
-    DATA_DIR: ctx.dataDir,
-    LOG_LEVEL: process.env.GLINT_TEST_LOG ?? 'silent',
-    RTMP_PORT: '0',
-    RTC_PORT: '0',
-    RECORDER_EMBEDDED: 'false',
-    ...LOOSE_LIMITS,
-    CHAT_USER_MESSAGES: '1000',
-    CHAT_ADDRESS_MESSAGES: '1000',
-    DATABASE_URL: url.toString(),
-  });
-  ctx.database = await openDatabase({ url: url.toString() });
-  ctx.api = await startApi(config, { database: ctx.database, log: createLogger(config.logLevel) });
-  ctx.spec = await OpenApiChecker.load(ctx.api.url);
+  ctx.on = await startApiOnDatabase(url.toString(), { CHAT_USER_MESSAGES: '1000', CHAT_ADDRESS_MESSAGES: '1000' });
 });
 t.after(async (ctx) => {
-  await ctx.api?.close();
+  await ctx.on?.stop();
   await ctx.proxy?.close();
   await ctx.db?.drop();
-  if (ctx.dataDir) await rm(ctx.dataDir, { recursive: true, force: true });
-  process.off('unhandledRejection', escapeHandler);
-  process.off('uncaughtException', escapeHandler);
+  ctx.escapes?.stop();
 });
 
 t('with the database cut, routes answer 503 with Retry-After and chat refuses unavailable; restored, the API answers again and no acknowledged message is lost', async (ctx) => {
-  const { api, proxy } = ctx;
-  const owner = await new Client(api.url, ctx.spec).signUp('Cutter');
+  const { proxy } = ctx;
+  const { api, spec } = ctx.on;
+  const owner = await new Client(api.url, spec).signUp('Cutter');
   assert.is((await owner.post('/api/channels', { slug: 'db-fault', title: 'DB fault' })).status, 201);
   const writer = await chatSocket(api.url, owner);
   try {
@@ -76,7 +48,7 @@ t('with the database cut, routes answer 503 with Retry-After and chat refuses un
     }
 
     proxy.cut();
-    const anon = new Client(api.url, ctx.spec);
+    const anon = new Client(api.url, spec);
     for (const [client, path] of [
       [anon, '/api/channels/db-fault'],
       [anon, '/api/channels'],
@@ -114,7 +86,7 @@ t('with the database cut, routes answer 503 with Retry-After and chat refuses un
     const ids = new Set(stored.map((m) => m.id));
     assert.ok(acked.every((id) => ids.has(id)), 'every message acknowledged before the cut is stored');
     assert.is(ids.size, acked.length + 1, 'the refused one was not stored, the one after was');
-    assert.equal(ctx.escaped, [], 'nothing rejected into nowhere');
+    assert.equal(ctx.escapes.escaped, [], 'nothing rejected into nowhere');
   } finally {
     writer.disconnect();
   }

@@ -11,13 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { eq } from 'drizzle-orm';
-import { startApi, type RunningApi } from '../../api/server.ts';
-import { loadConfig } from '../../shared/config.ts';
 import { chatMessage, openDatabase, type Database } from '../../shared/db/index.ts';
-import { createLogger } from '../../shared/logger.ts';
-import { Client, freePort, LOOSE_LIMITS } from '../helpers/api.ts';
+import { Client, freePort } from '../helpers/api.ts';
+import { catchEscapes, startApiOnDatabase, type ApiOnDatabase } from '../helpers/api-on.ts';
 import { chatSocket } from '../helpers/chat.ts';
-import { OpenApiChecker } from '../helpers/openapi.ts';
 
 const run = promisify(execFile);
 
@@ -71,48 +68,26 @@ async function userIds(name: string) {
   return { uid: Number(/uid=(\d+)/.exec(stdout)![1]), gid: Number(/gid=(\d+)/.exec(stdout)![1]) };
 }
 
-type Ctx = { cluster: PrivateCluster; database: Database; direct: Database; api: RunningApi; dataDir: string; spec: OpenApiChecker; escaped: unknown[] };
+type Ctx = { cluster: PrivateCluster; direct?: Database; on: ApiOnDatabase; escapes: ReturnType<typeof catchEscapes> };
 const t = suite<Ctx>('PostgreSQL restarted under load');
-let escapeHandler: (err: unknown) => void;
 
 t.before(async (ctx) => {
-  ctx.escaped = [];
-  escapeHandler = (err) => ctx.escaped.push(err);
-  process.on('unhandledRejection', escapeHandler);
-  process.on('uncaughtException', escapeHandler);
+  ctx.escapes = catchEscapes();
   ctx.cluster = await PrivateCluster.create();
   await ctx.cluster.start();
-  ctx.dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-test-'));
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    PORT: String(await freePort()),
-    DATA_DIR: ctx.dataDir,
-    LOG_LEVEL: process.env.GLINT_TEST_LOG ?? 'silent',
-    RTMP_PORT: '0',
-    RTC_PORT: '0',
-    RECORDER_EMBEDDED: 'false',
-    ...LOOSE_LIMITS,
-    CHAT_USER_MESSAGES: '10000',
-    CHAT_ADDRESS_MESSAGES: '10000',
-    DATABASE_URL: ctx.cluster.url,
-  });
-  ctx.database = await openDatabase({ url: ctx.cluster.url });
-  ctx.api = await startApi(config, { database: ctx.database, log: createLogger(config.logLevel) });
-  ctx.spec = await OpenApiChecker.load(ctx.api.url);
+  ctx.on = await startApiOnDatabase(ctx.cluster.url);
 });
 t.after(async (ctx) => {
-  await ctx.api?.close();
+  await ctx.on?.stop();
   await ctx.direct?.close();
   await ctx.cluster?.destroy();
-  if (ctx.dataDir) await rm(ctx.dataDir, { recursive: true, force: true });
-  process.off('unhandledRejection', escapeHandler);
-  process.off('uncaughtException', escapeHandler);
+  ctx.escapes?.stop();
 });
 
 t('restarted mid-load: 503 while away, answers again within 5 s, every acknowledged chat message stored', async (ctx) => {
-  const { api, cluster } = ctx;
-  const owner = await new Client(api.url, ctx.spec).signUp('Restarter');
+  const { cluster } = ctx;
+  const { api, spec } = ctx.on;
+  const owner = await new Client(api.url, spec).signUp('Restarter');
   assert.is((await owner.post('/api/channels', { slug: 'pg-restart', title: 'PG restart' })).status, 201);
   const channelId = (await owner.get('/api/channels/pg-restart')).body.id as string;
   const writers = await Promise.all([0, 1, 2].map(() => chatSocket(api.url, owner)));
@@ -133,7 +108,7 @@ t('restarted mid-load: 503 while away, answers again within 5 s, every acknowled
         }
       }),
       ...[0, 1].map(async () => {
-        const anon = new Client(api.url, ctx.spec);
+        const anon = new Client(api.url, spec);
         while (loading) {
           const status = (await anon.get('/api/channels/pg-restart', { check: false })).status;
           statuses.set(status, (statuses.get(status) ?? 0) + 1);
@@ -148,7 +123,7 @@ t('restarted mid-load: 503 while away, answers again within 5 s, every acknowled
     await new Promise((r) => setTimeout(r, 1000)); // away for a second under load
     await cluster.start();
     const restarted = Date.now();
-    const probe = new Client(api.url, ctx.spec);
+    const probe = new Client(api.url, spec);
     let answered = -1;
     while (Date.now() - restarted < 5_000) {
       if ((await probe.get('/api/channels/pg-restart', { check: false })).status === 200) {
@@ -173,7 +148,7 @@ t('restarted mid-load: 503 while away, answers again within 5 s, every acknowled
     const stored = new Set((await ctx.direct.db.select({ id: chatMessage.id }).from(chatMessage).where(eq(chatMessage.channelId, channelId))).map((m) => m.id));
     const lost = acked.filter((id) => !stored.has(id));
     assert.equal(lost, [], `${lost.length} of ${acked.length} acknowledged messages are not stored`);
-    assert.equal(ctx.escaped, [], 'nothing rejected into nowhere');
+    assert.equal(ctx.escapes.escaped, [], 'nothing rejected into nowhere');
   } finally {
     loading = false;
     for (const w of writers) w.disconnect();
