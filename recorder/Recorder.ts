@@ -28,7 +28,8 @@ export const MIN_RECORDING_MS = 1000;
  * owner is shown (viewers never see a failed recording).
  */
 export function outcome(segments: number, durationMs: number, attached = true): { status: 'ready' | 'failed'; failureReason: string | null } {
-  if (!attached) return { status: 'failed', failureReason: 'The recorder could not attach to the broadcast; nothing was recorded.' };
+  // what was stored decides: a leftover a restarted recorder finishes never attached in this run, yet holds media
+  if (!segments && !attached) return { status: 'failed', failureReason: 'The recorder could not attach to the broadcast; nothing was recorded.' };
   if (!segments) return { status: 'failed', failureReason: 'No playable media reached the recorder (was the video forwarded?); nothing was recorded.' };
   if (durationMs < MIN_RECORDING_MS) return { status: 'failed', failureReason: `Only ${(durationMs / 1000).toFixed(1)} s were recorded, too short to keep as a VoD.` };
   return { status: 'ready', failureReason: null };
