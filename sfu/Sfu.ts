@@ -326,11 +326,12 @@ export class Sfu {
     } finally {
       if (!existing) this.opening.delete(key.channelId);
     }
+    // what the broadcast comes from is known before its publisher is attached (a room with a publisher always says)
+    if (!existing) room.ingest = ingest;
     try {
       const result = await publish(room);
       this.keys.set(key.channelId, key.keyId);
       if (!existing) {
-        room.ingest = ingest;
         // the channel's previous broadcast may have ended a moment ago: its row is ended and channel.offline sent
         // before this one's row and channel.live, so the one-live-session index holds and listeners (the recorder)
         // hear the two broadcasts in the order they happened

@@ -98,7 +98,8 @@ for (const [i, run] of runs.entries()) {
       const ended = await until(() => sessionRow(api, slug), (r) => !!r?.endedAt, 5_000);
       assert.ok(ended?.endedAt, 'the live session ended');
       assert.ok(Date.now() - stoppedAt < 3_000, `ended ${Date.now() - stoppedAt} ms after the publisher stopped (no grace wait for a clean stop)`);
-      assert.ok(offline.length === 1, 'channel.offline announced');
+      // the row is ended first, then channel.offline goes out (listeners hear broadcasts in order)
+      assert.is(await until(async () => offline.length, (n) => n === 1, 5_000), 1, 'channel.offline announced');
       assert.is(await until(async () => runningBridges().length, (n) => n === 0, 5_000), 0, 'the bridge FFmpeg is gone');
       // the recorder's FFmpeg (it records every broadcast) ends a moment after the media stops
       assert.is(await until(async () => ffmpegChildren().length, (n) => n === 0, 8_000), 0, 'no FFmpeg process left');
