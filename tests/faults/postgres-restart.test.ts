@@ -101,10 +101,13 @@ t('restarted mid-load: 503 while away, answers again within 5 s, every acknowled
     const load = [
       ...writers.map(async (w, n) => {
         for (let i = 0; loading; i++) {
+          // at most 20 sends a second: a connection sending more than CHAT_SOCKET_PACKETS_PER_SECOND (40) is closed as
+          // a flood, and its unanswered sends would time out
+          const paced = new Promise((res) => setTimeout(res, 50));
           const r = await w.timeout(15_000).emitWithAck('send', { channel: 'pg-restart', text: `writer ${n} message ${i}` }).catch(() => ({ ok: false, error: { code: 'timeout' } }));
           if (r.ok) acked.push(r.message.id);
           else refusals.set(r.error.code, (refusals.get(r.error.code) ?? 0) + 1);
-          if (!r.ok) await new Promise((res) => setTimeout(res, 50));
+          await paced;
         }
       }),
       ...[0, 1].map(async () => {
