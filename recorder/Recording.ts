@@ -13,7 +13,7 @@ import type { EventBus, RecordedTrack, RtpTarget } from '../shared/bus.ts';
 import { ChildGroup } from '../shared/children.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ObjectStore } from '../shared/storage.ts';
-import { RtpRelay } from './h264-relay.ts';
+import { RTP_RECEIVE_BUFFER, RtpRelay } from './h264-relay.ts';
 import { CONTENT_TYPES, durationMs, parsePlaylist, playable } from './hls.ts';
 
 export const SEGMENT_SECONDS = 2;
@@ -31,8 +31,6 @@ const MAX_RESTARTS = 20;
 const INPUT_IDLE_SECONDS = 1;
 /** After FFmpeg reports its input idle, how long it may take to exit by itself before it is ended. */
 const IDLE_EXIT_GRACE_MS = 500;
-/** Bytes of RTP each FFmpeg socket may hold unread: a 1080p keyframe is a few hundred KiB. */
-const RTP_RECEIVE_BUFFER = 4 << 20;
 /** Upload retries back off from the first to the last delay (doubling) while the object store is away. */
 const UPLOAD_RETRY_FIRST_MS = 500;
 const UPLOAD_RETRY_MAX_MS = 5000;

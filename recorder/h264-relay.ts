@@ -11,6 +11,8 @@
 // that FFmpeg sees no loss. Anything else — other codecs, RTCP, malformed packets — passes through unchanged.
 import dgram from 'node:dgram';
 
+/** Bytes of RTP a socket on the way (the relay's, FFmpeg's) may hold unread: a 1080p keyframe is a few hundred KiB. */
+export const RTP_RECEIVE_BUFFER = 4 << 20;
 const RTP_HEADER = 12;
 const SPS = 7;
 const PPS = 8;
@@ -104,7 +106,7 @@ export class RtpRelay {
   }
 
   static async open(ip: string): Promise<RtpRelay> {
-    const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
+    const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: RTP_RECEIVE_BUFFER });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(0, ip, () => {
