@@ -13,7 +13,7 @@ import type { EventBus, RecordedTrack, RtpTarget } from '../shared/bus.ts';
 import { ChildGroup } from '../shared/children.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ObjectStore } from '../shared/storage.ts';
-import { RTP_RECEIVE_BUFFER, RtpRelay } from './h264-relay.ts';
+import { RTP_RECEIVE_BUFFER, RtpRelay } from './rtp-relay.ts';
 import { CONTENT_TYPES, durationMs, parsePlaylist, playable } from './hls.ts';
 
 export const SEGMENT_SECONDS = 2;
@@ -262,13 +262,14 @@ export class Recording {
     this.targets = targets;
     this.ports = ports;
     this.useTracks(tracks);
+    // the SFU starts sending now, with a keyframe: the relays hold it all until FFmpeg listens, so the recording
+    // begins with the broadcast's first picture however long FFmpeg takes to start
+    await this.deps.bus.publish('recorder.resume', { sessionId: this.info.sessionId });
     await writeFile(path.join(this.workDir, 'input.sdp'), sdpFor(this.tracks));
     if (this.adopted) await this.continuePlaylist();
     this.spawn();
     this.started = true;
-    // once FFmpeg listens, the SFU starts sending, beginning with a keyframe
     await this.listening();
-    await this.deps.bus.publish('recorder.resume', { sessionId: this.info.sessionId });
     if (this.stopping) return;
     this.keyframeTimer = setInterval(() => void this.keyframe(), SEGMENT_SECONDS * 1000);
     this.syncTimer = setInterval(() => Date.now() >= this.retryAt && void this.sync(), SYNC_INTERVAL_MS);
@@ -278,7 +279,7 @@ export class Recording {
   /** The tracks the SFU sends from now on, each on FFmpeg's port for its kind. */
   private useTracks(tracks: RecordedTrack[]) {
     this.tracks = tracks.map((t) => ({ ...t, port: this.ports[t.kind]! }));
-    for (const t of tracks) this.relays.get(t.kind)?.h264(t.mimeType.toLowerCase() === 'video/h264');
+    for (const t of tracks) this.relays.get(t.kind)?.newStream(t.mimeType.toLowerCase() === 'video/h264');
   }
 
   /** The live channel's preview: a frame of the newest uploaded segment (first as soon as there is one). */
@@ -309,11 +310,11 @@ export class Recording {
     await writeFile(path.join(this.workDir, 'input.sdp'), sdpFor(this.tracks));
     this.restarts = 0;
     this.paused = false;
+    await this.deps.bus.publish('recorder.resume', { sessionId: this.info.sessionId });
     if (!this.alive) {
       this.spawn(); // it had given up while the publisher was away
       await this.listening();
     }
-    await this.deps.bus.publish('recorder.resume', { sessionId: this.info.sessionId });
     this.deps.log.info({ vod: this.info.vodId }, 'recording the returning publisher');
   }
 
@@ -406,6 +407,8 @@ export class Recording {
     if (!flowing) {
       if (!running(proc)) return;
       this.deps.log.info({ vod: this.info.vodId }, 'recording paused: no media from the publisher');
+      // FFmpeg reads nothing after the BYE: what comes next waits in the relays for the next one
+      this.holdRelays();
       await this.bye();
       // only while still paused: an FFmpeg the media came back to before it ended records on
       setTimeout(() => this.paused && running(proc) && proc.kill('SIGTERM'), 3000);
@@ -418,9 +421,14 @@ export class Recording {
     await this.respawn();
   }
 
-  /** Once FFmpeg listens on the tracks' ports (RTP sent earlier would be lost, keyframe first). */
-  private listening(): Promise<void> {
-    return untilListening(this.tracks.map((t) => t.port), 5000);
+  /** Once FFmpeg listens on the tracks' ports, the relays hand it what they held (RTP sent earlier would be lost). */
+  private async listening(): Promise<void> {
+    await untilListening(this.tracks.map((t) => t.port), 5000);
+    if (this.alive) for (const relay of this.relays.values()) relay.release();
+  }
+
+  private holdRelays() {
+    for (const relay of this.relays.values()) relay.hold();
   }
 
   private keyframe(): Promise<void> {
@@ -474,6 +482,7 @@ export class Recording {
     this.spawned++;
     let idled = false;
     this.alive = true;
+    this.holdRelays(); // until it listens
     this.exited = new Promise((resolve) => {
       cmd.on('start', () => {
         this.proc = (cmd as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
@@ -491,6 +500,7 @@ export class Recording {
         // everything after the gap. Ended here, it restarts into the same playlist when the media comes back.
         if (!idled && !this.stopping && /Connection timed out/.test(line)) {
           idled = true;
+          this.holdRelays();
           const proc = this.proc;
           setTimeout(() => {
             if (running(proc) && !this.stopping) {
@@ -502,6 +512,7 @@ export class Recording {
       });
       const done = (err?: Error) => {
         this.alive = false;
+        this.holdRelays();
         if (this.proc) children.delete(this.proc);
         resolve();
         if (this.stopping) return;
@@ -612,6 +623,7 @@ export class Recording {
       // ignores a first one, and a second aborts the final playlist write (leaving it empty; sync() then keeps the
       // last good one). The first comes right after the input would have idled out, so the end is never held long.
       const t0 = Date.now();
+      for (const relay of this.relays.values()) await relay.settle();
       await this.bye();
       void this.exited.then(() => this.deps.log.debug({ vod: this.info.vodId, ms: Date.now() - t0, code: this.proc?.exitCode, signal: this.proc?.signalCode }, 'recording FFmpeg stopped'));
       const signal = (name: NodeJS.Signals) => () => running(this.proc) && this.proc.kill(name);
@@ -621,7 +633,11 @@ export class Recording {
       clearTimeout(term);
       clearTimeout(kill);
     }
-    for (const relay of this.relays.values()) relay.close();
+    for (const [kind, relay] of this.relays) {
+      const { packets, reordered, lost, late, overflow } = relay.counts;
+      if (reordered || lost || late || overflow) this.deps.log.info({ vod: this.info.vodId, kind, packets, reordered, lost, late, overflow }, 'recording RTP repaired on the way');
+      relay.close();
+    }
     this.relays.clear();
     if (this.adopted && !this.started) await this.settleOrphan();
     await this.recoverSegments();

@@ -9,10 +9,7 @@
 // timestamp at every keyframe of the VoD). The relay drops SPS, PPS and AUD NAL units that come after a slice of the
 // same picture (same RTP timestamp), inside STAP-A packets too, and renumbers the packets after a dropped one so
 // that FFmpeg sees no loss. Anything else — other codecs, RTCP, malformed packets — passes through unchanged.
-import dgram from 'node:dgram';
-
-/** Bytes of RTP a socket on the way (the relay's, FFmpeg's) may hold unread: a 1080p keyframe is a few hundred KiB. */
-export const RTP_RECEIVE_BUFFER = 4 << 20;
+// (The relay itself, which also puts packets back in order and holds them while FFmpeg starts, is rtp-relay.ts.)
 const RTP_HEADER = 12;
 const SPS = 7;
 const PPS = 8;
@@ -85,49 +82,5 @@ export class H264AccessUnits {
     const header = Buffer.from(packet.subarray(0, offset + 1));
     header[0]! &= ~0x20; // the padding is not copied
     return Buffer.concat([header, ...kept]);
-  }
-}
-
-/** A UDP relay on `ip` for one track: what the SFU sends to `port` goes on to FFmpeg's port, H.264 rewritten once `h264(true)`. */
-export class RtpRelay {
-  private target = 0;
-  private units: H264AccessUnits | undefined;
-
-  private constructor(
-    private readonly socket: dgram.Socket,
-    readonly port: number,
-  ) {
-    socket.on('message', (msg) => {
-      if (!this.target) return;
-      const out = this.units ? this.units.rewrite(msg) : msg;
-      if (out) socket.send(out, this.target, '127.0.0.1');
-    });
-    socket.on('error', () => undefined); // an unreachable FFmpeg (between two of them) loses only that datagram
-  }
-
-  static async open(ip: string): Promise<RtpRelay> {
-    const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: RTP_RECEIVE_BUFFER });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, ip, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    return new RtpRelay(socket, socket.address().port);
-  }
-
-  /** Sends on to FFmpeg's RTP port (on this host: FFmpeg runs beside the relay). */
-  forwardTo(port: number) {
-    this.target = port;
-  }
-
-  /** The track is H.264: rewrite its access units from here on (a new publisher's stream starts clean). */
-  h264(on: boolean) {
-    this.units = on ? new H264AccessUnits() : undefined;
-  }
-
-  close() {
-    this.socket.close();
   }
 }

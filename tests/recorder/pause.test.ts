@@ -66,11 +66,11 @@ async function recordAround(ctx: Ctx, slug: string, opts: { codec: 'VP8' | 'H264
     const duration = Number(media.format.duration);
     const context = `VoD ${duration.toFixed(1)} s of a ${broadcast.toFixed(1)} s broadcast with a ${opts.gapSeconds} s gap\n${text}`;
     // everything but the gap is there (a pause is cut out, marked by a discontinuity — not frozen video) …
-    assert.ok(duration >= broadcast - opts.gapSeconds - 2.5, context);
+    assert.ok(duration >= broadcast - opts.gapSeconds - 1, context);
     assert.ok(duration <= broadcast + 1, context);
     // … and in particular the 5 s after it: the recording did not stop at the pause
     const after = secondsAfterLastDiscontinuity(text);
-    assert.ok(after >= 3.5, `${after.toFixed(1)} s recorded after the resume; ${context}`);
+    assert.ok(after >= 4.5, `${after.toFixed(1)} s recorded after the resume; ${context}`);
     assert.is(runningRecorders().length, 0, 'no recording FFmpeg left');
 
     // hls.js plays across it: from 6 s before the end to 1.5 s before the end

@@ -1,9 +1,6 @@
 // The recording matrix: every kind of publisher the SFU takes over WebRTC, recorded alone, becomes a VoD that decodes
 // whole with zero errors and lasts as long as the broadcast's media, with a valid playlist while live and after.
 // To cover another publisher, add it to PUBLISHERS. (RTMP recordings are covered in rtmp-integrity.test.ts.)
-// Not in `npm test` yet: `npm run test:matrix`. On the CI box two cases fail intermittently — Chromium's copied H.264
-// sometimes decodes with a few duplicated DTS, and the first broadcast after start can lose ~0.5 s at its start —
-// and a red CI stops everything landing; it joins the suite when both are fixed (issue 13 stays open for them).
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
