@@ -3,7 +3,7 @@
 import { Meilisearch, MeilisearchRequestError, MeilisearchRequestTimeOutError, type Index, type Task } from 'meilisearch';
 import { unavailable } from '../errors.ts';
 import type { Config } from '../config.ts';
-import { hitKind, type DocKey, type Search, type SearchDoc, type SearchQuery, type SearchResult } from './index.ts';
+import { hitKind, type DocKey, type Search, type SearchDoc, type SearchQuery, type SearchResult } from './contract.ts';
 
 /** A document as Meilisearch holds it: ids may only use letters, digits, - and _, dates are numbers to filter on. */
 type MeiliDoc = {

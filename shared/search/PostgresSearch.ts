@@ -4,7 +4,7 @@
 // PostgreSQL and on the embedded PGlite.
 import { and, desc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
 import { searchDoc, searchWord, type Db } from '../db/index.ts';
-import { docColumns, hitKind, type DocKey, type Search, type SearchDoc, type SearchHit, type SearchQuery, type SearchResult } from './index.ts';
+import { docColumns, hitKind, type DocKey, type Search, type SearchDoc, type SearchHit, type SearchQuery, type SearchResult } from './contract.ts';
 
 /** Words of a query: letters and digits only, so they can go into a tsquery as they are. */
 export function queryWords(q: string): string[] {

@@ -4,7 +4,7 @@
 import { inArray, sql } from 'drizzle-orm';
 import { searchOutbox, type Db } from '../db/index.ts';
 import type { Logger } from '../logger.ts';
-import { readDocs, type DocKey, type Search } from './index.ts';
+import { readDocs, type DocKey, type Search } from './contract.ts';
 
 /** One applier at a time across API processes: two could otherwise send one document's states in the wrong order. */
 const LOCK_KEY = 7_310_007;

@@ -2,56 +2,10 @@
 // PostgreSQL full text + pg_trgm over search_doc (the default, embedded or not) or Meilisearch (MEILI_URL).
 import { asc, sql } from 'drizzle-orm';
 import type { Config } from '../config.ts';
-import { searchDoc, type Db, type SearchDocKind } from '../db/index.ts';
+import { searchDoc, type Db } from '../db/index.ts';
+import { docColumns, type Search, type SearchDoc } from './contract.ts';
 
-/** What a hit is: a channel (offline), a channel broadcasting now, or a recording. */
-export const SEARCH_KINDS = ['channel', 'live', 'vod'] as const;
-export type SearchKind = (typeof SEARCH_KINDS)[number];
-
-export type SearchQuery = {
-  /** free text; empty: everything the filters let through, live first, then newest */
-  q: string;
-  /** channel: every channel (live or not); live: channels broadcasting now; vod: recordings */
-  type?: SearchKind | undefined;
-  /** only what is live now (a broadcasting channel, a recording in progress), or only what is not */
-  live?: boolean | undefined;
-  category?: string | undefined;
-  /** on `date`: a channel's broadcast start (or creation), a VoD's broadcast start */
-  from?: Date | undefined;
-  to?: Date | undefined;
-  limit: number;
-  offset: number;
-};
-
-export type SearchHit = {
-  kind: SearchKind;
-  /** the channel's or the VoD's id */
-  id: string;
-  channel: { id: string; slug: string; title: string };
-  title: string;
-  description: string;
-  category: string;
-  tags: string[];
-  live: boolean;
-  date: string;
-  /** higher is better; comparable within one response only */
-  score: number;
-};
-
-export type SearchResult = { hits: SearchHit[]; total: number };
-
-/** A row of search_doc: what both implementations index. */
-export type SearchDoc = Omit<typeof searchDoc.$inferSelect, 'tsv' | 'tsvTitle' | 'tsvKeywords' | 'tsvRest' | 'names'>;
-export type DocKey = { kind: SearchDocKind; refId: string };
-
-export interface Search {
-  readonly kind: 'postgres' | 'meilisearch';
-  query(q: SearchQuery): Promise<SearchResult>;
-  /** Makes the index hold these documents as given and not hold the removed ones; applying twice changes nothing. */
-  apply(upserts: SearchDoc[], removals: DocKey[]): Promise<void>;
-  /** Empties the index and (re)applies its settings, before a full reindex. */
-  reset(): Promise<void>;
-}
+export * from './contract.ts';
 
 /** The one place that picks the implementation. */
 export async function createSearch(config: Config, db: Db): Promise<Search> {
@@ -61,30 +15,6 @@ export async function createSearch(config: Config, db: Db): Promise<Search> {
   }
   const { PostgresSearch } = await import('./PostgresSearch.ts');
   return new PostgresSearch(db);
-}
-
-/** search_doc's columns as SearchDoc (not the derived ones). */
-export const docColumns = {
-  kind: searchDoc.kind,
-  refId: searchDoc.refId,
-  channelId: searchDoc.channelId,
-  channelSlug: searchDoc.channelSlug,
-  channelTitle: searchDoc.channelTitle,
-  title: searchDoc.title,
-  description: searchDoc.description,
-  category: searchDoc.category,
-  tags: searchDoc.tags,
-  keywords: searchDoc.keywords,
-  live: searchDoc.live,
-  date: searchDoc.date,
-};
-
-/** Reads documents by key (the sync worker's view of the current state). */
-export async function readDocs(db: Pick<Db, 'select'>, keys: DocKey[]): Promise<SearchDoc[]> {
-  if (keys.length === 0) return [];
-  // the keys as two arrays (one parameter each, however many keys: a long IN list overflows PGlite's stack)
-  const wanted = sql`(select * from unnest(string_to_array(${keys.map((k) => k.kind).join(',')}, ','), string_to_array(${keys.map((k) => k.refId).join(',')}, ',')::uuid[]))`;
-  return db.select(docColumns).from(searchDoc).where(sql`(${searchDoc.kind}, ${searchDoc.refId}) in ${wanted}`);
 }
 
 /**
@@ -115,6 +45,3 @@ export async function reindex(db: Db, search: Search, batch = 1000): Promise<{ d
   }
   return { documents };
 }
-
-/** The hit kind of a document: a channel broadcasting now is a live stream. */
-export const hitKind = (doc: { kind: SearchDocKind; live: boolean }): SearchKind => (doc.kind === 'vod' ? 'vod' : doc.live ? 'live' : 'channel');
