@@ -13,7 +13,7 @@ try {
   await rm(path.join(root, '.build', 'chunks'), { recursive: true, force: true }); // no stale chunks
   await build({
     absWorkingDir: root,
-    entryPoints: { api: 'api/main.ts', recorder: 'recorder/main.ts' },
+    entryPoints: { api: 'server/main.ts', recorder: 'recorder/main.ts' },
     outdir: '.build',
     outExtension: { '.js': '.mjs' },
     bundle: true,

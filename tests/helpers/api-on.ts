@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startApi, type RunningApi } from '../../api/server.ts';
+import { startApi, type RunningApi } from '../../server/embedded.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { openDatabase } from '../../shared/db/index.ts';
 import { createLogger } from '../../shared/logger.ts';

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { loadConfig, type Config } from '../../shared/config.ts';
 import { openDatabase, type Database } from '../../shared/db/index.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
-import { startApi, type RunningApi } from '../../api/server.ts';
+import { startApi, type RunningApi } from '../../server/embedded.ts';
 import { OpenApiChecker } from './openapi.ts';
 
 export const PG_ADMIN_URL = process.env.GLINT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -82,7 +82,7 @@ t('bad values fail fast with every bad key named', () => {
 
 t('only the config module reads process.env in the services', async () => {
   const { spawnSync } = await import('node:child_process');
-  const r = spawnSync('grep', ['-rlE', 'process\\.env', 'api', 'sfu', 'recorder', 'shared'], { encoding: 'utf8' });
+  const r = spawnSync('grep', ['-rlE', 'process\\.env', 'api', 'server', 'sfu', 'recorder', 'shared'], { encoding: 'utf8' });
   const files = r.stdout.split('\n').filter(Boolean).sort();
   assert.equal(files, ['shared/config.ts']);
 });

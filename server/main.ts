@@ -1,7 +1,7 @@
 // `npm start` entry: Glint on embedded defaults (or whatever the environment configures).
 import { loadConfigOrExit } from '../shared/config.ts';
 import { createLogger } from '../shared/logger.ts';
-import { startApi } from './server.ts';
+import { startApi } from './embedded.ts';
 
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel);

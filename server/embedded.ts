@@ -1,4 +1,5 @@
-// Wires the API's dependencies from config and serves it over HTTP; used by main.ts and by the tests.
+// The embedded whole: wires the API's dependencies from config, with the SFU and (unless it runs as its own service) the
+// recorder in this process, and serves it over HTTP. The one place that joins the parts; used by main.ts and the tests.
 import path from 'node:path';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,16 +11,16 @@ import { createLogger, type Logger } from '../shared/logger.ts';
 import { createStore } from '../shared/storage.ts';
 import { createSearch } from '../shared/search/index.ts';
 import { SearchSync } from '../shared/search/SearchSync.ts';
-import { createApp } from './app.ts';
-import { Chat } from './chat.ts';
-import { admitViewer } from './entitlements.ts';
-import { Jobs } from './jobs.ts';
-import { notifyFollowers } from './notifications.ts';
-import { deliverWebhooks } from './webhooks.ts';
-import { createAuth, resolveAuthSecret } from './auth.ts';
-import type { Deps } from './context.ts';
-import { ApiLimits } from './limits.ts';
-import { createMetrics } from './metrics.ts';
+import { createApp } from '../api/app.ts';
+import { Chat } from '../api/chat.ts';
+import { admitViewer } from '../api/entitlements.ts';
+import { Jobs } from '../api/jobs.ts';
+import { notifyFollowers } from '../api/notifications.ts';
+import { deliverWebhooks } from '../api/webhooks.ts';
+import { createAuth, resolveAuthSecret } from '../api/auth.ts';
+import type { Deps } from '../api/context.ts';
+import { ApiLimits } from '../api/limits.ts';
+import { createMetrics } from '../api/metrics.ts';
 import { Sfu } from '../sfu/Sfu.ts';
 import { Recorder } from '../recorder/Recorder.ts';
 
