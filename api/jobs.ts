@@ -11,16 +11,34 @@
 // while it runs, and every write after a run is made only while the claim is still this run's (same attempt number),
 // so a job that outlived a lost lease cannot overwrite what its next holder did.
 import { and, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
-import { job, type Db } from '../shared/db/index.ts';
+import { job, type Db, type WebhookEvent } from '../shared/db/index.ts';
 import type { Logger } from '../shared/logger.ts';
 
 export type JobRow = typeof job.$inferSelect;
+
+/**
+ * Every kind of job the API runs and the payload it carries: enqueue and the kind's handler are typed from one entry,
+ * so neither side casts what the other wrote.
+ */
+export type JobPayloads = {
+  /** a go-live fan-out to the channel's followers (api/notifications.ts) */
+  'notify.live': { channelId: string; slug: string; title: string; sessionId: string; startedAt: string };
+  /** one event of a channel, to become a delivery for each of its webhooks that asked for it (api/webhooks.ts) */
+  'webhooks.event': { event: WebhookEvent; channelId: string; data: Record<string, unknown> };
+  /** one delivery to one webhook (api/webhooks.ts) */
+  'webhook.deliver': { deliveryId: string };
+};
+/** A kind → payload map: JobPayloads for the API, a test's own for a test's runner. */
+export type PayloadMap = Record<string, object>;
+/** A claimed row of one kind, its payload typed. */
+export type JobOf<T> = Omit<JobRow, 'payload'> & { payload: T };
+
 /** What a handler did: finished, or one batch done with more from `cursor` on. */
 export type JobResult = { done: true } | { cursor: string };
 /** Runs one attempt; `signal` aborts when the attempt is past its kind's deadline or the runner closes. */
-export type JobHandler = (job: JobRow, signal: AbortSignal) => Promise<JobResult>;
-export type JobKind = {
-  run: JobHandler;
+export type JobHandler<T = unknown> = (job: JobOf<T>, signal: AbortSignal) => Promise<JobResult>;
+export type JobKind<T = unknown> = {
+  run: JobHandler<T>;
   /** longest an attempt may take before it counts as failed and its slot is freed (DEFAULT_TIMEOUT_MS when unset) */
   timeoutMs?: number;
   /** attempts before the job is given up (kept with its last error, done_at set) */
@@ -28,7 +46,7 @@ export type JobKind = {
   /** wait before retry n (1-based): backoffMs × 2^(n−1) */
   backoffMs: number;
   /** called once when the job is given up */
-  gaveUp?: (job: JobRow, error: string) => Promise<void>;
+  gaveUp?: (job: JobOf<T>, error: string) => Promise<void>;
 };
 
 /** How long a claimed job is a process's own before another may take it (renewed while it runs). */
@@ -40,7 +58,7 @@ const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 /** Largest job payload (JSON): jobs carry ids and a few fields, never content. */
 export const MAX_PAYLOAD_BYTES = 16 * 1024;
 
-export class Jobs {
+export class Jobs<P extends PayloadMap = JobPayloads> {
   private readonly kinds = new Map<string, JobKind>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -56,8 +74,9 @@ export class Jobs {
     private readonly pollMs: number,
   ) {}
 
-  define(kind: string, handler: JobKind) {
-    this.kinds.set(kind, handler);
+  define<K extends keyof P & string>(kind: K, handler: JobKind<P[K]>) {
+    // the one place a stored payload meets its type: only enqueue writes rows, and it types them by the same kind
+    this.kinds.set(kind, handler as JobKind);
   }
 
   /** Starts looking for due jobs. */
@@ -66,7 +85,7 @@ export class Jobs {
   }
 
   /** Adds a job unless one with this key exists; true when this call added it. */
-  async enqueue(kind: string, key: string, payload: unknown, runAt = new Date()): Promise<boolean> {
+  async enqueue<K extends keyof P & string>(kind: K, key: string, payload: P[K], runAt = new Date()): Promise<boolean> {
     const size = Buffer.byteLength(JSON.stringify(payload) ?? '');
     if (size > MAX_PAYLOAD_BYTES) throw new Error(`a ${kind} job's payload is ${size} bytes, more than ${MAX_PAYLOAD_BYTES}`);
     const added = await this.db.insert(job).values({ kind, key, payload, runAt }).onConflictDoNothing({ target: job.key }).returning({ id: job.id });

@@ -7,7 +7,7 @@ import { and, eq, gt, sql } from 'drizzle-orm';
 import { channel, follow, notification } from '../shared/db/index.ts';
 import type { Chat } from './chat.ts';
 import type { Deps } from './context.ts';
-import type { Jobs } from './jobs.ts';
+import type { JobPayloads, Jobs } from './jobs.ts';
 
 /** Followers handled per batch of a fan-out. */
 export const FANOUT_BATCH = 1000;
@@ -21,15 +21,13 @@ export type NotificationView = {
   read: boolean;
 };
 
-type LivePayload = { channelId: string; slug: string; title: string; sessionId: string; startedAt: string };
-
 export function notifyFollowers(deps: Deps, jobs: Jobs, chat: Chat): () => void {
   const { db } = deps.database;
   jobs.define('notify.live', {
     maxAttempts: 10,
     backoffMs: 1000,
     run: async (j) => {
-      const p = j.payload as LivePayload;
+      const p = j.payload;
       const batch = await db
         .select({ userId: follow.userId })
         .from(follow)
@@ -56,7 +54,7 @@ export function notifyFollowers(deps: Deps, jobs: Jobs, chat: Chat): () => void 
     void (async () => {
       const [ch] = await db.select({ title: channel.title }).from(channel).where(eq(channel.id, e.channelId)).limit(1);
       if (!ch) return;
-      const payload: LivePayload = { channelId: e.channelId, slug: e.slug, title: ch.title, sessionId: e.sessionId, startedAt: e.startedAt };
+      const payload: JobPayloads['notify.live'] = { channelId: e.channelId, slug: e.slug, title: ch.title, sessionId: e.sessionId, startedAt: e.startedAt };
       await jobs.enqueue('notify.live', `notify.live:${e.sessionId}`, payload);
     })().catch((err) => deps.log.error({ err, sessionId: e.sessionId }, 'could not enqueue the go-live notifications'));
   });

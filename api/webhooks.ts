@@ -12,7 +12,7 @@ import { BlockList, isIP, SocketAddress, type LookupFunction } from 'node:net';
 import { and, arrayContains, eq, sql } from 'drizzle-orm';
 import { channel, vod, webhook, webhookDelivery, type WebhookEvent } from '../shared/db/index.ts';
 import type { Deps } from './context.ts';
-import type { Jobs } from './jobs.ts';
+import type { JobPayloads, Jobs } from './jobs.ts';
 
 export const SECRET_PREFIX = 'whsec_';
 
@@ -151,8 +151,6 @@ function post(url: string, headers: Record<string, string>, body: string, opts: 
 /** The body every webhook of an event receives. */
 export type WebhookPayload = { type: WebhookEvent; timestamp: string; data: Record<string, unknown> };
 
-type EventJob = { event: WebhookEvent; channelId: string; data: Record<string, unknown> };
-
 /** A delivery's id from its event and webhook: a fan-out run twice creates each delivery once. */
 const deliveryId = (eventKey: string, webhookId: string) => {
   const h = createHash('sha256').update(`${eventKey}|${webhookId}`).digest('hex');
@@ -168,7 +166,7 @@ export function deliverWebhooks(deps: Deps, jobs: Jobs): () => void {
     maxAttempts: 10,
     backoffMs: 1000,
     run: async (j) => {
-      const e = j.payload as EventJob;
+      const e = j.payload;
       const hooks = await db
         .select({ id: webhook.id })
         .from(webhook)
@@ -189,7 +187,7 @@ export function deliverWebhooks(deps: Deps, jobs: Jobs): () => void {
     // the attempt's own deadline, plus the database writes around it; past it the runner frees the job's slot
     timeoutMs: cfg.timeoutMs + 30_000,
     run: async (j, signal) => {
-      const { deliveryId: id } = j.payload as { deliveryId: string };
+      const { deliveryId: id } = j.payload;
       const [d] = await db
         .select({ payload: webhookDelivery.payload, status: webhookDelivery.status, url: webhook.url, secret: webhook.secret, active: webhook.active })
         .from(webhookDelivery)
@@ -224,7 +222,7 @@ export function deliverWebhooks(deps: Deps, jobs: Jobs): () => void {
       return { done: true };
     },
     gaveUp: async (j) => {
-      const { deliveryId: id } = j.payload as { deliveryId: string };
+      const { deliveryId: id } = j.payload;
       await db.update(webhookDelivery).set({ status: 'failed' }).where(and(eq(webhookDelivery.id, id), eq(webhookDelivery.status, 'pending')));
     },
   });
@@ -234,7 +232,7 @@ export function deliverWebhooks(deps: Deps, jobs: Jobs): () => void {
       const [ch] = await db.select({ id: channel.id, slug: channel.slug, title: channel.title }).from(channel).where(eq(channel.id, channelId)).limit(1);
       const more = await data();
       if (!ch || !more) return;
-      const payload: EventJob = { event, channelId, data: { channel: { ...ch, url: `${publicUrl}/c/${ch.slug}` }, ...more } };
+      const payload: JobPayloads['webhooks.event'] = { event, channelId, data: { channel: { ...ch, url: `${publicUrl}/c/${ch.slug}` }, ...more } };
       await jobs.enqueue('webhooks.event', `webhooks:${event}:${key}`, payload);
     })().catch((err) => deps.log.error({ err, event }, 'could not enqueue a webhook event'));
 

@@ -10,7 +10,9 @@ import { job, type Database } from '../../shared/db/index.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { freshDatabase } from '../helpers/api.ts';
 
-type Ctx = { database: Database; drop: () => Promise<void>; jobs: Jobs[] };
+// the runner on kinds of the tests' own, each with whatever payload it needs
+type TestJobs = Jobs<Record<string, object>>;
+type Ctx = { database: Database; drop: () => Promise<void>; jobs: TestJobs[] };
 const t = suite<Ctx>('jobs');
 
 t.before(async (ctx) => {
@@ -35,7 +37,7 @@ async function until<T>(get: () => Promise<T> | T, ok: (v: T) => boolean, what: 
   }
 }
 const runner = (ctx: Ctx) => {
-  const jobs = new Jobs(ctx.database.db, createLogger('silent'), 60_000);
+  const jobs: TestJobs = new Jobs(ctx.database.db, createLogger('silent'), 60_000);
   ctx.jobs.push(jobs);
   return jobs;
 };
