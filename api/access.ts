@@ -64,13 +64,16 @@ export const loadUser: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
-export function requireUser(c: Context<AppEnv>): SessionUser {
+/** Anything holding the request's variables: a route's context, whatever else its env adds. */
+type WithUser = { var: Pick<AppEnv['Variables'], 'user'> };
+
+export function requireUser(c: WithUser): SessionUser {
   const u = c.var.user;
   if (!u) throw unauthorized();
   return u;
 }
 
-export function requireRole(c: Context<AppEnv>, ...roles: Role[]): SessionUser {
+export function requireRole(c: WithUser, ...roles: Role[]): SessionUser {
   const u = requireUser(c);
   if (!roles.includes(u.role)) throw forbidden(`This needs the ${roles.join(' or ')} role.`);
   return u;
@@ -88,14 +91,33 @@ export const channelRules = {
   integrations: ['admin'],
 } satisfies Record<string, Role[]>;
 
+/** Where a caller stands on a channel: its owner, else their site role (which channelRules may let act for the owner). */
+export type ChannelRank = 'owner' | Role;
+
+/** The rank of a signed-in caller on the channel `ownerId` owns. */
+export function channelRankOf(u: SessionUser, ownerId: string): ChannelRank {
+  return u.id === ownerId ? 'owner' : u.role;
+}
+
+/** Whether a caller of this rank may take `action` on a channel. */
+export function rankAllows(rank: ChannelRank, action: keyof typeof channelRules): boolean {
+  return rank === 'owner' || (channelRules[action] as Role[]).includes(rank);
+}
+
+/** The 403 for a signed-in caller whose rank does not allow `action`. */
+export function channelForbidden(action: keyof typeof channelRules) {
+  return forbidden(
+    action === 'keys' ? 'Only the channel owner can manage its stream keys.' : action === 'integrations' ? 'Only the channel owner can manage its webhooks and subscriptions.' : 'Only the channel owner can do this.',
+  );
+}
+
+/** The signed-in caller, if allowed `action` on the channel (or what belongs to it: a VoD) `ownerId` owns. */
 export function requireChannelAccess(
-  c: Context<AppEnv>,
+  c: WithUser,
   channel: { ownerId: string },
   action: keyof typeof channelRules,
 ): SessionUser {
   const u = requireUser(c);
-  if (u.id === channel.ownerId || (channelRules[action] as Role[]).includes(u.role)) return u;
-  throw forbidden(
-    action === 'keys' ? 'Only the channel owner can manage its stream keys.' : action === 'integrations' ? 'Only the channel owner can manage its webhooks and subscriptions.' : 'Only the channel owner can do this.',
-  );
+  if (rankAllows(channelRankOf(u, channel.ownerId), action)) return u;
+  throw channelForbidden(action);
 }

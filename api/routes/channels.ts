@@ -2,11 +2,11 @@
 import { createHash } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { and, arrayContains, desc, eq, ilike, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
-import { channel, liveSession, user, vod, type Db } from '../../shared/db/index.ts';
+import { channel, liveSession, vod } from '../../shared/db/index.ts';
 import { isUniqueViolation } from '../../shared/db/errors.ts';
 import { AppError, invalid, notFound, tooLarge, unsupportedMedia } from '../../shared/errors.ts';
-import { requireChannelAccess, requireUser } from '../access.ts';
-import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { requireUser } from '../access.ts';
+import { loadChannel, requireRank, selectChannels, withChannel, type ChannelRow } from '../channel-context.ts';
 import { AVATAR_MAX_SIDE, INVISIBLE_MESSAGE, isVisibleLine, isVisibleText } from '../../shared/rules.ts';
 import { IMAGE_TYPES, probeImage } from '../images.ts';
 import { json, problems, router, z } from '../openapi.ts';
@@ -93,36 +93,6 @@ export const ChannelPage = z
 
 const SlugParam = z.object({ slug: z.string().max(64).openapi({ param: { name: 'slug', in: 'path' } }) });
 
-const columns = {
-  id: channel.id,
-  slug: channel.slug,
-  title: channel.title,
-  description: channel.description,
-  category: channel.category,
-  tags: channel.tags,
-  avatarKey: channel.avatarKey,
-  avatarType: channel.avatarType,
-  subscribersOnlyLive: channel.subscribersOnlyLive,
-  subscribersOnlyVods: channel.subscribersOnlyVods,
-  ownerId: channel.ownerId,
-  ownerName: user.name,
-  createdAt: channel.createdAt,
-  updatedAt: channel.updatedAt,
-  liveId: liveSession.id,
-  liveSource: liveSession.source,
-  liveStartedAt: liveSession.startedAt,
-  liveViewers: liveSession.viewers,
-  followers: channel.followerCount,
-};
-/** Channels with their owner's name and current broadcast; `extra` adds fields (from tables the caller joins). */
-export const selectChannels = <E extends Record<string, SQL | AnyPgColumn>>(db: Db, extra: E = {} as E) =>
-  db
-    .select({ ...columns, ...extra })
-    .from(channel)
-    .innerJoin(user, eq(user.id, channel.ownerId))
-    .leftJoin(liveSession, and(eq(liveSession.channelId, channel.id), isNull(liveSession.endedAt)));
-type ChannelRow = Awaited<ReturnType<ReturnType<typeof selectChannels>['execute']>>[number];
-
 export function serialize(r: ChannelRow): z.infer<typeof ChannelSchema> {
   return {
     id: r.id,
@@ -144,13 +114,6 @@ export function serialize(r: ChannelRow): z.infer<typeof ChannelSchema> {
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
   };
-}
-
-/** Loads a channel by slug with its owner's name, or throws not-found. */
-export async function loadChannel(db: Db, slug: string): Promise<ChannelRow> {
-  const [row] = await selectChannels(db).where(eq(channel.slug, slug)).limit(1);
-  if (!row) throw notFound(`Channel "${slug}"`);
-  return row;
 }
 
 function slugTaken(slug: string) {
@@ -238,142 +201,156 @@ export const channelsApp = router()
     },
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/{slug}',
-      tags,
-      summary: 'Get a channel',
-      request: { params: SlugParam },
-      responses: { 200: json(ChannelSchema, 'The channel.'), ...problems(404) },
-    }),
-    async (c) => c.json(serialize(await loadChannel(c.var.deps.database.db, c.req.valid('param').slug)), 200),
+    ...withChannel(
+      createRoute({
+        method: 'get',
+        path: '/{slug}',
+        tags,
+        summary: 'Get a channel',
+        request: { params: SlugParam },
+        responses: { 200: json(ChannelSchema, 'The channel.'), ...problems(404) },
+      }),
+      async (c) => {
+        return c.json(serialize(c.var.channel), 200);
+      },
+    ),
   )
   .openapi(
-    createRoute({
-      method: 'patch',
-      path: '/{slug}',
-      tags,
-      summary: 'Edit a channel (owner, moderator, admin)',
-      request: { params: SlugParam, body: { required: true, content: { 'application/json': { schema: UpdateChannel } } } },
-      responses: { 200: json(ChannelSchema, 'Updated.'), ...problems(400, 401, 403, 404, 409, 413, 415) },
-    }),
-    async (c) => {
-      const { db } = c.var.deps.database;
-      const current = await loadChannel(db, c.req.valid('param').slug);
-      const patch = c.req.valid('json');
-      // the slug and who may watch are the owner's (and admins') to change; site moderators edit the rest
-      requireChannelAccess(c, current, patch.slug || patch.subscribersOnlyLive !== undefined || patch.subscribersOnlyVods !== undefined ? 'own' : 'edit');
-      try {
-        await db.update(channel).set(patch).where(eq(channel.id, current.id));
-      } catch (err) {
-        if (isUniqueViolation(err)) throw slugTaken(patch.slug!);
-        throw err;
-      }
-      const row = await loadChannel(db, patch.slug ?? current.slug);
-      await c.var.deps.bus.publish('channel.updated', { channelId: row.id, slug: row.slug });
-      return c.json(serialize(row), 200);
-    },
+    ...withChannel(
+      createRoute({
+        method: 'patch',
+        path: '/{slug}',
+        tags,
+        summary: 'Edit a channel (owner, moderator, admin)',
+        request: { params: SlugParam, body: { required: true, content: { 'application/json': { schema: UpdateChannel } } } },
+        responses: { 200: json(ChannelSchema, 'Updated.'), ...problems(400, 401, 403, 404, 409, 413, 415) },
+      }),
+      async (c) => {
+        const { db } = c.var.deps.database;
+        const current = c.var.channel;
+        const patch = c.req.valid('json');
+        // the slug and who may watch are the owner's (and admins') to change; site moderators edit the rest
+        requireRank(c, patch.slug || patch.subscribersOnlyLive !== undefined || patch.subscribersOnlyVods !== undefined ? 'own' : 'edit');
+        try {
+          await db.update(channel).set(patch).where(eq(channel.id, current.id));
+        } catch (err) {
+          if (isUniqueViolation(err)) throw slugTaken(patch.slug!);
+          throw err;
+        }
+        const row = await loadChannel(db, patch.slug ?? current.slug);
+        await c.var.deps.bus.publish('channel.updated', { channelId: row.id, slug: row.slug });
+        return c.json(serialize(row), 200);
+      },
+    ),
   )
   .openapi(
-    createRoute({
-      method: 'delete',
-      path: '/{slug}',
-      tags,
-      summary: 'Delete a channel and its stream keys (owner, admin)',
-      request: { params: SlugParam },
-      responses: { 204: { description: 'Deleted.' }, ...problems(401, 403, 404) },
-    }),
-    async (c) => {
-      const { database, store, bus } = c.var.deps;
-      const current = await loadChannel(database.db, c.req.valid('param').slug);
-      requireChannelAccess(c, current, 'own');
-      // recordings go with the channel: their rows by cascade, their files here
-      const recordings = await database.db.select({ prefix: vod.storagePrefix }).from(vod).where(eq(vod.channelId, current.id));
-      await database.db.delete(channel).where(eq(channel.id, current.id));
-      if (current.avatarKey) await store.delete(current.avatarKey);
-      for (const r of recordings) await store.deletePrefix(r.prefix);
-      await bus.publish('channel.deleted', { channelId: current.id, slug: current.slug });
-      return c.body(null, 204);
-    },
+    ...withChannel(
+      createRoute({
+        method: 'delete',
+        path: '/{slug}',
+        tags,
+        summary: 'Delete a channel and its stream keys (owner, admin)',
+        request: { params: SlugParam },
+        responses: { 204: { description: 'Deleted.' }, ...problems(401, 403, 404) },
+      }),
+      async (c) => {
+        const { database, store, bus } = c.var.deps;
+        const current = c.var.channel;
+        requireRank(c, 'own');
+        // recordings go with the channel: their rows by cascade, their files here
+        const recordings = await database.db.select({ prefix: vod.storagePrefix }).from(vod).where(eq(vod.channelId, current.id));
+        await database.db.delete(channel).where(eq(channel.id, current.id));
+        if (current.avatarKey) await store.delete(current.avatarKey);
+        for (const r of recordings) await store.deletePrefix(r.prefix);
+        await bus.publish('channel.deleted', { channelId: current.id, slug: current.slug });
+        return c.body(null, 204);
+      },
+    ),
   )
   .openapi(
-    createRoute({
-      method: 'put',
-      path: '/{slug}/avatar',
-      tags,
-      summary: 'Upload the channel avatar (PNG, JPEG, GIF or WebP as the raw body)',
-      request: {
-        params: SlugParam,
-        body: {
-          required: true,
-          content: imageContent(),
+    ...withChannel(
+      createRoute({
+        method: 'put',
+        path: '/{slug}/avatar',
+        tags,
+        summary: 'Upload the channel avatar (PNG, JPEG, GIF or WebP as the raw body)',
+        request: {
+          params: SlugParam,
+          body: {
+            required: true,
+            content: imageContent(),
+          },
         },
+        responses: { 200: json(ChannelSchema, 'Avatar stored.'), ...problems(400, 401, 403, 404, 413, 415) },
+      }),
+      async (c) => {
+        const { database, store, config } = c.var.deps;
+        const current = c.var.channel;
+        requireRank(c, 'own');
+        const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+        if (!(IMAGE_TYPES as readonly string[]).includes(type)) throw unsupportedMedia(`Avatars must be one of ${IMAGE_TYPES.join(', ')}; got "${type || 'nothing'}".`);
+        // the body limit (MAX_UPLOAD_BYTES) has bounded this read; the bytes are checked, never decoded, here
+        const bytes = new Uint8Array(await c.req.arrayBuffer());
+        if (bytes.byteLength > config.maxUploadBytes) throw tooLarge(`Avatars may be at most ${config.maxUploadBytes} bytes.`);
+        if (bytes.byteLength === 0) throw invalid('The avatar is empty.');
+        const probe = probeImage(bytes, type, AVATAR_MAX_SIDE);
+        if (!probe.ok) throw invalid(probe.reason);
+        const key = `avatars/${current.id}-${Date.now()}.${type.split('/')[1]}`;
+        await store.put(key, bytes, type);
+        await database.db.update(channel).set({ avatarKey: key, avatarType: type }).where(eq(channel.id, current.id));
+        if (current.avatarKey) await store.delete(current.avatarKey);
+        return c.json(serialize(await loadChannel(database.db, current.slug)), 200);
       },
-      responses: { 200: json(ChannelSchema, 'Avatar stored.'), ...problems(400, 401, 403, 404, 413, 415) },
-    }),
-    async (c) => {
-      const { database, store, config } = c.var.deps;
-      const current = await loadChannel(database.db, c.req.valid('param').slug);
-      requireChannelAccess(c, current, 'own');
-      const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-      if (!(IMAGE_TYPES as readonly string[]).includes(type)) throw unsupportedMedia(`Avatars must be one of ${IMAGE_TYPES.join(', ')}; got "${type || 'nothing'}".`);
-      // the body limit (MAX_UPLOAD_BYTES) has bounded this read; the bytes are checked, never decoded, here
-      const bytes = new Uint8Array(await c.req.arrayBuffer());
-      if (bytes.byteLength > config.maxUploadBytes) throw tooLarge(`Avatars may be at most ${config.maxUploadBytes} bytes.`);
-      if (bytes.byteLength === 0) throw invalid('The avatar is empty.');
-      const probe = probeImage(bytes, type, AVATAR_MAX_SIDE);
-      if (!probe.ok) throw invalid(probe.reason);
-      const key = `avatars/${current.id}-${Date.now()}.${type.split('/')[1]}`;
-      await store.put(key, bytes, type);
-      await database.db.update(channel).set({ avatarKey: key, avatarType: type }).where(eq(channel.id, current.id));
-      if (current.avatarKey) await store.delete(current.avatarKey);
-      return c.json(serialize(await loadChannel(database.db, current.slug)), 200);
-    },
+    ),
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/{slug}/avatar',
-      tags,
-      summary: 'The channel avatar image',
-      request: { params: SlugParam },
-      responses: {
-        200: { description: 'The image (served only as its image type: nosniff, a sandboxing Content-Security-Policy).', content: imageContent() },
-        ...problems(404),
+    ...withChannel(
+      createRoute({
+        method: 'get',
+        path: '/{slug}/avatar',
+        tags,
+        summary: 'The channel avatar image',
+        request: { params: SlugParam },
+        responses: {
+          200: { description: 'The image (served only as its image type: nosniff, a sandboxing Content-Security-Policy).', content: imageContent() },
+          ...problems(404),
+        },
+      }),
+      async (c) => {
+        const { database, store } = c.var.deps;
+        const current = c.var.channel;
+        const obj = current.avatarKey ? await store.get(current.avatarKey) : null;
+        if (!obj || !current.avatarType) throw notFound(`An avatar for "${current.slug}"`);
+        return c.body(obj.body, 200, {
+          'Content-Type': current.avatarType,
+          'Content-Length': String(obj.size),
+          'Cache-Control': 'public, max-age=300',
+          // an image that is also valid HTML or script (a polyglot) stays an image: no sniffing, and opened on its own
+          // it runs nothing and reaches nothing
+          'X-Content-Type-Options': 'nosniff',
+          'Content-Security-Policy': "default-src 'none'; sandbox",
+          'Content-Disposition': `inline; filename="${current.slug}.${current.avatarType.split('/')[1]}"`,
+        });
       },
-    }),
-    async (c) => {
-      const { database, store } = c.var.deps;
-      const current = await loadChannel(database.db, c.req.valid('param').slug);
-      const obj = current.avatarKey ? await store.get(current.avatarKey) : null;
-      if (!obj || !current.avatarType) throw notFound(`An avatar for "${current.slug}"`);
-      return c.body(obj.body, 200, {
-        'Content-Type': current.avatarType,
-        'Content-Length': String(obj.size),
-        'Cache-Control': 'public, max-age=300',
-        // an image that is also valid HTML or script (a polyglot) stays an image: no sniffing, and opened on its own
-        // it runs nothing and reaches nothing
-        'X-Content-Type-Options': 'nosniff',
-        'Content-Security-Policy': "default-src 'none'; sandbox",
-        'Content-Disposition': `inline; filename="${current.slug}.${current.avatarType.split('/')[1]}"`,
-      });
-    },
+    ),
   )
   .openapi(
-    createRoute({
-      method: 'delete',
-      path: '/{slug}/avatar',
-      tags,
-      summary: 'Remove the channel avatar (owner, moderator, admin)',
-      request: { params: SlugParam },
-      responses: { 204: { description: 'Removed.' }, ...problems(401, 403, 404) },
-    }),
-    async (c) => {
-      const { database, store } = c.var.deps;
-      const current = await loadChannel(database.db, c.req.valid('param').slug);
-      requireChannelAccess(c, current, 'edit');
-      await database.db.update(channel).set({ avatarKey: null, avatarType: null }).where(eq(channel.id, current.id));
-      if (current.avatarKey) await store.delete(current.avatarKey);
-      return c.body(null, 204);
-    },
+    ...withChannel(
+      createRoute({
+        method: 'delete',
+        path: '/{slug}/avatar',
+        tags,
+        summary: 'Remove the channel avatar (owner, moderator, admin)',
+        request: { params: SlugParam },
+        responses: { 204: { description: 'Removed.' }, ...problems(401, 403, 404) },
+      }),
+      async (c) => {
+        const { database, store } = c.var.deps;
+        const current = c.var.channel;
+        requireRank(c, 'edit');
+        await database.db.update(channel).set({ avatarKey: null, avatarType: null }).where(eq(channel.id, current.id));
+        if (current.avatarKey) await store.delete(current.avatarKey);
+        return c.body(null, 204);
+      },
+    ),
   );

@@ -4,11 +4,11 @@ import { createRoute } from '@hono/zod-openapi';
 import { and, count, desc, eq, sql } from 'drizzle-orm';
 import { channel, follow, liveSession, user } from '../../shared/db/index.ts';
 import { AppError } from '../../shared/errors.ts';
-import { requireChannelAccess, requireUser } from '../access.ts';
+import { requireUser } from '../access.ts';
+import { loadChannel, requireRank, selectChannels, withChannel } from '../channel-context.ts';
 import type { AppEnv } from '../context.ts';
-import type { Context } from 'hono';
 import { json, problems, router, z } from '../openapi.ts';
-import { ChannelSchema, loadChannel, selectChannels, serialize } from './channels.ts';
+import { ChannelSchema, serialize } from './channels.ts';
 
 const FollowState = z
   .object({
@@ -20,7 +20,7 @@ const FollowedChannel = ChannelSchema.extend({ followedAt: z.iso.datetime() }).o
 const SlugParam = z.object({ slug: z.string().max(64) });
 const tags = ['follows'];
 
-async function state(c: Context<AppEnv>, channelId: string): Promise<z.infer<typeof FollowState>> {
+async function state(c: { var: AppEnv['Variables'] }, channelId: string): Promise<z.infer<typeof FollowState>> {
   const { db } = c.var.deps.database;
   const me = c.var.user;
   const [[total], mine] = await Promise.all([
@@ -33,15 +33,19 @@ async function state(c: Context<AppEnv>, channelId: string): Promise<z.infer<typ
 /** PUT/DELETE /api/channels/{slug}/follow, GET for the state. */
 export const followsApp = router()
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/{slug}/follow',
-      tags,
-      summary: 'Whether you follow a channel, and its follower count',
-      request: { params: SlugParam },
-      responses: { 200: json(FollowState, 'The follow state.'), ...problems(404) },
-    }),
-    async (c) => c.json(await state(c, (await loadChannel(c.var.deps.database.db, c.req.valid('param').slug)).id), 200),
+    ...withChannel(
+      createRoute({
+        method: 'get',
+        path: '/{slug}/follow',
+        tags,
+        summary: 'Whether you follow a channel, and its follower count',
+        request: { params: SlugParam },
+        responses: { 200: json(FollowState, 'The follow state.'), ...problems(404) },
+      }),
+      async (c) => {
+        return c.json(await state(c, c.var.channel.id), 200);
+      },
+    ),
   )
   .openapi(
     createRoute({
@@ -57,6 +61,7 @@ export const followsApp = router()
       const { database, limits } = c.var.deps;
       const { db } = database;
       await limits.take('follows and unfollows', [limits.follows, me.id]);
+      // not withChannel: a follow is signed in and within its budget before the channel is looked up (401, 429, then 404)
       const ch = await loadChannel(db, c.req.valid('param').slug);
       if (ch.ownerId === me.id) throw new AppError('invalid-state', 'You cannot follow your own channel.');
       await db.insert(follow).values({ userId: me.id, channelId: ch.id }).onConflictDoNothing();
@@ -85,28 +90,30 @@ export const followsApp = router()
 
 /** GET /api/channels/{slug}/followers — for the owner (and admins): who follows, newest first. */
 export const followersApp = router().openapi(
-  createRoute({
-    method: 'get',
-    path: '/{slug}/followers',
-    tags,
-    summary: "A channel's followers, newest first (owner, admin)",
-    request: { params: SlugParam, query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), offset: z.coerce.number().int().min(0).max(1_000_000).default(0) }) },
-    responses: {
-      200: json(z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), followedAt: z.iso.datetime() })), total: z.number().int() }).openapi('FollowerPage'), 'Followers.'),
-      ...problems(400, 401, 403, 404),
+  ...withChannel(
+    createRoute({
+      method: 'get',
+      path: '/{slug}/followers',
+      tags,
+      summary: "A channel's followers, newest first (owner, admin)",
+      request: { params: SlugParam, query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), offset: z.coerce.number().int().min(0).max(1_000_000).default(0) }) },
+      responses: {
+        200: json(z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), followedAt: z.iso.datetime() })), total: z.number().int() }).openapi('FollowerPage'), 'Followers.'),
+        ...problems(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const { db } = c.var.deps.database;
+      const ch = c.var.channel;
+      requireRank(c, 'integrations');
+      const q = c.req.valid('query');
+      const [rows, [total]] = await Promise.all([
+        db.select({ id: user.id, name: user.name, followedAt: follow.createdAt }).from(follow).innerJoin(user, eq(user.id, follow.userId)).where(eq(follow.channelId, ch.id)).orderBy(desc(follow.createdAt)).limit(q.limit).offset(q.offset),
+        db.select({ n: count() }).from(follow).where(eq(follow.channelId, ch.id)),
+      ]);
+      return c.json({ items: rows.map((r) => ({ ...r, followedAt: r.followedAt.toISOString() })), total: total?.n ?? 0 }, 200);
     },
-  }),
-  async (c) => {
-    const { db } = c.var.deps.database;
-    const ch = await loadChannel(db, c.req.valid('param').slug);
-    requireChannelAccess(c, ch, 'integrations');
-    const q = c.req.valid('query');
-    const [rows, [total]] = await Promise.all([
-      db.select({ id: user.id, name: user.name, followedAt: follow.createdAt }).from(follow).innerJoin(user, eq(user.id, follow.userId)).where(eq(follow.channelId, ch.id)).orderBy(desc(follow.createdAt)).limit(q.limit).offset(q.offset),
-      db.select({ n: count() }).from(follow).where(eq(follow.channelId, ch.id)),
-    ]);
-    return c.json({ items: rows.map((r) => ({ ...r, followedAt: r.followedAt.toISOString() })), total: total?.n ?? 0 }, 200);
-  },
+  ),
 );
 
 /** GET /api/me/following */

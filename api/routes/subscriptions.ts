@@ -6,11 +6,11 @@ import { and, asc, count, desc, eq, isNull } from 'drizzle-orm';
 import { channel, subscription, subscriptionTier, user } from '../../shared/db/index.ts';
 import { conflict, invalid, notFound } from '../../shared/errors.ts';
 import { INVISIBLE_MESSAGE, isVisibleLine, isVisibleText } from '../../shared/rules.ts';
-import { requireChannelAccess, requireUser } from '../access.ts';
+import { requireUser } from '../access.ts';
+import { requireRank, withChannel } from '../channel-context.ts';
 import { activeSubscription } from '../entitlements.ts';
 import { instant, json, problems, router, z } from '../openapi.ts';
 import { GrantProvider } from '../payments.ts';
-import { loadChannel } from './channels.ts';
 
 const TierSchema = z
   .object({
@@ -107,169 +107,185 @@ const providers = (db: Parameters<typeof activeSubscription>[0]) => ({ grant: ne
 
 export const subscriptionsApp = router()
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/{slug}/tiers',
-      tags,
-      summary: "A channel's subscription tiers (archived ones left out)",
-      request: { params: SlugParam },
-      responses: { 200: json(z.array(TierSchema), 'Cheapest first.'), ...problems(404) },
-    }),
-    async (c) => {
-      const { db } = c.var.deps.database;
-      const ch = await loadChannel(db, c.req.valid('param').slug);
-      const rows = await db.select().from(subscriptionTier).where(and(eq(subscriptionTier.channelId, ch.id), isNull(subscriptionTier.archivedAt))).orderBy(asc(subscriptionTier.priceCents));
-      return c.json(rows.map(tierView), 200);
-    },
+    ...withChannel(
+      createRoute({
+        method: 'get',
+        path: '/{slug}/tiers',
+        tags,
+        summary: "A channel's subscription tiers (archived ones left out)",
+        request: { params: SlugParam },
+        responses: { 200: json(z.array(TierSchema), 'Cheapest first.'), ...problems(404) },
+      }),
+      async (c) => {
+        const { db } = c.var.deps.database;
+        const ch = c.var.channel;
+        const rows = await db.select().from(subscriptionTier).where(and(eq(subscriptionTier.channelId, ch.id), isNull(subscriptionTier.archivedAt))).orderBy(asc(subscriptionTier.priceCents));
+        return c.json(rows.map(tierView), 200);
+      },
+    ),
   )
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/{slug}/tiers',
-      tags,
-      summary: 'Add a subscription tier (owner, admin)',
-      request: { params: SlugParam, body: { required: true, content: { 'application/json': { schema: CreateTier } } } },
-      responses: { 201: json(TierSchema, 'Added.'), ...problems(400, 401, 403, 404, 409, 415) },
-    }),
-    async (c) => {
-      const { db } = c.var.deps.database;
-      const ch = await loadChannel(db, c.req.valid('param').slug);
-      requireChannelAccess(c, ch, 'integrations');
-      const row = await db.transaction(async (tx) => {
-        // the channel's row lock makes count-then-insert one step (as for stream keys)
-        await tx.select({ id: channel.id }).from(channel).where(eq(channel.id, ch.id)).for('update');
-        const [offered] = await tx.select({ n: count() }).from(subscriptionTier).where(and(eq(subscriptionTier.channelId, ch.id), isNull(subscriptionTier.archivedAt)));
-        if ((offered?.n ?? 0) >= MAX_TIERS_PER_CHANNEL) throw conflict(`A channel can offer at most ${MAX_TIERS_PER_CHANNEL} tiers; archive one first.`);
-        const [created] = await tx.insert(subscriptionTier).values({ channelId: ch.id, ...c.req.valid('json') }).returning();
-        return created!;
-      });
-      return c.json(tierView(row), 201);
-    },
+    ...withChannel(
+      createRoute({
+        method: 'post',
+        path: '/{slug}/tiers',
+        tags,
+        summary: 'Add a subscription tier (owner, admin)',
+        request: { params: SlugParam, body: { required: true, content: { 'application/json': { schema: CreateTier } } } },
+        responses: { 201: json(TierSchema, 'Added.'), ...problems(400, 401, 403, 404, 409, 415) },
+      }),
+      async (c) => {
+        const { db } = c.var.deps.database;
+        const ch = c.var.channel;
+        requireRank(c, 'integrations');
+        const row = await db.transaction(async (tx) => {
+          // the channel's row lock makes count-then-insert one step (as for stream keys)
+          await tx.select({ id: channel.id }).from(channel).where(eq(channel.id, ch.id)).for('update');
+          const [offered] = await tx.select({ n: count() }).from(subscriptionTier).where(and(eq(subscriptionTier.channelId, ch.id), isNull(subscriptionTier.archivedAt)));
+          if ((offered?.n ?? 0) >= MAX_TIERS_PER_CHANNEL) throw conflict(`A channel can offer at most ${MAX_TIERS_PER_CHANNEL} tiers; archive one first.`);
+          const [created] = await tx.insert(subscriptionTier).values({ channelId: ch.id, ...c.req.valid('json') }).returning();
+          return created!;
+        });
+        return c.json(tierView(row), 201);
+      },
+    ),
   )
   .openapi(
-    createRoute({
-      method: 'patch',
-      path: '/{slug}/tiers/{id}',
-      tags,
-      summary: "Rename a tier or change its perks (owner, admin); its price is fixed",
-      request: { params: TierParams, body: { required: true, content: { 'application/json': { schema: UpdateTier } } } },
-      responses: { 200: json(TierSchema, 'Changed.'), ...problems(400, 401, 403, 404, 415) },
-    }),
-    async (c) => {
-      const { db } = c.var.deps.database;
-      const { slug, id } = c.req.valid('param');
-      const ch = await loadChannel(db, slug);
-      requireChannelAccess(c, ch, 'integrations');
-      const [row] = await db.update(subscriptionTier).set(c.req.valid('json')).where(and(eq(subscriptionTier.id, id), eq(subscriptionTier.channelId, ch.id))).returning();
-      if (!row) throw notFound('That tier');
-      return c.json(tierView(row), 200);
-    },
+    ...withChannel(
+      createRoute({
+        method: 'patch',
+        path: '/{slug}/tiers/{id}',
+        tags,
+        summary: "Rename a tier or change its perks (owner, admin); its price is fixed",
+        request: { params: TierParams, body: { required: true, content: { 'application/json': { schema: UpdateTier } } } },
+        responses: { 200: json(TierSchema, 'Changed.'), ...problems(400, 401, 403, 404, 415) },
+      }),
+      async (c) => {
+        const { db } = c.var.deps.database;
+        const { slug, id } = c.req.valid('param');
+        const ch = c.var.channel;
+        requireRank(c, 'integrations');
+        const [row] = await db.update(subscriptionTier).set(c.req.valid('json')).where(and(eq(subscriptionTier.id, id), eq(subscriptionTier.channelId, ch.id))).returning();
+        if (!row) throw notFound('That tier');
+        return c.json(tierView(row), 200);
+      },
+    ),
   )
   .openapi(
-    createRoute({
-      method: 'delete',
-      path: '/{slug}/tiers/{id}',
-      tags,
-      summary: 'Archive a tier: no new subscriptions; existing ones run on (owner, admin)',
-      request: { params: TierParams },
-      responses: { 204: { description: 'Archived.' }, ...problems(401, 403, 404) },
-    }),
-    async (c) => {
-      const { db } = c.var.deps.database;
-      const { slug, id } = c.req.valid('param');
-      const ch = await loadChannel(db, slug);
-      requireChannelAccess(c, ch, 'integrations');
-      const [row] = await db.update(subscriptionTier).set({ archivedAt: new Date() }).where(and(eq(subscriptionTier.id, id), eq(subscriptionTier.channelId, ch.id))).returning();
-      if (!row) throw notFound('That tier');
-      return c.body(null, 204);
-    },
+    ...withChannel(
+      createRoute({
+        method: 'delete',
+        path: '/{slug}/tiers/{id}',
+        tags,
+        summary: 'Archive a tier: no new subscriptions; existing ones run on (owner, admin)',
+        request: { params: TierParams },
+        responses: { 204: { description: 'Archived.' }, ...problems(401, 403, 404) },
+      }),
+      async (c) => {
+        const { db } = c.var.deps.database;
+        const { slug, id } = c.req.valid('param');
+        const ch = c.var.channel;
+        requireRank(c, 'integrations');
+        const [row] = await db.update(subscriptionTier).set({ archivedAt: new Date() }).where(and(eq(subscriptionTier.id, id), eq(subscriptionTier.channelId, ch.id))).returning();
+        if (!row) throw notFound('That tier');
+        return c.body(null, 204);
+      },
+    ),
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/{slug}/subscriptions',
-      tags,
-      summary: "A channel's subscriptions, newest first (owner, admin)",
-      request: { params: SlugParam },
-      responses: { 200: json(z.array(SubscriptionSchema), 'Subscriptions, active and past.'), ...problems(401, 403, 404) },
-    }),
-    async (c) => {
-      const { db } = c.var.deps.database;
-      const ch = await loadChannel(db, c.req.valid('param').slug);
-      requireChannelAccess(c, ch, 'integrations');
-      const rows = await selectSubs(db).where(eq(subscription.channelId, ch.id)).orderBy(desc(subscription.createdAt)).limit(500);
-      return c.json(rows.map((r) => subView(r)), 200);
-    },
+    ...withChannel(
+      createRoute({
+        method: 'get',
+        path: '/{slug}/subscriptions',
+        tags,
+        summary: "A channel's subscriptions, newest first (owner, admin)",
+        request: { params: SlugParam },
+        responses: { 200: json(z.array(SubscriptionSchema), 'Subscriptions, active and past.'), ...problems(401, 403, 404) },
+      }),
+      async (c) => {
+        const { db } = c.var.deps.database;
+        const ch = c.var.channel;
+        requireRank(c, 'integrations');
+        const rows = await selectSubs(db).where(eq(subscription.channelId, ch.id)).orderBy(desc(subscription.createdAt)).limit(500);
+        return c.json(rows.map((r) => subView(r)), 200);
+      },
+    ),
   )
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/{slug}/subscriptions',
-      tags,
-      summary: 'Grant a user a subscription (the built-in "grant" provider: a gift; owner, admin)',
-      request: { params: SlugParam, body: { required: true, content: { 'application/json': { schema: Grant } } } },
-      responses: { 201: json(SubscriptionSchema, 'Granted.'), ...problems(400, 401, 403, 404, 415) },
-    }),
-    async (c) => {
-      const { db } = c.var.deps.database;
-      const ch = await loadChannel(db, c.req.valid('param').slug);
-      const me = requireChannelAccess(c, ch, 'integrations');
-      const body = c.req.valid('json');
-      const [tier] = await db.select().from(subscriptionTier).where(and(eq(subscriptionTier.id, body.tierId), eq(subscriptionTier.channelId, ch.id))).limit(1);
-      if (!tier) throw notFound('That tier (of this channel)');
-      if (tier.archivedAt) throw invalid('That tier is archived; it takes no new subscriptions.', [{ path: 'json.tierId', message: 'archived tier' }]);
-      const [target] = await db.select({ id: user.id }).from(user).where(eq(user.id, body.userId)).limit(1);
-      if (!target) throw notFound('That user');
-      const startsAt = body.startsAt ?? new Date();
-      const endsAt = body.endsAt ?? null;
-      if (endsAt && endsAt <= startsAt) throw invalid('endsAt must be after startsAt.', [{ path: 'json.endsAt', message: 'not after startsAt' }]);
-      const result = await providers(db).grant.checkout({ userId: target.id, channelId: ch.id, tierId: tier.id, startsAt, endsAt, by: me.id });
-      if (result.status !== 'active') throw new Error('a grant is active at once');
-      const [row] = await selectSubs(db).where(eq(subscription.id, result.subscriptionId));
-      return c.json(subView(row!), 201);
-    },
+    ...withChannel(
+      createRoute({
+        method: 'post',
+        path: '/{slug}/subscriptions',
+        tags,
+        summary: 'Grant a user a subscription (the built-in "grant" provider: a gift; owner, admin)',
+        request: { params: SlugParam, body: { required: true, content: { 'application/json': { schema: Grant } } } },
+        responses: { 201: json(SubscriptionSchema, 'Granted.'), ...problems(400, 401, 403, 404, 415) },
+      }),
+      async (c) => {
+        const { db } = c.var.deps.database;
+        const ch = c.var.channel;
+        const me = requireRank(c, 'integrations');
+        const body = c.req.valid('json');
+        const [tier] = await db.select().from(subscriptionTier).where(and(eq(subscriptionTier.id, body.tierId), eq(subscriptionTier.channelId, ch.id))).limit(1);
+        if (!tier) throw notFound('That tier (of this channel)');
+        if (tier.archivedAt) throw invalid('That tier is archived; it takes no new subscriptions.', [{ path: 'json.tierId', message: 'archived tier' }]);
+        const [target] = await db.select({ id: user.id }).from(user).where(eq(user.id, body.userId)).limit(1);
+        if (!target) throw notFound('That user');
+        const startsAt = body.startsAt ?? new Date();
+        const endsAt = body.endsAt ?? null;
+        if (endsAt && endsAt <= startsAt) throw invalid('endsAt must be after startsAt.', [{ path: 'json.endsAt', message: 'not after startsAt' }]);
+        const result = await providers(db).grant.checkout({ userId: target.id, channelId: ch.id, tierId: tier.id, startsAt, endsAt, by: me.id });
+        if (result.status !== 'active') throw new Error('a grant is active at once');
+        const [row] = await selectSubs(db).where(eq(subscription.id, result.subscriptionId));
+        return c.json(subView(row!), 201);
+      },
+    ),
   )
   .openapi(
-    createRoute({
-      method: 'delete',
-      path: '/{slug}/subscriptions/{id}',
-      tags,
-      summary: 'Cancel a subscription now (the subscriber, or the channel owner or an admin)',
-      request: { params: SubParams },
-      responses: { 200: json(SubscriptionSchema, 'Canceled.'), ...problems(401, 403, 404) },
-    }),
-    async (c) => {
-      const { db } = c.var.deps.database;
-      const { slug, id } = c.req.valid('param');
-      const ch = await loadChannel(db, slug);
-      const me = requireUser(c);
-      const [row] = await selectSubs(db).where(and(eq(subscription.id, id), eq(subscription.channelId, ch.id)));
-      if (!row) throw notFound('That subscription');
-      if (row.sub.userId !== me.id) requireChannelAccess(c, ch, 'integrations');
-      const provider = providers(db)[row.sub.provider as 'grant'];
-      if (provider) await provider.cancel(row.sub);
-      const [after] = await selectSubs(db).where(eq(subscription.id, id));
-      return c.json(subView(after!), 200);
-    },
+    ...withChannel(
+      createRoute({
+        method: 'delete',
+        path: '/{slug}/subscriptions/{id}',
+        tags,
+        summary: 'Cancel a subscription now (the subscriber, or the channel owner or an admin)',
+        request: { params: SubParams },
+        responses: { 200: json(SubscriptionSchema, 'Canceled.'), ...problems(401, 403, 404) },
+      }),
+      async (c) => {
+        const { db } = c.var.deps.database;
+        const { slug, id } = c.req.valid('param');
+        const ch = c.var.channel;
+        const me = requireUser(c);
+        const [row] = await selectSubs(db).where(and(eq(subscription.id, id), eq(subscription.channelId, ch.id)));
+        if (!row) throw notFound('That subscription');
+        if (row.sub.userId !== me.id) requireRank(c, 'integrations');
+        const provider = providers(db)[row.sub.provider as 'grant'];
+        if (provider) await provider.cancel(row.sub);
+        const [after] = await selectSubs(db).where(eq(subscription.id, id));
+        return c.json(subView(after!), 200);
+      },
+    ),
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/{slug}/subscription',
-      tags,
-      summary: 'Your subscription to a channel, if one counts now',
-      request: { params: SlugParam },
-      responses: { 200: json(z.object({ subscribed: z.boolean(), subscription: z.union([SubscriptionSchema, z.null()]) }), 'Your state.'), ...problems(404) },
-    }),
-    async (c) => {
-      const { db } = c.var.deps.database;
-      const ch = await loadChannel(db, c.req.valid('param').slug);
-      const me = c.var.user;
-      const active = me ? await activeSubscription(db, me.id, ch.id) : null;
-      if (!active) return c.json({ subscribed: false, subscription: null }, 200);
-      const [row] = await selectSubs(db).where(eq(subscription.id, active.id));
-      return c.json({ subscribed: true, subscription: subView(row!) }, 200);
-    },
+    ...withChannel(
+      createRoute({
+        method: 'get',
+        path: '/{slug}/subscription',
+        tags,
+        summary: 'Your subscription to a channel, if one counts now',
+        request: { params: SlugParam },
+        responses: { 200: json(z.object({ subscribed: z.boolean(), subscription: z.union([SubscriptionSchema, z.null()]) }), 'Your state.'), ...problems(404) },
+      }),
+      async (c) => {
+        const { db } = c.var.deps.database;
+        const ch = c.var.channel;
+        const me = c.var.user;
+        const active = me ? await activeSubscription(db, me.id, ch.id) : null;
+        if (!active) return c.json({ subscribed: false, subscription: null }, 200);
+        const [row] = await selectSubs(db).where(eq(subscription.id, active.id));
+        return c.json({ subscribed: true, subscription: subView(row!) }, 200);
+      },
+    ),
   );
 
 /** GET /api/me/subscriptions */

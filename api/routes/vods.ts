@@ -7,10 +7,10 @@ import { channel, chatMessage, liveSession, user, vod } from '../../shared/db/in
 import { conflict, notFound } from '../../shared/errors.ts';
 import { CONTENT_TYPES } from '../../recorder/hls.ts';
 import { requireChannelAccess } from '../access.ts';
+import { withChannel } from '../channel-context.ts';
 import { requireEntitled, viewerOf } from '../entitlements.ts';
 import type { AppEnv } from '../context.ts';
 import { json, problems, router, z } from '../openapi.ts';
-import { loadChannel } from './channels.ts';
 
 export const VodSchema = z
   .object({
@@ -67,22 +67,24 @@ const tags = ['vods'];
 const IdParam = z.object({ id: z.uuid('not a VoD id') });
 
 export const channelVodsApp = router().openapi(
-  createRoute({
-    method: 'get',
-    path: '/{slug}/vods',
-    tags,
-    summary: "A channel's recordings, newest first (the one in progress included; failed ones for its owner and admins only)",
-    request: { params: z.object({ slug: z.string().max(64) }) },
-    responses: { 200: json(z.object({ items: z.array(VodSchema) }), 'Recordings.'), ...problems(404) },
-  }),
-  async (c) => {
-    const { db } = c.var.deps.database;
-    const ch = await loadChannel(db, c.req.valid('param').slug);
-    // a failed recording is the streamer's to learn about (and delete), not a viewer's to stumble on
-    const statuses: VodRow['status'][] = mayManage(c.var.user, ch.ownerId) ? ['recording', 'ready', 'failed'] : ['recording', 'ready'];
-    const rows = await db.select().from(vod).where(and(eq(vod.channelId, ch.id), inArray(vod.status, statuses))).orderBy(desc(vod.startedAt)).limit(100);
-    return c.json({ items: rows.map((r) => serialize(r, ch.slug, ch.ownerId)) }, 200);
-  },
+  ...withChannel(
+    createRoute({
+      method: 'get',
+      path: '/{slug}/vods',
+      tags,
+      summary: "A channel's recordings, newest first (the one in progress included; failed ones for its owner and admins only)",
+      request: { params: z.object({ slug: z.string().max(64) }) },
+      responses: { 200: json(z.object({ items: z.array(VodSchema) }), 'Recordings.'), ...problems(404) },
+    }),
+    async (c) => {
+      const { db } = c.var.deps.database;
+      const ch = c.var.channel;
+      // a failed recording is the streamer's to learn about (and delete), not a viewer's to stumble on
+      const statuses: VodRow['status'][] = mayManage(c.var.user, ch.ownerId) ? ['recording', 'ready', 'failed'] : ['recording', 'ready'];
+      const rows = await db.select().from(vod).where(and(eq(vod.channelId, ch.id), inArray(vod.status, statuses))).orderBy(desc(vod.startedAt)).limit(100);
+      return c.json({ items: rows.map((r) => serialize(r, ch.slug, ch.ownerId)) }, 200);
+    },
+  ),
 );
 
 /** The channel's owner or an admin: who sees its failed recordings. */

@@ -4,10 +4,9 @@ import { createRoute } from '@hono/zod-openapi';
 import { and, asc, count, desc, eq } from 'drizzle-orm';
 import { WEBHOOK_EVENTS, webhook, webhookDelivery } from '../../shared/db/index.ts';
 import { conflict, invalid, notFound } from '../../shared/errors.ts';
-import { requireChannelAccess } from '../access.ts';
+import { requireRank, withChannel } from '../channel-context.ts';
 import { json, problems, router, z } from '../openapi.ts';
 import { isPrivateAddress, newSecret } from '../webhooks.ts';
-import { loadChannel } from './channels.ts';
 
 export const MAX_WEBHOOKS_PER_CHANNEL = 10;
 
@@ -79,112 +78,122 @@ const tags = ['webhooks'];
 
 export const webhooksApp = router()
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/{slug}/webhooks',
-      tags,
-      summary: "List a channel's webhooks",
-      request: { params: SlugParam },
-      responses: { 200: json(z.array(WebhookSchema), 'Oldest first.'), ...problems(401, 403, 404) },
-    }),
-    async (c) => {
-      const { db } = c.var.deps.database;
-      const ch = await loadChannel(db, c.req.valid('param').slug);
-      requireChannelAccess(c, ch, 'integrations');
-      const rows = await db.select().from(webhook).where(eq(webhook.channelId, ch.id)).orderBy(asc(webhook.createdAt));
-      return c.json(rows.map(serialize), 200);
-    },
+    ...withChannel(
+      createRoute({
+        method: 'get',
+        path: '/{slug}/webhooks',
+        tags,
+        summary: "List a channel's webhooks",
+        request: { params: SlugParam },
+        responses: { 200: json(z.array(WebhookSchema), 'Oldest first.'), ...problems(401, 403, 404) },
+      }),
+      async (c) => {
+        const { db } = c.var.deps.database;
+        const ch = c.var.channel;
+        requireRank(c, 'integrations');
+        const rows = await db.select().from(webhook).where(eq(webhook.channelId, ch.id)).orderBy(asc(webhook.createdAt));
+        return c.json(rows.map(serialize), 200);
+      },
+    ),
   )
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/{slug}/webhooks',
-      tags,
-      summary: 'Register a webhook (its signing secret is in this answer only)',
-      request: { params: SlugParam, body: { required: true, content: { 'application/json': { schema: CreateBody } } } },
-      responses: { 201: json(NewWebhook, 'Registered.'), ...problems(400, 401, 403, 404, 409, 415) },
-    }),
-    async (c) => {
-      const { db } = c.var.deps.database;
-      const ch = await loadChannel(db, c.req.valid('param').slug);
-      requireChannelAccess(c, ch, 'integrations');
-      const [n] = await db.select({ n: count() }).from(webhook).where(eq(webhook.channelId, ch.id));
-      if ((n?.n ?? 0) >= MAX_WEBHOOKS_PER_CHANNEL) throw conflict(`A channel has at most ${MAX_WEBHOOKS_PER_CHANNEL} webhooks; remove one first.`);
-      const body = c.req.valid('json');
-      requireReachable(body.url, c.var.deps.config.webhooks.allowPrivate);
-      const [row] = await db.insert(webhook).values({ channelId: ch.id, url: body.url, events: body.events, secret: newSecret() }).returning();
-      return c.json({ ...serialize(row!), secret: row!.secret }, 201, { Location: `/api/channels/${ch.slug}/webhooks/${row!.id}` });
-    },
+    ...withChannel(
+      createRoute({
+        method: 'post',
+        path: '/{slug}/webhooks',
+        tags,
+        summary: 'Register a webhook (its signing secret is in this answer only)',
+        request: { params: SlugParam, body: { required: true, content: { 'application/json': { schema: CreateBody } } } },
+        responses: { 201: json(NewWebhook, 'Registered.'), ...problems(400, 401, 403, 404, 409, 415) },
+      }),
+      async (c) => {
+        const { db } = c.var.deps.database;
+        const ch = c.var.channel;
+        requireRank(c, 'integrations');
+        const [n] = await db.select({ n: count() }).from(webhook).where(eq(webhook.channelId, ch.id));
+        if ((n?.n ?? 0) >= MAX_WEBHOOKS_PER_CHANNEL) throw conflict(`A channel has at most ${MAX_WEBHOOKS_PER_CHANNEL} webhooks; remove one first.`);
+        const body = c.req.valid('json');
+        requireReachable(body.url, c.var.deps.config.webhooks.allowPrivate);
+        const [row] = await db.insert(webhook).values({ channelId: ch.id, url: body.url, events: body.events, secret: newSecret() }).returning();
+        return c.json({ ...serialize(row!), secret: row!.secret }, 201, { Location: `/api/channels/${ch.slug}/webhooks/${row!.id}` });
+      },
+    ),
   )
   .openapi(
-    createRoute({
-      method: 'patch',
-      path: '/{slug}/webhooks/{id}',
-      tags,
-      summary: 'Change a webhook: URL, events, or pause it (active: false)',
-      request: { params: HookParams, body: { required: true, content: { 'application/json': { schema: UpdateBody } } } },
-      responses: { 200: json(WebhookSchema, 'Changed.'), ...problems(400, 401, 403, 404, 415) },
-    }),
-    async (c) => {
-      const { db } = c.var.deps.database;
-      const { slug, id } = c.req.valid('param');
-      const ch = await loadChannel(db, slug);
-      requireChannelAccess(c, ch, 'integrations');
-      requireReachable(c.req.valid('json').url, c.var.deps.config.webhooks.allowPrivate);
-      const [row] = await db.update(webhook).set(c.req.valid('json')).where(and(eq(webhook.id, id), eq(webhook.channelId, ch.id))).returning();
-      if (!row) throw notFound('That webhook');
-      return c.json(serialize(row), 200);
-    },
+    ...withChannel(
+      createRoute({
+        method: 'patch',
+        path: '/{slug}/webhooks/{id}',
+        tags,
+        summary: 'Change a webhook: URL, events, or pause it (active: false)',
+        request: { params: HookParams, body: { required: true, content: { 'application/json': { schema: UpdateBody } } } },
+        responses: { 200: json(WebhookSchema, 'Changed.'), ...problems(400, 401, 403, 404, 415) },
+      }),
+      async (c) => {
+        const { db } = c.var.deps.database;
+        const { slug, id } = c.req.valid('param');
+        const ch = c.var.channel;
+        requireRank(c, 'integrations');
+        requireReachable(c.req.valid('json').url, c.var.deps.config.webhooks.allowPrivate);
+        const [row] = await db.update(webhook).set(c.req.valid('json')).where(and(eq(webhook.id, id), eq(webhook.channelId, ch.id))).returning();
+        if (!row) throw notFound('That webhook');
+        return c.json(serialize(row), 200);
+      },
+    ),
   )
   .openapi(
-    createRoute({
-      method: 'delete',
-      path: '/{slug}/webhooks/{id}',
-      tags,
-      summary: 'Remove a webhook and its delivery log',
-      request: { params: HookParams },
-      responses: { 204: { description: 'Removed.' }, ...problems(401, 403, 404) },
-    }),
-    async (c) => {
-      const { db } = c.var.deps.database;
-      const { slug, id } = c.req.valid('param');
-      const ch = await loadChannel(db, slug);
-      requireChannelAccess(c, ch, 'integrations');
-      const done = await db.delete(webhook).where(and(eq(webhook.id, id), eq(webhook.channelId, ch.id))).returning({ id: webhook.id });
-      if (!done.length) throw notFound('That webhook');
-      return c.body(null, 204);
-    },
+    ...withChannel(
+      createRoute({
+        method: 'delete',
+        path: '/{slug}/webhooks/{id}',
+        tags,
+        summary: 'Remove a webhook and its delivery log',
+        request: { params: HookParams },
+        responses: { 204: { description: 'Removed.' }, ...problems(401, 403, 404) },
+      }),
+      async (c) => {
+        const { db } = c.var.deps.database;
+        const { slug, id } = c.req.valid('param');
+        const ch = c.var.channel;
+        requireRank(c, 'integrations');
+        const done = await db.delete(webhook).where(and(eq(webhook.id, id), eq(webhook.channelId, ch.id))).returning({ id: webhook.id });
+        if (!done.length) throw notFound('That webhook');
+        return c.body(null, 204);
+      },
+    ),
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/{slug}/webhooks/{id}/deliveries',
-      tags,
-      summary: "A webhook's delivery log, newest first",
-      request: { params: HookParams, query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(50) }) },
-      responses: { 200: json(z.array(DeliverySchema), 'Deliveries: pending (with retries to come), delivered, failed.'), ...problems(400, 401, 403, 404) },
-    }),
-    async (c) => {
-      const { db } = c.var.deps.database;
-      const { slug, id } = c.req.valid('param');
-      const ch = await loadChannel(db, slug);
-      requireChannelAccess(c, ch, 'integrations');
-      const [hook] = await db.select({ id: webhook.id }).from(webhook).where(and(eq(webhook.id, id), eq(webhook.channelId, ch.id)));
-      if (!hook) throw notFound('That webhook');
-      const rows = await db.select().from(webhookDelivery).where(eq(webhookDelivery.webhookId, id)).orderBy(desc(webhookDelivery.createdAt)).limit(c.req.valid('query').limit);
-      return c.json(
-        rows.map((d) => ({
-          id: d.id,
-          event: d.event,
-          status: d.status,
-          attempts: d.attempts,
-          responseStatus: d.responseStatus,
-          lastError: d.lastError,
-          createdAt: d.createdAt.toISOString(),
-          deliveredAt: d.deliveredAt?.toISOString() ?? null,
-          payload: d.payload,
-        })),
-        200,
-      );
-    },
+    ...withChannel(
+      createRoute({
+        method: 'get',
+        path: '/{slug}/webhooks/{id}/deliveries',
+        tags,
+        summary: "A webhook's delivery log, newest first",
+        request: { params: HookParams, query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(50) }) },
+        responses: { 200: json(z.array(DeliverySchema), 'Deliveries: pending (with retries to come), delivered, failed.'), ...problems(400, 401, 403, 404) },
+      }),
+      async (c) => {
+        const { db } = c.var.deps.database;
+        const { slug, id } = c.req.valid('param');
+        const ch = c.var.channel;
+        requireRank(c, 'integrations');
+        const [hook] = await db.select({ id: webhook.id }).from(webhook).where(and(eq(webhook.id, id), eq(webhook.channelId, ch.id)));
+        if (!hook) throw notFound('That webhook');
+        const rows = await db.select().from(webhookDelivery).where(eq(webhookDelivery.webhookId, id)).orderBy(desc(webhookDelivery.createdAt)).limit(c.req.valid('query').limit);
+        return c.json(
+          rows.map((d) => ({
+            id: d.id,
+            event: d.event,
+            status: d.status,
+            attempts: d.attempts,
+            responseStatus: d.responseStatus,
+            lastError: d.lastError,
+            createdAt: d.createdAt.toISOString(),
+            deliveredAt: d.deliveredAt?.toISOString() ?? null,
+            payload: d.payload,
+          })),
+          200,
+        );
+      },
+    ),
   );
