@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Bundles the API's TypeScript into .build/api.mjs and the separate recorder service's into .build/recorder.mjs
-// (npm packages stay external) so `npm start` runs plain Node: no TypeScript loader in the running server, which
-// keeps an idle Glint ~55 MB smaller. Tests and `npm run dev` run the sources with tsx instead. Usage: node scripts/build-server.mjs
+// Bundles the embedded server (server/main.ts) into .build/api.mjs and the separate recorder service's into
+// .build/recorder.mjs (npm packages stay external) so `npm start` runs plain Node: no TypeScript loader in the running
+// server, which keeps an idle Glint ~55 MB smaller. Tests and `npm run dev` run the sources with tsx instead. Usage: node scripts/build-server.mjs
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rm } from 'node:fs/promises';
