@@ -5,7 +5,7 @@
 // entry per follower per broadcast, so a repeated batch adds nothing).
 import { and, eq, gt, sql } from 'drizzle-orm';
 import { channel, follow, notification } from '../shared/db/index.ts';
-import type { Chat } from './chat.ts';
+import type { Chat } from './chat/server.ts';
 import type { Deps } from './context.ts';
 import type { JobPayloads, Jobs } from './jobs.ts';
 

@@ -12,7 +12,7 @@ import { createStore } from '../shared/storage.ts';
 import { createSearch } from '../shared/search/index.ts';
 import { SearchSync } from '../shared/search/SearchSync.ts';
 import { createApp } from '../api/app.ts';
-import { Chat } from '../api/chat.ts';
+import { Chat } from '../api/chat/server.ts';
 import { admitViewer } from '../api/entitlements.ts';
 import { Jobs } from '../api/jobs.ts';
 import { notifyFollowers } from '../api/notifications.ts';

@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { io, type Socket } from 'socket.io-client';
-import { MAX_PACKET_BYTES, MAX_ROOMS_PER_SOCKET, SOCKET_JOINS } from '../../api/chat.ts';
+import { MAX_PACKET_BYTES, MAX_ROOMS_PER_SOCKET, SOCKET_JOINS } from '../../api/chat/server.ts';
 
 /** CHAT_SOCKET_PACKETS_PER_SECOND's default, which these tests run with */
 const SOCKET_PACKETS_PER_SECOND = 40;

@@ -14,15 +14,15 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
-import { channel, chatBan, chatMessage, chatModerator, chatSettings, follow, liveSession, user, type Role } from '../shared/db/index.ts';
-import { clientAddress } from '../shared/client-address.ts';
-import { DATABASE_RETRY_AFTER_MS, isDatabaseUnavailable } from '../shared/db/errors.ts';
-import { ConcurrencyCap, RateLimit } from '../shared/limits.ts';
-import { throttledWarn } from '../shared/logger.ts';
-import { closeRedis, duplicateRedis, openRedis } from '../shared/redis.ts';
-import { findTextFault } from '../shared/rules.ts';
-import { activeSubscription } from './entitlements.ts';
-import type { Deps, SessionUser } from './context.ts';
+import { channel, chatBan, chatMessage, chatModerator, chatSettings, follow, liveSession, user, type Role } from '../../shared/db/index.ts';
+import { clientAddress } from '../../shared/client-address.ts';
+import { DATABASE_RETRY_AFTER_MS, isDatabaseUnavailable } from '../../shared/db/errors.ts';
+import { ConcurrencyCap, RateLimit } from '../../shared/limits.ts';
+import { throttledWarn } from '../../shared/logger.ts';
+import { closeRedis, duplicateRedis, openRedis } from '../../shared/redis.ts';
+import { findTextFault } from '../../shared/rules.ts';
+import { activeSubscription } from '../entitlements.ts';
+import type { Deps, SessionUser } from '../context.ts';
 
 /** Longest message, in characters (Twitch's limit). */
 export const MAX_MESSAGE_CHARS = 500;
