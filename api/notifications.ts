@@ -5,7 +5,7 @@
 // entry per follower per broadcast, so a repeated batch adds nothing).
 import { and, eq, gt, sql } from 'drizzle-orm';
 import { channel, follow, notification } from '../shared/db/index.ts';
-import type { Chat } from './chat/server.ts';
+import type { UserPush } from './user-push.ts';
 import type { Deps } from './context.ts';
 import type { JobPayloads, Jobs } from './jobs.ts';
 
@@ -21,7 +21,7 @@ export type NotificationView = {
   read: boolean;
 };
 
-export function notifyFollowers(deps: Deps, jobs: Jobs, chat: Chat): () => void {
+export function notifyFollowers(deps: Deps, jobs: Jobs, push: UserPush): () => void {
   const { db } = deps.database;
   jobs.define('notify.live', {
     maxAttempts: 10,
@@ -42,7 +42,7 @@ export function notifyFollowers(deps: Deps, jobs: Jobs, chat: Chat): () => void 
           .onConflictDoNothing()
           .returning({ id: notification.id, userId: notification.userId, createdAt: notification.createdAt });
         const byUser = new Map(added.map((n) => [n.userId, n]));
-        chat.toUsers([...byUser.keys()], 'notification', (userId): NotificationView => {
+        push.toUsers([...byUser.keys()], 'notification', (userId): NotificationView => {
           const n = byUser.get(userId)!;
           return { id: n.id, kind: 'channel.live', channel: data, liveSessionId: p.sessionId, createdAt: n.createdAt.toISOString(), read: false };
         });

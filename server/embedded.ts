@@ -70,7 +70,7 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
   const chat = await Chat.create(server as HttpServer, deps);
   // background work every API process shares through the database: go-live fan-out, webhook deliveries
   const jobs = new Jobs(database.db, log.child({ svc: 'jobs' }), config.jobs.pollMs);
-  const unsubscribe = [notifyFollowers(deps, jobs, chat), deliverWebhooks(deps, jobs)];
+  const unsubscribe = [notifyFollowers(deps, jobs, chat.push), deliverWebhooks(deps, jobs)];
   jobs.start();
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

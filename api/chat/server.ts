@@ -10,24 +10,42 @@
 // the connection is closed), joins per socket and per address, rooms per socket, messages per user and per address,
 // moderation actions per user; each rate limit is taken before any query runs. The client address is the one
 // shared/client-address.ts names (X-Forwarded-For believed from TRUSTED_PROXIES only, e.g. Caddy).
+// Here: the sockets, their identity, caps and limits, and the events. What chat allows is in rules.ts, what it keeps in
+// store.ts, the batches in batching.ts; pushes to a user's own connections (notifications) are api/user-push.ts's.
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
-import { channel, chatBan, chatMessage, chatModerator, chatSettings, follow, liveSession, user, type Role } from '../../shared/db/index.ts';
+import { chatBan, chatMessage, chatModerator, chatSettings, user, type Role } from '../../shared/db/index.ts';
 import { clientAddress } from '../../shared/client-address.ts';
 import { DATABASE_RETRY_AFTER_MS, isDatabaseUnavailable } from '../../shared/db/errors.ts';
 import { ConcurrencyCap, RateLimit } from '../../shared/limits.ts';
 import { throttledWarn } from '../../shared/logger.ts';
 import { closeRedis, duplicateRedis, openRedis } from '../../shared/redis.ts';
 import { findTextFault } from '../../shared/rules.ts';
-import { activeSubscription } from '../entitlements.ts';
 import type { Deps, SessionUser } from '../context.ts';
+import { UserPush, userRoom } from '../user-push.ts';
+import { Batches } from './batching.ts';
+import {
+  LEVEL,
+  RANK,
+  MAX_MESSAGE_CHARS,
+  Refused,
+  chatModes,
+  checkBan,
+  checkModes,
+  deleteSchema,
+  levelOf,
+  modesSchema,
+  sendSchema,
+  slugSchema,
+  targetSchema,
+  timeoutSchema,
+  type ChatRefusal,
+  type ModerationEvent,
+} from './rules.ts';
+import { ChannelViews, channelBySlug, storeMessage, type ChannelRef } from './store.ts';
 
-/** Longest message, in characters (Twitch's limit). */
-export const MAX_MESSAGE_CHARS = 500;
-/** Messages a joining client receives. */
-export const HISTORY_SIZE = 50;
 /** Largest Socket.IO packet (engine.io's maxHttpBufferSize: a WebSocket frame, or one polling POST). */
 export const MAX_PACKET_BYTES = 16 * 1024;
 /** Bytes one connection may send per second in all (CHAT_SOCKET_PACKETS_PER_SECOND bounds its packets); over it, it is closed. */
@@ -42,66 +60,7 @@ export const USER_ACTIONS = 30;
  * attempts' budget is taken before any query, the messages' only by what passed the ban and mode checks (a refusal by
  * slow mode does not use up the budget of one's next messages). */
 export const ATTEMPTS_PER_MESSAGE = 4;
-/** How long a join's channel lookup (channel, modes, history) is reused by the joins after it. */
-export const JOIN_CACHE_MS = 1000;
-
-export type ChatMessage = {
-  id: string;
-  channel: string;
-  author: { id: string; name: string };
-  text: string;
-  sentAt: string;
-  /** ms since the start of the live session it was sent in (null when the channel was offline) */
-  offsetMs: number | null;
-};
-
-export type ChatRefusal = {
-  code:
-    | 'unauthorized'
-    | 'forbidden'
-    | 'not-found'
-    | 'invalid'
-    | 'rate-limited'
-    | 'not-joined'
-    | 'banned'
-    | 'timed-out'
-    | 'slow-mode'
-    | 'account-too-new'
-    | 'followers-only'
-    | 'subscribers-only'
-    | 'too-many-rooms'
-    /** the database cannot be reached: nothing was stored; try again in retryAfterMs */
-    | 'unavailable';
-  message: string;
-  retryAfterMs?: number;
-};
-/**
- * A moderation action. The channel's room hears what happened (so clients hide a banned user's messages); which
- * moderator did it (`by`) goes to the channel's moderators only, as on Twitch, so viewers cannot single them out.
- */
-export type ModerationEvent = { channel: string; action: 'timeout' | 'ban' | 'unban' | 'mod' | 'unmod'; userId: string; until: string | null; by?: string };
-/** A channel's chat modes (0: off). Moderators, the owner and admins are exempt from them. */
-/** followersOnlyMinutes: null off, else how long one must have followed (0: any follower). */
-export type ChatModes = { slowSeconds: number; minAccountAgeMinutes: number; followersOnlyMinutes: number | null; subscribersOnly: boolean };
-const NO_MODES: ChatModes = { slowSeconds: 0, minAccountAgeMinutes: 0, followersOnlyMinutes: null, subscribersOnly: false };
-/** Longest timeout: two weeks, as on Twitch. */
-export const MAX_TIMEOUT_SECONDS = 14 * 24 * 3600;
 type Ack<T> = (reply: ({ ok: true } & T) | { ok: false; error: ChatRefusal }) => void;
-
-const slugSchema = z.object({ channel: z.string().trim().min(1).max(64) });
-const sendSchema = z.object({ channel: z.string().trim().min(1).max(64), text: z.string() });
-const modesSchema = z
-  .object({
-    channel: z.string().trim().min(1).max(64),
-    slowSeconds: z.number().int().min(0).max(3600).optional(),
-    minAccountAgeMinutes: z.number().int().min(0).max(60 * 24 * 90).optional(),
-    followersOnlyMinutes: z.number().int().min(0).max(60 * 24 * 90).nullable().optional(),
-    subscribersOnly: z.boolean().optional(),
-  })
-  .refine((m) => Object.keys(m).length > 1);
-const deleteSchema = z.object({ channel: z.string().trim().min(1).max(64), id: z.uuid() });
-const targetSchema = z.object({ channel: z.string().trim().min(1).max(64), userId: z.string().min(1).max(64), reason: z.string().max(200).optional() });
-const timeoutSchema = targetSchema.extend({ seconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS) });
 
 /** The engine.io connection under a Socket.IO socket, as far as the caps use it. */
 type EngineConnection = {
@@ -111,27 +70,14 @@ type EngineConnection = {
   on(event: 'packet', fn: (packet: { type: string; data?: unknown }) => void): void;
 };
 
-class Refused extends Error {
-  constructor(readonly refusal: ChatRefusal) {
-    super(refusal.message);
-  }
-}
-
 const roomOf = (channelId: string) => `chat:${channelId}`;
 const modsRoom = (channelId: string) => `mods:${channelId}`;
-const userRoom = (userId: string) => `user:${userId}`;
-type ChannelRef = { id: string; slug: string; ownerId: string };
-/** What a join sends back about a channel, shared by every join within JOIN_CACHE_MS. */
-type ChannelView = { ch: ChannelRef; modes: ChatModes; history: ChatMessage[] };
 
 /** The client's address for an HTTP request of the handshake (the peer, or X-Forwarded-For from a trusted proxy). */
 const addressOf = (req: IncomingMessage, trusted: Deps['config']['trustedProxies']) => {
   const xff = req.headers['x-forwarded-for'];
   return clientAddress(req.socket.remoteAddress, Array.isArray(xff) ? xff.join(',') : xff, trusted);
 };
-const LEVEL = { viewer: 0, moderator: 1, owner: 2, admin: 3 } as const;
-const RANK = ['viewer', 'moderator', 'owner', 'admin'] as const;
-
 export class Chat {
   readonly io: Server;
   private readonly perUser: RateLimit;
@@ -143,11 +89,12 @@ export class Chat {
   private readonly actionsPerUser: RateLimit;
   /** Socket.IO connections held, per client address and in total */
   readonly connections: ConcurrencyCap;
-  /** Recent joins' channel lookups by slug (a null: no such channel), each for JOIN_CACHE_MS. */
-  private readonly views = new Map<string, { until: number; view: Promise<ChannelView | null> }>();
+  /** Recent joins' channel lookups by slug, each for JOIN_CACHE_MS. */
+  private readonly views: ChannelViews;
   private readonly databaseDown: (err: unknown) => void;
-  /** Rooms that were sent a batch less than batchMs ago, with what waits for their next one. */
-  private readonly waiting = new Map<string, { messages: ChatMessage[]; timer: NodeJS.Timeout }>();
+  private readonly batches: Batches;
+  /** pushes to signed-in users' own rooms (notifications), over this server's connections */
+  readonly push: UserPush;
 
   /**
    * With REDIS_URL, rooms span every API process through the Socket.IO Redis adapter and the rate limits are kept in
@@ -212,6 +159,9 @@ export class Chat {
         callback(null, true);
       },
     });
+    this.views = new ChannelViews(deps.database.db);
+    this.batches = new Batches(this.io, config.chat.batchMs);
+    this.push = new UserPush(this.io);
     this.io.engine.on('connection', (conn: EngineConnection) => this.admit(conn));
     this.io.use((socket, next) => {
       this.identify(socket).then(
@@ -317,14 +267,14 @@ export class Chat {
         if (joined.size >= MAX_ROOMS_PER_SOCKET && !joined.has(slug)) {
           throw new Refused({ code: 'too-many-rooms', message: `A connection is in at most ${MAX_ROOMS_PER_SOCKET} channels' chats; leave one first.` });
         }
-        const view = await this.channelView(slug);
+        const view = await this.views.get(slug);
         if (!view) throw new Refused({ code: 'not-found', message: `The channel "${slug}" was not found.` });
         const { ch } = view;
         await socket.join(roomOf(ch.id));
         joined.set(ch.slug, ch);
         // what the client may offer this user (the server checks every action again)
         const me = socket.data.user as SessionUser | null;
-        const level = me ? await this.levelOf(ch, me.id, me.role) : LEVEL.viewer;
+        const level = me ? await levelOf(this.deps.database.db, ch, me.id, me.role) : LEVEL.viewer;
         if (level >= LEVEL.moderator) await socket.join(modsRoom(ch.id));
         return { channel: ch.slug, you: me ? RANK[level] : null, modes: view.modes, history: view.history };
       }),
@@ -355,12 +305,12 @@ export class Chat {
         await this.take(this.attemptsPerUser, signedIn.id, 'You are sending messages too quickly.');
         await this.take(this.attemptsPerAddress, address, 'You are sending messages too quickly.');
         const me = await this.confirm(socket);
-        await this.checkBan(channelId, me.id);
-        if ((await this.levelOf(ch, me.id, me.role)) < LEVEL.moderator) await this.checkModes(channelId, me.id);
+        await checkBan(this.deps.database.db, channelId, me.id);
+        if ((await levelOf(this.deps.database.db, ch, me.id, me.role)) < LEVEL.moderator) await checkModes(this.deps.database.db, channelId, me.id);
         await this.limit(me.id, address);
-        const { liveSessionId, ...message } = await this.store(channelId, slug, me, text);
+        const { liveSessionId, ...message } = await storeMessage(this.deps.database.db, channelId, slug, me, text);
         this.views.delete(slug); // the next join's history has it
-        this.deliver(roomOf(channelId), message);
+        this.batches.deliver(roomOf(channelId), message);
         void this.deps.bus.publish('chat.message', { channelId, messageId: message.id, userId: me.id, liveSessionId }).catch(() => undefined);
         return { message };
       }),
@@ -380,7 +330,7 @@ export class Chat {
           updatedBy: me.id,
         };
         await this.deps.database.db.insert(chatSettings).values({ channelId: ch.id, ...set }).onConflictDoUpdate({ target: chatSettings.channelId, set });
-        const modes = await this.modes(ch.id);
+        const modes = await chatModes(this.deps.database.db, ch.id);
         this.views.delete(ch.slug);
         // who changed them, for the moderators only (as for moderation events)
         this.io.to(roomOf(ch.id)).except(modsRoom(ch.id)).emit('modes', { channel: ch.slug, ...modes });
@@ -400,8 +350,7 @@ export class Chat {
           .returning({ id: chatMessage.id });
         if (!done.length) throw new Refused({ code: 'not-found', message: 'That message was not found in this channel.' });
         // one still waiting for its batch is not sent at all
-        const waiting = this.waiting.get(roomOf(ch.id));
-        if (waiting) waiting.messages = waiting.messages.filter((m) => m.id !== id);
+        this.batches.unsend(roomOf(ch.id), id);
         this.views.delete(ch.slug);
         this.io.to(roomOf(ch.id)).emit('deleted', { channel: ch.slug, id });
         return {};
@@ -414,7 +363,7 @@ export class Chat {
           const p = targetSchema.parse(payload);
           const seconds = action === 'timeout' ? timeoutSchema.parse(payload).seconds : undefined;
           const { ch, me, level } = await this.moderator(socket, p.channel);
-          if ((await this.levelOf(ch, p.userId)) >= level) throw new Refused({ code: 'forbidden', message: 'You cannot do that to the channel owner, an admin or a fellow moderator.' });
+          if ((await levelOf(this.deps.database.db, ch, p.userId)) >= level) throw new Refused({ code: 'forbidden', message: 'You cannot do that to the channel owner, an admin or a fellow moderator.' });
           const until = seconds ? new Date(Date.now() + seconds * 1000) : null;
           const values = { channelId: ch.id, userId: p.userId, until, reason: p.reason ?? '', byUserId: me.id };
           await this.deps.database.db.insert(chatBan).values(values).onConflictDoUpdate({ target: [chatBan.channelId, chatBan.userId], set: { until, reason: values.reason, byUserId: me.id, createdAt: new Date() } });
@@ -444,36 +393,15 @@ export class Chat {
           else await this.deps.database.db.delete(chatModerator).where(and(eq(chatModerator.channelId, ch.id), eq(chatModerator.userId, p.userId)));
           // their open connections hear (or stop hearing) what only moderators hear, on every API process
           if (action === 'mod') this.io.in(userRoom(p.userId)).socketsJoin(modsRoom(ch.id));
-          else if ((await this.levelOf(ch, p.userId)) < LEVEL.moderator) this.io.in(userRoom(p.userId)).socketsLeave(modsRoom(ch.id));
+          else if ((await levelOf(this.deps.database.db, ch, p.userId)) < LEVEL.moderator) this.io.in(userRoom(p.userId)).socketsLeave(modsRoom(ch.id));
           return { event: this.announce({ channel: ch.slug, action, userId: p.userId, until: null, by: me.id }, ch.id) };
         }),
       );
     }
   }
 
-  /** Sends an event to every connection of each of these users (on any API process). */
-  toUsers(userIds: string[], event: string, payloadFor: (userId: string) => unknown) {
-    for (const id of userIds) this.io.to(userRoom(id)).emit(event, payloadFor(id));
-  }
 
-  /** Sends a message to a room now, or with the room's next batch if it was sent one less than batchMs ago. */
-  private deliver(room: string, message: ChatMessage) {
-    const waiting = this.waiting.get(room);
-    if (waiting) waiting.messages.push(message);
-    else this.sendBatch(room, [message]);
-  }
 
-  private sendBatch(room: string, messages: ChatMessage[]) {
-    this.io.to(room).emit('messages', messages);
-    const { batchMs } = this.deps.config.chat;
-    if (batchMs === 0) return;
-    const timer = setTimeout(() => {
-      const next = this.waiting.get(room)!.messages;
-      this.waiting.delete(room);
-      if (next.length) this.sendBatch(room, next);
-    }, batchMs);
-    this.waiting.set(room, { messages: [], timer });
-  }
 
   private announce(event: ModerationEvent, channelId: string): ModerationEvent {
     const seen = { channel: event.channel, action: event.action, userId: event.userId, until: event.until };
@@ -501,21 +429,6 @@ export class Chat {
     return now;
   }
 
-  /** How much say a user has in a channel's chat. */
-  private async levelOf(ch: { id: string; ownerId: string }, userId: string, role?: Role): Promise<number> {
-    if (role === 'admin') return LEVEL.admin;
-    if (ch.ownerId === userId) return LEVEL.owner;
-    if (role === undefined) {
-      const [u] = await this.deps.database.db.select({ role: user.role }).from(user).where(eq(user.id, userId)).limit(1);
-      if (u?.role === 'admin') return LEVEL.admin;
-    }
-    const [m] = await this.deps.database.db
-      .select({ userId: chatModerator.userId })
-      .from(chatModerator)
-      .where(and(eq(chatModerator.channelId, ch.id), eq(chatModerator.userId, userId)))
-      .limit(1);
-    return m ? LEVEL.moderator : LEVEL.viewer;
-  }
 
   /** The signed-in moderator (or owner, or admin) of a channel, or a refusal. */
   private async moderator(socket: Socket, slug: string) {
@@ -523,62 +436,14 @@ export class Chat {
     if (!signedIn) throw new Refused({ code: 'unauthorized', message: 'Sign in to moderate.' });
     await this.take(this.actionsPerUser, signedIn.id, 'You are moderating too quickly.');
     const me = await this.confirm(socket);
-    const ch = await this.channelBySlug(slug);
-    const level = await this.levelOf(ch, me.id, me.role);
+    const ch = await channelBySlug(this.deps.database.db, slug);
+    const level = await levelOf(this.deps.database.db, ch, me.id, me.role);
     if (level < LEVEL.moderator) throw new Refused({ code: 'forbidden', message: `Only the owner and moderators of "${ch.slug}" can do that.` });
     return { ch, me, level };
   }
 
-  private async modes(channelId: string): Promise<ChatModes> {
-    const [row] = await this.deps.database.db
-      .select({ slowSeconds: chatSettings.slowSeconds, minAccountAgeMinutes: chatSettings.minAccountAgeMinutes, followersOnlyMinutes: chatSettings.followersOnlyMinutes, subscribersOnly: chatSettings.subscribersOnly })
-      .from(chatSettings)
-      .where(eq(chatSettings.channelId, channelId))
-      .limit(1);
-    return row ?? NO_MODES;
-  }
 
-  /** Slow mode and the minimum account age, for everyone below moderator. */
-  private async checkModes(channelId: string, userId: string) {
-    const { slowSeconds, minAccountAgeMinutes, followersOnlyMinutes, subscribersOnly } = await this.modes(channelId);
-    const { db } = this.deps.database;
-    if (subscribersOnly && !(await activeSubscription(db, userId, channelId))) {
-      throw new Refused({ code: 'subscribers-only', message: 'This chat is in subscribers-only mode.' });
-    }
-    if (followersOnlyMinutes !== null) {
-      const [f] = await db.select({ since: follow.createdAt }).from(follow).where(and(eq(follow.channelId, channelId), eq(follow.userId, userId))).limit(1);
-      if (!f) throw new Refused({ code: 'followers-only', message: 'This chat is in followers-only mode: follow the channel to chat.' });
-      const left = f.since.getTime() + followersOnlyMinutes * 60_000 - Date.now();
-      if (left > 0) throw new Refused({ code: 'followers-only', message: `This chat is for those who have followed for ${followersOnlyMinutes} minutes.`, retryAfterMs: left });
-    }
-    if (minAccountAgeMinutes > 0) {
-      const [u] = await db.select({ createdAt: user.createdAt }).from(user).where(eq(user.id, userId)).limit(1);
-      const left = (u?.createdAt.getTime() ?? Date.now()) + minAccountAgeMinutes * 60_000 - Date.now();
-      if (left > 0) throw new Refused({ code: 'account-too-new', message: `This chat is open to accounts older than ${minAccountAgeMinutes} minutes.`, retryAfterMs: left });
-    }
-    if (slowSeconds > 0) {
-      const [last] = await db
-        .select({ createdAt: chatMessage.createdAt })
-        .from(chatMessage)
-        .where(and(eq(chatMessage.channelId, channelId), eq(chatMessage.userId, userId)))
-        .orderBy(desc(chatMessage.createdAt))
-        .limit(1);
-      const left = last ? last.createdAt.getTime() + slowSeconds * 1000 - Date.now() : 0;
-      if (left > 0) throw new Refused({ code: 'slow-mode', message: `Slow mode: one message every ${slowSeconds} seconds.`, retryAfterMs: left });
-    }
-  }
 
-  private async checkBan(channelId: string, userId: string) {
-    const [ban] = await this.deps.database.db
-      .select({ until: chatBan.until })
-      .from(chatBan)
-      .where(and(eq(chatBan.channelId, channelId), eq(chatBan.userId, userId)))
-      .limit(1);
-    if (!ban) return;
-    if (!ban.until) throw new Refused({ code: 'banned', message: 'You are banned from this chat.' });
-    const left = ban.until.getTime() - Date.now();
-    if (left > 0) throw new Refused({ code: 'timed-out', message: `You are timed out for ${Math.ceil(left / 1000)} more seconds.`, retryAfterMs: left });
-  }
 
   /** Takes one from a budget, or refuses with how long to wait. */
   private async take(limit: RateLimit, key: string, message: string) {
@@ -592,88 +457,12 @@ export class Chat {
     await this.take(this.perAddress, address, 'You are sending messages too quickly.');
   }
 
-  private async channelBySlug(slug: string): Promise<ChannelRef> {
-    const [ch] = await this.deps.database.db.select({ id: channel.id, slug: channel.slug, ownerId: channel.ownerId }).from(channel).where(eq(channel.slug, slug)).limit(1);
-    if (!ch) throw new Refused({ code: 'not-found', message: `The channel "${slug}" was not found.` });
-    return ch;
-  }
 
-  /**
-   * A channel as a join shows it (the channel, its modes, its recent history), looked up once and shared by every
-   * join of it within JOIN_CACHE_MS — a crowd arriving at once (a raid, a reconnect storm) costs one lookup; an
-   * unknown slug is remembered as such too. This process's own sends, deletes and mode changes drop the entry.
-   */
-  private channelView(slug: string): Promise<ChannelView | null> {
-    const now = Date.now();
-    const cached = this.views.get(slug);
-    if (cached && cached.until > now) return cached.view;
-    if (this.views.size >= 10_000) {
-      for (const [k, v] of this.views) if (v.until <= now || this.views.size >= 10_000) this.views.delete(k);
-    }
-    const view = (async () => {
-      // the channel and its modes in one query, then its history
-      const [row] = await this.deps.database.db
-        .select({
-          id: channel.id,
-          slug: channel.slug,
-          ownerId: channel.ownerId,
-          slowSeconds: chatSettings.slowSeconds,
-          minAccountAgeMinutes: chatSettings.minAccountAgeMinutes,
-          followersOnlyMinutes: chatSettings.followersOnlyMinutes,
-          subscribersOnly: chatSettings.subscribersOnly,
-        })
-        .from(channel)
-        .leftJoin(chatSettings, eq(chatSettings.channelId, channel.id))
-        .where(eq(channel.slug, slug))
-        .limit(1);
-      if (!row) return null;
-      const { id, ownerId, slowSeconds, minAccountAgeMinutes, followersOnlyMinutes, subscribersOnly } = row;
-      const modes: ChatModes = slowSeconds === null ? NO_MODES : { slowSeconds, minAccountAgeMinutes: minAccountAgeMinutes ?? 0, followersOnlyMinutes, subscribersOnly: subscribersOnly ?? false };
-      return { ch: { id, slug: row.slug, ownerId }, modes, history: await this.history(id, row.slug) };
-    })();
-    this.views.set(slug, { until: now + JOIN_CACHE_MS, view });
-    view.catch(() => this.views.delete(slug)); // a failed lookup is not remembered
-    return view;
-  }
 
-  private async store(channelId: string, slug: string, me: SessionUser, text: string): Promise<ChatMessage & { liveSessionId: string | null }> {
-    const { db } = this.deps.database;
-    const [live] = await db
-      .select({ id: liveSession.id, startedAt: liveSession.startedAt })
-      .from(liveSession)
-      .where(and(eq(liveSession.channelId, channelId), isNull(liveSession.endedAt)))
-      .limit(1);
-    const sentAt = new Date();
-    const row = {
-      id: crypto.randomUUID(),
-      channelId,
-      liveSessionId: live?.id ?? null,
-      userId: me.id,
-      body: text,
-      offsetMs: live ? Math.max(0, sentAt.getTime() - live.startedAt.getTime()) : null,
-      createdAt: sentAt,
-    };
-    await db.insert(chatMessage).values(row);
-    return { id: row.id, channel: slug, author: { id: me.id, name: me.name }, text, sentAt: sentAt.toISOString(), offsetMs: row.offsetMs, liveSessionId: row.liveSessionId };
-  }
 
-  private async history(channelId: string, slug: string): Promise<ChatMessage[]> {
-    const rows = await this.deps.database.db
-      .select({ id: chatMessage.id, userId: chatMessage.userId, name: user.name, body: chatMessage.body, createdAt: chatMessage.createdAt, offsetMs: chatMessage.offsetMs })
-      .from(chatMessage)
-      .innerJoin(user, eq(user.id, chatMessage.userId))
-      .where(and(eq(chatMessage.channelId, channelId), isNull(chatMessage.deletedAt)))
-      .orderBy(desc(chatMessage.createdAt), desc(chatMessage.id))
-      .limit(HISTORY_SIZE);
-    return rows.reverse().map((r) => ({ id: r.id, channel: slug, author: { id: r.userId, name: r.name }, text: r.body, sentAt: r.createdAt.toISOString(), offsetMs: r.offsetMs }));
-  }
 
   async close(): Promise<void> {
-    for (const [room, { messages, timer }] of this.waiting) {
-      clearTimeout(timer);
-      if (messages.length) this.io.to(room).emit('messages', messages);
-    }
-    this.waiting.clear();
+    this.batches.close();
     await new Promise<void>((resolve) => {
       this.io.close(() => resolve());
     });

@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { eq } from 'drizzle-orm';
 import type { Socket } from 'socket.io-client';
-import { MAX_MESSAGE_CHARS } from '../../api/chat/server.ts';
+import { MAX_MESSAGE_CHARS } from '../../api/chat/rules.ts';
 import { chatMessage, follow, liveSession, subscription, user } from '../../shared/db/index.ts';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { chatSocket } from '../helpers/chat.ts';

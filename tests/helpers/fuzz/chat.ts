@@ -1,4 +1,4 @@
-// Socket.IO chat fuzzer: every event api/chat.ts handles (and some it does not), with payloads of the wrong type,
+// Socket.IO chat fuzzer: every event api/chat/server.ts handles (and some it does not), with payloads of the wrong type,
 // sized near and above maxHttpBufferSize, nested, binary, with missing, extra or non-function acknowledgements, and
 // in floods, from a signed-in stranger and from an anonymous socket. The server must answer each acknowledged event
 // (a refusal, or a join's/leave's/send's success) or drop the connection, and refused events must store nothing.
@@ -9,10 +9,10 @@ import type { Client, TestApi } from '../api.ts';
 import { chatSocket } from '../chat.ts';
 import { deepJsonText, hostileString, hostileValue, preview, Rng } from './common.ts';
 
-/** The events api/chat.ts listens to, and names it does not (which must be ignored). */
+/** The events api/chat/server.ts listens to, and names it does not (which must be ignored). */
 export const CHAT_EVENTS = ['join', 'leave', 'send', 'delete', 'timeout', 'ban', 'unban', 'mod', 'unmod', 'modes'] as const;
 const STRAY_EVENTS = ['messages', 'refused', 'moderation', 'notification', 'constructor', '__proto__', 'toString', 'hasOwnProperty', '', 'x'.repeat(300)];
-/** Socket.IO's maxHttpBufferSize in api/chat.ts: a packet above it ends the connection. */
+/** Socket.IO's maxHttpBufferSize in api/chat/server.ts: a packet above it ends the connection. */
 export const CHAT_BUFFER_BYTES = 16 * 1024;
 
 /** Every chat row of a channel (messages, bans, moderators, modes) as JSON, leaving out the messages in `except`. */

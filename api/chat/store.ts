@@ -1,0 +1,105 @@
+// What chat keeps in the database: messages (stored before anyone sees them), a channel's history, and the channel
+// lookup every join makes, shared by the joins of a moment.
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import { channel, chatMessage, chatSettings, liveSession, user, type Db } from '../../shared/db/index.ts';
+import type { SessionUser } from '../context.ts';
+import { NO_MODES, Refused, type ChatMessage, type ChatModes } from './rules.ts';
+
+/** Messages a joining client receives. */
+export const HISTORY_SIZE = 50;
+/** How long a join's channel lookup (channel, modes, history) is reused by the joins after it. */
+export const JOIN_CACHE_MS = 1000;
+
+export type ChannelRef = { id: string; slug: string; ownerId: string };
+/** What a join sends back about a channel, shared by every join within JOIN_CACHE_MS. */
+export type ChannelView = { ch: ChannelRef; modes: ChatModes; history: ChatMessage[] };
+
+/** A channel by slug, or a not-found refusal. */
+export async function channelBySlug(db: Db, slug: string): Promise<ChannelRef> {
+  const [ch] = await db.select({ id: channel.id, slug: channel.slug, ownerId: channel.ownerId }).from(channel).where(eq(channel.slug, slug)).limit(1);
+  if (!ch) throw new Refused({ code: 'not-found', message: `The channel "${slug}" was not found.` });
+  return ch;
+}
+
+/** Stores a message (in the live session it was sent in, if any) before anyone sees it or it is acknowledged. */
+export async function storeMessage(db: Db, channelId: string, slug: string, me: SessionUser, text: string): Promise<ChatMessage & { liveSessionId: string | null }> {
+  const [live] = await db
+    .select({ id: liveSession.id, startedAt: liveSession.startedAt })
+    .from(liveSession)
+    .where(and(eq(liveSession.channelId, channelId), isNull(liveSession.endedAt)))
+    .limit(1);
+  const sentAt = new Date();
+  const row = {
+    id: crypto.randomUUID(),
+    channelId,
+    liveSessionId: live?.id ?? null,
+    userId: me.id,
+    body: text,
+    offsetMs: live ? Math.max(0, sentAt.getTime() - live.startedAt.getTime()) : null,
+    createdAt: sentAt,
+  };
+  await db.insert(chatMessage).values(row);
+  return { id: row.id, channel: slug, author: { id: me.id, name: me.name }, text, sentAt: sentAt.toISOString(), offsetMs: row.offsetMs, liveSessionId: row.liveSessionId };
+}
+
+/** A channel's last HISTORY_SIZE messages, oldest first, without the deleted ones. */
+export async function history(db: Db, channelId: string, slug: string): Promise<ChatMessage[]> {
+  const rows = await db
+    .select({ id: chatMessage.id, userId: chatMessage.userId, name: user.name, body: chatMessage.body, createdAt: chatMessage.createdAt, offsetMs: chatMessage.offsetMs })
+    .from(chatMessage)
+    .innerJoin(user, eq(user.id, chatMessage.userId))
+    .where(and(eq(chatMessage.channelId, channelId), isNull(chatMessage.deletedAt)))
+    .orderBy(desc(chatMessage.createdAt), desc(chatMessage.id))
+    .limit(HISTORY_SIZE);
+  return rows.reverse().map((r) => ({ id: r.id, channel: slug, author: { id: r.userId, name: r.name }, text: r.body, sentAt: r.createdAt.toISOString(), offsetMs: r.offsetMs }));
+}
+
+/** Recent joins' channel lookups by slug (a null: no such channel), each for JOIN_CACHE_MS. */
+export class ChannelViews {
+  private readonly views = new Map<string, { until: number; view: Promise<ChannelView | null> }>();
+
+  constructor(private readonly db: Db) {}
+
+  /**
+   * A channel as a join shows it (the channel, its modes, its recent history), looked up once and shared by every
+   * join of it within JOIN_CACHE_MS — a crowd arriving at once (a raid, a reconnect storm) costs one lookup; an
+   * unknown slug is remembered as such too. This process's own sends, deletes and mode changes drop the entry.
+   */
+  get(slug: string): Promise<ChannelView | null> {
+    const now = Date.now();
+    const cached = this.views.get(slug);
+    if (cached && cached.until > now) return cached.view;
+    if (this.views.size >= 10_000) {
+      for (const [k, v] of this.views) if (v.until <= now || this.views.size >= 10_000) this.views.delete(k);
+    }
+    const view = (async () => {
+      // the channel and its modes in one query, then its history
+      const [row] = await this.db
+        .select({
+          id: channel.id,
+          slug: channel.slug,
+          ownerId: channel.ownerId,
+          slowSeconds: chatSettings.slowSeconds,
+          minAccountAgeMinutes: chatSettings.minAccountAgeMinutes,
+          followersOnlyMinutes: chatSettings.followersOnlyMinutes,
+          subscribersOnly: chatSettings.subscribersOnly,
+        })
+        .from(channel)
+        .leftJoin(chatSettings, eq(chatSettings.channelId, channel.id))
+        .where(eq(channel.slug, slug))
+        .limit(1);
+      if (!row) return null;
+      const { id, ownerId, slowSeconds, minAccountAgeMinutes, followersOnlyMinutes, subscribersOnly } = row;
+      const modes: ChatModes = slowSeconds === null ? NO_MODES : { slowSeconds, minAccountAgeMinutes: minAccountAgeMinutes ?? 0, followersOnlyMinutes, subscribersOnly: subscribersOnly ?? false };
+      return { ch: { id, slug: row.slug, ownerId }, modes, history: await history(this.db, id, row.slug) };
+    })();
+    this.views.set(slug, { until: now + JOIN_CACHE_MS, view });
+    view.catch(() => this.views.delete(slug)); // a failed lookup is not remembered
+    return view;
+  }
+
+  /** Forgets a channel's lookup (after a send, a delete, a change of modes), so the next join sees the change. */
+  delete(slug: string) {
+    this.views.delete(slug);
+  }
+}
