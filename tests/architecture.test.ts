@@ -66,12 +66,13 @@ const t = suite('architecture');
 t('the import reader sees static, type-only, re-exported and dynamic imports', () => {
   const found = (text: string) =>
     [...text.matchAll(IMPORT)].map((m) => m[1] ?? m[2] ?? m[3]);
-  assert.equal(found("import { a } from './a.ts';\nimport type { B } from '../b.ts';\nexport * from './c.ts';\nconst { D } = await import('./d.ts');\nimport './e.ts';"), [
+  assert.equal(found("import { a } from './a.ts';\nimport type { B } from '../b.ts';\nexport * from './c.ts';\nconst { D } = await import('./d.ts');\nimport './e.ts';\nimport {\n  f,\n  type G,\n} from './f.ts';"), [
     './a.ts',
     '../b.ts',
     './c.ts',
     './d.ts',
     './e.ts',
+    './f.ts',
   ]);
   assert.ok(graph.get('server/embedded.ts')?.includes('sfu/Sfu.ts'), 'server/embedded.ts imports sfu/Sfu.ts');
 });
