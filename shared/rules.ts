@@ -89,3 +89,30 @@ export function findTextFault(value: unknown, root: string, maxDepth = MAX_NESTI
   }
   return undefined;
 }
+
+// --- channels: the API's schemas (api/routes/channels.ts) and the web's form (web/src/channel-rules.ts) both read these
+
+/** A channel's slug, its URL name: 3–32 lowercase letters, digits and inner hyphens. */
+export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{1,30}[a-z0-9])$/;
+export const SLUG_MIN = 3;
+export const SLUG_MAX = 32;
+/** Longest channel fields, in characters; `tags` is how many tags, `tag` the longest one. */
+export const CHANNEL_LIMITS = { title: 120, description: 2000, category: 50, tags: 10, tag: 25 } as const;
+
+// --- webhooks
+
+/** What a channel's webhook may subscribe to (stored as text in webhook.events; shared/db/schema.ts re-exports it). */
+export const WEBHOOK_EVENTS = ['channel.live', 'channel.offline', 'vod.ready'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+// --- chat
+
+/** Longest chat message, in characters (Twitch's limit). */
+export const MAX_MESSAGE_CHARS = 500;
+
+// --- avatars
+
+/** The image types an avatar may be (each checked against the file's own header, api/images.ts). */
+export const AVATAR_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
+/** MAX_UPLOAD_BYTES's default (shared/config.ts): the largest avatar the web page lets through before uploading. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024;
