@@ -12,7 +12,7 @@
 // shared/client-address.ts names (X-Forwarded-For believed from TRUSTED_PROXIES only, e.g. Caddy).
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { and, desc, eq, isNull } from 'drizzle-orm';
-import { Server, type Socket } from 'socket.io';
+import { Server, type Socket as AnySocket } from 'socket.io';
 import { z } from 'zod';
 import { channel, chatBan, chatMessage, chatModerator, chatSettings, follow, liveSession, user, type Role } from '../shared/db/index.ts';
 import { clientAddress } from '../shared/client-address.ts';
@@ -20,12 +20,13 @@ import { DATABASE_RETRY_AFTER_MS, isDatabaseUnavailable } from '../shared/db/err
 import { ConcurrencyCap, RateLimit } from '../shared/limits.ts';
 import { throttledWarn } from '../shared/logger.ts';
 import { closeRedis, duplicateRedis, openRedis } from '../shared/redis.ts';
-import { findTextFault } from '../shared/rules.ts';
+import { findTextFault, MAX_MESSAGE_CHARS } from '../shared/rules.ts';
+import type { Ack, ChatMessage, ChatModes, ChatRefusal, ClientToServerEvents, ModerationEvent, ServerToClientEvents } from '../shared/socket-events.ts';
 import { activeSubscription } from './entitlements.ts';
 import type { Deps, SessionUser } from './context.ts';
 
-/** Longest message, in characters (Twitch's limit). */
-export const MAX_MESSAGE_CHARS = 500;
+// the longest message is a rule the web's chat panel reads too
+export { MAX_MESSAGE_CHARS };
 /** Messages a joining client receives. */
 export const HISTORY_SIZE = 50;
 /** Largest Socket.IO packet (engine.io's maxHttpBufferSize: a WebSocket frame, or one polling POST). */
@@ -45,48 +46,10 @@ export const ATTEMPTS_PER_MESSAGE = 4;
 /** How long a join's channel lookup (channel, modes, history) is reused by the joins after it. */
 export const JOIN_CACHE_MS = 1000;
 
-export type ChatMessage = {
-  id: string;
-  channel: string;
-  author: { id: string; name: string };
-  text: string;
-  sentAt: string;
-  /** ms since the start of the live session it was sent in (null when the channel was offline) */
-  offsetMs: number | null;
-};
-
-export type ChatRefusal = {
-  code:
-    | 'unauthorized'
-    | 'forbidden'
-    | 'not-found'
-    | 'invalid'
-    | 'rate-limited'
-    | 'not-joined'
-    | 'banned'
-    | 'timed-out'
-    | 'slow-mode'
-    | 'account-too-new'
-    | 'followers-only'
-    | 'subscribers-only'
-    | 'too-many-rooms'
-    /** the database cannot be reached: nothing was stored; try again in retryAfterMs */
-    | 'unavailable';
-  message: string;
-  retryAfterMs?: number;
-};
-/**
- * A moderation action. The channel's room hears what happened (so clients hide a banned user's messages); which
- * moderator did it (`by`) goes to the channel's moderators only, as on Twitch, so viewers cannot single them out.
- */
-export type ModerationEvent = { channel: string; action: 'timeout' | 'ban' | 'unban' | 'mod' | 'unmod'; userId: string; until: string | null; by?: string };
-/** A channel's chat modes (0: off). Moderators, the owner and admins are exempt from them. */
-/** followersOnlyMinutes: null off, else how long one must have followed (0: any follower). */
-export type ChatModes = { slowSeconds: number; minAccountAgeMinutes: number; followersOnlyMinutes: number | null; subscribersOnly: boolean };
+export type { ChatMessage, ChatModes, ChatRefusal, ModerationEvent } from '../shared/socket-events.ts';
 const NO_MODES: ChatModes = { slowSeconds: 0, minAccountAgeMinutes: 0, followersOnlyMinutes: null, subscribersOnly: false };
 /** Longest timeout: two weeks, as on Twitch. */
 export const MAX_TIMEOUT_SECONDS = 14 * 24 * 3600;
-type Ack<T> = (reply: ({ ok: true } & T) | { ok: false; error: ChatRefusal }) => void;
 
 const slugSchema = z.object({ channel: z.string().trim().min(1).max(64) });
 const sendSchema = z.object({ channel: z.string().trim().min(1).max(64), text: z.string() });
@@ -131,9 +94,13 @@ const addressOf = (req: IncomingMessage, trusted: Deps['config']['trustedProxies
 };
 const LEVEL = { viewer: 0, moderator: 1, owner: 2, admin: 3 } as const;
 const RANK = ['viewer', 'moderator', 'owner', 'admin'] as const;
+/** what a connection carries from its handshake (identify) */
+type SocketData = { user: SessionUser | null; address: string };
+type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type Socket = AnySocket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
 export class Chat {
-  readonly io: Server;
+  readonly io: ChatServer;
   private readonly perUser: RateLimit;
   private readonly perAddress: RateLimit;
   private readonly attemptsPerUser: RateLimit;
@@ -193,7 +160,7 @@ export class Chat {
     this.joinsPerSocket = new RateLimit({ name: 'chat-socket-joins', points: SOCKET_JOINS, seconds: windowSeconds });
     this.connections = new ConcurrencyCap({ perKey: connectionsPerAddress, total: connectionsTotal });
     const allowed = new Set([new URL(config.publicUrl).origin, ...config.trustedOrigins.map((o) => new URL(o).origin)]);
-    this.io = new Server(server, {
+    this.io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(server, {
       path: '/socket.io',
       serveClient: false,
       // bounds a WebSocket frame and a polling POST alike (engine.io answers a larger POST 413)
@@ -452,8 +419,8 @@ export class Chat {
   }
 
   /** Sends an event to every connection of each of these users (on any API process). */
-  toUsers(userIds: string[], event: string, payloadFor: (userId: string) => unknown) {
-    for (const id of userIds) this.io.to(userRoom(id)).emit(event, payloadFor(id));
+  toUsers<E extends keyof ServerToClientEvents>(userIds: string[], event: E, payloadFor: (userId: string) => Parameters<ServerToClientEvents[E]>[0]) {
+    for (const id of userIds) this.io.to(userRoom(id)).emit(event, ...([payloadFor(id)] as Parameters<ServerToClientEvents[E]>));
   }
 
   /** Sends a message to a room now, or with the room's next batch if it was sent one less than batchMs ago. */

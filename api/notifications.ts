@@ -8,18 +8,13 @@ import { channel, follow, notification } from '../shared/db/index.ts';
 import type { Chat } from './chat.ts';
 import type { Deps } from './context.ts';
 import type { Jobs } from './jobs.ts';
+import type { NotificationView } from '../shared/socket-events.ts';
 
 /** Followers handled per batch of a fan-out. */
 export const FANOUT_BATCH = 1000;
 
-export type NotificationView = {
-  id: string;
-  kind: 'channel.live';
-  channel: { slug: string; title: string } | null;
-  liveSessionId: string | null;
-  createdAt: string;
-  read: boolean;
-};
+// what the inbox lists and the user's room hears: one type for both (the Socket.IO contract)
+export type { NotificationView };
 
 type LivePayload = { channelId: string; slug: string; title: string; sessionId: string; startedAt: string };
 
