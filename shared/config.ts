@@ -3,7 +3,7 @@ import { z } from 'zod';
 import os from 'node:os';
 import path from 'node:path';
 import { parseTrustedProxies, type TrustedProxies } from './client-address.ts';
-import { DEFAULT_MAX_UPLOAD_BYTES } from './rules.ts';
+import { DEFAULT_MAX_UPLOAD_BYTES } from './bounds.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z

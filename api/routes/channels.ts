@@ -7,7 +7,7 @@ import { isUniqueViolation } from '../../shared/db/errors.ts';
 import { AppError, invalid, notFound, tooLarge, unsupportedMedia } from '../../shared/errors.ts';
 import { requireChannelAccess, requireUser } from '../access.ts';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import { AVATAR_MAX_SIDE, CHANNEL_LIMITS, INVISIBLE_MESSAGE, isVisibleLine, isVisibleText, SLUG_PATTERN } from '../../shared/rules.ts';
+import { AVATAR_MAX_SIDE, CHANNEL_LIMITS, INVISIBLE_MESSAGE, isVisibleLine, isVisibleText, SEARCH_QUERY_MAX, SLUG_PATTERN } from '../../shared/rules.ts';
 import { IMAGE_TYPES, probeImage } from '../images.ts';
 import { json, problems, router, z } from '../openapi.ts';
 
@@ -169,7 +169,7 @@ export const channelsApp = router()
       summary: 'List channels',
       request: {
         query: z.object({
-          q: z.string().max(100).optional().openapi({ description: 'Substring of the title or slug' }),
+          q: z.string().max(SEARCH_QUERY_MAX).optional().openapi({ description: 'Substring of the title or slug' }),
           category: z.string().max(50).optional(),
           tag: z.string().max(25).optional(),
           owner: z.string().max(64).optional().openapi({ description: 'A user id, or "me"' }),
