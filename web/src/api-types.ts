@@ -2413,6 +2413,29 @@ export interface paths {
       };
     };
   };
+  "/api/config": {
+    /** This server's limits the web client checks before sending */
+    get: {
+      responses: {
+        /** @description The configured limits. */
+        200: {
+          content: {
+            "application/json": components["schemas"]["PublicConfig"];
+          };
+        };
+        /** @description Invalid input: a path parameter or query value that breaks its rules, or text with a NUL character or invalid Unicode. */
+        400: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
   "/healthz": {
     /** Liveness */
     get: {
@@ -2821,6 +2844,10 @@ export interface components {
       name: string;
       channels: number;
       live: number;
+    };
+    PublicConfig: {
+      /** @description Largest avatar upload, in bytes (MAX_UPLOAD_BYTES). */
+      maxUploadBytes: number;
     };
     Health: {
       /** @enum {string} */
