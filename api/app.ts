@@ -18,6 +18,7 @@ import type { AppEnv, Deps } from './context.ts';
 import { problems } from './openapi.ts';
 import { authApp, documentAuth } from './routes/auth.ts';
 import { channelsApp } from './routes/channels.ts';
+import { configApp } from './routes/config.ts';
 import { followersApp, followingApp, followsApp } from './routes/follows.ts';
 import { notificationsApp } from './routes/notifications.ts';
 import { webhooksApp } from './routes/webhooks.ts';
@@ -199,6 +200,7 @@ export function createApp(deps: Deps, media: Hono[] = []) {
   app.route('/api/users', usersApp);
   app.route('/api/search', searchApp);
   app.route('/api/categories', categoriesApp);
+  app.route('/api', configApp);
   app.route('/', healthApp);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {

@@ -4,8 +4,9 @@
 // 1×1 file cannot claim 65535×65535 and make a decoder (the browser, a thumbnailer) allocate for it. Nothing here
 // decompresses pixel data; the walk is linear in the file's size, which the body limit has already bounded.
 import { crc32 } from 'node:zlib';
+import { AVATAR_TYPES } from '../shared/rules.ts';
 
-export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
+export const IMAGE_TYPES = AVATAR_TYPES;
 export type ImageType = (typeof IMAGE_TYPES)[number];
 
 export type Probe = { ok: true; type: ImageType; width: number; height: number } | { ok: false; reason: string };

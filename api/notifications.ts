@@ -8,18 +8,13 @@ import { channel, follow, notification } from '../shared/db/index.ts';
 import type { UserPush } from './user-push.ts';
 import type { Deps } from './context.ts';
 import type { JobPayloads, Jobs } from './jobs.ts';
+import type { NotificationView } from '../shared/socket-events.ts';
 
 /** Followers handled per batch of a fan-out. */
 export const FANOUT_BATCH = 1000;
 
-export type NotificationView = {
-  id: string;
-  kind: 'channel.live';
-  channel: { slug: string; title: string } | null;
-  liveSessionId: string | null;
-  createdAt: string;
-  read: boolean;
-};
+// what the inbox lists and the user's room hears: one type for both (the Socket.IO contract)
+export type { NotificationView };
 
 export function notifyFollowers(deps: Deps, jobs: Jobs, push: UserPush): () => void {
   const { db } = deps.database;

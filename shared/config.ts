@@ -3,6 +3,7 @@ import { z } from 'zod';
 import os from 'node:os';
 import path from 'node:path';
 import { parseTrustedProxies, type TrustedProxies } from './client-address.ts';
+import { DEFAULT_MAX_UPLOAD_BYTES } from './bounds.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z
@@ -32,7 +33,7 @@ const schema = z.object({
   /** Largest JSON body the API accepts (bytes). */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(64 * 1024),
   /** Largest image upload (avatars) in bytes. */
-  MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
+  MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_UPLOAD_BYTES),
   /** Address the SFU's WebRTC transports bind to. */
   RTC_LISTEN_IP: z.string().default('127.0.0.1'),
   /** Address put in ICE candidates (the public IP behind NAT/Docker); unset → RTC_LISTEN_IP. */

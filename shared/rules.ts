@@ -1,15 +1,10 @@
 // Rules on what people type that every entry enforces the same way (better-auth's sign-up and update-user, Glint's
 // own routes, scripts/create-admin.ts) and the web client can show before sending.
+// The numbers, patterns and names among them are in shared/bounds.ts, which has no zod: the browser bundle imports that.
 import { z } from 'zod';
+import { EMAIL_MAX, IMAGE_URL_MAX, NAME_MAX } from './bounds.ts';
 
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 128;
-/** a user's display name, in characters (code points) after trimming */
-export const NAME_MAX = 80;
-/** the longest address SMTP carries (RFC 5321) */
-export const EMAIL_MAX = 254;
-/** a profile image is a link, never inline data */
-export const IMAGE_URL_MAX = 2048;
+export * from './bounds.ts';
 
 // Control and format characters (bidi overrides, zero-width spaces), unassigned and private-use code points, and
 // line or paragraph separators: invisible or layout-changing in text shown to everyone (a name beside every chat
@@ -89,3 +84,4 @@ export function findTextFault(value: unknown, root: string, maxDepth = MAX_NESTI
   }
   return undefined;
 }
+

@@ -5,47 +5,12 @@ import { z } from 'zod';
 import { chatBan, chatMessage, chatModerator, chatSettings, follow, user, type Db, type Role } from '../../shared/db/index.ts';
 import { activeSubscription } from '../entitlements.ts';
 
-/** Longest message, in characters (Twitch's limit). */
-export const MAX_MESSAGE_CHARS = 500;
+import { MAX_MESSAGE_CHARS } from '../../shared/rules.ts';
+import type { ChatModes, ChatRefusal } from '../../shared/socket-events.ts';
 
-export type ChatMessage = {
-  id: string;
-  channel: string;
-  author: { id: string; name: string };
-  text: string;
-  sentAt: string;
-  /** ms since the start of the live session it was sent in (null when the channel was offline) */
-  offsetMs: number | null;
-};
-
-export type ChatRefusal = {
-  code:
-    | 'unauthorized'
-    | 'forbidden'
-    | 'not-found'
-    | 'invalid'
-    | 'rate-limited'
-    | 'not-joined'
-    | 'banned'
-    | 'timed-out'
-    | 'slow-mode'
-    | 'account-too-new'
-    | 'followers-only'
-    | 'subscribers-only'
-    | 'too-many-rooms'
-    /** the database cannot be reached: nothing was stored; try again in retryAfterMs */
-    | 'unavailable';
-  message: string;
-  retryAfterMs?: number;
-};
-/**
- * A moderation action. The channel's room hears what happened (so clients hide a banned user's messages); which
- * moderator did it (`by`) goes to the channel's moderators only, as on Twitch, so viewers cannot single them out.
- */
-export type ModerationEvent = { channel: string; action: 'timeout' | 'ban' | 'unban' | 'mod' | 'unmod'; userId: string; until: string | null; by?: string };
-/** A channel's chat modes (0: off). Moderators, the owner and admins are exempt from them. */
-/** followersOnlyMinutes: null off, else how long one must have followed (0: any follower). */
-export type ChatModes = { slowSeconds: number; minAccountAgeMinutes: number; followersOnlyMinutes: number | null; subscribersOnly: boolean };
+// the longest message is a rule the web's chat panel reads too
+export { MAX_MESSAGE_CHARS };
+export type { ChatMessage, ChatModes, ChatRefusal, ModerationEvent } from '../../shared/socket-events.ts';
 export const NO_MODES: ChatModes = { slowSeconds: 0, minAccountAgeMinutes: 0, followersOnlyMinutes: null, subscribersOnly: false };
 /** Longest timeout: two weeks, as on Twitch. */
 export const MAX_TIMEOUT_SECONDS = 14 * 24 * 3600;

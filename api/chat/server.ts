@@ -14,7 +14,7 @@
 // store.ts, the batches in batching.ts; pushes to a user's own connections (notifications) are api/user-push.ts's.
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { and, eq, isNull } from 'drizzle-orm';
-import { Server, type Socket } from 'socket.io';
+import { Server, type Socket as AnySocket } from 'socket.io';
 import { z } from 'zod';
 import { chatBan, chatMessage, chatModerator, chatSettings, user, type Role } from '../../shared/db/index.ts';
 import { clientAddress } from '../../shared/client-address.ts';
@@ -23,6 +23,7 @@ import { ConcurrencyCap, RateLimit } from '../../shared/limits.ts';
 import { throttledWarn } from '../../shared/logger.ts';
 import { closeRedis, duplicateRedis, openRedis } from '../../shared/redis.ts';
 import { findTextFault } from '../../shared/rules.ts';
+import type { Ack, ClientToServerEvents, ServerToClientEvents } from '../../shared/socket-events.ts';
 import type { Deps, SessionUser } from '../context.ts';
 import { UserPush, userRoom } from '../user-push.ts';
 import { Batches } from './batching.ts';
@@ -60,7 +61,10 @@ export const USER_ACTIONS = 30;
  * attempts' budget is taken before any query, the messages' only by what passed the ban and mode checks (a refusal by
  * slow mode does not use up the budget of one's next messages). */
 export const ATTEMPTS_PER_MESSAGE = 4;
-type Ack<T> = (reply: ({ ok: true } & T) | { ok: false; error: ChatRefusal }) => void;
+/** what a connection carries from its handshake (identify) */
+type SocketData = { user: SessionUser | null; address: string };
+type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type Socket = AnySocket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
 /** The engine.io connection under a Socket.IO socket, as far as the caps use it. */
 type EngineConnection = {
@@ -79,7 +83,7 @@ const addressOf = (req: IncomingMessage, trusted: Deps['config']['trustedProxies
   return clientAddress(req.socket.remoteAddress, Array.isArray(xff) ? xff.join(',') : xff, trusted);
 };
 export class Chat {
-  readonly io: Server;
+  readonly io: ChatServer;
   private readonly perUser: RateLimit;
   private readonly perAddress: RateLimit;
   private readonly attemptsPerUser: RateLimit;
@@ -140,7 +144,7 @@ export class Chat {
     this.joinsPerSocket = new RateLimit({ name: 'chat-socket-joins', points: SOCKET_JOINS, seconds: windowSeconds });
     this.connections = new ConcurrencyCap({ perKey: connectionsPerAddress, total: connectionsTotal });
     const allowed = new Set([new URL(config.publicUrl).origin, ...config.trustedOrigins.map((o) => new URL(o).origin)]);
-    this.io = new Server(server, {
+    this.io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(server, {
       path: '/socket.io',
       serveClient: false,
       // bounds a WebSocket frame and a polling POST alike (engine.io answers a larger POST 413)

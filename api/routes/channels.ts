@@ -7,11 +7,9 @@ import { isUniqueViolation } from '../../shared/db/errors.ts';
 import { AppError, invalid, notFound, tooLarge, unsupportedMedia } from '../../shared/errors.ts';
 import { requireUser } from '../access.ts';
 import { loadChannel, requireRank, selectChannels, withChannel, type ChannelRow } from '../channel-context.ts';
-import { AVATAR_MAX_SIDE, INVISIBLE_MESSAGE, isVisibleLine, isVisibleText } from '../../shared/rules.ts';
+import { AVATAR_MAX_SIDE, CHANNEL_LIMITS, INVISIBLE_MESSAGE, isVisibleLine, isVisibleText, SEARCH_QUERY_MAX, SLUG_PATTERN } from '../../shared/rules.ts';
 import { IMAGE_TYPES, probeImage } from '../images.ts';
 import { json, problems, router, z } from '../openapi.ts';
-
-export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{1,30}[a-z0-9])$/;
 
 const Slug = z
   .string()
@@ -21,15 +19,15 @@ const Tag = z
   .string()
   .trim()
   .min(1)
-  .max(25)
+  .max(CHANNEL_LIMITS.tag)
   .refine(isVisibleLine, INVISIBLE_MESSAGE)
   .transform((t) => t.toLowerCase());
 
 const ChannelFields = {
-  title: z.string().trim().min(1, 'title must not be empty').max(120).refine(isVisibleLine, INVISIBLE_MESSAGE),
-  description: z.string().max(2000).refine(isVisibleText, INVISIBLE_MESSAGE),
-  category: z.string().trim().max(50).refine(isVisibleLine, INVISIBLE_MESSAGE),
-  tags: z.array(Tag).max(10, 'at most 10 tags').transform((t) => [...new Set(t)]),
+  title: z.string().trim().min(1, 'title must not be empty').max(CHANNEL_LIMITS.title).refine(isVisibleLine, INVISIBLE_MESSAGE),
+  description: z.string().max(CHANNEL_LIMITS.description).refine(isVisibleText, INVISIBLE_MESSAGE),
+  category: z.string().trim().max(CHANNEL_LIMITS.category).refine(isVisibleLine, INVISIBLE_MESSAGE),
+  tags: z.array(Tag).max(CHANNEL_LIMITS.tags, `at most ${CHANNEL_LIMITS.tags} tags`).transform((t) => [...new Set(t)]),
   subscribersOnlyLive: z.boolean().openapi({ description: 'Live streams (WHEP and the live recording) for subscribers only' }),
   subscribersOnlyVods: z.boolean().openapi({ description: 'New recordings start subscriber-only' }),
 };
@@ -134,7 +132,7 @@ export const channelsApp = router()
       summary: 'List channels',
       request: {
         query: z.object({
-          q: z.string().max(100).optional().openapi({ description: 'Substring of the title or slug' }),
+          q: z.string().max(SEARCH_QUERY_MAX).optional().openapi({ description: 'Substring of the title or slug' }),
           category: z.string().max(50).optional(),
           tag: z.string().max(25).optional(),
           owner: z.string().max(64).optional().openapi({ description: 'A user id, or "me"' }),

@@ -3,11 +3,12 @@ import { createRoute } from '@hono/zod-openapi';
 import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import { searchDoc } from '../../shared/db/index.ts';
 import { SEARCH_KINDS } from '../../shared/search/index.ts';
+import { SEARCH_QUERY_MAX } from '../../shared/rules.ts';
 import { instant, json, problems, router, z } from '../openapi.ts';
 
 const SearchParams = z
   .object({
-    q: z.string().max(100, 'at most 100 characters').default('').openapi({ description: 'Words to find; typos are tolerated. Empty: everything the filters let through, live first, then newest.' }),
+    q: z.string().max(SEARCH_QUERY_MAX, `at most ${SEARCH_QUERY_MAX} characters`).default('').openapi({ description: 'Words to find; typos are tolerated. Empty: everything the filters let through, live first, then newest.' }),
     type: z.enum(SEARCH_KINDS).optional().openapi({ description: 'channel (live or not), live (broadcasting now) or vod' }),
     live: z.enum(['true', 'false']).optional().openapi({ description: 'Only what is live now (broadcasting channels, recordings in progress), or only what is not' }),
     category: z.string().trim().max(50).optional(),

@@ -3,7 +3,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { and, asc, count, eq, isNull } from 'drizzle-orm';
 import { channel, streamKey } from '../../shared/db/index.ts';
 import { conflict, notFound } from '../../shared/errors.ts';
-import { INVISIBLE_MESSAGE, isVisibleLine } from '../../shared/rules.ts';
+import { INVISIBLE_MESSAGE, isVisibleLine, STREAM_KEY_LABEL_MAX } from '../../shared/rules.ts';
 import { generateStreamKey } from '../../shared/stream-keys.ts';
 import { requireRank, withChannel } from '../channel-context.ts';
 import { json, problems, router, z } from '../openapi.ts';
@@ -26,7 +26,7 @@ const NewStreamKey = StreamKeySchema.extend({
 
 const SlugParam = z.object({ slug: z.string().max(64) });
 const KeyParams = SlugParam.extend({ id: z.uuid('not a stream key id') });
-const CreateBody = z.object({ label: z.string().trim().min(1).max(40).refine(isVisibleLine, INVISIBLE_MESSAGE).default('default') }).strict().openapi('CreateStreamKey');
+const CreateBody = z.object({ label: z.string().trim().min(1).max(STREAM_KEY_LABEL_MAX).refine(isVisibleLine, INVISIBLE_MESSAGE).default('default') }).strict().openapi('CreateStreamKey');
 
 type KeyRow = typeof streamKey.$inferSelect;
 const serialize = (k: KeyRow) => ({

@@ -5,7 +5,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { and, asc, count, desc, eq, isNull } from 'drizzle-orm';
 import { channel, subscription, subscriptionTier, user } from '../../shared/db/index.ts';
 import { conflict, invalid, notFound } from '../../shared/errors.ts';
-import { INVISIBLE_MESSAGE, isVisibleLine, isVisibleText } from '../../shared/rules.ts';
+import { INVISIBLE_MESSAGE, isVisibleLine, isVisibleText, TIER_LIMITS } from '../../shared/rules.ts';
 import { requireUser } from '../access.ts';
 import { requireRank, withChannel } from '../channel-context.ts';
 import { activeSubscription } from '../entitlements.ts';
@@ -23,13 +23,13 @@ const TierSchema = z
   })
   .openapi('SubscriptionTier');
 const TierFields = {
-  name: z.string().trim().min(1).max(50).refine(isVisibleLine, INVISIBLE_MESSAGE),
+  name: z.string().trim().min(1).max(TIER_LIMITS.name).refine(isVisibleLine, INVISIBLE_MESSAGE),
   priceCents: z.number().int().min(0).max(100_000_00),
   currency: z
     .string()
     .regex(/^[A-Za-z]{3}$/, 'an ISO 4217 code such as USD')
     .transform((c) => c.toUpperCase()),
-  perks: z.string().max(2000).refine(isVisibleText, INVISIBLE_MESSAGE),
+  perks: z.string().max(TIER_LIMITS.perks).refine(isVisibleText, INVISIBLE_MESSAGE),
 };
 
 /** Tiers on offer per channel (archived ones do not count): a storefront, not a table to fill. */

@@ -321,8 +321,8 @@ export const job = pgTable(
   (t) => [uniqueIndex('job_key_idx').on(t.key), index('job_due_idx').on(t.runAt).where(sql`${t.doneAt} is null`)],
 );
 
-export const WEBHOOK_EVENTS = ['channel.live', 'channel.offline', 'vod.ready'] as const;
-export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+// the event names are a rule both the API and the web client read (shared/bounds.ts)
+export { WEBHOOK_EVENTS, type WebhookEvent } from '../bounds.ts';
 
 /** A channel's outgoing webhook: events POSTed to url, signed with HMAC-SHA256 of the body under secret. */
 export const webhook = pgTable(

@@ -1,6 +1,6 @@
 // The chat panel on the watch page, in Chromium: the owner chats from the page, sees other users' messages as text
 // (an HTML payload is not rendered), deletes one from the message menu, sees the active modes; signed out, the
-// page shows the history and asks to sign in.
+// page shows the history and asks to sign in; the panel and the header's bell share the page's one socket.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Socket } from 'socket.io-client';
@@ -88,6 +88,26 @@ t('the owner chats from the page, moderates from the message menu and sees the m
   await chat.getByText('hello from the page').waitFor();
   await chat.getByText('to chat.').waitFor();
   assert.is(await chat.getByTestId('chat-input').count(), 0);
+  await page.close();
+});
+
+t('a signed-in watch page opens one Socket.IO connection, shared by the chat panel and the notification bell', async (ctx) => {
+  const { api, browser } = ctx;
+  await browser.context.addCookies([...ctx.viewer.cookies].map(([name, value]) => ({ name, value, url: api.base })));
+  const page = await browser.context.newPage();
+  page.setDefaultTimeout(15_000);
+  const sockets: string[] = [];
+  page.on('websocket', (ws) => sockets.push(ws.url()));
+  await page.goto(`${api.base}/c/panel`);
+  await page.getByTestId('notification-bell').waitFor();
+  await page.getByTestId('chat').getByTestId('chat-input').waitFor();
+  // the page's one socket is in the channel's room: a message sent now reaches the panel (live, or in the join's history)
+  const owner = await socketAs(ctx, ctx.owner);
+  const sent = await owner.timeout(5000).emitWithAck('send', { channel: 'panel', text: 'one socket' });
+  assert.is(sent.ok, true);
+  await page.getByTestId('chat').getByText('one socket').waitFor();
+  assert.is(sockets.filter((u) => u.includes('/socket.io/')).length, 1, `one connection, not ${sockets.length}: ${sockets.join(', ')}`);
+  await browser.context.clearCookies();
   await page.close();
 });
 

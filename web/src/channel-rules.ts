@@ -1,15 +1,16 @@
-// Client-side checks mirroring the API's channel rules, so most mistakes show before a round trip.
-import { SLUG_PATTERN } from './api.ts';
+// The channel form's checks, on the rules the API enforces (shared/bounds.ts), so most mistakes show before a round
+// trip; only the wording is the web's own.
+import { CHANNEL_LIMITS as LIMITS, SLUG_MAX, SLUG_MIN, SLUG_PATTERN } from '../../shared/bounds.ts';
 
-export const LIMITS = { title: 120, description: 2000, category: 50, tags: 10, tag: 25 };
+export { LIMITS };
 
 export type ChannelDraft = { slug?: string; title: string; description: string; category: string; tags: string[] };
 
 export function validateChannel(d: ChannelDraft): Record<string, string> {
   const e: Record<string, string> = {};
   if (d.slug !== undefined && !SLUG_PATTERN.test(d.slug)) {
-    e.slug = d.slug.length < 3 || d.slug.length > 32
-      ? 'Use 3–32 characters.'
+    e.slug = d.slug.length < SLUG_MIN || d.slug.length > SLUG_MAX
+      ? `Use ${SLUG_MIN}–${SLUG_MAX} characters.`
       : 'Use lowercase letters, digits and hyphens (not at the start or end).';
   }
   if (!d.title.trim()) e.title = 'Give the channel a title.';

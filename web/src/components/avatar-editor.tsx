@@ -1,6 +1,6 @@
 // Choose, preview and upload a channel avatar, or remove the current one.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, AVATAR_MAX_BYTES, AVATAR_TYPES, type Channel } from '../api.ts';
+import { api, AVATAR_TYPES, DEFAULT_MAX_UPLOAD_BYTES, type Channel } from '../api.ts';
 import { formatBytes } from '../format.ts';
 import { Avatar } from './avatar.tsx';
 import { Button, FormError } from './form.tsx';
@@ -11,9 +11,12 @@ export function AvatarEditor({ channel, onChange }: { channel: Channel; onChange
   const [busy, setBusy] = useState<'upload' | 'remove' | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  // the server's MAX_UPLOAD_BYTES; its default until the server says (the upload is checked there either way)
+  const [maxBytes, setMaxBytes] = useState(DEFAULT_MAX_UPLOAD_BYTES);
   const input = useRef<HTMLInputElement>(null);
 
   useEffect(() => () => void (preview && URL.revokeObjectURL(preview)), [preview]);
+  useEffect(() => void api.config().then((c) => setMaxBytes(c.maxUploadBytes), () => undefined), []);
 
   const reset = () => {
     setFile(null);
@@ -25,13 +28,13 @@ export function AvatarEditor({ channel, onChange }: { channel: Channel; onChange
     setError(null);
     setDone(null);
     if (!f) return reset();
-    if (!AVATAR_TYPES.includes(f.type)) {
+    if (!(AVATAR_TYPES as readonly string[]).includes(f.type)) {
       reset();
       return setError('Choose a PNG, JPEG, GIF or WebP image.');
     }
-    if (f.size > AVATAR_MAX_BYTES) {
+    if (f.size > maxBytes) {
       reset();
-      return setError(`That image is ${formatBytes(f.size)}; the limit is ${formatBytes(AVATAR_MAX_BYTES)}.`);
+      return setError(`That image is ${formatBytes(f.size)}; the limit is ${formatBytes(maxBytes)}.`);
     }
     setFile(f);
     setPreview(URL.createObjectURL(f));
@@ -104,7 +107,7 @@ export function AvatarEditor({ channel, onChange }: { channel: Channel; onChange
               <label for={inputId} class="btn btn-secondary file-label" data-testid="avatar-choose">
                 Choose image…
               </label>
-              <p class="hint">PNG, JPEG, GIF or WebP, up to {formatBytes(AVATAR_MAX_BYTES)}. Square images look best.</p>
+              <p class="hint">PNG, JPEG, GIF or WebP, up to {formatBytes(maxBytes)}. Square images look best.</p>
               {channel.avatarUrl && (
                 <Button variant="ghost" class="btn-sm text-danger" busy={busy === 'remove'} onClick={remove} data-testid="avatar-remove">
                   Remove avatar

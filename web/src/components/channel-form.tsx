@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, type Channel, type ChannelInput } from '../api.ts';
 import { LIMITS, validateChannel } from '../channel-rules.ts';
+import { SLUG_MAX } from '../../../shared/bounds.ts';
 import { parseTags, slugify } from '../format.ts';
 import { Button, errorsFor, Field, focusFirstInvalid, FormError, withoutField, type FormErrors } from './form.tsx';
 
@@ -103,7 +104,7 @@ export function ChannelForm(props: Props) {
             name="slug"
             testid={`${prefix}-slug`}
             required
-            maxLength={32}
+            maxLength={SLUG_MAX}
             autocapitalize="off"
             spellcheck={false}
             placeholder="night-owl-radio"

@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, WEBHOOK_EVENTS, type Channel, type Subscription, type Tier, type Webhook, type WebhookDelivery, type WebhookEvent } from '../api.ts';
 import { formatDate, timeAgo } from '../format.ts';
+import { TIER_LIMITS } from '../../../shared/bounds.ts';
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -68,10 +69,10 @@ export function SubscriptionsManager({ channel, onChange }: { channel: Channel; 
           });
         }}
       >
-        <input aria-label="Tier name" placeholder="Tier name" value={tier.name} onInput={(e) => setTier({ ...tier, name: e.currentTarget.value })} required maxLength={50} />
+        <input aria-label="Tier name" placeholder="Tier name" value={tier.name} onInput={(e) => setTier({ ...tier, name: e.currentTarget.value })} required maxLength={TIER_LIMITS.name} />
         <input aria-label="Price per month" type="number" min="0" step="0.01" value={tier.price} onInput={(e) => setTier({ ...tier, price: e.currentTarget.value })} />
         <input aria-label="Currency" value={tier.currency} onInput={(e) => setTier({ ...tier, currency: e.currentTarget.value })} maxLength={3} size={3} />
-        <input aria-label="Perks" placeholder="Perks" value={tier.perks} onInput={(e) => setTier({ ...tier, perks: e.currentTarget.value })} maxLength={2000} />
+        <input aria-label="Perks" placeholder="Perks" value={tier.perks} onInput={(e) => setTier({ ...tier, perks: e.currentTarget.value })} maxLength={TIER_LIMITS.perks} />
         <button class="btn btn-secondary btn-sm">Add tier</button>
       </form>
 

@@ -2,16 +2,11 @@
 // rendered as text (never as HTML) and links are not embedded; the list follows new messages unless the pointer is
 // over it; moderators get a menu per message; the active chat modes show above the input.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { io, type Socket } from 'socket.io-client';
 import type { User } from '../api.ts';
+import { holdSocket, type PageSocket } from '../socket.ts';
+import { MAX_MESSAGE_CHARS } from '../../../shared/bounds.ts';
+import type { ChatMessage as Message, ChatModes as Modes, ChatRank as Rank, ChatReply as Reply } from '../../../shared/socket-events.ts';
 
-type Message = { id: string; author: { id: string; name: string }; text: string; sentAt: string };
-type Modes = { slowSeconds: number; minAccountAgeMinutes: number; followersOnlyMinutes: number | null; subscribersOnly: boolean };
-type Rank = 'viewer' | 'moderator' | 'owner' | 'admin';
-type Refusal = { code: string; message: string; retryAfterMs?: number };
-type Reply<T> = ({ ok: true } & T) | { ok: false; error: Refusal };
-
-const MAX_CHARS = 500;
 const KEEP = 200; // messages kept on screen
 
 export function ChatPanel({ slug, user }: { slug: string; user: User | null }) {
@@ -22,39 +17,54 @@ export function ChatPanel({ slug, user }: { slug: string; user: User | null }) {
   const [notice, setNotice] = useState('');
   const [text, setText] = useState('');
   const [sending, setSending] = useState(false);
-  const socketRef = useRef<Socket | null>(null);
+  const socketRef = useRef<PageSocket | null>(null);
   const listRef = useRef<HTMLOListElement>(null);
   const hovering = useRef(false);
 
   useEffect(() => {
-    const socket = io({ path: '/socket.io', transports: ['websocket', 'polling'] });
+    // the page's socket, which the notification bell may be using too: this panel joins its channel and leaves it
+    const { socket, release } = holdSocket(user?.id ?? null);
     socketRef.current = socket;
     const join = () =>
-      socket.timeout(10_000).emitWithAck('join', { channel: slug }).then((r: Reply<{ you: Rank | null; modes: Modes; history: Message[] }>) => {
+      socket.timeout(10_000).emitWithAck('join', { channel: slug }).then((r) => {
         if (!r.ok) return setNotice(r.error.message);
         setMessages(r.history);
         setModes(r.modes);
         setYou(r.you);
         setStatus('ready');
       }, () => setStatus('offline'));
-    socket.on('connect', join); // again after every reconnect: the history fills any gap
-    socket.on('disconnect', () => setStatus('offline'));
-    socket.on('messages', (batch: (Message & { channel: string })[]) => {
+    const offline = () => setStatus('offline');
+    const onMessages = (batch: Message[]) => {
       const mine = batch.filter((m) => m.channel === slug);
       if (mine.length) setMessages((list) => [...list, ...mine].slice(-KEEP));
-    });
-    socket.on('deleted', (d: { channel: string; id: string }) => d.channel === slug && setMessages((list) => list.filter((m) => m.id !== d.id)));
-    socket.on('modes', (m: Modes & { channel: string }) => m.channel === slug && setModes({ slowSeconds: m.slowSeconds, minAccountAgeMinutes: m.minAccountAgeMinutes, followersOnlyMinutes: m.followersOnlyMinutes, subscribersOnly: m.subscribersOnly }));
-    socket.on('moderation', (e: { channel: string; action: string; userId: string }) => {
+    };
+    const onDeleted = (d: { channel: string; id: string }) => d.channel === slug && setMessages((list) => list.filter((m) => m.id !== d.id));
+    const onModes = (m: Modes & { channel: string }) => m.channel === slug && setModes({ slowSeconds: m.slowSeconds, minAccountAgeMinutes: m.minAccountAgeMinutes, followersOnlyMinutes: m.followersOnlyMinutes, subscribersOnly: m.subscribersOnly });
+    const onModeration = (e: { channel: string; action: string; userId: string }) => {
       if (e.channel !== slug || e.userId !== user?.id) return;
       if (e.action === 'mod') setYou('moderator');
       if (e.action === 'unmod') setYou('viewer');
       if (e.action === 'timeout') setNotice('A moderator timed you out.');
       if (e.action === 'ban') setNotice('A moderator banned you from this chat.');
       if (e.action === 'unban') setNotice('');
-    });
+    };
+    socket.on('connect', join); // again after every reconnect: the history fills any gap
+    socket.on('disconnect', offline);
+    socket.on('messages', onMessages);
+    socket.on('deleted', onDeleted);
+    socket.on('modes', onModes);
+    socket.on('moderation', onModeration);
+    if (socket.connected) void join(); // the bell had it open already
     return () => {
-      socket.disconnect();
+      socket.off('connect', join);
+      socket.off('disconnect', offline);
+      socket.off('messages', onMessages);
+      socket.off('deleted', onDeleted);
+      socket.off('modes', onModes);
+      socket.off('moderation', onModeration);
+      // the socket may live on (the bell): out of this channel's room, which closing it used to do
+      if (socket.connected) socket.emit('leave', { channel: slug }, () => undefined);
+      release();
       socketRef.current = null;
     };
   }, [slug, user?.id]);
@@ -72,7 +82,7 @@ export function ChatPanel({ slug, user }: { slug: string; user: User | null }) {
     if (!socket || !body) return;
     setSending(true);
     try {
-      const r: Reply<{ message: Message }> = await socket.timeout(10_000).emitWithAck('send', { channel: slug, text: body });
+      const r = await socket.timeout(10_000).emitWithAck('send', { channel: slug, text: body });
       if (r.ok) {
         setText('');
         setNotice('');
@@ -88,13 +98,16 @@ export function ChatPanel({ slug, user }: { slug: string; user: User | null }) {
   }
 
   async function moderate(event: 'delete' | 'timeout' | 'ban', m: Message) {
-    const payload = event === 'delete' ? { channel: slug, id: m.id } : { channel: slug, userId: m.author.id, ...(event === 'timeout' ? { seconds: 600 } : {}) };
-    const r: Reply<object> | undefined = await socketRef.current?.timeout(10_000).emitWithAck(event, payload).catch(() => undefined);
+    const socket = socketRef.current?.timeout(10_000);
+    const target = { channel: slug, userId: m.author.id };
+    const sent: Promise<Reply<object>> | undefined =
+      event === 'delete' ? socket?.emitWithAck('delete', { channel: slug, id: m.id }) : event === 'timeout' ? socket?.emitWithAck('timeout', { ...target, seconds: 600 }) : socket?.emitWithAck('ban', target);
+    const r = await sent?.catch(() => undefined);
     if (r && !r.ok) setNotice(r.error.message);
   }
 
   async function setMode(patch: Partial<Modes>) {
-    const r: Reply<{ modes: Modes }> | undefined = await socketRef.current?.timeout(10_000).emitWithAck('modes', { channel: slug, ...patch }).catch(() => undefined);
+    const r = await socketRef.current?.timeout(10_000).emitWithAck('modes', { channel: slug, ...patch }).catch(() => undefined);
     if (r && !r.ok) setNotice(r.error.message);
   }
 
@@ -172,7 +185,7 @@ export function ChatPanel({ slug, user }: { slug: string; user: User | null }) {
             data-testid="chat-input"
             aria-label="Send a message"
             placeholder="Send a message"
-            maxLength={MAX_CHARS}
+            maxLength={MAX_MESSAGE_CHARS}
             value={text}
             onInput={(e) => setText((e.target as HTMLInputElement).value)}
           />

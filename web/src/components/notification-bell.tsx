@@ -1,10 +1,10 @@
 // The header's notification bell: unread count, the inbox in a panel (newest first, each entry a link to the channel,
 // "Mark all read"), and new entries as they happen — the user's Socket.IO room receives every go-live of a followed
-// channel while any of their tabs is open.
+// channel while any of their tabs is open (on the page's one socket, web/src/socket.ts).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { io } from 'socket.io-client';
 import { api, type Notification } from '../api.ts';
 import { timeAgo } from '../format.ts';
+import { holdSocket } from '../socket.ts';
 
 export function NotificationBell({ userId }: { userId: string }) {
   const [items, setItems] = useState<Notification[]>([]);
@@ -18,13 +18,18 @@ export function NotificationBell({ userId }: { userId: string }) {
       setItems(inbox.items);
       setUnread(inbox.unread);
     }, () => undefined);
-    const socket = io({ path: '/socket.io', transports: ['websocket', 'polling'] });
-    socket.on('notification', (n: Notification) => {
+    // the page's socket, which the chat panel may be using too
+    const { socket, release } = holdSocket(userId);
+    const onNotification = (n: Notification) => {
       setItems((list) => [n, ...list.filter((m) => m.id !== n.id)].slice(0, 50));
       setUnread((u) => u + 1);
       setFlash(n);
-    });
-    return () => socket.disconnect();
+    };
+    socket.on('notification', onNotification);
+    return () => {
+      socket.off('notification', onNotification);
+      release();
+    };
   }, [userId]);
 
   useEffect(() => {

@@ -2,6 +2,7 @@
 // walk with the arrow keys, Enter to open the highlighted hit or the full results page.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, hitHref, type SearchHit } from '../api.ts';
+import { SEARCH_QUERY_MAX } from '../../../shared/bounds.ts';
 import { navigate, useLocation } from '../router.ts';
 import { KindBadge } from './search-hit.tsx';
 
@@ -91,7 +92,7 @@ export function SearchBox() {
         type="search"
         placeholder="Search"
         autocomplete="off"
-        maxLength={100}
+        maxLength={SEARCH_QUERY_MAX}
         value={text}
         role="combobox"
         list={undefined} /* Preact's typings ask a combobox input for a datalist; the listbox below is ours */

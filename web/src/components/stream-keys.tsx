@@ -1,6 +1,7 @@
 // A channel's stream keys: create (with a label), list, rotate and revoke; new keys are revealed once.
 import { useEffect, useState } from 'preact/hooks';
 import { api, type NewStreamKey, type StreamKey } from '../api.ts';
+import { STREAM_KEY_LABEL_MAX } from '../../../shared/bounds.ts';
 import { formatDateTime, timeAgo } from '../format.ts';
 import { Button, errorsFor, FormError, type FormErrors } from './form.tsx';
 import { KeyReveal } from './key-reveal.tsx';
@@ -85,7 +86,7 @@ export function StreamKeys({ slug }: { slug: string }) {
             id={`key-label-${slug}`}
             name="label"
             placeholder="e.g. OBS at home"
-            maxLength={40}
+            maxLength={STREAM_KEY_LABEL_MAX}
             value={label}
             onInput={(e) => setLabel(e.currentTarget.value)}
             aria-invalid={errors.fields.label ? true : undefined}

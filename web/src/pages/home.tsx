@@ -1,6 +1,7 @@
 // Home: every channel as a card, newest first, with a search box (?q=) and category/tag filters from the URL.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Channel } from '../api.ts';
+import { SEARCH_QUERY_MAX } from '../../../shared/bounds.ts';
 import { ChannelCard } from '../components/channel-card.tsx';
 import { EmptyState, ErrorState, Loading } from '../components/status.tsx';
 import { setSearch, useLocation } from '../router.ts';
@@ -98,7 +99,7 @@ export function HomePage() {
             type="search"
             placeholder="Search channels"
             value={text}
-            maxLength={100}
+            maxLength={SEARCH_QUERY_MAX}
             onInput={(e) => onInput(e.currentTarget.value)}
             data-testid="search-input"
           />

@@ -1,6 +1,7 @@
 // Create an account (signs in at once).
 import { useEffect, useState } from 'preact/hooks';
 import { PASSWORD_MAX, PASSWORD_MIN } from '../api.ts';
+import { NAME_MAX } from '../../../shared/bounds.ts';
 import { Button, errorsFor, Field, focusFirstInvalid, FormError, withoutField, type FormErrors } from '../components/form.tsx';
 import { navigate, useLocation } from '../router.ts';
 import { signUp, useSession } from '../session.ts';
@@ -56,7 +57,7 @@ export function SignUpPage() {
           name="name"
           autocomplete="nickname"
           required
-          maxLength={80}
+          maxLength={NAME_MAX}
           value={name}
           onInput={(e) => {
             setName(e.currentTarget.value);

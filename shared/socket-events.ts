@@ -1,0 +1,94 @@
+// The Socket.IO contract between the API (api/chat.ts, api/notifications.ts) and the browser (web/src/socket.ts and
+// the components on it): every event's name and payload, typed once so neither side can send what the other does not
+// expect. The server validates every payload again with zod (a client is a stranger); these types are the shapes.
+
+/** A chat message as rooms and joins carry it. */
+export type ChatMessage = {
+  id: string;
+  channel: string;
+  author: { id: string; name: string };
+  text: string;
+  sentAt: string;
+  /** ms since the start of the live session it was sent in (null when the channel was offline) */
+  offsetMs: number | null;
+};
+
+export type ChatRefusal = {
+  code:
+    | 'unauthorized'
+    | 'forbidden'
+    | 'not-found'
+    | 'invalid'
+    | 'rate-limited'
+    | 'not-joined'
+    | 'banned'
+    | 'timed-out'
+    | 'slow-mode'
+    | 'account-too-new'
+    | 'followers-only'
+    | 'subscribers-only'
+    | 'too-many-rooms'
+    /** the database cannot be reached: nothing was stored; try again in retryAfterMs */
+    | 'unavailable';
+  message: string;
+  retryAfterMs?: number;
+};
+
+/**
+ * A moderation action. The channel's room hears what happened (so clients hide a banned user's messages); which
+ * moderator did it (`by`) goes to the channel's moderators only, as on Twitch, so viewers cannot single them out.
+ */
+export type ModerationEvent = { channel: string; action: 'timeout' | 'ban' | 'unban' | 'mod' | 'unmod'; userId: string; until: string | null; by?: string };
+
+/** A channel's chat modes (0: off). Moderators, the owner and admins are exempt from them. */
+/** followersOnlyMinutes: null off, else how long one must have followed (0: any follower). */
+export type ChatModes = { slowSeconds: number; minAccountAgeMinutes: number; followersOnlyMinutes: number | null; subscribersOnly: boolean };
+
+/** What a user is in a channel's chat, as a join tells the client (null: not signed in). */
+export type ChatRank = 'viewer' | 'moderator' | 'owner' | 'admin';
+
+/** A notification as the inbox lists it (GET /api/me/notifications) and the user's room receives it. */
+export type NotificationView = {
+  id: string;
+  kind: 'channel.live';
+  channel: { slug: string; title: string } | null;
+  liveSessionId: string | null;
+  createdAt: string;
+  read: boolean;
+};
+
+/** Every acknowledgement: the result, or why it was refused (the same refusal also arrives as a `refused` event). */
+export type ChatReply<T> = ({ ok: true } & T) | { ok: false; error: ChatRefusal };
+export type Ack<T> = (reply: ChatReply<T>) => void;
+
+export type JoinResult = { channel: string; you: ChatRank | null; modes: ChatModes; history: ChatMessage[] };
+type Target = { channel: string; userId: string; reason?: string };
+type Moderated = { event: ModerationEvent };
+
+/** What the browser sends; each event is acknowledged (emitWithAck). */
+export interface ClientToServerEvents {
+  join(payload: { channel: string }, ack: Ack<JoinResult>): void;
+  leave(payload: { channel: string }, ack: Ack<object>): void;
+  send(payload: { channel: string; text: string }, ack: Ack<{ message: ChatMessage }>): void;
+  modes(payload: { channel: string } & Partial<ChatModes>, ack: Ack<{ modes: ChatModes }>): void;
+  delete(payload: { channel: string; id: string }, ack: Ack<object>): void;
+  timeout(payload: Target & { seconds: number }, ack: Ack<Moderated>): void;
+  ban(payload: Target, ack: Ack<Moderated>): void;
+  unban(payload: Target, ack: Ack<Moderated>): void;
+  mod(payload: Target, ack: Ack<Moderated>): void;
+  unmod(payload: Target, ack: Ack<Moderated>): void;
+}
+
+/** What the server pushes: to a channel's room, its moderators' room, or a user's own room (every tab they have open). */
+export interface ServerToClientEvents {
+  /** new messages of a joined channel, batched */
+  messages(batch: ChatMessage[]): void;
+  deleted(d: { channel: string; id: string }): void;
+  /** the channel's modes changed (`by` for its moderators only) */
+  modes(m: ChatModes & { channel: string; by?: string }): void;
+  moderation(e: ModerationEvent): void;
+  /** an event of this socket was refused (its acknowledgement says so too) */
+  refused(r: ChatRefusal): void;
+  /** a followed channel went live (the user's room) */
+  notification(n: NotificationView): void;
+}
