@@ -40,6 +40,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** At the end, how long past its input's idle timeout FFmpeg may take before it is signalled (then as long again
  * before it is killed). Measured: the BYE ends it within ~0.3 s, so this is the fallback only. */
 const STOP_GRACE_SECONDS = 1;
+/** At the end, how long FFmpeg may take to read the RTP already sent to it before the BYE ends its input. */
+const DRAIN_BEFORE_BYE_MS = 2000;
 
 /** Every FFmpeg child of this kind alive in this process (none may outlive it). */
 const children = new ChildGroup();
@@ -86,16 +88,32 @@ async function portPair(): Promise<number> {
 /** The child has not exited (and was not killed). */
 const running = (proc: ChildProcess | undefined): proc is ChildProcess => !!proc && proc.exitCode === null && proc.signalCode === null;
 
-/** UDP ports bound on this host (Linux: /proc/net/udp; null where it cannot be read). */
-async function boundUdpPorts(): Promise<Set<number> | null> {
+/** UDP sockets on this host, each port with the bytes waiting unread in it (Linux: /proc/net/udp; null where it
+ * cannot be read). */
+async function udpSockets(): Promise<Map<number, number> | null> {
   const text = await readFile('/proc/net/udp', 'utf8').catch(() => null);
   if (text === null) return null;
-  const ports = new Set<number>();
+  const sockets = new Map<number, number>();
   for (const line of text.split('\n').slice(1)) {
-    const local = line.trim().split(/\s+/)[1];
-    if (local) ports.add(Number.parseInt(local.split(':')[1]!, 16));
+    // sl local_address rem_address st tx_queue:rx_queue …
+    const [, local, , , queues] = line.trim().split(/\s+/);
+    if (local && queues) sockets.set(Number.parseInt(local.split(':')[1]!, 16), Number.parseInt(queues.split(':')[1]!, 16));
   }
-  return ports;
+  return sockets;
+}
+
+/** UDP ports bound on this host (null where it cannot be read). */
+async function boundUdpPorts(): Promise<Set<number> | null> {
+  const sockets = await udpSockets();
+  return sockets && new Set(sockets.keys());
+}
+
+/** Resolves once nothing waits unread in these ports' sockets (or after `timeoutMs`; at once where it cannot be read). */
+async function untilRead(ports: number[], timeoutMs: number): Promise<void> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end; await sleep(20)) {
+    const sockets = await udpSockets();
+    if (!sockets || ports.every((p) => !sockets.get(p))) return;
+  }
 }
 
 /** Resolves once FFmpeg listens on every port (or after `timeoutMs`): RTP sent earlier would be lost, keyframe first. */
@@ -623,7 +641,14 @@ export class Recording {
       // ignores a first one, and a second aborts the final playlist write (leaving it empty; sync() then keeps the
       // last good one). The first comes right after the input would have idled out, so the end is never held long.
       const t0 = Date.now();
-      for (const relay of this.relays.values()) await relay.settle();
+      // FFmpeg reads a BYE before the RTP still waiting in its sockets, and ends that track there: a busy FFmpeg lost
+      // the broadcast's last second (1.2 s of an H.264 recording on a loaded machine). So the relays hand over what
+      // they hold and the sockets on the way are read empty first (the SFU has stopped sending).
+      const ports = [...this.tracks.map((t) => t.port), ...[...this.relays.values()].map((r) => r.port)];
+      for (let round = 0; round < 2; round++) {
+        for (const relay of this.relays.values()) await relay.settle();
+        await untilRead(ports, DRAIN_BEFORE_BYE_MS);
+      }
       await this.bye();
       void this.exited.then(() => this.deps.log.debug({ vod: this.info.vodId, ms: Date.now() - t0, code: this.proc?.exitCode, signal: this.proc?.signalCode }, 'recording FFmpeg stopped'));
       const signal = (name: NodeJS.Signals) => () => running(this.proc) && this.proc.kill(name);

@@ -41,19 +41,43 @@ export async function checkPlaylistUrl(url: string, opts: { ended?: boolean } = 
 
 export type Decoded = { errors: string[]; durationSeconds: number; streams: string[] };
 
+/** The closest two frames of a WebRTC publisher may be: no camera sends 250 frames a second, while a picture cut in
+ * two by its demuxer comes out as two frames one 90 kHz tick apart. */
+export const MIN_FRAME_GAP_MS = 4;
+
 /**
  * Decodes a recording whole (every frame of every stream, as a player would) and returns what FFmpeg complained of —
  * decode errors, non-monotonic timestamps, corrupt packets — with the duration and the streams ffprobe sees.
+ *
+ * By default the frames must also be at least a frame apart at the stream's nominal rate (FFmpeg's null muxer stamps
+ * them in 1/rate ticks and complains of two in one tick), as for a constant-rate publisher such as OBS over RTMP.
+ * `variableFrameRate` is for WebRTC publishers, whose frames carry their capture times: a loaded browser captures
+ * irregularly (two frames 20 ms apart at 30 fps), and a VoD keeping those times is right. Their frames are decoded in
+ * the source's own clock instead, and any two closer than MIN_FRAME_GAP_MS are reported.
  */
-export async function decodeWhole(url: string): Promise<Decoded> {
-  const decoded = await run('ffmpeg', ['-hide_banner', '-nostats', '-v', 'warning', '-i', url, '-f', 'null', '-'], { encoding: 'utf8', maxBuffer: 16 << 20 }).then(
+export async function decodeWhole(url: string, opts: { variableFrameRate?: boolean } = {}): Promise<Decoded> {
+  const clock = opts.variableFrameRate ? ['-enc_time_base', '-1'] : [];
+  const decoded = await run('ffmpeg', ['-hide_banner', '-nostats', '-v', 'warning', '-i', url, ...clock, '-f', 'null', '-'], { encoding: 'utf8', maxBuffer: 16 << 20 }).then(
     (r) => r.stderr,
     (err: { stderr?: string; message: string }) => `${err.stderr ?? ''}\n${err.message}`,
   );
   const errors = decoded.split('\n').map((l) => l.trim()).filter((l) => l && !/^Command failed/.test(l));
+  if (opts.variableFrameRate) errors.push(...(await closeFrames(url)));
   const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name:format=duration', '-of', 'json', url], { encoding: 'utf8' });
   const probe = JSON.parse(stdout) as { streams: { codec_type: string; codec_name: string }[]; format: { duration?: string } };
   return { errors, durationSeconds: Number(probe.format.duration ?? 0), streams: probe.streams.map((s) => `${s.codec_type}:${s.codec_name}`).sort() };
+}
+
+/** Consecutive video frames (in decoding order) closer than MIN_FRAME_GAP_MS, each as a line. */
+async function closeFrames(url: string): Promise<string[]> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=dts_time', '-of', 'csv=p=0', url], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const times = stdout.split('\n').map(Number.parseFloat).filter((t) => Number.isFinite(t));
+  const close: string[] = [];
+  for (let i = 1; i < times.length; i++) {
+    const gapMs = (times[i]! - times[i - 1]!) * 1000;
+    if (gapMs < MIN_FRAME_GAP_MS) close.push(`video frames ${gapMs.toFixed(3)} ms apart at ${times[i]!.toFixed(3)} s`);
+  }
+  return close;
 }
 
 /**
