@@ -6,6 +6,7 @@ import { types as ms } from 'mediasoup';
 import { AppError, conflict, invalidState, notFound, unavailable } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { MEDIA_CODECS } from './codecs.ts';
+import { RecordingFeed } from './RecordingFeed.ts';
 import type { IngestInfo } from './rtmp/server.ts';
 import type { RecordedTrack, RtpTarget } from '../shared/bus.ts';
 import type { Placement } from './WorkerPool.ts';
@@ -127,8 +128,10 @@ export class Room extends EventEmitter<RoomEvents> {
   endReason: string | undefined;
   readonly startedAt = new Date();
   peakViewers = 0;
-  /** the recorder's plain RTP consumers (one transport per track), while a recording is attached */
-  private recording: { consumers: ms.Consumer[]; transports: ms.Transport[]; watch?: NodeJS.Timeout } | undefined;
+  /** the current publisher's tracks for the recorder, held from their first packet until a recorder attaches */
+  private feed: RecordingFeed | undefined;
+  /** the recorder attached to the feed, and the watch on the publisher's media it hears from */
+  private recording: { feed: RecordingFeed; watch?: NodeJS.Timeout } | undefined;
   /** settles when the recorder has resumed its consumers (it listens) after the latest RTMP publisher connected */
   private recorderListening: { promise: Promise<void>; resolve: () => void } | undefined;
   /** how the broadcast comes in: WHIP, or RTMP through the bridge (copied or re-encoded video) */
@@ -250,12 +253,13 @@ export class Room extends EventEmitter<RoomEvents> {
         const rids = p.rtp.encodings?.map((e) => e.rid).filter((r): r is string => !!r);
         sections.push({ mid: p.mid, media: p.media, direction: 'recvonly', rtp: p.rtp, ...(rids?.length ? { simulcastRids: rids } : {}) });
       }
+      await this.openFeed(session);
       this.watch(transport, (reason) => this.publisherLost(session.id, reason), 4_000);
       if (resuming) this.resumed();
       this.log.info({ channel: this.slug, session: session.id, codecs: this.codecs, resuming }, 'publisher connected');
       return { sessionId: session.id, resource: session.resource!, answer: writeAnswer(transport, sections) };
     } catch (err) {
-      if (this.publisher === session) this.publisher = undefined;
+      if (this.publisher === session) this.dropFeedOf(session);
       transport.close();
       this.resumeFailed();
       throw mediaFailure(err, this.log, 'WHIP publish');
@@ -329,13 +333,14 @@ export class Room extends EventEmitter<RoomEvents> {
         session.producers.push(producer);
       }
       this.sessionId ??= session.id;
+      await this.openFeed(session);
       // FFmpeg may take a few seconds to start sending (probing, encoder start-up)
       for (const t of session.transports) this.watch(t, (reason) => this.publisherLost(session.id, reason), 8_000);
       if (resuming) this.resumed();
       this.log.info({ channel: this.slug, session: session.id, codecs: this.codecs, resuming }, 'RTMP publisher connected');
       return { sessionId: session.id, ports };
     } catch (err) {
-      if (this.publisher === session) this.publisher = undefined;
+      if (this.publisher === session) this.dropFeedOf(session);
       for (const t of session.transports) t.close();
       this.resumeFailed();
       throw mediaFailure(err, this.log, 'RTMP plain transports');
@@ -543,6 +548,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.endReason = reason;
     clearTimeout(this.graceTimer);
     clearInterval(this.recording?.watch);
+    this.feed?.close();
     this.publisher = undefined;
     this.lostPublisher = undefined;
     for (const v of this.viewers.values()) v.release?.();
@@ -565,62 +571,62 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   /**
-   * The recorder's view of the broadcast: each track as plain RTP (no RTX, no SRTP) to the recorder's ports, paused
-   * until resumeRecording(). A simulcast producer is recorded at its best layer (a consumer's default preference).
-   * Attaching again replaces the previous attachment.
-   */
-  /**
-   * `onMedia` hears when the publisher's media stops for a second (a pause: tracks replaced by nothing, a stalled
+   * The recorder's view of the broadcast: the feed's tracks aimed at the recorder's ports, sent from
+   * resumeRecording() on (what the feed held since the publisher's first packet first). `onMedia` hears when the publisher's media stops for a second (a pause: tracks replaced by nothing, a stalled
    * network, a dropped publisher) and when it flows again, so the recording cuts the gap out rather than holding a
    * hole in its timeline. (mediasoup reports RTP inactivity only for simulcast; this counts packets for every kind.)
    */
   async attachRecorder(sessionId: string, targets: Record<'audio' | 'video', RtpTarget | undefined>, onMedia?: (flowing: boolean) => void): Promise<RecordedTrack[]> {
     // the recording of one live session never takes another's media (the room's next session is another room)
     if (this.closed || !this.publisher || this.sessionId !== sessionId) throw notFound(`Live session ${sessionId} on "${this.slug}"`);
-    this.detachRecorder();
+    // attaching again (the recorder restarted, or lost the bus) replaces the previous attachment; the feed goes on
+    clearInterval(this.recording?.watch);
+    this.recording = undefined;
+    const feed = this.feed ?? (await this.openFeed(this.publisher));
+    if (!feed) throw unavailable('The media server could not feed the recorder right now; try again shortly.', 1_000);
+    if (this.closed || this.feed !== feed) throw notFound(`Live session ${sessionId} on "${this.slug}"`);
+    feed.aim(targets);
+    const recording: { feed: RecordingFeed; watch?: NodeJS.Timeout } = { feed };
+    this.recording = recording;
+    if (onMedia) recording.watch = this.watchMedia(onMedia);
+    return feed.describe().filter((t) => targets[t.kind]);
+  }
+
+  /**
+   * The publisher's tracks for the recorder (RecordingFeed.ts), from their first packet: plain RTP — no RTX, no
+   * feedback, no RTCP at all: mediasoup's sender reports tie RTP time to the moment packets reached the SFU, and
+   * FFmpeg's RTP demuxer re-bases every track's timestamps on each report, so arrival jitter became timestamp jumps in
+   * the recording. A simulcast producer is recorded at its best layer (a consumer's default preference). Undefined
+   * when it cannot be made (the recorder's attach then tries again).
+   */
+  /** A publisher that failed to start goes, with the feed opened for it. */
+  private dropFeedOf(session: Publisher) {
+    if (this.publisher !== session) return;
+    this.publisher = undefined;
+    this.feed?.close();
+    this.feed = undefined;
+  }
+
+  private async openFeed(session: Publisher): Promise<RecordingFeed | undefined> {
+    this.feed?.close();
+    this.feed = undefined;
     const caps = this.router.rtpCapabilities;
     const plain: ms.RtpCapabilities = {
       codecs: (caps.codecs ?? []).filter((c) => !/\/rtx$/i.test(c.mimeType)).map((c) => ({ ...c, rtcpFeedback: [] })),
       headerExtensions: [],
     };
-    const recording: { consumers: ms.Consumer[]; transports: ms.Transport[]; watch?: NodeJS.Timeout } = { consumers: [], transports: [] };
-    this.recording = recording;
-    const tracks: RecordedTrack[] = [];
-    for (const producer of this.publisher.producers) {
-      const target = targets[producer.kind];
-      if (!target) continue;
-      // a recorder on this host is reached over loopback; one elsewhere (its own container) from the SFU's address
-      const listenIp = /^127\./.test(target.ip) ? '127.0.0.1' : this.settings.listenIp;
-      const transport = await this.router.createPlainTransport({ listenIp: { ip: listenIp }, rtcpMux: false, comedia: false }).catch((err) => {
-        throw mediaFailure(err, this.log, 'recorder plain transport');
-      });
-      recording.transports.push(transport);
-      // No RTCP to the recorder: mediasoup's sender reports tie RTP time to the moment packets reached the SFU, and
-      // FFmpeg's RTP demuxer re-bases every track's timestamps on each report, so arrival jitter became timestamp
-      // jumps in the recording (audio "backward in time", video frames closer than a frame apart). The recorder's
-      // FFmpeg needs none (no retransmission; keyframes are asked for over the bus) and reads only the BYE the
-      // recorder itself sends to `target.rtcpPort`. mediasoup requires an RTCP port: the transport's own, which nothing reads.
-      await transport.connect({ ip: target.ip, port: target.port, rtcpPort: transport.rtcpTuple!.localPort });
-      const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: plain, paused: true });
-      recording.consumers.push(consumer);
-      const codec = consumer.rtpParameters.codecs[0]!;
-      tracks.push({
-        kind: producer.kind,
-        mimeType: codec.mimeType,
-        payloadType: codec.payloadType,
-        clockRate: codec.clockRate,
-        ...(codec.channels ? { channels: codec.channels } : {}),
-        parameters: (codec.parameters ?? {}) as Record<string, string | number>,
-        ssrc: consumer.rtpParameters.encodings![0]!.ssrc!,
-      });
+    try {
+      const feed = await RecordingFeed.open(this.router, session.producers, plain, this.settings.listenIp);
+      if (this.closed || this.publisher !== session) {
+        feed.close();
+        return undefined;
+      }
+      this.feed = feed;
+      return feed;
+    } catch (err) {
+      this.log.warn({ err, channel: this.slug }, 'could not open the recording feed');
+      return undefined;
     }
-    // the room closed, or a newer attach replaced this one, while the transports were being made: they go with it
-    if (this.closed || this.recording !== recording) {
-      for (const t of recording.transports) t.close();
-      throw notFound(`Live session ${sessionId} on "${this.slug}"`);
-    }
-    if (onMedia) recording.watch = this.watchMedia(onMedia);
-    return tracks;
   }
 
   private watchMedia(onMedia: (flowing: boolean) => void): NodeJS.Timeout {
@@ -668,13 +674,15 @@ export class Room extends EventEmitter<RoomEvents> {
     }
   }
 
-  /** Starts the recorder's consumers (its FFmpeg is listening) with a keyframe first. */
+  /** The recorder listens: the feed sends what it held since the publisher's first packet, then the live tracks. */
   async resumeRecording(): Promise<void> {
-    const consumers = this.recording?.consumers ?? [];
-    for (const c of consumers) await c.resume();
-    if (consumers.length) this.recorderListening?.resolve();
-    const video = consumers.find((c) => c.kind === 'video');
+    const feed = this.recording?.feed;
+    if (!feed) return;
+    feed.start();
+    this.recorderListening?.resolve();
+    const video = feed.video;
     if (!video) return;
+    // what was held began with the publisher's first keyframe unless the recorder came late (or again): ask for one
     await video.requestKeyFrame();
     // A publisher still connecting (the recording attaches when the broadcast starts) has sent nothing yet, and that
     // request reached no encoder: ask again once its video flows, or the recording waits for the next periodic one.
@@ -690,7 +698,7 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /** The recorder cuts segments on keyframes and asks for one every segment (OpenH264 sends them only on request). */
   async recordingKeyframe(): Promise<void> {
-    await this.recording?.consumers.find((c) => c.kind === 'video' && !c.closed)?.requestKeyFrame();
+    await this.recording?.feed.video?.requestKeyFrame();
   }
 
   /** A recorder is attached (its consumers send plain RTP). */
@@ -700,7 +708,7 @@ export class Room extends EventEmitter<RoomEvents> {
 
   detachRecorder(): void {
     clearInterval(this.recording?.watch);
-    for (const t of this.recording?.transports ?? []) t.close();
+    this.recording?.feed.stop();
     this.recording = undefined;
   }
 

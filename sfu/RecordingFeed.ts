@@ -1,0 +1,115 @@
+// What the recorder receives of a broadcast: every track of its publisher from the first packet. A DirectTransport
+// consumer per producer starts with the publisher — before any recorder has attached, which takes a moment after the
+// broadcast goes live (the VoD's row, ports, the attach over the bus) and on a busy machine longer than the
+// publisher's ICE and DTLS — and what it gives is held in this process until the recorder attaches and listens
+// (PREROLL_MAX_BYTES at most), then sent on as plain RTP over UDP, held packets first. So a recording begins with the
+// broadcast's first keyframe rather than wherever the recorder got to it (the first broadcast after a start on a
+// loaded machine lost 1.6 s that way). No RTCP goes to the recorder (see RecorderTap in Room.ts: FFmpeg re-bases its
+// timestamps on every sender report).
+import dgram from 'node:dgram';
+import type { types as ms } from 'mediasoup';
+import type { RecordedTrack, RtpTarget } from '../shared/bus.ts';
+
+/** What a feed holds before a recorder attaches, at most (~10 s of 6 Mb/s video); beyond it the start is lost anyway
+ * and the feed holds nothing more (the recording then starts at a keyframe asked for when it attaches). */
+export const PREROLL_MAX_BYTES = 8 << 20;
+
+type Track = { consumer: ms.Consumer; target?: RtpTarget };
+
+export class RecordingFeed {
+  private held: { kind: 'audio' | 'video'; packet: Buffer }[] | null = [];
+  private heldBytes = 0;
+  private sending = false;
+  private closed = false;
+
+  private constructor(
+    private readonly transport: ms.DirectTransport,
+    private readonly tracks: Track[],
+    private readonly socket: dgram.Socket,
+  ) {
+    for (const t of tracks) t.consumer.on('rtp', (packet: Buffer) => this.packet(t, packet));
+  }
+
+  /** Starts holding every track of `producers` (plain RTP capabilities: no RTX, no feedback — FFmpeg reads it). */
+  static async open(router: ms.Router, producers: ms.Producer[], caps: ms.RtpCapabilities, listenIp: string): Promise<RecordingFeed> {
+    const transport = await router.createDirectTransport();
+    try {
+      const tracks: Track[] = [];
+      for (const producer of producers) tracks.push({ consumer: await transport.consume({ producerId: producer.id, rtpCapabilities: caps }) });
+      const socket = dgram.createSocket('udp4');
+      socket.on('error', () => undefined); // a recorder that went away loses only that datagram
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(0, listenIp, () => resolve());
+      });
+      return new RecordingFeed(transport, tracks, socket);
+    } catch (err) {
+      transport.close();
+      throw err;
+    }
+  }
+
+  /** What each track carries, as the recorder's SDP names it. */
+  describe(): RecordedTrack[] {
+    return this.tracks.map(({ consumer }) => {
+      const codec = consumer.rtpParameters.codecs[0]!;
+      return {
+        kind: consumer.kind,
+        mimeType: codec.mimeType,
+        payloadType: codec.payloadType,
+        clockRate: codec.clockRate,
+        ...(codec.channels ? { channels: codec.channels } : {}),
+        parameters: (codec.parameters ?? {}) as Record<string, string | number>,
+        ssrc: consumer.rtpParameters.encodings![0]!.ssrc!,
+      };
+    });
+  }
+
+  /** Where each kind goes from now on (a recorder attached); nothing is sent before `start()`. */
+  aim(targets: Record<'audio' | 'video', RtpTarget | undefined>) {
+    for (const t of this.tracks) t.target = targets[t.consumer.kind];
+  }
+
+  /** The recorder listens: what was held goes first, in order, then every packet as it comes. */
+  start() {
+    if (this.closed || this.sending) return;
+    this.sending = true;
+    const held = this.held ?? [];
+    this.held = null;
+    this.heldBytes = 0;
+    for (const { kind, packet } of held) this.send(kind, packet);
+  }
+
+  /** The recorder detached: nothing more is sent or held (a recorder attaching again starts at a keyframe). */
+  stop() {
+    this.sending = false;
+    this.held = null;
+    this.heldBytes = 0;
+  }
+
+  /** The video consumer, for keyframe requests. */
+  get video(): ms.Consumer | undefined {
+    return this.tracks.find((t) => t.consumer.kind === 'video' && !t.consumer.closed)?.consumer;
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    this.stop();
+    this.transport.close();
+    this.socket.close();
+  }
+
+  private packet(track: Track, packet: Buffer) {
+    if (this.sending) return this.send(track.consumer.kind, packet);
+    if (!this.held) return;
+    this.held.push({ kind: track.consumer.kind, packet });
+    this.heldBytes += packet.length;
+    if (this.heldBytes > PREROLL_MAX_BYTES) this.held = null; // the start is lost: hold no more
+  }
+
+  private send(kind: 'audio' | 'video', packet: Buffer) {
+    const target = this.tracks.find((t) => t.consumer.kind === kind)?.target;
+    if (target && !this.closed) this.socket.send(packet, target.port, target.ip);
+  }
+}
