@@ -7,7 +7,7 @@ import { AppError, conflict, invalidState, notFound, unavailable } from '../shar
 import type { Logger } from '../shared/logger.ts';
 import { MEDIA_CODECS } from './codecs.ts';
 import type { IngestInfo } from './rtmp/server.ts';
-import type { RecordedTrack, RtpTarget } from '../shared/bus.ts';
+import type { RecordedTrack, RtpTarget } from '../shared/recorder-protocol.ts';
 import type { Placement } from './WorkerPool.ts';
 import { consumerCapabilities, newStreamId, sameCodec, producerParameters, SdpError, writeAnswer, type AnswerSection, type ParsedOffer } from './sdp.ts';
 

@@ -6,7 +6,8 @@ import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Config } from '../shared/config.ts';
-import { RECORDER_GONE_MS, RECORDER_HEARTBEAT_MS, type EventBus, type RecordedTrack } from '../shared/bus.ts';
+import type { EventBus } from '../shared/bus.ts';
+import { answer, RECORDER_GONE_MS, RECORDER_HEARTBEAT_MS } from '../shared/recorder-protocol.ts';
 import { clientAddress } from '../shared/client-address.ts';
 import { channel, liveSession, type Db } from '../shared/db/index.ts';
 import { AppError, conflict, invalidState, notFound, rateLimited, tooLarge, unavailable, unsupportedMedia } from '../shared/errors.ts';
@@ -130,15 +131,21 @@ export class Sfu {
         if (this.rooms.has(channelId)) this.name(channelId, slug);
       }),
       // the recorder's requests (it may run in another process: everything goes over the bus)
-      deps.bus.subscribe('recorder.attach', ({ requestId, sessionId, targets }) => {
+      answer(deps.bus, 'recorder.attach', async ({ sessionId, targets }) => {
         const room = this.roomBySession(sessionId);
-        const reply = (tracks: RecordedTrack[], error?: string) => void deps.bus.publish('recorder.attached', { requestId, tracks, ...(error ? { error } : {}) });
-        if (!room || room.sessionId !== sessionId) return reply([], 'that broadcast is not live here');
+        if (!room || room.sessionId !== sessionId) throw new Error('that broadcast is not live here');
         const onMedia = (flowing: boolean) => void deps.bus.publish('recorder.media', { sessionId, flowing });
         this.recorderSeen.set(sessionId, Date.now());
         this.recorderDropped.delete(sessionId);
-        room.attachRecorder(sessionId, targets, onMedia).then(reply, (err: Error) => reply([], err.message));
-      }),
+        return { tracks: await room.attachRecorder(sessionId, targets, onMedia) };
+      }, { tracks: [] }),
+      // the recording stopped (its broadcast may go on): no RTP to a recorder that no longer listens, at once
+      answer(deps.bus, 'recorder.detach', async ({ sessionId }) => {
+        this.recorderSeen.delete(sessionId);
+        this.recorderDropped.delete(sessionId);
+        this.roomBySession(sessionId)?.detachRecorder();
+        return {};
+      }, {}),
       deps.bus.subscribe('recorder.resume', ({ sessionId }) => void this.roomBySession(sessionId)?.resumeRecording().catch((err) => deps.log.warn({ err }, 'could not resume recording'))),
       deps.bus.subscribe('recorder.keyframe', ({ sessionId }) => void this.roomBySession(sessionId)?.recordingKeyframe().catch(() => undefined)),
       deps.bus.subscribe('recorder.heartbeat', ({ sessions }) => {

@@ -7,6 +7,7 @@ import { isUniqueViolation } from '../../shared/db/errors.ts';
 import { AppError, invalid, notFound, tooLarge, unsupportedMedia } from '../../shared/errors.ts';
 import { requireChannelAccess, requireUser } from '../access.ts';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { previewKey } from '../../shared/media.ts';
 import { AVATAR_MAX_SIDE, INVISIBLE_MESSAGE, isVisibleLine, isVisibleText } from '../../shared/rules.ts';
 import { IMAGE_TYPES, probeImage } from '../images.ts';
 import { json, problems, router, z } from '../openapi.ts';
@@ -135,7 +136,7 @@ export function serialize(r: ChannelRow): z.infer<typeof ChannelSchema> {
     avatarUrl: r.avatarKey ? `/api/channels/${r.slug}/avatar?v=${createHash('sha1').update(r.avatarKey).digest('hex').slice(0, 10)}` : null,
     live:
       r.liveId && r.liveSource && r.liveStartedAt
-        ? { sessionId: r.liveId, source: r.liveSource, startedAt: r.liveStartedAt.toISOString(), viewers: r.liveViewers ?? 0, previewUrl: `/hls/live/${r.liveId}/preview.jpg` }
+        ? { sessionId: r.liveId, source: r.liveSource, startedAt: r.liveStartedAt.toISOString(), viewers: r.liveViewers ?? 0, previewUrl: `/hls/${previewKey(r.liveId)}` }
         : null,
     owner: { id: r.ownerId, name: r.ownerName },
     followers: r.followers,
