@@ -14,9 +14,11 @@ import { AppError, conflict, invalidState, notFound, rateLimited, tooLarge, unav
 import { ConcurrencyCap, RateLimit } from '../shared/limits.ts';
 import type { Logger } from '../shared/logger.ts';
 import { hashStreamKey, verifyStreamKey } from '../shared/stream-keys.ts';
-import { mediaFailure, Room } from './Room.ts';
+import { mediaFailure } from './media-failure.ts';
+import { Room } from './Room.ts';
 import { parseOffer } from './sdp.ts';
-import { RtmpServer, type IngestInfo, type RtmpHost } from './rtmp/server.ts';
+import type { IngestInfo } from './ingest.ts';
+import { RtmpServer, type RtmpHost } from './rtmp/server.ts';
 import { WorkerPool } from './WorkerPool.ts';
 import type { types as ms } from 'mediasoup';
 
