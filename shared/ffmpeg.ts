@@ -52,7 +52,7 @@ export class FfmpegProcess {
   private ended = false;
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor(cmd: FfmpegCommand, private readonly opts: FfmpegOptions) {
+  constructor(cmd: FfmpegCommand, opts: FfmpegOptions) {
     this.exited = new Promise((resolve) => {
       cmd.on('start', (line: string) => {
         this.command = line;
@@ -122,11 +122,6 @@ export class FfmpegProcess {
     step('SIGKILL', seq.graceMs + seq.killMs);
     return this.exited;
   }
-}
-
-/** Starts an FFmpeg child. */
-export function runFfmpeg(cmd: FfmpegCommand, opts: FfmpegOptions): FfmpegProcess {
-  return new FfmpegProcess(cmd, opts);
 }
 
 /** A one-shot FFmpeg (a frame grab, a probe): resolves with its exit, ended if it takes longer than `timeoutMs`. */

@@ -1,9 +1,8 @@
 // The recorder ↔ SFU protocol, whole: the recorder asks for a live session's media as plain RTP to ports it listens
 // on, and everything after (resume, keyframes, media pauses, the end) is addressed by that session's id. The events
-// travel on the bus (shared/bus.ts takes its entries from RecorderEvents), so the recorder may run in another process;
-// a request is answered by its reply event carrying the same requestId (request() below).
+// travel on the bus (shared/bus.ts takes its entries from RecorderEvents, and this module does not import it back), so
+// the recorder may run in another process; a request is answered by its reply event carrying the same requestId.
 import { randomUUID } from 'node:crypto';
-import type { EventBus } from './bus.ts';
 
 /** How often a recorder names the sessions it records (recorder.heartbeat). */
 export const RECORDER_HEARTBEAT_MS = 2000;
@@ -50,8 +49,13 @@ type Requests = typeof REPLIES;
 export type RecorderRequest = keyof Requests;
 type Reply<R extends RecorderRequest> = RecorderEvents[Requests[R]];
 
-/** The bus as these generic helpers use it: the typed one cannot follow a request's name to its reply's type. */
-type UntypedBus = { publish(event: string, payload: unknown): Promise<void>; subscribe(event: string, handler: (payload: never) => void): () => void };
+/** What the protocol needs of the bus: an EventBus is one (declared here so that this module does not import bus.ts). */
+export type ProtocolBus = {
+  publish<K extends keyof RecorderEvents>(event: K, payload: RecorderEvents[K]): Promise<void>;
+  subscribe<K extends keyof RecorderEvents>(event: K, handler: (payload: RecorderEvents[K]) => void): () => void;
+};
+/** The same bus, untyped: a request's name cannot be followed to its reply's type through the generic methods. */
+type Untyped = { publish(event: string, payload: unknown): Promise<void>; subscribe(event: string, handler: (payload: never) => void): () => void };
 type Body<R extends RecorderRequest> = Omit<Reply<R>, 'requestId' | 'error'>;
 
 /** How long a request waits for its reply by default: the SFU answers in milliseconds unless it is gone. */
@@ -61,9 +65,9 @@ export const REQUEST_TIMEOUT_MS = 5000;
  * Sends a request and resolves with its reply (the one carrying its requestId); rejects with the reply's `error`, or
  * when none came within `timeoutMs`.
  */
-export function request<R extends RecorderRequest>(bus: EventBus, name: R, payload: Omit<RecorderEvents[R], 'requestId'>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Reply<R>> {
+export function request<R extends RecorderRequest>(bus: ProtocolBus, name: R, payload: Omit<RecorderEvents[R], 'requestId'>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Reply<R>> {
   const requestId = randomUUID();
-  const untyped = bus as unknown as UntypedBus;
+  const untyped = bus as unknown as Untyped;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       off();
@@ -84,8 +88,8 @@ export function request<R extends RecorderRequest>(bus: EventBus, name: R, paylo
  * The SFU's side of a request: runs `handle` on each and publishes its result (or its error's message) as the reply.
  * Returns the unsubscribe function.
  */
-export function answer<R extends RecorderRequest>(bus: EventBus, name: R, handle: (payload: RecorderEvents[R]) => Promise<Body<R>>, failed: Body<R>): () => void {
-  const untyped = bus as unknown as UntypedBus;
+export function answer<R extends RecorderRequest>(bus: ProtocolBus, name: R, handle: (payload: RecorderEvents[R]) => Promise<Body<R>>, failed: Body<R>): () => void {
+  const untyped = bus as unknown as Untyped;
   return untyped.subscribe(name, (payload: RecorderEvents[R]) => {
     const reply = (body: Body<R> & { error?: string }) => void untyped.publish(REPLIES[name], { ...body, requestId: payload.requestId });
     handle(payload).then(reply, (err: Error) => reply({ ...failed, error: err.message }));
