@@ -2,7 +2,7 @@
 // number of viewer sessions (a transport and consumers each). close() is idempotent and cascades to everything.
 import { EventEmitter } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { types as ms } from 'mediasoup';
+import type { types as ms } from 'mediasoup';
 import { conflict, invalidState, notFound, unavailable } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { CAPACITY_RETRY_MS, EdgeRouters } from './EdgeRouters.ts';
@@ -12,7 +12,6 @@ import { mediaFailure } from './media-failure.ts';
 import { RecorderTap } from './RecorderTap.ts';
 import type { Placement } from './WorkerPool.ts';
 import { consumerCapabilities, newStreamId, sameCodec, producerParameters, SdpError, writeAnswer, type AnswerSection, type ParsedOffer } from './sdp.ts';
-
 
 /**
  * A WHIP or WHEP resource id (the last segment of its Location): 256 random bits, unrelated to anything public (the
@@ -58,8 +57,6 @@ type Viewer = { resource: string; transport: ms.WebRtcTransport; consumers: ms.C
  * only) is the token in its Location, `credential` what its DELETE must present (the stream key's hash).
  */
 type Publisher = { id: string; resource?: string; credential?: string; transports: ms.Transport[]; producers: ms.Producer[] };
-
-
 
 export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
   private publisher: Publisher | undefined;
