@@ -83,6 +83,8 @@ export class Recording {
   /** the recording continues one a previous run left open (adopt()): same VoD, same work directory */
   private adopted = false;
   private stopping = false;
+  /** the SFU was asked for the media (it may have attached even if this recording never started): stop() detaches */
+  private asked = false;
   /** the SFU reported the publisher's media stopped: FFmpeg is ended, and started again when it flows */
   private paused = false;
   /** an FFmpeg was spawned and has not exited (set at once, unlike its process, which arrives with its start event) */
@@ -155,6 +157,7 @@ export class Recording {
       // RTCP (the recorder's own BYE) goes straight to FFmpeg
       targets[kind] = { ip: this.deps.rtpIp, port: relay.port, rtcpPort: port + 1 };
     }
+    this.asked = true;
     const tracks = await attach(this.deps.bus, this.info.sessionId, targets);
     if (!tracks.length) throw new Error('the broadcast has no tracks to record');
     if (this.stopping) return;
@@ -412,7 +415,7 @@ export class Recording {
     }
     // The SFU closes this recording's consumers and plain transports now, not when a heartbeat next misses the session
     // (the broadcast may go on: the recorder is closing). Not awaited: an SFU that is gone must not hold the VoD back.
-    if (this.started) void request(this.deps.bus, 'recorder.detach', { sessionId: this.info.sessionId }, DETACH_TIMEOUT_MS).catch(() => undefined);
+    if (this.asked) void request(this.deps.bus, 'recorder.detach', { sessionId: this.info.sessionId }, DETACH_TIMEOUT_MS).catch(() => undefined);
     for (const [kind, relay] of this.relays) {
       const { packets, reordered, lost, late, overflow } = relay.counts;
       if (reordered || lost || late || overflow) this.deps.log.info({ vod: this.info.vodId, kind, packets, reordered, lost, late, overflow }, 'recording RTP repaired on the way');

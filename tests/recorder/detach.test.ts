@@ -34,6 +34,7 @@ t('a recording stopped while the broadcast is live detaches from the room within
     await mediaStarts(api, slug);
     const room = api.sfu.room(slug)!;
     assert.ok(await until(async () => room.recorderAttached, (a) => a, 10_000), 'the recorder attached');
+    assert.ok((await until(async () => runningRecorders().length, (n) => n > 0, 10_000)) > 0, 'its FFmpeg records');
     await api.recorder!.close(); // the recorder service closing: it finishes its recordings, the broadcast goes on
     const stoppedAt = Date.now();
     const attached = await until(async () => room.recorderAttached, (a) => !a, 1000);
