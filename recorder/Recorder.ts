@@ -5,7 +5,9 @@ import { lookup } from 'node:dns/promises';
 import path from 'node:path';
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Config } from '../shared/config.ts';
-import { RECORDER_HEARTBEAT_MS, type EventBus } from '../shared/bus.ts';
+import type { EventBus } from '../shared/bus.ts';
+import { vodPrefix } from '../shared/media.ts';
+import { RECORDER_HEARTBEAT_MS } from '../shared/recorder-protocol.ts';
 import { channel, liveSession, vod, type Db } from '../shared/db/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ObjectStore } from '../shared/storage.ts';
@@ -13,7 +15,6 @@ import { Recording } from './Recording.ts';
 
 export type RecorderDeps = { config: Config; db: Db; bus: EventBus; store: ObjectStore; log: Logger };
 
-export const vodPrefix = (vodId: string) => `vod/${vodId}/`;
 /** How often the recorder asks the database whether the broadcasts it records are still live (an SFU that restarted
  * ended them without a channel.offline reaching this process). */
 const LIVENESS_CHECK_MS = 5000;

@@ -63,9 +63,3 @@ export function playable(text: string, final: boolean): string {
 }
 
 export const durationMs = (p: MediaPlaylist) => Math.round(p.segments.reduce((s, x) => s + x.duration, 0) * 1000);
-
-export const CONTENT_TYPES: Record<string, string> = {
-  m3u8: 'application/vnd.apple.mpegurl',
-  ts: 'video/mp2t',
-  jpg: 'image/jpeg',
-};

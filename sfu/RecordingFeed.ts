@@ -4,11 +4,11 @@
 // publisher's ICE and DTLS — and what it gives is held in this process until the recorder attaches and listens
 // (PREROLL_MAX_BYTES at most), then sent on as plain RTP over UDP, held packets first. So a recording begins with the
 // broadcast's first keyframe rather than wherever the recorder got to it (the first broadcast after a start on a
-// loaded machine lost 1.6 s that way). No RTCP goes to the recorder (see RecorderTap in Room.ts: FFmpeg re-bases its
+// loaded machine lost 1.6 s that way). No RTCP goes to the recorder (RecorderTap.ts: FFmpeg re-bases its
 // timestamps on every sender report).
 import dgram from 'node:dgram';
 import type { types as ms } from 'mediasoup';
-import type { RecordedTrack, RtpTarget } from '../shared/bus.ts';
+import type { RecordedTrack, RtpTarget, RtpTargets } from '../shared/recorder-protocol.ts';
 
 /** What a feed holds before a recorder attaches, at most (~10 s of 6 Mb/s video); beyond it the start is lost anyway
  * and the feed holds nothing more (the recording then starts at a keyframe asked for when it attaches). */
@@ -66,7 +66,7 @@ export class RecordingFeed {
   }
 
   /** Where each kind goes from now on (a recorder attached); nothing is sent before `start()`. */
-  aim(targets: Record<'audio' | 'video', RtpTarget | undefined>) {
+  aim(targets: RtpTargets) {
     for (const t of this.tracks) t.target = targets[t.consumer.kind];
   }
 

@@ -2,18 +2,16 @@
 // number of viewer sessions (a transport and consumers each). close() is idempotent and cascades to everything.
 import { EventEmitter } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { types as ms } from 'mediasoup';
-import { AppError, conflict, invalidState, notFound, unavailable } from '../shared/errors.ts';
+import type { types as ms } from 'mediasoup';
+import { conflict, invalidState, notFound, unavailable } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { MEDIA_CODECS } from './codecs.ts';
-import { RecordingFeed } from './RecordingFeed.ts';
-import type { IngestInfo } from './rtmp/server.ts';
-import type { RecordedTrack, RtpTarget } from '../shared/bus.ts';
+import { CAPACITY_RETRY_MS, EdgeRouters } from './EdgeRouters.ts';
+import type { IngestInfo, IngestRoom, PlainTrack, RoomEvents } from './ingest.ts';
+import type { RecordedTrack, RtpTargets } from '../shared/recorder-protocol.ts';
+import { mediaFailure } from './media-failure.ts';
+import { RecorderTap } from './RecorderTap.ts';
 import type { Placement } from './WorkerPool.ts';
 import { consumerCapabilities, newStreamId, sameCodec, producerParameters, SdpError, writeAnswer, type AnswerSection, type ParsedOffer } from './sdp.ts';
-
-/** How long a viewer refused for capacity is told to wait: long enough for viewers to leave, short for a person. */
-const CAPACITY_RETRY_MS = 10_000;
 
 /**
  * A WHIP or WHEP resource id (the last segment of its Location): 256 random bits, unrelated to anything public (the
@@ -21,30 +19,6 @@ const CAPACITY_RETRY_MS = 10_000;
  */
 const resourceToken = () => randomBytes(32).toString('base64url');
 
-/**
- * What a mediasoup failure means to the client who asked: parameters mediasoup refuses (its TypeError and
- * UnsupportedError; an SSRC, MID or RID used twice) came from the offer (400); no port or file descriptor left is
- * capacity (503, retry later); a router or transport closed under the request means the broadcast ended; anything
- * else the media plane could not do is a 503 too (logged), since a retry may land on a worker that can.
- */
-export function mediaFailure(err: unknown, log: Logger, what: string): AppError {
-  if (err instanceof AppError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof TypeError || err instanceof ms.UnsupportedError || /already exists in RTP listener|unsupported codec/i.test(message)) {
-    return new SdpError(`The offer was refused: ${message.replace(/\s*\[method:[^\]]*\]$/, '')}`);
-  }
-  if (err instanceof ms.InvalidStateError || /\bclosed\b/i.test(message)) return invalidState('This broadcast has ended.');
-  if (/no more available ports|too many open files|address not available/i.test(message)) {
-    log.warn({ err: message, what }, 'media server out of ports');
-    return unavailable('The media server has no free ports right now; try again shortly.', 5_000);
-  }
-  log.error({ err, what }, 'media server failure');
-  return unavailable('The media server could not take this session right now; try again shortly.', 5_000);
-}
-
-/** The recorded media counts as stopped after this many packet-count polls without a new packet. */
-const MEDIA_POLL_MS = 500;
-const MEDIA_IDLE_POLLS = 2;
 /** Any encoder starts with a keyframe and repeats one within seconds; VP8 flowing this long without one is unusable. */
 const VP8_KEYFRAME_WAIT_MS = 5_000;
 
@@ -84,33 +58,14 @@ type Viewer = { resource: string; transport: ms.WebRtcTransport; consumers: ms.C
  */
 type Publisher = { id: string; resource?: string; credential?: string; transports: ms.Transport[]; producers: ms.Producer[] };
 
-/** An edge router and how many viewers (joined or joining) use it; closed when the last one leaves. */
-type Edge = { made: Promise<Placement>; users: number; worker?: number };
-
-/** What an RTP sender outside WebRTC (the RTMP bridge's FFmpeg) sends for one track. */
-export type PlainTrack = { kind: ms.MediaKind; codec: ms.RtpCodecParameters; ssrc: number };
-
-export type RoomEvents = {
-  /** the publisher's session ended (DELETE, ICE/DTLS failure); the room closes right after */
-  'publisher-gone': [reason: string];
-  /** the publisher's connection dropped; the room waits publishGraceMs for it to come back */
-  'publisher-lost': [reason: string];
-  /** a publisher reconnected within the grace period: same broadcast, same live session */
-  'publisher-back': [];
-  'viewers-changed': [count: number];
-  close: [];
-};
-
-export class Room extends EventEmitter<RoomEvents> {
+export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
   private publisher: Publisher | undefined;
   /** viewers by WHEP resource token */
   private readonly viewers = new Map<string, Viewer>();
   /** offers being answered: they count against maxViewers before they are viewers */
   private joining = 0;
-  /** edge routers by payload-type mapping, each fed by pipeToRouter from this room's router */
-  private readonly edges = new Map<string, Edge>();
-  /** edge routers are made one at a time, so each knows which workers the others took */
-  private edgeQueue: Promise<unknown> = Promise.resolve();
+  /** routers for viewers that number codecs differently (EdgeRouters.ts) */
+  private readonly edges: EdgeRouters;
   /**
    * Every WebRTC transport this room opened and has not closed (publisher's and viewers', on its router or an edge):
    * close() closes them itself, see there.
@@ -128,12 +83,8 @@ export class Room extends EventEmitter<RoomEvents> {
   endReason: string | undefined;
   readonly startedAt = new Date();
   peakViewers = 0;
-  /** the current publisher's tracks for the recorder, held from their first packet until a recorder attaches */
-  private feed: RecordingFeed | undefined;
-  /** the recorder attached to the feed, and the watch on the publisher's media it hears from */
-  private recording: { feed: RecordingFeed; watch?: NodeJS.Timeout } | undefined;
-  /** settles when the recorder has resumed its consumers (it listens) after the latest RTMP publisher connected */
-  private recorderListening: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** the recorder's consumers and media watch (RecorderTap.ts) */
+  private readonly tap: RecorderTap;
   /** how the broadcast comes in: WHIP, or RTMP through the bridge (copied or re-encoded video) */
   ingest: { source: 'whip' } | IngestInfo | undefined;
 
@@ -142,12 +93,22 @@ export class Room extends EventEmitter<RoomEvents> {
     readonly slug: string,
     private readonly home: Placement,
     /** a router with the given codecs (payload types) on a worker not in `avoid`, for viewers that number codecs differently */
-    private readonly edgeRouter: (mediaCodecs: ms.RtpCodecCapability[], avoid: number[]) => Promise<Placement>,
+    edgeRouter: (mediaCodecs: ms.RtpCodecCapability[], avoid: number[]) => Promise<Placement>,
     private readonly settings: RoomSettings,
     private readonly log: Logger,
   ) {
     super();
     this.router = home.router;
+    this.edges = new EdgeRouters(home, edgeRouter, settings.maxEdges, slug);
+    this.tap = new RecorderTap({
+      router: home.router,
+      slug,
+      log,
+      listenIp: settings.listenIp,
+      closed: () => this.closed,
+      live: (sessionId) => !this.closed && !!this.publisher && this.sessionId === sessionId,
+      producers: () => this.publisher?.producers ?? [],
+    });
   }
 
   private readonly router: ms.Router;
@@ -253,13 +214,16 @@ export class Room extends EventEmitter<RoomEvents> {
         const rids = p.rtp.encodings?.map((e) => e.rid).filter((r): r is string => !!r);
         sections.push({ mid: p.mid, media: p.media, direction: 'recvonly', rtp: p.rtp, ...(rids?.length ? { simulcastRids: rids } : {}) });
       }
-      await this.openFeed(session);
+      await this.tap.publisherStarted(session.producers);
       this.watch(transport, (reason) => this.publisherLost(session.id, reason), 4_000);
       if (resuming) this.resumed();
       this.log.info({ channel: this.slug, session: session.id, codecs: this.codecs, resuming }, 'publisher connected');
       return { sessionId: session.id, resource: session.resource!, answer: writeAnswer(transport, sections) };
     } catch (err) {
-      if (this.publisher === session) this.dropFeedOf(session);
+      if (this.publisher === session) {
+        this.publisher = undefined;
+        this.tap.publisherFailed();
+      }
       transport.close();
       this.resumeFailed();
       throw mediaFailure(err, this.log, 'WHIP publish');
@@ -320,8 +284,7 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.publisher) throw conflict('This channel is already live from another session.');
     const session: Publisher = { id: randomUUID(), transports: [], producers: [] };
     this.publisher = session;
-    let resolve!: () => void;
-    this.recorderListening = { promise: new Promise<void>((r) => (resolve = r)), resolve };
+    this.tap.expectListener();
     const resuming = this.graceTimer !== undefined || this.lostPublisher !== undefined;
     try {
       const ports: { rtp: number; rtcp: number }[] = [];
@@ -333,14 +296,17 @@ export class Room extends EventEmitter<RoomEvents> {
         session.producers.push(producer);
       }
       this.sessionId ??= session.id;
-      await this.openFeed(session);
+      await this.tap.publisherStarted(session.producers);
       // FFmpeg may take a few seconds to start sending (probing, encoder start-up)
       for (const t of session.transports) this.watch(t, (reason) => this.publisherLost(session.id, reason), 8_000);
       if (resuming) this.resumed();
       this.log.info({ channel: this.slug, session: session.id, codecs: this.codecs, resuming }, 'RTMP publisher connected');
       return { sessionId: session.id, ports };
     } catch (err) {
-      if (this.publisher === session) this.dropFeedOf(session);
+      if (this.publisher === session) {
+        this.publisher = undefined;
+        this.tap.publisherFailed();
+      }
       for (const t of session.transports) t.close();
       this.resumeFailed();
       throw mediaFailure(err, this.log, 'RTMP plain transports');
@@ -362,7 +328,7 @@ export class Room extends EventEmitter<RoomEvents> {
     let transport: ms.WebRtcTransport | undefined;
     try {
       const offered = consumerCapabilities(offer);
-      const at = await this.placementFor(offered);
+      const at = await this.edges.placementFor(offered, this.publisher.producers);
       edge = at.edge;
       const { router } = at;
       const caps = withoutForeignRtx(offered, router);
@@ -401,7 +367,7 @@ export class Room extends EventEmitter<RoomEvents> {
       return { resource: session.resource, answer: writeAnswer(transport, sections) };
     } catch (err) {
       transport?.close();
-      if (edge !== undefined) this.unuseEdge(edge);
+      if (edge !== undefined) this.edges.unuse(edge);
       release?.();
       throw mediaFailure(err, this.log, 'WHEP view');
     } finally {
@@ -409,76 +375,9 @@ export class Room extends EventEmitter<RoomEvents> {
     }
   }
 
-  /**
-   * mediasoup forwards RTP with its router's payload type numbers, and a WHEP viewer's offer fixes the numbers it
-   * will accept. Viewers numbering the codecs as this room's router does consume from it directly; others consume
-   * from an edge router (on another worker, created with the viewer's numbers) that this router pipes into. One
-   * edge per numbering serves every viewer who uses it; at most maxEdges at once (each is a router and pipe
-   * transports a stranger's offer could otherwise open without end), and each closes when its last viewer leaves.
-   * The caller owns one use of the returned edge (unuseEdge when its viewer leaves or fails).
-   */
-  private async placementFor(caps: ms.RtpCapabilities): Promise<Placement & { edge?: string }> {
-    const producers = this.publisher?.producers ?? [];
-    const ptOf = (list: ms.RtpCodecCapability[] | undefined, c: ms.RtpCodecParameters) => list?.find((x) => sameCodec(x, c))?.preferredPayloadType;
-    const mapping = producers.map((p) => {
-      const codec = p.rtpParameters.codecs[0]!;
-      return { codec, mine: ptOf(this.router.rtpCapabilities.codecs, codec), theirs: ptOf(caps.codecs, codec) };
-    });
-    if (mapping.every((m) => m.theirs === undefined || m.theirs === m.mine)) return this.home;
-    const key = mapping.map((m) => `${m.codec.mimeType}=${m.theirs}`).join(',');
-    let edge = this.edges.get(key);
-    if (!edge) {
-      if (this.edges.size >= this.settings.maxEdges) {
-        throw unavailable(`"${this.slug}" serves as many different players as it can right now; try again shortly.`, CAPACITY_RETRY_MS);
-      }
-      // only the codecs the room's producers send: mediasoup gives each video codec's RTX the lowest free payload
-      // type, which with more codecs can be one the viewer numbers a later codec with (duplicated payload type)
-      const mediaCodecs = MEDIA_CODECS.filter((c) => producers.some((p) => sameCodec(c, p.rtpParameters.codecs[0]!))).map((c) => {
-        const theirs = caps.codecs?.find((x) => sameCodec(x, c))?.preferredPayloadType;
-        return theirs === undefined ? c : { ...c, preferredPayloadType: theirs };
-      });
-      const made = this.edgeQueue.then(async () => {
-        const taken = [this.home.worker, ...[...this.edges.values()].flatMap((e) => (e.worker === undefined ? [] : [e.worker]))];
-        const placed = await this.edgeRouter(mediaCodecs, taken);
-        entry.worker = placed.worker;
-        try {
-          for (const p of producers) await this.router.pipeToRouter({ producerId: p.id, router: placed.router });
-        } catch (err) {
-          placed.router.close();
-          placed.release();
-          throw err;
-        }
-        return placed;
-      });
-      this.edgeQueue = made.catch(() => undefined);
-      const entry: Edge = { made, users: 0 };
-      edge = entry;
-      this.edges.set(key, entry);
-      made.catch(() => this.edges.get(key) === entry && this.edges.delete(key));
-    }
-    edge.users++;
-    try {
-      return { ...(await edge.made), edge: key };
-    } catch (err) {
-      edge.users--;
-      throw err;
-    }
-  }
-
-  /** One viewer of edge `key` is gone; the last one closes the edge router (and the pipe transports feeding it). */
-  private unuseEdge(key: string): void {
-    const edge = this.edges.get(key);
-    if (!edge || --edge.users > 0) return;
-    this.edges.delete(key);
-    void edge.made.then((e) => {
-      e.router.close();
-      e.release();
-    }, () => undefined);
-  }
-
   /** Edge routers open (or opening) for viewers numbering codecs differently. */
   get edgeCount() {
-    return this.edges.size;
+    return this.edges.count;
   }
 
   hasViewer(resource: string) {
@@ -492,7 +391,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.viewers.delete(resource);
     v.transport.close();
     v.release?.();
-    if (v.edge !== undefined) this.unuseEdge(v.edge);
+    if (v.edge !== undefined) this.edges.unuse(v.edge);
     this.emit('viewers-changed', this.viewers.size);
     return true;
   }
@@ -547,8 +446,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.closed = true;
     this.endReason = reason;
     clearTimeout(this.graceTimer);
-    clearInterval(this.recording?.watch);
-    this.feed?.close();
+    this.tap.close();
     this.publisher = undefined;
     this.lostPublisher = undefined;
     for (const v of this.viewers.values()) v.release?.();
@@ -560,156 +458,42 @@ export class Room extends EventEmitter<RoomEvents> {
     for (const t of [...this.webRtcTransports]) t.close();
     this.router.close();
     this.home.release();
-    for (const edge of this.edges.values()) {
-      void edge.made.then((e) => {
-        e.router.close();
-        e.release();
-      }, () => undefined);
-    }
-    this.edges.clear();
+    this.edges.close();
     this.emit('close');
   }
 
   /**
-   * The recorder's view of the broadcast: the feed's tracks aimed at the recorder's ports, sent from
-   * resumeRecording() on (what the feed held since the publisher's first packet first). `onMedia` hears when the publisher's media stops for a second (a pause: tracks replaced by nothing, a stalled
-   * network, a dropped publisher) and when it flows again, so the recording cuts the gap out rather than holding a
-   * hole in its timeline. (mediasoup reports RTP inactivity only for simulcast; this counts packets for every kind.)
+   * The recorder's view of the broadcast (RecorderTap.ts): each track as plain RTP to the recorder's ports, paused
+   * until resumeRecording(); `onMedia` hears when the publisher's media stops and flows again. Attaching again
+   * replaces the previous attachment.
    */
-  async attachRecorder(sessionId: string, targets: Record<'audio' | 'video', RtpTarget | undefined>, onMedia?: (flowing: boolean) => void): Promise<RecordedTrack[]> {
-    // the recording of one live session never takes another's media (the room's next session is another room)
-    if (this.closed || !this.publisher || this.sessionId !== sessionId) throw notFound(`Live session ${sessionId} on "${this.slug}"`);
-    // attaching again (the recorder restarted, or lost the bus) replaces the previous attachment; the feed goes on
-    clearInterval(this.recording?.watch);
-    this.recording = undefined;
-    const feed = this.feed ?? (await this.openFeed(this.publisher));
-    if (!feed) throw unavailable('The media server could not feed the recorder right now; try again shortly.', 1_000);
-    if (this.closed || this.feed !== feed) throw notFound(`Live session ${sessionId} on "${this.slug}"`);
-    feed.aim(targets);
-    const recording: { feed: RecordingFeed; watch?: NodeJS.Timeout } = { feed };
-    this.recording = recording;
-    if (onMedia) recording.watch = this.watchMedia(onMedia);
-    return feed.describe().filter((t) => targets[t.kind]);
+  attachRecorder(sessionId: string, targets: RtpTargets, onMedia?: (flowing: boolean) => void): Promise<RecordedTrack[]> {
+    return this.tap.attach(sessionId, targets, onMedia);
   }
 
-  /**
-   * The publisher's tracks for the recorder (RecordingFeed.ts), from their first packet: plain RTP — no RTX, no
-   * feedback, no RTCP at all: mediasoup's sender reports tie RTP time to the moment packets reached the SFU, and
-   * FFmpeg's RTP demuxer re-bases every track's timestamps on each report, so arrival jitter became timestamp jumps in
-   * the recording. A simulcast producer is recorded at its best layer (a consumer's default preference). Undefined
-   * when it cannot be made (the recorder's attach then tries again).
-   */
-  /** A publisher that failed to start goes, with the feed opened for it. */
-  private dropFeedOf(session: Publisher) {
-    if (this.publisher !== session) return;
-    this.publisher = undefined;
-    this.feed?.close();
-    this.feed = undefined;
+  /** Resolves once the recorder listens for the RTMP publisher's tracks, or after `timeoutMs` (false then). */
+  recorderReady(timeoutMs: number): Promise<boolean> {
+    return this.tap.ready(timeoutMs);
   }
 
-  private async openFeed(session: Publisher): Promise<RecordingFeed | undefined> {
-    this.feed?.close();
-    this.feed = undefined;
-    const caps = this.router.rtpCapabilities;
-    const plain: ms.RtpCapabilities = {
-      codecs: (caps.codecs ?? []).filter((c) => !/\/rtx$/i.test(c.mimeType)).map((c) => ({ ...c, rtcpFeedback: [] })),
-      headerExtensions: [],
-    };
-    try {
-      const feed = await RecordingFeed.open(this.router, session.producers, plain, this.settings.listenIp);
-      if (this.closed || this.publisher !== session) {
-        feed.close();
-        return undefined;
-      }
-      this.feed = feed;
-      return feed;
-    } catch (err) {
-      this.log.warn({ err, channel: this.slug }, 'could not open the recording feed');
-      return undefined;
-    }
+  /** Starts the recorder's consumers (its FFmpeg is listening) with a keyframe first. */
+  resumeRecording(): Promise<void> {
+    return this.tap.resume();
   }
 
-  private watchMedia(onMedia: (flowing: boolean) => void): NodeJS.Timeout {
-    const producers = [...(this.publisher?.producers ?? [])];
-    let last = -1;
-    let still = 0;
-    let flowing = true;
-    let busy = false;
-    const timer = setInterval(async () => {
-      if (busy) return;
-      busy = true;
-      try {
-        let count = 0;
-        for (const p of producers) if (!p.closed) for (const s of await p.getStats()) count += s.packetCount;
-        // nothing yet is a publisher still connecting (ICE, DTLS), not a pause: the recording waits for its first media
-        if (count === 0) return;
-        still = count === last ? still + 1 : 0;
-        last = count;
-        if (flowing && still >= MEDIA_IDLE_POLLS) onMedia((flowing = false));
-        else if (!flowing && still === 0) onMedia((flowing = true));
-      } catch {
-        // a producer closed between the check and the call: the next poll sees it
-      } finally {
-        busy = false;
-      }
-    }, MEDIA_POLL_MS);
-    timer.unref();
-    return timer;
-  }
-
-  /**
-   * Resolves once the recorder listens for the RTMP publisher's tracks, or after `timeoutMs` (false then). The RTMP
-   * bridge waits for it before sending: a copied stream cannot make a keyframe on request, so a recording attached
-   * after the first one was sent would start at the next — up to a whole keyframe interval (OBS: 2 s) lost.
-   */
-  async recorderReady(timeoutMs: number): Promise<boolean> {
-    const listening = this.recorderListening?.promise;
-    if (!listening) return false;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
-    try {
-      return await Promise.race([listening.then(() => true), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** The recorder listens: the feed sends what it held since the publisher's first packet, then the live tracks. */
-  async resumeRecording(): Promise<void> {
-    const feed = this.recording?.feed;
-    if (!feed) return;
-    feed.start();
-    this.recorderListening?.resolve();
-    const video = feed.video;
-    if (!video) return;
-    // what was held began with the publisher's first keyframe unless the recorder came late (or again): ask for one
-    await video.requestKeyFrame();
-    // A publisher still connecting (the recording attaches when the broadcast starts) has sent nothing yet, and that
-    // request reached no encoder: ask again once its video flows, or the recording waits for the next periodic one.
-    const producer = this.publisher?.producers.find((p) => p.id === video.producerId);
-    for (let waited = 0; producer && !producer.closed && waited < 5000; waited += 100) {
-      if ((await producer.getStats()).some((s) => s.packetCount > 0)) {
-        if (waited > 0 && !video.closed) await video.requestKeyFrame();
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  /** The recorder cuts segments on keyframes and asks for one every segment (OpenH264 sends them only on request). */
-  async recordingKeyframe(): Promise<void> {
-    await this.recording?.feed.video?.requestKeyFrame();
+  /** The recorder cuts segments on keyframes and asks for one every segment. */
+  recordingKeyframe(): Promise<void> {
+    return this.tap.keyframe();
   }
 
   /** A recorder is attached (its consumers send plain RTP). */
   get recorderAttached(): boolean {
-    return !!this.recording;
+    return this.tap.attached;
   }
 
+  /** The recorder's consumers and plain transports close (it stopped, or went silent). */
   detachRecorder(): void {
-    clearInterval(this.recording?.watch);
-    this.recording?.feed.stop();
-    this.recording = undefined;
+    this.tap.detach();
   }
 
   /** Inbound RTP statistics of the publisher's producers. */
@@ -724,7 +508,7 @@ export class Room extends EventEmitter<RoomEvents> {
   /** Live mediasoup objects this room holds across its router and edge routers (a closed room holds none). */
   async dump() {
     const total = { transports: 0, producers: 0, consumers: 0 };
-    const edges = await Promise.all([...this.edges.values()].map((e) => e.made.then((x) => x.router, () => undefined)));
+    const edges = await this.edges.routers();
     for (const router of [this.router, ...edges]) {
       if (!router || router.closed) continue;
       const d = await router.dump();

@@ -1,21 +1,20 @@
-// The media plane's front: rooms by channel, WHIP ingest and WHEP playback (RFC 9725 and the WHEP draft) over HTTP.
+// The media plane's front: rooms by channel, WHIP ingest and WHEP playback over HTTP (its routes in http.ts), the
+// recorder's requests (shared/recorder-protocol.ts).
 // It reads channels and stream keys through shared/ and announces broadcasts on the bus; it never imports api/.
-import { timingSafeEqual } from 'node:crypto';
 import { eq, isNull } from 'drizzle-orm';
-import { Hono, type Context } from 'hono';
-import { cors } from 'hono/cors';
-import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Hono } from 'hono';
 import type { Config } from '../shared/config.ts';
-import { RECORDER_GONE_MS, RECORDER_HEARTBEAT_MS, type EventBus, type RecordedTrack } from '../shared/bus.ts';
-import { clientAddress } from '../shared/client-address.ts';
+import type { EventBus } from '../shared/bus.ts';
+import { answer, RECORDER_GONE_MS, RECORDER_HEARTBEAT_MS } from '../shared/recorder-protocol.ts';
 import { channel, liveSession, type Db } from '../shared/db/index.ts';
-import { AppError, conflict, invalidState, notFound, rateLimited, tooLarge, unavailable, unsupportedMedia } from '../shared/errors.ts';
-import { ConcurrencyCap, RateLimit } from '../shared/limits.ts';
+import { AppError, conflict, invalidState } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { hashStreamKey, verifyStreamKey } from '../shared/stream-keys.ts';
-import { mediaFailure, Room } from './Room.ts';
-import { parseOffer } from './sdp.ts';
-import { RtmpServer, type IngestInfo, type RtmpHost } from './rtmp/server.ts';
+import { verifyStreamKey } from '../shared/stream-keys.ts';
+import { mediaFailure } from './media-failure.ts';
+import { Room } from './Room.ts';
+import { sfuRoutes } from './http.ts';
+import type { IngestInfo } from './ingest.ts';
+import { RtmpServer, type RtmpHost } from './rtmp/server.ts';
 import { WorkerPool } from './WorkerPool.ts';
 import type { types as ms } from 'mediasoup';
 
@@ -27,61 +26,6 @@ export type SfuDeps = {
   /** Who may watch: throws (401/403 AppError) when the request's viewer may not play the channel. Everyone when unset. */
   admitViewer?: (request: Request, channelId: string) => Promise<void>;
 };
-
-const MAX_SDP_BYTES = 64 * 1024;
-/** A refused body is read on (and thrown away) up to this much, so a client still sending sees the 413, not a reset. */
-const DRAIN_BYTES = 1024 * 1024;
-/** How long a viewer whose address holds its share of sessions waits: about when an unconnected one is dropped. */
-const SESSIONS_RETRY_MS = 15_000;
-
-/** Discards up to DRAIN_BYTES more of a body, then stops reading it. */
-async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
-  let seen = 0;
-  try {
-    while (seen <= DRAIN_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      seen += value.byteLength;
-    }
-    await reader.cancel();
-  } catch {
-    // the client went away
-  }
-}
-
-/**
- * A request body of at most `max` bytes, counted while it is read: a larger Content-Length is refused before
- * reading, a chunked body as soon as it passes `max` (413).
- */
-async function readBounded(req: Request, max: number): Promise<string> {
-  const reader = req.body?.getReader();
-  if (!reader) return '';
-  const refuse = async () => {
-    await drain(reader);
-    return tooLarge(`SDP offers may be at most ${max} bytes.`);
-  };
-  if (Number(req.headers.get('content-length') ?? 0) > max) throw await refuse();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) throw await refuse();
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** The token of an `Authorization: Bearer <token>` header. */
-const bearerOf = (c: Context) => /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1];
-
-/** Constant-time comparison of two hex digests. */
-function sameDigest(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'hex');
-  const y = Buffer.from(b, 'hex');
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /** Why a room whose router lived on a mediasoup worker that died was closed. */
 export const WORKER_DIED = 'media worker died';
@@ -98,12 +42,6 @@ export class Sfu {
   private readonly opening = new Set<string>();
   /** channel id → the end of its last broadcast being written (row ended, channel.offline sent) */
   private readonly ending = new Map<string, Promise<void>>();
-  /** WHEP offers per address per minute */
-  private readonly whepOffers: RateLimit;
-  /** WHEP sessions held per address, and by everyone on this SFU */
-  private readonly whepSessions: ConcurrencyCap;
-  /** failed WHIP authorizations per address per minute (stream-key guessing) */
-  private readonly whipFailures: RateLimit;
   /** session id → when its recorder last attached or sent a heartbeat naming it */
   private readonly recorderSeen = new Map<string, number>();
   /** sessions whose recording was detached for silence: a heartbeat naming one asks its recorder to attach again */
@@ -115,11 +53,16 @@ export class Sfu {
     private readonly deps: SfuDeps,
     readonly pool: WorkerPool,
   ) {
-    const caps = deps.config.sfu;
-    this.whepOffers = new RateLimit({ name: 'whep-offers', points: caps.whepOffersPerMinute, seconds: 60 });
-    this.whepSessions = new ConcurrencyCap({ perKey: caps.whepSessionsPerAddress, total: caps.maxViewers });
-    this.whipFailures = new RateLimit({ name: 'whip-auth-failures', points: caps.whipAuthFailuresPerMinute, seconds: 60 });
-    this.app = this.routes();
+    this.app = sfuRoutes({
+      config: deps.config,
+      db: deps.db,
+      log: deps.log,
+      admitViewer: deps.admitViewer,
+      goLive: (key, publish) => this.goLive(key, { source: 'whip' }, publish),
+      resolve: (slug) => this.resolve(slug),
+      resourceRoom: (slug, holds) => this.resourceRoom(slug, holds),
+      rtmpUrl: () => this.rtmp?.url ?? null,
+    });
     this.unsubscribe.push(
       deps.bus.subscribe('streamkey.revoked', ({ channelId, keyId }) => {
         if (this.keys.get(channelId) === keyId) this.roomById(channelId)?.close('stream key revoked');
@@ -130,15 +73,21 @@ export class Sfu {
         if (this.rooms.has(channelId)) this.name(channelId, slug);
       }),
       // the recorder's requests (it may run in another process: everything goes over the bus)
-      deps.bus.subscribe('recorder.attach', ({ requestId, sessionId, targets }) => {
+      answer(deps.bus, 'recorder.attach', async ({ sessionId, targets }) => {
         const room = this.roomBySession(sessionId);
-        const reply = (tracks: RecordedTrack[], error?: string) => void deps.bus.publish('recorder.attached', { requestId, tracks, ...(error ? { error } : {}) });
-        if (!room || room.sessionId !== sessionId) return reply([], 'that broadcast is not live here');
+        if (!room || room.sessionId !== sessionId) throw new Error('that broadcast is not live here');
         const onMedia = (flowing: boolean) => void deps.bus.publish('recorder.media', { sessionId, flowing });
         this.recorderSeen.set(sessionId, Date.now());
         this.recorderDropped.delete(sessionId);
-        room.attachRecorder(sessionId, targets, onMedia).then(reply, (err: Error) => reply([], err.message));
-      }),
+        return { tracks: await room.attachRecorder(sessionId, targets, onMedia) };
+      }, { tracks: [] }),
+      // the recording stopped (its broadcast may go on): no RTP to a recorder that no longer listens, at once
+      answer(deps.bus, 'recorder.detach', async ({ sessionId }) => {
+        this.recorderSeen.delete(sessionId);
+        this.recorderDropped.delete(sessionId);
+        this.roomBySession(sessionId)?.detachRecorder();
+        return {};
+      }, {}),
       deps.bus.subscribe('recorder.resume', ({ sessionId }) => void this.roomBySession(sessionId)?.resumeRecording().catch((err) => deps.log.warn({ err }, 'could not resume recording'))),
       deps.bus.subscribe('recorder.keyframe', ({ sessionId }) => void this.roomBySession(sessionId)?.recordingKeyframe().catch(() => undefined)),
       deps.bus.subscribe('recorder.heartbeat', ({ sessions }) => {
@@ -360,143 +309,6 @@ export class Sfu {
       },
       start: (key, tracks, ingest) => this.goLive(key, ingest, (room) => room.publishPlain(tracks)),
     };
-  }
-
-  private async sdpBody(c: Context): Promise<ReturnType<typeof parseOffer>> {
-    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/sdp') throw unsupportedMedia(`Send the SDP offer as application/sdp, not "${type || 'nothing'}".`);
-    return parseOffer(await readBounded(c.req.raw, MAX_SDP_BYTES));
-  }
-
-  /** The client's address (X-Forwarded-For believed only from TRUSTED_PROXIES), for per-address caps. */
-  private address(c: Context): string {
-    let peer: string | undefined;
-    try {
-      peer = getConnInfo(c).remote.address;
-    } catch {
-      peer = undefined; // not on a Node socket (app.request in a test)
-    }
-    return clientAddress(peer, c.req.header('x-forwarded-for'), this.deps.config.trustedProxies);
-  }
-
-  /**
-   * WHIP credentials are checked only while the address has failures left this minute (429 after): taking 0 points
-   * reports whether the budget is already exceeded without spending any.
-   */
-  private async checkGuesses(address: string): Promise<void> {
-    const left = await this.whipFailures.take(address, 0);
-    if (!left.ok) throw rateLimited('Too many wrong stream keys from your address; wait before trying again.', left.retryAfterMs);
-  }
-
-  /** A wrong stream key: 401, or 429 once the address has used up its failures. */
-  private async refuseKey(c: Context, address: string, detail: string, counted: boolean): Promise<never> {
-    if (counted) {
-      const left = await this.whipFailures.take(address);
-      if (!left.ok) throw rateLimited('Too many wrong stream keys from your address; wait before trying again.', left.retryAfterMs);
-    }
-    c.header('WWW-Authenticate', 'Bearer realm="glint-whip"');
-    throw new AppError('unauthorized', detail);
-  }
-
-  private routes(): Hono {
-    const app = new Hono();
-    const whipWhepCors = cors({
-      origin: '*',
-      allowMethods: ['POST', 'DELETE', 'PATCH', 'OPTIONS'],
-      allowHeaders: ['Authorization', 'Content-Type', 'If-Match'],
-      exposeHeaders: ['Location', 'Link', 'Accept-Patch', 'Retry-After'],
-    });
-    app.use('/whip/*', whipWhepCors);
-    app.use('/whep/*', whipWhepCors);
-
-    // The Location's last segment is the session's resource token (random, not the public live session id).
-    const sdpReply = (c: Context, kind: 'whip' | 'whep', slug: string, resource: string, answer: string) =>
-      c.body(answer, 201, { 'Content-Type': 'application/sdp', Location: `/${kind}/${slug}/${resource}` });
-
-    // WHIP ingest: the stream key is the bearer token.
-    app.post('/whip/:slug', async (c) => {
-      const slug = c.req.param('slug');
-      const address = this.address(c);
-      await this.checkGuesses(address);
-      const token = bearerOf(c);
-      const key = token ? await verifyStreamKey(this.deps.db, token) : null;
-      if (!key || key.slug !== slug) {
-        this.deps.log.warn({ channel: slug, address, reason: token ? 'unknown, revoked or other-channel stream key' : 'no bearer token' }, 'WHIP publish refused');
-        return this.refuseKey(c, address, token ? 'That stream key is not valid for this channel.' : 'Send the stream key as "Authorization: Bearer <key>".', !!token);
-      }
-      const offer = await this.sdpBody(c);
-      const { resource, answer } = await this.goLive(key, { source: 'whip' }, (room) => room.publish(offer, hashStreamKey(token!)));
-      return sdpReply(c, 'whip', slug, resource, answer);
-    });
-
-    /**
-     * A WHIP session's resource: only its publisher may end it (RFC 9725 lets the server require the bearer token on
-     * the resource too). Without a token → 401; a resource this channel does not have → 404; another token → 401.
-     */
-    const whipSession = async (c: Context) => {
-      const address = this.address(c);
-      await this.checkGuesses(address);
-      const token = bearerOf(c);
-      if (!token) return this.refuseKey(c, address, 'Send the stream key that started this session as "Authorization: Bearer <key>".', false);
-      const resource = c.req.param('resource')!;
-      const room = await this.resourceRoom(c.req.param('slug')!, (r) => !!r.whipSession(resource));
-      const session = room?.whipSession(resource);
-      if (!room || !session) throw notFound('That WHIP session');
-      if (!sameDigest(hashStreamKey(token), session.credential)) return this.refuseKey(c, address, 'That is not the stream key this session was started with.', true);
-      return { room, sessionId: session.sessionId };
-    };
-
-    app.delete('/whip/:slug/:resource', async (c) => {
-      const { room, sessionId } = await whipSession(c);
-      room.endPublisher(sessionId, 'DELETE');
-      return c.body(null, 200);
-    });
-
-    // No trickle ICE or ICE restarts: the server is ICE-lite and its answer carries every candidate (RFC 9725 §4.3).
-    app.patch('/whip/:slug/:resource', async (c) => {
-      await whipSession(c);
-      return c.body(null, 405, { Allow: 'DELETE, OPTIONS' });
-    });
-    app.patch('/whep/:slug/:resource', (c) => c.body(null, 405, { Allow: 'DELETE, OPTIONS' }));
-
-    // WHEP playback: anonymous for public channels; subscriber-only ones admit whom admitViewer admits. Every offer
-    // counts against its address's budget; a session against its address's and the channel's share.
-    app.post('/whep/:slug', async (c) => {
-      const slug = c.req.param('slug');
-      const address = this.address(c);
-      const budget = await this.whepOffers.take(address);
-      if (!budget.ok) throw rateLimited('Too many viewer requests from your address; wait a moment.', budget.retryAfterMs);
-      const { room, exists } = await this.resolve(slug);
-      if (room) await this.deps.admitViewer?.(c.req.raw, room.channelId); // who, before what they sent
-      const offer = await this.sdpBody(c);
-      if (!room) throw exists ? notFound(`A live broadcast on "${slug}" (the channel is offline)`) : notFound(`Channel "${slug}"`);
-      const release = this.whepSessions.acquire(address);
-      if (!release) {
-        if (this.whepSessions.refusal(address) === 'total') throw unavailable('This server has as many viewers as it can take; try again shortly.', SESSIONS_RETRY_MS);
-        throw rateLimited(`Your address already holds ${this.deps.config.sfu.whepSessionsPerAddress} viewer sessions; end one first.`, SESSIONS_RETRY_MS);
-      }
-      try {
-        const { resource, answer } = await room.view(offer, release);
-        return sdpReply(c, 'whep', slug, resource, answer);
-      } catch (err) {
-        release();
-        throw err;
-      }
-    });
-
-    // A viewer's resource token is its own credential: anonymous viewers have no other, and no one else learns it.
-    app.delete('/whep/:slug/:resource', async (c) => {
-      const resource = c.req.param('resource');
-      // leave() is false on a room without that viewer, so the first room it succeeds on is the viewer's
-      if (!(await this.resourceRoom(c.req.param('slug'), (r) => r.leave(resource)))) throw notFound('That WHEP session');
-      return c.body(null, 200);
-    });
-
-    // Where to send a broadcast: the studio shows these next to the stream key (public: no secret in it).
-    app.get('/api/ingest', (c) =>
-      c.json({ whip: `${this.deps.config.publicUrl}/whip/{channel}`, rtmp: this.rtmp?.url ?? null }, 200, { 'Cache-Control': 'no-store' }),
-    );
-    return app;
   }
 
   async close(): Promise<void> {

@@ -1,12 +1,14 @@
 // Event bus between Glint's services: in-process (embedded default) or Redis pub/sub (REDIS_URL set).
-// Later issues publish live/offline, chat and notification events here; the map below is the whole vocabulary.
+// Later issues publish live/offline, chat and notification events here; the map below is the whole vocabulary (the
+// recorder ↔ SFU protocol's events come from shared/recorder-protocol.ts).
 import { EventEmitter } from 'node:events';
 import type { Redis as RedisClient } from 'ioredis';
 import type { Logger } from './logger.ts';
 import { throttledWarn } from './logger.ts';
 import { closeRedis, openRedis } from './redis.ts';
+import type { RecorderEvents } from './recorder-protocol.ts';
 
-export type BusEvents = {
+export type BusEvents = RecorderEvents & {
   'channel.created': { channelId: string; slug: string; ownerId: string };
   'channel.updated': { channelId: string; slug: string };
   'channel.deleted': { channelId: string; slug: string };
@@ -18,43 +20,10 @@ export type BusEvents = {
   'channel.offline': { channelId: string; slug: string; sessionId: string; reason: string; peakViewers: number };
   /** A stream key stopped being valid (revoked or rotated): publishers using it must be disconnected. */
   'streamkey.revoked': { channelId: string; keyId: string };
-
-  // The recorder ↔ SFU protocol: the recorder asks for a broadcast's media as plain RTP to ports it listens on.
-  /** recorder → SFU: send this session's tracks to these loopback ports (consumers start paused). */
-  'recorder.attach': { requestId: string; sessionId: string; targets: Record<'audio' | 'video', RtpTarget | undefined> };
-  /** SFU → recorder: what each track will carry (for the SDP FFmpeg reads), or why not. */
-  'recorder.attached': { requestId: string; error?: string; tracks: RecordedTrack[] };
-  /** recorder → SFU: start sending (FFmpeg is listening); `keyframe` alone asks the video for a keyframe. */
-  'recorder.resume': { sessionId: string };
-  'recorder.keyframe': { sessionId: string };
-  /** SFU → recorder: the recorded media stopped (the publisher paused its tracks, or dropped) or flows again. */
-  'recorder.media': { sessionId: string; flowing: boolean };
-  /** recorder → SFU, every RECORDER_HEARTBEAT_MS: the sessions it still records. A recording not named for
-   * RECORDER_GONE_MS has its consumers and plain transports closed (its recorder died); attaching again restores it. */
-  'recorder.heartbeat': { sessions: string[] };
-  /** SFU → recorder: a heartbeat named a session whose recording the SFU had detached for silence (the recorder was
-   * only cut off, e.g. Redis away): attach again. */
-  'recorder.detached': { sessionId: string };
   /** A recording became playable as a VoD (its playlist has #EXT-X-ENDLIST). */
   'vod.ready': { vodId: string; channelId: string; sessionId: string | null; durationMs: number };
   /** A chat message was stored and sent (for whatever else wants to know: search, webhooks, metrics). */
   'chat.message': { channelId: string; messageId: string; userId: string; liveSessionId: string | null };
-};
-
-/** How often a recorder names the sessions it records (recorder.heartbeat). */
-export const RECORDER_HEARTBEAT_MS = 2000;
-/** A recording not named in a heartbeat for this long is detached by the SFU: five heartbeats missed, not one late. */
-export const RECORDER_GONE_MS = 10_000;
-
-export type RtpTarget = { ip: string; port: number; rtcpPort: number };
-export type RecordedTrack = {
-  kind: 'audio' | 'video';
-  mimeType: string;
-  payloadType: number;
-  clockRate: number;
-  channels?: number;
-  parameters: Record<string, string | number>;
-  ssrc: number;
 };
 
 export type BusEventName = keyof BusEvents;

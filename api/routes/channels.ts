@@ -4,6 +4,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { and, arrayContains, desc, eq, ilike, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { channel, liveSession, vod } from '../../shared/db/index.ts';
 import { isUniqueViolation } from '../../shared/db/errors.ts';
+import { previewKey } from '../../shared/media.ts';
 import { AppError, invalid, notFound, tooLarge, unsupportedMedia } from '../../shared/errors.ts';
 import { requireUser } from '../access.ts';
 import { loadChannel, requireRank, selectChannels, withChannel, type ChannelRow } from '../channel-context.ts';
@@ -103,7 +104,7 @@ export function serialize(r: ChannelRow): z.infer<typeof ChannelSchema> {
     avatarUrl: r.avatarKey ? `/api/channels/${r.slug}/avatar?v=${createHash('sha1').update(r.avatarKey).digest('hex').slice(0, 10)}` : null,
     live:
       r.liveId && r.liveSource && r.liveStartedAt
-        ? { sessionId: r.liveId, source: r.liveSource, startedAt: r.liveStartedAt.toISOString(), viewers: r.liveViewers ?? 0, previewUrl: `/hls/live/${r.liveId}/preview.jpg` }
+        ? { sessionId: r.liveId, source: r.liveSource, startedAt: r.liveStartedAt.toISOString(), viewers: r.liveViewers ?? 0, previewUrl: `/hls/${previewKey(r.liveId)}` }
         : null,
     owner: { id: r.ownerId, name: r.ownerName },
     followers: r.followers,

@@ -5,7 +5,7 @@ import { Hono, type Context } from 'hono';
 import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { channel, chatMessage, liveSession, user, vod } from '../../shared/db/index.ts';
 import { conflict, notFound } from '../../shared/errors.ts';
-import { CONTENT_TYPES } from '../../recorder/hls.ts';
+import { CONTENT_TYPES, previewKey, vodPrefix } from '../../shared/media.ts';
 import { requireChannelAccess } from '../access.ts';
 import { withChannel } from '../channel-context.ts';
 import { requireEntitled, viewerOf } from '../entitlements.ts';
@@ -243,14 +243,14 @@ export const hlsApp = new Hono<AppEnv>()
       .where(eq(liveSession.id, session))
       .limit(1);
     if (ch?.only) await requireEntitled(database.db, await viewerOf(c.var.deps, c.req.raw.headers), ch, 'This live stream');
-    const obj = await c.var.deps.store.get(`live/${session}/preview.jpg`);
+    const obj = await c.var.deps.store.get(previewKey(session));
     if (!obj) throw notFound('That preview');
     return c.body(obj.body, 200, { 'Content-Type': 'image/jpeg', ...cacheHeaders('preview', !!ch?.only), 'Content-Length': String(obj.size) });
   })
   .get('/hls/vod/:id/:file', async (c) => {
     const { id, file } = c.req.param();
     if (!/^[0-9a-f-]{36}$/.test(id) || !/^(index\.m3u8|seg-\d{5}\.ts|poster\.jpg)$/.test(file)) throw notFound('That file');
-    const key = `vod/${id}/${file}`;
+    const key = `${vodPrefix(id)}${file}`;
     const restricted = file.endsWith('.jpg') ? false : await requireVodEntitlement(c, id);
     const type = CONTENT_TYPES[file.split('.').pop()!]!;
     const store = c.var.deps.store;

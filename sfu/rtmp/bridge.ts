@@ -1,12 +1,12 @@
 // The RTMP bridge's FFmpeg: FLV tags in on stdin, one RTP stream per track out to the room's plain transports.
 // H.264 that every browser can decode is copied (its SPS/PPS written in-band before each keyframe, its frames put
 // on the nominal frame clock: FLV stamps them to the millisecond); anything else
-// is re-encoded with x264's low-latency settings; audio always becomes Opus. Every child is supervised: stop() ends
-// its input, then SIGTERM, then SIGKILL, and a process exit kills whatever is left.
+// is re-encoded with x264's low-latency settings; audio always becomes Opus. Every child is supervised (shared/ffmpeg.ts):
+// stop() ends its input, then SIGTERM, then SIGKILL, and a process exit kills whatever is left.
 import { PassThrough } from 'node:stream';
-import type { ChildProcess } from 'node:child_process';
 import ffmpeg from 'fluent-ffmpeg';
 import { ChildGroup } from '../../shared/children.ts';
+import { FfmpegProcess } from '../../shared/ffmpeg.ts';
 import type { Logger } from '../../shared/logger.ts';
 
 export type VideoPlan =
@@ -45,8 +45,7 @@ const rtpUrl = (t: RtpTarget) => `rtp://127.0.0.1:${t.rtp}?rtcpport=${t.rtcp}&pk
 
 export class FfmpegBridge {
   private readonly input = new PassThrough({ highWaterMark: 4 << 20 });
-  private proc: ChildProcess | undefined;
-  private stderrTail: string[] = [];
+  private readonly proc: FfmpegProcess;
   private readonly exited: Promise<void>;
   private stopping = false;
 
@@ -84,35 +83,16 @@ export class FfmpegBridge {
         '-vn', '-payload_type', String(audio.payloadType), '-ssrc', String(audio.ssrc), '-f', 'rtp',
       ]);
     }
-    this.exited = new Promise((resolve) => {
-      cmd.on('start', (line: string) => {
-        // fluent-ffmpeg spawns after checking the binary: the child exists from here on
-        this.proc = (cmd as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
-        if (this.proc) children.add(this.proc);
-        if (this.stopping) this.proc?.kill('SIGTERM');
-        log.debug({ cmd: line, pid: this.proc?.pid }, 'bridge FFmpeg started');
-      });
-      cmd.on('stderr', (line: string) => {
-        this.stderrTail.push(line);
-        log.debug({ stderr: line }, 'bridge FFmpeg');
-        if (this.stderrTail.length > 20) this.stderrTail.shift();
-      });
-      const done = (err?: Error) => {
-        if (this.proc) children.delete(this.proc);
-        if (!this.stopping) {
-          const reason = err ? `FFmpeg failed: ${err.message.split('\n')[0]}` : 'FFmpeg ended';
-          log.warn({ reason, stderr: this.stderrTail.join('\n') }, 'RTMP bridge stopped unexpectedly');
-          this.onFailure(reason);
-        }
-        resolve();
-      };
-      cmd.on('end', () => done());
-      cmd.on('error', (err: Error) => done(err));
+    this.proc = new FfmpegProcess(cmd, { group: children, log, what: 'bridge FFmpeg' });
+    this.exited = this.proc.exited.then(({ error, command, stderr }) => {
+      if (this.stopping) return;
+      const reason = error ? `FFmpeg failed: ${error.message.split('\n')[0]}` : 'FFmpeg ended';
+      log.warn({ reason, cmd: command, stderr }, 'RTMP bridge stopped unexpectedly');
+      this.onFailure(reason);
     });
     // a write after FFmpeg is gone fails with EPIPE; the exit handler above reports it
     this.input.on('error', () => undefined);
     this.input.on('drain', () => this.onDrain());
-    cmd.run();
   }
 
   get pid() {
@@ -134,13 +114,7 @@ export class FfmpegBridge {
   async stop(graceMs = 1500): Promise<void> {
     if (!this.stopping) {
       this.stopping = true;
-      this.input.end();
-      const term = setTimeout(() => this.proc?.kill('SIGTERM'), graceMs);
-      const kill = setTimeout(() => this.proc?.kill('SIGKILL'), graceMs * 2);
-      void this.exited.then(() => {
-        clearTimeout(term);
-        clearTimeout(kill);
-      });
+      void this.proc.stop({ first: () => this.input.end(), graceMs, killMs: graceMs });
     }
     return this.exited;
   }

@@ -18,7 +18,7 @@ import { AppError, conflict, rateLimited } from '../../shared/errors.ts';
 import { ConcurrencyCap, RateLimit } from '../../shared/limits.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { MEDIA_CODECS } from '../codecs.ts';
-import type { PlainTrack, Room } from '../Room.ts';
+import type { IngestInfo, IngestRoom, PlainTrack } from '../ingest.ts';
 import { FfmpegBridge, type BridgePlan, type VideoPlan } from './bridge.ts';
 import { FLV_AUDIO, FLV_CODEC_H264, FLV_SCRIPT, FLV_VIDEO, avcProfileLevelId, frameRateOf, isConstrainedBaseline, isKeyframe, isVideoConfig, isVideoFrame, ownPacket, reorders } from './flv.ts';
 import { RtmpProtocol, RtmpProtocolError } from './RtmpProtocol.ts';
@@ -28,11 +28,8 @@ export type RtmpHost = {
   /** Checks the stream key (and that the channel can go live); throws an AppError (401, 409) to refuse. */
   authorize(streamKey: string): Promise<{ channelId: string; slug: string; keyId: string }>;
   /** Goes live (or resumes within the grace period) with plain RTP tracks; returns the ports to send them to. */
-  start(key: { channelId: string; slug: string; keyId: string }, tracks: PlainTrack[], ingest: IngestInfo): Promise<{ room: Room; sessionId: string; ports: { rtp: number; rtcp: number }[] }>;
+  start(key: { channelId: string; slug: string; keyId: string }, tracks: PlainTrack[], ingest: IngestInfo): Promise<{ room: IngestRoom; sessionId: string; ports: { rtp: number; rtcp: number }[] }>;
 };
-
-/** How an RTMP broadcast is bridged, shown on the live session (for the streamer and the operator). */
-export type IngestInfo = { source: 'rtmp'; video: 'copy' | 'transcode' | 'none'; reason?: string };
 
 /** The caps and deadlines of RTMP_* in shared/config.ts. */
 export type RtmpLimits = Pick<NonNullable<Config['rtmp']>, 'maxConnections' | 'maxConnectionsPerAddress' | 'keyFailuresPerMinute' | 'handshakeTimeoutMs' | 'maxMessageBytes'>;
@@ -196,7 +193,7 @@ class RtmpConnection {
   private pendingBytes = 0;
   private probeStarted = 0;
   private bridge: FfmpegBridge | undefined;
-  private room: Room | undefined;
+  private room: IngestRoom | undefined;
   private sessionId: string | undefined;
   /** the publisher said it is done (deleteStream / FCUnpublish): the broadcast ends now, no grace period */
   private unpublished = false;
