@@ -422,7 +422,7 @@ export class Recording {
       this.deps.log.debug({ vod: this.info.vodId, ms: Date.now() - t0, code: exit.code, signal: exit.signal }, 'recording FFmpeg stopped');
       await this.exited;
     }
-    // The SFU closes this recording's consumers and plain transports now, not when a heartbeat next misses the session
+    // The SFU stops this recording's feed now, not when a heartbeat next misses the session
     // (the broadcast may go on: the recorder is closing). Not awaited: an SFU that is gone must not hold the VoD back.
     if (this.asked) void request(this.deps.bus, 'recorder.detach', { sessionId: this.info.sessionId }, DETACH_TIMEOUT_MS).catch(() => undefined);
     for (const [kind, relay] of this.relays) {

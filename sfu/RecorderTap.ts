@@ -17,7 +17,7 @@ export type TapHost = {
   readonly router: ms.Router;
   readonly slug: string;
   readonly log: Logger;
-  /** the address plain transports to a recorder on another host bind to */
+  /** the address the recording feed sends from (to a recorder on another host too) */
   readonly listenIp: string;
   closed(): boolean;
   /** the room is open, with a publisher, for live session `sessionId` */
@@ -176,11 +176,13 @@ export class RecorderTap {
     return !!this.recording;
   }
 
-  /** Nothing more goes to the recorder (a recorder attaching again starts at a keyframe it asks for). */
+  /** Nothing more goes to the recorder, and the feed's consumers close (a recorder attaching again gets a new feed,
+   * from a keyframe it asks for). */
   detach(): void {
     clearInterval(this.recording?.watch);
-    this.recording?.feed.stop();
     this.recording = undefined;
+    this.feed?.close();
+    this.feed = undefined;
   }
 
   /** The room closed: the media watch stops and the feed goes. */

@@ -80,7 +80,7 @@ export class RecordingFeed {
     for (const { kind, packet } of held) this.send(kind, packet);
   }
 
-  /** The recorder detached: nothing more is sent or held (a recorder attaching again starts at a keyframe). */
+  /** Nothing more is sent or held. */
   stop() {
     this.sending = false;
     this.held = null;

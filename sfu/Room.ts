@@ -41,7 +41,7 @@ function withoutForeignRtx(caps: ms.RtpCapabilities, router: ms.Router): ms.RtpC
 }
 
 export type RoomSettings = {
-  /** the address plain transports to a recorder on another host bind to */
+  /** the address the recording feed sends from (to a recorder on another host too) */
   listenIp: string;
   publishGraceMs: number;
   /** viewers this room takes at once */
@@ -491,7 +491,7 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
     return this.tap.attached;
   }
 
-  /** The recorder's consumers and plain transports close (it stopped, or went silent). */
+  /** Nothing more goes to the recorder (it stopped, or went silent). */
   detachRecorder(): void {
     this.tap.detach();
   }

@@ -101,7 +101,7 @@ export class Sfu {
     this.recorderWatch.unref();
   }
 
-  /** A recorder that stopped sending heartbeats died: its consumers and plain transports close (RTP to nobody). */
+  /** A recorder that stopped sending heartbeats died: its feed stops (no RTP to nobody). */
   private detachGoneRecorders() {
     const now = Date.now();
     for (const [sessionId, seen] of this.recorderSeen) {

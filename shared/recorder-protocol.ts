@@ -22,21 +22,22 @@ export type RecordedTrack = {
 export type RtpTargets = Record<'audio' | 'video', RtpTarget | undefined>;
 
 export type RecorderEvents = {
-  /** recorder → SFU: send this session's tracks to these ports (consumers start paused). Answered by recorder.attached. */
+  /** recorder → SFU: send this session's tracks to these ports (from recorder.resume on: the SFU holds them since the
+   * publisher's first packet, sfu/RecordingFeed.ts). Answered by recorder.attached. */
   'recorder.attach': { requestId: string; sessionId: string; targets: RtpTargets };
   /** SFU → recorder: what each track will carry (for the SDP FFmpeg reads), or why not. */
   'recorder.attached': { requestId: string; error?: string; tracks: RecordedTrack[] };
-  /** recorder → SFU: start sending (FFmpeg is listening); `keyframe` alone asks the video for a keyframe. */
+  /** recorder → SFU: start sending, what was held first (the recorder listens); `keyframe` asks the video for one. */
   'recorder.resume': { sessionId: string };
   'recorder.keyframe': { sessionId: string };
   /** SFU → recorder: the recorded media stopped (the publisher paused its tracks, or dropped) or flows again. */
   'recorder.media': { sessionId: string; flowing: boolean };
-  /** recorder → SFU: this session's recording stopped; its consumers and plain transports close now, not when the
-   * heartbeat next misses it (RECORDER_GONE_MS later). Answered by recorder.detach-done. */
+  /** recorder → SFU: this session's recording stopped; the SFU stops sending it now, not when the heartbeat next
+   * misses it (RECORDER_GONE_MS later). Answered by recorder.detach-done. */
   'recorder.detach': { requestId: string; sessionId: string };
   'recorder.detach-done': { requestId: string; error?: string };
   /** recorder → SFU, every RECORDER_HEARTBEAT_MS: the sessions it still records. A recording not named for
-   * RECORDER_GONE_MS has its consumers and plain transports closed (its recorder died); attaching again restores it. */
+   * RECORDER_GONE_MS is no longer sent (its recorder died); attaching again restores it. */
   'recorder.heartbeat': { sessions: string[] };
   /** SFU → recorder: a heartbeat named a session whose recording the SFU had detached for silence (the recorder was
    * only cut off, e.g. Redis away): attach again. */
