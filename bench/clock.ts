@@ -1,6 +1,18 @@
 // Shared by the latency benchmarks: the page-side clock (drawn into frames as 32 blocks, read back from every decoded
 // frame with requestVideoFrameCallback) and percentiles.
 
+import type { BrowserContext, Page } from 'playwright-core';
+
+/** A page of `context` on the API's origin with the clock code installed and its interfaces unlocked. */
+export async function clockPage(context: BrowserContext, base: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.addInitScript('window.__name = (f) => f');
+  await page.goto(base + '/healthz');
+  await page.evaluate(pageCode);
+  await page.evaluate(() => (window as any).__unlockInterfaces());
+  return page;
+}
+
 /** Page-side code: the clock canvas, the two senders, the frame reader. Installed into every page. */
 export function pageCode() {
   const W = 640;

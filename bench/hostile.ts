@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { launchBrowser } from '../tests/helpers/browser.ts';
 import { whepOffer } from '../tests/helpers/whep-offer.ts';
 import { rss, signUp, startApiProcess } from './api-process.ts';
-import { pageCode, pct } from './clock.ts';
+import { clockPage, pct } from './clock.ts';
 
 const { values } = parseArgs({
   options: {
@@ -99,13 +99,7 @@ async function main() {
     await json('/api/channels', { slug: 'target', title: 'Target' });
     const key = (await json('/api/channels/target/stream-keys', { label: 'bench' })).key as string;
     const rtmpPort = Number(new URL(((await (await fetch(api.base + '/api/ingest')).json()) as { rtmp: string }).rtmp.replace(/^rtmp/, 'http')).port);
-    const pages = { pub: await pub.context.newPage(), sub: await sub.context.newPage() };
-    for (const p of Object.values(pages)) {
-      await p.addInitScript('window.__name = (f) => f');
-      await p.goto(api.base + '/healthz');
-      await p.evaluate(pageCode);
-      await p.evaluate(() => (window as any).__unlockInterfaces());
-    }
+    const pages = { pub: await clockPage(pub.context, api.base), sub: await clockPage(sub.context, api.base) };
     await pages.pub.evaluate(() => (window as any).__startClock());
     await pages.pub.evaluate(([k]) => (window as any).__whip('target', k, 'VP8'), [key]);
     await pages.sub.evaluate(() => (window as any).__whep('target'));

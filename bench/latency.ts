@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { startTestApi } from '../tests/helpers/api.ts';
 import { launchBrowser } from '../tests/helpers/browser.ts';
-import { pageCode, pct } from './clock.ts';
+import { clockPage, pct } from './clock.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '15' }, codecs: { type: 'string', default: 'VP8,H264' }, warmup: { type: 'string', default: '4' } } });
 const SECONDS = Number(values.seconds);
@@ -36,13 +36,7 @@ async function main() {
       const slug = `latency-${codec.toLowerCase()}`;
       if ((await owner.post('/api/channels', { slug, title: `Latency ${codec}` })).status !== 201) throw new Error('channel');
       const key = (await owner.post(`/api/channels/${slug}/stream-keys`, { label: 'bench' })).body.key as string;
-      const pages = { pub: await browsers.pub.context.newPage(), sfu: await browsers.sfu.context.newPage(), direct: await browsers.direct.context.newPage() };
-      for (const p of Object.values(pages)) {
-        await p.addInitScript('window.__name = (f) => f');
-        await p.goto(api.base + '/healthz');
-        await p.evaluate(pageCode);
-        await p.evaluate(() => (window as any).__unlockInterfaces());
-      }
+      const pages = { pub: await clockPage(browsers.pub.context, api.base), sfu: await clockPage(browsers.sfu.context, api.base), direct: await clockPage(browsers.direct.context, api.base) };
       await pages.pub.evaluate(() => (window as any).__startClock());
       await pages.pub.evaluate(([s, k, c]) => (window as any).__whip(s, k, c), [slug, key, codec]);
       await pages.sfu.evaluate((s) => (window as any).__whep(s), slug);

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { startTestApi } from '../tests/helpers/api.ts';
 import { launchBrowser } from '../tests/helpers/browser.ts';
-import { pageCode, pct } from './clock.ts';
+import { clockPage, pct } from './clock.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, warmup: { type: 'string', default: '5' }, 'no-audio': { type: 'boolean', default: false }, runs: { type: 'string', default: '0,1,2' } } });
 const AUDIO = !values['no-audio'];
@@ -88,11 +88,7 @@ async function main() {
         for (let t = 0; t < 100 && !api.sfu.room(slug)?.publisherId; t++) await new Promise((r) => setTimeout(r, 100));
         const room = api.sfu.room(slug);
         if (!room) throw new Error(`${run.name}: the broadcast did not go live`);
-        const page = await browser.context.newPage();
-        await page.addInitScript('window.__name = (f) => f');
-        await page.goto(api.base + '/healthz');
-        await page.evaluate(pageCode);
-        await page.evaluate(() => (window as any).__unlockInterfaces());
+        const page = await clockPage(browser.context, api.base);
         await page.evaluate((s) => (window as any).__whep(s), slug);
         await new Promise((r) => setTimeout(r, WARMUP * 1000));
         await page.evaluate(() => (window as any).__resetSamples());

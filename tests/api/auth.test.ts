@@ -1,16 +1,8 @@
 // @db-matrix
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestApi, type TestApi } from '../helpers/api.ts';
+import { apiSuite } from '../helpers/api.ts';
 
-const t = suite<{ api: TestApi }>('accounts');
-
-t.before(async (ctx) => {
-  ctx.api = await startTestApi();
-});
-t.after(async (ctx) => {
-  await ctx.api?.stop();
-});
+const t = apiSuite('accounts');
 
 t('the first account on an empty instance becomes admin; later ones are users', async ({ api }) => {
   const first = await api.client().signUp('Ada');

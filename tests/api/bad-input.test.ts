@@ -3,6 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestApi, type Client, type Reply, type TestApi } from '../helpers/api.ts';
+import { isProblem as assertProblem } from '../helpers/assertions.ts';
 
 const t = suite<{ api: TestApi; owner: Client }>('bad input');
 
@@ -15,14 +16,11 @@ t.after(async (ctx) => {
   await ctx.api?.stop();
 });
 
+/** problem+json whose detail says something a person can act on. */
 function isProblem(r: Reply, status: number, detail?: RegExp) {
-  assert.is(r.status, status, `expected ${status}, got ${r.status}: ${r.text.slice(0, 300)}`);
-  assert.is(r.headers.get('content-type'), 'application/problem+json');
-  assert.is(r.body.status, status);
-  assert.type(r.body.title, 'string');
+  assertProblem(r, status, detail);
   assert.type(r.body.detail, 'string');
   assert.ok(r.body.detail.length > 5, 'the detail says something a person can act on');
-  if (detail) assert.match(r.body.detail, detail);
 }
 
 async function unchanged(owner: Client) {

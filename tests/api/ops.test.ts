@@ -1,16 +1,8 @@
 // @db-matrix
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestApi, type TestApi } from '../helpers/api.ts';
+import { apiSuite, startTestApi } from '../helpers/api.ts';
 
-const t = suite<{ api: TestApi }>('ops: health, readiness, metrics, OpenAPI, docs, web shell');
-
-t.before(async (ctx) => {
-  ctx.api = await startTestApi();
-});
-t.after(async (ctx) => {
-  await ctx.api?.stop();
-});
+const t = apiSuite('ops: health, readiness, metrics, OpenAPI, docs, web shell');
 
 t('GET /healthz is 200 ok', async ({ api }) => {
   const r = await api.client().get('/healthz');

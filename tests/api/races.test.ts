@@ -1,22 +1,14 @@
 // @db-matrix
 // Checks that count and then write hold under concurrent requests: the last admin, the stream keys per channel.
 // On PostgreSQL the writes are held back behind a table lock until every request waits (tests/helpers/pg-lock.ts).
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { eq } from 'drizzle-orm';
 import { user } from '../../shared/db/index.ts';
 import { MAX_KEYS_PER_CHANNEL } from '../../api/routes/stream-keys.ts';
-import { dbTarget, startTestApi, type TestApi } from '../helpers/api.ts';
+import { apiSuite, dbTarget, type TestApi } from '../helpers/api.ts';
 import { whileLocked } from '../helpers/pg-lock.ts';
 
-const t = suite<{ api: TestApi }>('races');
-
-t.before(async (ctx) => {
-  ctx.api = await startTestApi();
-});
-t.after(async (ctx) => {
-  await ctx.api?.stop();
-});
+const t = apiSuite('races');
 
 const race = <T>(api: TestApi, table: string, waiters: number, run: () => Promise<T>) =>
   dbTarget === 'postgres' ? whileLocked(api.databaseUrl!, `LOCK TABLE ${table} IN SHARE ROW EXCLUSIVE MODE`, waiters, run) : run();

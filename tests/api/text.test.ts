@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestApi, type Client, type Reply, type TestApi } from '../helpers/api.ts';
+import { isProblem } from '../helpers/assertions.ts';
 import { capturingLogger } from '../helpers/fuzz/common.ts';
 
 type Ctx = { api: TestApi; owner: Client; capture: ReturnType<typeof capturingLogger> };
@@ -20,13 +21,6 @@ t.after(async (ctx) => {
   await ctx.api?.stop();
 });
 
-function isProblem(r: Reply, status: number, detail?: RegExp) {
-  assert.is(r.status, status, `expected ${status}, got ${r.status}: ${r.text.slice(0, 300)}`);
-  assert.is(r.headers.get('content-type'), 'application/problem+json');
-  assert.is(r.body.status, status);
-  assert.type(r.body.title, 'string');
-  if (detail) assert.match(r.body.detail, detail);
-}
 
 const NUL = /NUL character/;
 const SURROGATE = /invalid Unicode/;

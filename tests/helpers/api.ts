@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { suite, type Test } from 'uvu';
 import { loadConfig, type Config } from '../../shared/config.ts';
 import { openDatabase, type Database } from '../../shared/db/index.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
@@ -175,4 +176,29 @@ export async function channelWithKey(owner: Client, slug: string, title = slug):
   const key = await owner.post(`/api/channels/${slug}/stream-keys`, { label: 'test' });
   if (key.status !== 201) throw new Error(`stream key for ${slug}: ${key.status} ${key.text}`);
   return key.body.key as string;
+}
+
+/** A suite with one API on a fresh database (`env` on top of the test defaults), stopped after it. */
+export function apiSuite(name: string, env: Record<string, string> = {}): Test<{ api: TestApi }> {
+  const t = suite<{ api: TestApi }>(name);
+  t.before(async (ctx) => {
+    ctx.api = await startTestApi(env);
+  });
+  t.after(async (ctx) => {
+    await ctx.api?.stop();
+  });
+  return t;
+}
+
+/** A suite with one API, an owner signed up as `owner` and their channel `slug` with a stream key (`key`). */
+export function channelSuite(name: string, opts: { owner: string; slug: string; env?: Record<string, string> }): Test<{ api: TestApi; key: string }> {
+  const t = suite<{ api: TestApi; key: string }>(name);
+  t.before(async (ctx) => {
+    ctx.api = await startTestApi(opts.env);
+    ctx.key = await channelWithKey(await ctx.api.client().signUp(opts.owner), opts.slug);
+  });
+  t.after(async (ctx) => {
+    await ctx.api?.stop();
+  });
+  return t;
 }

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { Page } from 'playwright-core';
 import { parsePlaylist } from '../../recorder/hls.ts';
 
 const run = promisify(execFile);
@@ -98,4 +99,26 @@ export async function downloadParts(url: string, dir: string): Promise<string[]>
     files.push(file);
   }
   return files;
+}
+
+export type Played = { currentTime: number; errors: string[]; width: number; hlsJs: boolean; ui: string };
+
+/**
+ * Plays the VoD page's video (muted) in `page` as a viewer would: waits for it to load (`readyState` at least
+ * `haveState`), seeks to `from` when given, plays until `until` seconds or 20 s pass; returns where it got, the media
+ * errors the element raised, its width, whether hls.js drove it, and any error the page shows.
+ */
+export function playVod(page: Page, opts: { from?: number; until: number; haveState: 1 | 2 }): Promise<Played> {
+  return page.evaluate(async ({ from, until, haveState }) => {
+    const video = document.querySelector('[data-testid="vod-video"]') as HTMLVideoElement;
+    video.muted = true;
+    const errors: string[] = [];
+    video.addEventListener('error', () => errors.push(String(video.error?.message ?? video.error?.code)));
+    const start = performance.now();
+    while (video.readyState < haveState && performance.now() - start < 10_000) await new Promise((r) => setTimeout(r, 100));
+    if (from !== undefined) video.currentTime = Math.max(0, from);
+    await video.play().catch((e) => errors.push(String(e)));
+    while (video.currentTime < until && performance.now() - start < 20_000) await new Promise((r) => setTimeout(r, 200));
+    return { currentTime: video.currentTime, errors, width: video.videoWidth, hlsJs: !!(window as any).Hls, ui: document.querySelector('[data-testid="vod-error"]')?.textContent ?? '' };
+  }, opts);
 }

@@ -2,10 +2,9 @@
 // One channel going live again the moment its last broadcast ended (a publisher that reconnects with a new session,
 // OBS's "stop, start"): each broadcast gets its own ended-then-new live session row, and the bus tells listeners
 // (the recorder, notifications) of the end before the next start, never the other way round.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { asc, eq } from 'drizzle-orm';
-import { channelWithKey, startTestApi, type TestApi } from '../helpers/api.ts';
+import { channelSuite, channelWithKey, startTestApi } from '../helpers/api.ts';
 import { withKey } from '../helpers/webrtc.ts';
 import { whepOffer } from '../helpers/whep-offer.ts';
 import pg from 'pg';
@@ -14,14 +13,7 @@ import { channel, liveSession } from '../../shared/db/index.ts';
 /** A publisher's offer (Opus + VP8) that the SFU accepts without the client ever connecting. */
 const whipOffer = () => whepOffer().replace(/a=recvonly/g, 'a=sendonly').replace(/a=mid:(\w+)/g, (_m, mid) => `a=mid:${mid}\r\na=ssrc:${1000 + Number(mid)} cname:x`);
 
-const t = suite<{ api: TestApi; key: string }>('back-to-back broadcasts on one channel');
-
-t.before(async (ctx) => {
-  ctx.api = await startTestApi({ WHIP_AUTH_FAILURES_PER_MINUTE: '1000' });
-  const owner = await ctx.api.client().signUp('Back To Back');
-  ctx.key = await channelWithKey(owner, 'again');
-});
-t.after(async (ctx) => ctx.api?.stop());
+const t = channelSuite('back-to-back broadcasts on one channel', { owner: 'Back To Back', slug: 'again', env: { WHIP_AUTH_FAILURES_PER_MINUTE: '1000' } });
 
 t('a broadcast started right after DELETE ends the last one goes live, and the bus hears offline before live', async ({ api, key }) => {
   const events: string[] = [];

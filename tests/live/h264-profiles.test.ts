@@ -2,9 +2,8 @@
 // constraint flags together), as mediasoup matches it, not by its first bytes: GStreamer's webrtcbin offers
 // Constrained Baseline as 42c01f where Chromium writes 42e01f. A profile Glint does not forward is refused with a
 // 400 that names it and the ones it takes. The offers are answered without the client ever connecting.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { channelWithKey, startTestApi, type TestApi } from '../helpers/api.ts';
+import { channelSuite, type TestApi } from '../helpers/api.ts';
 import { withKey } from '../helpers/webrtc.ts';
 import { whepOffer } from '../helpers/whep-offer.ts';
 import { h264Profile } from '../../sfu/sdp.ts';
@@ -20,14 +19,7 @@ const h264Offer = (profileLevelId: string, mode = 1) =>
     .replace(/a=mid:(\w+)/g, (_m, mid) => `a=mid:${mid}\r\na=ssrc:${1000 + Number(mid)} cname:x`)
     .replace('a=rtpmap:102 VP8/90000', `a=rtpmap:102 H264/90000\r\na=fmtp:102 packetization-mode=${mode};profile-level-id=${profileLevelId}`);
 
-const t = suite<{ api: TestApi; key: string }>('WHIP H.264 profiles');
-
-t.before(async (ctx) => {
-  ctx.api = await startTestApi({ WHIP_AUTH_FAILURES_PER_MINUTE: '1000' });
-  const owner = await ctx.api.client().signUp('Profile Owner');
-  ctx.key = await channelWithKey(owner, 'profiles');
-});
-t.after(async (ctx) => ctx.api?.stop());
+const t = channelSuite('WHIP H.264 profiles', { owner: 'Profile Owner', slug: 'profiles', env: { WHIP_AUTH_FAILURES_PER_MINUTE: '1000' } });
 
 const post = (api: TestApi, key: string, body: string) =>
   fetch(`${api.base}/whip/profiles`, { method: 'POST', headers: { ...withKey(key), 'content-type': 'application/sdp' }, body });

@@ -1,21 +1,11 @@
 // The studio in Chromium (fake camera and microphone): an owner goes live from the browser, a viewer watches,
 // the owner ends the stream.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { liveSuite } from '../helpers/live-suite.ts';
 import { verifyStreamKey } from '../../shared/stream-keys.ts';
-import { startTestApi, type TestApi } from '../helpers/api.ts';
-import { launchBrowser, type Browser } from '../helpers/browser.ts';
+import { type Browser } from '../helpers/browser.ts';
 
-const t = suite<{ api: TestApi; browser: Browser }>('studio');
-
-t.before(async (ctx) => {
-  ctx.api = await startTestApi();
-  ctx.browser = await launchBrowser({ fakeMedia: true });
-});
-t.after(async (ctx) => {
-  await ctx.browser?.close();
-  await ctx.api?.stop();
-});
+const t = liveSuite('studio', { owner: null });
 
 t('the owner goes live from the studio, sees timer, bitrate and resolution; a viewer watches; End stream ends it', async ({ api, browser }) => {
   const studio = await browser.context.newPage();

@@ -1,21 +1,10 @@
 // The channel page's player: plays a live broadcast over WHEP, shows live badge, viewers and uptime, and goes back
 // to "Offline" when the broadcast ends.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestApi, type TestApi } from '../helpers/api.ts';
-import { launchBrowser, type Browser } from '../helpers/browser.ts';
+import { liveSuite } from '../helpers/live-suite.ts';
 import { publish, withKey } from '../helpers/webrtc.ts';
 
-const t = suite<{ api: TestApi; browser: Browser }>('watch page');
-
-t.before(async (ctx) => {
-  ctx.api = await startTestApi();
-  ctx.browser = await launchBrowser({ fakeMedia: true });
-});
-t.after(async (ctx) => {
-  await ctx.browser?.close();
-  await ctx.api?.stop();
-});
+const t = liveSuite('watch page', { owner: null });
 
 t('an offline channel page says Offline; it starts playing on its own when the channel goes live, and says Offline again when it ends', async ({ api, browser }) => {
   const owner = await api.client().signUp('Watchable');

@@ -1,25 +1,13 @@
 // Live: Chromium publishes over WHIP into the mediasoup SFU on 127.0.0.1 and Chromium viewers play over WHEP
 // (RFC 9725 status codes and headers, media flowing both ways, DELETE freeing everything).
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
-import { launchBrowser, type Browser } from '../helpers/browser.ts';
+import { liveSuite } from '../helpers/live-suite.ts';
+import { channelWithKey, type TestApi } from '../helpers/api.ts';
 import { publish, until, view, viewerStats, withKey } from '../helpers/webrtc.ts';
 import { eq } from 'drizzle-orm';
 import { liveSession } from '../../shared/db/index.ts';
 
-type Ctx = { api: TestApi; owner: Client; browser: Browser };
-const t = suite<Ctx>('WHIP in, WHEP out');
-
-t.before(async (ctx) => {
-  ctx.api = await startTestApi();
-  ctx.owner = await ctx.api.client().signUp('Caster');
-  ctx.browser = await launchBrowser({ fakeMedia: true });
-});
-t.after(async (ctx) => {
-  await ctx.browser?.close();
-  await ctx.api?.stop();
-});
+const t = liveSuite('WHIP in, WHEP out', { owner: 'Caster' });
 
 const packetsIn = async (api: TestApi, slug: string) => {
   const room = api.sfu.room(slug);

@@ -1,25 +1,14 @@
 // Broadcasts back to back on one channel (OBS's "stop, start", a studio reloaded): each one a viewer saw is recorded
 // whole, whatever came just before it — the ending recording never attaches to, steals from or stops the next one's.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { liveSuite, type LiveCtx } from '../helpers/live-suite.ts';
 import { runningRecorders } from '../../recorder/Recording.ts';
-import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
-import { launchBrowser, type Browser } from '../helpers/browser.ts';
+import { channelWithKey } from '../helpers/api.ts';
 import { checkRecordedWhole, checkWhileLive, mediaStarts, type Broadcast } from '../helpers/recording.ts';
 import { publish, unpublish, until } from '../helpers/webrtc.ts';
 
-type Ctx = { api: TestApi; owner: Client; browser: Browser };
-const t = suite<Ctx>('recordings of back-to-back broadcasts');
-
-t.before(async (ctx) => {
-  ctx.api = await startTestApi({ WHIP_AUTH_FAILURES_PER_MINUTE: '1000' });
-  ctx.owner = await ctx.api.client().signUp('Back To Back Recorder');
-  ctx.browser = await launchBrowser({ fakeMedia: true });
-});
-t.after(async (ctx) => {
-  await ctx.browser?.close();
-  await ctx.api?.stop();
-});
+type Ctx = LiveCtx;
+const t = liveSuite('recordings of back-to-back broadcasts', { owner: 'Back To Back Recorder', env: { WHIP_AUTH_FAILURES_PER_MINUTE: '1000' } });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -2,16 +2,15 @@
 // whole with zero errors and lasts as long as the broadcast's media, with a valid playlist while live and after.
 // To cover another publisher, add it to PUBLISHERS. (RTMP recordings are covered in rtmp-integrity.test.ts.)
 import { fileURLToPath } from 'node:url';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { liveSuite, type LiveCtx } from '../helpers/live-suite.ts';
 import { runningRecorders } from '../../recorder/Recording.ts';
-import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
-import { launchBrowser, type Browser } from '../helpers/browser.ts';
+import { channelWithKey } from '../helpers/api.ts';
 import { startProcess } from '../helpers/process.ts';
 import { checkRecordedWhole, checkWhileLive, mediaStarts } from '../helpers/recording.ts';
 import { publish, unpublish, until } from '../helpers/webrtc.ts';
 
-type Ctx = { api: TestApi; owner: Client; browser: Browser };
+type Ctx = LiveCtx;
 /**
  * A running publisher: `end()` ends its broadcast (a DELETE of its WHIP session) and resolves when it has; `sendsFrom`,
  * when the publisher times its own broadcast, is when it began sending (else the first video the SFU receives).
@@ -66,17 +65,7 @@ const PUBLISHERS: Publisher[] = [
   { name: 'GStreamer webrtcbin H.264', start: gstreamer('h264') },
 ];
 
-const t = suite<Ctx>('recording matrix');
-
-t.before(async (ctx) => {
-  ctx.api = await startTestApi({ WHIP_AUTH_FAILURES_PER_MINUTE: '1000' });
-  ctx.owner = await ctx.api.client().signUp('Matrix');
-  ctx.browser = await launchBrowser({ fakeMedia: true });
-});
-t.after(async (ctx) => {
-  await ctx.browser?.close();
-  await ctx.api?.stop();
-});
+const t = liveSuite('recording matrix', { owner: 'Matrix', env: { WHIP_AUTH_FAILURES_PER_MINUTE: '1000' } });
 
 PUBLISHERS.forEach((pub, i) => {
   t(`${pub.name}: recorded whole — a valid playlist while live and after, decoded with zero errors, the broadcast's duration`, async (ctx) => {

@@ -4,26 +4,16 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { eq } from 'drizzle-orm';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { liveSuite, type LiveCtx } from '../helpers/live-suite.ts';
 import { liveSession } from '../../shared/db/index.ts';
 import { runningRecorders } from '../../recorder/Recording.ts';
-import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
-import { launchBrowser, type Browser } from '../helpers/browser.ts';
+import { channelWithKey } from '../helpers/api.ts';
+import { playVod } from '../helpers/vod-check.ts';
 import { publish, unpublish, until } from '../helpers/webrtc.ts';
 
-type Ctx = { api: TestApi; owner: Client; browser: Browser };
-const t = suite<Ctx>('recording through a publisher pause and a layer switch');
-
-t.before(async (ctx) => {
-  ctx.api = await startTestApi();
-  ctx.owner = await ctx.api.client().signUp('Pauser');
-  ctx.browser = await launchBrowser({ fakeMedia: true });
-});
-t.after(async (ctx) => {
-  await ctx.browser?.close();
-  await ctx.api?.stop();
-});
+type Ctx = LiveCtx;
+const t = liveSuite('recording through a publisher pause and a layer switch', { owner: 'Pauser' });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -77,18 +67,7 @@ async function recordAround(ctx: Ctx, slug: string, opts: { codec: 'VP8' | 'H264
     const player = await browser.context.newPage();
     await player.goto(`${api.base}/v/${v.id}`);
     await player.getByTestId('vod-page').waitFor();
-    const played = await player.evaluate(async (end) => {
-      const video = document.querySelector('[data-testid="vod-video"]') as HTMLVideoElement;
-      video.muted = true;
-      const errors: string[] = [];
-      video.addEventListener('error', () => errors.push(String(video.error?.message ?? video.error?.code)));
-      const start = performance.now();
-      while (video.readyState < 1 && performance.now() - start < 10_000) await new Promise((r) => setTimeout(r, 100));
-      video.currentTime = Math.max(0, end - 6);
-      await video.play().catch((e) => errors.push(String(e)));
-      while (video.currentTime < end - 1.5 && performance.now() - start < 20_000) await new Promise((r) => setTimeout(r, 200));
-      return { currentTime: video.currentTime, errors, ui: document.querySelector('[data-testid="vod-error"]')?.textContent ?? '' };
-    }, duration);
+    const played = await playVod(player, { from: duration - 6, until: duration - 1.5, haveState: 1 });
     await player.close();
     assert.ok(played.currentTime >= duration - 1.5, `hls.js plays to the end: ${JSON.stringify(played)} of ${duration.toFixed(1)} s`);
     assert.equal(played.errors, []);

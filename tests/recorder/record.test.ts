@@ -4,28 +4,17 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { eq } from 'drizzle-orm';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { liveSuite } from '../helpers/live-suite.ts';
 import { liveSession } from '../../shared/db/index.ts';
 import { runningRecorders } from '../../recorder/Recording.ts';
 import { parsePlaylist } from '../../recorder/hls.ts';
-import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
-import { launchBrowser, type Browser } from '../helpers/browser.ts';
+import { channelWithKey, type TestApi } from '../helpers/api.ts';
 import { startProcess } from '../helpers/process.ts';
+import { playVod } from '../helpers/vod-check.ts';
 import { publish, unpublish, until } from '../helpers/webrtc.ts';
 
-type Ctx = { api: TestApi; owner: Client; browser: Browser };
-const t = suite<Ctx>('recorder');
-
-t.before(async (ctx) => {
-  ctx.api = await startTestApi();
-  ctx.owner = await ctx.api.client().signUp('Recorder');
-  ctx.browser = await launchBrowser({ fakeMedia: true });
-});
-t.after(async (ctx) => {
-  await ctx.browser?.close();
-  await ctx.api?.stop();
-});
+const t = liveSuite('recorder', { owner: 'Recorder' });
 
 /** ffprobe on an HLS URL this process serves (asynchronously: a synchronous child would block the server). */
 async function ffprobe(url: string) {
@@ -135,17 +124,7 @@ for (const codec of ['VP8', 'H264'] as const) {
       await player.getByTestId('vod-page').waitFor();
       assert.match(player.url(), new RegExp(`/v/${v.id}$`));
       assert.match((await player.getByTestId('vod-duration').textContent()) ?? '', /0:1\d/);
-      const played = await player.evaluate(async () => {
-        const video = document.querySelector('[data-testid="vod-video"]') as HTMLVideoElement;
-        video.muted = true;
-        const errors: string[] = [];
-        video.addEventListener('error', () => errors.push(String(video.error?.message ?? video.error?.code)));
-        const start = performance.now();
-        while (video.readyState < 2 && performance.now() - start < 10_000) await new Promise((r) => setTimeout(r, 100));
-        await video.play().catch((e) => errors.push(String(e)));
-        while (video.currentTime < 3 && performance.now() - start < 20_000) await new Promise((r) => setTimeout(r, 200));
-        return { currentTime: video.currentTime, errors, width: video.videoWidth, hlsJs: !!(window as any).Hls, ui: document.querySelector('[data-testid="vod-error"]')?.textContent ?? '' };
-      });
+      const played = await playVod(player, { until: 3, haveState: 2 });
       await player.close();
       assert.ok(played.hlsJs, 'played through hls.js');
       assert.is(played.ui, '', 'the player shows no error');

@@ -76,12 +76,22 @@ async function sendAll(port: number, packets: Buffer[]) {
   socket.close();
 }
 
-t('a new relay holds everything until release(), then hands it over in order ahead of what comes next', async () => {
+/** A relay forwarding to a receiver standing in for FFmpeg, both closed after `body`. */
+async function withRelay(body: (relay: RtpRelay, ffmpeg: Awaited<ReturnType<typeof receiver>>) => Promise<void>) {
   const relay = await RtpRelay.open('127.0.0.1');
   const ffmpeg = await receiver();
   try {
     relay.forwardTo(ffmpeg.port);
     relay.newStream(false);
+    await body(relay, ffmpeg);
+  } finally {
+    relay.close();
+    ffmpeg.socket.close();
+  }
+}
+
+t('a new relay holds everything until release(), then hands it over in order ahead of what comes next', () =>
+  withRelay(async (relay, ffmpeg) => {
     await sendAll(relay.port, Array.from({ length: 300 }, (_, i) => rtp(1000 + i)));
     await sleep(100);
     assert.is(ffmpeg.got.length, 0, 'nothing reaches a port no FFmpeg listens on yet');
@@ -98,18 +108,11 @@ t('a new relay holds everything until release(), then hands it over in order ahe
     await sleep(50);
     assert.equal(seqs(ffmpeg.got.slice(-2)), [1302, 1303]);
     assert.equal(relay.counts, { packets: 304, reordered: 0, lost: 0, late: 0, overflow: 0 });
-  } finally {
-    relay.close();
-    ffmpeg.socket.close();
-  }
-});
+  }),
+);
 
-t('settle(): a packet waiting behind a gap is sent on at the end of the stream', async () => {
-  const relay = await RtpRelay.open('127.0.0.1');
-  const ffmpeg = await receiver();
-  try {
-    relay.forwardTo(ffmpeg.port);
-    relay.newStream(false);
+t('settle(): a packet waiting behind a gap is sent on at the end of the stream', () =>
+  withRelay(async (relay, ffmpeg) => {
     relay.release();
     await sendAll(relay.port, [rtp(1), rtp(3)]);
     await sleep(50);
@@ -117,10 +120,7 @@ t('settle(): a packet waiting behind a gap is sent on at the end of the stream',
     await relay.settle();
     await sleep(50);
     assert.equal(seqs(ffmpeg.got), [1, 3]);
-  } finally {
-    relay.close();
-    ffmpeg.socket.close();
-  }
-});
+  }),
+);
 
 t.run();

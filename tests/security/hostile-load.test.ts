@@ -2,11 +2,10 @@
 // handshake or nothing. Every WHEP refusal is a 429 or 503 with Retry-After (no other 5xx); a real viewer and a
 // real publisher (Chromium, from another address) still work meanwhile; the sessions the offers opened and never
 // connected are dropped; and once the broadcasts end nothing is left on the workers. Bounded: ~40 s.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { liveSuite } from '../helpers/live-suite.ts';
 import { connect, type Socket } from 'node:net';
-import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
-import { launchBrowser, type Browser } from '../helpers/browser.ts';
+import { channelWithKey } from '../helpers/api.ts';
 import { publish, unpublish, until, view, viewerStats } from '../helpers/webrtc.ts';
 import { whepOffer } from '../helpers/whep-offer.ts';
 
@@ -14,18 +13,7 @@ const OFFERS = 500;
 const RTMP_SOCKETS = 200;
 const HOSTILE = '203.0.113.66'; // through the trusted loopback proxy, as Caddy would forward it
 
-type Ctx = { api: TestApi; owner: Client; browser: Browser };
-const t = suite<Ctx>('hostile load');
-
-t.before(async (ctx) => {
-  ctx.api = await startTestApi({ TRUSTED_PROXIES: 'loopback' });
-  ctx.owner = await ctx.api.client().signUp('Target');
-  ctx.browser = await launchBrowser({ fakeMedia: true });
-});
-t.after(async (ctx) => {
-  await ctx.browser?.close();
-  await ctx.api?.stop();
-});
+const t = liveSuite('hostile load', { owner: 'Target', env: { TRUSTED_PROXIES: 'loopback' } });
 
 /** RTMP connections that stall: C0 and a third of C1 on odd ones, nothing at all on even ones. */
 async function stallingRtmp(port: number, count: number): Promise<Socket[]> {

@@ -11,6 +11,7 @@ import { asc, eq } from 'drizzle-orm';
 import { liveSession } from '../../shared/db/index.ts';
 import { runningBridges } from '../../sfu/rtmp/bridge.ts';
 import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
+import { catchEscapes } from '../helpers/api-on.ts';
 import { capturingLogger, LEVEL, type LogLine } from '../helpers/log.ts';
 import { startProcess } from '../helpers/process.ts';
 import { captureFfmpeg, fuzz, replay, rng, serialize, replaceAmfString, withoutGoodbye, PLACEHOLDER_KEY, type Case, type Session } from '../helpers/rtmp-fuzz.ts';
@@ -30,9 +31,7 @@ const heap = () => {
 type Ctx = { api: TestApi; owner: Client; port: number; lines: LogLine[]; sessions: Session[]; key: string; channelId: string };
 const t = suite<Ctx>(`RTMP ingest fuzz (${SECONDS} s, seed ${SEED})`);
 
-const escaped: unknown[] = [];
-process.on('unhandledRejection', (err) => escaped.push(err));
-process.on('uncaughtException', (err) => escaped.push(err));
+const { escaped } = catchEscapes();
 
 t.before(async (ctx) => {
   const { log, lines } = capturingLogger();

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
+import { catchEscapes } from '../helpers/api-on.ts';
 import { capturingLogger, LEVEL, type LogLine } from '../helpers/log.ts';
 import { RTMP, RtmpTestClient, chunks, command, connectCommand, header0, publishCommands } from '../helpers/rtmp.ts';
 import { until } from '../helpers/webrtc.ts';
@@ -16,9 +17,7 @@ type Ctx = { api: TestApi; owner: Client; port: number; lines: LogLine[] };
 const t = suite<Ctx>('RTMP ingest: hostile clients');
 
 // a crash here would take the test process with it; recorded instead, so that the test says which input did it
-const escaped: unknown[] = [];
-process.on('unhandledRejection', (err) => escaped.push(err));
-process.on('uncaughtException', (err) => escaped.push(err));
+const { escaped } = catchEscapes();
 
 t.before(async (ctx) => {
   const { log, lines } = capturingLogger();

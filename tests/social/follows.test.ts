@@ -11,6 +11,7 @@ import { Webhook } from 'standardwebhooks';
 import { FANOUT_BATCH } from '../../api/notifications.ts';
 import { channel, job, liveSession, notification } from '../../shared/db/index.ts';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
+import { eventually as until } from '../helpers/assertions.ts';
 import { chatSocket } from '../helpers/chat.ts';
 
 type Ctx = { api: TestApi; owner: Client; fan: Client; other: Client };
@@ -29,13 +30,6 @@ t.after(async (ctx) => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
-  for (const started = Date.now(); ; await sleep(50)) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() - started > timeoutMs) throw new Error(`${what} did not happen within ${timeoutMs} ms (last: ${JSON.stringify(v)})`);
-  }
-}
 
 /** Starts a broadcast the way the SFU does: a live_session row, then channel.live on the bus. */
 async function goLive(api: TestApi, slug: string) {

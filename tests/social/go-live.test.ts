@@ -6,25 +6,15 @@
 // recording is subscriber-only too.
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { liveSuite } from '../helpers/live-suite.ts';
 import { eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { subscription, vod } from '../../shared/db/index.ts';
-import { channelWithKey, startTestApi, type TestApi } from '../helpers/api.ts';
-import { launchBrowser, type Browser } from '../helpers/browser.ts';
+import { channelWithKey } from '../helpers/api.ts';
 import { publish, until, view, viewerStats, withKey } from '../helpers/webrtc.ts';
 
-const t = suite<{ api: TestApi; browser: Browser }>('go live: notifications, webhooks, subscriber-only live');
-
-t.before(async (ctx) => {
-  ctx.api = await startTestApi({ WEBHOOK_ALLOW_PRIVATE: 'true' }); // the receiver is on loopback; jobs at their default (run when enqueued, not polled)
-  ctx.browser = await launchBrowser({ fakeMedia: true });
-});
-t.after(async (ctx) => {
-  await ctx.browser?.close();
-  await ctx.api?.stop();
-});
+const t = liveSuite('go live: notifications, webhooks, subscriber-only live', { owner: null, env: { WEBHOOK_ALLOW_PRIVATE: 'true' } });
 
 t('a follower hears the channel go live in the page; webhooks fire; WHEP admits subscribers only', async ({ api, browser }) => {
   const owner = await api.client().signUp('Live Owner');

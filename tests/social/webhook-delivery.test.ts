@@ -13,6 +13,7 @@ import { eq } from 'drizzle-orm';
 import { isPrivateAddress, MAX_RESPONSE_BYTES, webhookLookup } from '../../api/webhooks.ts';
 import { channel, liveSession } from '../../shared/db/index.ts';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
+import { eventually as until } from '../helpers/assertions.ts';
 
 const TIMEOUT_MS = 3000;
 type Ctx = { api: TestApi; owner: Client; servers: Server[] };
@@ -30,13 +31,6 @@ t.after(async (ctx) => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
-  for (const started = Date.now(); ; await sleep(50)) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() - started > timeoutMs) throw new Error(`${what} did not happen within ${timeoutMs} ms (last: ${JSON.stringify(v)})`);
-  }
-}
 
 async function listen(ctx: Ctx, handler: (req: IncomingMessage, res: ServerResponse) => void) {
   const server = createServer(handler);

@@ -3,6 +3,7 @@
 // the process for crashes, unhandled rejections and memory.
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { catchEscapes } from '../api-on.ts';
 import { capturingLogger as capture, type LogLine } from '../log.ts';
 
 /** Seconds each parser is fuzzed for: GLINT_FUZZ_SECONDS, or `fallback` (chosen so tests/fuzz/ stays near a minute). */
@@ -172,18 +173,13 @@ export function distinctErrors(lines: LogLine[], max = 12): string[] {
  * Collects what the process must never see while a fuzzer runs: unhandled rejections and uncaught exceptions
  * (with the listener installed, Node keeps running, so the test can report them instead of dying mid-run).
  */
-export function watchProcess(): { problems: string[]; stop(): void } {
-  const problems: string[] = [];
-  const onRejection = (reason: unknown) => problems.push(`unhandledRejection: ${(reason as Error)?.stack ?? String(reason)}`);
-  const onException = (err: Error) => problems.push(`uncaughtException: ${err.stack ?? err.message}`);
-  process.on('unhandledRejection', onRejection);
-  process.on('uncaughtException', onException);
+export function watchProcess(): { readonly problems: string[]; stop(): void } {
+  const { escaped, stop } = catchEscapes();
   return {
-    problems,
-    stop: () => {
-      process.off('unhandledRejection', onRejection);
-      process.off('uncaughtException', onException);
+    get problems() {
+      return escaped.map((e) => `escaped: ${(e as Error)?.stack ?? String(e)}`);
     },
+    stop,
   };
 }
 
