@@ -103,3 +103,19 @@ export function withoutField(e: FormErrors, name: string): FormErrors {
   const { [name]: _gone, ...fields } = e.fields;
   return { fields, message: Object.keys(fields).length ? e.message : null };
 }
+
+/**
+ * Binds a text field to its state and its inline error, which goes as soon as the user types in it:
+ * `<Field label="Email" type="email" {...bind('email', email, setEmail)} />`.
+ */
+export function fieldBinder(errors: FormErrors, setErrors: (update: (e: FormErrors) => FormErrors) => void) {
+  return (name: string, value: string, set: (value: string) => void) => ({
+    name,
+    value,
+    error: errors.fields[name],
+    onInput: (e: { currentTarget: { value: string } }) => {
+      set(e.currentTarget.value);
+      setErrors((x) => withoutField(x, name));
+    },
+  });
+}

@@ -1,45 +1,23 @@
 // Sign in with email and password.
-import { useEffect, useState } from 'preact/hooks';
-import { Button, errorsFor, Field, focusFirstInvalid, FormError, withoutField, type FormErrors } from '../components/form.tsx';
-import { navigate, useLocation } from '../router.ts';
-import { signIn, useSession } from '../session.ts';
-import { useTitle } from '../title.ts';
-import { nextPath } from './auth-common.ts';
+import { useState } from 'preact/hooks';
+import { Button, Field, FormError } from '../components/form.tsx';
+import { signIn } from '../session.ts';
+import { useAuthForm } from './auth-common.ts';
 
 export function SignInPage() {
-  useTitle('Sign in');
-  const { search } = useLocation();
-  const session = useSession();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [errors, setErrors] = useState<FormErrors>({ fields: {}, message: null });
-
-  useEffect(() => {
-    if (session.user && !busy) navigate(nextPath(search), { replace: true });
-  }, [session.user]);
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const form = e.currentTarget as HTMLFormElement;
-    const fields: Record<string, string> = {};
-    if (!email.trim()) fields.email = 'Enter your email address.';
-    if (!password) fields.password = 'Enter your password.';
-    if (Object.keys(fields).length) {
-      setErrors({ fields, message: null });
-      return focusFirstInvalid(form);
-    }
-    setBusy(true);
-    setErrors({ fields: {}, message: null });
-    try {
-      await signIn(email.trim(), password);
-      navigate(nextPath(search), { replace: true });
-    } catch (err) {
-      setErrors(errorsFor(err, ['email', 'password']));
-      focusFirstInvalid(form);
-      setBusy(false);
-    }
-  };
+  const { search, busy, errors, submit, bind } = useAuthForm(
+    'Sign in',
+    () => {
+      const fields: Record<string, string> = {};
+      if (!email.trim()) fields.email = 'Enter your email address.';
+      if (!password) fields.password = 'Enter your password.';
+      return fields;
+    },
+    () => signIn(email.trim(), password),
+    ['email', 'password'],
+  );
 
   return (
     <section class="auth-page">
@@ -47,32 +25,8 @@ export function SignInPage() {
         <h1>Sign in</h1>
         <p class="muted">Welcome back. Sign in to manage your channels.</p>
         <FormError message={errors.message} />
-        <Field
-          label="Email"
-          name="email"
-          type="email"
-          autocomplete="email"
-          required
-          value={email}
-          onInput={(e) => {
-            setEmail(e.currentTarget.value);
-            setErrors((x) => withoutField(x, 'email'));
-          }}
-          error={errors.fields.email}
-        />
-        <Field
-          label="Password"
-          name="password"
-          type="password"
-          autocomplete="current-password"
-          required
-          value={password}
-          onInput={(e) => {
-            setPassword(e.currentTarget.value);
-            setErrors((x) => withoutField(x, 'password'));
-          }}
-          error={errors.fields.password}
-        />
+        <Field label="Email" type="email" autocomplete="email" required {...bind('email', email, setEmail)} />
+        <Field label="Password" type="password" autocomplete="current-password" required {...bind('password', password, setPassword)} />
         <Button type="submit" busy={busy} class="btn-block" data-testid="sign-in-submit">
           Sign in
         </Button>
