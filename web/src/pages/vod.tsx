@@ -49,21 +49,30 @@ export function VodPage({ id }: { id: string }) {
   };
   return (
     <article class="vod-page" data-testid="vod-page">
-      <div class="watch">
-        <VodPlayer src={vod.playlistUrl} poster={vod.posterUrl} onTime={(elapsedMs, seconds) => setAt({ elapsedMs, seconds })} />
-        <ChatReplay vodId={vod.id} startedAt={vod.startedAt} at={at} />
-      </div>
+      {vod.status === 'failed' ? (
+        // only the channel's owner (and admins) see a failed recording: say why, and let them remove it
+        <p class="panel player-status" role="status" data-testid="vod-failed">
+          This broadcast could not be recorded{vod.failureReason ? `: ${vod.failureReason}` : '.'}
+        </p>
+      ) : (
+        <div class="watch">
+          <VodPlayer src={vod.playlistUrl} poster={vod.posterUrl} onTime={(elapsedMs, seconds) => setAt({ elapsedMs, seconds })} />
+          <ChatReplay vodId={vod.id} startedAt={vod.startedAt} at={at} />
+        </div>
+      )}
       <div class="vod-info">
         <h1 data-testid="vod-title">{vod.title}</h1>
         <p class="muted">
           <a href={`/c/${vod.channel.slug}`}>/c/{vod.channel.slug}</a> · {formatDateTime(vod.startedAt)}
           {vod.status === 'recording' ? (
             <span class="badge badge-live"> Live now — watching from the start</span>
+          ) : vod.status === 'failed' ? (
+            <span> · not recorded</span>
           ) : (
             <span data-testid="vod-duration"> · {duration(vod.durationSeconds)}</span>
           )}
         </p>
-        {user && vod.status === 'ready' && (user.role === 'admin' || user.id === vod.channel.ownerId) && (
+        {user && vod.status !== 'recording' && (user.role === 'admin' || user.id === vod.channel.ownerId) && (
           <button type="button" class="btn btn-secondary btn-sm" onClick={remove} data-testid="vod-delete">
             Delete recording
           </button>
@@ -93,7 +102,8 @@ export function PastBroadcasts({ slug }: { slug: string }) {
               <span class="vod-card-text">
                 <strong>{v.title}</strong>
                 <span class="muted">
-                  {formatDateTime(v.startedAt)} · {v.status === 'recording' ? 'live now — watch from the start' : duration(v.durationSeconds)}
+                  {formatDateTime(v.startedAt)} ·{' '}
+                  {v.status === 'recording' ? 'live now — watch from the start' : v.status === 'failed' ? <span data-testid="vod-card-failed">recording failed</span> : duration(v.durationSeconds)}
                 </span>
               </span>
             </a>
