@@ -1,7 +1,7 @@
 // A room's recorder tap: the recording feed of the publisher's tracks (RecordingFeed.ts: held from their first packet
-// until a recorder attaches, then sent to it as plain RTP), the media watch that tells the recorder when the
-// publisher's media stops and flows again, and the wait an RTMP bridge makes for the recorder to listen. One
-// attachment at a time; the recorder drives it over shared/recorder-protocol.ts (Sfu.ts).
+// until a recorder attaches, then sent to it as plain RTP) and the media watch that tells the recorder when the
+// publisher's media stops and flows again. One attachment at a time; the recorder drives it over
+// shared/recorder-protocol.ts (Sfu.ts).
 import type { types as ms } from 'mediasoup';
 import { notFound } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -33,16 +33,8 @@ export class RecorderTap {
   private feed: RecordingFeed | undefined;
   /** the feed a recorder is attached to, while one is */
   private recording: Attachment | undefined;
-  /** settles when the recorder has resumed its consumers (it listens) after the latest RTMP publisher connected */
-  private listening: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(private readonly room: TapHost) {}
-
-  /** An RTMP publisher connected: ready() waits for the recorder to listen for its tracks. */
-  expectListener(): void {
-    let resolve!: () => void;
-    this.listening = { promise: new Promise<void>((r) => (resolve = r)), resolve };
-  }
 
   /**
    * A publisher's producers exist: a new feed holds their tracks from the first packet on (the previous publisher's,
@@ -127,29 +119,11 @@ export class RecorderTap {
     return timer;
   }
 
-  /**
-   * Resolves once the recorder listens for the RTMP publisher's tracks, or after `timeoutMs` (false then). The RTMP
-   * bridge waits for it before sending: a copied stream cannot make a keyframe on request, so a recording attached
-   * after the first one was sent would start at the next — up to a whole keyframe interval (OBS: 2 s) lost.
-   */
-  async ready(timeoutMs: number): Promise<boolean> {
-    const listening = this.listening?.promise;
-    if (!listening) return false;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
-    try {
-      return await Promise.race([listening.then(() => true), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   /** The recorder listens: the feed sends what it held since the publisher's first packet, then the live tracks. */
   async resume(): Promise<void> {
     const feed = this.recording?.feed;
     if (!feed) return;
     feed.start();
-    this.listening?.resolve();
     const video = feed.video;
     if (!video) return;
     // what was held began with the publisher's first keyframe unless the recorder came late (or again): ask for one

@@ -11,7 +11,8 @@ import type { types as ms } from 'mediasoup';
 import type { RecordedTrack, RtpTarget, RtpTargets } from '../shared/recorder-protocol.ts';
 
 /** What a feed holds before a recorder attaches, at most (~10 s of 6 Mb/s video); beyond it the start is lost anyway
- * and the feed holds nothing more (the recording then starts at a keyframe asked for when it attaches). */
+ * (no recorder runs, or it is down): the feed pauses its consumers, so the worker stops handing this process packets
+ * nobody takes, until a recorder attaches (the recording then starts at a keyframe it asks for). */
 export const PREROLL_MAX_BYTES = 8 << 20;
 
 type Track = { consumer: ms.Consumer; target?: RtpTarget };
@@ -74,6 +75,7 @@ export class RecordingFeed {
   start() {
     if (this.closed || this.sending) return;
     this.sending = true;
+    for (const { consumer } of this.tracks) if (consumer.paused && !consumer.closed) void consumer.resume().catch(() => undefined);
     const held = this.held ?? [];
     this.held = null;
     this.heldBytes = 0;
@@ -105,7 +107,11 @@ export class RecordingFeed {
     if (!this.held) return;
     this.held.push({ kind: track.consumer.kind, packet });
     this.heldBytes += packet.length;
-    if (this.heldBytes > PREROLL_MAX_BYTES) this.held = null; // the start is lost: hold no more
+    if (this.heldBytes <= PREROLL_MAX_BYTES) return;
+    // the start is lost: hold no more, and take nothing more from the worker until a recorder attaches
+    this.held = null;
+    this.heldBytes = 0;
+    for (const { consumer } of this.tracks) if (!consumer.closed) void consumer.pause().catch(() => undefined);
   }
 
   private send(kind: 'audio' | 'video', packet: Buffer) {

@@ -284,7 +284,6 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
     if (this.publisher) throw conflict('This channel is already live from another session.');
     const session: Publisher = { id: randomUUID(), transports: [], producers: [] };
     this.publisher = session;
-    this.tap.expectListener();
     const resuming = this.graceTimer !== undefined || this.lostPublisher !== undefined;
     try {
       const ports: { rtp: number; rtcp: number }[] = [];
@@ -469,11 +468,6 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
    */
   attachRecorder(sessionId: string, targets: RtpTargets, onMedia?: (flowing: boolean) => void): Promise<RecordedTrack[]> {
     return this.tap.attach(sessionId, targets, onMedia);
-  }
-
-  /** Resolves once the recorder listens for the RTMP publisher's tracks, or after `timeoutMs` (false then). */
-  recorderReady(timeoutMs: number): Promise<boolean> {
-    return this.tap.ready(timeoutMs);
   }
 
   /** Starts the recorder's consumers (its FFmpeg is listening) with a keyframe first. */

@@ -25,8 +25,6 @@ export type RoomEvents = {
 /** The room as an RTMP publisher's connection drives it. */
 export interface IngestRoom extends EventEmitter<RoomEvents> {
   readonly isClosed: boolean;
-  /** Resolves true once the recorder listens for the publisher's tracks, false after `timeoutMs`. */
-  recorderReady(timeoutMs: number): Promise<boolean>;
   publisherLost(sessionId: string, reason: string): void;
   endPublisher(sessionId: string, reason?: string): boolean;
 }

@@ -39,8 +39,6 @@ const PROBE_FRAMES = 10;
 const PROBE_MAX_MS = 3000;
 /** What the probe holds at most: a publisher sending faster than it can be judged is judged on what it sent. */
 const PROBE_MAX_BYTES = 16 << 20;
-/** How long a starting broadcast waits at most for its recorder to listen. */
-const RECORDER_WAIT_MS = 3000;
 /** No bytes for this long and a connection is cut off: a stalled publisher must not hold the channel. */
 const IDLE_TIMEOUT_MS = 10_000;
 /** Unsent replies a client may leave unread (a connect's answer is ~300 bytes; one that never reads stops here). */
@@ -420,10 +418,8 @@ class RtmpConnection {
       if (!(err instanceof AppError)) this.ingest.log.error({ err }, 'RTMP broadcast could not start');
       return this.refuse('NetStream.Publish.Failed', reason, reason);
     }
-    // the recorder attaches on channel.live: what is sent before it listens is not recorded (bounded: a recorder
-    // that is down or slow must not hold the broadcast back for long)
-    const waitFrom = Date.now();
-    const recorder = { recorderReady: await this.room.recorderReady(RECORDER_WAIT_MS), recorderWaitMs: Date.now() - waitFrom };
+    // no wait for the recorder: the room's recording feed holds the tracks from their first packet until it attaches
+    // (a copied stream cannot make a keyframe on request; its first one is the recording's start)
     if (this.socket.destroyed) return this.room.publisherLost(this.sessionId, 'publisher left while starting');
     const log = this.ingest.log.child({ channel: this.key!.slug });
     this.bridge = new FfmpegBridge(bridge, log);
@@ -431,7 +427,7 @@ class RtmpConnection {
     this.bridge.onDrain = () => {
       if (this.state === 'live') this.socket.resume();
     };
-    log.info({ session: this.sessionId, ...ingest, ...recorder, ffmpeg: this.bridge.pid }, 'RTMP broadcast bridged');
+    log.info({ session: this.sessionId, ...ingest, ffmpeg: this.bridge.pid }, 'RTMP broadcast bridged');
     const room = this.room;
     const onClose = () => this.end('broadcast ended');
     const onLost = () => this.end('publisher lost');

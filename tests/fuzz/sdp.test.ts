@@ -33,7 +33,8 @@ t('mutated offers get 2xx or 4xx from WHIP and WHEP, and leave no mediasoup obje
   const rng = new Rng(seed);
   const live = api.sfu.room('fz-live')!;
   const held = await until(() => live.dump(), (d) => d.producers === 2, 5_000);
-  assert.equal(held, { transports: 1, producers: 2, consumers: 0 }, 'the publisher alone');
+  // the publisher's transport, and its recording feed (a direct transport, a consumer per track)
+  assert.equal(held, { transports: 2, producers: 2, consumers: 2 }, 'the publisher alone');
   const routersBefore = await routers(api);
   const before = await settledMemory(2, 100);
   const started = Date.now();
