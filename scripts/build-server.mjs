@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundles the embedded server (server/main.ts) into .build/api.mjs and the separate recorder service's into
+// Bundles the embedded server (server/main.ts) into .build/api.mjs and the separate recorder service's (server/recorder.ts) into
 // .build/recorder.mjs (npm packages stay external) so `npm start` runs plain Node: no TypeScript loader in the running
 // server, which keeps an idle Glint ~55 MB smaller. Tests and `npm run dev` run the sources with tsx instead. Usage: node scripts/build-server.mjs
 import path from 'node:path';
@@ -13,7 +13,7 @@ try {
   await rm(path.join(root, '.build', 'chunks'), { recursive: true, force: true }); // no stale chunks
   await build({
     absWorkingDir: root,
-    entryPoints: { api: 'server/main.ts', recorder: 'recorder/main.ts' },
+    entryPoints: { api: 'server/main.ts', recorder: 'server/recorder.ts' },
     outdir: '.build',
     outExtension: { '.js': '.mjs' },
     bundle: true,

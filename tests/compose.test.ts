@@ -28,13 +28,13 @@ t('the recorder runs as its own service: the api does not record, the recorder r
   const recorder = resolve('recorder');
   assert.is(api.recorder.embedded, false, 'the api leaves recording to the recorder service');
   assert.is(recorder.recorder.rtpHost, 'recorder', 'the SFU sends RTP to the recorder service by its compose name');
-  assert.ok(recorder.redisUrl && recorder.databaseUrl, 'recorder/main.ts refuses to start without REDIS_URL and DATABASE_URL');
+  assert.ok(recorder.redisUrl && recorder.databaseUrl, 'server/recorder.ts refuses to start without REDIS_URL and DATABASE_URL');
   assert.is(recorder.redisUrl, api.redisUrl);
   assert.is(recorder.redisPrefix, api.redisPrefix, 'the same bus channels');
   assert.is(recorder.databaseUrl, api.databaseUrl);
   assert.equal(recorder.s3, api.s3, 'the same object store the api serves HLS from');
   assert.equal(compose.services.recorder.command, ['node', '.build/recorder.mjs']);
-  assert.ok(readFileSync('scripts/build-server.mjs', 'utf8').includes("recorder: 'recorder/main.ts'"), 'the image builds that entry point');
+  assert.ok(readFileSync('scripts/build-server.mjs', 'utf8').includes("recorder: 'server/recorder.ts'"), 'the image builds that entry point');
   assert.is(compose.services.recorder.depends_on.api.condition, 'service_healthy', 'after the api has migrated the database');
 });
 

@@ -6,7 +6,7 @@ import { createBus } from '../shared/bus.ts';
 import { openDatabase } from '../shared/db/index.ts';
 import { createLogger } from '../shared/logger.ts';
 import { createStore } from '../shared/storage.ts';
-import { Recorder } from './Recorder.ts';
+import { Recorder } from '../recorder/Recorder.ts';
 
 const config = loadConfigOrExit((c) => {
   if (!c.redisUrl || !c.databaseUrl) {
