@@ -18,7 +18,7 @@ export const PREROLL_MAX_BYTES = 8 << 20;
 type Track = { consumer: ms.Consumer; target?: RtpTarget };
 
 export class RecordingFeed {
-  private held: { kind: 'audio' | 'video'; packet: Buffer }[] | null = [];
+  private held: { track: Track; packet: Buffer }[] | null = [];
   private heldBytes = 0;
   private sending = false;
   private closed = false;
@@ -79,14 +79,7 @@ export class RecordingFeed {
     const held = this.held ?? [];
     this.held = null;
     this.heldBytes = 0;
-    for (const { kind, packet } of held) this.send(kind, packet);
-  }
-
-  /** Nothing more is sent or held. */
-  stop() {
-    this.sending = false;
-    this.held = null;
-    this.heldBytes = 0;
+    for (const { track, packet } of held) this.send(track, packet);
   }
 
   /** The video consumer, for keyframe requests. */
@@ -97,15 +90,16 @@ export class RecordingFeed {
   close() {
     if (this.closed) return;
     this.closed = true;
-    this.stop();
+    this.sending = false;
+    this.held = null;
     this.transport.close();
     this.socket.close();
   }
 
   private packet(track: Track, packet: Buffer) {
-    if (this.sending) return this.send(track.consumer.kind, packet);
+    if (this.sending) return this.send(track, packet);
     if (!this.held) return;
-    this.held.push({ kind: track.consumer.kind, packet });
+    this.held.push({ track, packet });
     this.heldBytes += packet.length;
     if (this.heldBytes <= PREROLL_MAX_BYTES) return;
     // the start is lost: hold no more, and take nothing more from the worker until a recorder attaches
@@ -114,8 +108,7 @@ export class RecordingFeed {
     for (const { consumer } of this.tracks) if (!consumer.closed) void consumer.pause().catch(() => undefined);
   }
 
-  private send(kind: 'audio' | 'video', packet: Buffer) {
-    const target = this.tracks.find((t) => t.consumer.kind === kind)?.target;
-    if (target && !this.closed) this.socket.send(packet, target.port, target.ip);
+  private send(track: Track, packet: Buffer) {
+    if (track.target && !this.closed) this.socket.send(packet, track.target.port, track.target.ip);
   }
 }
