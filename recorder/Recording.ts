@@ -69,9 +69,9 @@ export class Recording {
   /** FFmpeg's RTP port for each track (RTCP on the next one) */
   private ports: Record<'audio' | 'video', number | undefined> = { audio: undefined, video: undefined };
   /**
-   * Every track passes through a relay in this process (h264-relay.ts): an H.264 picture reaches FFmpeg as one access
-   * unit, and when this process dies its FFmpeg's input stops with it, so that FFmpeg finishes its segment and
-   * exits instead of recording one track on alone.
+   * Every track passes through a relay in this process (rtp-relay.ts): in sequence order, held while no FFmpeg
+   * listens, an H.264 picture as one access unit; and when this process dies its FFmpeg's input stops with it, so
+   * that FFmpeg finishes its segment and exits instead of recording one track on alone.
    */
   private readonly relays = new Map<'audio' | 'video', RtpRelay>();
   private keyframeTimer: NodeJS.Timeout | undefined;
@@ -129,7 +129,7 @@ export class Recording {
           return await this.startOnce();
         } catch (err) {
           if (this.stopping) return;
-          if (attempt === 1) this.deps.log.info({ vod: this.info.vodId, err: (err as Error).message }, 'recording cannot attach yet; retrying');
+          if (attempt === 1) this.log.info({ err: (err as Error).message }, 'recording cannot attach yet; retrying');
           if (attempt >= START_ATTEMPTS) throw err;
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, START_RETRY_MS);
@@ -204,7 +204,7 @@ export class Recording {
     if (!this.started) {
       // the publisher had left before the first attach: try now (or begin trying again)
       if (this.wake) this.wake();
-      else void this.start(this.kinds).catch((err) => this.deps.log.error({ err, vod: this.info.vodId }, 'could not start recording'));
+      else void this.start(this.kinds).catch((err) => this.log.error({ err }, 'could not start recording'));
       return;
     }
     this.useTracks(await attach(this.deps.bus, this.info.sessionId, this.targets));
@@ -216,7 +216,7 @@ export class Recording {
       this.spawn(); // it had given up while the publisher was away
       await this.listening();
     }
-    this.deps.log.info({ vod: this.info.vodId }, 'recording the returning publisher');
+    this.log.info('recording the returning publisher');
   }
 
   /**
@@ -244,7 +244,7 @@ export class Recording {
     for (const [signal, waitMs] of [[null, ORPHAN_EXIT_MS / 2], ['SIGTERM', ORPHAN_EXIT_MS / 2], ['SIGKILL', 1000]] as const) {
       if (!(await alive())) break;
       if (signal) {
-        this.deps.log.warn({ vod: this.info.vodId, pid, signal }, 'ending the FFmpeg a previous run left recording');
+        this.log.warn({ pid, signal }, 'ending the FFmpeg a previous run left recording');
         try {
           process.kill(pid, signal);
         } catch {
@@ -253,7 +253,7 @@ export class Recording {
       }
       for (const end = Date.now() + waitMs; Date.now() < end && (await alive()); ) await sleep(100);
     }
-    this.deps.log.info({ vod: this.info.vodId, pid, ms: Date.now() - t0 }, 'the FFmpeg a previous run left has ended');
+    this.log.info({ pid, ms: Date.now() - t0 }, 'the FFmpeg a previous run left has ended');
   }
 
   /** An RTCP BYE to FFmpeg on every track (rtp.ts): it ends its input at once, as at the end of a file. */
@@ -272,7 +272,7 @@ export class Recording {
     const proc = this.proc;
     if (!flowing) {
       if (!proc?.running) return;
-      this.deps.log.info({ vod: this.info.vodId }, 'recording paused: no media from the publisher');
+      this.log.info('recording paused: no media from the publisher');
       // FFmpeg reads nothing after the BYE: what comes next waits in the relays for the next one
       this.holdRelays();
       await this.bye();
@@ -280,7 +280,7 @@ export class Recording {
       void proc.stop({ graceMs: PAUSE_EXIT_MS, killMs: PAUSE_EXIT_MS, unless: () => !this.paused });
       return;
     }
-    this.deps.log.info({ vod: this.info.vodId }, 'recording resumed: media flows again');
+    this.log.info('recording resumed: media flows again');
     // one FFmpeg at a time: one may have been started meanwhile (a restart after its input idled out)
     if (this.alive) return this.keyframe();
     await this.respawn();
@@ -371,15 +371,15 @@ export class Recording {
       this.holdRelays();
       if (this.stopping) return;
       if (this.paused) {
-        this.deps.log.debug({ vod: this.info.vodId }, 'recording FFmpeg ended for the pause');
+        this.log.debug('recording FFmpeg ended for the pause');
         return;
       }
       if (idled) {
         // waiting for media, not failing: no restart budget spent
-        this.deps.log.debug({ vod: this.info.vodId }, 'recording input idle; FFmpeg restarts to wait for the media');
+        this.log.debug('recording input idle; FFmpeg restarts to wait for the media');
       } else {
         // FFmpeg died mid-broadcast: keep what is written, and record on into the same playlist
-        this.deps.log.warn({ vod: this.info.vodId, err: error?.message, cmd: command, stderr, restarts: this.restarts }, 'recording FFmpeg exited');
+        this.log.warn({ err: error?.message, cmd: command, stderr, restarts: this.restarts }, 'recording FFmpeg exited');
         if (this.restarts++ >= MAX_RESTARTS) return;
       }
       setTimeout(() => {
@@ -412,6 +412,7 @@ export class Recording {
         // the broadcast's last second (1.2 s of an H.264 recording on a loaded machine). So the relays hand over what
         // they hold and the sockets on the way are read empty first (the SFU has stopped sending).
         const ports = [...this.tracks.map((t) => t.port), ...[...this.relays.values()].map((r) => r.port)];
+        // twice: what a relay's socket still held when it settled reaches FFmpeg's socket in the first round
         for (let round = 0; round < 2; round++) {
           for (const relay of this.relays.values()) await relay.settle();
           await untilRead(ports, DRAIN_BEFORE_BYE_MS);
@@ -419,7 +420,7 @@ export class Recording {
         await this.bye();
       };
       const exit = await this.proc!.stop({ first, graceMs: (INPUT_IDLE_SECONDS + STOP_GRACE_SECONDS) * 1000, signal: 'SIGINT', killMs: STOP_GRACE_SECONDS * 1000 });
-      this.deps.log.debug({ vod: this.info.vodId, ms: Date.now() - t0, code: exit.code, signal: exit.signal }, 'recording FFmpeg stopped');
+      this.log.debug({ ms: Date.now() - t0, code: exit.code, signal: exit.signal }, 'recording FFmpeg stopped');
       await this.exited;
     }
     // The SFU stops this recording's feed now, not when a heartbeat next misses the session
@@ -427,7 +428,7 @@ export class Recording {
     if (this.asked) void request(this.deps.bus, 'recorder.detach', { sessionId: this.info.sessionId }, DETACH_TIMEOUT_MS).catch(() => undefined);
     for (const [kind, relay] of this.relays) {
       const { packets, reordered, lost, late, overflow } = relay.counts;
-      if (reordered || lost || late || overflow) this.deps.log.info({ vod: this.info.vodId, kind, packets, reordered, lost, late, overflow }, 'recording RTP repaired on the way');
+      if (reordered || lost || late || overflow) this.log.info({ kind, packets, reordered, lost, late, overflow }, 'recording RTP repaired on the way');
       relay.close();
     }
     this.relays.clear();
@@ -437,7 +438,7 @@ export class Recording {
     // finish() remove the work directory
     await this.uploader.syncFinal();
     const playlist = parsePlaylist(this.uploader.lastPlaylist);
-    this.deps.log.debug({ vod: this.info.vodId, playlist: this.uploader.lastPlaylist.length, uploaded: playlist.segments.length }, 'recording final sync');
+    this.log.debug({ playlist: this.uploader.lastPlaylist.length, uploaded: playlist.segments.length }, 'recording final sync');
     return { durationMs: durationMs(playlist), sizeBytes: this.uploader.sizeBytes, segments: playlist.segments.length };
   }
 
