@@ -151,8 +151,11 @@ function withSharedResponses<D extends { paths?: object }>(doc: D): D {
   return doc;
 }
 
+/** The SFU's routes (plain Hono), or the proxy to an SFU service (which reads the API's variables). */
+export type MediaApp = Hono | Hono<AppEnv>;
+
 /** `media` are apps mounted at the root before the web fallback (the embedded SFU's /whip and /whep). */
-export function createApp(deps: Deps, media: Hono[] = []) {
+export function createApp(deps: Deps, media: MediaApp[] = []) {
   const app = new OpenAPIHono<AppEnv>();
   const { config, log } = deps;
 
@@ -161,7 +164,9 @@ export function createApp(deps: Deps, media: Hono[] = []) {
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     // the one place the client's address is decided; every per-address rule reads c.var.address
-    const peer = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.remoteAddress;
+    // the connection's peer: Deno.serve's entry passes it as `peer`, @hono/node-server as its IncomingMessage
+    const env = c.env as { peer?: string; incoming?: IncomingMessage } | undefined;
+    const peer = env?.peer ?? env?.incoming?.socket.remoteAddress;
     c.set('address', clientAddress(peer, c.req.header('x-forwarded-for'), config.trustedProxies));
     await next();
   });
@@ -240,7 +245,7 @@ export function createApp(deps: Deps, media: Hono[] = []) {
     return problem(c, problemForStatus(500, 'Something went wrong on our side; it has been logged.', c.req.path));
   });
 
-  for (const m of media) app.route('/', m);
+  for (const m of media) app.route('/', m as Hono<AppEnv>); // a plain app reads no variables: sound
   // Everything that is not the API: the browser app (static files with an SPA fallback).
   app.route('/', webApp);
   return app;

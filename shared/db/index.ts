@@ -79,7 +79,7 @@ function preparePgliteDir(dir: string): void {
   const marker = path.join(dir, 'glint-migrated');
   if (existsSync(path.join(dir, 'PG_VERSION')) && existsSync(marker) && readFileSync(marker, 'utf8').trim() === latest) return;
   const script = `
-    const [pglite, trgm, orm, migrator, dataDir, conf, migrationsFolder] = process.argv.slice(1);
+    const [pglite, trgm, orm, migrator, dataDir, conf, migrationsFolder] = process.argv.slice(-7);
     const { PGlite } = await import(pglite);
     const { pg_trgm } = await import(trgm);
     const { drizzle } = await import(orm);
@@ -89,7 +89,9 @@ function preparePgliteDir(dir: string): void {
     await migrate(drizzle(client), { migrationsFolder });
     await client.close();`;
   const modules = ['@electric-sql/pglite', '@electric-sql/pglite/contrib/pg_trgm', 'drizzle-orm/pglite', 'drizzle-orm/pglite/migrator'].map((m) => import.meta.resolve(m));
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, ...modules, dir, PGLITE_CONF, SQL_DIR], { encoding: 'utf8' });
+  // the same runtime as this process: `node -e` or `deno eval` (whose argv has the script's name before the arguments)
+  const evaluate = 'Deno' in globalThis ? ['eval', script] : ['--input-type=module', '-e', script];
+  const r = spawnSync(process.execPath, [...evaluate, ...modules, dir, PGLITE_CONF, SQL_DIR], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`could not prepare the embedded database in ${dir}: ${r.stderr.slice(-2000)}`);
   writeFileSync(marker, latest + '\n');
 }
