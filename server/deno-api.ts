@@ -5,6 +5,7 @@
 // compatibility (decided by tests/deno/chat.test.ts): it listens on a loopback port of its own and this entry
 // bridges /socket.io/ to it — HTTP long-polling by fetch, WebSocket frame by frame — so the web client keeps one
 // protocol and one origin.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { clientAddress } from '../shared/client-address.ts';
@@ -52,14 +53,19 @@ export async function startDenoApi(config: Config, opts: DenoStartOptions): Prom
 
   let listening!: () => void;
   const listened = new Promise<void>((resolve) => (listening = resolve));
-  const server = Deno.serve({ hostname: config.host, port: config.port, onListen: () => listening() }, (req, info) => {
+  // Every request runs in the async context the server started in, as on Node. Deno can hand a request to its
+  // handler inside the context of an earlier one (seen with better-auth, whose AsyncLocalStorage then gave a request
+  // the database adapter of an earlier request: tests/deno/async-context.test.ts).
+  const serverContext = AsyncLocalStorage.snapshot();
+  const server = Deno.serve({ hostname: config.host, port: config.port, onListen: () => listening() }, (req, info) => serverContext(() => handle(req, info)));
+  const handle = (req: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response> => {
     const peer = (info.remoteAddr as Deno.NetAddr).hostname;
     if (new URL(req.url).pathname.startsWith('/socket.io/')) {
       // the same rule as every other request: X-Forwarded-For is believed from TRUSTED_PROXIES only
       return bridgeChat(chatBase, secret, req, clientAddress(peer, req.headers.get('x-forwarded-for'), config.trustedProxies));
     }
     return app.fetch(req, { peer });
-  });
+  };
   await listened;
   const url = listeningUrl(config.host, server.addr.port);
   const readyMs = Math.round(performance.now() - started);

@@ -7,6 +7,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfigOrExit } from '../shared/config.ts';
+import { AppError, problemForStatus, type Problem } from '../shared/errors.ts';
 import { createBus } from '../shared/bus.ts';
 import { openDatabase } from '../shared/db/index.ts';
 import { createLogger } from '../shared/logger.ts';
@@ -41,6 +42,15 @@ const app = new Hono()
     }
   })
   .route('/', sfu.app);
+// the same answers the API gives: problem+json, a 500 only for our own bugs (logged)
+const problem = (p: Problem, retryAfterSeconds?: number) =>
+  new Response(JSON.stringify(p), { status: p.status, headers: { 'Content-Type': 'application/problem+json', ...(retryAfterSeconds ? { 'Retry-After': String(retryAfterSeconds) } : {}) } });
+app.notFound((c) => problem(problemForStatus(404, `No route for ${c.req.method} ${c.req.path}.`, c.req.path)));
+app.onError((err, c) => {
+  if (err instanceof AppError) return problem(err.toProblem(c.req.path), err.retryAfterSeconds);
+  log.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error');
+  return problem(problemForStatus(500, 'Something went wrong on our side; it has been logged.', c.req.path));
+});
 const server: ServerType = await new Promise((resolve, reject) => {
   const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
   s.once('error', reject);
