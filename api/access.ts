@@ -4,6 +4,7 @@ import type { Config } from '../shared/config.ts';
 import { forbidden, unauthorized } from '../shared/errors.ts';
 import type { Role } from '../shared/db/index.ts';
 import type { AppEnv, SessionUser } from './context.ts';
+import { sessionOf } from './session.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -54,7 +55,7 @@ export const requireTrustedOrigin: MiddlewareHandler<AppEnv> = async (c, next) =
 /** Resolves the better-auth session cookie (if any) into c.var.user for every request. */
 export const loadUser: MiddlewareHandler<AppEnv> = async (c, next) => {
   const { auth } = c.var.deps;
-  const found = c.req.header('cookie') ? await auth.api.getSession({ headers: c.req.raw.headers }) : null;
+  const found = c.req.header('cookie') ? await sessionOf(auth, c.req.raw.headers) : null;
   c.set(
     'user',
     found

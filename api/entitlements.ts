@@ -4,6 +4,7 @@
 import { and, eq, gt, isNull, lte, or } from 'drizzle-orm';
 import { channel, subscription, type Db, type Role } from '../shared/db/index.ts';
 import type { Deps } from './context.ts';
+import { sessionOf } from './session.ts';
 import { forbidden, notFound, unauthorized } from '../shared/errors.ts';
 
 /** The user's subscription to the channel that counts now, if any. */
@@ -57,6 +58,6 @@ export async function admitViewer(deps: Pick<Deps, 'database' | 'auth'>, request
 
 /** The signed-in user of a request outside /api (which loads it for every request), read only when needed. */
 export async function viewerOf(deps: Pick<Deps, 'auth'>, headers: Headers): Promise<Viewer> {
-  const found = headers.get('cookie') ? await deps.auth.api.getSession({ headers }) : null;
+  const found = headers.get('cookie') ? await sessionOf(deps.auth, headers) : null;
   return found ? { id: found.user.id, role: (found.user.role ?? 'user') as Role } : null;
 }

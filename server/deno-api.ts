@@ -55,7 +55,7 @@ export async function startDenoApi(config: Config, opts: DenoStartOptions): Prom
   const listened = new Promise<void>((resolve) => (listening = resolve));
   // Every request runs in the async context the server started in, as on Node. Deno can hand a request to its
   // handler inside the context of an earlier one (seen with better-auth, whose AsyncLocalStorage then gave a request
-  // the database adapter of an earlier request: tests/deno/async-context.test.ts).
+  // the database adapter of an earlier request to another API: tests/api/two-instances.test.ts).
   const serverContext = AsyncLocalStorage.snapshot();
   const server = Deno.serve({ hostname: config.host, port: config.port, onListen: () => listening() }, (req, info) => serverContext(() => handle(req, info)));
   const handle = (req: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response> => {

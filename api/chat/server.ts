@@ -25,6 +25,7 @@ import { closeRedis, duplicateRedis, openRedis } from '../../shared/redis.ts';
 import { findTextFault } from '../../shared/rules.ts';
 import type { Ack, ClientToServerEvents, ServerToClientEvents } from '../../shared/socket-events.ts';
 import type { Deps, SessionUser } from '../context.ts';
+import { sessionOf } from '../session.ts';
 import { UserPush, userRoom } from '../user-push.ts';
 import { Batches } from './batching.ts';
 import {
@@ -222,7 +223,7 @@ export class Chat {
   private async identify(socket: Socket): Promise<SessionUser | null> {
     const cookie = socket.handshake.headers.cookie;
     if (!cookie) return null;
-    const found = await this.deps.auth.api.getSession({ headers: new Headers({ cookie }) });
+    const found = await sessionOf(this.deps.auth, new Headers({ cookie }));
     if (!found) return null;
     return { id: found.user.id, name: found.user.name, email: found.user.email, role: (found.user.role ?? 'user') as Role };
   }
