@@ -3,7 +3,6 @@
 // block in bounds, up to its end marker, nothing after it), and the dimensions in its header are within a cap, so a
 // 1×1 file cannot claim 65535×65535 and make a decoder (the browser, a thumbnailer) allocate for it. Nothing here
 // decompresses pixel data; the walk is linear in the file's size, which the body limit has already bounded.
-import { crc32 } from 'node:zlib';
 import { AVATAR_TYPES } from '../shared/rules.ts';
 
 export const IMAGE_TYPES = AVATAR_TYPES;
@@ -17,6 +16,18 @@ const le16 = (b: Uint8Array, i: number) => b[i]! | (b[i + 1]! << 8);
 const le24 = (b: Uint8Array, i: number) => b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16);
 const le32 = (b: Uint8Array, i: number) => (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
 const ascii = (b: Uint8Array, i: number, n: number) => String.fromCharCode(...b.subarray(i, i + n));
+
+/** CRC-32 (ISO-HDLC, zlib's, the one PNG chunks carry), a byte at a time from a 256-entry table. */
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+export function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const byte of bytes) c = CRC_TABLE[(c ^ byte) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
 
 class Refusal extends Error {}
 const refuse = (reason: string): never => {

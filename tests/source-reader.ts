@@ -30,7 +30,7 @@ export function importsOf(file: string): string[] {
 }
 
 // characters after which a `/` starts a regular expression rather than dividing
-const BEFORE_REGEX = new Set([...'(,=:[!&|?{};+-*%<>~^'], '');
+const BEFORE_REGEX = new Set([...'(,=:[!&|?{};+-*%<>~^', '']);
 
 /**
  * The code of a source with comments removed and the text of string, template and regular-expression literals
