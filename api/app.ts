@@ -30,13 +30,13 @@ import { serveFiles, webApp } from './web.ts';
 const swaggerDir = packageDir('swagger-ui-dist');
 
 /**
- * The connection's peer address, from what the server hands the app as its env: @hono/node-server passes the
- * IncomingMessage (`incoming`), Deno.serve its ServeHandlerInfo (`remoteAddr`).
+ * The connection's peer address, from what the server hands the app as its env: the Deno entry (server/deno-api.ts)
+ * passes it as `peer`, @hono/node-server its IncomingMessage (`incoming`).
  */
-type ServerEnv = { incoming?: { socket: { remoteAddress?: string } }; remoteAddr?: { hostname?: string } };
+type ServerEnv = { peer?: string; incoming?: { socket: { remoteAddress?: string } } };
 const peerAddress = (env: unknown): string | undefined => {
   const e = env as ServerEnv | undefined;
-  return e?.incoming?.socket.remoteAddress ?? e?.remoteAddr?.hostname;
+  return e?.peer ?? e?.incoming?.socket.remoteAddress;
 };
 
 function problem(c: Context, p: Problem, retryAfterSeconds?: number) {
@@ -158,8 +158,11 @@ function withSharedResponses<D extends { paths?: object }>(doc: D): D {
   return doc;
 }
 
+/** The SFU's routes (plain Hono), or the proxy to an SFU service (which reads the API's variables). */
+export type MediaApp = Hono | Hono<AppEnv>;
+
 /** `media` are apps mounted at the root before the web fallback (the embedded SFU's /whip and /whep). */
-export function createApp(deps: Deps, media: Hono[] = []) {
+export function createApp(deps: Deps, media: MediaApp[] = []) {
   const app = new OpenAPIHono<AppEnv>();
   const { config, log } = deps;
 
@@ -246,7 +249,7 @@ export function createApp(deps: Deps, media: Hono[] = []) {
     return problem(c, problemForStatus(500, 'Something went wrong on our side; it has been logged.', c.req.path));
   });
 
-  for (const m of media) app.route('/', m);
+  for (const m of media) app.route('/', m as Hono<AppEnv>); // a plain app reads no variables: sound
   // Everything that is not the API: the browser app (static files with an SPA fallback).
   app.route('/', webApp);
   return app;

@@ -47,7 +47,7 @@ export async function requireEntitled(db: Db, viewer: Viewer, ch: { id: string; 
  * taken by another channel) while the SFU's room lives on under the name it went live with. A channel that is gone
  * admits nobody.
  */
-export async function admitViewer(deps: Deps, request: Request, channelId: string): Promise<void> {
+export async function admitViewer(deps: Pick<Deps, 'database' | 'auth'>, request: Request, channelId: string): Promise<void> {
   const { db } = deps.database;
   const [ch] = await db.select({ id: channel.id, ownerId: channel.ownerId, slug: channel.slug, only: channel.subscribersOnlyLive }).from(channel).where(eq(channel.id, channelId)).limit(1);
   if (!ch) throw notFound('That channel');
@@ -56,7 +56,7 @@ export async function admitViewer(deps: Deps, request: Request, channelId: strin
 }
 
 /** The signed-in user of a request outside /api (which loads it for every request), read only when needed. */
-export async function viewerOf(deps: Deps, headers: Headers): Promise<Viewer> {
+export async function viewerOf(deps: Pick<Deps, 'auth'>, headers: Headers): Promise<Viewer> {
   const found = headers.get('cookie') ? await deps.auth.api.getSession({ headers }) : null;
   return found ? { id: found.user.id, role: (found.user.role ?? 'user') as Role } : null;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Bundles the embedded server (server/main.ts) into .build/api.mjs and the separate recorder service's (server/recorder.ts) into
-// .build/recorder.mjs (npm packages stay external) so `npm start` runs plain Node: no TypeScript loader in the running
-// server, which keeps an idle Glint ~55 MB smaller. Tests and `npm run dev` run the sources with tsx instead. Usage: node scripts/build-server.mjs
+// Bundles the embedded server (server/main.ts) into .build/api.mjs, and the separate SFU and recorder services'
+// (server/sfu.ts, server/recorder.ts) into .build/sfu.mjs and .build/recorder.mjs (npm packages stay external), so
+// the Node services run plain Node: no TypeScript loader in the running server, which keeps an idle Glint ~55 MB
+// smaller. The Deno API (server/deno.ts) runs its sources: Deno reads TypeScript itself. Tests and `npm run dev` run the sources with tsx instead. Usage: node scripts/build-server.mjs
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rm } from 'node:fs/promises';
@@ -13,7 +14,7 @@ try {
   await rm(path.join(root, '.build', 'chunks'), { recursive: true, force: true }); // no stale chunks
   await build({
     absWorkingDir: root,
-    entryPoints: { api: 'server/main.ts', recorder: 'server/recorder.ts' },
+    entryPoints: { api: 'server/main.ts', sfu: 'server/sfu.ts', recorder: 'server/recorder.ts' },
     outdir: '.build',
     outExtension: { '.js': '.mjs' },
     bundle: true,
@@ -32,4 +33,4 @@ try {
   console.error('build-server: failed (esbuild printed why above)');
   process.exit(1);
 }
-console.log(`build-server: .build/api.mjs + recorder.mjs, ${Math.round(performance.now() - started)} ms`);
+console.log(`build-server: .build/api.mjs + sfu.mjs + recorder.mjs, ${Math.round(performance.now() - started)} ms`);

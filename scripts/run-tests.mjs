@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs every tests/**/*.test.ts in its own Node process (uvu inside), files marked `@db-matrix` once against
-// PGlite and once against the real PostgreSQL, then prints one closing line: `N passed, N failed`.
+// PGlite and once against the real PostgreSQL, files marked `@runtime-matrix` once on Node and once on Deno (the
+// control plane's two runtimes; each database too where both marks are), then prints one closing line:
+// `N passed, N failed`.
 // Usage: node scripts/run-tests.mjs [substring ...]   (only files whose path contains one of the substrings)
 import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
@@ -23,13 +25,17 @@ async function findTests(dir) {
 
 const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 
-function runFile(file, db) {
+/** Deno from the npm package that ships it (a dependency: scripts/setup.mjs installs it with the rest). */
+const DENO = path.join(root, 'node_modules', '.bin', 'deno');
+
+function runFile(file, db, runtime) {
   return new Promise((resolve) => {
     const started = Date.now();
     const env = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', GLINT_TEST_DB: db ?? '' };
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, args] = runtime === 'deno' ? [DENO, ['run', '--allow-all', '--quiet', file]] : [process.execPath, ['--import', 'tsx', file]];
+    const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    const tag = `[${path.relative(root, file)}${db ? ` · ${db}` : ''}]`;
+    const tag = `[${path.relative(root, file)}${db ? ` · ${db}` : ''}${runtime ? ` · ${runtime}` : ''}]`;
     const relay = (stream, sink) =>
       stream.on('data', (chunk) => {
         output += chunk;
@@ -61,15 +67,17 @@ const files = (await findTests(path.join(root, 'tests'))).filter(
 const runs = [];
 for (const file of files) {
   const head = (await readFile(file, 'utf8')).slice(0, 400);
-  for (const db of head.includes('@db-matrix') ? ['pglite', 'postgres'] : [undefined]) runs.push({ file, db });
+  for (const runtime of head.includes('@runtime-matrix') ? ['node', 'deno'] : [undefined]) {
+    for (const db of head.includes('@db-matrix') ? ['pglite', 'postgres'] : [undefined]) runs.push({ file, db, runtime });
+  }
 }
 
 const results = [];
-for (const { file, db } of runs) results.push(await runFile(file, db));
+for (const { file, db, runtime } of runs) results.push(await runFile(file, db, runtime));
 
 console.log('\nSummary');
 for (const r of results) {
-  console.log(`  ${r.failed ? 'FAIL' : 'ok  '} ${r.tag.padEnd(48)} ${String(r.passed).padStart(3)} passed ${String(r.failed).padStart(2)} failed  ${r.seconds.toFixed(1)}s`);
+  console.log(`  ${r.failed ? 'FAIL' : 'ok  '} ${r.tag.padEnd(56)} ${String(r.passed).padStart(3)} passed ${String(r.failed).padStart(2)} failed  ${r.seconds.toFixed(1)}s`);
 }
 const passed = results.reduce((n, r) => n + r.passed, 0);
 const failed = results.reduce((n, r) => n + r.failed, 0);

@@ -1,30 +1,34 @@
-// The embedded whole: wires the API's dependencies from config, with the SFU and (unless it runs as its own service) the
-// recorder in this process, and serves it over HTTP. The one place that joins the parts; used by main.ts and the tests.
-import path from 'node:path';
+// The embedded whole on Node: the control plane (server/api.ts) with the SFU and (unless it runs as its own service)
+// the recorder in this process — or, with SFU_URL, the API alone, forwarding WHIP/WHEP to the SFU service — served
+// over HTTP with chat on the same server. Used by main.ts and the tests.
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Config } from '../shared/config.ts';
-import { createBus } from '../shared/bus.ts';
-import { openDatabase, type Database } from '../shared/db/index.ts';
+import type { Database } from '../shared/db/index.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
-import { createStore } from '../shared/storage.ts';
-import { createSearch } from '../shared/search/index.ts';
-import { SearchSync } from '../shared/search/SearchSync.ts';
-import { createApp } from '../api/app.ts';
+import type { SearchSync } from '../shared/search/SearchSync.ts';
 import { Chat } from '../api/chat/server.ts';
 import { admitViewer } from '../api/entitlements.ts';
-import { Jobs } from '../api/jobs.ts';
-import { notifyFollowers } from '../api/notifications.ts';
-import { deliverWebhooks } from '../api/webhooks.ts';
-import { createAuth, resolveAuthSecret } from '../api/auth.ts';
+import type { Jobs } from '../api/jobs.ts';
 import type { Deps } from '../api/context.ts';
-import { ApiLimits } from '../api/limits.ts';
-import { createMetrics } from '../api/metrics.ts';
+import { sfuProxy } from '../api/sfu-proxy.ts';
 import { Sfu } from '../sfu/Sfu.ts';
 import { Recorder } from '../recorder/Recorder.ts';
+import { openControlPlane } from './api.ts';
+import { listeningUrl } from './listening.ts';
 
-export type RunningApi = { url: string; deps: Deps; sfu: Sfu; recorder: Recorder | undefined; chat: Chat; jobs: Jobs; searchSync: SearchSync; close(): Promise<void> };
+export type RunningApi = {
+  url: string;
+  deps: Deps;
+  /** the SFU in this process (undefined with SFU_URL: it runs as its own service) */
+  sfu: Sfu;
+  recorder: Recorder | undefined;
+  chat: Chat;
+  jobs: Jobs;
+  searchSync: SearchSync;
+  close(): Promise<void>;
+};
 
 export type StartOptions = {
   log?: Logger;
@@ -36,31 +40,15 @@ export type StartOptions = {
 
 export async function startApi(config: Config, opts: StartOptions = {}): Promise<RunningApi> {
   const log = (opts.log ?? createLogger(config.logLevel)).child({ svc: 'api' });
-  const database =
-    opts.database ??
-    (await openDatabase({ url: config.databaseUrl, pgliteDir: opts.pgliteInMemory ? undefined : path.join(config.dataDir, 'pglite') }));
-  const bus = await createBus(config.redisUrl, config.redisPrefix, log.child({ svc: 'bus' }));
-  const secret = await resolveAuthSecret(config);
-  const limits = await ApiLimits.create(config, log.child({ svc: 'limits' }));
-  const deps: Deps = {
-    config,
-    log,
-    database,
-    bus,
-    store: await createStore(config.mediaDir, config.s3),
-    auth: createAuth({ config, db: database.db, secret, log, limitStorage: limits.authStorage }),
-    metrics: createMetrics(),
-    search: await createSearch(config, database.db),
-    limits,
-  };
-  // The SFU runs in this process on embedded defaults; it meets the API only through the bus and its HTTP routes.
-  const sfu = await Sfu.create({ config, db: database.db, bus, log: log.child({ svc: 'sfu' }), admitViewer: (req, channelId) => admitViewer(deps, req, channelId) });
+  const plane = await openControlPlane(config, { log, database: opts.database, pgliteInMemory: opts.pgliteInMemory });
+  const { deps } = plane;
+  const db = deps.database.db;
+  // On embedded defaults the SFU runs in this process; it meets the API only through the bus and its HTTP routes.
+  const sfu = config.sfuUrl ? undefined : await Sfu.create({ config, db, bus: deps.bus, log: log.child({ svc: 'sfu' }), admitViewer: (req, channelId) => admitViewer(deps, req, channelId) });
   // so does the recorder (unless it runs as its own service): it hears broadcasts start and end on the bus and asks
   // the SFU for their media there
-  const recorder = config.recorder.embedded ? await Recorder.create({ config, db: database.db, bus, store: deps.store, log: log.child({ svc: 'recorder' }) }) : undefined;
-  const app = createApp(deps, [sfu.app]);
-  // applies the search outbox to the index (Meilisearch); with PostgreSQL search it only trims the outbox
-  const searchSync = new SearchSync(database.db, deps.search, log.child({ svc: 'search' }), { singleProcess: database.kind === 'pglite' }).start();
+  const recorder = config.recorder.embedded && sfu ? await Recorder.create({ config, db, bus: deps.bus, store: deps.store, log: log.child({ svc: 'recorder' }) }) : undefined;
+  const app = plane.app([sfu ? sfu.app : sfuProxy(config.sfuUrl)]);
 
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
@@ -68,39 +56,29 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
   });
   // chat (Socket.IO) shares the API's HTTP server and origin
   const chat = await Chat.create(server as HttpServer, deps);
-  // background work every API process shares through the database: go-live fan-out, webhook deliveries
-  const jobs = new Jobs(database.db, log.child({ svc: 'jobs' }), config.jobs.pollMs);
-  const unsubscribe = [notifyFollowers(deps, jobs, chat.push), deliverWebhooks(deps, jobs)];
-  jobs.start();
-  const { port } = server.address() as AddressInfo;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
-  log.info({ url, database: database.kind, bus: bus.kind }, 'api listening');
+  plane.startJobs(chat.push);
+  const url = listeningUrl(config.host, (server.address() as AddressInfo).port);
+  log.info({ url, database: deps.database.kind, bus: deps.bus.kind, sfu: config.sfuUrl ?? 'in process' }, 'api listening');
 
   let closing: Promise<void> | undefined;
   return {
     url,
     deps,
-    sfu,
+    sfu: sfu as Sfu,
     recorder,
     chat,
-    jobs,
-    searchSync,
+    jobs: plane.jobs,
+    searchSync: plane.searchSync,
     close: () =>
       (closing ??= (async () => {
-        for (const off of unsubscribe) off();
-        await jobs.close();
         await chat.close(); // disconnects every chat client (and stops the HTTP server)
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         });
         await recorder?.close();
-        await sfu.close();
-        await searchSync.close();
-        await bus.close();
-        await limits.close();
-        if (!opts.database) await database.close();
+        await sfu?.close();
+        await plane.close();
       })()),
   };
 }

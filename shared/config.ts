@@ -82,6 +82,10 @@ const schema = z.object({
   /** Where the SFU sends a recording's RTP: the recorder's host as the SFU reaches it (a name is resolved by the
    * recorder, e.g. `recorder` in docker-compose). */
   RECORDER_RTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /** Where the media plane's HTTP (WHIP, WHEP, /api/ingest) is when the SFU runs as its own Node service (`npm run
+   * sfu`), e.g. http://sfu:8080: the API then runs no SFU and forwards those routes there. Unset → the SFU runs
+   * inside the API process (Node only; the Deno API needs this set for live media). */
+  SFU_URL: optionalUrl,
   /** Chat rate limits: messages per window from one user, and from one address (users behind one NAT share it). */
   CHAT_USER_MESSAGES: z.coerce.number().int().min(1).max(10_000).default(5),
   CHAT_ADDRESS_MESSAGES: z.coerce.number().int().min(1).max(100_000).default(20),
@@ -186,6 +190,8 @@ export type Config = {
     | undefined;
   /** embedded: the API process records; rtpHost: where the SFU sends the recorder's RTP */
   recorder: { embedded: boolean; rtpHost: string };
+  /** the SFU service's base URL when the media plane runs apart from the API (SFU_URL), else undefined */
+  sfuUrl: string | undefined;
   /** chat rate limits: messages per window (seconds) per user and per address, joins per window per address;
    * connections held at once per address and in total */
   chat: { userMessages: number; addressMessages: number; windowSeconds: number; batchMs: number; addressJoins: number; connectionsPerAddress: number; connectionsTotal: number; socketPacketsPerSecond: number };
@@ -281,6 +287,7 @@ export function loadConfig(source: Record<string, string | undefined> = environm
       whipAuthFailuresPerMinute: e.WHIP_AUTH_FAILURES_PER_MINUTE,
     },
     recorder: { embedded: e.RECORDER_EMBEDDED === 'true', rtpHost: e.RECORDER_RTP_HOST },
+    sfuUrl: e.SFU_URL?.replace(/\/+$/, ''),
     chat: {
       userMessages: e.CHAT_USER_MESSAGES,
       addressMessages: e.CHAT_ADDRESS_MESSAGES,

@@ -78,9 +78,14 @@ const roomOf = (channelId: string) => `chat:${channelId}`;
 const modsRoom = (channelId: string) => `mods:${channelId}`;
 
 /** The client's address for an HTTP request of the handshake (the peer, or X-Forwarded-For from a trusted proxy). */
-const addressOf = (req: IncomingMessage, trusted: Deps['config']['trustedProxies']) => {
+const peerAddressOf = (req: IncomingMessage, trusted: Deps['config']['trustedProxies']) => {
   const xff = req.headers['x-forwarded-for'];
   return clientAddress(req.socket.remoteAddress, Array.isArray(xff) ? xff.join(',') : xff, trusted);
+};
+
+export type ChatOptions = {
+  /** Decides a handshake request's client address instead of its peer (the Deno API's bridge, which is every peer). */
+  addressOf?: (req: IncomingMessage) => string | undefined;
 };
 export class Chat {
   readonly io: ChatServer;
@@ -104,9 +109,9 @@ export class Chat {
    * With REDIS_URL, rooms span every API process through the Socket.IO Redis adapter and the rate limits are kept in
    * Redis (one budget per user whichever process they reach); without it, in this process.
    */
-  static async create(server: HttpServer, deps: Deps): Promise<Chat> {
+  static async create(server: HttpServer, deps: Deps, options: ChatOptions = {}): Promise<Chat> {
     const { redisUrl, redisPrefix } = deps.config;
-    if (!redisUrl) return new Chat(server, deps);
+    if (!redisUrl) return new Chat(server, deps, options);
     const { createAdapter } = await import('@socket.io/redis-adapter');
     const log = deps.log.child({ svc: 'chat' });
     const pub = await openRedis(redisUrl, 'chat-pub', 'command', log);
@@ -121,12 +126,13 @@ export class Chat {
       sent.catch(failed);
       return sent;
     };
-    return new Chat(server, deps, { pub, sub, adapter: createAdapter(pub, sub, { key: `${redisPrefix}socket.io` }) });
+    return new Chat(server, deps, options, { pub, sub, adapter: createAdapter(pub, sub, { key: `${redisPrefix}socket.io` }) });
   }
 
   private constructor(
     server: HttpServer,
     private readonly deps: Deps,
+    private readonly options: ChatOptions,
     private readonly redis?: { pub: import('ioredis').Redis; sub: import('ioredis').Redis; adapter: ReturnType<typeof import('@socket.io/redis-adapter').createAdapter> },
   ) {
     const { config } = deps;
@@ -158,7 +164,7 @@ export class Chat {
         const host = req.headers.host;
         if (origin && !allowed.has(origin) && !(host && (origin === `http://${host}` || origin === `https://${host}`))) return callback('cross-site origin', false);
         // connections per address and in total: refused before a session is made (taken when it is, below)
-        const full = this.connections.refusal(addressOf(req, config.trustedProxies));
+        const full = this.connections.refusal(this.addressOf(req));
         if (full) return callback(full === 'total' ? 'chat is full; try again later' : 'too many chat connections from your address', false);
         callback(null, true);
       },
@@ -171,13 +177,17 @@ export class Chat {
       this.identify(socket).then(
         (u) => {
           socket.data.user = u;
-          socket.data.address = addressOf(socket.request, config.trustedProxies);
+          socket.data.address = this.addressOf(socket.request);
           next();
         },
         (err) => next(err as Error),
       );
     });
     this.io.on('connection', (socket) => this.connected(socket));
+  }
+
+  private addressOf(req: IncomingMessage): string {
+    return this.options.addressOf?.(req) ?? peerAddressOf(req, this.deps.config.trustedProxies);
   }
 
   /**
@@ -187,7 +197,7 @@ export class Chat {
    * events, and a binary packet's attachments would otherwise be buffered until they all arrive.
    */
   private admit(conn: EngineConnection) {
-    const release = this.connections.acquire(addressOf(conn.request, this.deps.config.trustedProxies));
+    const release = this.connections.acquire(this.addressOf(conn.request));
     if (!release) return conn.close(); // another handshake took the last place since allowRequest
     conn.once('close', release);
     const maxPackets = this.deps.config.chat.socketPacketsPerSecond;

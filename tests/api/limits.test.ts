@@ -60,10 +60,10 @@ t('GET /api/search past SEARCHES_PER_ADDRESS_SECOND from one address is 429; ano
   assert.is((await anon.get('/api/search?q=lim', from('203.0.113.51'))).status, 200);
 });
 
-t('under Deno.serve the peer is its remoteAddr: the address per-address limits count', async ({ api }) => {
-  // Deno.serve hands the app a ServeHandlerInfo as its env, where @hono/node-server hands the IncomingMessage
+t('under Deno the peer the entry hands the app (env.peer) is the address per-address limits count', async ({ api }) => {
+  // server/deno-api.ts passes the peer in the env, where @hono/node-server passes its IncomingMessage
   const app = createApp(api.deps);
-  const from = async (hostname: string) => (await app.request('/api/search?q=lim', {}, { remoteAddr: { transport: 'tcp', hostname, port: 50_000 } })) as Response;
+  const from = async (peer: string) => (await app.request('/api/search?q=lim', {}, { peer })) as Response;
   for (let i = 0; i < 3; i++) assert.is((await from('198.51.100.60')).status, 200, `search ${i}`);
   assert.is((await from('198.51.100.60')).status, 429);
   assert.is((await from('198.51.100.61')).status, 200, 'another peer has its own budget');

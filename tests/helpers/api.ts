@@ -10,11 +10,22 @@ import { suite, type Test } from 'uvu';
 import { loadConfig, type Config } from '../../shared/config.ts';
 import { openDatabase, type Database } from '../../shared/db/index.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
-import { startApi, type RunningApi } from '../../server/embedded.ts';
+import type { RunningApi } from '../../server/embedded.ts';
 import { OpenApiChecker } from './openapi.ts';
 
 export const PG_ADMIN_URL = process.env.GLINT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const dbTarget = (process.env.GLINT_TEST_DB || 'pglite') as 'pglite' | 'postgres';
+/** The runtime this suite runs on: a `@runtime-matrix` file runs once on each (scripts/run-tests.mjs). */
+export const runtime: 'node' | 'deno' = 'Deno' in globalThis ? 'deno' : 'node';
+
+/**
+ * The API as this runtime serves it: on Node the embedded whole (SFU and recorder in process), on Deno the Deno
+ * entry's API (no media plane in process). Imported on demand so a Deno run never loads mediasoup.
+ */
+async function startOnRuntime(config: Config, opts: { database: Database; log: Logger }): Promise<RunningApi> {
+  if (runtime === 'deno') return (await import('../../server/deno-api.ts')).startDenoApi(config, opts);
+  return (await import('../../server/embedded.ts')).startApi(config, opts);
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -90,7 +101,7 @@ export async function startTestApi(env: Record<string, string> = {}, opts: { db?
     ...(db.url ? { DATABASE_URL: db.url } : {}),
     ...env,
   });
-  const api = await startApi(config, { database: db.database, log: opts.log ?? createLogger(config.logLevel) });
+  const api = await startOnRuntime(config, { database: db.database, log: opts.log ?? createLogger(config.logLevel) });
   const spec = await OpenApiChecker.load(api.url);
   return {
     ...api,

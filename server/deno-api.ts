@@ -1,0 +1,141 @@
+// The API and the web app on Deno (Deno.serve): the same app and domain code server/embedded.ts serves on Node. The
+// media plane (mediasoup, FFmpeg) stays a Node service: with SFU_URL set, WHIP/WHEP go there (and the SFU reaches
+// this API through the database and the Redis bus, as separate Node processes already do); without it, live media
+// answers 503 saying so. Chat is the same Socket.IO server, on node:http under Deno's Node
+// compatibility (decided by tests/deno/chat.test.ts): it listens on a loopback port of its own and this entry
+// bridges /socket.io/ to it — HTTP long-polling by fetch, WebSocket frame by frame — so the web client keeps one
+// protocol and one origin.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { clientAddress } from '../shared/client-address.ts';
+import type { Config } from '../shared/config.ts';
+import type { Database } from '../shared/db/index.ts';
+import type { Logger } from '../shared/logger.ts';
+import { Chat } from '../api/chat/server.ts';
+import { sfuProxy } from '../api/sfu-proxy.ts';
+import { openControlPlane } from './api.ts';
+import type { RunningApi } from './embedded.ts';
+import { listeningUrl } from './listening.ts';
+
+/** Carries the client's address from the bridge to the chat server, with a secret only this process knows. */
+const CLIENT_HEADER = 'x-glint-bridged-client';
+/** What the chat server reads of a handshake or a polling request. */
+const CHAT_HEADERS = ['cookie', 'origin', 'content-type', 'user-agent'];
+const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade'];
+
+export type DenoStartOptions = {
+  log: Logger;
+  /** Use this database instead of opening one from config (tests share one per suite). */
+  database?: Database;
+  /** PGlite in memory instead of on disk (tests). */
+  pgliteInMemory?: boolean;
+};
+
+/** Serves the API on Deno until close(); `sfu` and `recorder` are never in this process. */
+export async function startDenoApi(config: Config, opts: DenoStartOptions): Promise<RunningApi & { readyMs: number }> {
+  const started = performance.now();
+  const log = opts.log.child({ svc: 'api', runtime: 'deno' });
+  const plane = await openControlPlane(config, { log, database: opts.database, pgliteInMemory: opts.pgliteInMemory });
+  const app = plane.app([sfuProxy(config.sfuUrl)]);
+
+  // chat: Socket.IO on a loopback-only node:http server; every peer is the bridge, so the address is the bridged one
+  const secret = crypto.randomUUID();
+  const chatServer: HttpServer = createServer();
+  await new Promise<void>((resolve, reject) => chatServer.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
+  const chatBase = `http://127.0.0.1:${(chatServer.address() as AddressInfo).port}`;
+  const bridgedAddress = (req: IncomingMessage): string | undefined => {
+    const [key, address] = String(req.headers[CLIENT_HEADER] ?? '').split(' ');
+    return key === secret && address ? address : undefined;
+  };
+  const chat = await Chat.create(chatServer, plane.deps, { addressOf: bridgedAddress });
+  plane.startJobs(chat.push);
+
+  let listening!: () => void;
+  const listened = new Promise<void>((resolve) => (listening = resolve));
+  // Every request runs in the async context the server started in, as on Node. Deno can hand a request to its
+  // handler inside the context of an earlier one (seen with better-auth, whose AsyncLocalStorage then gave a request
+  // the database adapter of an earlier request: tests/deno/async-context.test.ts).
+  const serverContext = AsyncLocalStorage.snapshot();
+  const server = Deno.serve({ hostname: config.host, port: config.port, onListen: () => listening() }, (req, info) => serverContext(() => handle(req, info)));
+  const handle = (req: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response> => {
+    const peer = (info.remoteAddr as Deno.NetAddr).hostname;
+    if (new URL(req.url).pathname.startsWith('/socket.io/')) {
+      // the same rule as every other request: X-Forwarded-For is believed from TRUSTED_PROXIES only
+      return bridgeChat(chatBase, secret, req, clientAddress(peer, req.headers.get('x-forwarded-for'), config.trustedProxies));
+    }
+    return app.fetch(req, { peer });
+  };
+  await listened;
+  const url = listeningUrl(config.host, server.addr.port);
+  const readyMs = Math.round(performance.now() - started);
+  log.info({ url, database: plane.deps.database.kind, bus: plane.deps.bus.kind, sfu: config.sfuUrl ?? 'none', readyMs }, 'api listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    readyMs,
+    deps: plane.deps,
+    sfu: undefined as never, // RunningApi's SFU is the Node entry's; suites that reach it run on Node only
+    recorder: undefined,
+    chat,
+    jobs: plane.jobs,
+    searchSync: plane.searchSync,
+    close: () =>
+      (closing ??= (async () => {
+        await chat.close(); // disconnects every chat client (and stops the chat server)
+        await server.shutdown();
+        await plane.close();
+      })()),
+  };
+}
+
+/**
+ * Forwards one /socket.io/ request to the chat server at `chatBase`: a WebSocket upgrade is bridged frame by frame.
+ * `secret` vouches for the client address it carries.
+ */
+async function bridgeChat(chatBase: string, secret: string, req: Request, clientAddress: string): Promise<Response> {
+  const url = new URL(req.url);
+  const target = `${chatBase}${url.pathname}${url.search}`;
+  const headers = new Headers();
+  for (const name of CHAT_HEADERS) {
+    const value = req.headers.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  headers.set(CLIENT_HEADER, `${secret} ${clientAddress}`);
+  if (req.headers.get('upgrade')?.toLowerCase() === 'websocket') {
+    // the chat server decides first (origin, caps, session id), so a refusal is an HTTP answer, not a dropped socket
+    const upstream = new WebSocket(target.replace(/^http/, 'ws'), { headers } as unknown as string[]);
+    upstream.binaryType = 'arraybuffer';
+    // the chat server speaks first (engine.io's open packet, as soon as it accepts): held until the client is open
+    const early: (string | ArrayBuffer)[] = [];
+    upstream.onmessage = (e) => early.push(e.data);
+    const opened = await new Promise<boolean>((resolve) => {
+      upstream.onopen = () => resolve(true);
+      upstream.onerror = () => resolve(false);
+    });
+    if (!opened) return new Response(null, { status: 400 });
+    const { socket, response } = Deno.upgradeWebSocket(req);
+    socket.binaryType = 'arraybuffer';
+    socket.onopen = () => {
+      for (const data of early.splice(0)) socket.send(data);
+      upstream.onmessage = (e) => socket.readyState === WebSocket.OPEN && socket.send(e.data);
+    };
+    socket.onmessage = (e) => upstream.readyState === WebSocket.OPEN && upstream.send(e.data);
+    const closeBoth = () => {
+      for (const ws of [socket, upstream]) if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close();
+    };
+    socket.onclose = socket.onerror = upstream.onclose = upstream.onerror = closeBoth;
+    return response;
+  }
+  const hasBody = req.method === 'POST' && req.body !== null;
+  let answer: Response;
+  try {
+    answer = await fetch(target, { method: req.method, headers, ...(hasBody ? { body: req.body, duplex: 'half' } : {}), signal: req.signal } as RequestInit);
+  } catch {
+    return new Response(null, { status: 502 }); // the client went away mid-poll, or chat is closing
+  }
+  const out = new Headers(answer.headers);
+  for (const name of HOP_BY_HOP) out.delete(name);
+  return new Response(answer.body, { status: answer.status, headers: out });
+}

@@ -1,0 +1,79 @@
+// The media plane as its own Node service (`npm run sfu`, docker-compose's `sfu`): the mediasoup SFU with its WHIP,
+// WHEP and RTMP ingest, and the recorder unless RECORDER_EMBEDDED=false — beside an API on Deno or Node started with
+// SFU_URL pointing here. It meets the API as separate processes already do: the database (stream keys, channels,
+// live sessions) and the Redis bus (broadcasts starting and ending, the recorder's requests). A subscriber-only
+// stream's viewers are admitted with the same session cookie the API set, read with the same secret.
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, loadConfigOrExit } from '../shared/config.ts';
+import { AppError, problemForStatus, type Problem } from '../shared/errors.ts';
+import { createBus } from '../shared/bus.ts';
+import { openDatabase } from '../shared/db/index.ts';
+import { createLogger } from '../shared/logger.ts';
+import { createStore } from '../shared/storage.ts';
+import { createAuth, resolveAuthSecret } from '../api/auth.ts';
+import { admitViewer } from '../api/entitlements.ts';
+import { Sfu } from '../sfu/Sfu.ts';
+import { Recorder } from '../recorder/Recorder.ts';
+import { listeningUrl } from './listening.ts';
+
+const config = loadConfigOrExit((c) => {
+  if (!c.redisUrl || !c.databaseUrl) {
+    throw new ConfigError('The SFU as its own service needs REDIS_URL (the API and recorder meet it on the bus) and DATABASE_URL (the embedded PGlite belongs to one process).');
+  }
+});
+const log = createLogger(config.logLevel).child({ svc: 'sfu' });
+const database = await openDatabase({ url: config.databaseUrl });
+const bus = await createBus(config.redisUrl, config.redisPrefix, log.child({ svc: 'bus' }));
+// only to read the API's session cookies (subscriber-only WHEP): the same BETTER_AUTH_SECRET as the API's
+const auth = createAuth({ config, db: database.db, secret: await resolveAuthSecret(config), log });
+const sfu = await Sfu.create({ config, db: database.db, bus, log, admitViewer: (req, channelId) => admitViewer({ database, auth }, req, channelId) });
+const recorder = config.recorder.embedded ? await Recorder.create({ config, db: database.db, bus, store: await createStore(config.mediaDir, config.s3), log: log.child({ svc: 'recorder' }) }) : undefined;
+
+const app = new Hono()
+  .get('/healthz', (c) => c.json({ status: 'ok' }))
+  .get('/readyz', async (c) => {
+    try {
+      await database.ping();
+      return c.json({ status: 'ok', database: database.kind, bus: bus.kind });
+    } catch {
+      return c.json({ type: 'about:blank', title: 'Not ready', status: 503, detail: 'The database is unreachable.' }, 503, { 'Content-Type': 'application/problem+json' });
+    }
+  })
+  .route('/', sfu.app);
+// the same answers the API gives: problem+json, a 500 only for our own bugs (logged)
+const problem = (p: Problem, retryAfterSeconds?: number) =>
+  new Response(JSON.stringify(p), { status: p.status, headers: { 'Content-Type': 'application/problem+json', ...(retryAfterSeconds ? { 'Retry-After': String(retryAfterSeconds) } : {}) } });
+app.notFound((c) => problem(problemForStatus(404, `No route for ${c.req.method} ${c.req.path}.`, c.req.path)));
+app.onError((err, c) => {
+  if (err instanceof AppError) return problem(err.toProblem(c.req.path), err.retryAfterSeconds);
+  log.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error');
+  return problem(problemForStatus(500, 'Something went wrong on our side; it has been logged.', c.req.path));
+});
+const server: ServerType = await new Promise((resolve, reject) => {
+  const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+  s.once('error', reject);
+});
+const url = listeningUrl(config.host, (server.address() as AddressInfo).port);
+log.info({ url, rtmp: sfu.rtmp?.port, recorder: recorder ? 'in process' : 'separate', bus: bus.kind }, 'sfu listening');
+console.log(`sfu listening at ${url}`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log.info({ signal }, 'sfu shutting down');
+    (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await recorder?.close();
+      await sfu.close();
+      await bus.close();
+      await database.close();
+    })().then(() => process.exit(0), (err) => {
+      log.error({ err }, 'sfu shutdown failed');
+      process.exit(1);
+    });
+  });
+}
