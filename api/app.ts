@@ -1,9 +1,5 @@
 // The API's Hono app: middleware, resources, OpenAPI document and docs page, health, metrics, the web shell.
-import type { IncomingMessage } from 'node:http';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { serveStatic } from '@hono/node-server/serve-static';
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -13,6 +9,7 @@ import { AppError, invalid, problemForStatus, tooLarge, unsupportedMedia, type P
 import { clientAddress } from '../shared/client-address.ts';
 import { asUnavailable } from '../shared/db/errors.ts';
 import { findTextFault, textFault } from '../shared/rules.ts';
+import { packageDir } from '../shared/host/paths.ts';
 import { loadUser, requireTrustedOrigin } from './access.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { problems } from './openapi.ts';
@@ -28,9 +25,19 @@ import { categoriesApp, searchApp } from './routes/search.ts';
 import { streamKeysApp } from './routes/stream-keys.ts';
 import { channelVodsApp, hlsApp, vodsApp } from './routes/vods.ts';
 import { meApp, usersApp } from './routes/users.ts';
-import { webApp } from './web.ts';
+import { serveFiles, webApp } from './web.ts';
 
-const swaggerDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+const swaggerDir = packageDir('swagger-ui-dist');
+
+/**
+ * The connection's peer address, from what the server hands the app as its env: the Deno entry (server/deno-api.ts)
+ * passes it as `peer`, @hono/node-server its IncomingMessage (`incoming`).
+ */
+type ServerEnv = { peer?: string; incoming?: { socket: { remoteAddress?: string } } };
+const peerAddress = (env: unknown): string | undefined => {
+  const e = env as ServerEnv | undefined;
+  return e?.peer ?? e?.incoming?.socket.remoteAddress;
+};
 
 function problem(c: Context, p: Problem, retryAfterSeconds?: number) {
   return c.body(JSON.stringify(p), p.status as 400, {
@@ -164,10 +171,7 @@ export function createApp(deps: Deps, media: MediaApp[] = []) {
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     // the one place the client's address is decided; every per-address rule reads c.var.address
-    // the connection's peer: Deno.serve's entry passes it as `peer`, @hono/node-server as its IncomingMessage
-    const env = c.env as { peer?: string; incoming?: IncomingMessage } | undefined;
-    const peer = env?.peer ?? env?.incoming?.socket.remoteAddress;
-    c.set('address', clientAddress(peer, c.req.header('x-forwarded-for'), config.trustedProxies));
+    c.set('address', clientAddress(peerAddress(c.env), c.req.header('x-forwarded-for'), config.trustedProxies));
     await next();
   });
   app.use('/api/*', async (c, next) => {
@@ -225,7 +229,7 @@ export function createApp(deps: Deps, media: MediaApp[] = []) {
   let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
   app.get('/api/openapi.json', (c) => c.json((document ??= withSharedResponses(app.getOpenAPI31Document(documentConfig)))));
   app.get('/api/docs', (c) => c.html(docsPage));
-  app.use('/api/docs/assets/*', serveStatic({ root: path.relative(process.cwd(), swaggerDir), rewriteRequestPath: (p) => p.replace(/^\/api\/docs\/assets/, '') }));
+  app.use('/api/docs/assets/*', serveFiles({ root: swaggerDir, rewriteRequestPath: (p) => p.replace(/^\/api\/docs\/assets/, '') }));
 
   app.notFound((c) => problem(c, problemForStatus(404, `No route for ${c.req.method} ${c.req.path}.`, c.req.path)));
   const databaseDown = throttledWarn(log, 'database unavailable; answering 503');

@@ -1,13 +1,12 @@
 // Accounts: better-auth (email + password, session cookie) on Glint's drizzle schema.
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { betterAuth } from 'better-auth';
 import { APIError } from 'better-auth/api';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { and, eq, lt, notExists, sql } from 'drizzle-orm';
 import type { Config } from '../shared/config.ts';
 import { schema, user, type Db } from '../shared/db/index.ts';
+import { base64url, randomBytes } from '../shared/encoding.ts';
+import { joinPath, readText, writeText } from '../shared/host/files.ts';
 import type { Logger } from '../shared/logger.ts';
 import { Email, firstIssue, ImageUrl, PASSWORD_MAX, PASSWORD_MIN, UserName } from '../shared/rules.ts';
 import type { AuthLimitStorage } from './limits.ts';
@@ -89,16 +88,15 @@ export async function claimFirstAdmin(db: Db, created: { id: string; createdAt: 
 /** The configured secret, or one generated on first start and kept in DATA_DIR so sessions survive restarts. */
 export async function resolveAuthSecret(config: Config): Promise<string> {
   if (config.authSecret) return config.authSecret;
-  const file = path.join(config.dataDir, 'secret');
+  const file = joinPath(config.dataDir, 'secret');
   try {
-    const existing = (await readFile(file, 'utf8')).trim();
+    const existing = (await readText(file)).trim();
     if (existing.length >= 32) return existing;
   } catch {
     // first start: fall through and create it
   }
-  const secret = randomBytes(32).toString('base64url');
-  await mkdir(config.dataDir, { recursive: true });
-  await writeFile(file, secret + '\n', { mode: 0o600 });
+  const secret = base64url(randomBytes(32));
+  await writeText(file, secret + '\n', 0o600);
   return secret;
 }
 

@@ -12,7 +12,10 @@
 // so a job that outlived a lost lease cannot overwrite what its next holder did.
 import { and, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import { job, type Db, type WebhookEvent } from '../shared/db/index.ts';
+import { unrefTimer } from '../shared/host/process.ts';
 import type { Logger } from '../shared/logger.ts';
+
+const utf8 = new TextEncoder();
 
 export type JobRow = typeof job.$inferSelect;
 
@@ -60,13 +63,13 @@ export const MAX_PAYLOAD_BYTES = 16 * 1024;
 
 export class Jobs<P extends PayloadMap = JobPayloads> {
   private readonly kinds = new Map<string, JobKind>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private closed = false;
   /** jobs running now, each with its run (settled when its row is written) and its abort */
   private readonly active = new Map<string, { job: JobRow; done: Promise<void>; abort: AbortController }>();
-  private renewer: NodeJS.Timeout | undefined;
+  private renewer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly db: Db,
@@ -86,7 +89,7 @@ export class Jobs<P extends PayloadMap = JobPayloads> {
 
   /** Adds a job unless one with this key exists; true when this call added it. */
   async enqueue<K extends keyof P & string>(kind: K, key: string, payload: P[K], runAt = new Date()): Promise<boolean> {
-    const size = Buffer.byteLength(JSON.stringify(payload) ?? '');
+    const size = utf8.encode(JSON.stringify(payload) ?? '').byteLength;
     if (size > MAX_PAYLOAD_BYTES) throw new Error(`a ${kind} job's payload is ${size} bytes, more than ${MAX_PAYLOAD_BYTES}`);
     const added = await this.db.insert(job).values({ kind, key, payload, runAt }).onConflictDoNothing({ target: job.key }).returning({ id: job.id });
     if (added.length) this.wake();
@@ -143,7 +146,7 @@ export class Jobs<P extends PayloadMap = JobPayloads> {
     if (this.active.size === 1) {
       clearInterval(this.renewer);
       this.renewer = setInterval(() => void this.renew().catch((err) => this.log.warn({ err }, 'could not renew job leases')), (LEASE_SECONDS * 1000) / 3);
-      this.renewer.unref();
+      unrefTimer(this.renewer);
     }
   }
 
@@ -192,7 +195,7 @@ export class Jobs<P extends PayloadMap = JobPayloads> {
   private async run(j: JobRow, abort: AbortController) {
     const kind = this.kinds.get(j.kind)!;
     const timeoutMs = kind.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const overdue = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         abort.abort();

@@ -1,7 +1,6 @@
 // Event bus between Glint's services: in-process (embedded default) or Redis pub/sub (REDIS_URL set).
 // Later issues publish live/offline, chat and notification events here; the map below is the whole vocabulary (the
 // recorder ↔ SFU protocol's events come from shared/recorder-protocol.ts).
-import { EventEmitter } from 'node:events';
 import type { Redis as RedisClient } from 'ioredis';
 import type { Logger } from './logger.ts';
 import { throttledWarn } from './logger.ts';
@@ -41,22 +40,58 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
+type Handler = (payload: unknown) => void;
+
+/**
+ * Handlers by event name, in the order they subscribed; the same handler twice is called twice (one off removes one),
+ * as with node:events, which the bus no longer needs.
+ */
+class Handlers {
+  private readonly byEvent = new Map<string, readonly Handler[]>();
+
+  /** Takes a typed handler: the bus's methods pair each event with its payload type. */
+  on(event: string, handler: (payload: never) => void) {
+    this.byEvent.set(event, [...this.of(event), handler as Handler]);
+  }
+
+  off(event: string, handler: (payload: never) => void) {
+    const list = this.of(event);
+    const i = list.lastIndexOf(handler as Handler);
+    if (i < 0) return;
+    const left = list.toSpliced(i, 1);
+    if (left.length) this.byEvent.set(event, left);
+    else this.byEvent.delete(event);
+  }
+
+  /** The handlers subscribed now; never changed in place, so one that subscribes or unsubscribes while they run changes the next call. */
+  of(event: string): readonly Handler[] {
+    return this.byEvent.get(event) ?? [];
+  }
+
+  clear() {
+    this.byEvent.clear();
+  }
+}
+
 /** Single-process bus: handlers run on the next tick, as they would after a network hop. */
 export class MemoryBus implements EventBus {
   readonly kind = 'memory' as const;
-  private readonly emitter = new EventEmitter().setMaxListeners(0);
+  private readonly handlers = new Handlers();
 
   async publish<K extends BusEventName>(event: K, payload: BusEvents[K]): Promise<void> {
-    queueMicrotask(() => this.emitter.emit(event, structuredClone(payload)));
+    queueMicrotask(() => {
+      const copy = structuredClone(payload);
+      for (const handler of this.handlers.of(event)) handler(copy);
+    });
   }
 
   subscribe<K extends BusEventName>(event: K, handler: BusHandler<K>): () => void {
-    this.emitter.on(event, handler);
-    return () => this.emitter.off(event, handler);
+    this.handlers.on(event, handler);
+    return () => this.handlers.off(event, handler);
   }
 
   async close(): Promise<void> {
-    this.emitter.removeAllListeners();
+    this.handlers.clear();
   }
 }
 
@@ -67,7 +102,7 @@ export class MemoryBus implements EventBus {
  */
 export class RedisBus implements EventBus {
   readonly kind = 'redis' as const;
-  private readonly local = new EventEmitter().setMaxListeners(0);
+  private readonly local = new Handlers();
   private readonly counts = new Map<string, number>();
   private pending: Promise<unknown> = Promise.resolve();
   private readonly publishFailed: (err: unknown) => void;
@@ -108,9 +143,9 @@ export class RedisBus implements EventBus {
 
   /** A handler that throws is one subscriber's bug: it must not stop the others or escape into the process. */
   private emit(event: string, payload: unknown) {
-    for (const handler of this.local.listeners(event)) {
+    for (const handler of this.local.of(event)) {
       try {
-        (handler as (p: unknown) => void)(payload);
+        handler(payload);
       } catch (err) {
         this.log?.error({ err, event }, 'bus handler failed');
       }
@@ -137,7 +172,7 @@ export class RedisBus implements EventBus {
   }
 
   async close(): Promise<void> {
-    this.local.removeAllListeners();
+    this.local.clear();
     await Promise.all([closeRedis(this.sub), closeRedis(this.pub)]);
   }
 }

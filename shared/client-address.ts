@@ -2,13 +2,13 @@
 // address and the client's is in X-Forwarded-For; that header is anyone's to write, so it is believed only when the
 // peer that sent it is a proxy the operator named in TRUSTED_PROXIES. Every per-address limit (HTTP, WHIP/WHEP, chat,
 // better-auth) asks this one function.
-import { BlockList, isIP } from 'node:net';
+import { AddressRanges, ipVersion, type IpFamily } from './host/net.ts';
 
 /** The proxies whose X-Forwarded-For is believed; built once from config. */
-export type TrustedProxies = { readonly list: BlockList; readonly any: boolean };
+export type TrustedProxies = { readonly list: AddressRanges; readonly any: boolean };
 
 /** Words TRUSTED_PROXIES accepts besides addresses and CIDR ranges. */
-const NAMED: Record<string, [string, number, 'ipv4' | 'ipv6'][]> = {
+const NAMED: Record<string, [string, number, IpFamily][]> = {
   loopback: [['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']],
   // private networks: a proxy in the same Docker network or LAN
   private: [['10.0.0.0', 8, 'ipv4'], ['172.16.0.0', 12, 'ipv4'], ['192.168.0.0', 16, 'ipv4'], ['fc00::', 7, 'ipv6']],
@@ -19,22 +19,22 @@ const NAMED: Record<string, [string, number, 'ipv4' | 'ipv6'][]> = {
  * entry that is none of those (config reports it).
  */
 export function parseTrustedProxies(spec: string): TrustedProxies {
-  const list = new BlockList();
+  const list = new AddressRanges();
   let any = false;
   for (const raw of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
     const named = NAMED[raw.toLowerCase()];
     if (named) {
-      for (const [net, prefix, family] of named) list.addSubnet(net, prefix, family);
+      for (const [net, prefix, family] of named) list.add(net, prefix, family);
       any = true;
       continue;
     }
     const [addr, bits] = raw.split('/');
-    const family = isIP(addr ?? '');
+    const family = ipVersion(addr ?? '');
     const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits);
     if (!family || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 6 ? 128 : 32)) {
       throw new Error(`"${raw}" is not an IP address, a CIDR range, "loopback" or "private"`);
     }
-    list.addSubnet(addr!, prefix, family === 6 ? 'ipv6' : 'ipv4');
+    list.add(addr!, prefix, family === 6 ? 'ipv6' : 'ipv4');
     any = true;
   }
   return { list, any };
@@ -48,9 +48,7 @@ export function normalizeAddress(address: string): string {
 }
 
 function isTrusted(address: string, trusted: TrustedProxies): boolean {
-  if (!trusted.any) return false;
-  const family = isIP(address);
-  return family !== 0 && trusted.list.check(address, family === 6 ? 'ipv6' : 'ipv4');
+  return trusted.any && trusted.list.has(address);
 }
 
 /**
@@ -65,7 +63,7 @@ export function clientAddress(peer: string | undefined, forwardedFor: string | n
   let client = direct;
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i]!;
-    if (!isIP(hop)) break;
+    if (!ipVersion(hop)) break;
     client = hop;
     if (!isTrusted(hop, trusted)) break;
   }

@@ -1,9 +1,9 @@
-// The only reader of the environment. Every service parses its settings here and fails fast with a clear message.
+// The only reader of the environment (which it takes from shared/host/process.ts). Every service parses its settings here and fails fast with a clear message.
 import { z } from 'zod';
-import os from 'node:os';
-import path from 'node:path';
 import { parseTrustedProxies, type TrustedProxies } from './client-address.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES } from './bounds.ts';
+import { joinPath, resolvePath } from './host/files.ts';
+import { cores, environment, exit } from './host/process.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z
@@ -229,14 +229,14 @@ function s3PublicUrl(endpoint: string, publicUrl: string | undefined): string | 
 }
 
 /** mediasoup workers by default: one per core. */
-const workerCount = () => Math.max(1, os.availableParallelism());
+const workerCount = () => Math.max(1, cores());
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses settings from an environment-shaped record (process.env by default). Throws ConfigError listing every bad key. */
-export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+/** Parses settings from an environment-shaped record (the process's, from shared/host/, by default). Throws ConfigError listing every bad key. */
+export function loadConfig(source: Record<string, string | undefined> = environment()): Config {
   const parsed = schema
     .refine((e) => e.RTC_MIN_PORT <= e.RTC_MAX_PORT, { message: 'RTC_MIN_PORT must not exceed RTC_MAX_PORT', path: ['RTC_MIN_PORT'] })
     .refine((e) => e.RTC_PORT + Math.max(2, e.SFU_WORKERS ?? workerCount()) - 1 <= 65535, { message: 'RTC_PORT + SFU_WORKERS - 1 must be a port (≤ 65535)', path: ['RTC_PORT'] })
@@ -248,7 +248,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  const dataDir = path.resolve(e.DATA_DIR);
+  const dataDir = resolvePath(e.DATA_DIR);
   const workers = e.SFU_WORKERS ?? workerCount();
   const shownHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST;
   const publicUrl = (e.PUBLIC_URL ?? `http://${shownHost}:${e.PORT}`).replace(/\/$/, '');
@@ -258,7 +258,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     port: e.PORT,
     publicUrl,
     dataDir,
-    mediaDir: path.join(dataDir, 'media'),
+    mediaDir: joinPath(dataDir, 'media'),
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
@@ -344,6 +344,6 @@ export function loadConfigOrExit(check?: (config: Config) => void): Config {
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(err.message);
-    process.exit(2);
+    return exit(2);
   }
 }

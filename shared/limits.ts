@@ -1,15 +1,14 @@
 // Caps on what one address (or anyone) may take: rates (requests per window) and concurrency (connections held at
 // once). Every surface a stranger reaches — HTTP, WHIP/WHEP, RTMP, chat — uses these two shapes, so a refusal always
 // carries how long to wait.
-import { createRequire } from 'node:module';
 import type * as Limiters from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';
+import { loadCommonJs } from './host/paths.ts';
 
 // rate-limiter-flexible's index loads every store it supports (~8 MB resident); only these two are used
-const load = createRequire(import.meta.url);
-const RateLimiterMemory: typeof Limiters.RateLimiterMemory = load('rate-limiter-flexible/lib/RateLimiterMemory.js');
-const RateLimiterRes: typeof Limiters.RateLimiterRes = load('rate-limiter-flexible/lib/RateLimiterRes.js');
-const redisLimiter = (): typeof Limiters.RateLimiterRedis => load('rate-limiter-flexible/lib/RateLimiterRedis.js');
+const RateLimiterMemory = loadCommonJs<typeof Limiters.RateLimiterMemory>('rate-limiter-flexible/lib/RateLimiterMemory.js');
+const RateLimiterRes = loadCommonJs<typeof Limiters.RateLimiterRes>('rate-limiter-flexible/lib/RateLimiterRes.js');
+const redisLimiter = () => loadCommonJs<typeof Limiters.RateLimiterRedis>('rate-limiter-flexible/lib/RateLimiterRedis.js');
 
 /** The outcome of taking from a budget: allowed, or refused with the wait until the budget has room again. */
 export type Take = { ok: true } | { ok: false; retryAfterMs: number };

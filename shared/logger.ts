@@ -1,10 +1,11 @@
 import { pino, type Logger } from 'pino';
+import { pid } from './host/process.ts';
 
 export type { Logger };
 
 /** One pino logger per process; services take children of it (`logger.child({ svc: 'api' })`). */
 export function createLogger(level: string, name = 'glint'): Logger {
-  return pino({ name, level, base: { pid: process.pid } });
+  return pino({ name, level, base: { pid: pid() } });
 }
 
 /** How often a failure that goes on (Redis or the database away) is logged again while it lasts. */

@@ -2,7 +2,6 @@
 // on, and everything after (resume, keyframes, media pauses, the end) is addressed by that session's id. The events
 // travel on the bus (shared/bus.ts takes its entries from RecorderEvents, and this module does not import it back), so
 // the recorder may run in another process; a request is answered by its reply event carrying the same requestId.
-import { randomUUID } from 'node:crypto';
 
 /** How often a recorder names the sessions it records (recorder.heartbeat). */
 export const RECORDER_HEARTBEAT_MS = 2000;
@@ -67,7 +66,7 @@ export const REQUEST_TIMEOUT_MS = 5000;
  * when none came within `timeoutMs`.
  */
 export function request<R extends RecorderRequest>(bus: ProtocolBus, name: R, payload: Omit<RecorderEvents[R], 'requestId'>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Reply<R>> {
-  const requestId = randomUUID();
+  const requestId = crypto.randomUUID();
   const untyped = bus as unknown as Untyped;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

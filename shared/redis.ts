@@ -63,7 +63,7 @@ export async function duplicateRedis(client: Redis, name: string, role: RedisRol
  */
 export async function closeRedis(client: Redis): Promise<void> {
   if (client.status === 'ready') {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([client.quit().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 1000)))]);
     clearTimeout(timer);
   }

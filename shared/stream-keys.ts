@@ -1,19 +1,20 @@
 // Stream keys: high-entropy random secrets, shown once, stored as SHA-256. WHIP (Bearer) and RTMP (stream name)
 // publishing authenticate with them through verifyStreamKey.
-import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
 import { channel, streamKey, type Db } from './db/index.ts';
+import { base64url, randomBytes } from './encoding.ts';
+import { sha256Hex } from './host/hash.ts';
 
 const PREFIX = 'glint_';
 
 export function generateStreamKey(): { key: string; prefix: string; hash: string } {
-  const key = PREFIX + randomBytes(32).toString('base64url');
+  const key = PREFIX + base64url(randomBytes(32));
   return { key, prefix: key.slice(0, PREFIX.length + 6), hash: hashStreamKey(key) };
 }
 
 /** A fast hash is right here: keys carry 256 bits of entropy, so there is nothing to brute-force. */
 export function hashStreamKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return sha256Hex(key);
 }
 
 /** The channel a live key publishes to, or null for an unknown or revoked key. Records its last use. */

@@ -3,8 +3,7 @@
 // them. Also: no two files import each other, however indirectly (an import circle makes load order matter).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { importsOf, sources, specifiersIn } from './source-reader.ts';
 
 const PARTS = ['web', 'api', 'sfu', 'recorder', 'shared', 'server'] as const;
 type Part = (typeof PARTS)[number];
@@ -19,31 +18,6 @@ const ALLOWED: Record<Part, readonly Part[]> = {
   server: ['api', 'sfu', 'recorder', 'shared'],
 };
 
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    if (name === 'node_modules' || name === 'dist') return [];
-    if (statSync(p).isDirectory()) return sources(p);
-    return /\.tsx?$/.test(name) && !name.endsWith('.d.ts') ? [p] : [];
-  });
-}
-
-// static imports and re-exports (`import x from`, `import type x from`, `export * from`, `import 'x'`) and import()
-const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
-
-/** The repository-relative files a source imports (relative specifiers only: packages are not parts). */
-function importsOf(file: string): string[] {
-  const text = readFileSync(file, 'utf8')
-    .replace(/\/\*[\s\S]*?\*\//g, '')
-    .replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
-  const out: string[] = [];
-  for (const m of text.matchAll(IMPORT)) {
-    const spec = m[1] ?? m[2] ?? m[3]!;
-    if (spec.startsWith('.')) out.push(path.normalize(path.join(path.dirname(file), spec)));
-  }
-  return out;
-}
-
 const partOf = (file: string) => PARTS.find((p) => file.startsWith(p + '/'));
 
 const files = PARTS.flatMap((p) => sources(p));
@@ -52,9 +26,7 @@ const graph = new Map(files.map((f) => [f, importsOf(f)]));
 const t = suite('architecture');
 
 t('the import reader sees static, type-only, re-exported and dynamic imports', () => {
-  const found = (text: string) =>
-    [...text.matchAll(IMPORT)].map((m) => m[1] ?? m[2] ?? m[3]);
-  assert.equal(found("import { a } from './a.ts';\nimport type { B } from '../b.ts';\nexport * from './c.ts';\nconst { D } = await import('./d.ts');\nimport './e.ts';\nimport {\n  f,\n  type G,\n} from './f.ts';"), [
+  assert.equal(specifiersIn("import { a } from './a.ts';\nimport type { B } from '../b.ts';\nexport * from './c.ts';\nconst { D } = await import('./d.ts');\nimport './e.ts';\nimport {\n  f,\n  type G,\n} from './f.ts';"), [
     './a.ts',
     '../b.ts',
     './c.ts',

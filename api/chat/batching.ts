@@ -6,7 +6,7 @@ import type { ChatMessage } from './rules.ts';
 
 export class Batches {
   /** Rooms that were sent a batch less than batchMs ago, with what waits for their next one. */
-  private readonly waiting = new Map<string, { messages: ChatMessage[]; timer: NodeJS.Timeout }>();
+  private readonly waiting = new Map<string, { messages: ChatMessage[]; timer: ReturnType<typeof setTimeout> }>();
 
   constructor(
     private readonly io: Server,

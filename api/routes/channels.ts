@@ -1,9 +1,9 @@
 // Channels: public list and detail; create/edit/delete by their owner (and staff); avatar upload.
-import { createHash } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { and, arrayContains, desc, eq, ilike, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { channel, liveSession, vod } from '../../shared/db/index.ts';
 import { isUniqueViolation } from '../../shared/db/errors.ts';
+import { sha1Hex } from '../../shared/host/hash.ts';
 import { previewKey } from '../../shared/media.ts';
 import { AppError, invalid, notFound, tooLarge, unsupportedMedia } from '../../shared/errors.ts';
 import { requireUser } from '../access.ts';
@@ -101,7 +101,7 @@ export function serialize(r: ChannelRow): z.infer<typeof ChannelSchema> {
     category: r.category,
     tags: r.tags,
     // versioned by the stored object, so caches refresh when the image changes and only then
-    avatarUrl: r.avatarKey ? `/api/channels/${r.slug}/avatar?v=${createHash('sha1').update(r.avatarKey).digest('hex').slice(0, 10)}` : null,
+    avatarUrl: r.avatarKey ? `/api/channels/${r.slug}/avatar?v=${sha1Hex(r.avatarKey).slice(0, 10)}` : null,
     live:
       r.liveId && r.liveSource && r.liveStartedAt
         ? { sessionId: r.liveId, source: r.liveSource, startedAt: r.liveStartedAt.toISOString(), viewers: r.liveViewers ?? 0, previewUrl: `/hls/${previewKey(r.liveId)}` }

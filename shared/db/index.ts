@@ -1,12 +1,10 @@
 // Database factory: PostgreSQL through `pg` when a URL is configured, embedded PGlite on disk otherwise.
 // Both speak the same dialect, so one schema, one set of migrations (sql/) and one query code serve both.
-import path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { SQL_DIR } from '../paths.ts';
+import { runScript } from '../host/child.ts';
+import { joinPath, makeDir, modifiedAt, readText, writeText } from '../host/files.ts';
+import { SQL_DIR } from '../host/paths.ts';
 import { schema, type Schema } from './schema.ts';
 
 export * from './schema.ts';
@@ -73,13 +71,15 @@ const PGLITE_CONF = 'shared_buffers=16MB\nwal_buffers=1MB';
  * tens of MB more; WebAssembly memory never shrinks, so doing either in-process would keep that for the life of the
  * server. A marker file names the last migration applied, so a start with nothing pending spawns nothing.
  */
-function preparePgliteDir(dir: string): void {
-  const journal = JSON.parse(readFileSync(path.join(SQL_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+async function preparePgliteDir(dir: string): Promise<void> {
+  const journal = JSON.parse(await readText(joinPath(SQL_DIR, 'meta', '_journal.json'))) as { entries: { tag: string }[] };
   const latest = journal.entries.at(-1)?.tag ?? '';
-  const marker = path.join(dir, 'glint-migrated');
-  if (existsSync(path.join(dir, 'PG_VERSION')) && existsSync(marker) && readFileSync(marker, 'utf8').trim() === latest) return;
+  const marker = joinPath(dir, 'glint-migrated');
+  if ((await modifiedAt(joinPath(dir, 'PG_VERSION'))) !== undefined && (await readText(marker).catch(() => '')).trim() === latest) return;
+  const modules = ['@electric-sql/pglite', '@electric-sql/pglite/contrib/pg_trgm', 'drizzle-orm/pglite', 'drizzle-orm/pglite/migrator'].map((m) => import.meta.resolve(m));
+  // the arguments are spelled into the script: `node -e` and `deno eval` pass a script's argv differently
   const script = `
-    const [pglite, trgm, orm, migrator, dataDir, conf, migrationsFolder] = process.argv.slice(-7);
+    const [pglite, trgm, orm, migrator, dataDir, conf, migrationsFolder] = ${JSON.stringify([...modules, dir, PGLITE_CONF, SQL_DIR])};
     const { PGlite } = await import(pglite);
     const { pg_trgm } = await import(trgm);
     const { drizzle } = await import(orm);
@@ -88,12 +88,9 @@ function preparePgliteDir(dir: string): void {
     await client.waitReady;
     await migrate(drizzle(client), { migrationsFolder });
     await client.close();`;
-  const modules = ['@electric-sql/pglite', '@electric-sql/pglite/contrib/pg_trgm', 'drizzle-orm/pglite', 'drizzle-orm/pglite/migrator'].map((m) => import.meta.resolve(m));
-  // the same runtime as this process: `node -e` or `deno eval` (whose argv has the script's name before the arguments)
-  const evaluate = 'Deno' in globalThis ? ['eval', script] : ['--input-type=module', '-e', script];
-  const r = spawnSync(process.execPath, [...evaluate, ...modules, dir, PGLITE_CONF, SQL_DIR], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`could not prepare the embedded database in ${dir}: ${r.stderr.slice(-2000)}`);
-  writeFileSync(marker, latest + '\n');
+  const r = runScript(script);
+  if (!r.ok) throw new Error(`could not prepare the embedded database in ${dir}: ${r.stderr.slice(-2000)}`);
+  await writeText(marker, latest + '\n');
 }
 
 async function openPglite(dir: string | undefined) {
@@ -103,8 +100,8 @@ async function openPglite(dir: string | undefined) {
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   if (dir) {
-    await mkdir(dir, { recursive: true });
-    preparePgliteDir(dir);
+    await makeDir(dir);
+    await preparePgliteDir(dir);
   }
   const client = new PGlite({ dataDir: dir, postgresqlconf: PGLITE_CONF, extensions: { pg_trgm } });
   await client.waitReady;

@@ -3,6 +3,7 @@
 // the outbox rows only after the index confirmed them: an index that is down delays search, it loses nothing.
 import { inArray, sql } from 'drizzle-orm';
 import { searchOutbox, type Db } from '../db/index.ts';
+import { unrefTimer } from '../host/process.ts';
 import type { Logger } from '../logger.ts';
 import { readDocs, type DocKey, type Search } from './contract.ts';
 
@@ -21,7 +22,7 @@ export class SearchSync {
   readonly #intervalMs: number;
   readonly #batch: number;
   readonly #singleProcess: boolean;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #busy: Promise<number> = Promise.resolve(0);
   #failures = 0;
   #closed = false;
@@ -75,7 +76,7 @@ export class SearchSync {
         },
       );
     }, ms);
-    this.#timer.unref();
+    unrefTimer(this.#timer);
   }
 
   /** One batch, serialized within this process: rows applied, 0 when none were waiting, -1 when locked elsewhere. */

@@ -3,6 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import pg from 'pg';
+import { createApp } from '../../api/app.ts';
 import { startTestApi, type Client, type Reply, type TestApi } from '../helpers/api.ts';
 
 const t = suite<{ api: TestApi; owner: Client; other: Client }>('limits');
@@ -57,6 +58,15 @@ t('GET /api/search past SEARCHES_PER_ADDRESS_SECOND from one address is 429; ano
   for (let i = 0; i < 3; i++) assert.is((await anon.get('/api/search?q=lim', from('203.0.113.50'))).status, 200, `search ${i}`);
   isLimited(await anon.get('/api/search?q=lim', from('203.0.113.50')));
   assert.is((await anon.get('/api/search?q=lim', from('203.0.113.51'))).status, 200);
+});
+
+t('under Deno the peer the entry hands the app (env.peer) is the address per-address limits count', async ({ api }) => {
+  // server/deno-api.ts passes the peer in the env, where @hono/node-server passes its IncomingMessage
+  const app = createApp(api.deps);
+  const from = async (peer: string) => (await app.request('/api/search?q=lim', {}, { peer })) as Response;
+  for (let i = 0; i < 3; i++) assert.is((await from('198.51.100.60')).status, 200, `search ${i}`);
+  assert.is((await from('198.51.100.60')).status, 429);
+  assert.is((await from('198.51.100.61')).status, 200, 'another peer has its own budget');
 });
 
 t('GET /api/search past SEARCH_CONCURRENCY running at once is 503 with Retry-After', async () => {

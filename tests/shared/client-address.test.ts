@@ -25,8 +25,8 @@ t('an untrusted peer cannot claim another address', () => {
 });
 
 t('named ranges and a bad entry in config', () => {
-  assert.ok(parseTrustedProxies('loopback').list.check('127.0.0.5', 'ipv4'));
-  assert.ok(parseTrustedProxies('private').list.check('192.168.1.1', 'ipv4'));
+  assert.ok(parseTrustedProxies('loopback').list.has('127.0.0.5'));
+  assert.ok(parseTrustedProxies('private').list.has('192.168.1.1'));
   assert.throws(() => loadConfig({ TRUSTED_PROXIES: 'caddy.local' }), /TRUSTED_PROXIES/);
   assert.throws(() => loadConfig({ TRUSTED_PROXIES: '10.0.0.0/33' }), /TRUSTED_PROXIES/);
 });
