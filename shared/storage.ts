@@ -5,13 +5,15 @@ import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type * as Minio from 'minio';
+import type { ByteRange } from './media-http.ts';
 
 export interface ObjectStore {
   readonly kind: 'local' | 's3';
   /** Writes the whole object at once: readers see the old object or the new one, never part of it. */
   put(key: string, body: Uint8Array, contentType: string): Promise<void>;
-  /** A web stream of the object, or null when it does not exist. */
-  get(key: string): Promise<{ body: ReadableStream<Uint8Array>; size: number } | null>;
+  /** A web stream of the object (of `range` of it, positions inclusive and within the object), or null when it does
+   * not exist. `size` is the whole object's. */
+  get(key: string, range?: ByteRange): Promise<{ body: ReadableStream<Uint8Array>; size: number } | null>;
   /** The object's size in bytes, or null when it does not exist (no body is read). */
   size(key: string): Promise<number | null>;
   delete(key: string): Promise<void>;
@@ -48,12 +50,12 @@ export class LocalStore implements ObjectStore {
     await rename(tmp, file);
   }
 
-  async get(key: string) {
+  async get(key: string, range?: ByteRange) {
     const file = this.file(key);
     try {
       const st = await stat(file);
       if (!st.isFile()) return null;
-      return { body: Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>, size: st.size };
+      return { body: Readable.toWeb(createReadStream(file, range)) as ReadableStream<Uint8Array>, size: st.size };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
@@ -150,10 +152,10 @@ export class S3Store implements ObjectStore {
     await this.client.putObject(this.bucket, checkKey(key), Buffer.from(body.buffer, body.byteOffset, body.byteLength), body.byteLength, { 'Content-Type': contentType });
   }
 
-  async get(key: string) {
+  async get(key: string, range?: ByteRange) {
     try {
       const st = await this.client.statObject(this.bucket, checkKey(key));
-      const stream = await this.client.getObject(this.bucket, key);
+      const stream = range ? await this.client.getPartialObject(this.bucket, key, range.start, range.end - range.start + 1) : await this.client.getObject(this.bucket, key);
       return { body: Readable.toWeb(stream) as ReadableStream<Uint8Array>, size: st.size };
     } catch (err) {
       if ((err as { code?: string }).code === 'NotFound' || (err as { code?: string }).code === 'NoSuchKey') return null;

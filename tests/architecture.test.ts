@@ -1,12 +1,13 @@
 // Which part may import which, read from the sources: the control plane (api/), the media plane (sfu/) and the
 // recorder meet only through shared/ (the bus, the schema, the types), and only server/ (the composition root) joins
-// them. Also: no two files import each other, however indirectly (an import circle makes load order matter).
+// them. Also: no two files import each other, however indirectly (an import circle makes load order matter); and the
+// HLS edge (edge/) runs on other runtimes, so it and all it imports stay portable.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-const PARTS = ['web', 'api', 'sfu', 'recorder', 'shared', 'server'] as const;
+const PARTS = ['web', 'api', 'sfu', 'recorder', 'shared', 'server', 'edge'] as const;
 type Part = (typeof PARTS)[number];
 
 /** What each part may import besides itself. */
@@ -17,6 +18,7 @@ const ALLOWED: Record<Part, readonly Part[]> = {
   recorder: ['shared'],
   web: ['shared'],
   server: ['api', 'sfu', 'recorder', 'shared'],
+  edge: ['shared'],
 };
 
 function sources(dir: string): string[] {
@@ -96,6 +98,22 @@ t('no import circles between files', () => {
   };
   for (const f of graph.keys()) if (!state.has(f)) visit(f);
   assert.equal([...circles], [], `import circles:\n  ${[...circles].join('\n  ')}`);
+});
+
+t('edge/ and everything it imports are portable: no node: modules, Buffer or process (Web APIs only)', () => {
+  const reached = new Set<string>();
+  const visit = (f: string) => {
+    if (reached.has(f) || !graph.has(f)) return;
+    reached.add(f);
+    for (const to of graph.get(f)!) visit(to);
+  };
+  for (const f of graph.keys()) if (partOf(f) === 'edge') visit(f);
+  assert.ok(reached.has('shared/media-token.ts'), 'the edge checks tokens with shared/media-token.ts');
+  const offending = [...reached].filter((f) => {
+    const code = readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+    return /from\s*['"]node:|import\(\s*['"]node:|\bBuffer\.|\bprocess\./.test(code) || [...code.matchAll(IMPORT)].some((m) => !(m[1] ?? m[2] ?? m[3]!).startsWith('.') && !(m[0].includes('import type')));
+  });
+  assert.equal(offending, [], `not portable:\n  ${offending.join('\n  ')}`);
 });
 
 t.run();
