@@ -64,7 +64,8 @@ export function createHlsEdge(opts: EdgeOptions): { fetch(request: Request): Pro
       const value = res.headers.get(name);
       if (value !== null) out.set(name, value);
     }
-    for (const [name, value] of Object.entries(headers)) out.set(name, value);
+    // Glint's rules describe the file, so they go on the file (or its 304), not on a refusal
+    if (res.status < 300 || res.status === 304) for (const [name, value] of Object.entries(headers)) out.set(name, value);
     return new Response(request.method === 'HEAD' ? null : res.body, { status: res.status, headers: out });
   }
 

@@ -4,7 +4,7 @@
 // (shared/media-token.ts), which is checked without the database, so an edge (edge/hls-edge.ts) can check it too.
 import { createRoute } from '@hono/zod-openapi';
 import { Hono, type Context } from 'hono';
-import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull } from 'drizzle-orm';
 import { channel, chatMessage, liveSession, user, vod } from '../../shared/db/index.ts';
 import { conflict, forbidden, notFound, rangeNotSatisfiable } from '../../shared/errors.ts';
 import { CONTENT_TYPES, previewKey, vodPrefix } from '../../shared/media.ts';
@@ -117,14 +117,20 @@ export const channelVodsApp = router().openapi(
 /** The channel's owner or an admin: who sees its failed recordings. */
 const mayManage = (user: AppEnv['Variables']['user'], ownerId: string) => !!user && (user.id === ownerId || user.role === 'admin');
 
-/** A VoD with its channel; a failed one exists only for its channel's owner and admins (404 for anyone else). */
-async function loadVod(c: { var: AppEnv['Variables'] }, id: string) {
-  const [row] = await c.var.deps.database.db
+/** A VoD with its channel, or undefined. */
+async function findVod(deps: Deps, id: string) {
+  const [row] = await deps.database.db
     .select({ vod, channel: { id: channel.id, slug: channel.slug, ownerId: channel.ownerId, subscribersOnlyLive: channel.subscribersOnlyLive } })
     .from(vod)
     .innerJoin(channel, eq(channel.id, vod.channelId))
     .where(eq(vod.id, id))
     .limit(1);
+  return row;
+}
+
+/** A VoD with its channel; a failed one exists only for its channel's owner and admins (404 for anyone else). */
+async function loadVod(c: { var: AppEnv['Variables'] }, id: string) {
+  const row = await findVod(c.var.deps, id);
   if (!row || (row.vod.status === 'failed' && !mayManage(c.var.user, row.channel.ownerId))) throw notFound('That VoD');
   return row;
 }
@@ -231,21 +237,10 @@ export const vodsApp = router()
  * kept by the viewer's own cache only), to null when it is public.
  */
 async function requireVodEntitlement(c: Context<AppEnv>, id: string): Promise<NonNullable<Viewer> | null> {
-  const { database } = c.var.deps;
-  const [row] = await database.db
-    .select({
-      subscribersOnly: sql<boolean>`${vod.subscribersOnly} or (${vod.status} = 'recording' and ${channel.subscribersOnlyLive})`,
-      channelId: channel.id,
-      ownerId: channel.ownerId,
-      slug: channel.slug,
-    })
-    .from(vod)
-    .innerJoin(channel, eq(channel.id, vod.channelId))
-    .where(eq(vod.id, id))
-    .limit(1);
-  if (!row?.subscribersOnly) return null;
+  const row = await findVod(c.var.deps, id);
+  if (!row || !restrictedVod(row.vod, row.channel)) return null;
   const viewer = await viewerOf(c.var.deps, c.req.raw.headers);
-  await requireEntitled(database.db, viewer, { id: row.channelId, ownerId: row.ownerId, slug: row.slug }, 'This recording');
+  await requireEntitled(c.var.deps.database.db, viewer, row.channel, 'This recording');
   return viewer!;
 }
 
@@ -278,12 +273,14 @@ const mediaUrl = (deps: Deps, key: string) => `${deps.config.media.publicUrl ?? 
  * called for HEAD.
  */
 async function sendRanged(c: Context<AppEnv>, size: number, open: (range?: ByteRange) => Promise<ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer>>, headers: Record<string, string>) {
-  for (const [name, value] of Object.entries({ ...headers, 'Access-Control-Allow-Origin': '*' })) c.header(name, value);
   const range = parseRange(c.req.header('range'), size);
+  c.header('Access-Control-Allow-Origin', '*');
   if (range === 'unsatisfiable') {
+    // (without the file's cache headers: a cache must not keep this answer to one client's Range for a year)
     c.header('Content-Range', `bytes */${size}`);
     throw rangeNotSatisfiable(`That range is outside the file's ${size} bytes.`);
   }
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
   const answer = rangeResponse(range, size);
   if (c.req.method === 'HEAD') return c.body(null, answer.status, answer.headers);
   return c.body(await open(range), answer.status, answer.headers);
