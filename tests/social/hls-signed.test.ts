@@ -3,7 +3,8 @@
 // (at MEDIA_PUBLIC_URL, here an edge from edge/hls-edge.ts on a loopback port), and a token alone opens the files —
 // at the origin without the database, at the edge without the origin when the edge reads the object store (s3rver,
 // a stand-in for MinIO/S3). Expired, altered, other-path, other-viewer and unlisted-key tokens are refused with 403;
-// a listed old key still verifies; and the signed URL plays in hls.js in Chromium with no session at all.
+// a listed old key still verifies; and the signed URL plays in hls.js in Chromium with no session at all, as it does
+// on the VoD page, its segments from the edge.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -217,7 +218,7 @@ t('the edge in front of the object store (S3): a token opens files without the o
 
 t('a signed playlist URL plays in hls.js in Chromium through the edge, with no session; the unsigned one does not', async (ctx) => {
   const { vod } = await restrictedVod(ctx.api, 'signed-play', await ffmpegVodFiles());
-  ctx.browser = await launchBrowser();
+  ctx.browser ??= await launchBrowser();
   const page = await ctx.browser.context.newPage();
   await page.goto(`${ctx.api.base}/healthz`);
   await page.addScriptTag({ path: path.resolve('node_modules/hls.js/dist/hls.min.js') });
@@ -229,6 +230,29 @@ t('a signed playlist URL plays in hls.js in Chromium through the edge, with no s
   assert.ok(signed.played > 2.5, `played ${signed.played} s`);
   const unsigned = await play(vod.playlistUrl);
   assert.match(unsigned.error ?? 'played', /manifestLoadError 401/);
+});
+
+t('the VoD page plays a subscriber-only VoD from its signed URL at the CDN (its plain URL there has no session)', async (ctx) => {
+  const { owner, id } = await restrictedVod(ctx.api, 'signed-page', await ffmpegVodFiles());
+  ctx.browser ??= await launchBrowser();
+  await ctx.browser.context.addCookies([...owner.cookies].map(([name, value]) => ({ name, value, url: ctx.api.base })));
+  const page = await ctx.browser.context.newPage();
+  const fromEdge: string[] = [];
+  page.on('response', (r) => r.url().startsWith(ctx.edge) && fromEdge.push(`${r.status()} ${new URL(r.url()).pathname}`));
+  await page.goto(`${ctx.api.base}/v/${id}`);
+  const played = await page.evaluate(`(async () => {
+    const start = performance.now();
+    let video;
+    while (!(video = document.querySelector('[data-testid="vod-video"]')) && performance.now() - start < 10000) await new Promise((r) => setTimeout(r, 100));
+    video.muted = true;
+    await video.play().catch(() => undefined);
+    while (video.currentTime < 2.5 && !document.querySelector('[data-testid="vod-error"]') && performance.now() - start < 20000) await new Promise((r) => setTimeout(r, 100));
+    return video.currentTime;
+  })()`);
+  assert.ok((played as number) > 2.5, `played ${played} s; edge answers: ${fromEdge.join(', ')}`);
+  assert.ok(fromEdge.some((r) => r === `200 /hls/vod/${id}/seg-00000.ts`), `segments came from the edge: ${fromEdge.join(', ')}`);
+  await page.close();
+  await ctx.browser.context.clearCookies();
 });
 
 t.run();
