@@ -7,8 +7,9 @@
 //   - An invalid token (expired, altered, for another recording, an unlisted key) is refused here: 403 problem+json.
 // Portable like the modules it uses: no node: imports, no Buffer, no process.
 //
-//   export default createHlsEdge({ keys: await importMediaKeys(parseMediaKeys(KEYS)), mount: '/hls/',
+//   const edge = createHlsEdge({ keys: await importMediaKeys(parseMediaKeys(KEYS)), mount: '/hls/',
 //     origin: 'https://glint.example.com/hls/', store: 'https://media-internal.example.com/glint-media/' });
+//   Deno.serve(edge.fetch);   // or, in a Worker: export default edge;
 import { AppError, forbidden, notFound, problemForStatus, type Problem } from '../shared/errors.ts';
 import { CONTENT_TYPES } from '../shared/media.ts';
 import { mediaCacheControl, playlistKind, rewritePlaylist } from '../shared/media-http.ts';
