@@ -68,8 +68,9 @@ export function parseMediaKeys(setting: string): MediaKeySpec[] {
  */
 export async function deriveMediaKey(authSecret: string): Promise<MediaKeySpec> {
   const key = await crypto.subtle.importKey('raw', text.encode(authSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const derived = new Uint8Array(await crypto.subtle.sign('HMAC', key, text.encode('glint media signing key v1')));
-  return { kid: 'auth', secret: base64url(derived) };
+  const derive = async (label: string) => base64url(new Uint8Array(await crypto.subtle.sign('HMAC', key, text.encode(label))));
+  // the kid changes with the session secret, so a link signed before the secret changed is told apart from an altered one
+  return { kid: `auth-${(await derive('glint media key id v1')).slice(0, 8)}`, secret: await derive('glint media signing key v1') };
 }
 
 /** Keys ready for signMediaToken (the first) and verifyMediaToken (all). */

@@ -78,6 +78,8 @@ t('the default key is derived from the session secret: stable, different per sec
   assert.is.not(one.secret, SECRET_A);
   assert.not.match(one.secret, SECRET_A);
   assert.ok(one.secret.length >= 32);
+  assert.match(one.kid, /^auth-[A-Za-z0-9_-]{8}$/);
+  assert.is.not(one.kid, (await deriveMediaKey(SECRET_B)).kid, 'a new session secret is a new kid: old links are "no longer in use"');
 });
 
 t('parseRange: one range, suffix and open-ended ranges; unsatisfiable ones; anything else serves the whole', () => {

@@ -155,6 +155,13 @@ t('GET /hls/… of a subscriber-only recording is Cache-Control private with Var
     assert.match(vary, /cookie/i);
   }
   assert.is((await cacheOf(owner, files.segment)).cache, 'private, max-age=31536000, immutable', 'the viewer’s own cache still keeps it');
+  // no MEDIA_SIGNING_KEYS here: the key derived from the session secret signs the owner's URL and verifies it
+  const signed = (await owner.get(`/api/vods/${id}`)).body.signedPlaylistUrl as string;
+  assert.match(signed, new RegExp(`^/hls/vod/${id}/index\\.m3u8\\?token=auth-`));
+  const byToken = await fetch(api.base + signed);
+  assert.is(byToken.status, 200);
+  assert.match(byToken.headers.get('cache-control')!, /^public, max-age=\d+$/, 'its URL holds the token: a CDN may keep it, keyed on that URL');
+  assert.match(await byToken.text(), /^seg-00000\.ts\?token=auth-/m, 'relative segment URIs with the token (no MEDIA_PUBLIC_URL)');
   // the poster is public by design (cards show it to everyone): cached as such
   assert.match((await cacheOf(api.client(), files.poster)).cache, /^public/);
 });
