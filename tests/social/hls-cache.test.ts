@@ -1,4 +1,4 @@
-// @db-matrix
+// @db-matrix @runtime-matrix
 // How /hls/… may be cached and fetched. Public segments and posters are immutable for a year, a growing playlist
 // lives a second (a CDN collapses the viewers' polling), an ended one an hour with an ETag. A subscriber-only
 // playlist, segment or preview frame opened by a session is `Cache-Control: private` with `Vary: Cookie` (a shared

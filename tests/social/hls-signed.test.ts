@@ -1,4 +1,4 @@
-// @db-matrix
+// @db-matrix @runtime-matrix
 // Signed media URLs for subscriber-only recordings: an entitled viewer's playlist names its segments with a token
 // (at MEDIA_PUBLIC_URL, here an edge from edge/hls-edge.ts on a loopback port), and a token alone opens the files —
 // at the origin without the database, at the edge without the origin when the edge reads the object store (s3rver,
@@ -22,14 +22,28 @@ const OLD = `old:${'o'.repeat(32)}`;
 const NEW = `new:${'n'.repeat(32)}`;
 const KEYS = `${NEW},${OLD}`;
 
-type Ctx = { api: TestApi; s3api: TestApi; s3: S3rver; dir: string; edge: string; s3edge: string; servers: ServerType[]; keys: MediaKey[]; browser?: Browser };
+type Server = { close(): Promise<void> };
+type Ctx = { api: TestApi; s3api: TestApi; s3: S3rver; dir: string; edge: string; s3edge: string; servers: Server[]; keys: MediaKey[]; browser?: Browser };
 const t = suite<Ctx>('signed media URLs');
 
+type DenoServe = { serve(o: { hostname: string; port: number; onListen(): void }, h: (r: Request) => Promise<Response>): { shutdown(): Promise<void> } };
+/** Serves a fetch handler on a loopback port: with Deno's own server on Deno (an edge runtime), @hono/node-server on Node. */
+function serveFetch(fetch: (r: Request) => Promise<Response>, port: number): Promise<Server> {
+  const deno = (globalThis as { Deno?: DenoServe }).Deno;
+  return new Promise((resolve) => {
+    if (deno) {
+      const s = deno.serve({ hostname: '127.0.0.1', port, onListen: () => resolve({ close: () => s.shutdown() }) }, fetch);
+      return;
+    }
+    const s: ServerType = serve({ fetch, hostname: '127.0.0.1', port }, () => resolve({ close: () => new Promise((r) => s.close(() => r())) }));
+  });
+}
+
 /** An edge on a free loopback port (known before the API starts, which names it in MEDIA_PUBLIC_URL). */
-async function edgeAt(port: number, opts: { origin: () => string; store?: string }, keys: MediaKey[], servers: ServerType[]) {
+async function edgeAt(port: number, opts: { origin: () => string; store?: string }, keys: MediaKey[], servers: Server[]) {
   let edge: ReturnType<typeof createHlsEdge> | undefined;
   const fetch = (req: Request) => (edge ??= createHlsEdge({ keys, mount: '/hls/', origin: `${opts.origin()}/hls/`, store: opts.store })).fetch(req);
-  await new Promise<void>((resolve) => servers.push(serve({ fetch, hostname: '127.0.0.1', port }, () => resolve())));
+  servers.push(await serveFetch(fetch, port));
 }
 
 t.before(async (ctx) => {
@@ -48,7 +62,7 @@ t.before(async (ctx) => {
 });
 t.after(async (ctx) => {
   await ctx.browser?.close();
-  for (const s of ctx.servers) await new Promise((r) => s.close(r));
+  for (const s of ctx.servers) await s.close();
   await ctx.api?.stop();
   await ctx.s3api?.stop();
   await ctx.s3?.close();
