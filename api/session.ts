@@ -1,9 +1,6 @@
 // Reading the signed-in user's session, for the API's requests, the SFU's WHEP admission and chat handshakes.
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { outsideEverything } from '../shared/host/context.ts';
 import type { Auth } from './auth.ts';
-
-/** The async context at start, outside every request and operation. */
-const outsideEverything = AsyncLocalStorage.snapshot();
 
 /**
  * The session a request's cookie names, read by this instance's own better-auth. better-auth keeps the operation in

@@ -1,9 +1,11 @@
-// The only reader of the environment (which it takes from shared/host/process.ts). Every service parses its settings here and fails fast with a clear message.
+// The only reader of the environment (which it takes from shared/host/process.ts). Every service parses its settings
+// here and fails fast with a clear message.
 import { z } from 'zod';
 import { parseTrustedProxies, type TrustedProxies } from './client-address.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES } from './bounds.ts';
 import { joinPath, resolvePath } from './host/files.ts';
 import { cores, environment, exit } from './host/process.ts';
+import { parseMediaKeys, type MediaKeySpec } from './media-token.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z
@@ -118,6 +120,20 @@ const schema = z.object({
   S3_REGION: z.string().default('us-east-1'),
   /** The origin browsers reach the bucket at (signed URLs are made for it); unset → see s3PublicUrl. */
   S3_PUBLIC_URL: optionalUrl,
+  /** Where browsers fetch HLS files from: a CDN's base URL (in front of Glint's /hls, or of the object store through
+   * edge/hls-edge.ts), an object key appended, e.g. https://cdn.example.com/hls; unset → Glint's own /hls. */
+  MEDIA_PUBLIC_URL: optionalUrl,
+  /** Keys of signed media URLs, `kid:secret,…` (secrets ≥ 32 characters): the first signs, all verify; unset → one
+   * derived from the session secret (an edge then cannot verify: give it and Glint the same keys). */
+  MEDIA_SIGNING_KEYS: z.string().trim().optional().transform((v) => (v ? v : undefined)).superRefine((v, ctx) => {
+    try {
+      if (v) parseMediaKeys(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `MEDIA_SIGNING_KEYS: ${(err as Error).message}` });
+    }
+  }),
+  /** How long a signed media URL plays (seconds; rounded up to the hour, so a viewer's URLs repeat within it). */
+  MEDIA_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(4 * 3600),
   /** Reverse proxies whose X-Forwarded-For is believed (Caddy's address): addresses, CIDR ranges, `loopback`,
    * `private`. Unset: none — every per-address limit counts the connection's own peer. */
   TRUSTED_PROXIES: z.string().default('').superRefine((v, ctx) => {
@@ -213,6 +229,9 @@ export type Config = {
   webhooks: { maxAttempts: number; retryMs: number; timeoutMs: number; allowPrivate: boolean };
   /** Object storage on S3 when S3_ENDPOINT is set; undefined → local disk (mediaDir). */
   s3: { endpoint: string; bucket: string; accessKey: string; secretKey: string; region: string; publicUrl: string | null } | undefined;
+  /** HLS delivery: the base URL files are referenced at (no trailing slash; undefined → /hls on this origin), the
+   * keys of signed URLs (undefined → derived from the session secret) and how long a signed URL lives. */
+  media: { publicUrl: string | undefined; signingKeys: MediaKeySpec[] | undefined; tokenTtlSeconds: number };
   /** Search in Meilisearch when MEILI_URL is set; undefined → in the database (PostgreSQL full text + pg_trgm). */
   meili: { url: string; apiKey: string | undefined; index: string } | undefined;
 };
@@ -241,6 +260,10 @@ export function loadConfig(source: Record<string, string | undefined> = environm
     .refine((e) => e.RTC_MIN_PORT <= e.RTC_MAX_PORT, { message: 'RTC_MIN_PORT must not exceed RTC_MAX_PORT', path: ['RTC_MIN_PORT'] })
     .refine((e) => e.RTC_PORT + Math.max(2, e.SFU_WORKERS ?? workerCount()) - 1 <= 65535, { message: 'RTC_PORT + SFU_WORKERS - 1 must be a port (≤ 65535)', path: ['RTC_PORT'] })
     .refine((e) => !e.S3_PUBLIC_URL || new URL(e.S3_PUBLIC_URL).pathname === '/', { message: 'S3_PUBLIC_URL is an origin (scheme, host, port), with no path', path: ['S3_PUBLIC_URL'] })
+    .refine((e) => !e.MEDIA_PUBLIC_URL || (/^https?:$/.test(new URL(e.MEDIA_PUBLIC_URL).protocol) && !new URL(e.MEDIA_PUBLIC_URL).search && !new URL(e.MEDIA_PUBLIC_URL).hash), {
+      message: 'MEDIA_PUBLIC_URL is an http(s) base URL with no query or fragment',
+      path: ['MEDIA_PUBLIC_URL'],
+    })
     .refine((e) => !e.S3_ENDPOINT || (e.S3_ACCESS_KEY && e.S3_SECRET_KEY), { message: 'S3_ENDPOINT needs S3_ACCESS_KEY and S3_SECRET_KEY', path: ['S3_ENDPOINT'] })
     .safeParse(source);
   if (!parsed.success) {
@@ -325,6 +348,11 @@ export function loadConfig(source: Record<string, string | undefined> = environm
             maxMessageBytes: e.RTMP_MAX_MESSAGE_BYTES,
           }
         : undefined,
+    media: {
+      publicUrl: e.MEDIA_PUBLIC_URL?.replace(/\/+$/, ''),
+      signingKeys: e.MEDIA_SIGNING_KEYS ? parseMediaKeys(e.MEDIA_SIGNING_KEYS) : undefined,
+      tokenTtlSeconds: e.MEDIA_TOKEN_TTL_SECONDS,
+    },
     meili: e.MEILI_URL ? { url: e.MEILI_URL, apiKey: e.MEILI_API_KEY || undefined, index: e.MEILI_INDEX } : undefined,
     s3: e.S3_ENDPOINT
       ? { endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET, accessKey: e.S3_ACCESS_KEY!, secretKey: e.S3_SECRET_KEY!, region: e.S3_REGION, publicUrl: s3PublicUrl(e.S3_ENDPOINT, e.S3_PUBLIC_URL) }

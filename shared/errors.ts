@@ -10,6 +10,7 @@ export type ProblemType =
   | 'invalid-state'
   | 'payload-too-large'
   | 'unsupported-media-type'
+  | 'range-not-satisfiable'
   | 'rate-limited'
   | 'unavailable'
   | 'internal';
@@ -24,6 +25,7 @@ const statusOf: Record<ProblemType, number> = {
   'invalid-state': 409,
   'payload-too-large': 413,
   'unsupported-media-type': 415,
+  'range-not-satisfiable': 416,
   'rate-limited': 429,
   unavailable: 503,
   internal: 500,
@@ -39,6 +41,7 @@ const titleOf: Record<ProblemType, string> = {
   'invalid-state': 'Invalid state',
   'payload-too-large': 'Payload too large',
   'unsupported-media-type': 'Unsupported media type',
+  'range-not-satisfiable': 'Range not satisfiable',
   'rate-limited': 'Too many requests',
   unavailable: 'Temporarily unavailable',
   internal: 'Internal error',
@@ -91,6 +94,7 @@ export const conflict = (msg: string) => new AppError('conflict', msg);
 export const invalidState = (msg: string) => new AppError('invalid-state', msg);
 export const tooLarge = (msg: string) => new AppError('payload-too-large', msg);
 export const unsupportedMedia = (msg: string) => new AppError('unsupported-media-type', msg);
+export const rangeNotSatisfiable = (msg: string) => new AppError('range-not-satisfiable', msg);
 /** Sets how long to wait before retrying (whole seconds, at least 1); returns the error. */
 function retryAfter(err: AppError, ms: number | undefined): AppError {
   if (ms !== undefined) err.retryAfterSeconds = Math.max(1, Math.ceil(ms / 1000));

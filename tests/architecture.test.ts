@@ -1,11 +1,12 @@
 // Which part may import which, read from the sources: the control plane (api/), the media plane (sfu/) and the
 // recorder meet only through shared/ (the bus, the schema, the types), and only server/ (the composition root) joins
-// them. Also: no two files import each other, however indirectly (an import circle makes load order matter).
+// them. Also: no two files import each other, however indirectly (an import circle makes load order matter). That the
+// control plane and the HLS edge (edge/) stay portable is tests/portable.test.ts.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { importsOf, sources, specifiersIn } from './source-reader.ts';
 
-const PARTS = ['web', 'api', 'sfu', 'recorder', 'shared', 'server'] as const;
+const PARTS = ['web', 'api', 'sfu', 'recorder', 'shared', 'server', 'edge'] as const;
 type Part = (typeof PARTS)[number];
 
 /** What each part may import besides itself. */
@@ -16,6 +17,7 @@ const ALLOWED: Record<Part, readonly Part[]> = {
   recorder: ['shared'],
   web: ['shared'],
   server: ['api', 'sfu', 'recorder', 'shared'],
+  edge: ['shared'],
 };
 
 const partOf = (file: string) => PARTS.find((p) => file.startsWith(p + '/'));

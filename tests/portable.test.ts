@@ -22,17 +22,9 @@ const NODE_BY_DECISION: Record<string, string> = {
   'api/chat/server.ts': "Socket.IO's server attaches to a node:http server; under Deno it runs through the Node compatibility",
 };
 
-/**
- * TEMPORARY: files another branch (i15-cdn: CDN cache headers, ranges, signed URLs) is rewriting.
- * lead: move LocalStore behind the host adapter after merging i15-cdn
- */
-const TEMPORARY_UNTIL_I15_CDN: Record<string, string> = {
-  'shared/storage.ts': 'LocalStore reads and writes files with node:fs and streams them with node:stream',
-  'api/routes/vods.ts': 'edited on i15-cdn',
-};
-
 /** The node: modules shared/host/ may use: each is one Deno 2 implements (https://docs.deno.com/api/node/). */
 const HOST_MAY_IMPORT = [
+  'node:async_hooks',
   'node:child_process',
   'node:crypto',
   'node:dns',
@@ -73,8 +65,10 @@ function nodeUses(text: string): string[] {
   return [...imports, ...globals];
 }
 
-const excluded = { ...MEDIA_PLANE, ...NODE_BY_DECISION, ...TEMPORARY_UNTIL_I15_CDN };
-const controlPlane = [...sources('api'), ...sources('shared')];
+const excluded = { ...MEDIA_PLANE, ...NODE_BY_DECISION };
+/** The control plane's wiring in server/: the rest of server/ are the runtimes' own entries (Node, Deno, the media plane). */
+const PORTABLE_WIRING = ['server/api.ts', 'server/listening.ts'];
+const controlPlane = [...sources('api'), ...sources('shared'), ...sources('edge'), ...PORTABLE_WIRING];
 const host = controlPlane.filter((f) => f.startsWith(HOST));
 const portable = controlPlane.filter((f) => !f.startsWith(HOST) && !(f in excluded));
 

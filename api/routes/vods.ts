@@ -1,15 +1,19 @@
 // VoDs: past broadcasts per channel, one VoD's detail, deletion by the owner (or an admin); and /hls/…, the HLS
-// files themselves, from local disk or as a redirect to a signed object-store URL.
+// files themselves (GET and HEAD, byte ranges), from local disk or the object store, or as a redirect to a signed
+// object-store URL. Subscriber-only files open to a session of an entitled viewer or to a signed media URL
+// (shared/media-token.ts), which is checked without the database, so an edge (edge/hls-edge.ts) can check it too.
 import { createRoute } from '@hono/zod-openapi';
 import { Hono, type Context } from 'hono';
-import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull } from 'drizzle-orm';
 import { channel, chatMessage, liveSession, user, vod } from '../../shared/db/index.ts';
-import { conflict, notFound } from '../../shared/errors.ts';
+import { conflict, forbidden, notFound, rangeNotSatisfiable } from '../../shared/errors.ts';
 import { CONTENT_TYPES, previewKey, vodPrefix } from '../../shared/media.ts';
+import { etagMatches, etagOf, mediaCacheControl, parseRange, playlistKind, rangeResponse, rewritePlaylist, type ByteRange, type MediaAudience } from '../../shared/media-http.ts';
+import { deriveMediaKey, importMediaKeys, signMediaToken, verifyMediaToken, type MediaKey } from '../../shared/media-token.ts';
 import { requireChannelAccess } from '../access.ts';
 import { withChannel } from '../channel-context.ts';
-import { requireEntitled, viewerOf } from '../entitlements.ts';
-import type { AppEnv } from '../context.ts';
+import { entitled, requireEntitled, viewerOf, type Viewer } from '../entitlements.ts';
+import type { AppEnv, Deps } from '../context.ts';
 import { json, problems, router, z } from '../openapi.ts';
 
 export const VodSchema = z
@@ -27,16 +31,38 @@ export const VodSchema = z
     durationSeconds: z.number().nullable(),
     sizeBytes: z.number().int(),
     codecs: z.array(z.string()),
-    playlistUrl: z.string().openapi({ description: 'HLS playlist (EVENT while recording, with ENDLIST when ready)' }),
+    playlistUrl: z.string().openapi({ description: 'HLS playlist (EVENT while recording, with ENDLIST when ready); at MEDIA_PUBLIC_URL when set' }),
+    signedPlaylistUrl: z.string().nullable().openapi({
+      description:
+        'For a viewer entitled to a subscriber-only recording: its playlist with a token (in it and in each segment URI) that plays without the session cookie, through a CDN too, until the token expires (a few hours). Null otherwise.',
+    }),
     posterUrl: z.string().nullable(),
     subscribersOnly: z.boolean().openapi({ description: "Only the channel's subscribers may play it (its HLS answers others 401/403)." }),
   })
   .openapi('Vod');
 
 type VodRow = typeof vod.$inferSelect;
-const serialize = (v: VodRow, slug: string, ownerId: string): z.infer<typeof VodSchema> => ({
+/** The channel of VoDs, as much of it as their JSON and their entitlement need. */
+type VodChannel = { id: string; slug: string; ownerId: string; subscribersOnlyLive: boolean };
+
+/** Subscriber-only: the VoD itself, or the recording in progress of a channel whose live streams are (its DVR). */
+const restrictedVod = (v: VodRow, ch: VodChannel) => v.subscribersOnly || (v.status === 'recording' && ch.subscribersOnlyLive);
+
+/** VoDs (of one channel) as JSON for the caller: a subscriber-only one they may watch comes with a signed playlist URL. */
+async function vodJson(c: { var: AppEnv['Variables'] }, rows: VodRow[], ch: VodChannel) {
+  const { deps, user } = c.var;
+  const mayWatch = !!user && rows.some((v) => restrictedVod(v, ch)) && (await entitled(deps.database.db, user, ch));
+  return Promise.all(
+    rows.map(async (v) => {
+      const signed = mayWatch && restrictedVod(v, ch) ? `${mediaUrl(deps, `${v.storagePrefix}index.m3u8`)}?token=${await signVod(deps, v.storagePrefix, user!.id)}` : null;
+      return serialize(v, ch, (key) => mediaUrl(deps, key), signed);
+    }),
+  );
+}
+
+const serialize = (v: VodRow, ch: VodChannel, url: (key: string) => string, signedPlaylistUrl: string | null): z.infer<typeof VodSchema> => ({
   id: v.id,
-  channel: { id: v.channelId, slug, ownerId },
+  channel: { id: v.channelId, slug: ch.slug, ownerId: ch.ownerId },
   liveSessionId: v.liveSessionId,
   title: v.title,
   status: v.status,
@@ -46,8 +72,9 @@ const serialize = (v: VodRow, slug: string, ownerId: string): z.infer<typeof Vod
   durationSeconds: v.durationMs === null ? null : v.durationMs / 1000,
   sizeBytes: v.sizeBytes,
   codecs: v.codecs,
-  playlistUrl: `/hls/${v.storagePrefix}index.m3u8`,
-  posterUrl: v.posterKey ? `/hls/${v.posterKey}` : null,
+  playlistUrl: url(`${v.storagePrefix}index.m3u8`),
+  signedPlaylistUrl,
+  posterUrl: v.posterKey ? url(v.posterKey) : null,
   subscribersOnly: v.subscribersOnly,
 });
 
@@ -82,7 +109,7 @@ export const channelVodsApp = router().openapi(
       // a failed recording is the streamer's to learn about (and delete), not a viewer's to stumble on
       const statuses: VodRow['status'][] = mayManage(c.var.user, ch.ownerId) ? ['recording', 'ready', 'failed'] : ['recording', 'ready'];
       const rows = await db.select().from(vod).where(and(eq(vod.channelId, ch.id), inArray(vod.status, statuses))).orderBy(desc(vod.startedAt)).limit(100);
-      return c.json({ items: rows.map((r) => serialize(r, ch.slug, ch.ownerId)) }, 200);
+      return c.json({ items: await vodJson(c, rows, ch) }, 200);
     },
   ),
 );
@@ -90,15 +117,21 @@ export const channelVodsApp = router().openapi(
 /** The channel's owner or an admin: who sees its failed recordings. */
 const mayManage = (user: AppEnv['Variables']['user'], ownerId: string) => !!user && (user.id === ownerId || user.role === 'admin');
 
-/** A VoD with its channel; a failed one exists only for its channel's owner and admins (404 for anyone else). */
-async function loadVod(c: { var: AppEnv['Variables'] }, id: string) {
-  const [row] = await c.var.deps.database.db
-    .select({ vod, slug: channel.slug, ownerId: channel.ownerId })
+/** A VoD with its channel, or undefined. */
+async function findVod(deps: Deps, id: string) {
+  const [row] = await deps.database.db
+    .select({ vod, channel: { id: channel.id, slug: channel.slug, ownerId: channel.ownerId, subscribersOnlyLive: channel.subscribersOnlyLive } })
     .from(vod)
     .innerJoin(channel, eq(channel.id, vod.channelId))
     .where(eq(vod.id, id))
     .limit(1);
-  if (!row || (row.vod.status === 'failed' && !mayManage(c.var.user, row.ownerId))) throw notFound('That VoD');
+  return row;
+}
+
+/** A VoD with its channel; a failed one exists only for its channel's owner and admins (404 for anyone else). */
+async function loadVod(c: { var: AppEnv['Variables'] }, id: string) {
+  const row = await findVod(c.var.deps, id);
+  if (!row || (row.vod.status === 'failed' && !mayManage(c.var.user, row.channel.ownerId))) throw notFound('That VoD');
   return row;
 }
 
@@ -114,7 +147,8 @@ export const vodsApp = router()
     }),
     async (c) => {
       const row = await loadVod(c, c.req.valid('param').id);
-      return c.json(serialize(row.vod, row.slug, row.ownerId), 200);
+      const [json] = await vodJson(c, [row.vod], row.channel);
+      return c.json(json!, 200);
     },
   )
   .openapi(
@@ -130,7 +164,10 @@ export const vodsApp = router()
     async (c) => {
       const row = await loadVod(c, c.req.valid('param').id);
       // part of the recording: what was said beside a subscriber-only broadcast is for those who may watch it
-      if (await requireVodEntitlement(c, row.vod.id)) for (const [name, value] of Object.entries(cacheHeaders('playlist', true))) c.header(name, value);
+      if (await requireVodEntitlement(c, row.vod.id)) {
+        c.header('Cache-Control', 'private, no-cache');
+        c.header('Vary', 'Cookie');
+      }
       if (!row.vod.liveSessionId) return c.json({ items: [] }, 200);
       const rows = await c.var.deps.database.db
         .select({ id: chatMessage.id, userId: chatMessage.userId, name: user.name, body: chatMessage.body, createdAt: chatMessage.createdAt, offsetMs: chatMessage.offsetMs })
@@ -168,9 +205,10 @@ export const vodsApp = router()
     }),
     async (c) => {
       const row = await loadVod(c, c.req.valid('param').id);
-      requireChannelAccess(c, { ownerId: row.ownerId }, 'own');
+      requireChannelAccess(c, { ownerId: row.channel.ownerId }, 'own');
       const [changed] = await c.var.deps.database.db.update(vod).set(c.req.valid('json')).where(eq(vod.id, row.vod.id)).returning();
-      return c.json(serialize(changed!, row.slug, row.ownerId), 200);
+      const [json] = await vodJson(c, [changed!], row.channel);
+      return c.json(json!, 200);
     },
   )
   .openapi(
@@ -184,7 +222,7 @@ export const vodsApp = router()
     }),
     async (c) => {
       const row = await loadVod(c, c.req.valid('param').id);
-      requireChannelAccess(c, { ownerId: row.ownerId }, 'own');
+      requireChannelAccess(c, { ownerId: row.channel.ownerId }, 'own');
       if (row.vod.status === 'recording') throw conflict('This broadcast is still being recorded; delete it once it has ended.');
       await c.var.deps.store.deletePrefix(row.vod.storagePrefix);
       await c.var.deps.database.db.delete(vod).where(eq(vod.id, row.vod.id));
@@ -195,40 +233,94 @@ export const vodsApp = router()
 /**
  * A subscriber-only recording's playlist and segments are for those entitled (the poster stays public); so is the
  * recording of a broadcast in progress on a channel whose live streams are subscriber-only (switched on mid-broadcast
- * too: the recording is the stream's DVR). Resolves to whether the file is restricted (then it may be kept by the
- * viewer's own cache only).
+ * too: the recording is the stream's DVR). Resolves to the entitled viewer when the file is restricted (then it may be
+ * kept by the viewer's own cache only), to null when it is public.
  */
-async function requireVodEntitlement(c: Context<AppEnv>, id: string): Promise<boolean> {
-  const { database } = c.var.deps;
-  const [row] = await database.db
-    .select({
-      subscribersOnly: sql<boolean>`${vod.subscribersOnly} or (${vod.status} = 'recording' and ${channel.subscribersOnlyLive})`,
-      channelId: channel.id,
-      ownerId: channel.ownerId,
-      slug: channel.slug,
-    })
-    .from(vod)
-    .innerJoin(channel, eq(channel.id, vod.channelId))
-    .where(eq(vod.id, id))
-    .limit(1);
-  if (!row?.subscribersOnly) return false;
-  await requireEntitled(database.db, await viewerOf(c.var.deps, c.req.raw.headers), { id: row.channelId, ownerId: row.ownerId, slug: row.slug }, 'This recording');
-  return true;
+async function requireVodEntitlement(c: Context<AppEnv>, id: string): Promise<NonNullable<Viewer> | null> {
+  const row = await findVod(c.var.deps, id);
+  if (!row || !restrictedVod(row.vod, row.channel)) return null;
+  const viewer = await viewerOf(c.var.deps, c.req.raw.headers);
+  await requireEntitled(c.var.deps.database.db, viewer, row.channel, 'This recording');
+  return viewer!;
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** The keys of signed media URLs: MEDIA_SIGNING_KEYS, or one derived from the session secret; imported once per API. */
+const keysOf = new WeakMap<Deps, Promise<MediaKey[]>>();
+function mediaKeys(deps: Deps): Promise<MediaKey[]> {
+  let keys = keysOf.get(deps);
+  if (!keys) keysOf.set(deps, (keys = (async () => importMediaKeys(deps.config.media.signingKeys ?? [await deriveMediaKey(deps.auth.options.secret!)]))()));
+  return keys;
 }
 
 /**
- * How a file may be cached. What only some may see is `private` (a shared cache or CDN keeps none of it, or it would
- * serve a subscriber's copy to anyone) and varies by the session cookie; public files keep long public caching
- * (segments and posters never change; playlists grow while recording, so they revalidate).
+ * A token opening a VoD's files (everything under its prefix) to `viewerId`. It lives MEDIA_TOKEN_TTL_SECONDS (4 h by
+ * default: a long VoD watched from the page that got it), rounded up to the hour, so the viewer's URLs repeat for an
+ * hour: their CDN cache keys and their playlist's ETag stay the same across reloads. A leaked link stops there.
  */
-function cacheHeaders(kind: 'playlist' | 'immutable' | 'preview' | 'redirect', restricted: boolean): Record<string, string> {
-  const age = { playlist: 'no-cache', immutable: 'max-age=31536000, immutable', preview: 'max-age=10', redirect: 'max-age=600' }[kind];
-  // a redirect to a signed object-store URL is a credential for that file: never kept for anyone else
-  if (restricted) return { 'Cache-Control': kind === 'redirect' ? 'private, no-store' : `private, ${age}`, Vary: 'Cookie' };
-  return { 'Cache-Control': kind === 'playlist' ? age : `public, ${age}` };
+async function signVod(deps: Deps, prefix: string, viewerId: string): Promise<string> {
+  const exp = Math.ceil((nowSeconds() + deps.config.media.tokenTtlSeconds) / 3600) * 3600;
+  return signMediaToken({ prefix, exp, viewer: viewerId }, (await mediaKeys(deps))[0]!);
 }
 
-/** HLS files of recordings: playlists revalidate (they grow while recording), segments and posters never change. */
+/** Where browsers fetch a stored object from: MEDIA_PUBLIC_URL (a CDN) when set, Glint's /hls otherwise. */
+const mediaUrl = (deps: Deps, key: string) => `${deps.config.media.publicUrl ?? '/hls'}/${key}`;
+
+/**
+ * Answers GET or HEAD for a `size`-byte file, whole or the one byte range asked for (206; 416 when past its end; a
+ * malformed or multi-range header gets the whole file). `open` gives the body of a range (or the whole) — not
+ * called for HEAD.
+ */
+async function sendRanged(c: Context<AppEnv>, size: number, open: (range?: ByteRange) => Promise<ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer>>, headers: Record<string, string>) {
+  const range = parseRange(c.req.header('range'), size);
+  c.header('Access-Control-Allow-Origin', '*');
+  if (range === 'unsatisfiable') {
+    // (without the file's cache headers: a cache must not keep this answer to one client's Range for a year)
+    c.header('Content-Range', `bytes */${size}`);
+    throw rangeNotSatisfiable(`That range is outside the file's ${size} bytes.`);
+  }
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  const answer = rangeResponse(range, size);
+  if (c.req.method === 'HEAD') return c.body(null, answer.status, answer.headers);
+  return c.body(await open(range), answer.status, answer.headers);
+}
+
+/** A stored file, whole or a range of it. */
+async function sendObject(c: Context<AppEnv>, key: string, headers: Record<string, string>) {
+  const { store } = c.var.deps;
+  const size = await store.size(key);
+  if (size === null) throw notFound('That file');
+  return sendRanged(c, size, async (range) => (await store.get(key, range))?.body ?? new Uint8Array(), headers);
+}
+
+/**
+ * A VoD's playlist, its segment URIs at MEDIA_PUBLIC_URL when set and carrying `token` when given. It is read whole
+ * (the recorder writes a line or two per 2 s segment) for its ETag: an ended VoD's playlist revalidates with a 304.
+ */
+async function sendPlaylist(c: Context<AppEnv>, prefix: string, audience: MediaAudience, token: string | undefined) {
+  const obj = await c.var.deps.store.get(`${prefix}index.m3u8`);
+  if (!obj) throw notFound('That file');
+  const text = await new Response(obj.body).text();
+  const base = c.var.deps.config.media.publicUrl ? mediaUrl(c.var.deps, prefix) : '';
+  const bytes = new TextEncoder().encode(rewritePlaylist(text, { base, token }));
+  const headers = { 'Content-Type': CONTENT_TYPES.m3u8!, ...mediaCacheControl(playlistKind(text), audience, nowSeconds()), ETag: await etagOf(bytes) };
+  if (etagMatches(c.req.header('if-none-match'), headers.ETag)) {
+    for (const [name, value] of Object.entries(headers)) c.header(name, value);
+    return c.body(null, 304);
+  }
+  return sendRanged(c, bytes.length, async (r) => (r ? bytes.slice(r.start, r.end + 1) : bytes), headers);
+}
+
+/** A signed-in viewer other than the one a token was issued to: refused, so a link shared from someone's account is
+ * not quietly another's. Only a request with a cookie is looked up (an edge or a bare link has none). */
+async function refuseOtherViewer(c: Context<AppEnv>, viewerId: string) {
+  if (!c.req.header('cookie')) return;
+  const viewer = await viewerOf(c.var.deps, c.req.raw.headers);
+  if (viewer && viewer.id !== viewerId) throw forbidden('This media link was issued to another viewer; reload the page for a link of your own.');
+}
+
+/** HLS files of recordings, and live preview frames. How each may be cached: shared/media-http.ts. */
 export const hlsApp = new Hono<AppEnv>()
   // a live channel's preview image, refreshed by the recorder every few seconds
   .get('/hls/live/:session/preview.jpg', async (c) => {
@@ -243,27 +335,45 @@ export const hlsApp = new Hono<AppEnv>()
       .where(eq(liveSession.id, session))
       .limit(1);
     if (ch?.only) await requireEntitled(database.db, await viewerOf(c.var.deps, c.req.raw.headers), ch, 'This live stream');
-    const obj = await c.var.deps.store.get(previewKey(session));
-    if (!obj) throw notFound('That preview');
-    return c.body(obj.body, 200, { 'Content-Type': 'image/jpeg', ...cacheHeaders('preview', !!ch?.only), 'Content-Length': String(obj.size) });
+    return sendObject(c, previewKey(session), { 'Content-Type': 'image/jpeg', ...mediaCacheControl('preview', ch?.only ? 'session' : 'public', nowSeconds()) });
   })
+  // (GET also answers HEAD: Hono routes it here and drops the body)
   .get('/hls/vod/:id/:file', async (c) => {
     const { id, file } = c.req.param();
     if (!/^[0-9a-f-]{36}$/.test(id) || !/^(index\.m3u8|seg-\d{5}\.ts|poster\.jpg)$/.test(file)) throw notFound('That file');
-    const key = `${vodPrefix(id)}${file}`;
-    const restricted = file.endsWith('.jpg') ? false : await requireVodEntitlement(c, id);
-    const type = CONTENT_TYPES[file.split('.').pop()!]!;
-    const store = c.var.deps.store;
-    if (store.kind === 's3' && !file.endsWith('.m3u8')) {
-      // segments straight from the object store; the playlist stays here so its relative segment URIs resolve to us
+    const { config, store } = c.var.deps;
+    const prefix = vodPrefix(id);
+    const key = `${prefix}${file}`;
+    // Who the file is for. A token is checked alone, without the database (what lets an edge serve it too); without
+    // one the poster is public and the rest is as the VoD's entitlement says.
+    const token = c.req.query('token');
+    let audience: MediaAudience = 'public';
+    let signWith: string | undefined;
+    if (token !== undefined) {
+      const check = await verifyMediaToken(token, key, await mediaKeys(c.var.deps), nowSeconds());
+      if (!check.ok) throw forbidden(check.message);
+      await refuseOtherViewer(c, check.grant.viewer);
+      audience = { tokenExp: check.grant.exp };
+      signWith = token;
+    } else if (!file.endsWith('.jpg')) {
+      const viewer = await requireVodEntitlement(c, id);
+      if (viewer) {
+        audience = 'session';
+        // the segments it names carry a token: the viewer's browser fetches them from a CDN, without the cookie
+        if (file.endsWith('.m3u8')) signWith = await signVod(c.var.deps, prefix, viewer.id);
+      }
+    }
+    if (file.endsWith('.m3u8')) return sendPlaylist(c, prefix, audience, signWith);
+    // Without a CDN in front, segments come straight from the object store: the playlist stays here so its relative
+    // segment URIs resolve to us. With one (MEDIA_PUBLIC_URL), Glint serves the bytes for the CDN to keep.
+    if (store.kind === 's3' && !config.media.publicUrl) {
       const url = await store.signedUrl(key, 3600);
       if (url) {
-        for (const [name, value] of Object.entries(cacheHeaders('redirect', restricted))) c.header(name, value);
+        // a redirect to a signed object-store URL is a credential for that file: never kept for anyone else
+        c.header('Cache-Control', audience === 'public' ? 'public, max-age=600' : 'private, no-store');
+        if (audience === 'session') c.header('Vary', 'Cookie');
         return c.redirect(url, 302);
       }
     }
-    const obj = await store.get(key);
-    if (!obj) throw notFound('That file');
-    const headers = { 'Content-Type': type, ...cacheHeaders(file.endsWith('.m3u8') ? 'playlist' : 'immutable', restricted), 'Access-Control-Allow-Origin': '*' };
-    return c.body(obj.body, 200, { ...headers, 'Content-Length': String(obj.size) });
+    return sendObject(c, key, { 'Content-Type': CONTENT_TYPES[file.split('.').pop()!]!, ...mediaCacheControl('segment', audience, nowSeconds()) });
   });

@@ -46,6 +46,21 @@ t('S3 needs its keys; RTMP can be turned off; RTMP_PUBLIC_URL must be an rtmp UR
   fails({ S3_ENDPOINT: 'http://minio:9000', S3_ACCESS_KEY: 'a', S3_SECRET_KEY: 'b', S3_PUBLIC_URL: 'https://cdn.example.com/media' }, 'S3_PUBLIC_URL is an origin');
 });
 
+t('media delivery: MEDIA_PUBLIC_URL a base URL (trailing slash dropped), MEDIA_SIGNING_KEYS kid:secret pairs', () => {
+  assert.equal(loadConfig({}).media, { publicUrl: undefined, signingKeys: undefined, tokenTtlSeconds: 4 * 3600 });
+  const c = loadConfig({ MEDIA_PUBLIC_URL: 'https://cdn.example.com/hls/', MEDIA_SIGNING_KEYS: `b:${'y'.repeat(32)}, a:${'x'.repeat(32)}`, MEDIA_TOKEN_TTL_SECONDS: '600' });
+  assert.equal(c.media, { publicUrl: 'https://cdn.example.com/hls', signingKeys: [{ kid: 'b', secret: 'y'.repeat(32) }, { kid: 'a', secret: 'x'.repeat(32) }], tokenTtlSeconds: 600 });
+  for (const [env, message] of [
+    [{ MEDIA_SIGNING_KEYS: 'a:short' }, /MEDIA_SIGNING_KEYS: the secret of key "a" must be at least 32/],
+    [{ MEDIA_SIGNING_KEYS: 'x'.repeat(40) }, /MEDIA_SIGNING_KEYS: .*not kid:secret/],
+    [{ MEDIA_PUBLIC_URL: 'ftp://cdn.example.com/' }, /MEDIA_PUBLIC_URL is an http\(s\) base URL/],
+    [{ MEDIA_PUBLIC_URL: 'https://cdn.example.com/hls?x=1' }, /MEDIA_PUBLIC_URL is an http\(s\) base URL/],
+    [{ MEDIA_TOKEN_TTL_SECONDS: '5' }, /MEDIA_TOKEN_TTL_SECONDS/],
+  ] as const) {
+    assert.throws(() => loadConfig(env), (err: Error) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));
+  }
+});
+
 t('production settings are read and normalized', () => {
   const c = loadConfig({
     DATABASE_URL: 'postgres://glint:pw@postgres:5432/glint',

@@ -46,6 +46,18 @@ function contract(name: string, open: () => Promise<Ctx>) {
     assert.is((await text(store, 'avatars/x.png'))?.body, 'avatars/x.png');
   });
 
+  t('get with a byte range streams those bytes (inclusive) and the whole size', async ({ store }) => {
+    await store.put('vod/3/seg-00000.ts', bytes('0123456789'), 'video/mp2t');
+    const part = async (start: number, end: number) => {
+      const obj = await store.get('vod/3/seg-00000.ts', { start, end });
+      return obj && { size: obj.size, body: await new Response(obj.body).text() };
+    };
+    assert.equal(await part(2, 5), { size: 10, body: '2345' });
+    assert.equal(await part(9, 9), { size: 10, body: '9' });
+    assert.equal(await part(0, 9), { size: 10, body: '0123456789' });
+    assert.is(await store.get('vod/3/missing.ts', { start: 0, end: 1 }), null);
+  });
+
   t('keys outside the safe alphabet are refused', async ({ store }) => {
     for (const bad of ['../etc/passwd', 'a//b', '/abs', 'a/../b', 'sp ace']) {
       const err = await store.put(bad, bytes('x'), 'text/plain').then(() => null, (e: Error) => e);

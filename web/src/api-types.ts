@@ -2621,8 +2621,10 @@ export interface components {
       durationSeconds: number | null;
       sizeBytes: number;
       codecs: string[];
-      /** @description HLS playlist (EVENT while recording, with ENDLIST when ready) */
+      /** @description HLS playlist (EVENT while recording, with ENDLIST when ready); at MEDIA_PUBLIC_URL when set */
       playlistUrl: string;
+      /** @description For a viewer entitled to a subscriber-only recording: its playlist with a token (in it and in each segment URI) that plays without the session cookie, through a CDN too, until the token expires (a few hours). Null otherwise. */
+      signedPlaylistUrl: string | null;
       posterUrl: string | null;
       /** @description Only the channel's subscribers may play it (its HLS answers others 401/403). */
       subscribersOnly: boolean;

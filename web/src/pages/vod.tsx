@@ -56,7 +56,8 @@ export function VodPage({ id }: { id: string }) {
         </p>
       ) : (
         <div class="watch">
-          <VodPlayer src={vod.playlistUrl} poster={vod.posterUrl} onTime={(elapsedMs, seconds) => setAt({ elapsedMs, seconds })} />
+          {/* a subscriber-only VoD plays from its signed URL: a CDN serves it without the session cookie */}
+          <VodPlayer src={vod.signedPlaylistUrl ?? vod.playlistUrl} poster={vod.posterUrl} onTime={(elapsedMs, seconds) => setAt({ elapsedMs, seconds })} />
           <ChatReplay vodId={vod.id} startedAt={vod.startedAt} at={at} />
         </div>
       )}
