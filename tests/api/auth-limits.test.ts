@@ -1,3 +1,4 @@
+// @runtime-matrix
 // Per-address limits on better-auth's endpoints and on sign-ups: the address is the connection's peer unless the
 // peer is a trusted proxy, whatever X-Forwarded-For (or better-auth's own address header) the client sends.
 import { suite } from 'uvu';

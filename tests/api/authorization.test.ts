@@ -1,4 +1,5 @@
 // @db-matrix
+// @runtime-matrix
 // Each role against each route: anonymous, a signed-in user who is not the owner, the owner, a moderator, an admin.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';

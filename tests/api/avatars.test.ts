@@ -1,3 +1,4 @@
+// @runtime-matrix
 // Avatar uploads are checked from their bytes before anything stores or decodes them (api/images.ts), and served
 // only as the image they are.
 import { suite } from 'uvu';

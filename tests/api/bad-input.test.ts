@@ -1,4 +1,5 @@
 // @db-matrix
+// @runtime-matrix
 // Bad input gets a clear 4xx problem+json (never a 500) and loses nothing already stored.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -1,3 +1,4 @@
+// @runtime-matrix
 // withChannel (api/channel-context.ts): the channel of a /{slug} route is loaded after validation and before the
 // access check, so the answers come in the order each route gave when it loaded its channel itself.
 import { suite } from 'uvu';

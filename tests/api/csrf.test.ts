@@ -1,3 +1,4 @@
+// @runtime-matrix
 // Cross-site request forgery: a state change that carries the session cookie must come from Glint's origin (or a
 // trusted one), body-less ones included; requests without cookies (API clients) are not affected.
 import { suite } from 'uvu';

@@ -1,4 +1,5 @@
 // @db-matrix
+// @runtime-matrix
 // The first account on an empty instance becomes admin, exactly one even when sign-ups race; FIRST_USER_ADMIN=false
 // leaves every sign-up a user.
 import { suite } from 'uvu';

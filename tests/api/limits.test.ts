@@ -1,3 +1,4 @@
+// @runtime-matrix
 // The API's own writes and searches have budgets per user and per address (and searches a cap in total); a refusal
 // is a 429 problem with Retry-After, and one user's or address's refusal leaves the others alone.
 import { suite } from 'uvu';

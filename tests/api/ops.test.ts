@@ -1,4 +1,5 @@
 // @db-matrix
+// @runtime-matrix
 import * as assert from 'uvu/assert';
 import { apiSuite, startTestApi } from '../helpers/api.ts';
 

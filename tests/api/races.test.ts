@@ -1,4 +1,5 @@
 // @db-matrix
+// @runtime-matrix
 // Checks that count and then write hold under concurrent requests: the last admin, the stream keys per channel.
 // On PostgreSQL the writes are held back behind a table lock until every request waits (tests/helpers/pg-lock.ts).
 import * as assert from 'uvu/assert';

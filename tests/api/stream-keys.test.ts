@@ -1,4 +1,5 @@
 // @db-matrix
+// @runtime-matrix
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';

@@ -1,4 +1,5 @@
 // @db-matrix — PGlite refuses a lone surrogate that PostgreSQL's driver silently replaces; both refuse NUL
+// @runtime-matrix
 // Text no database can store (U+0000, lone UTF-16 surrogates) is a 400 problem naming where it is, wherever a client
 // puts it: path, query, JSON body, better-auth's bodies; and better-auth's own errors are problem+json too.
 import { randomUUID } from 'node:crypto';

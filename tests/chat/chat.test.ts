@@ -1,4 +1,5 @@
 // @db-matrix
+// @runtime-matrix
 // Chat over Socket.IO with real socket.io-client connections: anonymous users read, signed-in users send (identity
 // from the session cookie), every acknowledged message is stored with its id, a joining client gets the history,
 // bad input and floods get a clear refusal, and a cross-site page cannot use a visitor's cookie.

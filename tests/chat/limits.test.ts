@@ -1,3 +1,4 @@
+// @runtime-matrix
 // Chat against hostile clients: every per-address rule counts the client's address (X-Forwarded-For believed only from
 // TRUSTED_PROXIES, as behind Caddy), joins are budgeted per socket and per address before any query, a socket is in a
 // bounded number of rooms, connections are capped per address and in total in the handshake, a connection sending

@@ -1,3 +1,4 @@
+// @runtime-matrix
 // The chat panel on the watch page, in Chromium: the owner chats from the page, sees other users' messages as text
 // (an HTML payload is not rendered), deletes one from the message menu, sees the active modes; signed out, the
 // page shows the history and asks to sign in; the panel and the header's bell share the page's one socket.

@@ -1,4 +1,5 @@
 // @db-matrix
+// @runtime-matrix
 // Search through Meilisearch (MEILI_URL): the adapter, the outbox sync worker and reindex, against a FAKE Meilisearch
 // (tests/helpers/meili-fake.ts; the real server cannot be installed here).
 import { suite } from 'uvu';

@@ -1,4 +1,5 @@
 // @db-matrix
+// @runtime-matrix
 // Search on the default implementation (PostgreSQL full text + pg_trgm over search_doc), through the HTTP API.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';

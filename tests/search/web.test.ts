@@ -1,3 +1,4 @@
+// @runtime-matrix
 // Search in the web app, in real Chromium against the real API: the header's instant results, the results page with
 // its filters, browsing by category.
 import { suite } from 'uvu';

@@ -1,4 +1,5 @@
 // @db-matrix
+// @runtime-matrix
 // Follows, the notification inbox and the go-live fan-out, through the HTTP API and a live-session event on the bus
 // (tests/social/go-live.test.ts goes live through the real WHIP path in Chromium). Webhook deliveries: signature,
 // retries with backoff, giving up, the delivery log.

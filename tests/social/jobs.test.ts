@@ -1,4 +1,5 @@
 // @db-matrix
+// @runtime-matrix
 // The job runner on a real database: an attempt past its kind's deadline counts as failed and frees its slot (the
 // next job runs meanwhile), CONCURRENCY jobs run side by side and no more, and a run whose claim was taken over (its
 // lease lost, the job claimed again elsewhere) cannot write its outcome over the new holder's.

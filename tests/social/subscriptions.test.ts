@@ -1,4 +1,5 @@
 // @db-matrix
+// @runtime-matrix
 // Subscriptions: tiers, grants (the built-in provider) with start and end dates, cancellation, and what they entitle
 // to — a subscriber-only recording's HLS refuses the anonymous (401) and non-subscribers (403), lets subscribers, the
 // owner and admins in, and refuses again once the subscription has expired or been canceled.

@@ -1,4 +1,5 @@
 // @db-matrix
+// @runtime-matrix
 // Webhook deliveries against hostile receivers on loopback (WEBHOOK_ALLOW_PRIVATE=true here): one that sends its
 // headers and then a byte a second is cut off at WEBHOOK_TIMEOUT_MS, and while it trickles another channel's delivery,
 // enqueued after it, still goes out at once; a receiver streaming a huge answer is read no further than a bound; a
