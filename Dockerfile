@@ -1,4 +1,5 @@
-# One image for Glint's Node services; docker-compose.yml picks the entry point per service.
+# One image for Glint's services: the Node ones (the SFU, the recorder, or the embedded whole) and the API on Deno
+# (the deno npm package, a dependency, ships its binary); docker-compose.yml picks the entry point per service.
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production

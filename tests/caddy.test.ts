@@ -5,24 +5,30 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
 import { Client, freePort, startTestApi, type TestApi } from './helpers/api.ts';
 import { chatSocket } from './helpers/chat.ts';
 import { startProcess, waitForHttp, type Child } from './helpers/process.ts';
 
-type Ctx = { api: TestApi; caddy: Child; origin: string; home: string };
+type Ctx = { api: TestApi; caddy: Child; origin: string; home: string; sfu: Server };
 const t = suite<Ctx>('Caddy in front of the API');
 
 t.before(async (ctx) => {
   ctx.api = await startTestApi();
+  // a stand-in for the SFU service (a fake: it only says which upstream a request reached)
+  ctx.sfu = createServer((req, res) => res.writeHead(299, { 'x-upstream': 'sfu' }).end(`${req.method} ${req.url}`));
+  await new Promise<void>((resolve) => ctx.sfu.listen(0, '127.0.0.1', () => resolve()));
+  const sfuHost = `127.0.0.1:${(ctx.sfu.address() as { port: number }).port}`;
   const port = await freePort();
   ctx.origin = `http://127.0.0.1:${port}`;
   ctx.home = await mkdtemp(path.join(os.tmpdir(), 'glint-caddy-'));
-  const env = { ...process.env, HOME: ctx.home, XDG_DATA_HOME: ctx.home, XDG_CONFIG_HOME: ctx.home, GLINT_SITE: ctx.origin, API_UPSTREAM: new URL(ctx.api.base).host };
+  const env = { ...process.env, HOME: ctx.home, XDG_DATA_HOME: ctx.home, XDG_CONFIG_HOME: ctx.home, GLINT_SITE: ctx.origin, API_UPSTREAM: new URL(ctx.api.base).host, SFU_UPSTREAM: sfuHost };
   ctx.caddy = startProcess('caddy', ['run', '--config', 'Caddyfile', '--adapter', 'caddyfile'], { env });
   await waitForHttp(ctx.origin + '/healthz', 15_000, ctx.caddy);
 });
 t.after(async (ctx) => {
   await ctx.caddy?.stop();
+  ctx.sfu?.close();
   await ctx.api?.stop();
   if (ctx.home) await rm(ctx.home, { recursive: true, force: true });
 });
@@ -34,6 +40,18 @@ t('the Caddyfile is valid for the production settings docker-compose passes', ()
   });
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stderr + r.stdout, /Valid configuration/);
+});
+
+t('WHIP, WHEP and the ingest settings go to the SFU service; everything else to the API', async ({ origin }) => {
+  for (const [method, p] of [['POST', '/whip/chan'], ['DELETE', '/whep/chan/abc'], ['GET', '/api/ingest']] as const) {
+    const r = await fetch(origin + p, { method, ...(method === 'POST' ? { body: 'v=0', headers: { 'content-type': 'application/sdp' } } : {}) });
+    assert.is(r.headers.get('x-upstream'), 'sfu', `${method} ${p}`);
+    assert.is(await r.text(), `${method} ${p}`);
+  }
+  for (const p of ['/api/config', '/api/channels', '/whipped']) {
+    const r = await fetch(origin + p);
+    assert.is(r.headers.get('x-upstream'), null, `${p} reaches the API`);
+  }
 });
 
 t('the web app, the API, the OpenAPI document and health pass through one origin', async ({ origin }) => {

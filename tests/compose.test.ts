@@ -12,16 +12,46 @@ const interpolate = (v: string, env: Record<string, string>) =>
   v.replace(/\$\{(\w+)(?::[-?]([^}]*))?\}/g, (_m, name: string, rest?: string) => env[name] ?? (_m.includes(':-') ? rest ?? '' : ''));
 const env = { PUBLIC_IP: '203.0.113.7', POSTGRES_PASSWORD: 'pw', BETTER_AUTH_SECRET: 's'.repeat(40), MINIO_ROOT_PASSWORD: 'm', MEILI_MASTER_KEY: 'k', PUBLIC_URL: 'https://live.example.com' };
 
+/** Variables the runtimes read themselves, not Glint's config: Deno's module cache. */
+const RUNTIME_KEYS = ['DENO_DIR'];
+const isRead = (key: string) => (CONFIG_KEYS as string[]).includes(key) || RUNTIME_KEYS.includes(key);
+
 const t = suite('docker-compose.yml');
 
-t('runs the production stack: Postgres, Redis, MinIO, Meilisearch, Caddy, the API and the recorder', () => {
-  for (const s of ['postgres', 'redis', 'minio', 'meilisearch', 'caddy', 'api', 'recorder']) assert.ok(compose.services[s], `service ${s}`);
+t('runs the production stack: Postgres, Redis, MinIO, Meilisearch, Caddy, the API, the SFU and the recorder', () => {
+  for (const s of ['postgres', 'redis', 'minio', 'meilisearch', 'caddy', 'api', 'sfu', 'recorder']) assert.ok(compose.services[s], `service ${s}`);
 });
 
-t('the recorder runs as its own service: the api does not record, the recorder reaches it over Redis and gets RTP at its own address', () => {
+t('the hybrid: the api on Deno forwarding live media to the sfu on Node; the services meet over Redis and the database', () => {
   const resolve = (service: string) => {
     const e = compose.services[service].environment as Record<string, string>;
-    for (const key of Object.keys(e)) assert.ok((CONFIG_KEYS as string[]).includes(key), `${service}: ${key} is read by shared/config.ts`);
+    for (const key of Object.keys(e)) assert.ok(isRead(key), `${service}: ${key} is read by shared/config.ts (or the runtime)`);
+    return loadConfig(Object.fromEntries(Object.entries(e).map(([k, v]) => [k, interpolate(String(v), env)])));
+  };
+  const api = resolve('api');
+  const sfu = resolve('sfu');
+  const command = compose.services.api.command as string[];
+  assert.equal(command.slice(0, 2), ['node_modules/.bin/deno', 'run'], 'the api runs on Deno, from the npm package the image installs');
+  assert.is(command.at(-1), 'server/deno.ts');
+  assert.equal(JSON.parse(readFileSync('package.json', 'utf8')).scripts['start:deno'].split(' && ').at(-1), `deno ${command.slice(1).join(' ')}`, 'with the permissions `npm run start:deno` gives it');
+  assert.ok(JSON.parse(readFileSync('package.json', 'utf8')).dependencies.deno, 'deno is a dependency, so `npm ci --omit=dev` in the image installs it');
+  assert.match(interpolate(compose.services.api.environment.DENO_DIR, env), /^\/data\//, "Deno's module cache in the node user's volume");
+  assert.is(api.sfuUrl, `http://sfu:${sfu.port}`, 'the api forwards WHIP/WHEP to the sfu service');
+  assert.equal(compose.services.sfu.command, ['node', '.build/sfu.mjs']);
+  assert.ok(readFileSync('scripts/build-server.mjs', 'utf8').includes("sfu: 'server/sfu.ts'"), 'the image builds that entry point');
+  assert.ok(sfu.redisUrl && sfu.databaseUrl, 'server/sfu.ts refuses to start without REDIS_URL and DATABASE_URL');
+  assert.equal([sfu.redisUrl, sfu.redisPrefix, sfu.databaseUrl, sfu.authSecret], [api.redisUrl, api.redisPrefix, api.databaseUrl, api.authSecret], 'one bus, one database, one session secret');
+  assert.is(sfu.recorder.embedded, false, 'the recorder service records');
+  assert.ok(sfu.trustedProxies.list.has('172.18.0.5'), "the api's and Caddy's addresses on the compose network are trusted to forward the viewer's");
+  assert.is(compose.services.sfu.depends_on.api.condition, 'service_healthy', 'after the api has migrated the database');
+  assert.match(compose.services.sfu.healthcheck.test.join(' '), new RegExp(`127\\.0\\.0\\.1:${sfu.port}/readyz`));
+  assert.is(compose.services.caddy.environment.SFU_UPSTREAM, `sfu:${sfu.port}`, 'Caddy sends WHIP/WHEP to the sfu directly');
+});
+
+t('the recorder runs as its own service: neither the api nor the sfu records, the recorder reaches the SFU over Redis and gets RTP at its own address', () => {
+  const resolve = (service: string) => {
+    const e = compose.services[service].environment as Record<string, string>;
+    for (const key of Object.keys(e)) assert.ok(isRead(key), `${service}: ${key} is read by shared/config.ts (or the runtime)`);
     return loadConfig(Object.fromEntries(Object.entries(e).map(([k, v]) => [k, interpolate(String(v), env)])));
   };
   const api = resolve('api');
@@ -40,7 +70,7 @@ t('the recorder runs as its own service: the api does not record, the recorder r
 
 t("every variable the api gets is one Glint's config reads, and together they parse", () => {
   const apiEnv = compose.services.api.environment as Record<string, string>;
-  for (const key of Object.keys(apiEnv)) assert.ok((CONFIG_KEYS as string[]).includes(key), `${key} is read by shared/config.ts`);
+  for (const key of Object.keys(apiEnv)) assert.ok(isRead(key), `${key} is read by shared/config.ts (or the runtime)`);
   const resolved = Object.fromEntries(Object.entries(apiEnv).map(([k, v]) => [k, interpolate(String(v), env)]));
   const config = loadConfig(resolved);
   assert.is(config.env, 'production');
@@ -56,11 +86,12 @@ t("every variable the api gets is one Glint's config reads, and together they pa
   assert.is(published.s3?.publicUrl, 'https://media.example.com', 'S3_PUBLIC_URL from .env reaches the api');
   assert.ok(compose.services.minio, 'the MinIO service the api points at');
   assert.equal({ host: config.rtmp?.host, port: config.rtmp?.port, publicUrl: config.rtmp?.publicUrl }, { host: '0.0.0.0', port: 1935, publicUrl: undefined });
-  const ports = (compose.services.api.ports as string[]).join(' ');
-  assert.match(ports, /1935:1935/, 'RTMP published');
+  assert.is(compose.services.api.ports, undefined, 'the api (on Deno) runs no media: nothing but HTTP behind Caddy');
+  const ports = (compose.services.sfu.ports as string[]).join(' ');
+  assert.match(ports, /1935:1935/, 'RTMP published by the sfu');
   // every worker's WebRtcServer port, RTC_PORT + i, published over UDP and TCP (ICE over TCP when UDP is blocked)
   for (const protocol of ['udp', 'tcp']) {
-    const published = (compose.services.api.ports as string[])
+    const published = (compose.services.sfu.ports as string[])
       .map((p) => new RegExp(`^(\\d+)-(\\d+):(\\d+)-(\\d+)/${protocol}$`).exec(p))
       .find((m) => m && m[1] === m[3] && m[2] === m[4]);
     assert.ok(published, `a ${protocol} range is published`);
