@@ -7,6 +7,7 @@ import { openDatabase } from '../shared/db/index.ts';
 import { createLogger } from '../shared/logger.ts';
 import { createStore } from '../shared/storage.ts';
 import { Recorder } from '../recorder/Recorder.ts';
+import { closeOnSignals } from './shutdown.ts';
 
 const config = loadConfigOrExit((c) => {
   if (!c.redisUrl || !c.databaseUrl) {
@@ -20,16 +21,8 @@ const store = await createStore(config.mediaDir, config.s3);
 const recorder = await Recorder.create({ config, db: database.db, bus, store, log });
 log.info({ rtpHost: config.recorder.rtpHost, store: store.kind, bus: bus.kind }, 'recorder ready');
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log.info({ signal }, 'recorder shutting down: finishing the recordings in progress');
-    (async () => {
-      await recorder.close();
-      await bus.close();
-      await database.close();
-    })().then(() => process.exit(0), (err) => {
-      log.error({ err }, 'recorder shutdown failed');
-      process.exit(1);
-    });
-  });
-}
+closeOnSignals(log, 'recorder shutting down: finishing the recordings in progress', async () => {
+  await recorder.close();
+  await bus.close();
+  await database.close();
+});

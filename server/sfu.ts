@@ -17,6 +17,7 @@ import { admitViewer } from '../api/entitlements.ts';
 import { Sfu } from '../sfu/Sfu.ts';
 import { Recorder } from '../recorder/Recorder.ts';
 import { listeningUrl } from './listening.ts';
+import { closeOnSignals } from './shutdown.ts';
 
 const config = loadConfigOrExit((c) => {
   if (!c.redisUrl || !c.databaseUrl) {
@@ -59,21 +60,13 @@ const url = listeningUrl(config.host, (server.address() as AddressInfo).port);
 log.info({ url, rtmp: sfu.rtmp?.port, recorder: recorder ? 'in process' : 'separate', bus: bus.kind }, 'sfu listening');
 console.log(`sfu listening at ${url}`);
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log.info({ signal }, 'sfu shutting down');
-    (async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      });
-      await recorder?.close();
-      await sfu.close();
-      await bus.close();
-      await database.close();
-    })().then(() => process.exit(0), (err) => {
-      log.error({ err }, 'sfu shutdown failed');
-      process.exit(1);
-    });
+closeOnSignals(log, 'sfu shutting down', async () => {
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    (server as { closeAllConnections?: () => void }).closeAllConnections?.();
   });
-}
+  await recorder?.close();
+  await sfu.close();
+  await bus.close();
+  await database.close();
+});

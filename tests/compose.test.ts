@@ -16,6 +16,13 @@ const env = { PUBLIC_IP: '203.0.113.7', POSTGRES_PASSWORD: 'pw', BETTER_AUTH_SEC
 const RUNTIME_KEYS = ['DENO_DIR'];
 const isRead = (key: string) => (CONFIG_KEYS as string[]).includes(key) || RUNTIME_KEYS.includes(key);
 
+/** A service's config as its environment in docker-compose resolves (every variable one something reads). */
+const resolve = (service: string) => {
+  const e = compose.services[service].environment as Record<string, string>;
+  for (const key of Object.keys(e)) assert.ok(isRead(key), `${service}: ${key} is read by shared/config.ts (or the runtime)`);
+  return loadConfig(Object.fromEntries(Object.entries(e).map(([k, v]) => [k, interpolate(String(v), env)])));
+};
+
 const t = suite('docker-compose.yml');
 
 t('runs the production stack: Postgres, Redis, MinIO, Meilisearch, Caddy, the API, the SFU and the recorder', () => {
@@ -23,11 +30,6 @@ t('runs the production stack: Postgres, Redis, MinIO, Meilisearch, Caddy, the AP
 });
 
 t('the hybrid: the api on Deno forwarding live media to the sfu on Node; the services meet over Redis and the database', () => {
-  const resolve = (service: string) => {
-    const e = compose.services[service].environment as Record<string, string>;
-    for (const key of Object.keys(e)) assert.ok(isRead(key), `${service}: ${key} is read by shared/config.ts (or the runtime)`);
-    return loadConfig(Object.fromEntries(Object.entries(e).map(([k, v]) => [k, interpolate(String(v), env)])));
-  };
   const api = resolve('api');
   const sfu = resolve('sfu');
   const command = compose.services.api.command as string[];
@@ -49,11 +51,6 @@ t('the hybrid: the api on Deno forwarding live media to the sfu on Node; the ser
 });
 
 t('the recorder runs as its own service: neither the api nor the sfu records, the recorder reaches the SFU over Redis and gets RTP at its own address', () => {
-  const resolve = (service: string) => {
-    const e = compose.services[service].environment as Record<string, string>;
-    for (const key of Object.keys(e)) assert.ok(isRead(key), `${service}: ${key} is read by shared/config.ts (or the runtime)`);
-    return loadConfig(Object.fromEntries(Object.entries(e).map(([k, v]) => [k, interpolate(String(v), env)])));
-  };
   const api = resolve('api');
   const recorder = resolve('recorder');
   assert.is(api.recorder.embedded, false, 'the api leaves recording to the recorder service');

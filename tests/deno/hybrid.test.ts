@@ -2,6 +2,7 @@
 // (server/sfu.ts), meeting over PostgreSQL and Redis, the API forwarding WHIP/WHEP to the SFU. In Chromium, as a
 // user: sign up on the Deno API's web app, create a channel and a stream key, go live over WHIP, watch over WHEP on
 // the channel page, chat from both pages (Socket.IO through the Deno API's bridge), and end the broadcast.
+import type { Page } from 'playwright-core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { freePort, freshDatabase, LOOSE_LIMITS } from '../helpers/api.ts';
@@ -11,6 +12,17 @@ import { publish, withKey } from '../helpers/webrtc.ts';
 
 type Ctx = { api: string; sfu: string; children: Child[]; browser: Browser; dropDatabase(): Promise<void> };
 const t = suite<Ctx>('Deno API + Node SFU');
+
+/** Signs up in the web app's form, as a person would; resolves once the header shows the account. */
+async function signUpInPage(page: Page, api: string, name: string) {
+  const first = name.split(' ')[0]!.toLowerCase();
+  await page.goto(api + '/sign-up');
+  await page.getByTestId('input-name').fill(name);
+  await page.getByTestId('input-email').fill(`${first}@example.test`);
+  await page.getByTestId('input-password').fill(`${first} password`);
+  await page.getByTestId('sign-up-submit').click();
+  await page.getByTestId('user-menu').waitFor();
+}
 
 t.before(async (ctx) => {
   const db = await freshDatabase('postgres');
@@ -72,12 +84,7 @@ t('sign up, go live over WHIP, watch over WHEP and chat, all through the Deno AP
   watch.setDefaultTimeout(20_000);
   try {
     // the streamer signs up in the web app and creates a channel with a stream key
-    await owner.goto(api + '/sign-up');
-    await owner.getByTestId('input-name').fill('Dena Streamer');
-    await owner.getByTestId('input-email').fill('dena@example.test');
-    await owner.getByTestId('input-password').fill('dena password');
-    await owner.getByTestId('sign-up-submit').click();
-    await owner.getByTestId('user-menu').waitFor();
+    await signUpInPage(owner, api, 'Dena Streamer');
     // (no named helpers inside evaluate: the test's TypeScript loader would name them with a function the page lacks)
     const made = await owner.evaluate(async () => {
       const json = { 'content-type': 'application/json' };
@@ -94,12 +101,7 @@ t('sign up, go live over WHIP, watch over WHEP and chat, all through the Deno AP
     assert.match(p.body, /a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 \d+ typ host/, 'the SFU announces loopback');
 
     // a viewer (signed up too, to chat) watches on the channel page over WHEP
-    await watch.goto(api + '/sign-up');
-    await watch.getByTestId('input-name').fill('Vic Viewer');
-    await watch.getByTestId('input-email').fill('vic@example.test');
-    await watch.getByTestId('input-password').fill('vic password');
-    await watch.getByTestId('sign-up-submit').click();
-    await watch.getByTestId('user-menu').waitFor();
+    await signUpInPage(watch, api, 'Vic Viewer');
     await watch.goto(api + '/c/on-deno');
     await watch.getByTestId('live-badge').waitFor();
     await watch.waitForFunction(() => {
