@@ -1,10 +1,10 @@
 // The API and the web app on Deno (Deno.serve): the same app and domain code server/embedded.ts serves on Node. The
 // media plane (mediasoup, FFmpeg) stays a Node service: with SFU_URL set, WHIP/WHEP go there (and the SFU reaches
 // this API through the database and the Redis bus, as separate Node processes already do); without it, live media
-// answers 503 saying so. Chat is the same Socket.IO server, on node:http under Deno's Node
-// compatibility (decided by tests/deno/chat.test.ts): it listens on a loopback port of its own and this entry
-// bridges /socket.io/ to it — HTTP long-polling by fetch, WebSocket frame by frame — so the web client keeps one
-// protocol and one origin.
+// answers 503 saying so. Chat is the same Socket.IO server, on node:http under Deno's Node compatibility (the chat
+// suites, tests/chat/, run on both runtimes): it listens on a loopback port of its own and this entry bridges
+// /socket.io/ to it — HTTP long-polling by fetch, WebSocket frame by frame — so the web client keeps one protocol and
+// one origin.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

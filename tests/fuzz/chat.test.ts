@@ -1,3 +1,4 @@
+// @runtime-matrix
 // Fuzz: Socket.IO chat events with hostile payloads, acknowledgements and floods from a signed-in stranger and an
 // anonymous socket. GLINT_FUZZ_SECONDS sets the budget (default 8 s), GLINT_FUZZ_SEED replays a run.
 import { suite } from 'uvu';

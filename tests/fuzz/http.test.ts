@@ -1,4 +1,4 @@
-// @db-matrix — the databases differ in what they refuse (PGlite fails on a lone surrogate PostgreSQL's driver replaces)
+// @db-matrix @runtime-matrix — the databases differ in what they refuse (PGlite fails on a lone surrogate PostgreSQL's driver replaces)
 // Fuzz: every operation of the OpenAPI document with hostile path parameters, query strings and JSON bodies, as a
 // visitor, a signed-in stranger and the owner of seeded data. GLINT_FUZZ_SECONDS sets the budget (default 7 s per
 // database), GLINT_FUZZ_SEED replays a run; failures print the seed and the request.
