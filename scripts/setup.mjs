@@ -77,3 +77,12 @@ try {
 } catch (err) {
   fail(err.message);
 }
+
+// --- Deno, for the API on Deno (`npm run start:deno`) and the suites that run on both runtimes: the `deno` npm
+// package (a dependency) ships the binary for this platform as an optional dependency; check that it runs ---
+const deno = spawnSync(path.join(root, 'node_modules', '.bin', 'deno'), ['--version'], { encoding: 'utf8' });
+if (deno.status !== 0) {
+  const why = `Deno from the deno npm package does not run (${(deno.error?.message ?? deno.stderr ?? '').trim().split('\n')[0]}); optional npm dependencies may have been left out (npm --omit=optional)`;
+  if (purpose === 'test') fail(`${why}.`);
+  console.log(`setup: ${why}: \`npm run start:deno\` will not work.`);
+}
