@@ -1,7 +1,7 @@
 // The hybrid docker-compose runs: the API on Deno (server/deno.ts) and the media plane as a Node service
 // (server/sfu.ts), meeting over PostgreSQL and Redis, the API forwarding WHIP/WHEP to the SFU. In Chromium, as a
-// user: sign up on the Deno API's web app, create a channel and a stream key, go live over WHIP, watch over WHEP on
-// the channel page, chat from both pages (Socket.IO through the Deno API's bridge), and end the broadcast.
+// user: sign up and sign in on the Deno API's web app, create a channel and a stream key, go live over WHIP, watch
+// over WHEP on the channel page, chat from both pages (Socket.IO through the Deno API's bridge), and end the broadcast.
 import type { Page } from 'playwright-core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -75,7 +75,7 @@ t('the API runs on Deno; live media answers from the Node SFU behind it', async 
   assert.match(r.headers.get('content-type') ?? '', /problem\+json/);
 });
 
-t('sign up, go live over WHIP, watch over WHEP and chat, all through the Deno API', async (ctx) => {
+t('sign up and in, go live over WHIP, watch over WHEP and chat, all through the Deno API', async (ctx) => {
   const { api, browser } = ctx;
   const owner = await browser.context.newPage();
   owner.setDefaultTimeout(20_000);
@@ -100,8 +100,15 @@ t('sign up, go live over WHIP, watch over WHEP and chat, all through the Deno AP
     assert.match(p.location ?? '', /^\/whip\/on-deno\/[A-Za-z0-9_-]{43}$/);
     assert.match(p.body, /a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 \d+ typ host/, 'the SFU announces loopback');
 
-    // a viewer (signed up too, to chat) watches on the channel page over WHEP
-    await signUpInPage(watch, api, 'Vic Viewer');
+    // a viewer with an account signs in (to chat) and watches on the channel page over WHEP
+    const viewerAccount = await fetch(api + '/api/auth/sign-up/email', { method: 'POST', headers: { 'content-type': 'application/json', origin: api }, body: JSON.stringify({ name: 'Vic Viewer', email: 'vic@example.test', password: 'vic password' }) });
+    assert.is(viewerAccount.status, 200);
+    await watch.goto(api + '/sign-in');
+    const form = watch.getByTestId('sign-in-form');
+    await form.getByTestId('input-email').fill('vic@example.test');
+    await form.getByTestId('input-password').fill('vic password');
+    await form.getByTestId('sign-in-submit').click();
+    await watch.getByTestId('user-menu').waitFor();
     await watch.goto(api + '/c/on-deno');
     await watch.getByTestId('live-badge').waitFor();
     await watch.waitForFunction(() => {
