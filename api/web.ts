@@ -6,6 +6,7 @@ import { serveStatic } from 'hono/serve-static';
 import { getMimeType } from 'hono/utils/mime';
 import { fileToSend, isDirectory, joinPath, modifiedAt, readText } from '../shared/host/files.ts';
 import { WEB_DIST } from '../shared/host/paths.ts';
+import { parseRange, rangeResponse } from '../shared/media-http.ts';
 import type { AppEnv } from './context.ts';
 
 const dist = WEB_DIST;
@@ -15,7 +16,7 @@ const dist = WEB_DIST;
  * a path that is not a file goes on to the next handler. No Cache-Control, as before this was portable: the one the
  * assets were given (`public, max-age=3600`) was set after @hono/node-server had built the response and never reached
  * a browser, and with no content hash in the assets' names it would let a cached app.js outlive a deploy by an hour.
- * A Range is answered as @hono/node-server answered it (byteRange).
+ * A Range is answered by shared/media-http.ts's rules, as the recordings' are.
  */
 export function serveFiles<E extends Env>(opts: { root: string; rewriteRequestPath?: (path: string) => string }): MiddlewareHandler<E> {
   return serveStatic<E>({
@@ -32,34 +33,19 @@ export function serveFiles<E extends Env>(opts: { root: string; rewriteRequestPa
         // a Response is sent as it is: it carries its own type
         c.header('Content-Type', getMimeType(file) ?? 'application/octet-stream');
         c.header('Accept-Ranges', 'bytes');
-        const part = byteRange(range, found.size);
-        if (!part) return new Response(null, { status: 416, headers: { 'Content-Range': `bytes */${found.size}` } });
-        const headers = { 'Content-Length': String(part.end - part.start + 1), 'Content-Range': `bytes ${part.start}-${part.end}/${found.size}` };
-        return new Response(found.open(part), { status: 206, headers });
+        // one parser of Range for every file Glint serves (shared/media-http.ts): the web app's and the recordings'
+        const part = parseRange(range, found.size);
+        if (part === 'unsatisfiable') return new Response(null, { status: 416, headers: { 'Content-Range': `bytes */${found.size}` } });
+        if (part) {
+          const { status, headers } = rangeResponse(part, found.size);
+          return new Response(found.open(part), { status, headers });
+        }
       }
       c.header('Content-Length', String(found.size));
       // a HEAD answers with the headers only: the file is not opened
       return c.req.method === 'HEAD' ? new Uint8Array(0) : found.open();
     },
   });
-}
-
-const RANGE = /^(?:bytes=)?(?!-$)(\d*)-(\d*)$/;
-
-/**
- * The bytes (inclusive) a Range header asks of a file of `size` bytes: `a-b`, `a-` or the last `-n`; a header that
- * is none of these asks for the whole file. Undefined when nothing can be sent (416).
- */
-function byteRange(header: string, size: number): { start: number; end: number } | undefined {
-  const m = RANGE.exec(header);
-  if (size === 0) return undefined;
-  if (m && m[1] === '') {
-    const n = Number(m[2]);
-    return n === 0 ? undefined : { start: Math.max(size - n, 0), end: size - 1 };
-  }
-  const start = m ? Number(m[1]) : 0;
-  const end = m && m[2] !== '' ? Math.min(Number(m[2]), size - 1) : size - 1;
-  return start >= size || start > end ? undefined : { start, end };
 }
 
 /** index.html, re-read when a rebuild changes it (a stat per page load; the file is tiny). */

@@ -1,12 +1,13 @@
 // Signed media URLs: an HMAC-SHA256 token over a path prefix in the object store (a VoD's directory, so one token
 // serves its playlist and every segment), an expiry and the viewer it was issued to. Anything holding the keys can
 // check one without the database — the origin and an edge in front of it (edge/hls-edge.ts) alike — so this module
-// is portable: Web Crypto, TextEncoder and btoa/atob only (no node: imports, no Buffer, no process), for Node, Deno
-// and edge runtimes.
+// is portable: Web Crypto, TextEncoder and shared/encoding.ts only (no node: imports, no Buffer, no process), for
+// Node, Deno and edge runtimes.
 //
 // A token is `<kid>.<payload>.<signature>`, base64url. The kid names the key that signed it: the first configured key
 // signs, every listed one verifies, so keys rotate by putting a new one first and dropping the old one once the
 // longest-lived token it signed has expired.
+import { base64url, fromBase64 } from './encoding.ts';
 
 /** A signing key as configured: its id (named in each token it signs) and its secret. */
 export type MediaKeySpec = { kid: string; secret: string };
@@ -26,18 +27,11 @@ const MIN_SECRET = 32;
 
 const text = new TextEncoder();
 
-function base64url(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
 /** The bytes of a base64url string, or null when it is not one. */
 function fromBase64url(s: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9_-]*$/.test(s)) return null;
   try {
-    const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/'));
-    return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    return fromBase64(s);
   } catch {
     return null;
   }
