@@ -166,7 +166,7 @@ for (let run = 0; run < STARTS; run++) {
 }
 
 // --- load and memory: Node, Deno, Node again (--order), each on its own copy of the same seeded catalogue ---
-type Served = { variant: Variant; idle: number; afterLoad: number; results: LoadResult[] };
+type Served = { variant: Variant; idle: number; afterLoad: number; settled: number; results: LoadResult[] };
 const served = new Map<Kind, Served[]>();
 const reference = new Map<Kind, number>();
 let sameAnswers = true;
@@ -196,8 +196,10 @@ for (const kind of KINDS) {
         const results: LoadResult[] = [];
         for (const route of ROUTES) results.push(await measure(server.base, route.paths, { connections: CONNECTIONS, seconds: SECONDS }));
         const afterLoad = await rssMedian(server, 3);
-        rows.push({ variant, idle, afterLoad, results });
-        console.error(`${KIND_LABEL[kind]} | ${variant.label}: ${results.map((r, i) => `${ROUTES[i]!.paths[0]} ${int(r.rps)} req/s p99 ${r.p99} ms`).join('; ')}; RSS idle ${mb(idle)} MB, after ${mb(afterLoad)} MB`);
+        await sleep(10_000);
+        const settled = await rssMedian(server, 3); // does the heap give back what the load took?
+        rows.push({ variant, idle, afterLoad, settled, results });
+        console.error(`${KIND_LABEL[kind]} | ${variant.label}: ${results.map((r, i) => `${ROUTES[i]!.paths[0]} ${int(r.rps)} req/s p99 ${r.p99} ms`).join('; ')}; RSS idle ${mb(idle)} MB, after ${mb(afterLoad)} MB, 10 s later ${mb(settled)} MB`);
       } finally {
         await server.stop();
         await place.drop();
@@ -219,8 +221,8 @@ const loadRows = KINDS.flatMap((kind) =>
   ROUTES.map((route, r) => `| ${KIND_LABEL[kind]} | ${route.label} | ${served.get(kind)!.map((s) => `${int(s.results[r]!.rps)} | ${s.results[r]!.p50} / ${s.results[r]!.p99}`).join(' | ')} | ${served.get(kind)!.reduce((n, s) => n + s.results[r]!.errors, 0)} |`),
 );
 const memoryRows = KINDS.flatMap((kind) => [
-  ...served.get(kind)!.map((s, i) => `| ${KIND_LABEL[kind]} | ${heads[i]}, API alone | ${mb(s.idle)} | ${mb(s.afterLoad)} |`),
-  `| ${KIND_LABEL[kind]} | reference: ${VARIANTS.embedded.label} | ${mb(reference.get(kind)!)} | – |`,
+  ...served.get(kind)!.map((s, i) => `| ${KIND_LABEL[kind]} | ${heads[i]}, API alone | ${mb(s.idle)} | ${mb(s.afterLoad)} | ${mb(s.settled)} |`),
+  `| ${KIND_LABEL[kind]} | reference: ${VARIANTS.embedded.label} | ${mb(reference.get(kind)!)} | – | – |`,
 ]);
 const startRows = [...starts].map(([key, s]) => {
   const range = (xs: number[]) => `${int(median(xs))} | ${int(Math.min(...xs))}–${int(Math.max(...xs))}`;
@@ -242,9 +244,9 @@ Load: ${CONNECTIONS} connections, ${SECONDS} s after a 2 s warm-up, each server 
 |---|---|${heads.map(() => '---:|---:').join('|')}|---:|
 ${loadRows.join('\n')}
 
-Resident memory (process and children, MB): idle = median of 5 readings 1 s apart from ready + 5 s, on the seeded catalogue; after load = median of 3 right after the load above:
+Resident memory (process and children, MB): idle = median of 5 readings 1 s apart from ready + 5 s, on the seeded catalogue; after load = median of 3 right after the load above, then 10 s later:
 
-| database | runtime | idle | after load |
-|---|---|---:|---:|
+| database | runtime | idle | after load | 10 s later |
+|---|---|---:|---:|---:|
 ${memoryRows.join('\n')}
 `);
