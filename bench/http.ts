@@ -2,11 +2,10 @@
 // with GET /healthz (no database) measured in the same run as the baseline; and the resident memory of an idle
 // Glint started the way `npm start` starts it.
 // Run: npm run bench   (options: --seconds 10 --connections 32)
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
-import { benchDatabase, startApiProcess as startServer } from './api-process.ts';
+import { benchDatabase, rssOfTree, startApiProcess as startServer } from './api-process.ts';
+import { measure } from './load.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } } });
 const SECONDS = Number(values.seconds);
@@ -27,23 +26,6 @@ async function seed(base: string): Promise<string> {
   return 'bench-25';
 }
 
-type Result = { rps: number; p50: number; p99: number; errors: number };
-async function load(url: string): Promise<Result> {
-  await autocannon({ url, connections: CONNECTIONS, duration: 2 }); // warm-up
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
-}
-
-async function rssOfTree(pid: number): Promise<number> {
-  // the process and its children (tsx's loader runs in-process; this also covers any future worker children)
-  let total = 0;
-  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  total += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
-  for (const child of children.split(/\s+/).filter(Boolean)) total += await rssOfTree(Number(child));
-  return total;
-}
-
 const rows: string[] = [];
 const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 1 });
 
@@ -56,8 +38,8 @@ try {
     const server = await startServer({ ...SEED, ...env });
     try {
       const slug = await seed(server.base);
-      const channel = await load(`${server.base}/api/channels/${slug}`);
-      const health = await load(`${server.base}/healthz`);
+      const channel = await measure(server.base, [`/api/channels/${slug}`], { connections: CONNECTIONS, seconds: SECONDS });
+      const health = await measure(server.base, ['/healthz'], { connections: CONNECTIONS, seconds: SECONDS });
       rows.push(`| ${label} | GET /api/channels/:slug | ${fmt(channel.rps)} | ${channel.p50} | ${channel.p99} | ${channel.errors} |`);
       rows.push(`| ${label} | GET /healthz (baseline, no database) | ${fmt(health.rps)} | ${health.p50} | ${health.p99} | ${health.errors} |`);
       console.error(`${label}: channel ${fmt(channel.rps)} req/s p99 ${channel.p99} ms; healthz ${fmt(health.rps)} req/s`);
