@@ -25,6 +25,8 @@ async function findTests(dir) {
 
 const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 
+/** How long a Deno test process may take to exit after uvu's summary before it is ended. */
+const DENO_EXIT_GRACE_MS = 10_000;
 /** Deno from the npm package that ships it (a dependency: scripts/setup.mjs installs it with the rest). */
 const DENO = path.join(root, 'node_modules', '.bin', 'deno');
 
@@ -43,12 +45,24 @@ function runFile(file, db, runtime) {
       });
     relay(child.stdout, process.stdout);
     relay(child.stderr, process.stderr);
+    // A Deno test process is ended once uvu has printed its summary, as server/deno.ts ends the process after closing
+    // the API: Deno's graceful shutdown can go on waiting for a connection after the browser that held it is gone
+    // (the API's close() stops waiting after 5 s; the process would stay up).
+    let ended;
+    if (runtime === 'deno') {
+      child.stdout.on('data', () => {
+        if (!ended && /Total:\s+\d+[\s\S]*Duration:/.test(stripAnsi(output))) ended = setTimeout(() => child.kill('SIGKILL'), DENO_EXIT_GRACE_MS);
+      });
+    }
     const timer = setTimeout(() => {
       process.stderr.write(`\n${tag} timed out after ${FILE_TIMEOUT_MS / 1000}s: killing it\n`);
       child.kill('SIGKILL');
     }, FILE_TIMEOUT_MS);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(ended);
+      // ended by us after its summary: the summary decides
+      if (ended && signal === 'SIGKILL') [code, signal] = [/FAIL/.test(stripAnsi(output)) ? 1 : 0, null];
       const text = stripAnsi(output);
       const total = [...text.matchAll(/Total:\s+(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
       const passed = [...text.matchAll(/Passed:\s+(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);

@@ -23,6 +23,12 @@ const CLIENT_HEADER = 'x-glint-bridged-client';
 /** What the chat server reads of a handshake or a polling request. */
 const CHAT_HEADERS = ['cookie', 'origin', 'content-type', 'user-agent'];
 const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade'];
+/** How long a closing API waits for requests in flight before it stops waiting (and says so). */
+const SHUTDOWN_WAIT_MS = 5000;
+
+/** The chat bridge: where the chat server is, the secret vouching for a client's address, and the WebSockets it holds
+ * open (both ends of each bridged connection). */
+type Bridge = { chatBase: string; secret: string; sockets: Set<WebSocket>; closing: AbortController };
 
 export type DenoStartOptions = {
   log: Logger;
@@ -49,6 +55,7 @@ export async function startDenoApi(config: Config, opts: DenoStartOptions): Prom
     return key === secret && address ? address : undefined;
   };
   const chat = await Chat.create(chatServer, plane.deps, { addressOf: bridgedAddress });
+  const bridge: Bridge = { chatBase, secret, sockets: new Set(), closing: new AbortController() };
   plane.startJobs(chat.push);
 
   let listening!: () => void;
@@ -62,7 +69,7 @@ export async function startDenoApi(config: Config, opts: DenoStartOptions): Prom
     const peer = (info.remoteAddr as Deno.NetAddr).hostname;
     if (new URL(req.url).pathname.startsWith('/socket.io/')) {
       // the same rule as every other request: X-Forwarded-For is believed from TRUSTED_PROXIES only
-      return bridgeChat(chatBase, secret, req, clientAddress(peer, req.headers.get('x-forwarded-for'), config.trustedProxies));
+      return bridgeChat(bridge, req, clientAddress(peer, req.headers.get('x-forwarded-for'), config.trustedProxies));
     }
     return app.fetch(req, { peer });
   };
@@ -83,8 +90,13 @@ export async function startDenoApi(config: Config, opts: DenoStartOptions): Prom
     searchSync: plane.searchSync,
     close: () =>
       (closing ??= (async () => {
+        // Deno's graceful shutdown waits for every request and WebSocket in flight: the bridge's are ended first
+        // (a long-poll or a bridged socket whose chat end is gone would otherwise hold it for ever)
+        bridge.closing.abort();
+        for (const socket of bridge.sockets) if (socket.readyState !== WebSocket.CLOSED) socket.close();
         await chat.close(); // disconnects every chat client (and stops the chat server)
-        await server.shutdown();
+        const waited = await Promise.race([server.shutdown().then(() => true), new Promise<false>((resolve) => setTimeout(resolve, SHUTDOWN_WAIT_MS, false))]);
+        if (!waited) log.warn({ waitedMs: SHUTDOWN_WAIT_MS }, 'requests still in flight at shutdown; closing without them');
         await plane.close();
       })()),
   };
@@ -94,7 +106,8 @@ export async function startDenoApi(config: Config, opts: DenoStartOptions): Prom
  * Forwards one /socket.io/ request to the chat server at `chatBase`: a WebSocket upgrade is bridged frame by frame.
  * `secret` vouches for the client address it carries.
  */
-async function bridgeChat(chatBase: string, secret: string, req: Request, clientAddress: string): Promise<Response> {
+async function bridgeChat(bridge: Bridge, req: Request, clientAddress: string): Promise<Response> {
+  const { chatBase, secret } = bridge;
   const url = new URL(req.url);
   const target = `${chatBase}${url.pathname}${url.search}`;
   const headers = new Headers();
@@ -116,6 +129,7 @@ async function bridgeChat(chatBase: string, secret: string, req: Request, client
     });
     if (!opened) return new Response(null, { status: 400 });
     const { socket, response } = Deno.upgradeWebSocket(req);
+    bridge.sockets.add(socket).add(upstream);
     socket.binaryType = 'arraybuffer';
     socket.onopen = () => {
       for (const data of early.splice(0)) socket.send(data);
@@ -123,6 +137,8 @@ async function bridgeChat(chatBase: string, secret: string, req: Request, client
     };
     socket.onmessage = (e) => upstream.readyState === WebSocket.OPEN && upstream.send(e.data);
     const closeBoth = () => {
+      bridge.sockets.delete(socket);
+      bridge.sockets.delete(upstream);
       for (const ws of [socket, upstream]) if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close();
     };
     socket.onclose = socket.onerror = upstream.onclose = upstream.onerror = closeBoth;
@@ -131,7 +147,7 @@ async function bridgeChat(chatBase: string, secret: string, req: Request, client
   const hasBody = req.method === 'POST' && req.body !== null;
   let answer: Response;
   try {
-    answer = await fetch(target, { method: req.method, headers, ...(hasBody ? { body: req.body, duplex: 'half' } : {}), signal: req.signal } as RequestInit);
+    answer = await fetch(target, { method: req.method, headers, ...(hasBody ? { body: req.body, duplex: 'half' } : {}), signal: AbortSignal.any([req.signal, bridge.closing.signal]) } as RequestInit);
   } catch {
     return new Response(null, { status: 502 }); // the client went away mid-poll, or chat is closing
   }
