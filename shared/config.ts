@@ -1,10 +1,11 @@
-// The only reader of the environment (which it takes from shared/host/process.ts). Every service parses its settings
+// The only reader of the environment (which it takes from shared/host/config-env.ts). Every service parses its settings
 // here and fails fast with a clear message.
 import { z } from 'zod';
 import { parseTrustedProxies, type TrustedProxies } from './client-address.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES } from './bounds.ts';
 import { joinPath, resolvePath } from './host/files.ts';
-import { cores, environment, exit } from './host/process.ts';
+import { environment } from './host/config-env.ts';
+import { cores, exit } from './host/process.ts';
 import { parseMediaKeys, type MediaKeySpec } from './media-token.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);

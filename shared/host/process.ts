@@ -1,10 +1,7 @@
-// The process the portable code runs in: its environment, id, working directory, cores and exit. Host-specific
+// The process the portable code runs in: its id, cores and exit (its environment: config-env.ts). Host-specific
 // because the web platform has no process; Deno runs this module through its Node compatibility (Deno 2 implements
 // node:os and the `process` object), so Node and Deno share it unchanged.
 import os from 'node:os';
-
-/** The environment variables, as a plain record (shared/config.ts is their one reader). */
-export const environment = (): Record<string, string | undefined> => ({ ...process.env });
 
 /** This process's id (every log line carries it). */
 export const pid = (): number => process.pid;

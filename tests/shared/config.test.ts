@@ -95,11 +95,11 @@ t('bad values fail fast with every bad key named', () => {
   }
 });
 
-t('only the host adapter reads process.env in the services (shared/config.ts takes it from there)', async () => {
+t('only the host adapter\'s config-env.ts reads process.env in the services (shared/config.ts takes it from there)', async () => {
   const { spawnSync } = await import('node:child_process');
   const r = spawnSync('grep', ['-rlE', 'process\\.env', 'api', 'server', 'sfu', 'recorder', 'shared'], { encoding: 'utf8' });
   const files = r.stdout.split('\n').filter(Boolean).sort();
-  assert.equal(files, ['shared/host/process.ts']);
+  assert.equal(files, ['shared/host/config-env.ts']);
 });
 
 t.run();
