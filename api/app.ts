@@ -5,7 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { throttledWarn } from '../shared/logger.ts';
-import { AppError, invalid, problemForStatus, tooLarge, unsupportedMedia, type Problem } from '../shared/errors.ts';
+import { AppError, invalid, problemForStatus, problemHeaders, tooLarge, unsupportedMedia, type Problem } from '../shared/errors.ts';
 import { clientAddress } from '../shared/client-address.ts';
 import { asUnavailable } from '../shared/db/errors.ts';
 import { findTextFault, textFault } from '../shared/rules.ts';
@@ -40,10 +40,7 @@ const peerAddress = (env: unknown): string | undefined => {
 };
 
 function problem(c: Context, p: Problem, retryAfterSeconds?: number) {
-  return c.body(JSON.stringify(p), p.status as 400, {
-    'Content-Type': 'application/problem+json',
-    ...(retryAfterSeconds ? { 'Retry-After': String(retryAfterSeconds) } : {}),
-  });
+  return c.body(JSON.stringify(p), p.status as 400, problemHeaders(retryAfterSeconds));
 }
 
 /**

@@ -3,7 +3,7 @@
 // Behind Caddy these routes can go to the SFU directly; this is for everything that reaches the API first.
 // Portable: fetch and web streams only.
 import { Hono, type Context } from 'hono';
-import { problemForStatus } from '../shared/errors.ts';
+import { problemForStatus, problemHeaders } from '../shared/errors.ts';
 import type { AppEnv } from './context.ts';
 
 /** What a WHIP/WHEP client sends that the SFU reads (credentials, the offer, ICE restarts, CORS preflights). */
@@ -14,7 +14,7 @@ const RETRY_SECONDS = 5;
 const ANSWER_TIMEOUT_MS = 15_000;
 
 function unavailable(c: Context, detail: string) {
-  return c.body(JSON.stringify(problemForStatus(503, detail, c.req.path)), 503, { 'Content-Type': 'application/problem+json', 'Retry-After': String(RETRY_SECONDS) });
+  return c.body(JSON.stringify(problemForStatus(503, detail, c.req.path)), 503, problemHeaders(RETRY_SECONDS));
 }
 
 /**

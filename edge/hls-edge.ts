@@ -10,7 +10,7 @@
 //   const edge = createHlsEdge({ keys: await importMediaKeys(parseMediaKeys(KEYS)), mount: '/hls/',
 //     origin: 'https://glint.example.com/hls/', store: 'https://media-internal.example.com/glint-media/' });
 //   Deno.serve(edge.fetch);   // or, in a Worker: export default edge;
-import { AppError, forbidden, notFound, problemForStatus, type Problem } from '../shared/errors.ts';
+import { AppError, forbidden, notFound, problemForStatus, problemHeaders, type Problem } from '../shared/errors.ts';
 import { CONTENT_TYPES } from '../shared/media.ts';
 import { mediaCacheControl, playlistKind, rewritePlaylist } from '../shared/media-http.ts';
 import { verifyMediaToken, type MediaKey } from '../shared/media-token.ts';
@@ -44,7 +44,7 @@ class UpstreamError extends Error {
 const storeError = (status: number) => (status === 404 ? notFound('That file') : new UpstreamError(status));
 
 function problem(p: Problem): Response {
-  return new Response(JSON.stringify(p), { status: p.status, headers: { 'Content-Type': 'application/problem+json', 'Access-Control-Allow-Origin': '*' } });
+  return new Response(JSON.stringify(p), { status: p.status, headers: { ...problemHeaders(), 'Access-Control-Allow-Origin': '*' } });
 }
 
 /** The edge's request handler. */

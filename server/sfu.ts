@@ -4,10 +4,10 @@
 // live sessions) and the Redis bus (broadcasts starting and ending, the recorder's requests). A subscriber-only
 // stream's viewers are admitted with the same session cookie the API set, read with the same secret.
 import { serve, type ServerType } from '@hono/node-server';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfigOrExit } from '../shared/config.ts';
-import { AppError, problemForStatus, type Problem } from '../shared/errors.ts';
+import { AppError, problemForStatus, problemHeaders, type Problem } from '../shared/errors.ts';
 import { createBus } from '../shared/bus.ts';
 import { openDatabase } from '../shared/db/index.ts';
 import { createLogger } from '../shared/logger.ts';
@@ -32,6 +32,9 @@ const auth = createAuth({ config, db: database.db, secret: await resolveAuthSecr
 const sfu = await Sfu.create({ config, db: database.db, bus, log, admitViewer: (req, channelId) => admitViewer({ database, auth }, req, channelId) });
 const recorder = config.recorder.embedded ? await Recorder.create({ config, db: database.db, bus, store: await createStore(config.mediaDir, config.s3), log: log.child({ svc: 'recorder' }) }) : undefined;
 
+// the same answers the API gives: problem+json (with the headers a route set, e.g. WWW-Authenticate), a 500 only for
+// our own bugs (logged)
+const problem = (c: Context, p: Problem, retryAfterSeconds?: number) => c.body(JSON.stringify(p), p.status as 400, problemHeaders(retryAfterSeconds));
 const app = new Hono()
   .get('/healthz', (c) => c.json({ status: 'ok' }))
   .get('/readyz', async (c) => {
@@ -39,18 +42,15 @@ const app = new Hono()
       await database.ping();
       return c.json({ status: 'ok', database: database.kind, bus: bus.kind });
     } catch {
-      return c.json({ type: 'about:blank', title: 'Not ready', status: 503, detail: 'The database is unreachable.' }, 503, { 'Content-Type': 'application/problem+json' });
+      return problem(c, problemForStatus(503, 'The database is unreachable.', c.req.path));
     }
   })
   .route('/', sfu.app);
-// the same answers the API gives: problem+json, a 500 only for our own bugs (logged)
-const problem = (p: Problem, retryAfterSeconds?: number) =>
-  new Response(JSON.stringify(p), { status: p.status, headers: { 'Content-Type': 'application/problem+json', ...(retryAfterSeconds ? { 'Retry-After': String(retryAfterSeconds) } : {}) } });
-app.notFound((c) => problem(problemForStatus(404, `No route for ${c.req.method} ${c.req.path}.`, c.req.path)));
+app.notFound((c) => problem(c, problemForStatus(404, `No route for ${c.req.method} ${c.req.path}.`, c.req.path)));
 app.onError((err, c) => {
-  if (err instanceof AppError) return problem(err.toProblem(c.req.path), err.retryAfterSeconds);
+  if (err instanceof AppError) return problem(c, err.toProblem(c.req.path), err.retryAfterSeconds);
   log.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error');
-  return problem(problemForStatus(500, 'Something went wrong on our side; it has been logged.', c.req.path));
+  return problem(c, problemForStatus(500, 'Something went wrong on our side; it has been logged.', c.req.path));
 });
 const server: ServerType = await new Promise((resolve, reject) => {
   const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));

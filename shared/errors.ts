@@ -116,3 +116,8 @@ export function problemForStatus(status: number, detail: string, instance?: stri
     ...(instance ? { instance } : {}),
   };
 }
+
+/** The headers of a problem answer: its media type, and Retry-After when the client should wait and try again. */
+export function problemHeaders(retryAfterSeconds?: number): Record<string, string> {
+  return { 'Content-Type': 'application/problem+json', ...(retryAfterSeconds ? { 'Retry-After': String(retryAfterSeconds) } : {}) };
+}

@@ -1,6 +1,7 @@
 // How HLS files are served over HTTP, by the origin (api/routes/vods.ts) and by an edge in front of it
 // (edge/hls-edge.ts) alike: how long each kind may be cached and by whom, byte ranges, and a playlist's segment URIs
 // pointed at a public base and carrying a token. Portable (no node: imports): the edge runs on other runtimes.
+import { hex } from './encoding.ts';
 
 /** What is served: a segment or poster (never changes), a playlist still growing, an ended one, a live preview frame. */
 export type MediaKind = 'segment' | 'live-playlist' | 'vod-playlist' | 'preview';
@@ -81,7 +82,7 @@ export function rewritePlaylist(text: string, opts: { base?: string; token?: str
 /** A strong ETag for bytes (a playlist's revalidation then costs a 304). */
 export async function etagOf(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)).slice(0, 16);
-  return `"${Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')}"`;
+  return `"${hex(digest)}"`;
 }
 
 /** Whether an If-None-Match header names `etag` (or `*`). */

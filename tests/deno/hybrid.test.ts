@@ -73,6 +73,11 @@ t('the API runs on Deno; live media answers from the Node SFU behind it', async 
   const r = await fetch(`${ctx.api}/whep/nobody-here`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: 'v=0\r\n' });
   assert.ok(r.status >= 400 && r.status < 500, `a 4xx from the SFU, got ${r.status}: ${await r.clone().text()}`);
   assert.match(r.headers.get('content-type') ?? '', /problem\+json/);
+  // a wrong stream key: the SFU's 401 with the header its route set, through the API's forwarding
+  const refused = await fetch(`${ctx.api}/whip/nobody-here`, { method: 'POST', headers: { 'content-type': 'application/sdp', ...withKey('glint_not-a-key') }, body: 'v=0\r\n' });
+  assert.is(refused.status, 401);
+  assert.match(refused.headers.get('www-authenticate') ?? '', /^Bearer realm="glint-whip"/);
+  assert.match(refused.headers.get('content-type') ?? '', /problem\+json/);
 });
 
 t('sign up and in, go live over WHIP, watch over WHEP and chat, all through the Deno API', async (ctx) => {
