@@ -17,6 +17,16 @@ function unavailable(c: Context, detail: string) {
   return c.body(JSON.stringify(problemForStatus(503, detail, c.req.path)), 503, problemHeaders(RETRY_SECONDS));
 }
 
+/** Hop-by-hop headers: the upstream connection's, not the answer's (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade'];
+
+/** An upstream's answer passed on to the client, without its connection's own headers. */
+export function relayed(answer: Response): Response {
+  const headers = new Headers(answer.headers);
+  for (const name of HOP_BY_HOP) headers.delete(name);
+  return new Response(answer.body, { status: answer.status, headers });
+}
+
 /**
  * Routes forwarding the SFU's paths to `sfuUrl`, with the client's address (as this API resolved it) in
  * X-Forwarded-For: the SFU's per-address caps count the viewer, not the API (its TRUSTED_PROXIES names the API).
@@ -48,10 +58,7 @@ export function sfuProxy(sfuUrl: string | undefined): Hono<AppEnv> {
       c.var.deps.log.warn({ err, path: url.pathname }, 'SFU service unreachable');
       return unavailable(c, 'The live media service cannot be reached right now; try again shortly.');
     }
-    // hop-by-hop headers are the connection's, not the answer's
-    const out = new Headers(answer.headers);
-    for (const name of ['connection', 'keep-alive', 'transfer-encoding']) out.delete(name);
-    return new Response(answer.body, { status: answer.status, headers: out });
+    return relayed(answer);
   };
   app.all('/whip/*', forward);
   app.all('/whep/*', forward);

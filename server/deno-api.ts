@@ -13,7 +13,7 @@ import type { Config } from '../shared/config.ts';
 import type { Database } from '../shared/db/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import { Chat } from '../api/chat/server.ts';
-import { sfuProxy } from '../api/sfu-proxy.ts';
+import { relayed, sfuProxy } from '../api/sfu-proxy.ts';
 import { openControlPlane } from './api.ts';
 import type { RunningApi } from './embedded.ts';
 import { listeningUrl } from './listening.ts';
@@ -22,7 +22,6 @@ import { listeningUrl } from './listening.ts';
 const CLIENT_HEADER = 'x-glint-bridged-client';
 /** What the chat server reads of a handshake or a polling request. */
 const CHAT_HEADERS = ['cookie', 'origin', 'content-type', 'user-agent'];
-const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade'];
 /** How long a closing API waits for requests in flight before it stops waiting (and says so). */
 const SHUTDOWN_WAIT_MS = 5000;
 
@@ -151,7 +150,5 @@ async function bridgeChat(bridge: Bridge, req: Request, clientAddress: string): 
   } catch {
     return new Response(null, { status: 502 }); // the client went away mid-poll, or chat is closing
   }
-  const out = new Headers(answer.headers);
-  for (const name of HOP_BY_HOP) out.delete(name);
-  return new Response(answer.body, { status: answer.status, headers: out });
+  return relayed(answer);
 }
