@@ -10,11 +10,9 @@ import { createServer, type IncomingMessage, type Server as HttpServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { clientAddress } from '../shared/client-address.ts';
 import type { Config } from '../shared/config.ts';
-import type { Database } from '../shared/db/index.ts';
-import type { Logger } from '../shared/logger.ts';
 import { Chat } from '../api/chat/server.ts';
 import { relayed, sfuProxy } from '../api/sfu-proxy.ts';
-import { openControlPlane } from './api.ts';
+import { openControlPlane, type ControlPlaneOptions } from './api.ts';
 import type { RunningApi } from './embedded.ts';
 import { listeningUrl } from './listening.ts';
 
@@ -29,16 +27,8 @@ const SHUTDOWN_WAIT_MS = 5000;
  * open (both ends of each bridged connection). */
 type Bridge = { chatBase: string; secret: string; sockets: Set<WebSocket>; closing: AbortController };
 
-export type DenoStartOptions = {
-  log: Logger;
-  /** Use this database instead of opening one from config (tests share one per suite). */
-  database?: Database;
-  /** PGlite in memory instead of on disk (tests). */
-  pgliteInMemory?: boolean;
-};
-
 /** Serves the API on Deno until close(); `sfu` and `recorder` are never in this process. */
-export async function startDenoApi(config: Config, opts: DenoStartOptions): Promise<RunningApi & { readyMs: number }> {
+export async function startDenoApi(config: Config, opts: ControlPlaneOptions): Promise<RunningApi & { readyMs: number }> {
   const started = performance.now();
   const log = opts.log.child({ svc: 'api', runtime: 'deno' });
   const plane = await openControlPlane(config, { log, database: opts.database, pgliteInMemory: opts.pgliteInMemory });

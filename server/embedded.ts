@@ -5,7 +5,6 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Config } from '../shared/config.ts';
-import type { Database } from '../shared/db/index.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import type { SearchSync } from '../shared/search/SearchSync.ts';
 import { Chat } from '../api/chat/server.ts';
@@ -15,7 +14,7 @@ import type { Deps } from '../api/context.ts';
 import { sfuProxy } from '../api/sfu-proxy.ts';
 import { Sfu } from '../sfu/Sfu.ts';
 import { Recorder } from '../recorder/Recorder.ts';
-import { openControlPlane } from './api.ts';
+import { openControlPlane, type ControlPlaneOptions } from './api.ts';
 import { listeningUrl } from './listening.ts';
 
 export type RunningApi = {
@@ -30,13 +29,8 @@ export type RunningApi = {
   close(): Promise<void>;
 };
 
-export type StartOptions = {
-  log?: Logger;
-  /** Use this database instead of opening one from config (tests share one per suite). */
-  database?: Database;
-  /** PGlite in memory instead of on disk (tests). */
-  pgliteInMemory?: boolean;
-};
+/** As the control plane's, the logger made from config when none is given. */
+export type StartOptions = Omit<ControlPlaneOptions, 'log'> & { log?: Logger };
 
 export async function startApi(config: Config, opts: StartOptions = {}): Promise<RunningApi> {
   const log = (opts.log ?? createLogger(config.logLevel)).child({ svc: 'api' });
