@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the browser app: web/src/main.tsx → web/dist/assets/app.js (esbuild), web/src/style.css → web/dist/assets/style.css,
+// Builds the browser app: web/src/main.tsx → web/dist/assets/app.js (esbuild), web/src/style.css and its imports (web/src/styles/) → web/dist/assets/style.css,
 // hls.js's browser build → web/dist/assets/hls.min.js,
 // and web/dist/index.html from web/index.html with cache-busting ?v=<hash> asset URLs. Plain Node ESM (runs before tsx).
 // Idempotent: files whose content did not change are not rewritten. Usage: node scripts/build-web.mjs
@@ -76,7 +76,26 @@ for (const out of result.outputFiles) {
 
 if (await writeIfChanged(path.join(assets, 'hls.min.js'), hlsJs)) changed++;
 
-const css = await readFile(path.join(web, 'src/style.css'));
+// web/src/style.css imports one file per part of the app (web/src/styles/); esbuild bundles them in order, minified.
+let css;
+try {
+  const styles = await build({
+    absWorkingDir: root,
+    entryPoints: [path.join(web, 'src/style.css')],
+    outfile: path.join(assets, 'style.css'),
+    bundle: true,
+    minify: true,
+    target: ['chrome110', 'firefox110', 'safari16'],
+    write: false,
+    logLevel: 'silent',
+  });
+  css = styles.outputFiles.find((f) => f.path.endsWith('.css')).contents;
+} catch (err) {
+  const { formatMessages } = await import('esbuild');
+  const errors = err?.errors?.length ? await formatMessages(err.errors, { kind: 'error', color: process.stderr.isTTY }) : [String(err?.message ?? err)];
+  console.error(`build-web: the stylesheet failed\n${errors.join('\n')}`);
+  process.exit(1);
+}
 if (await writeIfChanged(path.join(assets, 'style.css'), css)) changed++;
 
 const template = await readFile(path.join(web, 'index.html'), 'utf8');
