@@ -1,4 +1,5 @@
-// The page frame: header (wordmark, navigation, user menu or sign-in links), main content and footer.
+// The page frame: header (wordmark, navigation and search — behind a menu button on phones — and the user menu or
+// sign-in links), main content and footer.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { User } from '../api.ts';
@@ -120,31 +121,61 @@ function UserMenu({ user }: { user: User }) {
   );
 }
 
+/**
+ * The header. Wide: wordmark, navigation, search and the account's end in one row. Narrow (under 900 px, the
+ * stylesheet decides): wordmark, account and a menu button; navigation and search move into the menu it opens.
+ */
 function Header() {
   const { status, user } = useSession();
+  const { path, search } = useLocation();
+  const [menuOpen, setMenuOpen] = useState(false);
+  const ref = useRef<HTMLElement>(null);
+  const toggle = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => setMenuOpen(false), [path, search.toString()]);
+  useEffect(() => {
+    if (!menuOpen) return;
+    const onClick = (e: MouseEvent) => {
+      if (!ref.current?.contains(e.target as Node)) setMenuOpen(false);
+    };
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      setMenuOpen(false);
+      toggle.current?.focus();
+    };
+    document.addEventListener('click', onClick);
+    document.addEventListener('keydown', onKey);
+    return () => {
+      document.removeEventListener('click', onClick);
+      document.removeEventListener('keydown', onKey);
+    };
+  }, [menuOpen]);
+
   return (
-    <header class="site-header">
+    <header class="site-header" ref={ref}>
       <div class="container header-inner">
         <Logo />
-        <nav class="nav" aria-label="Main">
-          <NavLink href="/" testid="nav-home">
-            Home
-          </NavLink>
-          <NavLink href="/categories" testid="nav-categories">
-            Browse
-          </NavLink>
-          {user && (
-            <NavLink href="/me/following" testid="nav-following">
-              Following
+        <div id="site-menu" class={`header-menu${menuOpen ? ' open' : ''}`} data-testid="site-menu">
+          <nav class="nav" aria-label="Main">
+            <NavLink href="/" testid="nav-home">
+              Home
             </NavLink>
-          )}
-          {user && (
-            <NavLink href="/me/channels" testid="nav-my-channels">
-              My channels
+            <NavLink href="/categories" testid="nav-categories">
+              Browse
             </NavLink>
-          )}
-        </nav>
-        <SearchBox />
+            {user && (
+              <NavLink href="/me/following" testid="nav-following">
+                Following
+              </NavLink>
+            )}
+            {user && (
+              <NavLink href="/me/channels" testid="nav-my-channels">
+                My channels
+              </NavLink>
+            )}
+          </nav>
+          <SearchBox />
+        </div>
         <div class="header-end">
           {status === 'loading' ? null : user ? (
             <>
@@ -161,6 +192,24 @@ function Header() {
               </a>
             </>
           )}
+          <button
+            type="button"
+            ref={toggle}
+            class="btn btn-ghost menu-toggle"
+            aria-expanded={menuOpen}
+            aria-controls="site-menu"
+            aria-label={menuOpen ? 'Close menu' : 'Menu'}
+            onClick={() => setMenuOpen(!menuOpen)}
+            data-testid="menu-toggle"
+          >
+            <svg viewBox="0 0 20 20" width="20" height="20" aria-hidden="true">
+              {menuOpen ? (
+                <path d="M5 5l10 10M15 5L5 15" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+              ) : (
+                <path d="M3 5h14M3 10h14M3 15h14" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+              )}
+            </svg>
+          </button>
         </div>
       </div>
     </header>

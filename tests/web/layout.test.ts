@@ -1,0 +1,61 @@
+// Every main page of the web app in Chromium at a desktop and two phone widths (1280×800, 390×844, 360×740), over one
+// seeded world (tests/helpers/app-pages.ts: a live studio, offline channels, a recording, follows): no sideways
+// scrolling, nothing over the sticky header and no header item over another, no browser list bullets where the app
+// has a design, nothing rendered at zero size that has something to show, no console or page errors. A screenshot of
+// each page at each width is kept in .artifacts/screenshots/<page>-<width>.png.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { addProbe, openPage, openWorld, PAGES, type Opened } from '../helpers/app-pages.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SHOTS = path.join(root, '.artifacts/screenshots');
+const WIDTHS = [
+  { width: 1280, height: 800 },
+  { width: 390, height: 844 },
+  { width: 360, height: 740 },
+];
+/** Lists whose markers are part of the content (none yet): a selector for li.closest(). */
+const BULLETS_ALLOWED = '[data-bullets]';
+
+type Report = { overflow: string[]; header: string[]; bullets: string[]; zeroSize: string[] };
+
+const t = suite<{ o: Opened }>('layout of every page at desktop and phone widths');
+
+t.before(async (ctx) => {
+  ctx.o = await openWorld();
+  await mkdir(SHOTS, { recursive: true });
+});
+t.after(async (ctx) => {
+  await ctx.o?.close();
+});
+
+for (const p of PAGES) {
+  t(`${p.name}: no sideways scroll, header clear, no stray bullets or collapsed elements, no errors at ${WIDTHS.map((w) => w.width).join(', ')} px`, async ({ o }) => {
+    const problems: string[] = [];
+    const opened = await openPage(o, p, WIDTHS[0]!);
+    const { page } = opened;
+    try {
+      for (const size of WIDTHS) {
+        if (size !== WIDTHS[0]) {
+          await page.setViewportSize(size);
+          await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))); // media queries applied
+        }
+        await addProbe(page);
+        const report = await page.evaluate((allowed) => (window as any).glintProbe.layout({ bulletsAllowed: allowed }) as Report, BULLETS_ALLOWED);
+        const at = `${p.name} at ${size.width}×${size.height}`;
+        for (const line of [...report.overflow, ...report.header, ...report.bullets, ...report.zeroSize]) problems.push(`${at}: ${line}`);
+        await page.screenshot({ path: path.join(SHOTS, `${p.name}-${size.width}.png`), fullPage: true });
+      }
+      problems.push(...opened.errors.map((e) => `${p.name}: ${e}`));
+    } finally {
+      if (page === o.studio) await page.setViewportSize(WIDTHS[0]!);
+      await opened.close();
+    }
+    assert.equal(problems, [], `${problems.length} layout problem(s) on ${p.name}:\n  ${problems.join('\n  ')}\n`);
+  });
+}
+
+t.run();
