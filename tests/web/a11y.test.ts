@@ -121,7 +121,7 @@ for (const p of PAGES) {
       if (page === o.studio) await page.setViewportSize(DESKTOP);
       await opened.close();
     }
-    assert.equal(problems, [], `${problems.length} accessibility problem(s) on ${p.name}:\n  ${problems.join('\n  ')}\n`);
+    assert.ok(problems.length === 0, `${problems.length} accessibility problem(s) on ${p.name}:\n  ${problems.join('\n  ')}\n`);
   });
 }
 

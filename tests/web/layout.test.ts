@@ -54,7 +54,7 @@ for (const p of PAGES) {
       if (page === o.studio) await page.setViewportSize(WIDTHS[0]!);
       await opened.close();
     }
-    assert.equal(problems, [], `${problems.length} layout problem(s) on ${p.name}:\n  ${problems.join('\n  ')}\n`);
+    assert.ok(problems.length === 0, `${problems.length} layout problem(s) on ${p.name}:\n  ${problems.join('\n  ')}\n`);
   });
 }
 

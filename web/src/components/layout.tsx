@@ -81,6 +81,7 @@ function UserMenu({ user }: { user: User }) {
         class="user-button"
         aria-haspopup="true"
         aria-expanded={open}
+        aria-label={`${user.name}: account menu`}
         onClick={() => setOpen(!open)}
         data-testid="user-menu"
       >
@@ -155,6 +156,25 @@ function Header() {
     <header class="site-header" ref={ref}>
       <div class="container header-inner">
         <Logo />
+        {/* before the menu it opens, so that Tab goes from the button into the menu */}
+        <button
+          type="button"
+          ref={toggle}
+          class="btn btn-ghost menu-toggle"
+          aria-expanded={menuOpen}
+          aria-controls="site-menu"
+          aria-label={menuOpen ? 'Close menu' : 'Menu'}
+          onClick={() => setMenuOpen(!menuOpen)}
+          data-testid="menu-toggle"
+        >
+          <svg viewBox="0 0 20 20" width="20" height="20" aria-hidden="true">
+            {menuOpen ? (
+              <path d="M5 5l10 10M15 5L5 15" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+            ) : (
+              <path d="M3 5h14M3 10h14M3 15h14" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+            )}
+          </svg>
+        </button>
         <div id="site-menu" class={`header-menu${menuOpen ? ' open' : ''}`} data-testid="site-menu">
           <nav class="nav" aria-label="Main">
             <NavLink href="/" testid="nav-home">
@@ -192,24 +212,6 @@ function Header() {
               </a>
             </>
           )}
-          <button
-            type="button"
-            ref={toggle}
-            class="btn btn-ghost menu-toggle"
-            aria-expanded={menuOpen}
-            aria-controls="site-menu"
-            aria-label={menuOpen ? 'Close menu' : 'Menu'}
-            onClick={() => setMenuOpen(!menuOpen)}
-            data-testid="menu-toggle"
-          >
-            <svg viewBox="0 0 20 20" width="20" height="20" aria-hidden="true">
-              {menuOpen ? (
-                <path d="M5 5l10 10M15 5L5 15" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
-              ) : (
-                <path d="M3 5h14M3 10h14M3 15h14" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
-              )}
-            </svg>
-          </button>
         </div>
       </div>
     </header>
