@@ -106,8 +106,9 @@ export async function openWorld(): Promise<Opened> {
     await goLive.waitFor();
     await studio.waitForFunction(() => !(document.querySelector('[data-testid="studio-go-live"]') as HTMLButtonElement | null)?.disabled);
     await goLive.click();
-    const live = await until(() => owner.get(`/api/channels/${world.live}`), (r) => r.body?.live === true, 20_000);
-    if (live?.body?.live !== true) throw new Error(`the studio did not take ${world.live} live`);
+    // a live channel carries its live session (viewers, start); an offline one null
+    const live = await until(() => owner.get(`/api/channels/${world.live}`), (r) => !!r.body?.live, 20_000);
+    if (!live.body?.live) throw new Error(`the studio did not take ${world.live} live (GET /api/channels/${world.live}: ${live.status} ${live.text.slice(0, 300)})`);
     return { ...(opened as Opened), world, close };
   } catch (err) {
     await close();

@@ -21,7 +21,11 @@ type AxeViolation = { id: string; impact: string | null; help: string; nodes: Ax
 const t = suite<{ o: Opened }>('accessibility of every page (axe-core, keyboard, labels)');
 
 t.before(async (ctx) => {
-  ctx.o = await openWorld();
+  // uvu does not print a failing hook's error: say it here
+  ctx.o = await openWorld().catch((err) => {
+    console.error('opening the seeded world failed:', err);
+    throw err;
+  });
 });
 t.after(async (ctx) => {
   await ctx.o?.close();

@@ -25,7 +25,11 @@ type Report = { overflow: string[]; header: string[]; bullets: string[]; zeroSiz
 const t = suite<{ o: Opened }>('layout of every page at desktop and phone widths');
 
 t.before(async (ctx) => {
-  ctx.o = await openWorld();
+  // uvu does not print a failing hook's error: say it here
+  ctx.o = await openWorld().catch((err) => {
+    console.error('opening the seeded world failed:', err);
+    throw err;
+  });
   await mkdir(SHOTS, { recursive: true });
 });
 t.after(async (ctx) => {

@@ -81,7 +81,6 @@ function UserMenu({ user }: { user: User }) {
         class="user-button"
         aria-haspopup="true"
         aria-expanded={open}
-        aria-label={`${user.name}: account menu`}
         onClick={() => setOpen(!open)}
         data-testid="user-menu"
       >

@@ -235,7 +235,7 @@ export function StudioPage({ slug }: { slug: string }) {
           {rtmpUrl && (
             <>
               <p class="muted">Settings → Stream → Service “Custom…”. Server:</p>
-              <CopyRow value={rtmpUrl} testId="studio-rtmp-url" />
+              <CopyRow value={rtmpUrl} label="RTMP server" testId="studio-rtmp-url" />
               <p class="muted">
                 Stream key: any key of this channel (<a href={`/me/channels#${slug}`}>My channels</a> lists them), or one made
                 for OBS here — shown once; making it again replaces the old one.
@@ -248,7 +248,7 @@ export function StudioPage({ slug }: { slug: string }) {
             </>
           )}
           {!rtmpUrl && <p class="muted">Settings → Stream → Service “WHIP”. Server:</p>}
-          <CopyRow value={whipUrl} testId="studio-whip-url" />
+          <CopyRow value={whipUrl} label="WHIP server" testId="studio-whip-url" />
           <p class="muted">
             WHIP’s bearer token is a stream key too. Viewers get your video as it is when it uses x264 with profile{' '}
             <code>baseline</code>, tune <code>zerolatency</code> (no B-frames) and a keyframe interval of 1–2 s, at 2.5–6
@@ -260,10 +260,10 @@ export function StudioPage({ slug }: { slug: string }) {
   );
 }
 
-function CopyRow({ value, testId }: { value: string; testId: string }) {
+function CopyRow({ value, label, testId }: { value: string; label: string; testId: string }) {
   return (
     <div class="copy-row">
-      <input readOnly value={value} data-testid={testId} onFocus={(e) => e.currentTarget.select()} />
+      <input readOnly value={value} aria-label={label} data-testid={testId} onFocus={(e) => e.currentTarget.select()} />
       <button type="button" class="btn btn-secondary btn-sm" onClick={() => navigator.clipboard?.writeText(value)}>
         Copy
       </button>
