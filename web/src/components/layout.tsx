@@ -38,23 +38,15 @@ export function RoleBadge({ role }: { role: User['role'] }) {
   );
 }
 
-function UserMenu({ user }: { user: User }) {
-  const [open, setOpen] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const ref = useRef<HTMLDivElement>(null);
-  const { path } = useLocation();
-
-  useEffect(() => setOpen(false), [path]);
+/** While `open`: Escape calls `onEscape`, a click outside `ref` calls `onOutside` (menus and popups of the header). */
+function useDismiss(open: boolean, ref: { current: Element | null }, onEscape: () => void, onOutside: () => void) {
   useEffect(() => {
     if (!open) return;
     const onClick = (e: MouseEvent) => {
-      if (!ref.current?.contains(e.target as Node)) setOpen(false);
+      if (!ref.current?.contains(e.target as Node)) onOutside();
     };
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') {
-        setOpen(false);
-        ref.current?.querySelector<HTMLButtonElement>('.user-button')?.focus();
-      }
+      if (e.key === 'Escape') onEscape();
     };
     document.addEventListener('click', onClick);
     document.addEventListener('keydown', onKey);
@@ -63,6 +55,19 @@ function UserMenu({ user }: { user: User }) {
       document.removeEventListener('keydown', onKey);
     };
   }, [open]);
+}
+
+function UserMenu({ user }: { user: User }) {
+  const [open, setOpen] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const ref = useRef<HTMLDivElement>(null);
+  const { path } = useLocation();
+
+  useEffect(() => setOpen(false), [path]);
+  useDismiss(open, ref, () => {
+    setOpen(false);
+    ref.current?.querySelector<HTMLButtonElement>('.user-button')?.focus();
+  }, () => setOpen(false));
 
   const doSignOut = async () => {
     setError(null);
@@ -133,23 +138,10 @@ function Header() {
   const toggle = useRef<HTMLButtonElement>(null);
 
   useEffect(() => setMenuOpen(false), [path, search.toString()]);
-  useEffect(() => {
-    if (!menuOpen) return;
-    const onClick = (e: MouseEvent) => {
-      if (!ref.current?.contains(e.target as Node)) setMenuOpen(false);
-    };
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key !== 'Escape') return;
-      setMenuOpen(false);
-      toggle.current?.focus();
-    };
-    document.addEventListener('click', onClick);
-    document.addEventListener('keydown', onKey);
-    return () => {
-      document.removeEventListener('click', onClick);
-      document.removeEventListener('keydown', onKey);
-    };
-  }, [menuOpen]);
+  useDismiss(menuOpen, ref, () => {
+    setMenuOpen(false);
+    toggle.current?.focus();
+  }, () => setMenuOpen(false));
 
   return (
     <header class="site-header" ref={ref}>
