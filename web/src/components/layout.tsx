@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { User } from '../api.ts';
 import { navigate, useLocation } from '../router.ts';
 import { signOut, useSession } from '../session.ts';
+import { LivePill } from './live-pill.tsx';
 import { NotificationBell } from './notification-bell.tsx';
 import { SearchBox } from './search-box.tsx';
 
@@ -146,6 +147,7 @@ function Header() {
         </nav>
         <SearchBox />
         <div class="header-end">
+          <LivePill />
           {status === 'loading' ? null : user ? (
             <>
               <NotificationBell userId={user.id} />
