@@ -119,9 +119,10 @@ export function StudioPage({ slug }: { slug: string }) {
     };
   }, [source, camera, mic, live]);
 
+  // after every render: the <video> appears only once the channel has loaded, maybe after the stream is known
   useEffect(() => {
-    if (preview.current) preview.current.srcObject = stream;
-  }, [stream]);
+    if (preview.current && preview.current.srcObject !== stream) preview.current.srcObject = stream;
+  });
 
   if (sessionStatus === 'loading' || channel === null) return <Loading label="Opening the studio…" />;
   if (channel === 'missing') return <NotFoundPage what="This channel" />;
