@@ -12,9 +12,9 @@ export function LivePill() {
   return (
     <div class="live-pill" role="status" data-testid="live-pill">
       <span class="live-pill-dot" aria-hidden="true" />
-      <span class="live-pill-text">You are live</span>
-      <a href={studio!} class="btn btn-sm btn-secondary" data-testid="live-pill-studio">
-        Back to studio
+      <span class="live-pill-text">Live</span>
+      <a href={studio!} class="btn btn-sm btn-secondary" aria-label="You are live: back to the studio" data-testid="live-pill-studio">
+        Studio
       </a>
       <ConfirmButton label="End" prompt="End the broadcast?" confirmLabel="End stream" onConfirm={endBroadcast} testid="live-pill-end" />
     </div>
