@@ -14,6 +14,7 @@ import { loadUser, requireTrustedOrigin } from './access.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { problems } from './openapi.ts';
 import { authApp, documentAuth } from './routes/auth.ts';
+import { broadcastApp } from './routes/broadcast.ts';
 import { channelsApp } from './routes/channels.ts';
 import { configApp } from './routes/config.ts';
 import { followersApp, followingApp, followsApp } from './routes/follows.ts';
@@ -191,6 +192,7 @@ export function createApp(deps: Deps, media: MediaApp[] = []) {
   app.route('/api/auth', authApp);
   documentAuth(app);
   app.route('/api/channels', channelsApp);
+  app.route('/api/channels', broadcastApp);
   app.route('/api/channels', streamKeysApp);
   app.route('/api/channels', channelVodsApp);
   app.route('/api/channels', followsApp);

@@ -31,6 +31,8 @@ const columns = {
   liveSource: liveSession.source,
   liveStartedAt: liveSession.startedAt,
   liveViewers: liveSession.viewers,
+  liveTitle: liveSession.title,
+  liveCategory: liveSession.category,
   followers: channel.followerCount,
 };
 /** Channels with their owner's name and current broadcast; `extra` adds fields (from tables the caller joins). */

@@ -25,7 +25,7 @@ export type JobRow = typeof job.$inferSelect;
  */
 export type JobPayloads = {
   /** a go-live fan-out to the channel's followers (api/notifications.ts) */
-  'notify.live': { channelId: string; slug: string; title: string; sessionId: string; startedAt: string };
+  'notify.live': { channelId: string; slug: string; title: string; broadcast?: string; sessionId: string; startedAt: string };
   /** one event of a channel, to become a delivery for each of its webhooks that asked for it (api/webhooks.ts) */
   'webhooks.event': { event: WebhookEvent; channelId: string; data: Record<string, unknown> };
   /** one delivery to one webhook (api/webhooks.ts) */

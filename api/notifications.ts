@@ -4,7 +4,7 @@
 // never waits for any of it, and a fan-out interrupted by a crash resumes from its last batch (the inbox holds one
 // entry per follower per broadcast, so a repeated batch adds nothing).
 import { and, eq, gt, sql } from 'drizzle-orm';
-import { channel, follow, notification } from '../shared/db/index.ts';
+import { channel, follow, liveSession, notification } from '../shared/db/index.ts';
 import type { UserPush } from './user-push.ts';
 import type { Deps } from './context.ts';
 import type { JobPayloads, Jobs } from './jobs.ts';
@@ -30,7 +30,8 @@ export function notifyFollowers(deps: Deps, jobs: Jobs, push: UserPush): () => v
         .orderBy(follow.userId)
         .limit(FANOUT_BATCH);
       if (batch.length) {
-        const data = { slug: p.slug, title: p.title };
+        // the broadcast's own title when it has one (jobs enqueued before it existed carry none)
+        const data = { slug: p.slug, title: p.title, ...(p.broadcast ? { broadcast: p.broadcast } : {}) };
         const added = await db
           .insert(notification)
           .values(batch.map((f) => ({ userId: f.userId, kind: 'channel.live' as const, channelId: p.channelId, liveSessionId: p.sessionId, data })))
@@ -47,9 +48,14 @@ export function notifyFollowers(deps: Deps, jobs: Jobs, push: UserPush): () => v
   });
   return deps.bus.subscribe('channel.live', (e) => {
     void (async () => {
-      const [ch] = await db.select({ title: channel.title }).from(channel).where(eq(channel.id, e.channelId)).limit(1);
+      const [ch] = await db
+        .select({ title: channel.title, broadcast: liveSession.title })
+        .from(channel)
+        .leftJoin(liveSession, eq(liveSession.id, e.sessionId))
+        .where(eq(channel.id, e.channelId))
+        .limit(1);
       if (!ch) return;
-      const payload: JobPayloads['notify.live'] = { channelId: e.channelId, slug: e.slug, title: ch.title, sessionId: e.sessionId, startedAt: e.startedAt };
+      const payload: JobPayloads['notify.live'] = { channelId: e.channelId, slug: e.slug, title: ch.title, broadcast: ch.broadcast ?? '', sessionId: e.sessionId, startedAt: e.startedAt };
       await jobs.enqueue('notify.live', `notify.live:${e.sessionId}`, payload);
     })().catch((err) => deps.log.error({ err, sessionId: e.sessionId }, 'could not enqueue the go-live notifications'));
   });

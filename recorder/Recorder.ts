@@ -6,7 +6,7 @@ import path from 'node:path';
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Config } from '../shared/config.ts';
 import type { EventBus } from '../shared/bus.ts';
-import { vodPrefix } from '../shared/media.ts';
+import { recordingTitle, vodPrefix } from '../shared/media.ts';
 import { RECORDER_HEARTBEAT_MS } from '../shared/recorder-protocol.ts';
 import { channel, liveSession, vod, type Db } from '../shared/db/index.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -140,15 +140,16 @@ export class Recorder {
   private async begin(e: { channelId: string; slug: string; sessionId: string; codecs: string[]; startedAt: string }): Promise<Recording | undefined> {
     const { db, log } = this.deps;
     const [ch] = await db
-      .select({ title: channel.title, subscribersOnly: sql<boolean>`${channel.subscribersOnlyVods} or ${channel.subscribersOnlyLive}` })
+      .select({ title: channel.title, broadcastTitle: liveSession.title, subscribersOnly: sql<boolean>`${channel.subscribersOnlyVods} or ${channel.subscribersOnlyLive}` })
       .from(channel)
+      .leftJoin(liveSession, eq(liveSession.id, e.sessionId))
       .where(eq(channel.id, e.channelId))
       .limit(1);
     if (!ch) return undefined;
     const vodId = crypto.randomUUID();
     const prefix = vodPrefix(vodId);
     // a subscriber-only broadcast is not free to watch from its recording
-    await db.insert(vod).values({ id: vodId, channelId: e.channelId, liveSessionId: e.sessionId, title: ch.title, storagePrefix: prefix, codecs: e.codecs, startedAt: new Date(e.startedAt), subscribersOnly: ch.subscribersOnly });
+    await db.insert(vod).values({ id: vodId, channelId: e.channelId, liveSessionId: e.sessionId, title: recordingTitle(ch.broadcastTitle ?? '', ch.title, new Date(e.startedAt)), storagePrefix: prefix, codecs: e.codecs, startedAt: new Date(e.startedAt), subscribersOnly: ch.subscribersOnly });
     const rec = this.recording({ vodId, sessionId: e.sessionId, slug: e.slug, prefix });
     const kinds = [...new Set(e.codecs.map((c) => c.split('/')[0] as 'audio' | 'video'))];
     // attaching retries by itself while the publisher is away; the recording is registered at once so that the

@@ -50,6 +50,15 @@ export type RoomSettings = {
   maxEdges: number;
 };
 
+/**
+ * What the SFU receives of one published stream (the publisher's "received health"): bits/s, lost packets (in all, and
+ * the fraction of the last report, 0–255 as RTCP spells it), jitter in RTP clock units, mediasoup's score 0–10.
+ */
+export type ReceivedStream = {
+  kind: string; mimeType: string; rid: string | null; packetCount: number; bitrate: number; packetsLost: number; fractionLost: number; jitter: number; score: number;
+  roundTripTime: number | null;
+};
+
 /** `resource` is the WHEP resource token; `edge` the numbering of the edge router it consumes from, if any. */
 type Viewer = { resource: string; transport: ms.WebRtcTransport; consumers: ms.Consumer[]; edge: string | undefined; release: (() => void) | undefined };
 /**
@@ -490,11 +499,16 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
     this.tap.detach();
   }
 
-  /** Inbound RTP statistics of the publisher's producers. */
+  /** Inbound RTP statistics of the publisher's producers: one entry per stream (a simulcast layer is one). */
   async producerStats() {
-    const out: { kind: string; mimeType: string; packetCount: number }[] = [];
+    const out: ReceivedStream[] = [];
     for (const p of this.publisher?.producers ?? []) {
-      for (const s of await p.getStats()) out.push({ kind: p.kind, mimeType: s.mimeType, packetCount: s.packetCount });
+      for (const s of await p.getStats()) {
+        out.push({
+          kind: p.kind, mimeType: s.mimeType, rid: s.rid ?? null, packetCount: s.packetCount, bitrate: s.bitrate, packetsLost: s.packetsLost,
+          fractionLost: s.fractionLost, jitter: s.jitter, score: s.score, roundTripTime: s.roundTripTime ?? null,
+        });
+      }
     }
     return out;
   }

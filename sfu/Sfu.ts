@@ -286,7 +286,11 @@ export class Sfu {
         // hear the two broadcasts in the order they happened
         await this.ending.get(key.channelId);
         if (room.isClosed) throw invalidState('This broadcast ended while it was starting.');
-        await this.deps.db.insert(liveSession).values({ id: result.sessionId, channelId: key.channelId, source: ingest.source, codecs: room.codecs, startedAt: room.startedAt });
+        // every broadcast (WHIP or RTMP) starts with the title and category its channel set for the next one
+        const [next] = await this.deps.db.select({ title: channel.nextTitle, category: channel.nextCategory }).from(channel).where(eq(channel.id, key.channelId)).limit(1);
+        await this.deps.db.insert(liveSession).values({
+          id: result.sessionId, channelId: key.channelId, source: ingest.source, codecs: room.codecs, startedAt: room.startedAt, title: next?.title ?? '', category: next?.category ?? '',
+        });
         await this.deps.bus.publish('channel.live', {
           channelId: key.channelId, slug: key.slug, sessionId: result.sessionId, source: ingest.source, codecs: room.codecs, startedAt: room.startedAt.toISOString(),
         });

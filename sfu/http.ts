@@ -186,6 +186,12 @@ export function sfuRoutes(host: SfuHttpHost): Hono {
     return c.body(null, 200);
   });
 
+  // What the SFU receives from this publisher, for the studio's health panel: only the session's own stream key reads it.
+  app.get('/whip/:slug/:resource/stats', async (c) => {
+    const { room } = await whipSession(c);
+    return c.json({ streams: await room.producerStats() }, 200, { 'Cache-Control': 'no-store' });
+  });
+
   // No trickle ICE or ICE restarts: the server is ICE-lite and its answer carries every candidate (RFC 9725 §4.3).
   app.patch('/whip/:slug/:resource', async (c) => {
     await whipSession(c);

@@ -8,6 +8,13 @@ export const previewKey = (sessionId: string) => `live/${sessionId}/preview.jpg`
 /** The poster of a VoD, a frame from the middle of its recording. */
 export const posterKey = (prefix: string) => `${prefix}poster.jpg`;
 
+/**
+ * What a recording is called: its broadcast's title, or (none given) its channel's title and when it started, so that
+ * untitled broadcasts of one channel are still told apart.
+ */
+export const recordingTitle = (broadcastTitle: string, channelTitle: string, startedAt: Date) =>
+  broadcastTitle || `${channelTitle} · ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
 /** Content types of the files the recorder stores, by extension. */
 export const CONTENT_TYPES: Record<string, string> = {
   m3u8: 'application/vnd.apple.mpegurl',

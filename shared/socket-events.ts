@@ -51,7 +51,8 @@ export type ChatRank = 'viewer' | 'moderator' | 'owner' | 'admin';
 export type NotificationView = {
   id: string;
   kind: 'channel.live';
-  channel: { slug: string; title: string } | null;
+  /** the channel, and the broadcast's own title when it has one */
+  channel: { slug: string; title: string; broadcast?: string } | null;
   liveSessionId: string | null;
   createdAt: string;
   read: boolean;

@@ -73,6 +73,8 @@ export const ChannelSchema = z
         source: z.enum(['whip', 'rtmp']),
         startedAt: z.iso.datetime(),
         viewers: z.number().int(),
+        title: z.string().openapi({ description: "This broadcast's own title (empty: none given)" }),
+        category: z.string().openapi({ description: "This broadcast's category (empty: none given)" }),
         previewUrl: z.string().openapi({ description: 'A recent frame (JPEG, refreshed every ~15 s; 404 until the first one exists)' }),
       })
       .nullable()
@@ -104,7 +106,7 @@ export function serialize(r: ChannelRow): z.infer<typeof ChannelSchema> {
     avatarUrl: r.avatarKey ? `/api/channels/${r.slug}/avatar?v=${sha1Hex(r.avatarKey).slice(0, 10)}` : null,
     live:
       r.liveId && r.liveSource && r.liveStartedAt
-        ? { sessionId: r.liveId, source: r.liveSource, startedAt: r.liveStartedAt.toISOString(), viewers: r.liveViewers ?? 0, previewUrl: `/hls/${previewKey(r.liveId)}` }
+        ? { sessionId: r.liveId, source: r.liveSource, startedAt: r.liveStartedAt.toISOString(), viewers: r.liveViewers ?? 0, title: r.liveTitle ?? '', category: r.liveCategory ?? '', previewUrl: `/hls/${previewKey(r.liveId)}` }
         : null,
     owner: { id: r.ownerId, name: r.ownerName },
     followers: r.followers,

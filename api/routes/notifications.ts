@@ -12,7 +12,7 @@ const NotificationSchema = z
   .object({
     id: z.uuid(),
     kind: z.enum(['channel.live']),
-    channel: z.object({ slug: z.string(), title: z.string() }).nullable(),
+    channel: z.object({ slug: z.string(), title: z.string(), broadcast: z.string().optional().openapi({ description: "The broadcast's own title, when it had one" }) }).nullable(),
     liveSessionId: z.uuid().nullable(),
     createdAt: z.iso.datetime(),
     read: z.boolean(),

@@ -101,6 +101,9 @@ export const channel = pgTable(
     subscribersOnlyLive: boolean('subscribers_only_live').notNull().default(false),
     /** New recordings start subscriber-only (each VoD can be changed after). */
     subscribersOnlyVods: boolean('subscribers_only_vods').notNull().default(false),
+    /** The next broadcast's title and category (set in the studio): every broadcast starts with them, WHIP or RTMP. */
+    nextTitle: text('next_title').notNull().default(''),
+    nextCategory: text('next_category').notNull().default(''),
     /** Kept by triggers on `follow` (sql/0010), so showing it costs no count. */
     followerCount: integer('follower_count').notNull().default(0),
     createdAt: createdAt(),
@@ -146,6 +149,9 @@ export const liveSession = pgTable(
     endReason: text('end_reason'),
     viewers: integer('viewers').notNull().default(0),
     peakViewers: integer('peak_viewers').notNull().default(0),
+    /** This broadcast's own title and category (empty: none given); its recording is named after the title. */
+    title: text('title').notNull().default(''),
+    category: text('category').notNull().default(''),
   },
   (t) => [
     index('live_session_channel_idx').on(t.channelId, t.startedAt),

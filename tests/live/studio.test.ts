@@ -48,6 +48,7 @@ t('the owner goes live from the studio, sees timer, bitrate and resolution; a vi
   await viewer.waitForFunction(() => ((document.querySelector('[data-testid="player-video"]') as HTMLVideoElement)?.getVideoPlaybackQuality().totalVideoFrames ?? 0) > 10);
 
   await studio.getByTestId('studio-end').click();
+  await studio.getByTestId('studio-end-confirm').click();
   await studio.getByTestId('studio-go-live').waitFor();
   await viewer.waitForFunction(() => /offline/i.test(document.querySelector('[data-testid="player-status"]')?.textContent ?? ''));
   assert.is(api.sfu.room('studio-live'), undefined);

@@ -622,6 +622,160 @@ export interface paths {
       };
     };
   };
+  "/api/channels/{slug}/broadcast": {
+    /** The next (or current) broadcast's title and category, and the current one's viewers (owner, admin) */
+    get: {
+      parameters: {
+        path: {
+          slug: string;
+        };
+      };
+      responses: {
+        /** @description The broadcast. */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Broadcast"];
+          };
+        };
+        /** @description Invalid input: a path parameter or query value that breaks its rules, or text with a NUL character or invalid Unicode. */
+        400: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Signed in, but not allowed. */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+    /** Set the broadcast's title and category: the next one's, and the current one's while live, which renames its recording (owner, admin) */
+    put: {
+      parameters: {
+        path: {
+          slug: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["BroadcastInput"];
+        };
+      };
+      responses: {
+        /** @description Set. */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Broadcast"];
+          };
+        };
+        /** @description Invalid input (problem+json lists the fields). */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Signed in, but not allowed. */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The body is larger than the limit (MAX_BODY_BYTES). */
+        413: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description Unsupported content type. */
+        415: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/api/channels/{slug}/broadcasts/{id}": {
+    /** One broadcast's summary: how long, how many watched and chatted, and its recording (owner, admin) */
+    get: {
+      parameters: {
+        path: {
+          slug: string;
+          id: string;
+        };
+      };
+      responses: {
+        /** @description The broadcast. */
+        200: {
+          content: {
+            "application/json": components["schemas"]["BroadcastSummary"];
+          };
+        };
+        /** @description Invalid input (problem+json lists the fields). */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Signed in, but not allowed. */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
   "/api/channels/{slug}/stream-keys": {
     /** List a channel's active stream keys (without the secrets) */
     get: {
@@ -2538,6 +2692,10 @@ export interface components {
         /** Format: date-time */
         startedAt: string;
         viewers: number;
+        /** @description This broadcast's own title (empty: none given) */
+        title: string;
+        /** @description This broadcast's category (empty: none given) */
+        category: string;
         /** @description A recent frame (JPEG, refreshed every ~15 s; 404 until the first one exists) */
         previewUrl: string;
       }) | null;
@@ -2575,6 +2733,46 @@ export interface components {
       subscribersOnlyLive?: boolean;
       /** @description New recordings start subscriber-only */
       subscribersOnlyVods?: boolean;
+    };
+    /** @description The title and category the next broadcast starts with, or the current one has. */
+    Broadcast: {
+      title: string;
+      category: string;
+      /** @description The broadcast on air now (its title and category are the ones above), or null. */
+      live: {
+        /** Format: uuid */
+        sessionId: string;
+        /** Format: date-time */
+        startedAt: string;
+        viewers: number;
+        peakViewers: number;
+      } | null;
+    };
+    BroadcastInput: {
+      /** @description Empty: the recording is named after the channel and the broadcast's start */
+      title: string;
+      category: string;
+    };
+    BroadcastSummary: {
+      /** Format: uuid */
+      sessionId: string;
+      /** @description The broadcast's title, or what its recording is called when it had none */
+      title: string;
+      category: string;
+      /** Format: date-time */
+      startedAt: string;
+      /** Format: date-time */
+      endedAt: string | null;
+      durationSeconds: number | null;
+      peakViewers: number;
+      chatMessages: number;
+      /** @description Its recording (ready once it can be watched), or null if none was started. */
+      vod: ({
+        /** Format: uuid */
+        id: string;
+        /** @enum {string} */
+        status: "recording" | "ready" | "failed";
+      }) | null;
     };
     StreamKey: {
       /** Format: uuid */
@@ -2797,6 +2995,8 @@ export interface components {
       channel: {
         slug: string;
         title: string;
+        /** @description The broadcast's own title, when it had one */
+        broadcast?: string;
       } | null;
       /** Format: uuid */
       liveSessionId: string | null;

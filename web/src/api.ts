@@ -25,6 +25,8 @@ export type ChannelInput = Schemas['CreateChannel'];
 export type ChannelPatch = Schemas['UpdateChannel'];
 export type ReplayMessage = Schemas['ReplayMessage'];
 export type Vod = Schemas['Vod'];
+export type Broadcast = Schemas['Broadcast'];
+export type BroadcastSummary = Schemas['BroadcastSummary'];
 export type SearchHit = Schemas['SearchHit'];
 export type SearchKind = SearchHit['kind'];
 export type SearchPage = Schemas['SearchPage'];
@@ -189,6 +191,11 @@ export const api = {
   vod: (id: string, signal?: AbortSignal) => data(client.GET('/api/vods/{id}', { params: { path: { id } }, signal })),
   deleteVod: (id: string) => data(client.DELETE('/api/vods/{id}', { params: { path: { id } } })).then(() => undefined),
   vodChat: (id: string, signal?: AbortSignal) => data(client.GET('/api/vods/{id}/chat', { params: { path: { id } }, signal })),
+  /** The next (or current) broadcast's title and category, and the current one's viewers (the channel's owner). */
+  broadcast: (slug: string, signal?: AbortSignal) => data(client.GET('/api/channels/{slug}/broadcast', { params: bySlug(slug), signal })),
+  setBroadcast: (slug: string, body: Schemas['BroadcastInput']) => data(client.PUT('/api/channels/{slug}/broadcast', { params: bySlug(slug), body })),
+  broadcastSummary: (slug: string, id: string, signal?: AbortSignal) =>
+    data(client.GET('/api/channels/{slug}/broadcasts/{id}', { params: bySlugAnd(slug, id), signal })),
   /** Where broadcasts are sent: the WHIP URL template and the RTMP server URL (null when RTMP ingest is off). */
   ingest: () => request<{ whip: string; rtmp: string | null }>('GET', '/api/ingest'),
   /** The limits this server is configured with (the largest avatar, ...), fetched once and shared. */

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { User } from '../api.ts';
 import { navigate, useLocation } from '../router.ts';
 import { signOut, useSession } from '../session.ts';
+import { LivePill } from './live-pill.tsx';
 import { NotificationBell } from './notification-bell.tsx';
 import { SearchBox } from './search-box.tsx';
 
@@ -188,6 +189,7 @@ function Header() {
           <SearchBox />
         </div>
         <div class="header-end">
+          <LivePill />
           {status === 'loading' ? null : user ? (
             <>
               <NotificationBell userId={user.id} />

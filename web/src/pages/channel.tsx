@@ -69,6 +69,12 @@ export function ChannelPage({ slug }: { slug: string }) {
               </a>
             )}
           </div>
+          {channel.live?.title && (
+            <p class="channel-live-title" data-testid="channel-live-title">
+              {channel.live.title}
+              {channel.live.category && <span class="muted"> · {channel.live.category}</span>}
+            </p>
+          )}
           <p class="channel-owner">
             by <strong data-testid="channel-owner">{channel.owner.name}</strong>
             <span class="muted"> · /c/{channel.slug} · since {formatDate(channel.createdAt)}</span>

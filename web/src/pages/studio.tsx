@@ -1,10 +1,17 @@
-// The studio: a channel owner previews camera (or screen) and microphone, picks devices and codec, and goes live
-// over WHIP; it also shows what to paste into OBS (RTMP or WHIP).
+// The studio, a streamer's control room: the preview of camera (or screen) and microphone with the health of what
+// goes out and what the SFU receives, this broadcast's title and category, the viewer count and the chat beside it;
+// going live over WHIP, ending with a confirmation and a summary that links the recording once it is ready; and what
+// to paste into OBS (RTMP or WHIP). The broadcast itself lives in live/broadcast.ts, so it survives navigating away.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type Channel, type NewStreamKey } from '../api.ts';
+import { api, ApiError, type Broadcast, type BroadcastSummary, type Channel, type NewStreamKey } from '../api.ts';
+import { CHANNEL_LIMITS } from '../../../shared/bounds.ts';
+import { ChatPanel } from '../components/chat-panel.tsx';
+import { ConfirmButton } from '../components/confirm.tsx';
+import { Button, Field } from '../components/form.tsx';
 import { KeyReveal } from '../components/key-reveal.tsx';
 import { ErrorState, Loading } from '../components/status.tsx';
-import { outgoing, publish, type Publication } from '../live/whip.ts';
+import { currentBroadcast, endBroadcast, received, startBroadcast, useBroadcast, type LiveBroadcast, type ReceivedStream } from '../live/broadcast.ts';
+import { outgoing } from '../live/whip.ts';
 import { useSession } from '../session.ts';
 import { useTitle } from '../title.ts';
 import { NotFoundPage } from './not-found.tsx';
@@ -12,6 +19,11 @@ import { NotFoundPage } from './not-found.tsx';
 type Source = 'camera' | 'screen';
 const STUDIO_KEY_LABEL = 'Browser studio';
 const OBS_KEY_LABEL = 'OBS';
+/** How often the viewer count and the SFU's received stats are read while live. */
+const POLL_MS = 2000;
+/** The recording's state is read this often after the end, this many times at most (about two minutes). */
+const SUMMARY_POLL_MS = 1500;
+const SUMMARY_POLLS = 80;
 
 /** A fresh secret for the studio's own stream key (rotating the old one, so only one studio key ever works). */
 async function studioKey(slug: string): Promise<string> {
@@ -24,6 +36,9 @@ function clock(ms: number) {
   return `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
 
+type Outgoing = Awaited<ReturnType<typeof outgoing>>;
+type Ended = { slug: string; sessionId: string | null; title: string; since: number; until: number; peakViewers: number };
+
 export function StudioPage({ slug }: { slug: string }) {
   const { user, status: sessionStatus } = useSession();
   const [channel, setChannel] = useState<Channel | null | 'missing'>(null);
@@ -35,14 +50,16 @@ export function StudioPage({ slug }: { slug: string }) {
   const [codec, setCodec] = useState<'VP8' | 'H264'>('VP8');
   const [simulcast, setSimulcast] = useState(false);
   const [stream, setStream] = useState<MediaStream | null>(null);
-  const [live, setLive] = useState<{ pub: Publication; since: number } | null>(null);
-  const [state, setState] = useState('idle');
   const [busy, setBusy] = useState(false);
-  const [stats, setStats] = useState({ bitrate: 0, width: 0, height: 0 });
-  const [now, setNow] = useState(Date.now());
   const [rtmpUrl, setRtmpUrl] = useState<string | null>(null);
   const [obsKey, setObsKey] = useState<{ created: NewStreamKey; rotated: boolean } | null>(null);
+  const [details, setDetails] = useState<Broadcast | null>(null);
+  const [ended, setEnded] = useState<Ended | null>(null);
   const preview = useRef<HTMLVideoElement>(null);
+  const broadcast = useBroadcast();
+  // this channel's broadcast from this tab, if it is on air (it may have been started before the studio mounted again)
+  const live = broadcast?.slug === slug ? broadcast : null;
+  const elsewhere = broadcast && !live ? broadcast.slug : null;
   useTitle(channel && channel !== 'missing' ? `Studio · ${channel.title}` : 'Studio');
 
   useEffect(() => {
@@ -53,8 +70,28 @@ export function StudioPage({ slug }: { slug: string }) {
     api.channel(slug).then(setChannel, (err) => (err instanceof ApiError && err.status === 404 ? setChannel('missing') : setError(String(err.message ?? err))));
   }, [slug]);
 
-  // preview: camera or screen, plus microphone
+  const owner = !!user && channel !== null && channel !== 'missing' && (user.id === channel.owner.id || user.role === 'admin');
+
+  // the next (or current) broadcast's title and category, then its viewer count every POLL_MS while live
   useEffect(() => {
+    if (!owner) return;
+    const ctl = new AbortController();
+    const read = () => api.broadcast(slug, ctl.signal).then(setDetails, () => undefined);
+    void read();
+    if (!live) return () => ctl.abort();
+    const timer = setInterval(read, POLL_MS);
+    return () => {
+      clearInterval(timer);
+      ctl.abort();
+    };
+  }, [slug, owner, live]);
+
+  // preview: the broadcast's own stream while live, else camera or screen, plus microphone
+  useEffect(() => {
+    if (live) {
+      setStream(live.stream);
+      return;
+    }
     let cancelled = false;
     let got: MediaStream | null = null;
     (async () => {
@@ -77,32 +114,19 @@ export function StudioPage({ slug }: { slug: string }) {
     })();
     return () => {
       cancelled = true;
-      got?.getTracks().forEach((t) => t.stop());
+      // a stream that went on air belongs to the broadcast now: leaving the studio must not stop it
+      if (got && got !== currentBroadcast()?.stream) got.getTracks().forEach((t) => t.stop());
     };
-  }, [source, camera, mic]);
+  }, [source, camera, mic, live]);
 
+  // after every render: the <video> appears only once the channel has loaded, maybe after the stream is known
   useEffect(() => {
-    if (preview.current) preview.current.srcObject = stream;
-  }, [stream]);
-
-  // while live: timer, bitrate and resolution each second
-  useEffect(() => {
-    if (!live) return;
-    let prev: { bytes: number; at: number } | undefined;
-    const timer = setInterval(async () => {
-      setNow(Date.now());
-      const o = await outgoing(live.pub.pc, prev);
-      prev = o;
-      setStats({ bitrate: o.bitrate, width: o.width, height: o.height });
-    }, 1000);
-    return () => clearInterval(timer);
-  }, [live]);
-
-  useEffect(() => () => void live?.pub.stop(), [live]);
+    if (preview.current && preview.current.srcObject !== stream) preview.current.srcObject = stream;
+  });
 
   if (sessionStatus === 'loading' || channel === null) return <Loading label="Opening the studio…" />;
   if (channel === 'missing') return <NotFoundPage what="This channel" />;
-  if (!user || (user.id !== channel.owner.id && user.role !== 'admin')) {
+  if (!owner) {
     return <ErrorState title="Not your channel" message="Only the channel's owner can broadcast from its studio." />;
   }
 
@@ -110,12 +134,12 @@ export function StudioPage({ slug }: { slug: string }) {
     if (!stream) return;
     setBusy(true);
     setError(null);
+    setEnded(null);
     try {
+      // the SFU starts the broadcast with the title and category saved for the next one
+      if (details) await api.setBroadcast(slug, { title: details.title, category: details.category });
       const token = await studioKey(slug);
-      const pub = await publish({ slug, token, stream, codec, simulcast });
-      pub.pc.addEventListener('connectionstatechange', () => setState(pub.pc.connectionState));
-      setState(pub.pc.connectionState);
-      setLive({ pub, since: Date.now() });
+      await startBroadcast({ slug, token, stream, codec, simulcast });
     } catch (err) {
       setError((err as Error).message);
     } finally {
@@ -123,11 +147,9 @@ export function StudioPage({ slug }: { slug: string }) {
     }
   };
   const end = async () => {
-    setBusy(true);
-    await live?.pub.stop();
-    setLive(null);
-    setState('idle');
-    setBusy(false);
+    const b = await endBroadcast();
+    if (!b) return;
+    setEnded({ slug, sessionId: await b.session, title: details?.title ?? '', since: b.since, until: Date.now(), peakViewers: details?.live?.peakViewers ?? 0 });
   };
 
   /** The channel's "OBS" key: created the first time, rotated after (the secret is only ever shown once). */
@@ -154,44 +176,50 @@ export function StudioPage({ slug }: { slug: string }) {
           </p>
         </div>
         {live ? (
-          <button type="button" class="btn btn-danger" onClick={end} disabled={busy} data-testid="studio-end">
-            End stream
-          </button>
+          <ConfirmButton label="End stream" prompt="End the broadcast for everyone watching?" confirmLabel="End stream" onConfirm={end} testid="studio-end" size="md" />
         ) : (
-          <button type="button" class="btn btn-primary" onClick={goLive} disabled={busy || !stream} data-testid="studio-go-live">
+          <button type="button" class="btn btn-primary" onClick={goLive} disabled={busy || !stream || !!elsewhere} data-testid="studio-go-live">
             Go live
           </button>
         )}
       </div>
+      {elsewhere && (
+        <p class="alert alert-error" role="alert" data-testid="studio-live-elsewhere">
+          You are live on <a href={`/studio/${elsewhere}`}>/c/{elsewhere}</a> from this tab; end that broadcast before starting another.
+        </p>
+      )}
       {error && (
         <p class="alert alert-error" role="alert" data-testid="error-message">
           {error}
         </p>
       )}
+      {ended && <Summary ended={ended} onDismiss={() => setEnded(null)} />}
       <div class="studio-grid">
-        <div class="player studio-preview">
-          <video ref={preview} class="player-video" autoplay playsInline muted data-testid="studio-preview" />
-          <div class="player-overlay">
-            {live && <span class="badge badge-live">LIVE</span>}
-            <span class="player-chip" data-testid="studio-state">
-              {live ? state : 'preview'}
-            </span>
-            {live && (
-              <>
-                <span class="player-chip" data-testid="studio-timer">
-                  {clock(now - live.since)}
+        <div class="studio-main">
+          <div class="player studio-preview">
+            <video ref={preview} class="player-video" autoplay playsInline muted data-testid="studio-preview" />
+            <div class="player-overlay">
+              {live && <span class="badge badge-live">LIVE</span>}
+              <span class="player-chip" data-testid="studio-state">
+                {live ? live.state : 'preview'}
+              </span>
+              {live && <Timer since={live.since} />}
+              {live && details?.live && (
+                <span class="player-chip" data-testid="studio-viewers">
+                  {details.live.viewers} watching
                 </span>
-                <span class="player-chip" data-testid="studio-bitrate">
-                  {(stats.bitrate / 1000).toFixed(0)} kbit/s
-                </span>
-                <span class="player-chip" data-testid="studio-resolution">
-                  {stats.width}×{stats.height}
-                </span>
-              </>
-            )}
+              )}
+            </div>
           </div>
+          {live && <Health live={live} />}
+          {details && <BroadcastFields slug={slug} details={details} live={!!live} onSaved={setDetails} />}
         </div>
-        <div class="panel studio-settings">
+        <div class="studio-chat">
+          <ChatPanel slug={slug} user={user} />
+        </div>
+      </div>
+      <div class="panel studio-settings">
+        <div class="studio-settings-col">
           <h2>Source</h2>
           <label class="field">
             <span>Video</span>
@@ -231,6 +259,8 @@ export function StudioPage({ slug }: { slug: string }) {
             <input type="checkbox" checked={simulcast} disabled={!!live} onChange={(e) => setSimulcast(e.currentTarget.checked)} data-testid="studio-simulcast" />
             Simulcast (three qualities, so viewers on slow connections still get video)
           </label>
+        </div>
+        <div class="studio-settings-col">
           <h2>Stream from OBS</h2>
           {rtmpUrl && (
             <>
@@ -252,11 +282,227 @@ export function StudioPage({ slug }: { slug: string }) {
           <p class="muted">
             WHIP’s bearer token is a stream key too. Viewers get your video as it is when it uses x264 with profile{' '}
             <code>baseline</code>, tune <code>zerolatency</code> (no B-frames) and a keyframe interval of 1–2 s, at 2.5–6
-            Mbit/s; other settings over RTMP are re-encoded on the server, which adds a little delay.
+            Mbit/s; other settings over RTMP are re-encoded on the server, which adds a little delay. A broadcast from OBS
+            gets the title and category set here too.
           </p>
         </div>
       </div>
     </section>
+  );
+}
+
+function Timer({ since }: { since: number }) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  return (
+    <span class="player-chip" data-testid="studio-timer">
+      {clock(now - since)}
+    </span>
+  );
+}
+
+/** Outgoing health (the publisher connection's stats, each second) and received health (the SFU's, every POLL_MS). */
+function Health({ live }: { live: LiveBroadcast }) {
+  const [out, setOut] = useState<Outgoing | null>(null);
+  const [inbound, setInbound] = useState<ReceivedStream[]>([]);
+  useEffect(() => {
+    let prev: Outgoing | undefined;
+    const timer = setInterval(async () => {
+      prev = await outgoing(live.pub.pc, prev);
+      setOut(prev);
+    }, 1000);
+    const ctl = new AbortController();
+    const read = () => received(live, ctl.signal).then(setInbound, () => undefined);
+    const poll = setInterval(read, POLL_MS);
+    void read();
+    return () => {
+      clearInterval(timer);
+      clearInterval(poll);
+      ctl.abort();
+    };
+  }, [live]);
+  const video = inbound.filter((s) => s.kind === 'video');
+  const rx = inbound.reduce((n, s) => n + s.bitrate, 0);
+  const lost = inbound.reduce((n, s) => n + s.packetsLost, 0);
+  const score = video.length ? Math.min(...video.map((s) => s.score)) : null;
+  const loss = out && out.packetsSent > 0 ? (100 * out.packetsLost) / (out.packetsSent + out.packetsLost) : 0;
+  return (
+    <div class="panel studio-health" data-testid="studio-health">
+      <dl class="studio-stats">
+        <div>
+          <dt>Sending</dt>
+          <dd data-testid="studio-bitrate">{out ? (out.bitrate / 1000).toFixed(0) : 0} kbit/s</dd>
+        </div>
+        <div>
+          <dt>Resolution</dt>
+          <dd data-testid="studio-resolution">
+            {out?.width ?? 0}×{out?.height ?? 0}
+          </dd>
+        </div>
+        <div>
+          <dt>Frame rate</dt>
+          <dd data-testid="studio-fps">{out ? Math.round(out.fps) : 0} fps</dd>
+        </div>
+        <div>
+          <dt>Packet loss</dt>
+          <dd data-testid="studio-loss">{loss.toFixed(1)} %</dd>
+        </div>
+        <div>
+          <dt>Round trip</dt>
+          <dd data-testid="studio-rtt">{out?.rttMs != null ? `${Math.round(out.rttMs)} ms` : '—'}</dd>
+        </div>
+        <div>
+          <dt>Server receives</dt>
+          <dd data-testid="studio-received-bitrate">{(rx / 1000).toFixed(0)} kbit/s</dd>
+        </div>
+        <div>
+          <dt>Lost on the way</dt>
+          <dd data-testid="studio-received-lost">{lost} packets</dd>
+        </div>
+        <div>
+          <dt>Quality score</dt>
+          <dd data-testid="studio-received-score" title="The server's score of the video it receives, 0–10">
+            {score ?? '—'}
+            {score !== null && ' / 10'}
+          </dd>
+        </div>
+      </dl>
+    </div>
+  );
+}
+
+/** This broadcast's title and category: saved for the next broadcast, and for the current one while live. */
+function BroadcastFields({ slug, details, live, onSaved }: { slug: string; details: Broadcast; live: boolean; onSaved: (b: Broadcast) => void }) {
+  const [title, setTitle] = useState(details.title);
+  const [category, setCategory] = useState(details.category);
+  const [busy, setBusy] = useState(false);
+  const [note, setNote] = useState<{ error: boolean; text: string } | null>(null);
+  const [fields, setFields] = useState<Record<string, string>>({});
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setNote(null);
+    setFields({});
+    try {
+      onSaved(await api.setBroadcast(slug, { title, category }));
+      setNote({ error: false, text: live ? 'Saved: viewers and the recording have the new title.' : 'Saved for your next broadcast.' });
+    } catch (err) {
+      setFields(err instanceof ApiError ? err.fields : {});
+      setNote({ error: true, text: (err as Error).message });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="panel studio-broadcast" onSubmit={save} data-testid="studio-broadcast-form">
+      <h2>{live ? 'This broadcast' : 'Next broadcast'}</h2>
+      <Field
+        label="Title"
+        name="title"
+        value={title}
+        maxLength={CHANNEL_LIMITS.title}
+        placeholder="What is this broadcast about?"
+        hint="Viewers see it on your channel; the recording is named after it."
+        error={fields.title}
+        onInput={(e) => setTitle(e.currentTarget.value)}
+        testid="studio-title"
+      />
+      <Field
+        label="Category"
+        name="category"
+        value={category}
+        maxLength={CHANNEL_LIMITS.category}
+        placeholder="Music, Just chatting, …"
+        error={fields.category}
+        onInput={(e) => setCategory(e.currentTarget.value)}
+        testid="studio-category"
+      />
+      <div class="studio-broadcast-actions">
+        <Button type="submit" variant="secondary" class="btn-sm" busy={busy} data-testid="studio-save-title">
+          Save
+        </Button>
+        {note && (
+          <span class={note.error ? 'field-error' : 'muted'} role={note.error ? 'alert' : 'status'} data-testid="studio-title-note">
+            {note.text}
+          </span>
+        )}
+      </div>
+    </form>
+  );
+}
+
+/** After End stream: how it went, and its recording once it can be watched (its state read every SUMMARY_POLL_MS). */
+function Summary({ ended, onDismiss }: { ended: Ended; onDismiss: () => void }) {
+  const [s, setS] = useState<BroadcastSummary | null>(null);
+  const [gaveUp, setGaveUp] = useState(false);
+  useEffect(() => {
+    const id = ended.sessionId;
+    if (!id) return;
+    const ctl = new AbortController();
+    let polls = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const read = async () => {
+      polls++;
+      const got = await api.broadcastSummary(ended.slug, id, ctl.signal).catch(() => null);
+      if (ctl.signal.aborted) return;
+      if (got) setS(got);
+      const settled = got && got.endedAt && got.vod?.status !== 'recording';
+      if (settled) return;
+      if (polls >= SUMMARY_POLLS) return setGaveUp(true);
+      timer = setTimeout(read, SUMMARY_POLL_MS);
+    };
+    void read();
+    return () => {
+      ctl.abort();
+      clearTimeout(timer);
+    };
+  }, [ended]);
+  const seconds = s?.durationSeconds ?? (ended.until - ended.since) / 1000;
+  const vod = s?.vod;
+  return (
+    <div class="panel studio-summary" role="status" data-testid="studio-summary">
+      <div class="studio-summary-head">
+        <h2>Broadcast ended</h2>
+        <button type="button" class="btn btn-ghost btn-sm" onClick={onDismiss} data-testid="studio-summary-dismiss">
+          Dismiss
+        </button>
+      </div>
+      <p class="studio-summary-title" data-testid="studio-summary-title">
+        {s?.title ?? (ended.title || 'Untitled broadcast')}
+      </p>
+      <dl class="studio-stats">
+        <div>
+          <dt>Duration</dt>
+          <dd data-testid="studio-summary-duration">{clock(seconds * 1000)}</dd>
+        </div>
+        <div>
+          <dt>Peak viewers</dt>
+          <dd data-testid="studio-summary-peak">{s?.peakViewers ?? ended.peakViewers}</dd>
+        </div>
+        <div>
+          <dt>Chat messages</dt>
+          <dd data-testid="studio-summary-chat">{s?.chatMessages ?? '—'}</dd>
+        </div>
+      </dl>
+      <p data-testid="studio-summary-vod-state">
+        {vod?.status === 'ready' ? (
+          <a class="btn btn-primary btn-sm" href={`/v/${vod.id}`} data-testid="studio-summary-vod">
+            Watch the recording
+          </a>
+        ) : vod?.status === 'failed' ? (
+          'The recording failed; nothing playable was recorded.'
+        ) : !ended.sessionId || gaveUp ? (
+          <>
+            The recording is not ready yet; <a href={`/me/channels#${ended.slug}`}>My channels</a> will list it.
+          </>
+        ) : (
+          'Finishing the recording…'
+        )}
+      </p>
+    </div>
   );
 }
 
