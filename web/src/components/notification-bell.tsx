@@ -4,6 +4,7 @@
 // it lists read (they stay marked new until it closes, so one sees which they were); a new entry shows as a toast in
 // the corner of the window, clear of the navigation.
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { createPortal } from 'preact/compat';
 import { api, type Notification } from '../api.ts';
 import { timeAgo } from '../format.ts';
 import { holdSocket } from '../socket.ts';
@@ -87,16 +88,21 @@ export function NotificationBell({ userId }: { userId: string }) {
           </span>
         )}
       </button>
-      {flash && !open && flash.channel && (
-        <div class="bell-flash" role="status">
-          <a href={`/c/${flash.channel.slug}`} onClick={() => readOne(flash)} data-testid="notification-flash">
-            <strong>{flash.channel.title}</strong> is live now
-          </a>
-          <button type="button" class="btn btn-ghost btn-sm bell-flash-close" aria-label="Dismiss" onClick={() => setFlash(null)}>
-            ×
-          </button>
-        </div>
-      )}
+      {/* in the page's body: the header's backdrop filter would make the header the toast's containing block */}
+      {flash &&
+        !open &&
+        flash.channel &&
+        createPortal(
+          <div class="bell-flash" role="status">
+            <a href={`/c/${flash.channel.slug}`} onClick={() => readOne(flash)} data-testid="notification-flash">
+              <strong>{flash.channel.title}</strong> is live now
+            </a>
+            <button type="button" class="btn btn-ghost btn-sm bell-flash-close" aria-label="Dismiss" onClick={() => setFlash(null)}>
+              ×
+            </button>
+          </div>,
+          document.body,
+        )}
       {open && (
         <div class="menu bell-panel" role="dialog" aria-label="Notifications" data-testid="notification-panel">
           <div class="menu-head bell-head">
