@@ -219,6 +219,7 @@ export class Sfu {
     this.keys.set(ch.id, keyId);
     room.on('viewers-changed', (viewers) => {
       if (!room.sessionId) return;
+      void this.deps.bus.publish('channel.viewers', { channelId: ch.id, slug: this.slugOf(ch.id) ?? ch.slug, sessionId: room.sessionId, viewers });
       void this.deps.db
         .update(liveSession)
         .set({ viewers, peakViewers: room.peakViewers })

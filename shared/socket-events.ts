@@ -62,6 +62,16 @@ export type NotificationView = {
 export type ChatReply<T> = ({ ok: true } & T) | { ok: false; error: ChatRefusal };
 export type Ack<T> = (reply: ChatReply<T>) => void;
 
+// --- live state: what a page shows about channels (live or not, viewers, the recording), pushed as it changes ---
+
+/** A broadcast in progress as pages show it (the same fields as the Channel's `live` of the HTTP API). */
+export type LiveNow = { sessionId: string; source: 'whip' | 'rtmp'; startedAt: string; viewers: number; previewUrl: string };
+/** A watched channel's state now, as a `watch` acknowledges it (a page's fetch may be older than its subscription). */
+export type LiveSnapshot = { slug: string; title: string; live: LiveNow | null };
+/** What a `watch` names: the channels a page shows (replacing the socket's earlier list), and whether it wants to
+ * hear every channel go live or offline (pages that count live channels: categories). */
+export type WatchRequest = { channels: string[]; directory?: boolean };
+
 export type JoinResult = { channel: string; you: ChatRank | null; modes: ChatModes; history: ChatMessage[] };
 type Target = { channel: string; userId: string; reason?: string };
 type Moderated = { event: ModerationEvent };
@@ -78,6 +88,8 @@ export interface ClientToServerEvents {
   unban(payload: Target, ack: Ack<Moderated>): void;
   mod(payload: Target, ack: Ack<Moderated>): void;
   unmod(payload: Target, ack: Ack<Moderated>): void;
+  /** the channels whose live state this socket hears (the whole list each time; [] stops) */
+  watch(payload: WatchRequest, ack: Ack<{ channels: LiveSnapshot[] }>): void;
 }
 
 /** What the server pushes: to a channel's room, its moderators' room, or a user's own room (every tab they have open). */
@@ -92,4 +104,12 @@ export interface ServerToClientEvents {
   refused(r: ChatRefusal): void;
   /** a followed channel went live (the user's room) */
   notification(n: NotificationView): void;
+  /** a watched channel (or, with `directory`, any channel) went live */
+  'channel:live'(e: { slug: string; title: string; live: LiveNow }): void;
+  /** a watched channel's broadcast ended; `vodId` is its recording (null: none), playable once `vod:ready` says so */
+  'channel:offline'(e: { slug: string; vodId: string | null }): void;
+  /** how many watch a watched channel's broadcast, at most once a second per channel */
+  'channel:viewers'(e: { slug: string; count: number }): void;
+  /** a watched channel's recording became playable */
+  'vod:ready'(e: { slug: string; vodId: string; title: string }): void;
 }

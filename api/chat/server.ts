@@ -27,6 +27,7 @@ import type { Ack, ClientToServerEvents, ServerToClientEvents } from '../../shar
 import type { Deps, SessionUser } from '../context.ts';
 import { sessionOf } from '../session.ts';
 import { UserPush, userRoom } from '../user-push.ts';
+import { LiveState } from '../live-state.ts';
 import { Batches } from './batching.ts';
 import {
   LEVEL,
@@ -105,6 +106,8 @@ export class Chat {
   private readonly batches: Batches;
   /** pushes to signed-in users' own rooms (notifications), over this server's connections */
   readonly push: UserPush;
+  /** live state (live/offline, viewers, recordings) for the channels each page watches, over the same connections */
+  readonly live: LiveState;
 
   /**
    * With REDIS_URL, rooms span every API process through the Socket.IO Redis adapter and the rate limits are kept in
@@ -173,6 +176,7 @@ export class Chat {
     this.views = new ChannelViews(deps.database.db);
     this.batches = new Batches(this.io, config.chat.batchMs);
     this.push = new UserPush(this.io);
+    this.live = new LiveState(this.io as unknown as ConstructorParameters<typeof LiveState>[0], deps, redis ? { redis: redis.pub, prefix: config.redisPrefix } : {});
     this.io.engine.on('connection', (conn: EngineConnection) => this.admit(conn));
     this.io.use((socket, next) => {
       this.identify(socket).then(
@@ -478,6 +482,7 @@ export class Chat {
 
   async close(): Promise<void> {
     this.batches.close();
+    this.live.close();
     await new Promise<void>((resolve) => {
       this.io.close(() => resolve());
     });

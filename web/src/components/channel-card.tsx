@@ -1,8 +1,9 @@
 // A channel in the home grid: a 16:9 thumbnail (a recent frame while live) with its live or offline badge, avatar,
-// title, owner, category and tags.
+// title, owner, category and tags; live or offline and its viewer count follow the broadcast (web/src/live-state.ts).
 import { useEffect, useState } from 'preact/hooks';
 import type { Channel } from '../api.ts';
 import { hueOf, initials } from '../format.ts';
+import { useLiveChannel } from '../live-state.ts';
 import { Avatar } from './avatar.tsx';
 import { Tags } from './tags.tsx';
 
@@ -21,12 +22,13 @@ function useLivePreview(url: string | undefined): [string | null, () => void] {
   return [url && !failed ? `${url}?t=${tick}` : null, () => setFailed(true)];
 }
 
-export function ChannelCard({ channel }: { channel: Channel }) {
+export function ChannelCard({ channel: fetched }: { channel: Channel }) {
+  const { channel } = useLiveChannel(fetched);
   const hue = hueOf(channel.slug);
   const [preview, onPreviewError] = useLivePreview(channel.live?.previewUrl);
   return (
     <li class="card-cell">
-      <a class="card" href={`/c/${channel.slug}`} data-testid="channel-card" data-slug={channel.slug}>
+      <a class="card" href={`/c/${channel.slug}`} data-testid="channel-card" data-slug={channel.slug} data-live={channel.live ? 'true' : 'false'}>
         <div class="thumb" style={{ '--hue': String(hue) }} aria-hidden="true">
           {preview ? (
             <img class="thumb-preview" src={preview} alt="" onError={onPreviewError} data-testid="card-preview" />

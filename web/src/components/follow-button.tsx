@@ -1,11 +1,15 @@
-// Follow / Following on a channel, with its follower count. Signed out, it leads to sign-in.
+// Follow / Following on a channel, with its follower count. Signed out, it leads to sign-in. Following a channel that
+// is live says so at once (its go-live notification went out before you followed).
 import { useEffect, useState } from 'preact/hooks';
 import { api, type FollowState, type User } from '../api.ts';
+import { useLiveChannel } from '../live-state.ts';
 
 export function FollowButton({ slug, ownerId, followers, user }: { slug: string; ownerId: string; followers: number; user: User | null }) {
   const [state, setState] = useState<FollowState>({ following: false, followers });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
+  const [followedNow, setFollowedNow] = useState(false);
+  const { channel } = useLiveChannel({ slug, title: '', live: null });
 
   useEffect(() => {
     if (!user) return;
@@ -34,7 +38,9 @@ export function FollowButton({ slug, ownerId, followers, user }: { slug: string;
     setBusy(true);
     setError('');
     try {
-      setState(await (state.following ? api.unfollow(slug) : api.follow(slug)));
+      const next = await (state.following ? api.unfollow(slug) : api.follow(slug));
+      setState(next);
+      setFollowedNow(next.following);
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     } finally {
@@ -47,6 +53,14 @@ export function FollowButton({ slug, ownerId, followers, user }: { slug: string;
         {state.following ? 'Following' : 'Follow'}
       </button>
       {count}
+      {followedNow && channel.live && (
+        <span class="live-note" role="status" data-testid="follow-live-note">
+          <strong>{channel.title || slug}</strong> is live now —{' '}
+          <a href={`/c/${slug}`} data-testid="follow-live-watch">
+            watch
+          </a>
+        </span>
+      )}
       {error && (
         <span class="error small" role="alert">
           {error}

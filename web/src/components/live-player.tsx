@@ -1,7 +1,8 @@
-// The watch player: plays the channel over WHEP when it is live, reconnects on its own (backoff), polls while
-// offline, and shows live badge, viewer count and uptime.
+// The watch player: plays the channel over WHEP while it is live (the page's live state says when: `channel.live`,
+// kept current over the socket by web/src/live-state.ts), reconnects on its own (backoff), stops when it ends, and
+// shows live badge, viewer count and uptime. Nothing is asked of the SFU while the channel is offline.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type Channel } from '../api.ts';
+import type { Channel } from '../api.ts';
 import { play, WhepError, type Playback } from '../live/whep.ts';
 import { hueOf } from '../format.ts';
 import { Avatar } from './avatar.tsx';
@@ -16,25 +17,31 @@ function uptime(since: string, now: number): string {
   return `${h ? `${h}:` : ''}${String(m).padStart(h ? 2 : 1, '0')}:${String(sec).padStart(2, '0')}`;
 }
 
-export function LivePlayer({ channel: initial }: { channel: Channel }) {
+/** WHEP answers 404 for a broadcast the page has just heard of (or one ending): tries before waiting for the next event. */
+const NOT_FOUND_TRIES = 3;
+
+export function LivePlayer({ channel }: { channel: Channel }) {
   const video = useRef<HTMLVideoElement>(null);
-  const [status, setStatus] = useState<Status>(initial.live ? 'connecting' : 'offline');
-  const [channel, setChannel] = useState(initial);
+  const [status, setStatus] = useState<Status>(channel.live ? 'connecting' : 'offline');
   const [muted, setMuted] = useState(true);
   const [now, setNow] = useState(Date.now());
+  const slug = channel.slug;
+  const sessionId = channel.live?.sessionId;
 
-  // keep viewer count and uptime fresh
+  // keep the uptime fresh (the viewer count arrives with the channel's live state)
   useEffect(() => {
     const tick = setInterval(() => setNow(Date.now()), 1000);
-    const refresh = setInterval(() => api.channel(initial.slug).then(setChannel, () => undefined), 10_000);
-    return () => {
-      clearInterval(tick);
-      clearInterval(refresh);
-    };
-  }, [initial.slug]);
+    return () => clearInterval(tick);
+  }, []);
 
-  // connect, and reconnect whenever the connection fails or the broadcast restarts
+  // while live: connect, and reconnect whenever the connection fails; a new broadcast connects anew
   useEffect(() => {
+    if (!sessionId) {
+      setStatus('offline');
+      return;
+    }
+    setStatus('connecting');
+    let notFound = 0;
     let current: Playback | undefined;
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -45,7 +52,7 @@ export function LivePlayer({ channel: initial }: { channel: Channel }) {
     async function connect() {
       setStatus((s) => (s === 'live' ? 'connecting' : s));
       try {
-        const p = await play(initial.slug);
+        const p = await play(slug);
         if (stopped) return void p.stop();
         current = p;
         failures = 0;
@@ -53,10 +60,7 @@ export function LivePlayer({ channel: initial }: { channel: Channel }) {
         if (video.current) video.current.srcObject = p.stream;
         p.pc.addEventListener('connectionstatechange', () => {
           const st = p.pc.connectionState;
-          if (st === 'connected') {
-            setStatus('live');
-            void api.channel(initial.slug).then(setChannel, () => undefined);
-          }
+          if (st === 'connected') setStatus('live');
           if (st === 'failed' || st === 'closed' || st === 'disconnected') {
             if (current !== p) return;
             current = undefined;
@@ -68,7 +72,7 @@ export function LivePlayer({ channel: initial }: { channel: Channel }) {
       } catch (err) {
         if (err instanceof WhepError && err.status === 404) {
           setStatus('offline');
-          retry(5000); // poll until the channel goes live
+          if (++notFound < NOT_FOUND_TRIES) retry(1000); // no polling: going live again is an event
         } else {
           failures++;
           setStatus('connecting');
@@ -81,8 +85,9 @@ export function LivePlayer({ channel: initial }: { channel: Channel }) {
       stopped = true;
       clearTimeout(timer);
       void current?.stop();
+      if (video.current) video.current.srcObject = null;
     };
-  }, [initial.slug]);
+  }, [slug, sessionId]);
 
   const live = channel.live;
   return (

@@ -1,7 +1,10 @@
 // The header's notification bell: unread count, the inbox in a panel (newest first, each entry a link to the channel,
 // "Mark all read"), and new entries as they happen — the user's Socket.IO room receives every go-live of a followed
-// channel while any of their tabs is open (on the page's one socket, web/src/socket.ts).
+// channel while any of their tabs is open (on the page's one socket, web/src/socket.ts). Opening the panel marks what
+// it lists read (they stay marked new until it closes, so one sees which they were); a new entry shows as a toast in
+// the corner of the window, clear of the navigation.
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { createPortal } from 'preact/compat';
 import { api, type Notification } from '../api.ts';
 import { timeAgo } from '../format.ts';
 import { holdSocket } from '../socket.ts';
@@ -40,7 +43,11 @@ export function NotificationBell({ userId }: { userId: string }) {
 
   useEffect(() => {
     if (!open) return;
-    const onClick = (e: MouseEvent) => !ref.current?.contains(e.target as Node) && setOpen(false);
+    const onClick = (e: MouseEvent) => {
+      if (ref.current?.contains(e.target as Node)) return;
+      setOpen(false);
+      setItems((list) => list.map((n) => ({ ...n, read: true })));
+    };
     document.addEventListener('click', onClick);
     return () => document.removeEventListener('click', onClick);
   }, [open]);
@@ -50,6 +57,19 @@ export function NotificationBell({ userId }: { userId: string }) {
     setItems((list) => list.map((n) => ({ ...n, read: true })));
     setUnread(0);
   };
+  const toggle = () => {
+    if (open) {
+      setOpen(false);
+      setItems((list) => list.map((n) => ({ ...n, read: true })));
+      return;
+    }
+    setOpen(true);
+    setFlash(null);
+    if (unread > 0) {
+      setUnread(0);
+      void api.readAllNotifications().then((r) => setUnread(r.unread), () => undefined);
+    }
+  };
   const readOne = (n: Notification) => {
     if (n.read) return;
     void api.readNotification(n.id).then((r) => setUnread(r.unread), () => undefined);
@@ -58,7 +78,7 @@ export function NotificationBell({ userId }: { userId: string }) {
 
   return (
     <div class="bell" ref={ref}>
-      <button type="button" class="btn btn-ghost bell-button" aria-label={`Notifications (${unread} unread)`} aria-expanded={open} onClick={() => setOpen(!open)} data-testid="notification-bell">
+      <button type="button" class="btn btn-ghost bell-button" aria-label={`Notifications (${unread} unread)`} aria-expanded={open} onClick={toggle} data-testid="notification-bell">
         <svg viewBox="0 0 20 20" width="18" height="18" aria-hidden="true">
           <path d="M10 2a5 5 0 0 0-5 5v3l-2 3h14l-2-3V7a5 5 0 0 0-5-5zm-2 13a2 2 0 0 0 4 0" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linejoin="round" />
         </svg>
@@ -68,13 +88,21 @@ export function NotificationBell({ userId }: { userId: string }) {
           </span>
         )}
       </button>
-      {flash && !open && flash.channel && (
-        <div class="bell-flash" role="status">
-          <a href={`/c/${flash.channel.slug}`} onClick={() => readOne(flash)} data-testid="notification-flash">
-            <strong>{flash.channel.title}</strong> is live now
-          </a>
-        </div>
-      )}
+      {/* in the page's body: the header's backdrop filter would make the header the toast's containing block */}
+      {flash &&
+        !open &&
+        flash.channel &&
+        createPortal(
+          <div class="bell-flash" role="status">
+            <a href={`/c/${flash.channel.slug}`} onClick={() => readOne(flash)} data-testid="notification-flash">
+              <strong>{flash.channel.title}</strong> is live now
+            </a>
+            <button type="button" class="btn btn-ghost btn-sm bell-flash-close" aria-label="Dismiss" onClick={() => setFlash(null)}>
+              ×
+            </button>
+          </div>,
+          document.body,
+        )}
       {open && (
         <div class="menu bell-panel" role="dialog" aria-label="Notifications" data-testid="notification-panel">
           <div class="menu-head bell-head">

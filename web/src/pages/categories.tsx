@@ -1,9 +1,11 @@
 // Browse by category (/categories): every category with its channel count and how many are live now, busiest first;
-// each opens the search page filtered to it.
-import { useEffect, useState } from 'preact/hooks';
+// each opens the search page filtered to it. The live counts follow broadcasts starting and ending (the socket says
+// when; the page reloads the counts then).
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Category } from '../api.ts';
 import { EmptyState, ErrorState, Loading } from '../components/status.tsx';
 import { hueOf } from '../format.ts';
+import { useLiveDirectory } from '../live-state.ts';
 import { useTitle } from '../title.ts';
 
 type State = { status: 'loading' } | { status: 'error'; message: string } | { status: 'ready'; items: Category[] };
@@ -12,10 +14,18 @@ export function CategoriesPage() {
   useTitle('Categories');
   const [state, setState] = useState<State>({ status: 'loading' });
   const [attempt, setAttempt] = useState(0);
+  const [changes, setChanges] = useState(0);
+  const settle = useRef<ReturnType<typeof setTimeout>>(undefined);
+  // broadcasts starting or ending together (a burst) reload the counts once
+  useLiveDirectory(() => {
+    clearTimeout(settle.current);
+    settle.current = setTimeout(() => setChanges((n) => n + 1), 300);
+  });
+  useEffect(() => () => clearTimeout(settle.current), []);
 
   useEffect(() => {
     const ctl = new AbortController();
-    setState({ status: 'loading' });
+    setState((s) => (s.status === 'ready' ? s : { status: 'loading' }));
     api
       .categories(ctl.signal)
       .then((r) => setState({ status: 'ready', items: r.items }))
@@ -23,7 +33,7 @@ export function CategoriesPage() {
         if (!ctl.signal.aborted) setState({ status: 'error', message: err instanceof Error ? err.message : String(err) });
       });
     return () => ctl.abort();
-  }, [attempt]);
+  }, [attempt, changes]);
 
   return (
     <section>

@@ -1,4 +1,5 @@
-// A channel's page: the live player (WHEP), and who and what the channel is.
+// A channel's page: the live player (WHEP), and who and what the channel is. Live or offline, the viewer count and
+// the recording of a broadcast that just ended follow the socket's live state (web/src/live-state.ts): no reload.
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type Channel } from '../api.ts';
 import { Avatar } from '../components/avatar.tsx';
@@ -9,6 +10,7 @@ import { FollowButton } from '../components/follow-button.tsx';
 import { SubscribeBox } from '../components/subscribe-box.tsx';
 import { Tags } from '../components/tags.tsx';
 import { formatDate, hueOf } from '../format.ts';
+import { useLiveChannel } from '../live-state.ts';
 import { useSession } from '../session.ts';
 import { useTitle } from '../title.ts';
 import { NotFoundPage } from './not-found.tsx';
@@ -20,7 +22,9 @@ export function ChannelPage({ slug }: { slug: string }) {
   const { user } = useSession();
   const [state, setState] = useState<State>({ status: 'loading' });
   const [attempt, setAttempt] = useState(0);
-  useTitle(state.status === 'ready' ? state.channel.title : null);
+  // watched from the start (by address), so an event between the fetch and the first render is not missed
+  const { channel: current, info } = useLiveChannel(state.status === 'ready' ? state.channel : { slug, title: '', live: null });
+  useTitle(state.status === 'ready' ? current.title : null);
 
   useEffect(() => {
     const ctl = new AbortController();
@@ -40,7 +44,8 @@ export function ChannelPage({ slug }: { slug: string }) {
   if (state.status === 'missing') return <NotFoundPage what="This channel" />;
   if (state.status === 'error') return <ErrorState message={state.message} onRetry={() => setAttempt((n) => n + 1)} />;
 
-  const { channel } = state;
+  const channel = current as Channel;
+  const ended = !channel.live && info?.ended;
   const isOwner = user?.id === channel.owner.id;
   return (
     <article class="channel-page" data-testid="channel-page" data-slug={channel.slug}>
@@ -75,6 +80,16 @@ export function ChannelPage({ slug }: { slug: string }) {
               {channel.live.category && <span class="muted"> · {channel.live.category}</span>}
             </p>
           )}
+          {ended && (
+            <p class="live-note" role="status" data-testid="broadcast-ended">
+              The broadcast has ended.{' '}
+              {ended.vodId && (
+                <a href={`/v/${ended.vodId}`} data-testid="ended-vod-link">
+                  {ended.ready ? 'Watch the recording' : 'The recording (finishing…)'}
+                </a>
+              )}
+            </p>
+          )}
           <p class="channel-owner">
             by <strong data-testid="channel-owner">{channel.owner.name}</strong>
             <span class="muted"> · /c/{channel.slug} · since {formatDate(channel.createdAt)}</span>
@@ -88,7 +103,7 @@ export function ChannelPage({ slug }: { slug: string }) {
 
       <SubscribeBox channel={channel} user={user} />
 
-      <PastBroadcasts slug={channel.slug} />
+      <PastBroadcasts slug={channel.slug} liveSessionId={channel.live?.sessionId ?? null} refresh={info?.changes ?? 0} />
 
       <section class="panel about" aria-labelledby="about-heading">
         <h2 id="about-heading">About</h2>

@@ -84,13 +84,18 @@ export function VodPage({ id }: { id: string }) {
 }
 
 /** A channel's past broadcasts (and the one being recorded now), newest first. */
-export function PastBroadcasts({ slug }: { slug: string }) {
+/**
+ * A channel's recordings. `liveSessionId`: the broadcast in progress (its recording is "live now"; one still
+ * recording of an ended broadcast is finishing); a change of `refresh` (a broadcast started, ended, its recording
+ * became ready) reloads the list.
+ */
+export function PastBroadcasts({ slug, liveSessionId = null, refresh = 0 }: { slug: string; liveSessionId?: string | null; refresh?: number }) {
   const [vods, setVods] = useState<Vod[] | null>(null);
   useEffect(() => {
     const ctl = new AbortController();
-    api.vods(slug, ctl.signal).then((r) => setVods(r.items), () => setVods([]));
+    api.vods(slug, ctl.signal).then((r) => setVods(r.items), () => !ctl.signal.aborted && setVods((v) => v ?? []));
     return () => ctl.abort();
-  }, [slug]);
+  }, [slug, refresh]);
   if (!vods?.length) return null;
   return (
     <section class="panel past-broadcasts" aria-labelledby="vods-heading" data-testid="past-broadcasts">
@@ -104,7 +109,7 @@ export function PastBroadcasts({ slug }: { slug: string }) {
                 <strong>{v.title}</strong>
                 <span class="muted">
                   {formatDateTime(v.startedAt)} ·{' '}
-                  {v.status === 'recording' ? 'live now — watch from the start' : v.status === 'failed' ? <span data-testid="vod-card-failed">recording failed</span> : duration(v.durationSeconds)}
+                  {v.status === 'recording' && v.liveSessionId === liveSessionId ? 'live now — watch from the start' : v.status === 'recording' ? 'finishing the recording…' : v.status === 'failed' ? <span data-testid="vod-card-failed">recording failed</span> : duration(v.durationSeconds)}
                 </span>
               </span>
             </a>
