@@ -119,7 +119,10 @@ export function ChatPanel({ slug, user }: { slug: string; user: User | null }) {
 
   const note = (text: string, undo?: () => Promise<void>) => setLines((list) => [...list, { kind: 'note' as const, id: `note-${crypto.randomUUID()}`, text, undo }].slice(-KEEP));
 
-  async function moderate(event: 'delete' | 'timeout' | 'ban', m: Message) {
+  async function moderate(event: 'delete' | 'timeout' | 'ban', m: Message, from?: HTMLElement) {
+    // the message's menu closes once an action is chosen
+    const menu = from?.closest('details');
+    if (menu) menu.open = false;
     const socket = socketRef.current?.timeout(10_000);
     const target = { channel: slug, userId: m.author.id };
     const sent: Promise<Reply<object>> | undefined =
@@ -217,13 +220,13 @@ export function ChatPanel({ slug, user }: { slug: string; user: User | null }) {
                 <details class="chat-menu">
                   <summary aria-label={`Moderate ${l.m.author.name}'s message`}>⋯</summary>
                   <div class="chat-menu-items">
-                    <button type="button" class="btn btn-sm btn-secondary" data-testid="chat-delete" onClick={() => void moderate('delete', l.m)}>
+                    <button type="button" class="btn btn-sm btn-secondary" data-testid="chat-delete" onClick={(e) => void moderate('delete', l.m, e.currentTarget)}>
                       Delete
                     </button>
-                    <button type="button" class="btn btn-sm btn-secondary" data-testid="chat-timeout" onClick={() => void moderate('timeout', l.m)}>
+                    <button type="button" class="btn btn-sm btn-secondary" data-testid="chat-timeout" onClick={(e) => void moderate('timeout', l.m, e.currentTarget)}>
                       Time out 10 min
                     </button>
-                    <button type="button" class="btn btn-sm btn-secondary" data-testid="chat-ban" onClick={() => void moderate('ban', l.m)}>
+                    <button type="button" class="btn btn-sm btn-secondary" data-testid="chat-ban" onClick={(e) => void moderate('ban', l.m, e.currentTarget)}>
                       Ban
                     </button>
                   </div>
