@@ -17,6 +17,7 @@ import { authApp, documentAuth } from './routes/auth.ts';
 import { broadcastApp } from './routes/broadcast.ts';
 import { channelsApp } from './routes/channels.ts';
 import { configApp } from './routes/config.ts';
+import { emotesApp, isEmoteUpload } from './routes/emotes.ts';
 import { followersApp, followingApp, followsApp } from './routes/follows.ts';
 import { notificationsApp } from './routes/notifications.ts';
 import { webhooksApp } from './routes/webhooks.ts';
@@ -67,7 +68,7 @@ async function drain(body: ReadableStream<Uint8Array> | null, cap: number) {
 /** JSON bodies only, except the routes that take raw uploads; anything else is a 415 before validation. */
 const requireJsonBodies = async (c: Context<AppEnv>, next: () => Promise<void>) => {
   const hasBody = Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined;
-  if (hasBody && ['POST', 'PUT', 'PATCH'].includes(c.req.method) && !c.req.path.endsWith('/avatar')) {
+  if (hasBody && ['POST', 'PUT', 'PATCH'].includes(c.req.method) && !c.req.path.endsWith('/avatar') && !isEmoteUpload(c.req.path)) {
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/json') throw unsupportedMedia(`Send JSON (Content-Type: application/json), not "${type || 'nothing'}".`);
   }
@@ -173,7 +174,7 @@ export function createApp(deps: Deps, media: MediaApp[] = []) {
     await next();
   });
   app.use('/api/*', async (c, next) => {
-    const maxSize = c.req.path.endsWith('/avatar') ? config.maxUploadBytes : config.maxBodyBytes;
+    const maxSize = c.req.path.endsWith('/avatar') || isEmoteUpload(c.req.path) ? config.maxUploadBytes : config.maxBodyBytes;
     return bodyLimit({
       maxSize,
       onError: async (c) => {
@@ -199,6 +200,7 @@ export function createApp(deps: Deps, media: MediaApp[] = []) {
   app.route('/api/channels', followersApp);
   app.route('/api/channels', webhooksApp);
   app.route('/api/channels', subscriptionsApp);
+  app.route('/api/channels', emotesApp);
   app.route('/api/vods', vodsApp);
   app.route('/', hlsApp);
   app.route('/api/me', meApp);

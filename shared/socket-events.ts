@@ -2,11 +2,21 @@
 // the components on it): every event's name and payload, typed once so neither side can send what the other does not
 // expect. The server validates every payload again with zod (a client is a stranger); these types are the shapes.
 
+import type { Emote } from './emotes.ts';
+
+// --- chat (issue 16: badges, emotes, moderation in the page) ---
+/** A badge beside a name: the channel's owner, one of its moderators, or one of its subscribers. */
+export type ChatBadge = 'owner' | 'moderator' | 'subscriber';
+export type ChatUserRef = { id: string; name: string };
+/** A ban (until null) or a running timeout, as the banned list shows it. */
+export type ChatBanView = { user: ChatUserRef; by: ChatUserRef | null; until: string | null; reason: string; since: string };
+
 /** A chat message as rooms and joins carry it. */
 export type ChatMessage = {
   id: string;
   channel: string;
-  author: { id: string; name: string };
+  /** who sent it, with their standing in the channel at the time (the server sends it: clients need no lookups) */
+  author: { id: string; name: string; badges: ChatBadge[] };
   text: string;
   sentAt: string;
   /** ms since the start of the live session it was sent in (null when the channel was offline) */
@@ -27,6 +37,7 @@ export type ChatRefusal = {
     | 'account-too-new'
     | 'followers-only'
     | 'subscribers-only'
+    | 'emote-only'
     | 'too-many-rooms'
     /** the database cannot be reached: nothing was stored; try again in retryAfterMs */
     | 'unavailable';
@@ -42,7 +53,8 @@ export type ModerationEvent = { channel: string; action: 'timeout' | 'ban' | 'un
 
 /** A channel's chat modes (0: off). Moderators, the owner and admins are exempt from them. */
 /** followersOnlyMinutes: null off, else how long one must have followed (0: any follower). */
-export type ChatModes = { slowSeconds: number; minAccountAgeMinutes: number; followersOnlyMinutes: number | null; subscribersOnly: boolean };
+/** emoteOnly: every word of a message must be an emote (built-in or the channel's). */
+export type ChatModes = { slowSeconds: number; minAccountAgeMinutes: number; followersOnlyMinutes: number | null; subscribersOnly: boolean; emoteOnly: boolean };
 
 /** What a user is in a channel's chat, as a join tells the client (null: not signed in). */
 export type ChatRank = 'viewer' | 'moderator' | 'owner' | 'admin';
@@ -72,7 +84,8 @@ export type LiveSnapshot = { slug: string; title: string; live: LiveNow | null }
  * hear every channel go live or offline (pages that count live channels: categories). */
 export type WatchRequest = { channels: string[]; directory?: boolean };
 
-export type JoinResult = { channel: string; you: ChatRank | null; modes: ChatModes; history: ChatMessage[] };
+/** emotes: the channel's own (the built-in set is in shared/emotes.ts) */
+export type JoinResult = { channel: string; you: ChatRank | null; modes: ChatModes; history: ChatMessage[]; emotes: Emote[] };
 type Target = { channel: string; userId: string; reason?: string };
 type Moderated = { event: ModerationEvent };
 
@@ -90,6 +103,13 @@ export interface ClientToServerEvents {
   unmod(payload: Target, ack: Ack<Moderated>): void;
   /** the channels whose live state this socket hears (the whole list each time; [] stops) */
   watch(payload: WatchRequest, ack: Ack<{ channels: LiveSnapshot[] }>): void;
+  // --- chat moderation in the page (issue 16) ---
+  /** the channel's bans and running timeouts (its moderators) */
+  bans(payload: { channel: string }, ack: Ack<{ bans: ChatBanView[] }>): void;
+  /** the channel's moderators (its moderators) */
+  moderators(payload: { channel: string }, ack: Ack<{ moderators: ChatUserRef[] }>): void;
+  /** appoints a moderator by their name, as the owner types it (the owner) */
+  modByName(payload: { channel: string; name: string }, ack: Ack<Moderated & { user: ChatUserRef }>): void;
 }
 
 /** What the server pushes: to a channel's room, its moderators' room, or a user's own room (every tab they have open). */

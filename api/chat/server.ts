@@ -39,7 +39,11 @@ import {
   checkModes,
   deleteSchema,
   levelOf,
+  badgesOf,
+  bansOf,
+  moderatorsOf,
   modesSchema,
+  nameSchema,
   sendSchema,
   slugSchema,
   targetSchema,
@@ -295,7 +299,7 @@ export class Chat {
         const me = socket.data.user as SessionUser | null;
         const level = me ? await levelOf(this.deps.database.db, ch, me.id, me.role) : LEVEL.viewer;
         if (level >= LEVEL.moderator) await socket.join(modsRoom(ch.id));
-        return { channel: ch.slug, you: me ? RANK[level] : null, modes: view.modes, history: view.history };
+        return { channel: ch.slug, you: me ? RANK[level] : null, modes: view.modes, history: view.history, emotes: view.emotes };
       }),
     );
     socket.on(
@@ -325,9 +329,10 @@ export class Chat {
         await this.take(this.attemptsPerAddress, address, 'You are sending messages too quickly.');
         const me = await this.confirm(socket);
         await checkBan(this.deps.database.db, channelId, me.id);
-        if ((await levelOf(this.deps.database.db, ch, me.id, me.role)) < LEVEL.moderator) await checkModes(this.deps.database.db, channelId, me.id);
+        if ((await levelOf(this.deps.database.db, ch, me.id, me.role)) < LEVEL.moderator) await checkModes(this.deps.database.db, channelId, me.id, text);
         await this.limit(me.id, address);
-        const { liveSessionId, ...message } = await storeMessage(this.deps.database.db, channelId, slug, me, text);
+        const badges = (await badgesOf(this.deps.database.db, ch, [me.id])).get(me.id) ?? [];
+        const { liveSessionId, ...message } = await storeMessage(this.deps.database.db, channelId, slug, me, badges, text);
         this.views.delete(slug); // the next join's history has it
         this.batches.deliver(roomOf(channelId), message);
         void this.deps.bus.publish('chat.message', { channelId, messageId: message.id, userId: me.id, liveSessionId }).catch(() => undefined);
@@ -346,6 +351,7 @@ export class Chat {
           ...(p.minAccountAgeMinutes !== undefined ? { minAccountAgeMinutes: p.minAccountAgeMinutes } : {}),
           ...(p.followersOnlyMinutes !== undefined ? { followersOnlyMinutes: p.followersOnlyMinutes } : {}),
           ...(p.subscribersOnly !== undefined ? { subscribersOnly: p.subscribersOnly } : {}),
+          ...(p.emoteOnly !== undefined ? { emoteOnly: p.emoteOnly } : {}),
           updatedBy: me.id,
         };
         await this.deps.database.db.insert(chatSettings).values({ channelId: ch.id, ...set }).onConflictDoUpdate({ target: chatSettings.channelId, set });
@@ -405,22 +411,56 @@ export class Chat {
         handle(async (payload) => {
           const p = targetSchema.parse(payload);
           const { ch, me, level } = await this.moderator(socket, p.channel);
-          if (level < LEVEL.owner) throw new Refused({ code: 'forbidden', message: 'Only the channel owner (or an admin) appoints moderators.' });
-          const [target] = await this.deps.database.db.select({ id: user.id }).from(user).where(eq(user.id, p.userId)).limit(1);
-          if (!target) throw new Refused({ code: 'not-found', message: 'That user was not found.' });
-          if (action === 'mod') await this.deps.database.db.insert(chatModerator).values({ channelId: ch.id, userId: p.userId, appointedBy: me.id }).onConflictDoNothing();
-          else await this.deps.database.db.delete(chatModerator).where(and(eq(chatModerator.channelId, ch.id), eq(chatModerator.userId, p.userId)));
-          // their open connections hear (or stop hearing) what only moderators hear, on every API process
-          if (action === 'mod') this.io.in(userRoom(p.userId)).socketsJoin(modsRoom(ch.id));
-          else if ((await levelOf(this.deps.database.db, ch, p.userId)) < LEVEL.moderator) this.io.in(userRoom(p.userId)).socketsLeave(modsRoom(ch.id));
-          return { event: this.announce({ channel: ch.slug, action, userId: p.userId, until: null, by: me.id }, ch.id) };
+          return { event: await this.appoint(action, ch, me, level, p.userId) };
         }),
       );
     }
+
+    // --- moderation in the page: the banned list, the moderators, appointing by name ---
+    socket.on(
+      'bans',
+      handle(async (payload) => {
+        const { channel: slug } = slugSchema.parse(payload);
+        const { ch } = await this.moderator(socket, slug);
+        return { bans: await bansOf(this.deps.database.db, ch.id) };
+      }),
+    );
+    socket.on(
+      'moderators',
+      handle(async (payload) => {
+        const { channel: slug } = slugSchema.parse(payload);
+        const { ch } = await this.moderator(socket, slug);
+        return { moderators: await moderatorsOf(this.deps.database.db, ch.id) };
+      }),
+    );
+    socket.on(
+      'modByName',
+      handle(async (payload) => {
+        const p = nameSchema.parse(payload);
+        const { ch, me, level } = await this.moderator(socket, p.channel);
+        if (level < LEVEL.owner) throw new Refused({ code: 'forbidden', message: 'Only the channel owner (or an admin) appoints moderators.' });
+        const found = await this.deps.database.db.select({ id: user.id, name: user.name }).from(user).where(eq(user.name, p.name)).limit(2);
+        if (!found.length) throw new Refused({ code: 'not-found', message: `No user is named "${p.name}".` });
+        if (found.length > 1) throw new Refused({ code: 'invalid', message: `Several users are named "${p.name}": appoint them from one of their messages instead.` });
+        return { event: await this.appoint('mod', ch, me, level, found[0]!.id), user: found[0]! };
+      }),
+    );
   }
 
-
-
+  /** Appoints or removes a moderator (the owner or an admin): the channel hears it, their connections join or leave the moderators' room. */
+  private async appoint(action: 'mod' | 'unmod', ch: ChannelRef, me: SessionUser, level: number, userId: string): Promise<ModerationEvent> {
+    const { db } = this.deps.database;
+    if (level < LEVEL.owner) throw new Refused({ code: 'forbidden', message: 'Only the channel owner (or an admin) appoints moderators.' });
+    const [target] = await db.select({ id: user.id }).from(user).where(eq(user.id, userId)).limit(1);
+    if (!target) throw new Refused({ code: 'not-found', message: 'That user was not found.' });
+    if (action === 'mod') await db.insert(chatModerator).values({ channelId: ch.id, userId, appointedBy: me.id }).onConflictDoNothing();
+    else await db.delete(chatModerator).where(and(eq(chatModerator.channelId, ch.id), eq(chatModerator.userId, userId)));
+    this.views.delete(ch.slug); // the history's badges change
+    // their open connections hear (or stop hearing) what only moderators hear, on every API process
+    if (action === 'mod') this.io.in(userRoom(userId)).socketsJoin(modsRoom(ch.id));
+    else if ((await levelOf(db, ch, userId)) < LEVEL.moderator) this.io.in(userRoom(userId)).socketsLeave(modsRoom(ch.id));
+    return this.announce({ channel: ch.slug, action, userId, until: null, by: me.id }, ch.id);
+  }
 
   private announce(event: ModerationEvent, channelId: string): ModerationEvent {
     const seen = { channel: event.channel, action: event.action, userId: event.userId, until: event.until };

@@ -1,9 +1,12 @@
 // What chat keeps in the database: messages (stored before anyone sees them), a channel's history, and the channel
 // lookup every join makes, shared by the joins of a moment.
 import { and, desc, eq, isNull } from 'drizzle-orm';
-import { channel, chatMessage, chatSettings, liveSession, user, type Db } from '../../shared/db/index.ts';
+import { asc } from 'drizzle-orm';
+import { channel, channelEmote, chatMessage, chatSettings, liveSession, user, type Db } from '../../shared/db/index.ts';
+import type { Emote } from '../../shared/emotes.ts';
+import type { ChatBadge } from '../../shared/socket-events.ts';
 import type { SessionUser } from '../context.ts';
-import { NO_MODES, Refused, type ChatMessage, type ChatModes } from './rules.ts';
+import { NO_MODES, Refused, badgesOf, type ChatMessage, type ChatModes } from './rules.ts';
 
 /** Messages a joining client receives. */
 export const HISTORY_SIZE = 50;
@@ -12,7 +15,13 @@ export const JOIN_CACHE_MS = 1000;
 
 export type ChannelRef = { id: string; slug: string; ownerId: string };
 /** What a join sends back about a channel, shared by every join within JOIN_CACHE_MS. */
-export type ChannelView = { ch: ChannelRef; modes: ChatModes; history: ChatMessage[] };
+export type ChannelView = { ch: ChannelRef; modes: ChatModes; history: ChatMessage[]; emotes: Emote[] };
+
+/** A channel's own emotes, oldest first, each with its image's address (the id in it changes when the image does). */
+export async function channelEmotes(db: Db, channelId: string, slug: string): Promise<Emote[]> {
+  const rows = await db.select({ id: channelEmote.id, code: channelEmote.code }).from(channelEmote).where(eq(channelEmote.channelId, channelId)).orderBy(asc(channelEmote.createdAt), asc(channelEmote.code));
+  return rows.map((r) => ({ code: r.code, url: `/api/channels/${slug}/emotes/${r.code}?v=${r.id.slice(0, 8)}` }));
+}
 
 /** A channel by slug, or a not-found refusal. */
 export async function channelBySlug(db: Db, slug: string): Promise<ChannelRef> {
@@ -22,7 +31,7 @@ export async function channelBySlug(db: Db, slug: string): Promise<ChannelRef> {
 }
 
 /** Stores a message (in the live session it was sent in, if any) before anyone sees it or it is acknowledged. */
-export async function storeMessage(db: Db, channelId: string, slug: string, me: SessionUser, text: string): Promise<ChatMessage & { liveSessionId: string | null }> {
+export async function storeMessage(db: Db, channelId: string, slug: string, me: SessionUser, badges: ChatBadge[], text: string): Promise<ChatMessage & { liveSessionId: string | null }> {
   const [live] = await db
     .select({ id: liveSession.id, startedAt: liveSession.startedAt })
     .from(liveSession)
@@ -39,11 +48,12 @@ export async function storeMessage(db: Db, channelId: string, slug: string, me: 
     createdAt: sentAt,
   };
   await db.insert(chatMessage).values(row);
-  return { id: row.id, channel: slug, author: { id: me.id, name: me.name }, text, sentAt: sentAt.toISOString(), offsetMs: row.offsetMs, liveSessionId: row.liveSessionId };
+  return { id: row.id, channel: slug, author: { id: me.id, name: me.name, badges }, text, sentAt: sentAt.toISOString(), offsetMs: row.offsetMs, liveSessionId: row.liveSessionId };
 }
 
 /** A channel's last HISTORY_SIZE messages, oldest first, without the deleted ones. */
-export async function history(db: Db, channelId: string, slug: string): Promise<ChatMessage[]> {
+export async function history(db: Db, ch: ChannelRef): Promise<ChatMessage[]> {
+  const { id: channelId, slug } = ch;
   const rows = await db
     .select({ id: chatMessage.id, userId: chatMessage.userId, name: user.name, body: chatMessage.body, createdAt: chatMessage.createdAt, offsetMs: chatMessage.offsetMs })
     .from(chatMessage)
@@ -51,7 +61,8 @@ export async function history(db: Db, channelId: string, slug: string): Promise<
     .where(and(eq(chatMessage.channelId, channelId), isNull(chatMessage.deletedAt)))
     .orderBy(desc(chatMessage.createdAt), desc(chatMessage.id))
     .limit(HISTORY_SIZE);
-  return rows.reverse().map((r) => ({ id: r.id, channel: slug, author: { id: r.userId, name: r.name }, text: r.body, sentAt: r.createdAt.toISOString(), offsetMs: r.offsetMs }));
+  const badges = await badgesOf(db, ch, rows.map((r) => r.userId));
+  return rows.reverse().map((r) => ({ id: r.id, channel: slug, author: { id: r.userId, name: r.name, badges: badges.get(r.userId) ?? [] }, text: r.body, sentAt: r.createdAt.toISOString(), offsetMs: r.offsetMs }));
 }
 
 /** Recent joins' channel lookups by slug (a null: no such channel), each for JOIN_CACHE_MS. */
@@ -83,15 +94,18 @@ export class ChannelViews {
           minAccountAgeMinutes: chatSettings.minAccountAgeMinutes,
           followersOnlyMinutes: chatSettings.followersOnlyMinutes,
           subscribersOnly: chatSettings.subscribersOnly,
+          emoteOnly: chatSettings.emoteOnly,
         })
         .from(channel)
         .leftJoin(chatSettings, eq(chatSettings.channelId, channel.id))
         .where(eq(channel.slug, slug))
         .limit(1);
       if (!row) return null;
-      const { id, ownerId, slowSeconds, minAccountAgeMinutes, followersOnlyMinutes, subscribersOnly } = row;
-      const modes: ChatModes = slowSeconds === null ? NO_MODES : { slowSeconds, minAccountAgeMinutes: minAccountAgeMinutes ?? 0, followersOnlyMinutes, subscribersOnly: subscribersOnly ?? false };
-      return { ch: { id, slug: row.slug, ownerId }, modes, history: await history(this.db, id, row.slug) };
+      const { id, ownerId, slowSeconds, minAccountAgeMinutes, followersOnlyMinutes, subscribersOnly, emoteOnly } = row;
+      const modes: ChatModes = slowSeconds === null ? NO_MODES : { slowSeconds, minAccountAgeMinutes: minAccountAgeMinutes ?? 0, followersOnlyMinutes, subscribersOnly: subscribersOnly ?? false, emoteOnly: emoteOnly ?? false };
+      const ch = { id, slug: row.slug, ownerId };
+      const [past, emotes] = await Promise.all([history(this.db, ch), channelEmotes(this.db, id, row.slug)]);
+      return { ch, modes, history: past, emotes };
     })();
     this.views.set(slug, { until: now + JOIN_CACHE_MS, view });
     view.catch(() => this.views.delete(slug)); // a failed lookup is not remembered

@@ -268,9 +268,25 @@ export const chatSettings = pgTable('chat_settings', {
   /** Followers-only mode: null off, else how long (minutes) a user must have followed the channel; 0: any follower. */
   followersOnlyMinutes: integer('followers_only_minutes'),
   subscribersOnly: boolean('subscribers_only').notNull().default(false),
+  /** Emote-only mode: every word of a message must be an emote (built-in or the channel's own). */
+  emoteOnly: boolean('emote_only').notNull().default(false),
   updatedBy: text('updated_by').references(() => user.id, { onDelete: 'set null' }),
   updatedAt: updatedAt(),
 });
+
+/** A channel's own chat emote, uploaded by its owner: a code and its image in object storage. */
+export const channelEmote = pgTable(
+  'channel_emote',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    channelId: channelRef(),
+    code: text('code').notNull(),
+    key: text('key').notNull(),
+    type: text('type').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('channel_emote_code_idx').on(t.channelId, t.code)],
+);
 
 /** A user follows a channel: its go-live notifications, the following page, followers-only chat. */
 export const follow = pgTable(
@@ -510,6 +526,7 @@ export const schema = {
   chatModerator,
   chatBan,
   chatSettings,
+  channelEmote,
   follow,
   notification,
   job,

@@ -2,7 +2,8 @@
 // @runtime-matrix
 // Chat over Socket.IO with real socket.io-client connections: anonymous users read, signed-in users send (identity
 // from the session cookie), every acknowledged message is stored with its id, a joining client gets the history,
-// bad input and floods get a clear refusal, and a cross-site page cannot use a visitor's cookie.
+// bad input and floods get a clear refusal, and a cross-site page cannot use a visitor's cookie. Messages carry their
+// sender's badges; emote-only mode; moderators list bans and moderators, the owner appoints by name.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { eq } from 'drizzle-orm';
@@ -11,6 +12,7 @@ import { MAX_MESSAGE_CHARS } from '../../api/chat/rules.ts';
 import { chatMessage, follow, liveSession, subscription, user } from '../../shared/db/index.ts';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { chatSocket } from '../helpers/chat.ts';
+import { validImages } from '../helpers/fuzz/avatar.ts';
 import { capturingLogger } from '../helpers/fuzz/common.ts';
 
 type Ctx = { api: TestApi; owner: Client; viewer: Client; helper: Client; sockets: Socket[]; capture: ReturnType<typeof capturingLogger> };
@@ -265,14 +267,14 @@ t('chat modes: slow mode, minimum account age, followers-only and subscribers-on
   const slowpoke = await ctx.api.client().signUp('Slowpoke');
   const slowS = await connect(ctx, slowpoke);
   const joined = await call(slowS, 'join', { channel: 'modes' });
-  assert.equal(joined.modes, { slowSeconds: 0, minAccountAgeMinutes: 0, followersOnlyMinutes: null, subscribersOnly: false }, 'no mode on at first');
+  assert.equal(joined.modes, { slowSeconds: 0, minAccountAgeMinutes: 0, followersOnlyMinutes: null, subscribersOnly: false, emoteOnly: false }, 'no mode on at first');
   await call(ownerS, 'join', { channel: 'modes' });
   assert.is((await call(slowS, 'modes', { channel: 'modes', slowSeconds: 60 })).error.code, 'forbidden', 'a viewer cannot set modes');
   assert.is((await call(ownerS, 'modes', { channel: 'modes', slowSeconds: -1 })).error.code, 'invalid');
 
   // slow mode, 2 s
   const announced = nextEvent<any>(slowS, 'modes');
-  assert.equal((await call(ownerS, 'modes', { channel: 'modes', slowSeconds: 2 })).modes, { slowSeconds: 2, minAccountAgeMinutes: 0, followersOnlyMinutes: null, subscribersOnly: false });
+  assert.equal((await call(ownerS, 'modes', { channel: 'modes', slowSeconds: 2 })).modes, { slowSeconds: 2, minAccountAgeMinutes: 0, followersOnlyMinutes: null, subscribersOnly: false, emoteOnly: false });
   assert.is((await announced).slowSeconds, 2, 'the room hears the mode change');
   assert.is((await call(slowS, 'send', { channel: 'modes', text: 'one' })).ok, true);
   const tooSoon = await call(slowS, 'send', { channel: 'modes', text: 'two' });
@@ -321,6 +323,101 @@ t('chat modes: slow mode, minimum account age, followers-only and subscribers-on
   assert.is((await call(slowS, 'send', { channel: 'modes', text: 'subscribed' })).ok, true);
   await ctx.api.deps.database.db.update(subscription).set({ endsAt: new Date(Date.now() - 1000) }).where(eq(subscription.id, grant.body.id));
   assert.is((await call(slowS, 'send', { channel: 'modes', text: 'expired' })).error.code, 'subscribers-only', 'an expired subscription does not count');
+});
+
+t('every message carries its sender’s badges (owner, moderator, subscriber), live and in the history a join gets', async (ctx) => {
+  const host = await ctx.api.client().signUp('Badger');
+  assert.is((await host.post('/api/channels', { slug: 'badges-own', title: 'Badges' })).status, 201);
+  const mod = await ctx.api.client().signUp('BadgeMod');
+  const fan = await ctx.api.client().signUp('BadgeFan');
+  const plain = await ctx.api.client().signUp('BadgePlain');
+  const [hostS, modS, fanS, plainS] = (await Promise.all([host, mod, fan, plain].map((c) => connect(ctx, c)))) as [Socket, Socket, Socket, Socket];
+  for (const s of [hostS, modS, fanS, plainS]) await call(s, 'join', { channel: 'badges-own' });
+  assert.is((await call(hostS, 'mod', { channel: 'badges-own', userId: mod.user!.id })).ok, true);
+  const tier = await host.post('/api/channels/badges-own/tiers', { name: 'Fan', priceCents: 100 });
+  assert.is((await host.post('/api/channels/badges-own/subscriptions', { userId: fan.user!.id, tierId: tier.body.id })).status, 201);
+  const expected: [Socket, string, string[]][] = [
+    [hostS, 'from the owner', ['owner']],
+    [modS, 'from a moderator', ['moderator']],
+    [fanS, 'from a subscriber', ['subscriber']],
+    [plainS, 'from a viewer', []],
+  ];
+  for (const [s, text, badges] of expected) {
+    const ack = await call(s, 'send', { channel: 'badges-own', text });
+    assert.equal(ack.message.author.badges, badges, text);
+  }
+  const history = (await call(await connect(ctx), 'join', { channel: 'badges-own' })).history;
+  for (const [, text, badges] of expected) assert.equal(history.find((m: any) => m.text === text)?.author.badges, badges, `${text}, in the history`);
+  // removed as moderator: the next messages carry no badge
+  assert.is((await call(hostS, 'unmod', { channel: 'badges-own', userId: mod.user!.id })).ok, true);
+  assert.equal((await call(modS, 'send', { channel: 'badges-own', text: 'a viewer again' })).message.author.badges, []);
+});
+
+t('emote-only mode refuses plain text with a clear reason; built-in and channel emotes pass; moderators are exempt', async (ctx) => {
+  const host = await ctx.api.client().signUp('EmoteHost');
+  assert.is((await host.post('/api/channels', { slug: 'emote-mode', title: 'Emotes' })).status, 201);
+  const png = validImages()['image/png'];
+  assert.is((await host.put('/api/channels/emote-mode/emotes/hostHype', { body: new Uint8Array(png), headers: { 'content-type': 'image/png' } })).status, 201);
+  const viewer = await ctx.api.client().signUp('EmoteFan');
+  const [hostS, viewerS] = await Promise.all([connect(ctx, host), connect(ctx, viewer)]);
+  const joined = await call(viewerS, 'join', { channel: 'emote-mode' });
+  assert.equal(joined.emotes.map((e: any) => e.code), ['hostHype'], 'a join lists the channel’s emotes');
+  await call(hostS, 'join', { channel: 'emote-mode' });
+  assert.is((await call(viewerS, 'modes', { channel: 'emote-mode', emoteOnly: true })).error.code, 'forbidden');
+  const announced = nextEvent<any>(viewerS, 'modes');
+  assert.is((await call(hostS, 'modes', { channel: 'emote-mode', emoteOnly: true })).modes.emoteOnly, true);
+  assert.is((await announced).emoteOnly, true, 'the room hears it');
+  for (const text of ['hello', 'glintHi hello', 'glinthi']) {
+    const refused = await call(viewerS, 'send', { channel: 'emote-mode', text });
+    assert.is(refused.error?.code, 'emote-only', text);
+    assert.match(refused.error.message, 'emote-only mode');
+  }
+  for (const text of ['glintHi', 'glintGG  glintHeart', 'hostHype glintLol']) assert.is((await call(viewerS, 'send', { channel: 'emote-mode', text })).ok, true, text);
+  assert.is((await call(hostS, 'send', { channel: 'emote-mode', text: 'the owner may say words' })).ok, true);
+  assert.is((await call(hostS, 'modes', { channel: 'emote-mode', emoteOnly: false })).ok, true);
+  assert.is((await call(viewerS, 'send', { channel: 'emote-mode', text: 'words again' })).ok, true);
+});
+
+t('moderators list bans (who, by whom, until, reason) and moderators; unban (the undo) lets the user post; the owner appoints by name', async (ctx) => {
+  const host = await ctx.api.client().signUp('ModPageHost');
+  assert.is((await host.post('/api/channels', { slug: 'mod-list', title: 'Mods' })).status, 201);
+  const mod = await ctx.api.client().signUp('ModPageHelper');
+  const troll = await ctx.api.client().signUp('ModPageTroll');
+  const spammer = await ctx.api.client().signUp('ModPageSpam');
+  const [hostS, trollS, spamS] = (await Promise.all([host, troll, spammer].map((c) => connect(ctx, c)))) as [Socket, Socket, Socket];
+  for (const s of [hostS, trollS, spamS]) await call(s, 'join', { channel: 'mod-list' });
+  assert.is((await call(trollS, 'bans', { channel: 'mod-list' })).error.code, 'forbidden', 'a viewer sees no banned list');
+  assert.is((await call(await connect(ctx), 'moderators', { channel: 'mod-list' })).error.code, 'unauthorized');
+
+  // appointed by name; an unknown name is refused with the name
+  assert.is((await call(hostS, 'modByName', { channel: 'mod-list', name: 'Nobody At All' })).error.message, 'No user is named "Nobody At All".');
+  const appointed = await call(hostS, 'modByName', { channel: 'mod-list', name: 'ModPageHelper' });
+  assert.is(appointed.ok, true, JSON.stringify(appointed));
+  assert.equal(appointed.user, { id: mod.user!.id, name: 'ModPageHelper' });
+  const modS = await connect(ctx, mod);
+  await call(modS, 'join', { channel: 'mod-list' });
+  assert.equal((await call(modS, 'moderators', { channel: 'mod-list' })).moderators, [{ id: mod.user!.id, name: 'ModPageHelper' }]);
+  assert.is((await call(modS, 'modByName', { channel: 'mod-list', name: 'ModPageTroll' })).error.code, 'forbidden', 'only the owner appoints');
+
+  // a timeout and a ban, listed with who did it
+  assert.is((await call(modS, 'timeout', { channel: 'mod-list', userId: troll.user!.id, seconds: 600, reason: 'calm down' })).ok, true);
+  assert.is((await call(hostS, 'ban', { channel: 'mod-list', userId: spammer.user!.id })).ok, true);
+  const { bans } = await call(modS, 'bans', { channel: 'mod-list' });
+  assert.equal(bans.map((b: any) => [b.user.name, b.by?.name, b.until === null, b.reason]), [
+    ['ModPageSpam', 'ModPageHost', true, ''],
+    ['ModPageTroll', 'ModPageHelper', false, 'calm down'],
+  ]);
+  const until = Date.parse(bans[1].until);
+  assert.ok(until > Date.now() + 590_000 && until <= Date.now() + 600_000, bans[1].until);
+  assert.is((await call(trollS, 'send', { channel: 'mod-list', text: 'muted?' })).error.code, 'timed-out');
+  // the undo of a timeout is an unban: the user posts again and leaves the list
+  assert.is((await call(modS, 'unban', { channel: 'mod-list', userId: troll.user!.id })).ok, true);
+  assert.is((await call(trollS, 'send', { channel: 'mod-list', text: 'back' })).ok, true);
+  assert.equal((await call(hostS, 'bans', { channel: 'mod-list' })).bans.map((b: any) => b.user.name), ['ModPageSpam']);
+  // removed by the owner: no longer a moderator, no longer listed
+  assert.is((await call(hostS, 'unmod', { channel: 'mod-list', userId: mod.user!.id })).ok, true);
+  assert.equal((await call(hostS, 'moderators', { channel: 'mod-list' })).moderators, []);
+  assert.is((await call(modS, 'bans', { channel: 'mod-list' })).error.code, 'forbidden');
 });
 
 t('users behind one address share its budget (CHAT_ADDRESS_MESSAGES)', async (ctx) => {

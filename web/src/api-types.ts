@@ -1942,6 +1942,198 @@ export interface paths {
       };
     };
   };
+  "/api/channels/{slug}/emotes": {
+    /** The channel's own chat emotes (the built-in set is in the app) */
+    get: {
+      parameters: {
+        path: {
+          slug: string;
+        };
+      };
+      responses: {
+        /** @description The emotes, oldest first. */
+        200: {
+          content: {
+            "application/json": components["schemas"]["EmoteList"];
+          };
+        };
+        /** @description Invalid input: a path parameter or query value that breaks its rules, or text with a NUL character or invalid Unicode. */
+        400: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/api/channels/{slug}/emotes/{code}": {
+    /** A channel emote image */
+    get: {
+      parameters: {
+        path: {
+          slug: string;
+          code: string;
+        };
+      };
+      responses: {
+        /** @description The image (served only as its image type: nosniff, a sandboxing Content-Security-Policy). */
+        200: {
+          content: {
+            "image/png": string;
+            "image/jpeg": string;
+            "image/gif": string;
+            "image/webp": string;
+          };
+        };
+        /** @description Invalid input: a path parameter or query value that breaks its rules, or text with a NUL character or invalid Unicode. */
+        400: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+    /** Add or replace a channel emote (the owner; PNG, JPEG, GIF or WebP as the raw body, at most 262144 bytes and 512 px a side; at most 25 a channel) */
+    put: {
+      parameters: {
+        path: {
+          slug: string;
+          code: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "image/png": string;
+          "image/jpeg": string;
+          "image/gif": string;
+          "image/webp": string;
+        };
+      };
+      responses: {
+        /** @description Stored. */
+        201: {
+          content: {
+            "application/json": components["schemas"]["Emote"];
+          };
+        };
+        /** @description Invalid input (problem+json lists the fields). */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Signed in, but not allowed. */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Conflicts with the current state. */
+        409: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body too large. */
+        413: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Unsupported content type. */
+        415: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+    /** Delete a channel emote (the owner) */
+    delete: {
+      parameters: {
+        path: {
+          slug: string;
+          code: string;
+        };
+      };
+      responses: {
+        /** @description Deleted. */
+        204: {
+          content: never;
+        };
+        /** @description Invalid input: a path parameter or query value that breaks its rules, or text with a NUL character or invalid Unicode. */
+        400: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Signed in, but not allowed. */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The body is larger than the limit (MAX_BODY_BYTES). */
+        413: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
   "/api/vods/{id}": {
     /** One recording */
     get: {
@@ -2944,6 +3136,14 @@ export interface components {
       startsAt?: string;
       /** @description null or absent: until canceled */
       endsAt?: string;
+    };
+    EmoteList: {
+      emotes: components["schemas"]["Emote"][];
+      max: number;
+    };
+    Emote: {
+      code: string;
+      url: string;
     };
     ReplayMessage: {
       /** Format: uuid */

@@ -219,6 +219,11 @@ export const api = {
   deleteChannel: (slug: string) => data(client.DELETE('/api/channels/{slug}', { params: bySlug(slug) })).then(() => undefined),
   uploadAvatar: (slug: string, file: Blob) =>
     request<Channel>('PUT', `/api/channels/${encodeURIComponent(slug)}/avatar`, { body: file, contentType: file.type }),
+  channelEmotes: (slug: string) => data(client.GET('/api/channels/{slug}/emotes', { params: bySlug(slug) })),
+  uploadEmote: (slug: string, code: string, file: Blob) =>
+    request<Schemas['Emote']>('PUT', `/api/channels/${encodeURIComponent(slug)}/emotes/${encodeURIComponent(code)}`, { body: file, contentType: file.type }),
+  deleteEmote: (slug: string, code: string) =>
+    data(client.DELETE('/api/channels/{slug}/emotes/{code}', { params: { path: { slug, code } } })).then(() => undefined),
   removeAvatar: (slug: string) => data(client.DELETE('/api/channels/{slug}/avatar', { params: bySlug(slug) })).then(() => undefined),
 
   streamKeys: (slug: string) => data(client.GET('/api/channels/{slug}/stream-keys', { params: bySlug(slug) })),

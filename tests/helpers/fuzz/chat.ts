@@ -10,7 +10,7 @@ import { chatSocket } from '../chat.ts';
 import { deepJsonText, hostileString, hostileValue, preview, Rng } from './common.ts';
 
 /** The events api/chat/server.ts listens to, and names it does not (which must be ignored). */
-export const CHAT_EVENTS = ['join', 'leave', 'send', 'delete', 'timeout', 'ban', 'unban', 'mod', 'unmod', 'modes'] as const;
+export const CHAT_EVENTS = ['join', 'leave', 'send', 'delete', 'timeout', 'ban', 'unban', 'mod', 'unmod', 'modes', 'bans', 'moderators', 'modByName'] as const;
 const STRAY_EVENTS = ['messages', 'refused', 'moderation', 'notification', 'constructor', '__proto__', 'toString', 'hasOwnProperty', '', 'x'.repeat(300)];
 /** Socket.IO's maxHttpBufferSize in api/chat/server.ts: a packet above it ends the connection. */
 export const CHAT_BUFFER_BYTES = 16 * 1024;
@@ -43,7 +43,8 @@ export function chatPayload(rng: Rng, event: string, slug: string, ids: { messag
   if (event === 'delete') good.id = ids.messageId;
   if (['timeout', 'ban', 'unban', 'mod', 'unmod'].includes(event)) good.userId = rng.pick(ids.userIds);
   if (event === 'timeout') good.seconds = 60;
-  if (event === 'modes') good.slowSeconds = 30;
+  if (event === 'modes') good[rng.pick(['slowSeconds', 'emoteOnly'])] = rng.chance(0.5) ? 30 : true;
+  if (event === 'modByName') good.name = rng.pick(['Owner', 'Stranger', 'nobody', '']);
   const r = rng.int(12);
   switch (r) {
     case 0:

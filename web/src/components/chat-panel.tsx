@@ -1,17 +1,31 @@
 // The chat beside the live player: Socket.IO on the page's own origin (the session cookie goes with it). Messages are
-// rendered as text (never as HTML) and links are not embedded; the list follows new messages unless the pointer is
-// over it; moderators get a menu per message; the active chat modes show above the input.
-import { useEffect, useRef, useState } from 'preact/hooks';
+// rendered as text (never as HTML) with emotes and @mentions (chat/message.tsx) and links are not embedded; the list
+// follows new messages unless the pointer is over it; moderators get a menu per message, a line confirming what they
+// did with an Undo, and the moderation pane (chat/moderation.tsx); the active chat modes show above the input.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { User } from '../api.ts';
 import { holdSocket, type PageSocket } from '../socket.ts';
 import { MAX_MESSAGE_CHARS } from '../../../shared/bounds.ts';
+import { BUILTIN_EMOTES, type Emote } from '../../../shared/emotes.ts';
 import type { ChatMessage as Message, ChatModes as Modes, ChatRank as Rank, ChatReply as Reply } from '../../../shared/socket-events.ts';
+import { EmotePicker } from './chat/emote-picker.tsx';
+import { MessageHead, MessageText, mentions } from './chat/message.tsx';
+import { ModerationPane } from './chat/moderation.tsx';
 
 const KEEP = 200; // messages kept on screen
+const TIMEOUT_SECONDS = 600;
+const NO_MODES: Modes = { slowSeconds: 0, minAccountAgeMinutes: 0, followersOnlyMinutes: null, subscribersOnly: false, emoteOnly: false };
+
+/** A line of the list: a message, or a note only this moderator sees (what they did, with its undo). */
+type Line = { kind: 'message'; m: Message } | { kind: 'note'; id: string; text: string; undo?: () => Promise<void> };
+const lineId = (l: Line) => (l.kind === 'message' ? l.m.id : l.id);
 
 export function ChatPanel({ slug, user }: { slug: string; user: User | null }) {
-  const [messages, setMessages] = useState<Message[]>([]);
-  const [modes, setModes] = useState<Modes>({ slowSeconds: 0, minAccountAgeMinutes: 0, followersOnlyMinutes: null, subscribersOnly: false });
+  const [lines, setLines] = useState<Line[]>([]);
+  const [modes, setModes] = useState<Modes>(NO_MODES);
+  const [channelEmotes, setChannelEmotes] = useState<Emote[]>([]);
+  const [paneOpen, setPaneOpen] = useState(false);
+  const [version, setVersion] = useState(0);
   const [you, setYou] = useState<Rank | null>(null);
   const [status, setStatus] = useState<'connecting' | 'ready' | 'offline'>('connecting');
   const [notice, setNotice] = useState('');
@@ -20,6 +34,8 @@ export function ChatPanel({ slug, user }: { slug: string; user: User | null }) {
   const socketRef = useRef<PageSocket | null>(null);
   const listRef = useRef<HTMLOListElement>(null);
   const hovering = useRef(false);
+  const inputRef = useRef<HTMLInputElement>(null);
+  const emotes = useMemo(() => new Map([...BUILTIN_EMOTES, ...channelEmotes].map((e) => [e.code, e])), [channelEmotes]);
 
   useEffect(() => {
     // the page's socket, which the notification bell may be using too: this panel joins its channel and leaves it
@@ -28,20 +44,24 @@ export function ChatPanel({ slug, user }: { slug: string; user: User | null }) {
     const join = () =>
       socket.timeout(10_000).emitWithAck('join', { channel: slug }).then((r) => {
         if (!r.ok) return setNotice(r.error.message);
-        setMessages(r.history);
+        setLines(r.history.map((m: Message): Line => ({ kind: 'message', m })));
         setModes(r.modes);
+        setChannelEmotes(r.emotes);
         setYou(r.you);
         setStatus('ready');
       }, () => setStatus('offline'));
     const offline = () => setStatus('offline');
     const onMessages = (batch: Message[]) => {
       const mine = batch.filter((m) => m.channel === slug);
-      if (mine.length) setMessages((list) => [...list, ...mine].slice(-KEEP));
+      if (mine.length) setLines((list) => [...list, ...mine.map((m): Line => ({ kind: 'message', m }))].slice(-KEEP));
     };
-    const onDeleted = (d: { channel: string; id: string }) => d.channel === slug && setMessages((list) => list.filter((m) => m.id !== d.id));
-    const onModes = (m: Modes & { channel: string }) => m.channel === slug && setModes({ slowSeconds: m.slowSeconds, minAccountAgeMinutes: m.minAccountAgeMinutes, followersOnlyMinutes: m.followersOnlyMinutes, subscribersOnly: m.subscribersOnly });
+    const onDeleted = (d: { channel: string; id: string }) => d.channel === slug && setLines((list) => list.filter((l) => lineId(l) !== d.id));
+    const onModes = (m: Modes & { channel: string }) =>
+      m.channel === slug && setModes({ slowSeconds: m.slowSeconds, minAccountAgeMinutes: m.minAccountAgeMinutes, followersOnlyMinutes: m.followersOnlyMinutes, subscribersOnly: m.subscribersOnly, emoteOnly: m.emoteOnly });
     const onModeration = (e: { channel: string; action: string; userId: string }) => {
-      if (e.channel !== slug || e.userId !== user?.id) return;
+      if (e.channel !== slug) return;
+      setVersion((v) => v + 1); // the moderation pane reads its lists again
+      if (e.userId !== user?.id) return;
       if (e.action === 'mod') setYou('moderator');
       if (e.action === 'unmod') setYou('viewer');
       if (e.action === 'timeout') setNotice('A moderator timed you out.');
@@ -73,7 +93,7 @@ export function ChatPanel({ slug, user }: { slug: string; user: User | null }) {
   useEffect(() => {
     const list = listRef.current;
     if (list && !hovering.current) list.scrollTop = list.scrollHeight;
-  }, [messages]);
+  }, [lines]);
 
   async function send(e: Event) {
     e.preventDefault();
@@ -97,13 +117,33 @@ export function ChatPanel({ slug, user }: { slug: string; user: User | null }) {
     }
   }
 
-  async function moderate(event: 'delete' | 'timeout' | 'ban', m: Message) {
+  const note = (text: string, undo?: () => Promise<void>) => setLines((list) => [...list, { kind: 'note' as const, id: `note-${crypto.randomUUID()}`, text, undo }].slice(-KEEP));
+
+  async function moderate(event: 'delete' | 'timeout' | 'ban', m: Message, from?: HTMLElement) {
+    // the message's menu closes once an action is chosen
+    const menu = from?.closest('details');
+    if (menu) menu.open = false;
     const socket = socketRef.current?.timeout(10_000);
     const target = { channel: slug, userId: m.author.id };
     const sent: Promise<Reply<object>> | undefined =
-      event === 'delete' ? socket?.emitWithAck('delete', { channel: slug, id: m.id }) : event === 'timeout' ? socket?.emitWithAck('timeout', { ...target, seconds: 600 }) : socket?.emitWithAck('ban', target);
+      event === 'delete' ? socket?.emitWithAck('delete', { channel: slug, id: m.id }) : event === 'timeout' ? socket?.emitWithAck('timeout', { ...target, seconds: TIMEOUT_SECONDS }) : socket?.emitWithAck('ban', target);
     const r = await sent?.catch(() => undefined);
-    if (r && !r.ok) setNotice(r.error.message);
+    if (!r) return setNotice('That did not go through; check your connection.');
+    if (!r.ok) return setNotice(r.error.message);
+    const who = m.author.name;
+    if (event === 'delete') return note(`You deleted a message from ${who}.`);
+    // a timeout or a ban is undone by lifting it (unban clears both)
+    const undo = async () => {
+      const u = await socketRef.current?.timeout(10_000).emitWithAck('unban', target).catch(() => undefined);
+      if (!u?.ok) return setNotice(u ? u.error.message : 'The undo did not go through; check your connection.');
+      note(event === 'timeout' ? `You lifted ${who}'s timeout.` : `You unbanned ${who}.`);
+    };
+    note(event === 'timeout' ? `You timed out ${who} for ${TIMEOUT_SECONDS / 60} min.` : `You banned ${who}.`, undo);
+  }
+
+  function addEmote(code: string) {
+    setText((t) => (t && !/\s$/.test(t) ? `${t} ${code} ` : `${t}${code} `).slice(0, MAX_MESSAGE_CHARS));
+    inputRef.current?.focus();
   }
 
   async function setMode(patch: Partial<Modes>) {
@@ -131,47 +171,78 @@ export function ChatPanel({ slug, user }: { slug: string; user: User | null }) {
                 <input type="checkbox" checked={modes.subscribersOnly} onChange={(e) => void setMode({ subscribersOnly: e.currentTarget.checked })} data-testid="mode-subscribers" /> Subscribers only
               </label>
               <label class="check">
+                <input type="checkbox" checked={modes.emoteOnly} onChange={(e) => void setMode({ emoteOnly: e.currentTarget.checked })} data-testid="mode-emote" /> Emote only
+              </label>
+              <label class="check">
                 <input type="checkbox" checked={modes.minAccountAgeMinutes > 0} onChange={(e) => void setMode({ minAccountAgeMinutes: e.currentTarget.checked ? 10 : 0 })} data-testid="mode-account-age" /> Accounts older than 10 min
               </label>
             </div>
           </details>
         )}
+        {canModerate && (
+          <button type="button" class="btn btn-sm btn-secondary" aria-expanded={paneOpen} onClick={() => setPaneOpen((o) => !o)} data-testid="moderation-toggle">
+            {paneOpen ? 'Back to chat' : 'Moderation'}
+          </button>
+        )}
       </header>
+      {canModerate && paneOpen && <ModerationPane slug={slug} socket={() => socketRef.current} owner={you === 'owner' || you === 'admin'} version={version} emotes={channelEmotes} onEmotes={setChannelEmotes} />}
       <ol
         class="chat-list"
+        hidden={paneOpen}
         ref={listRef}
         data-testid="chat-list"
         onMouseEnter={() => (hovering.current = true)}
         onMouseLeave={() => (hovering.current = false)}
       >
-        {messages.map((m) => (
-          <li key={m.id} class="chat-message" data-testid="chat-message" data-id={m.id}>
-            <strong class="chat-author">{m.author.name}</strong> <span class="chat-text">{m.text}</span>
-            {canModerate && m.author.id !== user?.id && (
-              <details class="chat-menu">
-                <summary aria-label={`Moderate ${m.author.name}'s message`}>⋯</summary>
-                <div class="chat-menu-items">
-                  <button type="button" class="btn btn-sm btn-secondary" data-testid="chat-delete" onClick={() => void moderate('delete', m)}>
-                    Delete
-                  </button>
-                  <button type="button" class="btn btn-sm btn-secondary" onClick={() => void moderate('timeout', m)}>
-                    Time out 10 min
-                  </button>
-                  <button type="button" class="btn btn-sm btn-secondary" onClick={() => void moderate('ban', m)}>
-                    Ban
-                  </button>
-                </div>
-              </details>
-            )}
+        {lines.length === 0 && status === 'ready' && (
+          <li class="chat-empty muted" data-testid="chat-empty">
+            No messages yet — say hi
           </li>
-        ))}
+        )}
+        {lines.map((l) =>
+          l.kind === 'note' ? (
+            <li key={l.id} class="chat-note muted small" data-testid="chat-feedback">
+              {l.text}
+              {l.undo && (
+                <>
+                  {' · '}
+                  <button type="button" class="link-button" onClick={() => void l.undo?.()} data-testid="chat-undo">
+                    Undo
+                  </button>
+                </>
+              )}
+            </li>
+          ) : (
+            <li key={l.m.id} class={`chat-message${mentions(l.m.text, user?.name) && l.m.author.id !== user?.id ? ' mentions-me' : ''}`} data-testid="chat-message" data-id={l.m.id} data-author={l.m.author.id}>
+              <MessageHead m={l.m} />
+              <MessageText text={l.m.text} emotes={emotes} me={user?.name} />
+              {canModerate && l.m.author.id !== user?.id && (
+                <details class="chat-menu">
+                  <summary aria-label={`Moderate ${l.m.author.name}'s message`}>⋯</summary>
+                  <div class="chat-menu-items">
+                    <button type="button" class="btn btn-sm btn-secondary" data-testid="chat-delete" onClick={(e) => void moderate('delete', l.m, e.currentTarget)}>
+                      Delete
+                    </button>
+                    <button type="button" class="btn btn-sm btn-secondary" data-testid="chat-timeout" onClick={(e) => void moderate('timeout', l.m, e.currentTarget)}>
+                      Time out 10 min
+                    </button>
+                    <button type="button" class="btn btn-sm btn-secondary" data-testid="chat-ban" onClick={(e) => void moderate('ban', l.m, e.currentTarget)}>
+                      Ban
+                    </button>
+                  </div>
+                </details>
+              )}
+            </li>
+          ),
+        )}
       </ol>
-      {(modes.slowSeconds > 0 || modes.minAccountAgeMinutes > 0 || modes.followersOnlyMinutes !== null || modes.subscribersOnly) && (
+      {(modes.slowSeconds > 0 || modes.minAccountAgeMinutes > 0 || modes.followersOnlyMinutes !== null || modes.subscribersOnly || modes.emoteOnly) && (
         <p class="chat-modes muted small" data-testid="chat-modes">
           {modes.slowSeconds > 0 && <span>Slow mode: {modes.slowSeconds} s</span>}
           {modes.minAccountAgeMinutes > 0 && <span>Accounts older than {modes.minAccountAgeMinutes} min</span>}
           {modes.followersOnlyMinutes !== null && <span>Followers only{modes.followersOnlyMinutes > 0 ? ` (${modes.followersOnlyMinutes} min)` : ''}</span>}
           {modes.subscribersOnly && <span>Subscribers only</span>}
+          {modes.emoteOnly && <span>Emote only</span>}
         </p>
       )}
       {notice && (
@@ -181,7 +252,9 @@ export function ChatPanel({ slug, user }: { slug: string; user: User | null }) {
       )}
       {user ? (
         <form class="chat-form" onSubmit={send}>
+          <EmotePicker builtin={BUILTIN_EMOTES} channel={channelEmotes} onPick={addEmote} />
           <input
+            ref={inputRef}
             data-testid="chat-input"
             aria-label="Send a message"
             placeholder="Send a message"
