@@ -14,6 +14,8 @@ import { loadUser, requireTrustedOrigin } from './access.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { problems } from './openapi.ts';
 import { authApp, documentAuth } from './routes/auth.ts';
+import { outboxApp } from './routes/outbox.ts';
+import { profilesApp } from './routes/profiles.ts';
 import { channelsApp } from './routes/channels.ts';
 import { configApp } from './routes/config.ts';
 import { followersApp, followingApp, followsApp } from './routes/follows.ts';
@@ -204,6 +206,8 @@ export function createApp(deps: Deps, media: MediaApp[] = []) {
   app.route('/api/me', notificationsApp);
   app.route('/api/me', mySubscriptionsApp);
   app.route('/api/users', usersApp);
+  app.route('/api/profiles', profilesApp);
+  app.route('/api/admin', outboxApp);
   app.route('/api/search', searchApp);
   app.route('/api/categories', categoriesApp);
   app.route('/api', configApp);
