@@ -200,7 +200,7 @@ export function documentAuth(app: OpenAPIHono<AppEnv>) {
     summary: "Verify an email address with the mailed link's token (signs in as its account)",
     request: { query: z.object({ token: z.string() }) },
     responses: {
-      200: ok(z.object({ status: z.boolean(), user: AuthUser.nullable() }).passthrough(), 'Verified.'),
+      200: ok(z.object({ status: z.boolean(), user: z.object({ id: z.string() }).passthrough().nullable() }).passthrough(), 'Verified (user: the account, or null when the request had no session).'),
       401: authError('The token is wrong (INVALID_TOKEN) or expired (TOKEN_EXPIRED).'),
       429: limited,
     },

@@ -6,17 +6,31 @@ import { navigate, useLocation } from '../router.ts';
 import { useSession } from '../session.ts';
 import { useTitle } from '../title.ts';
 
-/** The ?next= target if it is a safe in-app path, else home. */
-export function nextPath(search: URLSearchParams): string {
+// bounded like any input: a longer one is not a path this app has
+const NEXT_MAX = 2000;
+
+/**
+ * The ?next= target if it is a path on this origin (no scheme, no `//host`, no backslash or control character a
+ * browser would read as another host), else `fallback`. Only what the app itself links to passes.
+ */
+export function nextPath(search: URLSearchParams, fallback = '/'): string {
   const next = search.get('next') ?? '';
-  return next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
+  if (!next.startsWith('/') || next.length > NEXT_MAX || /[\\\u0000-\u001f\u007f]/.test(next) || next.startsWith('//')) return fallback;
+  const base = 'https://glint.invalid';
+  const url = new URL(next, base);
+  return url.origin === base ? url.pathname + url.search + url.hash : fallback;
 }
+
+/** A link to `page` (sign-in, sign-up) that comes back to `next` afterwards. */
+export const authHref = (page: '/sign-in' | '/sign-up', next: string | null | undefined) =>
+  next && next !== '/' ? `${page}?next=${encodeURIComponent(next)}` : page;
 
 /**
  * An auth page's form: `check` returns the fields' problems (none: `send` runs), `shown` names the fields whose
- * server errors are shown beside them. A signed-in visitor (or one who just signed in) goes on to ?next=.
+ * server errors are shown beside them. A signed-in visitor (or one who just signed in) goes on to ?next=, else to
+ * `fallback`.
  */
-export function useAuthForm(title: string, check: () => Record<string, string>, send: () => Promise<unknown>, shown: string[]) {
+export function useAuthForm(title: string, check: () => Record<string, string>, send: () => Promise<unknown>, shown: string[], fallback = '/') {
   useTitle(title);
   const { search } = useLocation();
   const session = useSession();
@@ -24,7 +38,7 @@ export function useAuthForm(title: string, check: () => Record<string, string>, 
   const [errors, setErrors] = useState<FormErrors>({ fields: {}, message: null });
 
   useEffect(() => {
-    if (session.user && !busy) navigate(nextPath(search), { replace: true });
+    if (session.user && !busy) navigate(nextPath(search, fallback), { replace: true });
   }, [session.user]);
 
   const submit = async (e: Event) => {
@@ -39,7 +53,7 @@ export function useAuthForm(title: string, check: () => Record<string, string>, 
     setErrors({ fields: {}, message: null });
     try {
       await send();
-      navigate(nextPath(search), { replace: true });
+      navigate(nextPath(search, fallback), { replace: true });
     } catch (err) {
       setErrors(errorsFor(err, shown));
       focusFirstInvalid(form);
@@ -47,4 +61,35 @@ export function useAuthForm(title: string, check: () => Record<string, string>, 
     }
   };
   return { search, busy, errors, submit, bind: fieldBinder(errors, setErrors) };
+}
+
+/**
+ * A form that stays on its page (password reset, settings): `check` the fields, then `send`; `done` once it went
+ * through, errors beside the `shown` fields.
+ */
+export function useSimpleForm(check: () => { [field: string]: string | undefined }, send: () => Promise<unknown>, shown: string[]) {
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState(false);
+  const [errors, setErrors] = useState<FormErrors>({ fields: {}, message: null });
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const form = e.currentTarget as HTMLFormElement;
+    const fields = Object.fromEntries(Object.entries(check()).filter((e): e is [string, string] => !!e[1]));
+    if (Object.keys(fields).length) {
+      setErrors({ fields, message: null });
+      return focusFirstInvalid(form);
+    }
+    setBusy(true);
+    setErrors({ fields: {}, message: null });
+    try {
+      await send();
+      setDone(true);
+    } catch (err) {
+      setErrors(errorsFor(err, shown));
+      focusFirstInvalid(form);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, done, errors, submit, bind: fieldBinder(errors, setErrors) };
 }

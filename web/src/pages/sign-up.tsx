@@ -1,10 +1,11 @@
-// Create an account (signs in at once).
+// Create an account (signs in at once, unless this instance requires a verified email first). Afterwards: the
+// channel onboarding (/channels), or ?next= when one was given.
 import { useState } from 'preact/hooks';
 import { PASSWORD_MAX, PASSWORD_MIN } from '../api.ts';
 import { NAME_MAX } from '../../../shared/bounds.ts';
 import { Button, Field, FormError } from '../components/form.tsx';
 import { signUp } from '../session.ts';
-import { useAuthForm } from './auth-common.ts';
+import { authHref, useAuthForm } from './auth-common.ts';
 
 export function SignUpPage() {
   const [name, setName] = useState('');
@@ -22,6 +23,7 @@ export function SignUpPage() {
     },
     () => signUp(name.trim(), email.trim(), password),
     ['name', 'email', 'password'],
+    '/channels',
   );
 
   return (
@@ -47,7 +49,7 @@ export function SignUpPage() {
         </Button>
         <p class="auth-switch">
           Already have an account?{' '}
-          <a href={`/sign-in${search.get('next') ? `?next=${encodeURIComponent(search.get('next')!)}` : ''}`}>Sign in</a>
+          <a href={authHref('/sign-in', search.get('next'))}>Sign in</a>
         </p>
       </form>
     </section>
