@@ -1,6 +1,7 @@
 // Shared by the sign-in and sign-up pages: where to go afterwards, and the form's life — leave once signed in, check
 // the fields before sending, show what the server refused next to the field it names.
 import { useEffect, useState } from 'preact/hooks';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../api.ts';
 import { errorsFor, fieldBinder, focusFirstInvalid, type FormErrors } from '../components/form.tsx';
 import { navigate, useLocation } from '../router.ts';
 import { useSession } from '../session.ts';
@@ -34,34 +35,30 @@ export function useAuthForm(title: string, check: () => Record<string, string>, 
   useTitle(title);
   const { search } = useLocation();
   const session = useSession();
-  const [busy, setBusy] = useState(false);
-  const [errors, setErrors] = useState<FormErrors>({ fields: {}, message: null });
+  const form = useSimpleForm(check, async () => {
+    await send();
+    navigate(nextPath(search, fallback), { replace: true });
+  }, shown);
 
   useEffect(() => {
-    if (session.user && !busy) navigate(nextPath(search, fallback), { replace: true });
+    if (session.user && !form.busy) navigate(nextPath(search, fallback), { replace: true });
   }, [session.user]);
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const form = e.currentTarget as HTMLFormElement;
-    const fields = check();
-    if (Object.keys(fields).length) {
-      setErrors({ fields, message: null });
-      return focusFirstInvalid(form);
-    }
-    setBusy(true);
-    setErrors({ fields: {}, message: null });
-    try {
-      await send();
-      navigate(nextPath(search, fallback), { replace: true });
-    } catch (err) {
-      setErrors(errorsFor(err, shown));
-      focusFirstInvalid(form);
-      setBusy(false);
-    }
-  };
-  return { search, busy, errors, submit, bind: fieldBinder(errors, setErrors) };
+  return { search, busy: form.busy, errors: form.errors, submit: form.submit, bind: form.bind };
 }
+
+/** A new password's field attributes (sign-up, reset, settings): the same bounds the server holds it to. */
+export const NEW_PASSWORD = {
+  type: 'password',
+  autocomplete: 'new-password',
+  required: true,
+  minLength: PASSWORD_MIN,
+  maxLength: PASSWORD_MAX,
+  hint: `At least ${PASSWORD_MIN} characters.`,
+} as const;
+
+/** What is wrong with a new password, if anything. */
+export const newPasswordProblem = (password: string): string | undefined =>
+  password.length < PASSWORD_MIN ? `Use at least ${PASSWORD_MIN} characters.` : password.length > PASSWORD_MAX ? `Use at most ${PASSWORD_MAX} characters.` : undefined;
 
 /**
  * A form that stays on its page (password reset, settings): `check` the fields, then `send`; `done` once it went

@@ -1,10 +1,10 @@
 // Password reset: without a token, ask for the link by email; with the mailed link's ?token=, choose a new password.
 import { useState } from 'preact/hooks';
-import { api, PASSWORD_MAX, PASSWORD_MIN } from '../api.ts';
+import { api } from '../api.ts';
 import { Button, Field, FormError } from '../components/form.tsx';
 import { useLocation } from '../router.ts';
 import { useTitle } from '../title.ts';
-import { useSimpleForm } from './auth-common.ts';
+import { NEW_PASSWORD, newPasswordProblem, useSimpleForm } from './auth-common.ts';
 
 
 function RequestLink() {
@@ -44,12 +44,7 @@ function RequestLink() {
 function ChoosePassword({ token }: { token: string }) {
   const [password, setPassword] = useState('');
   const { busy, done, errors, submit, bind } = useSimpleForm(
-    () =>
-      password.length < PASSWORD_MIN
-        ? { password: `Use at least ${PASSWORD_MIN} characters.` }
-        : password.length > PASSWORD_MAX
-          ? { password: `Use at most ${PASSWORD_MAX} characters.` }
-          : {},
+    () => ({ password: newPasswordProblem(password) }),
     () => api.resetPassword(token, password),
     ['password'],
   );
@@ -73,16 +68,7 @@ function ChoosePassword({ token }: { token: string }) {
           <a href="/reset-password">Ask for a new link</a>
         </p>
       )}
-      <Field
-        label="New password"
-        type="password"
-        autocomplete="new-password"
-        required
-        minLength={PASSWORD_MIN}
-        maxLength={PASSWORD_MAX}
-        hint={`At least ${PASSWORD_MIN} characters.`}
-        {...bind('password', password, setPassword)}
-      />
+      <Field label="New password" {...NEW_PASSWORD} {...bind('password', password, setPassword)} />
       <Button type="submit" busy={busy} class="btn-block" data-testid="reset-submit">
         Set the new password
       </Button>

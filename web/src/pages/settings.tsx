@@ -1,14 +1,14 @@
 // Account settings: display name, password (the current one required), email verification, and deleting the account
 // with its channels (said up front, confirmed with the password).
 import { useEffect, useState } from 'preact/hooks';
-import { api, PASSWORD_MAX, PASSWORD_MIN, type Channel, type User } from '../api.ts';
+import { api, type Channel, type User } from '../api.ts';
 import { NAME_MAX } from '../../../shared/bounds.ts';
 import { Button, Field, FormError } from '../components/form.tsx';
 import { Loading } from '../components/status.tsx';
 import { navigate } from '../router.ts';
 import { forgetSession, patchSessionUser, useSession } from '../session.ts';
 import { useTitle } from '../title.ts';
-import { authHref, useSimpleForm } from './auth-common.ts';
+import { authHref, NEW_PASSWORD, newPasswordProblem, useSimpleForm } from './auth-common.ts';
 
 function NameForm({ user }: { user: User }) {
   const [name, setName] = useState(user.name);
@@ -85,9 +85,7 @@ function PasswordForm() {
     () => {
       const fields: Record<string, string> = {};
       if (!password) fields.password = 'Enter your current password.';
-      if (newPassword.length < PASSWORD_MIN) fields.newPassword = `Use at least ${PASSWORD_MIN} characters.`;
-      else if (newPassword.length > PASSWORD_MAX) fields.newPassword = `Use at most ${PASSWORD_MAX} characters.`;
-      return fields;
+      return { ...fields, newPassword: newPasswordProblem(newPassword) };
     },
     async () => {
       await api.changePassword(password, newPassword);
@@ -102,16 +100,7 @@ function PasswordForm() {
       <p class="muted">Changing it signs out your other sessions.</p>
       <FormError message={errors.message} />
       <Field label="Current password" type="password" autocomplete="current-password" required {...bind('password', password, setPassword)} />
-      <Field
-        label="New password"
-        type="password"
-        autocomplete="new-password"
-        required
-        minLength={PASSWORD_MIN}
-        maxLength={PASSWORD_MAX}
-        hint={`At least ${PASSWORD_MIN} characters.`}
-        {...bind('newPassword', newPassword, setNewPassword)}
-      />
+      <Field label="New password" {...NEW_PASSWORD} {...bind('newPassword', newPassword, setNewPassword)} />
       <div class="settings-actions">
         <Button type="submit" busy={busy} data-testid="settings-password-submit">
           Change password
