@@ -162,7 +162,12 @@ const schema = z.object({
     .pipe(z.url({ protocol: /^smtps?$/, error: 'SMTP_URL: an smtp:// or smtps:// URL' }).optional())
     .optional(),
   /** The From of Glint's mail, `Name <address>` or an address; unset → no-reply at PUBLIC_URL's host. */
-  MAIL_FROM: z.string().trim().min(3).max(320).optional(),
+  MAIL_FROM: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.string().min(3).max(320).optional())
+    .optional(),
   /** Sign-in needs a verified email address. Off by default: on embedded defaults (mail in the outbox) nobody would
    * get in; unverified accounts see a banner asking them to verify. */
   REQUIRE_EMAIL_VERIFICATION: z.enum(['true', 'false']).default('false'),
