@@ -10,6 +10,22 @@ import { forgetSession, patchSessionUser, useSession } from '../session.ts';
 import { useTitle } from '../title.ts';
 import { authHref, NEW_PASSWORD, newPasswordProblem, useSimpleForm } from './auth-common.ts';
 
+/** A section's submit button and, once it went through, what happened (`<testid>-submit`, `<testid>-saved`). */
+function SubmitRow(props: { label: string; busy: boolean; done: boolean; doneText: string; testid: string; variant?: 'primary' | 'secondary' }) {
+  return (
+    <div class="settings-actions">
+      <Button type="submit" variant={props.variant ?? 'primary'} busy={props.busy} data-testid={`${props.testid}-submit`}>
+        {props.label}
+      </Button>
+      {props.done && !props.busy && (
+        <span class="settings-saved" role="status" data-testid={`${props.testid}-saved`}>
+          {props.doneText}
+        </span>
+      )}
+    </div>
+  );
+}
+
 function NameForm({ user }: { user: User }) {
   const [name, setName] = useState(user.name);
   const { busy, done, errors, submit, bind } = useSimpleForm(
@@ -28,16 +44,7 @@ function NameForm({ user }: { user: User }) {
       </p>
       <FormError message={errors.message} />
       <Field label="Display name" autocomplete="nickname" required maxLength={NAME_MAX} {...bind('name', name, setName)} />
-      <div class="settings-actions">
-        <Button type="submit" busy={busy} data-testid="settings-name-submit">
-          Save name
-        </Button>
-        {done && !busy && (
-          <span class="settings-saved" role="status" data-testid="settings-name-saved">
-            Saved.
-          </span>
-        )}
-      </div>
+      <SubmitRow label="Save name" busy={busy} done={done} doneText="Saved." testid="settings-name" />
     </form>
   );
 }
@@ -62,16 +69,7 @@ function EmailSection({ user }: { user: User }) {
       {!user.emailVerified && (
         <>
           <FormError message={errors.message} />
-          <div class="settings-actions">
-            <Button type="submit" variant="secondary" busy={busy} data-testid="settings-resend">
-              Send a new verification link
-            </Button>
-            {done && !busy && (
-              <span class="settings-saved" role="status">
-                Sent: check your inbox.
-              </span>
-            )}
-          </div>
+          <SubmitRow label="Send a new verification link" variant="secondary" busy={busy} done={done} doneText="Sent: check your inbox." testid="settings-resend" />
         </>
       )}
     </form>
@@ -101,16 +99,7 @@ function PasswordForm() {
       <FormError message={errors.message} />
       <Field label="Current password" type="password" autocomplete="current-password" required {...bind('password', password, setPassword)} />
       <Field label="New password" {...NEW_PASSWORD} {...bind('newPassword', newPassword, setNewPassword)} />
-      <div class="settings-actions">
-        <Button type="submit" busy={busy} data-testid="settings-password-submit">
-          Change password
-        </Button>
-        {done && !busy && (
-          <span class="settings-saved" role="status" data-testid="settings-password-saved">
-            Password changed.
-          </span>
-        )}
-      </div>
+      <SubmitRow label="Change password" busy={busy} done={done} doneText="Password changed." testid="settings-password" />
     </form>
   );
 }
