@@ -15,6 +15,8 @@ import type { AppEnv, Deps } from './context.ts';
 import { problems } from './openapi.ts';
 import { authApp, documentAuth } from './routes/auth.ts';
 import { broadcastApp } from './routes/broadcast.ts';
+import { outboxApp } from './routes/outbox.ts';
+import { profilesApp } from './routes/profiles.ts';
 import { channelsApp } from './routes/channels.ts';
 import { configApp } from './routes/config.ts';
 import { emotesApp, isEmoteUpload } from './routes/emotes.ts';
@@ -208,6 +210,8 @@ export function createApp(deps: Deps, media: MediaApp[] = []) {
   app.route('/api/me', notificationsApp);
   app.route('/api/me', mySubscriptionsApp);
   app.route('/api/users', usersApp);
+  app.route('/api/profiles', profilesApp);
+  app.route('/api/admin', outboxApp);
   app.route('/api/search', searchApp);
   app.route('/api/categories', categoriesApp);
   app.route('/api', configApp);

@@ -8,6 +8,7 @@ import { schema, user, type Db } from '../shared/db/index.ts';
 import { base64url, randomBytes } from '../shared/encoding.ts';
 import { joinPath, readText, writeText } from '../shared/host/files.ts';
 import type { Logger } from '../shared/logger.ts';
+import { resetPasswordMail, verifyEmailMail, type Mail, type Mailer } from '../shared/mail.ts';
 import { Email, firstIssue, ImageUrl, PASSWORD_MAX, PASSWORD_MIN, UserName } from '../shared/rules.ts';
 import type { AuthLimitStorage } from './limits.ts';
 
@@ -108,9 +109,38 @@ function requestOrigin(request: Request | undefined): string[] {
   return [`${proto}://${host}`];
 }
 
-export function createAuth(opts: { config: Config; db: Db; secret: string; log: Logger; limitStorage?: AuthLimitStorage }) {
-  const { config, db, secret, log } = opts;
+/** How long a password-reset link works (seconds). */
+export const RESET_TOKEN_SECONDS = 3600;
+/** How long an email-verification link works (seconds). */
+export const VERIFY_TOKEN_SECONDS = 24 * 3600;
+
+/** The web app's pages the links in Glint's mail open (they call better-auth with the token). */
+export const mailLink = (config: Config, page: 'reset-password' | 'verify-email', token: string) => `${config.publicUrl}/${page}?token=${encodeURIComponent(token)}`;
+
+export type AuthOptions = {
+  config: Config;
+  db: Db;
+  secret: string;
+  log: Logger;
+  mailer: Mailer;
+  limitStorage?: AuthLimitStorage;
+  /** Runs before an account is deleted (its channels and their files go first). */
+  beforeDeleteUser?: (userId: string) => Promise<void>;
+};
+
+export function createAuth(opts: AuthOptions) {
+  const { config, db, secret, log, mailer } = opts;
   const attempts = { window: config.limits.authWindowSeconds, max: config.limits.authAttempts };
+  // A failed delivery is logged, not answered: the reply to "reset my password" must not tell who has an account, and
+  // the person can ask again.
+  const deliver = async (mail: Mail, what: string) => {
+    try {
+      await mailer.send(mail);
+      log.info({ svc: 'mail', via: mailer.kind, what }, 'mail sent');
+    } catch (err) {
+      log.error({ svc: 'mail', via: mailer.kind, what, err }, 'could not send mail');
+    }
+  };
   return betterAuth({
     appName: 'Glint',
     baseURL: config.publicUrl,
@@ -122,8 +152,29 @@ export function createAuth(opts: { config: Config; db: Db; secret: string; log: 
       autoSignIn: true,
       minPasswordLength: PASSWORD_MIN,
       maxPasswordLength: PASSWORD_MAX,
+      // off by default (REQUIRE_EMAIL_VERIFICATION): on embedded defaults the mail waits in the outbox
+      requireEmailVerification: config.mail.requireVerification,
+      resetPasswordTokenExpiresIn: RESET_TOKEN_SECONDS,
+      // whoever reset the password is the one who holds the account now: every other session ends
+      revokeSessionsOnPasswordReset: true,
+      sendResetPassword: ({ user, token }) => deliver(resetPasswordMail(user.email, user.name, mailLink(config, 'reset-password', token)), 'reset-password'),
+    },
+    emailVerification: {
+      sendOnSignUp: true,
+      // with REQUIRE_EMAIL_VERIFICATION, a refused sign-in sends a fresh link
+      sendOnSignIn: true,
+      autoSignInAfterVerification: true,
+      expiresIn: VERIFY_TOKEN_SECONDS,
+      sendVerificationEmail: ({ user, token }) => deliver(verifyEmailMail(user.email, user.name, mailLink(config, 'verify-email', token)), 'verify-email'),
     },
     user: {
+      // the settings page's "Delete account": password confirmed by better-auth, channels removed first
+      deleteUser: {
+        enabled: true,
+        beforeDelete: async (u) => {
+          await opts.beforeDeleteUser?.(u.id);
+        },
+      },
       additionalFields: {
         // Never accepted from the client: set by the first-account rule below or by an admin.
         role: { type: 'string', required: false, defaultValue: 'user', input: false },

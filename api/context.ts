@@ -4,6 +4,7 @@ import type { Database, Role } from '../shared/db/index.ts';
 import type { EventBus } from '../shared/bus.ts';
 import type { ObjectStore } from '../shared/storage.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { Mailer } from '../shared/mail.ts';
 import type { Search } from '../shared/search/index.ts';
 import type { Auth } from './auth.ts';
 import type { ApiLimits } from './limits.ts';
@@ -18,6 +19,8 @@ export type Deps = {
   auth: Auth;
   metrics: Metrics;
   search: Search;
+  /** outgoing mail: SMTP, or the outbox on embedded defaults */
+  mailer: Mailer;
   /** per-address, per-user and total budgets (api/limits.ts) */
   limits: ApiLimits;
 };

@@ -6,6 +6,7 @@ import { eq } from 'drizzle-orm';
 import { loadConfig } from '../shared/config.ts';
 import { openDatabase, user } from '../shared/db/index.ts';
 import { createLogger } from '../shared/logger.ts';
+import { createMailer } from '../shared/mail.ts';
 import { createAuth, resolveAuthSecret } from '../api/auth.ts';
 import path from 'node:path';
 
@@ -24,7 +25,7 @@ try {
     console.log(`${existing.email} is now an admin.`);
   } else {
     const password = values.password ?? randomBytes(12).toString('base64url');
-    const auth = createAuth({ config, db: database.db, secret: await resolveAuthSecret(config), log });
+    const auth = createAuth({ config, db: database.db, secret: await resolveAuthSecret(config), log, mailer: await createMailer(config, database.db) });
     const created = await auth.api.signUpEmail({ body: { email: values.email, password, name: values.name ?? values.email.split('@')[0]! } });
     await database.db.update(user).set({ role: 'admin' }).where(eq(user.id, created.user.id));
     console.log(`Created admin ${values.email}${values.password ? '' : ` with password: ${password}`}`);

@@ -6,11 +6,13 @@ import type { Config } from '../shared/config.ts';
 import { createBus } from '../shared/bus.ts';
 import { openDatabase, type Database } from '../shared/db/index.ts';
 import type { Logger } from '../shared/logger.ts';
+import { createMailer } from '../shared/mail.ts';
 import { createStore } from '../shared/storage.ts';
 import { createSearch } from '../shared/search/index.ts';
 import { SearchSync } from '../shared/search/SearchSync.ts';
 import { createApp, type MediaApp } from '../api/app.ts';
 import { createAuth, resolveAuthSecret } from '../api/auth.ts';
+import { removeChannelsOf } from '../api/channel-removal.ts';
 import type { Deps } from '../api/context.ts';
 import { Jobs } from '../api/jobs.ts';
 import { ApiLimits } from '../api/limits.ts';
@@ -45,13 +47,15 @@ export async function openControlPlane(config: Config, opts: ControlPlaneOptions
   const bus = await createBus(config.redisUrl, config.redisPrefix, log.child({ svc: 'bus' }));
   const secret = await resolveAuthSecret(config);
   const limits = await ApiLimits.create(config, log.child({ svc: 'limits' }));
+  const mailer = await createMailer(config, database.db);
   const deps: Deps = {
     config,
     log,
     database,
     bus,
     store: await createStore(config.mediaDir, config.s3),
-    auth: createAuth({ config, db: database.db, secret, log, limitStorage: limits.authStorage }),
+    auth: createAuth({ config, db: database.db, secret, log, mailer, limitStorage: limits.authStorage, beforeDeleteUser: (id) => removeChannelsOf(deps, id) }),
+    mailer,
     metrics: createMetrics(),
     search: await createSearch(config, database.db),
     limits,
@@ -79,6 +83,7 @@ export async function openControlPlane(config: Config, opts: ControlPlaneOptions
         await searchSync.close();
         await bus.close();
         await limits.close();
+        await mailer.close();
         if (!opts.database) await database.close();
       })()),
   };

@@ -13,6 +13,7 @@ import { openDatabase } from '../shared/db/index.ts';
 import { createLogger } from '../shared/logger.ts';
 import { createStore } from '../shared/storage.ts';
 import { createAuth, resolveAuthSecret } from '../api/auth.ts';
+import { createMailer } from '../shared/mail.ts';
 import { admitViewer } from '../api/entitlements.ts';
 import { Sfu } from '../sfu/Sfu.ts';
 import { Recorder } from '../recorder/Recorder.ts';
@@ -28,7 +29,7 @@ const log = createLogger(config.logLevel).child({ svc: 'sfu' });
 const database = await openDatabase({ url: config.databaseUrl });
 const bus = await createBus(config.redisUrl, config.redisPrefix, log.child({ svc: 'bus' }));
 // only to read the API's session cookies (subscriber-only WHEP): the same BETTER_AUTH_SECRET as the API's
-const auth = createAuth({ config, db: database.db, secret: await resolveAuthSecret(config), log });
+const auth = createAuth({ config, db: database.db, secret: await resolveAuthSecret(config), log, mailer: await createMailer(config, database.db) });
 const sfu = await Sfu.create({ config, db: database.db, bus, log, admitViewer: (req, channelId) => admitViewer({ database, auth }, req, channelId) });
 const recorder = config.recorder.embedded ? await Recorder.create({ config, db: database.db, bus, store: await createStore(config.mediaDir, config.s3), log: log.child({ svc: 'recorder' }) }) : undefined;
 

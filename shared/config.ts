@@ -153,6 +153,24 @@ const schema = z.object({
   SIGNUPS_PER_HOUR: z.coerce.number().int().min(1).max(10_000_000).default(1000),
   /** The first account on an empty instance becomes its admin; `false`: only `npm run admin:create` makes admins. */
   FIRST_USER_ADMIN: z.enum(['true', 'false']).default('true'),
+  /** Mail (password resets, email verification) goes out through this SMTP server, e.g.
+   * smtps://user:pass@smtp.example.com:465; unset → kept in the database's outbox, which admins read at /admin/outbox. */
+  SMTP_URL: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.url({ protocol: /^smtps?$/, error: 'SMTP_URL: an smtp:// or smtps:// URL' }).optional())
+    .optional(),
+  /** The From of Glint's mail, `Name <address>` or an address; unset → no-reply at PUBLIC_URL's host. */
+  MAIL_FROM: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.string().min(3).max(320).optional())
+    .optional(),
+  /** Sign-in needs a verified email address. Off by default: on embedded defaults (mail in the outbox) nobody would
+   * get in; unverified accounts see a banner asking them to verify. */
+  REQUIRE_EMAIL_VERIFICATION: z.enum(['true', 'false']).default('false'),
   /** Writes per user: channels created per hour, stream keys created or rotated per hour, follows and unfollows per minute. */
   CHANNELS_PER_USER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(20),
   STREAM_KEYS_PER_USER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(60),
@@ -227,6 +245,8 @@ export type Config = {
   };
   /** the first account on an empty instance becomes admin */
   firstUserAdmin: boolean;
+  /** outgoing mail: by SMTP when smtpUrl is set, else into the database's outbox (shared/mail.ts) */
+  mail: { smtpUrl: string | undefined; from: string; requireVerification: boolean };
   webhooks: { maxAttempts: number; retryMs: number; timeoutMs: number; allowPrivate: boolean };
   /** Object storage on S3 when S3_ENDPOINT is set; undefined → local disk (mediaDir). */
   s3: { endpoint: string; bucket: string; accessKey: string; secretKey: string; region: string; publicUrl: string | null } | undefined;
@@ -335,6 +355,7 @@ export function loadConfig(source: Record<string, string | undefined> = environm
       searchConcurrency: e.SEARCH_CONCURRENCY,
     },
     firstUserAdmin: e.FIRST_USER_ADMIN === 'true',
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? `Glint <no-reply@${new URL(publicUrl).hostname}>`, requireVerification: e.REQUIRE_EMAIL_VERIFICATION === 'true' },
     webhooks: { maxAttempts: e.WEBHOOK_MAX_ATTEMPTS, retryMs: e.WEBHOOK_RETRY_MS, timeoutMs: e.WEBHOOK_TIMEOUT_MS, allowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true' },
     rtmp:
       e.RTMP_ENABLED === 'true'

@@ -166,4 +166,77 @@ export function documentAuth(app: OpenAPIHono<AppEnv>) {
     summary: 'The current session, or null',
     responses: { 200: ok(z.object({ session: z.object({}).passthrough(), user: AuthUser }).nullable(), 'Session and user, or null.'), 429: limited },
   });
+  const body = (schema: z.ZodType) => ({ body: { content: { 'application/json': { schema } } } });
+  const status = ok(z.object({ status: z.boolean() }).passthrough(), 'Done.');
+  const common = { 403: authError('Origin not trusted.'), 413: tooLargeBody, 415: notJson, 429: limited };
+  r.registerPath({
+    method: 'post',
+    path: '/api/auth/request-password-reset',
+    tags,
+    summary: 'Mail a password-reset link (the same answer whether or not the address has an account)',
+    request: body(z.object({ email: z.email() })),
+    responses: { 200: status, 400: authError('Malformed email.'), ...common },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/api/auth/reset-password',
+    tags,
+    summary: "Set a new password with the mailed link's token (once; every session of the account ends)",
+    request: body(z.object({ token: z.string(), newPassword: z.string().min(PASSWORD_MIN).max(PASSWORD_MAX) })),
+    responses: { 200: status, 400: authError('The token is wrong, used or expired (INVALID_TOKEN), or the password breaks the length rules.'), ...common },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/api/auth/send-verification-email',
+    tags,
+    summary: 'Mail a fresh email-verification link',
+    request: body(z.object({ email: z.email() })),
+    responses: { 200: status, 400: authError('The email is verified already, or malformed.'), 401: authError('Not signed in.'), ...common },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/api/auth/verify-email',
+    tags,
+    summary: "Verify an email address with the mailed link's token (signs in as its account)",
+    request: { query: z.object({ token: z.string() }) },
+    responses: {
+      200: ok(z.object({ status: z.boolean(), user: z.object({ id: z.string() }).passthrough().nullable() }).passthrough(), 'Verified (user: the account, or null when the request had no session).'),
+      401: authError('The token is wrong (INVALID_TOKEN) or expired (TOKEN_EXPIRED).'),
+      429: limited,
+    },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/api/auth/update-user',
+    tags,
+    summary: 'Change your display name (or avatar URL)',
+    request: body(z.object({ name: z.string().trim().min(1).max(NAME_MAX).optional(), image: z.string().nullable().optional() })),
+    responses: { 200: status, 400: authError('The name breaks the name rules.'), 401: authError('Not signed in.'), ...common },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/api/auth/change-password',
+    tags,
+    summary: 'Change your password (the current one required); other sessions end when revokeOtherSessions',
+    request: body(z.object({ currentPassword: z.string(), newPassword: z.string().min(PASSWORD_MIN).max(PASSWORD_MAX), revokeOtherSessions: z.boolean().optional() })),
+    responses: {
+      200: ok(z.object({ token: z.string().nullable(), user: AuthUser }).passthrough(), 'Changed.'),
+      400: authError('The current password is wrong (INVALID_PASSWORD), or the new one breaks the length rules.'),
+      401: authError('Not signed in.'),
+      ...common,
+    },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/api/auth/delete-user',
+    tags,
+    summary: 'Delete your account with your password: your channels, their recordings, chat and followers go with it',
+    request: body(z.object({ password: z.string() })),
+    responses: {
+      200: ok(z.object({ success: z.boolean() }).passthrough(), 'Deleted; the session cookie is cleared.'),
+      400: authError('The password is wrong (INVALID_PASSWORD).'),
+      401: authError('Not signed in.'),
+      ...common,
+    },
+  });
 }

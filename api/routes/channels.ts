@@ -7,6 +7,7 @@ import { sha1Hex } from '../../shared/host/hash.ts';
 import { previewKey } from '../../shared/media.ts';
 import { AppError, invalid, notFound, tooLarge, unsupportedMedia } from '../../shared/errors.ts';
 import { requireUser } from '../access.ts';
+import { removeChannel } from '../channel-removal.ts';
 import { loadChannel, requireRank, selectChannels, withChannel, type ChannelRow } from '../channel-context.ts';
 import { AVATAR_MAX_SIDE, CHANNEL_LIMITS, INVISIBLE_MESSAGE, isVisibleLine, isVisibleText, SEARCH_QUERY_MAX, SLUG_PATTERN } from '../../shared/rules.ts';
 import { IMAGE_TYPES, probeImage } from '../images.ts';
@@ -255,15 +256,9 @@ export const channelsApp = router()
         responses: { 204: { description: 'Deleted.' }, ...problems(401, 403, 404) },
       }),
       async (c) => {
-        const { database, store, bus } = c.var.deps;
-        const current = c.var.channel;
         requireRank(c, 'own');
-        // recordings go with the channel: their rows by cascade, their files here
-        const recordings = await database.db.select({ prefix: vod.storagePrefix }).from(vod).where(eq(vod.channelId, current.id));
-        await database.db.delete(channel).where(eq(channel.id, current.id));
-        if (current.avatarKey) await store.delete(current.avatarKey);
-        for (const r of recordings) await store.deletePrefix(r.prefix);
-        await bus.publish('channel.deleted', { channelId: current.id, slug: current.slug });
+        // recordings go with the channel: their rows by cascade, their files too
+        await removeChannel(c.var.deps, c.var.channel);
         return c.body(null, 204);
       },
     ),

@@ -12,6 +12,8 @@ export const UserSchema = z
     id: z.string(),
     name: z.string(),
     email: z.string(),
+    emailVerified: z.boolean(),
+    image: z.string().nullable(),
     role: z.enum(ROLES),
     createdAt: z.iso.datetime(),
   })
@@ -21,6 +23,8 @@ const serialize = (u: typeof user.$inferSelect) => ({
   id: u.id,
   name: u.name,
   email: u.email,
+  emailVerified: u.emailVerified,
+  image: u.image,
   role: u.role,
   createdAt: u.createdAt.toISOString(),
 });

@@ -513,6 +513,22 @@ export const searchOutbox = pgTable('search_outbox', {
   createdAt: createdAt(),
 });
 
+/**
+ * Mail kept instead of sent, on embedded defaults (no SMTP_URL): password resets and verification links an admin
+ * reads at /admin/outbox and hands on. With SMTP configured nothing is written here.
+ */
+export const mailOutbox = pgTable(
+  'mail_outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    to: text('to').notNull(),
+    subject: text('subject').notNull(),
+    text: text('text').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('mail_outbox_created_at_idx').on(t.createdAt)],
+);
+
 export const schema = {
   user,
   session,
@@ -537,5 +553,6 @@ export const schema = {
   searchDoc,
   searchWord,
   searchOutbox,
+  mailOutbox,
 };
 export type Schema = typeof schema;

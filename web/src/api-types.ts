@@ -219,6 +219,426 @@ export interface paths {
       };
     };
   };
+  "/api/auth/request-password-reset": {
+    /** Mail a password-reset link (the same answer whether or not the address has an account) */
+    post: {
+      requestBody?: {
+        content: {
+          "application/json": {
+            /** Format: email */
+            email: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Done. */
+        200: {
+          content: {
+            "application/json": {
+              status: boolean;
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description Malformed email. */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description Origin not trusted. */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description The body is larger than the limit (MAX_BODY_BYTES). */
+        413: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description The body is not JSON (Content-Type: application/json), or there is none. */
+        415: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description Rate limited (Retry-After says when to try again): better-auth's per-address attempts, or Glint's sign-ups per address and per hour. */
+        429: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/api/auth/reset-password": {
+    /** Set a new password with the mailed link's token (once; every session of the account ends) */
+    post: {
+      requestBody?: {
+        content: {
+          "application/json": {
+            token: string;
+            newPassword: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Done. */
+        200: {
+          content: {
+            "application/json": {
+              status: boolean;
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description The token is wrong, used or expired (INVALID_TOKEN), or the password breaks the length rules. */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description Origin not trusted. */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description The body is larger than the limit (MAX_BODY_BYTES). */
+        413: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description The body is not JSON (Content-Type: application/json), or there is none. */
+        415: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description Rate limited (Retry-After says when to try again): better-auth's per-address attempts, or Glint's sign-ups per address and per hour. */
+        429: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/api/auth/send-verification-email": {
+    /** Mail a fresh email-verification link */
+    post: {
+      requestBody?: {
+        content: {
+          "application/json": {
+            /** Format: email */
+            email: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Done. */
+        200: {
+          content: {
+            "application/json": {
+              status: boolean;
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description The email is verified already, or malformed. */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description Origin not trusted. */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description The body is larger than the limit (MAX_BODY_BYTES). */
+        413: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description The body is not JSON (Content-Type: application/json), or there is none. */
+        415: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description Rate limited (Retry-After says when to try again): better-auth's per-address attempts, or Glint's sign-ups per address and per hour. */
+        429: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/api/auth/verify-email": {
+    /** Verify an email address with the mailed link's token (signs in as its account) */
+    get: {
+      parameters: {
+        query: {
+          token: string;
+        };
+      };
+      responses: {
+        /** @description Verified (user: the account, or null when the request had no session). */
+        200: {
+          content: {
+            "application/json": {
+              status: boolean;
+              user: {
+                id: string;
+                [key: string]: unknown;
+              } | null;
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description Invalid input: a path parameter or query value that breaks its rules, or text with a NUL character or invalid Unicode. */
+        400: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description The token is wrong (INVALID_TOKEN) or expired (TOKEN_EXPIRED). */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description Rate limited (Retry-After says when to try again): better-auth's per-address attempts, or Glint's sign-ups per address and per hour. */
+        429: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/api/auth/update-user": {
+    /** Change your display name (or avatar URL) */
+    post: {
+      requestBody?: {
+        content: {
+          "application/json": {
+            name?: string;
+            image?: string | null;
+          };
+        };
+      };
+      responses: {
+        /** @description Done. */
+        200: {
+          content: {
+            "application/json": {
+              status: boolean;
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description The name breaks the name rules. */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description Origin not trusted. */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description The body is larger than the limit (MAX_BODY_BYTES). */
+        413: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description The body is not JSON (Content-Type: application/json), or there is none. */
+        415: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description Rate limited (Retry-After says when to try again): better-auth's per-address attempts, or Glint's sign-ups per address and per hour. */
+        429: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/api/auth/change-password": {
+    /** Change your password (the current one required); other sessions end when revokeOtherSessions */
+    post: {
+      requestBody?: {
+        content: {
+          "application/json": {
+            currentPassword: string;
+            newPassword: string;
+            revokeOtherSessions?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Changed. */
+        200: {
+          content: {
+            "application/json": {
+              token: string | null;
+              user: components["schemas"]["AuthUser"];
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description The current password is wrong (INVALID_PASSWORD), or the new one breaks the length rules. */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description Origin not trusted. */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description The body is larger than the limit (MAX_BODY_BYTES). */
+        413: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description The body is not JSON (Content-Type: application/json), or there is none. */
+        415: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description Rate limited (Retry-After says when to try again): better-auth's per-address attempts, or Glint's sign-ups per address and per hour. */
+        429: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/api/auth/delete-user": {
+    /** Delete your account with your password: your channels, their recordings, chat and followers go with it */
+    post: {
+      requestBody?: {
+        content: {
+          "application/json": {
+            password: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Deleted; the session cookie is cleared. */
+        200: {
+          content: {
+            "application/json": {
+              success: boolean;
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description The password is wrong (INVALID_PASSWORD). */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description Origin not trusted. */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description The body is larger than the limit (MAX_BODY_BYTES). */
+        413: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description The body is not JSON (Content-Type: application/json), or there is none. */
+        415: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description Rate limited (Retry-After says when to try again): better-auth's per-address attempts, or Glint's sign-ups per address and per hour. */
+        429: {
+          content: {
+            "application/problem+json": components["schemas"]["AuthProblem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
   "/api/channels": {
     /** List channels */
     get: {
@@ -2684,6 +3104,82 @@ export interface paths {
       };
     };
   };
+  "/api/profiles/{id}": {
+    /** A person's public profile: name, avatar, join date and channels (no email) */
+    get: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description The profile. */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Profile"];
+          };
+        };
+        /** @description Invalid input (problem+json lists the fields). */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/api/admin/outbox": {
+    /** Mail kept in the outbox, newest first (admin) */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+          /** @description Only mails with a smaller id (the next page) */
+          before?: number;
+        };
+      };
+      responses: {
+        /** @description The outbox. */
+        200: {
+          content: {
+            "application/json": components["schemas"]["OutboxPage"];
+          };
+        };
+        /** @description Invalid input (problem+json lists the fields). */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Signed in, but not allowed. */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
   "/api/search": {
     /** Search channels, live streams and VoDs */
     get: {
@@ -3166,6 +3662,8 @@ export interface components {
       id: string;
       name: string;
       email: string;
+      emailVerified: boolean;
+      image: string | null;
       /** @enum {string} */
       role: "admin" | "moderator" | "user";
       /** Format: date-time */
@@ -3207,6 +3705,30 @@ export interface components {
     UpdateUser: {
       /** @enum {string} */
       role: "admin" | "moderator" | "user";
+    };
+    Profile: {
+      id: string;
+      name: string;
+      image: string | null;
+      /** Format: date-time */
+      joinedAt: string;
+      channels: components["schemas"]["Channel"][];
+    };
+    OutboxPage: {
+      /**
+       * @description How this instance sends mail: by SMTP (this list stays empty) or into this outbox
+       * @enum {string}
+       */
+      via: "smtp" | "outbox";
+      mails: components["schemas"]["OutboxMail"][];
+    };
+    OutboxMail: {
+      id: number;
+      to: string;
+      subject: string;
+      text: string;
+      /** Format: date-time */
+      createdAt: string;
     };
     SearchPage: {
       items: components["schemas"]["SearchHit"][];

@@ -33,6 +33,8 @@ export type SearchPage = Schemas['SearchPage'];
 export type SearchParams = NonNullable<paths['/api/search']['get']['parameters']['query']>;
 export type Category = Schemas['Category'];
 export type PublicConfig = Schemas['PublicConfig'];
+export type Profile = Schemas['Profile'];
+export type OutboxPage = Schemas['OutboxPage'];
 
 // the rules both sides enforce, from the one module the API reads them from too
 export { AVATAR_TYPES, DEFAULT_MAX_UPLOAD_BYTES, PASSWORD_MAX, PASSWORD_MIN, SLUG_PATTERN, WEBHOOK_EVENTS, type WebhookEvent } from '../../shared/bounds.ts';
@@ -67,6 +69,10 @@ const AUTH_CODE_MESSAGES: Record<string, string> = {
   PASSWORD_TOO_SHORT: `Use at least ${PASSWORD_MIN} characters.`,
   PASSWORD_TOO_LONG: `Use at most ${PASSWORD_MAX} characters.`,
   INVALID_EMAIL: 'Enter a valid email address.',
+  INVALID_PASSWORD: 'That is not your password.',
+  INVALID_TOKEN: 'This link is not valid, or it has been used already.',
+  TOKEN_EXPIRED: 'This link has expired.',
+  EMAIL_NOT_VERIFIED: 'Verify your email address first: we have sent you a new link.',
 };
 
 type ProblemBody = { title?: string; status?: number; detail?: string; errors?: { path: string; message: string }[] };
@@ -208,6 +214,16 @@ export const api = {
   signIn: (email: string, password: string) => data(client.POST('/api/auth/sign-in/email', { body: { email, password } })),
   signUp: (name: string, email: string, password: string) => data(client.POST('/api/auth/sign-up/email', { body: { name, email, password } })),
   signOut: () => request<unknown>('POST', '/api/auth/sign-out', { json: {} }),
+  requestPasswordReset: (email: string) => data(client.POST('/api/auth/request-password-reset', { body: { email } })),
+  resetPassword: (token: string, newPassword: string) => data(client.POST('/api/auth/reset-password', { body: { token, newPassword } })),
+  sendVerificationEmail: (email: string) => data(client.POST('/api/auth/send-verification-email', { body: { email } })),
+  verifyEmail: (token: string) => data(client.GET('/api/auth/verify-email', { params: { query: { token } } })),
+  updateName: (name: string) => data(client.POST('/api/auth/update-user', { body: { name } })),
+  changePassword: (currentPassword: string, newPassword: string) =>
+    data(client.POST('/api/auth/change-password', { body: { currentPassword, newPassword, revokeOtherSessions: true } })),
+  deleteAccount: (password: string) => data(client.POST('/api/auth/delete-user', { body: { password } })),
+  profile: (id: string, signal?: AbortSignal) => data(client.GET('/api/profiles/{id}', { params: { path: { id } }, signal })),
+  outbox: (before?: number) => data(client.GET('/api/admin/outbox', { params: { query: { limit: 50, before } } })),
 
   channels: (params: { q?: string; category?: string; tag?: string; owner?: string; limit?: number; offset?: number }, signal?: AbortSignal) =>
     data(client.GET('/api/channels', { params: { query: params }, signal })),

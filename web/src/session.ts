@@ -36,7 +36,20 @@ export async function signIn(email: string, password: string): Promise<User | nu
 
 export async function signUp(name: string, email: string, password: string): Promise<User | null> {
   await api.signUp(name, email, password);
-  return refreshSession();
+  const user = await refreshSession();
+  // REQUIRE_EMAIL_VERIFICATION: the account exists but no session until its address is verified
+  if (!user) throw new Error('Account created. Open the link we have sent to your email address, then sign in.');
+  return user;
+}
+
+/** The session's user with `patch` applied (after a settings change), without a round trip. */
+export function patchSessionUser(patch: Partial<User>) {
+  if (state.user) set({ ...state, user: { ...state.user, ...patch } });
+}
+
+/** Ends the session locally (after the account was deleted: the server already cleared the cookie). */
+export function forgetSession() {
+  set({ status: 'ready', user: null });
 }
 
 export async function signOut(): Promise<void> {

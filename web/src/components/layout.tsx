@@ -3,6 +3,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { User } from '../api.ts';
+import { authHref } from '../pages/auth-common.ts';
 import { navigate, useLocation } from '../router.ts';
 import { signOut, useSession } from '../session.ts';
 import { LivePill } from './live-pill.tsx';
@@ -110,6 +111,12 @@ function UserMenu({ user }: { user: User }) {
           <a role="menuitem" href="/me/channels" class="menu-item">
             My channels
           </a>
+          <a role="menuitem" href={`/u/${user.id}`} class="menu-item">
+            Profile
+          </a>
+          <a role="menuitem" href="/settings" class="menu-item" data-testid="nav-settings">
+            Settings
+          </a>
           <a role="menuitem" href="/api/docs" class="menu-item">
             API reference
           </a>
@@ -144,6 +151,8 @@ function Header() {
     toggle.current?.focus();
   }, () => setMenuOpen(false));
 
+  // sign-in and sign-up come back here afterwards (not to themselves)
+  const here = path === '/sign-in' || path === '/sign-up' ? search.get('next') : path + (search.size ? `?${search}` : '');
   return (
     <header class="site-header" ref={ref}>
       <div class="container header-inner">
@@ -197,10 +206,10 @@ function Header() {
             </>
           ) : (
             <>
-              <a href="/sign-in" class="btn btn-ghost" data-testid="nav-sign-in">
+              <a href={authHref('/sign-in', here)} class="btn btn-ghost" data-testid="nav-sign-in">
                 Sign in
               </a>
-              <a href="/sign-up" class="btn btn-primary" data-testid="nav-sign-up">
+              <a href={authHref('/sign-up', here)} class="btn btn-primary" data-testid="nav-sign-up">
                 Sign up
               </a>
             </>

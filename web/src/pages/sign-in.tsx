@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { Button, Field, FormError } from '../components/form.tsx';
 import { signIn } from '../session.ts';
-import { useAuthForm } from './auth-common.ts';
+import { authHref, useAuthForm } from './auth-common.ts';
 
 export function SignInPage() {
   const [email, setEmail] = useState('');
@@ -26,13 +26,20 @@ export function SignInPage() {
         <p class="muted">Welcome back. Sign in to manage your channels.</p>
         <FormError message={errors.message} />
         <Field label="Email" type="email" autocomplete="email" required {...bind('email', email, setEmail)} />
-        <Field label="Password" type="password" autocomplete="current-password" required {...bind('password', password, setPassword)} />
+        <Field
+          label="Password"
+          type="password"
+          autocomplete="current-password"
+          required
+          {...bind('password', password, setPassword)}
+          hint={<a href="/reset-password" data-testid="forgot-password">Forgot your password?</a>}
+        />
         <Button type="submit" busy={busy} class="btn-block" data-testid="sign-in-submit">
           Sign in
         </Button>
         <p class="auth-switch">
           New to Glint?{' '}
-          <a href={`/sign-up${search.get('next') ? `?next=${encodeURIComponent(search.get('next')!)}` : ''}`}>Create an account</a>
+          <a href={authHref('/sign-up', search.get('next'))}>Create an account</a>
         </p>
       </form>
     </section>

@@ -1,10 +1,10 @@
-// Create an account (signs in at once).
+// Create an account (signs in at once, unless this instance requires a verified email first). Afterwards: the
+// channel onboarding (/channels), or ?next= when one was given.
 import { useState } from 'preact/hooks';
-import { PASSWORD_MAX, PASSWORD_MIN } from '../api.ts';
 import { NAME_MAX } from '../../../shared/bounds.ts';
 import { Button, Field, FormError } from '../components/form.tsx';
 import { signUp } from '../session.ts';
-import { useAuthForm } from './auth-common.ts';
+import { authHref, NEW_PASSWORD, newPasswordProblem, useAuthForm } from './auth-common.ts';
 
 export function SignUpPage() {
   const [name, setName] = useState('');
@@ -16,12 +16,13 @@ export function SignUpPage() {
       const fields: Record<string, string> = {};
       if (!name.trim()) fields.name = 'Enter a display name.';
       if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim())) fields.email = 'Enter a valid email address.';
-      if (password.length < PASSWORD_MIN) fields.password = `Use at least ${PASSWORD_MIN} characters.`;
-      else if (password.length > PASSWORD_MAX) fields.password = `Use at most ${PASSWORD_MAX} characters.`;
+      const weak = newPasswordProblem(password);
+      if (weak) fields.password = weak;
       return fields;
     },
     () => signUp(name.trim(), email.trim(), password),
     ['name', 'email', 'password'],
+    '/channels',
   );
 
   return (
@@ -32,22 +33,13 @@ export function SignUpPage() {
         <FormError message={errors.message} />
         <Field label="Display name" autocomplete="nickname" required maxLength={NAME_MAX} {...bind('name', name, setName)} />
         <Field label="Email" type="email" autocomplete="email" required {...bind('email', email, setEmail)} />
-        <Field
-          label="Password"
-          type="password"
-          autocomplete="new-password"
-          required
-          minLength={PASSWORD_MIN}
-          maxLength={PASSWORD_MAX}
-          {...bind('password', password, setPassword)}
-          hint={`At least ${PASSWORD_MIN} characters.`}
-        />
+        <Field label="Password" {...NEW_PASSWORD} {...bind('password', password, setPassword)} />
         <Button type="submit" busy={busy} class="btn-block" data-testid="sign-up-submit">
           Create account
         </Button>
         <p class="auth-switch">
           Already have an account?{' '}
-          <a href={`/sign-in${search.get('next') ? `?next=${encodeURIComponent(search.get('next')!)}` : ''}`}>Sign in</a>
+          <a href={authHref('/sign-in', search.get('next'))}>Sign in</a>
         </p>
       </form>
     </section>

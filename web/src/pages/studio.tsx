@@ -14,6 +14,7 @@ import { currentBroadcast, endBroadcast, received, startBroadcast, useBroadcast,
 import { outgoing } from '../live/whip.ts';
 import { useSession } from '../session.ts';
 import { useTitle } from '../title.ts';
+import { authHref } from './auth-common.ts';
 import { NotFoundPage } from './not-found.tsx';
 
 type Source = 'camera' | 'screen';
@@ -126,6 +127,17 @@ export function StudioPage({ slug }: { slug: string }) {
 
   if (sessionStatus === 'loading' || channel === null) return <Loading label="Opening the studio…" />;
   if (channel === 'missing') return <NotFoundPage what="This channel" />;
+  if (!user) {
+    return (
+      <div class="state" data-testid="studio-signed-out">
+        <h2>Sign in to go live</h2>
+        <p>Sign in with the channel owner's account to broadcast from this studio.</p>
+        <a class="btn btn-primary" href={authHref('/sign-in', `/studio/${slug}`)} data-testid="studio-sign-in">
+          Sign in
+        </a>
+      </div>
+    );
+  }
   if (!owner) {
     return <ErrorState title="Not your channel" message="Only the channel's owner can broadcast from its studio." />;
   }
