@@ -26,9 +26,12 @@ export function HomePage() {
   const [state, setState] = useState<State>({ status: 'loading' });
   const [attempt, setAttempt] = useState(0);
 
-  // an old link to a home search (/?q=) opens the one search there is
+  // an old link to a home search (/?q=) opens the one search there is; after this render's effects, so the app's
+  // location listener (a parent's effect, run after this one on the first render) hears it
   useEffect(() => {
-    if (q) navigate(`/search?q=${encodeURIComponent(q)}`, { replace: true });
+    if (!q) return;
+    const timer = window.setTimeout(() => navigate(`/search?q=${encodeURIComponent(q)}`, { replace: true }));
+    return () => window.clearTimeout(timer);
   }, [q]);
 
   useEffect(() => {
