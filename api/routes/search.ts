@@ -9,8 +9,11 @@ import { instant, json, problems, router, z } from '../openapi.ts';
 const SearchParams = z
   .object({
     q: z.string().max(SEARCH_QUERY_MAX, `at most ${SEARCH_QUERY_MAX} characters`).default('').openapi({ description: 'Words to find; typos are tolerated. Empty: everything the filters let through, live first, then newest.' }),
-    type: z.enum(SEARCH_KINDS).optional().openapi({ description: 'channel (live or not), live (broadcasting now) or vod' }),
-    live: z.enum(['true', 'false']).optional().openapi({ description: 'Only what is live now (broadcasting channels, recordings in progress), or only what is not' }),
+    type: z
+      .enum(SEARCH_KINDS)
+      .optional()
+      .openapi({ description: 'channel (live or not), live (broadcasting now) or vod. Without it a broadcast is listed once, as its live channel; with vod, its recording in progress is listed too.' }),
+    live: z.enum(['true', 'false']).optional().openapi({ description: 'Only what is live now (broadcasting channels; with type=vod, recordings in progress), or only what is not' }),
     category: z.string().trim().max(50).optional(),
     from: instant({ description: 'Started (a broadcast, a VoD) or created (an offline channel) at or after' }).optional(),
     to: instant({ end: true, description: '… at or before (a date: up to its end)' }).optional(),

@@ -3,7 +3,7 @@
 import { Meilisearch, MeilisearchRequestError, MeilisearchRequestTimeOutError, type Index, type Task } from 'meilisearch';
 import { unavailable } from '../errors.ts';
 import type { Config } from '../config.ts';
-import { hitKind, type DocKey, type Search, type SearchDoc, type SearchQuery, type SearchResult } from './contract.ts';
+import { hitKind, listsRecordingsInProgress, type DocKey, type Search, type SearchDoc, type SearchQuery, type SearchResult } from './contract.ts';
 
 /** A document as Meilisearch holds it: ids may only use letters, digits, - and _, dates are numbers to filter on. */
 type MeiliDoc = {
@@ -54,12 +54,14 @@ function toMeili(d: SearchDoc): MeiliDoc {
   };
 }
 
-/** The query's filters as a Meilisearch filter expression. */
-export function meiliFilter(q: SearchQuery): string[] {
-  const f: string[] = [];
+/** The query's filters as a Meilisearch filter expression: every element must hold, an inner array is "any of". */
+export function meiliFilter(q: SearchQuery): (string | string[])[] {
+  const f: (string | string[])[] = [];
   if (q.type === 'vod') f.push('kind = "vod"');
   else if (q.type) f.push('kind = "channel"');
   if (q.type === 'live') f.push('live = true');
+  // a broadcast once: its channel's live hit, not also its recording in progress
+  if (!listsRecordingsInProgress(q)) f.push(['kind = "channel"', 'live = false']);
   if (q.live !== undefined) f.push(`live = ${q.live}`);
   if (q.category) f.push(`categoryKey = ${literal(q.category.toLowerCase())}`);
   if (q.from) f.push(`date >= ${q.from.getTime()}`);

@@ -2,9 +2,9 @@
 // with prefixes over a tsvector per part (title; category and tags; the rest), searched in tiers in that order; typos
 // by looking up near spellings of each word in search_word (pg_trgm) and searching for those too. The same SQL runs on
 // PostgreSQL and on the embedded PGlite.
-import { and, desc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, lte, or, sql, type SQL } from 'drizzle-orm';
 import { searchDoc, searchWord, type Db } from '../db/index.ts';
-import { docColumns, hitKind, type DocKey, type Search, type SearchDoc, type SearchHit, type SearchQuery, type SearchResult } from './contract.ts';
+import { docColumns, hitKind, listsRecordingsInProgress, type DocKey, type Search, type SearchDoc, type SearchHit, type SearchQuery, type SearchResult } from './contract.ts';
 
 /** Words of a query: letters and digits only, so they can go into a tsquery as they are. */
 export function queryWords(q: string): string[] {
@@ -17,6 +17,8 @@ function filters(q: SearchQuery): SQL[] {
   if (q.type === 'vod') where.push(eq(searchDoc.kind, 'vod'));
   else if (q.type) where.push(eq(searchDoc.kind, 'channel'));
   if (q.type === 'live') where.push(eq(searchDoc.live, true));
+  // a broadcast once: its channel's live hit, not also its recording in progress
+  if (!listsRecordingsInProgress(q)) where.push(or(eq(searchDoc.kind, 'channel'), eq(searchDoc.live, false))!);
   if (q.live !== undefined) where.push(eq(searchDoc.live, q.live));
   if (q.category) where.push(sql`lower(${searchDoc.category}) = ${q.category.toLowerCase()}`);
   if (q.from) where.push(gte(searchDoc.date, q.from));

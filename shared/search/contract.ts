@@ -12,7 +12,7 @@ export type SearchQuery = {
   q: string;
   /** channel: every channel (live or not); live: channels broadcasting now; vod: recordings */
   type?: SearchKind | undefined;
-  /** only what is live now (a broadcasting channel, a recording in progress), or only what is not */
+  /** only what is live now (a broadcasting channel; with type vod, a recording in progress), or only what is not */
   live?: boolean | undefined;
   category?: string | undefined;
   /** on `date`: a channel's broadcast start (or creation), a VoD's broadcast start */
@@ -75,6 +75,13 @@ export async function readDocs(db: Pick<Db, 'select'>, keys: DocKey[]): Promise<
   const wanted = sql`(select * from unnest(string_to_array(${keys.map((k) => k.kind).join(',')}, ','), string_to_array(${keys.map((k) => k.refId).join(',')}, ',')::uuid[]))`;
   return db.select(docColumns).from(searchDoc).where(sql`(${searchDoc.kind}, ${searchDoc.refId}) in ${wanted}`);
 }
+
+/**
+ * Whether a query lists recordings in progress. A broadcast has two documents while it lasts, its channel's (live) and
+ * its recording's; outside the videos (type vod) it is listed once, as its channel's live hit, which is where a viewer
+ * watches it. Both implementations filter on it, so totals and pages count the broadcast once too.
+ */
+export const listsRecordingsInProgress = (q: Pick<SearchQuery, 'type'>): boolean => q.type === 'vod';
 
 /** The hit kind of a document: a channel broadcasting now is a live stream. */
 export const hitKind = (doc: { kind: SearchDocKind; live: boolean }): SearchKind => (doc.kind === 'vod' ? 'vod' : doc.live ? 'live' : 'channel');

@@ -53,9 +53,16 @@ function matchWord(doc: Doc, attrs: string[], w: string, prefix: boolean): [numb
 
 class FilterError extends Error {}
 
-/** Parses the filter expressions the adapter sends: `attr = "text"`, `attr = true|false`, `attr >= n`, `attr <= n`. */
-function filterFn(exprs: string[], filterable: string[]): (d: Doc) => boolean {
-  const tests = exprs.map((e) => {
+/**
+ * Parses the filter the adapter sends, in Meilisearch's array form (every element must hold; an inner array holds when
+ * any of its expressions does), of expressions `attr = "text"`, `attr = true|false`, `attr >= n`, `attr <= n`.
+ */
+function filterFn(exprs: (string | string[])[], filterable: string[]): (d: Doc) => boolean {
+  const tests = exprs.map((e): ((d: Doc) => boolean) => {
+    if (Array.isArray(e)) {
+      const any = e.map((one) => filterFn([one], filterable));
+      return (d) => any.some((t) => t(d));
+    }
     const m = /^(\w+)\s*(=|>=|<=)\s*(?:"((?:[^"\\]|\\.)*)"|(true|false)|(-?\d+(?:\.\d+)?))$/.exec(e.trim());
     if (!m) throw new FilterError(`Was expecting a filter expression, got \`${e}\`.`);
     const [, attr, op, str, bool, num] = m;

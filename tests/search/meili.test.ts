@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { searchOutbox, vod } from '../../shared/db/index.ts';
+import { liveSession, searchOutbox, vod } from '../../shared/db/index.ts';
 import { MEILI_SETTINGS } from '../../shared/search/MeiliSearch.ts';
 import { reindex } from '../../shared/search/index.ts';
 import { SearchSync } from '../../shared/search/SearchSync.ts';
@@ -69,6 +69,31 @@ t('the sync worker sends created, changed and deleted channels and VoDs', async 
   assert.not.ok(docs(meili).has(`channel-${created.body.id}`));
   assert.not.ok(docs(meili).has(`vod-${vodId}`), 'its VoDs are removed too');
   assert.is((await anon.get('/api/search?q=radio')).body.total, 0);
+});
+
+t('a live broadcast is listed once (its channel, live), not also as its recording in progress', async ({ api, owner, anon }) => {
+  const { db } = api.deps.database;
+  const ch = (await owner.post('/api/channels', { slug: 'meili-once', title: 'Egret watch' })).body;
+  const yesterday = randomUUID();
+  await db.insert(vod).values({ id: yesterday, channelId: ch.id, title: 'Egret watch, yesterday', status: 'ready', startedAt: new Date(Date.now() - 86_400_000), storagePrefix: `vods/${yesterday}` });
+  const sessionId = randomUUID();
+  await db.insert(liveSession).values({ id: sessionId, channelId: ch.id, source: 'whip' });
+  const recording = randomUUID();
+  await db.insert(vod).values({ id: recording, channelId: ch.id, title: 'Egret watch', status: 'recording', storagePrefix: `vods/${recording}` });
+  await api.searchSync.drain();
+  const hits = (r: any) => r.body.items.map((h: any) => `${h.kind} ${h.id}`).sort();
+
+  const all = await anon.get('/api/search?q=egret');
+  assert.equal(hits(all), [`live ${ch.id}`, `vod ${yesterday}`].sort());
+  assert.is(all.body.total, 2, 'the total counts the broadcast once too');
+  assert.equal(hits(await anon.get('/api/search?q=egrett%20watch')), hits(all), 'with a typo as well');
+  assert.equal(hits(await anon.get('/api/search?q=egret&live=true')), [`live ${ch.id}`]);
+  assert.equal(hits(await anon.get('/api/search?q=egret&type=vod')), [`vod ${recording}`, `vod ${yesterday}`].sort(), 'among the videos, the recording in progress is one');
+
+  await db.update(liveSession).set({ endedAt: new Date() }).where(eq(liveSession.id, sessionId));
+  await db.update(vod).set({ status: 'ready' }).where(eq(vod.id, recording));
+  await api.searchSync.drain();
+  assert.equal(hits(await anon.get('/api/search?q=egret')), [`channel ${ch.id}`, `vod ${recording}`, `vod ${yesterday}`].sort(), 'once ended: the channel and both recordings');
 });
 
 t('while Meilisearch fails, changes wait in the outbox; none is lost, and replays change nothing', async ({ api, meili, owner }) => {

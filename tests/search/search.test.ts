@@ -116,6 +116,32 @@ t('filters: type, live, category (any case) and date range', async ({ api, owner
   assert.is((await anon.get('/api/search?q=filter&live=true')).body.total, 0, 'and stops being one when it ends');
 });
 
+t('a live broadcast is listed once (its channel, live), not also as its recording in progress', async ({ api, owner, anon }) => {
+  const { db } = api.deps.database;
+  const ch = await create(owner, { slug: 'once-live', title: 'Heron watch', category: 'Birding Once' });
+  const yesterday = await addVod(api, ch.id, 'Heron watch, yesterday', new Date(Date.now() - 86_400_000));
+  const sessionId = randomUUID();
+  await db.insert(liveSession).values({ id: sessionId, channelId: ch.id, source: 'whip' });
+  const recording = await addVod(api, ch.id, 'Heron watch', new Date(), 'recording'); // as the recorder names it
+  const hits = (r: any) => r.body.items.map((h: any) => [h.kind, h.id]);
+
+  const all = await anon.get('/api/search?q=heron');
+  assert.equal(hits(all), [['live', ch.id], ['vod', yesterday]]);
+  assert.is(all.body.total, 2, 'the total counts the broadcast once too');
+  assert.equal(hits(await anon.get('/api/search?q=herron%20watch')), [['live', ch.id], ['vod', yesterday]], 'with a typo as well');
+  assert.equal(hits(await anon.get('/api/search?q=heron&live=true')), [['live', ch.id]]);
+  const browse = await anon.get('/api/search?category=birding%20once');
+  assert.equal(hits(browse), [['live', ch.id], ['vod', yesterday]], 'browsing without words');
+  const second = await anon.get('/api/search?q=heron&limit=1&offset=1');
+  assert.equal([hits(second), second.body.total], [[['vod', yesterday]], 2], 'pages do not repeat it either');
+  const videos = await anon.get('/api/search?q=heron&type=vod');
+  assert.equal(hits(videos), [['vod', recording], ['vod', yesterday]], 'among the videos, the recording in progress is one (watch from the start)');
+
+  await db.update(liveSession).set({ endedAt: new Date() }).where(eq(liveSession.id, sessionId));
+  await db.update(vod).set({ status: 'ready' }).where(eq(vod.id, recording));
+  assert.equal(hits(await anon.get('/api/search?q=heron')), [['vod', recording], ['channel', ch.id], ['vod', yesterday]], 'once ended: the channel and both recordings');
+});
+
 t('an empty query browses: a category, live first, then newest', async ({ api, owner, anon }) => {
   const a = await create(owner, { slug: 'browse-a', title: 'Alpha', category: 'Browse Test' });
   await create(owner, { slug: 'browse-b', title: 'Beta', category: 'Browse Test' });

@@ -88,6 +88,28 @@ t('Enter without a highlighted hit opens the results page; its filters narrow th
   await page.getByTestId('search-empty').waitFor();
 });
 
+t('the home box and the header box are one search: the same results for a typo, the same results page', async ({ api, page }) => {
+  const instant = async (box: string, input: string) => {
+    await page.goto(api.base + '/');
+    const form = page.getByTestId(box);
+    await form.getByTestId(input).fill('nigt owl'); // a typo
+    await form.getByTestId('search-option').first().waitFor();
+    return form.locator('.search-option-title').allTextContents();
+  };
+  const header = await instant('header-search', 'header-search-input');
+  const home = await instant('search-form', 'search-input');
+  assert.is(header[0], 'Night Owl Radio', 'the typo finds it from the header');
+  assert.equal(home, header, 'and the same hits, in the same order, from the home page');
+  await page.getByTestId('search-input').press('Enter');
+  await page.waitForURL('**/search?q=nigt%20owl');
+  await page.getByTestId('search-hit').first().waitFor();
+  assert.is(await page.getByTestId('search-hit-title').first().textContent(), 'Night Owl Radio', 'Enter opens the one results page');
+  await page.goto(api.base + '/?q=kitchen');
+  await page.waitForURL('**/search?q=kitchen');
+  await page.getByTestId('search-hit').first().waitFor();
+  assert.equal(await page.getByTestId('search-hit-title').allTextContents(), ['Owl kitchen'], 'an old home search link opens it too');
+});
+
 t('Browse lists categories; one opens its channels', async ({ api, page }) => {
   await page.goto(api.base + '/');
   await page.getByTestId('nav-categories').click();

@@ -3187,9 +3187,9 @@ export interface paths {
         query?: {
           /** @description Words to find; typos are tolerated. Empty: everything the filters let through, live first, then newest. */
           q?: string;
-          /** @description channel (live or not), live (broadcasting now) or vod */
+          /** @description channel (live or not), live (broadcasting now) or vod. Without it a broadcast is listed once, as its live channel; with vod, its recording in progress is listed too. */
           type?: "channel" | "live" | "vod";
-          /** @description Only what is live now (broadcasting channels, recordings in progress), or only what is not */
+          /** @description Only what is live now (broadcasting channels; with type=vod, recordings in progress), or only what is not */
           live?: "true" | "false";
           category?: string;
           /** @description Started (a broadcast, a VoD) or created (an offline channel) at or after */

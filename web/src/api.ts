@@ -78,8 +78,20 @@ const AUTH_CODE_MESSAGES: Record<string, string> = {
 type ProblemBody = { title?: string; status?: number; detail?: string; errors?: { path: string; message: string }[] };
 type AuthErrorBody = { message?: string; code?: string };
 
+/**
+ * The API's words for what a streamer calls otherwise: a channel's `slug` (the field keeps its name) is its address
+ * in every message the web shows.
+ */
+const STREAMER_WORDS: [RegExp, string][] = [
+  [/\bslugs\b/g, 'addresses'],
+  [/\bslug\b/g, 'address'],
+  [/\bSlugs\b/g, 'Addresses'],
+  [/\bSlug\b/g, 'Address'],
+];
+const streamerWords = (s: string) => STREAMER_WORDS.reduce((text, [word, ours]) => text.replace(word, ours), s);
+
 const sentence = (s: string) => {
-  const t = s.trim();
+  const t = streamerWords(s.trim());
   return t ? t[0]!.toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.') : t;
 };
 

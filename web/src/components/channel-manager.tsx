@@ -16,9 +16,11 @@ type Props = {
   onToggle: () => void;
   onChange: (c: Channel) => void;
   onDeleted: () => void;
+  /** how many stream keys it has, once known and after every change */
+  onKeys?: (count: number) => void;
 };
 
-export function ChannelManager({ channel, open, onToggle, onChange, onDeleted }: Props) {
+export function ChannelManager({ channel, open, onToggle, onChange, onDeleted, onKeys }: Props) {
   const ref = useRef<HTMLElement>(null);
   const panelId = `manage-${channel.slug}`;
 
@@ -65,7 +67,7 @@ export function ChannelManager({ channel, open, onToggle, onChange, onDeleted }:
             </section>
             <AvatarEditor channel={channel} onChange={onChange} />
           </div>
-          <StreamKeys slug={channel.slug} />
+          <StreamKeys slug={channel.slug} onKeys={onKeys} />
           <SubscriptionsManager channel={channel} onChange={onChange} />
           <WebhooksManager slug={channel.slug} />
           <section class="subpanel danger-zone" aria-labelledby={`${panelId}-danger`}>

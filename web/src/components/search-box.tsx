@@ -1,5 +1,6 @@
-// The header's search box: instant results as you type (debounced, the previous request aborted), a listbox you can
-// walk with the arrow keys, Enter to open the highlighted hit or the full results page.
+// The search box, the one behind every search field (the header's, the home page's): instant results from the search
+// API as you type (debounced, the previous request aborted), a listbox you can walk with the arrow keys, Enter to open
+// the highlighted hit or the results page (/search), which asks the same API.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, hitHref, type SearchHit } from '../api.ts';
 import { SEARCH_QUERY_MAX } from '../../../shared/bounds.ts';
@@ -11,7 +12,14 @@ const DEBOUNCE_MS = 150;
 
 type State = { status: 'idle' } | { status: 'loading' } | { status: 'error' } | { status: 'ready'; q: string; items: SearchHit[]; total: number };
 
-export function SearchBox() {
+/** Where a box sits: its element ids, test ids and wording. */
+const PLACES = {
+  header: { id: 'header-search', testid: 'header-search', input: 'header-search-input', placeholder: 'Search' },
+  home: { id: 'home-search', testid: 'search-form', input: 'search-input', placeholder: 'Search channels, live streams and videos' },
+};
+
+export function SearchBox({ place = 'header' }: { place?: keyof typeof PLACES }) {
+  const at = PLACES[place];
   const { path, search } = useLocation();
   const [text, setText] = useState(path === '/search' ? (search.get('q') ?? '') : '');
   const [open, setOpen] = useState(false);
@@ -79,8 +87,8 @@ export function SearchBox() {
   };
 
   return (
-    <form class="search header-search" role="search" ref={ref} onSubmit={onSubmit} data-testid="header-search">
-      <label for="header-search-q" class="sr-only">
+    <form class={`search ${at.id}`} role="search" ref={ref} onSubmit={onSubmit} data-testid={at.testid}>
+      <label for={`${at.id}-q`} class="sr-only">
         Search channels, live streams and videos
       </label>
       <svg viewBox="0 0 20 20" width="18" height="18" aria-hidden="true" class="search-icon">
@@ -88,17 +96,17 @@ export function SearchBox() {
         <path d="M14 14l4 4" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
       </svg>
       <input
-        id="header-search-q"
+        id={`${at.id}-q`}
         type="search"
-        placeholder="Search"
+        placeholder={at.placeholder}
         autocomplete="off"
         maxLength={SEARCH_QUERY_MAX}
         value={text}
         role="combobox"
         list={undefined} /* Preact's typings ask a combobox input for a datalist; the listbox below is ours */
         aria-expanded={open && Boolean(q)}
-        aria-controls="header-search-results"
-        aria-activedescendant={active >= 0 ? `search-option-${active}` : undefined}
+        aria-controls={`${at.id}-results`}
+        aria-activedescendant={active >= 0 ? `${at.id}-option-${active}` : undefined}
         onInput={(e) => {
           setText(e.currentTarget.value);
           setOpen(true);
@@ -106,7 +114,7 @@ export function SearchBox() {
         }}
         onFocus={() => setOpen(true)}
         onKeyDown={onKeyDown}
-        data-testid="header-search-input"
+        data-testid={at.input}
       />
       {open && q && (
         <div class="search-panel" data-testid="search-instant">
@@ -114,9 +122,9 @@ export function SearchBox() {
           {state.status === 'error' && <p class="search-note">Search is not answering; try again in a moment.</p>}
           {state.status === 'ready' && state.items.length === 0 && <p class="search-note muted">Nothing matches “{state.q}”.</p>}
           {items.length > 0 && (
-            <ul class="search-options" role="listbox" id="header-search-results" aria-label="Instant results">
+            <ul class="search-options" role="listbox" id={`${at.id}-results`} aria-label="Instant results">
               {items.map((h, i) => (
-                <li key={`${h.kind}:${h.id}`} id={`search-option-${i}`} role="option" aria-selected={i === active}>
+                <li key={`${h.kind}:${h.id}`} id={`${at.id}-option-${i}`} role="option" aria-selected={i === active}>
                   <a href={hitHref(h)} class={`search-option${i === active ? ' active' : ''}`} onClick={() => setOpen(false)} data-testid="search-option">
                     <KindBadge kind={h.kind} />
                     <span class="search-option-text">

@@ -1,17 +1,26 @@
-// A channel's stream keys: create (with a label), list, rotate and revoke; new keys are revealed once.
+// A channel's stream keys: create (with a label), list, rotate and revoke; new keys are revealed once. Beside them,
+// where to go live with one: the studio (in the browser), or the RTMP server to paste into OBS (from GET /api/ingest,
+// the studio's source too).
 import { useEffect, useState } from 'preact/hooks';
 import { api, type NewStreamKey, type StreamKey } from '../api.ts';
 import { STREAM_KEY_LABEL_MAX } from '../../../shared/bounds.ts';
 import { formatDateTime, timeAgo } from '../format.ts';
 import { Button, errorsFor, FormError, type FormErrors } from './form.tsx';
-import { KeyReveal } from './key-reveal.tsx';
+import { CopyField, KeyReveal } from './key-reveal.tsx';
 
 const MAX_KEYS = 10;
 
 type Load = { status: 'loading' } | { status: 'error'; message: string } | { status: 'ready'; keys: StreamKey[] };
 
-export function StreamKeys({ slug }: { slug: string }) {
+type Props = {
+  slug: string;
+  /** how many keys the channel has, once known and after every change (the page's onboarding steps follow it) */
+  onKeys?: (count: number) => void;
+};
+
+export function StreamKeys({ slug, onKeys }: Props) {
   const [load, setLoad] = useState<Load>({ status: 'loading' });
+  const [rtmp, setRtmp] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
   const [label, setLabel] = useState('');
   const [busy, setBusy] = useState(false);
@@ -29,6 +38,19 @@ export function StreamKeys({ slug }: { slug: string }) {
       live = false;
     };
   }, [slug, attempt]);
+
+  useEffect(() => {
+    let live = true;
+    api.ingest().then((i) => live && setRtmp(i.rtmp), () => undefined); // without it, the studio's WHIP still works
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  const count = load.status === 'ready' ? load.keys.length : null;
+  useEffect(() => {
+    if (count !== null) onKeys?.(count);
+  }, [count]);
 
   const keys = load.status === 'ready' ? load.keys : [];
   const strip = ({ key: _secret, ...rest }: NewStreamKey): StreamKey => rest;
@@ -106,7 +128,7 @@ export function StreamKeys({ slug }: { slug: string }) {
       {full && <p class="hint">A channel can have at most {MAX_KEYS} keys; revoke one to create another.</p>}
       <FormError message={errors.message} />
 
-      {revealed && <KeyReveal created={revealed.key} rotated={revealed.rotated} onDismiss={() => setRevealed(null)} />}
+      {revealed && <KeyReveal created={revealed.key} rotated={revealed.rotated} rtmp={rtmp} onDismiss={() => setRevealed(null)} />}
 
       {load.status === 'loading' && <p class="muted small" role="status">Loading keys…</p>}
       {load.status === 'error' && (
@@ -142,6 +164,29 @@ export function StreamKeys({ slug }: { slug: string }) {
             </table>
           </div>
         ))}
+
+      <div class="go-live" data-testid="go-live">
+        <h4>Go live</h4>
+        <div class="go-live-ways">
+          <div class="go-live-way">
+            <p class="small">
+              <strong>In the browser:</strong> your camera or screen, no software to install.
+            </p>
+            <a class="btn btn-primary" href={`/studio/${slug}`} data-testid="open-studio">
+              Open studio
+            </a>
+          </div>
+          <div class="go-live-way">
+            {rtmp ? (
+              <CopyField label="From OBS: RTMP server" hint="Settings → Stream → Service “Custom…”; the stream key is one of the keys above." value={rtmp} testid="rtmp-server" />
+            ) : (
+              <p class="small muted">
+                <strong>From OBS:</strong> the studio shows the WHIP address to use (OBS 30 or later).
+              </p>
+            )}
+          </div>
+        </div>
+      </div>
     </section>
   );
 }

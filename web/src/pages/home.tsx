@@ -1,10 +1,11 @@
-// Home: every channel as a card, newest first, with a search box (?q=) and category/tag filters from the URL.
-import { useEffect, useRef, useState } from 'preact/hooks';
+// Home: every channel as a card, newest first, with the search box (the same as the header's: it searches with the
+// search API and opens /search) and category/tag filters from the URL.
+import { useEffect, useState } from 'preact/hooks';
 import { api, type Channel } from '../api.ts';
-import { SEARCH_QUERY_MAX } from '../../../shared/bounds.ts';
 import { ChannelCard } from '../components/channel-card.tsx';
+import { SearchBox } from '../components/search-box.tsx';
 import { EmptyState, ErrorState, Loading } from '../components/status.tsx';
-import { setSearch, useLocation } from '../router.ts';
+import { navigate, setSearch, useLocation } from '../router.ts';
 import { useSession } from '../session.ts';
 import { useTitle } from '../title.ts';
 
@@ -22,38 +23,28 @@ export function HomePage() {
   const q = search.get('q') ?? '';
   const category = search.get('category') ?? '';
   const tag = search.get('tag') ?? '';
-  const [text, setText] = useState(q);
   const [state, setState] = useState<State>({ status: 'loading' });
   const [attempt, setAttempt] = useState(0);
-  const typing = useRef<number | undefined>(undefined);
 
-  // Keep the box in step when the URL changes from elsewhere (back button, a tag link).
+  // an old link to a home search (/?q=) opens the one search there is; after this render's effects, so the app's
+  // location listener (a parent's effect, run after this one on the first render) hears it
   useEffect(() => {
-    if (q !== text.trim()) setText(q);
+    if (!q) return;
+    const timer = window.setTimeout(() => navigate(`/search?q=${encodeURIComponent(q)}`, { replace: true }));
+    return () => window.clearTimeout(timer);
   }, [q]);
 
   useEffect(() => {
     const ctl = new AbortController();
     setState((s) => (s.status === 'ready' ? s : { status: 'loading' }));
     api
-      .channels({ q, category, tag, limit: PAGE }, ctl.signal)
+      .channels({ category, tag, limit: PAGE }, ctl.signal)
       .then((page) => setState({ status: 'ready', items: page.items, total: page.total, more: 'idle' }))
       .catch((err: unknown) => {
         if (!ctl.signal.aborted) setState({ status: 'error', message: err instanceof Error ? err.message : String(err) });
       });
     return () => ctl.abort();
-  }, [q, category, tag, attempt]);
-
-  const onInput = (value: string) => {
-    setText(value);
-    window.clearTimeout(typing.current);
-    typing.current = window.setTimeout(() => {
-      const next = new URLSearchParams(location.search);
-      if (value.trim()) next.set('q', value.trim());
-      else next.delete('q');
-      setSearch(next);
-    }, 250);
-  };
+  }, [category, tag, attempt]);
 
   const clearFilter = (name: 'category' | 'tag') => {
     const next = new URLSearchParams(location.search);
@@ -65,7 +56,7 @@ export function HomePage() {
     if (state.status !== 'ready') return;
     setState({ ...state, more: 'loading' });
     try {
-      const page = await api.channels({ q, category, tag, limit: PAGE, offset: state.items.length });
+      const page = await api.channels({ category, tag, limit: PAGE, offset: state.items.length });
       const seen = new Set(state.items.map((c) => c.id));
       setState({ status: 'ready', items: [...state.items, ...page.items.filter((c) => !seen.has(c.id))], total: page.total, more: 'idle' });
     } catch {
@@ -73,7 +64,7 @@ export function HomePage() {
     }
   };
 
-  const filtered = Boolean(q || category || tag);
+  const filtered = Boolean(category || tag);
 
   return (
     <section>
@@ -86,24 +77,7 @@ export function HomePage() {
               : 'Find something to watch.'}
           </p>
         </div>
-        <form class="search" role="search" onSubmit={(e) => e.preventDefault()} data-testid="search-form">
-          <label for="search-q" class="sr-only">
-            Search channels
-          </label>
-          <svg viewBox="0 0 20 20" width="18" height="18" aria-hidden="true" class="search-icon">
-            <circle cx="9" cy="9" r="6" fill="none" stroke="currentColor" stroke-width="2" />
-            <path d="M14 14l4 4" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
-          </svg>
-          <input
-            id="search-q"
-            type="search"
-            placeholder="Search channels"
-            value={text}
-            maxLength={SEARCH_QUERY_MAX}
-            onInput={(e) => onInput(e.currentTarget.value)}
-            data-testid="search-input"
-          />
-        </form>
+        <SearchBox place="home" />
       </div>
 
       {(category || tag) && (
@@ -128,7 +102,7 @@ export function HomePage() {
         (state.items.length === 0 ? (
           filtered ? (
             <EmptyState title="No channels match" testid="empty-search">
-              <p class="muted">Try another search, or clear the filters.</p>
+              <p class="muted">No channel has this category or tag yet.</p>
               <a class="btn btn-secondary" href="/">
                 Show all channels
               </a>
