@@ -163,18 +163,19 @@ export function PlayerControls({ video, frame, mode, onResume, quality, onRewind
     },
   };
 
-  // shortcuts anywhere on the page but in a field: one player per page
-  const keys = useRef(act);
-  keys.current = act;
+  // shortcuts anywhere on the page but in a field: one player per page (read through a ref: the latest state)
+  const keys = useRef({ act, mode, toggleTheater });
+  keys.current = { act, mode, toggleTheater };
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (typing(e)) return;
-      const a = keys.current;
+      const { act: a, mode: now, toggleTheater: theaterKey } = keys.current;
       const el = video.current;
-      const onButton = (e.target as HTMLElement | null)?.closest?.('button, a, [role="menuitemradio"]');
+      const target = e.target as HTMLElement | null;
+      const slider = target?.tagName === 'INPUT'; // a range input moves itself with the arrows
       switch (e.key) {
         case ' ':
-          if (onButton) return; // the focused button's own click
+          if (target?.closest?.('button, a, [role="menuitemradio"]')) return; // the focused control's own click
           a.togglePlay();
           break;
         case 'k':
@@ -187,19 +188,19 @@ export function PlayerControls({ video, frame, mode, onResume, quality, onRewind
           a.fullscreen();
           break;
         case 't':
-          toggleTheater();
+          theaterKey();
           break;
         case 'i':
           a.pip();
           break;
         case 'ArrowUp':
         case 'ArrowDown':
-          if (!el || (e.target as HTMLElement | null)?.tagName === 'INPUT') return; // a slider moves itself
+          if (!el || slider) return;
           a.volume((el.muted ? 0 : el.volume) + (e.key === 'ArrowUp' ? VOLUME_STEP : -VOLUME_STEP));
           break;
         case 'ArrowLeft':
         case 'ArrowRight':
-          if (!el || mode === 'live' || (e.target as HTMLElement | null)?.tagName === 'INPUT') return;
+          if (!el || now === 'live' || slider) return;
           a.seek(el.currentTime + (e.key === 'ArrowRight' ? SEEK_STEP_S : -SEEK_STEP_S));
           break;
         default:
@@ -209,7 +210,7 @@ export function PlayerControls({ video, frame, mode, onResume, quality, onRewind
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
-  }, [video, mode, toggleTheater]);
+  }, [video]);
 
   // the quality menu closes on Escape and on a click elsewhere
   useEffect(() => {
