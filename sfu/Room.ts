@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { types as ms } from 'mediasoup';
-import { conflict, invalidState, notFound, unavailable } from '../shared/errors.ts';
+import { badRequest, conflict, invalidState, notFound, unavailable } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { CAPACITY_RETRY_MS, EdgeRouters } from './EdgeRouters.ts';
 import type { IngestInfo, IngestRoom, PlainTrack, RoomEvents } from './ingest.ts';
@@ -59,8 +59,41 @@ export type ReceivedStream = {
   roundTripTime: number | null;
 };
 
-/** `resource` is the WHEP resource token; `edge` the numbering of the edge router it consumes from, if any. */
-type Viewer = { resource: string; transport: ms.WebRtcTransport; consumers: ms.Consumer[]; edge: string | undefined; release: (() => void) | undefined };
+/**
+ * `resource` is the WHEP resource token; `edge` the numbering of the edge router it consumes from, if any; `layers`
+ * the quality the viewer chose (undefined: auto, the consumer adapts up to the best layer as bandwidth allows).
+ */
+type Viewer = {
+  resource: string;
+  transport: ms.WebRtcTransport;
+  consumers: ms.Consumer[];
+  edge: string | undefined;
+  release: (() => void) | undefined;
+  layers?: ms.ConsumerLayers;
+};
+
+/** A viewer's video quality choice: a spatial layer (and optionally a temporal one), or auto. */
+export type LayerChoice = { auto: true } | { spatialLayer: number; temporalLayer?: number | undefined };
+
+/**
+ * The video layers a viewer can choose between (simulcast encodings or SVC spatial layers, lowest first; one for a
+ * broadcast without simulcast), with the bitrate each arrives at now, what the viewer chose and what it gets.
+ * Resolutions are not in RTP the SFU reads (the player measures the one it receives).
+ */
+export type ViewerLayers = {
+  layers: { spatialLayer: number; rid: string | null; bitrate: number }[];
+  temporalLayers: number;
+  /** null: auto */
+  preferred: ms.ConsumerLayers | null;
+  /** null while nothing is forwarded (paused, or the layer has not started yet) */
+  current: ms.ConsumerLayers | null;
+};
+
+/** Spatial and temporal layer counts of a consumer's scalability mode ("S3T3", "L1T2"; "L1T1" when absent). */
+function layerCounts(consumer: ms.Consumer): { spatial: number; temporal: number } {
+  const m = /^[LS](\d+)T(\d+)/.exec(consumer.rtpParameters.encodings?.[0]?.scalabilityMode ?? '');
+  return { spatial: Number(m?.[1] ?? 1), temporal: Number(m?.[2] ?? 1) };
+}
 /**
  * WHIP: one WebRTC transport; RTMP: one plain RTP transport per track, fed by the bridge's FFmpeg. `resource` (WHIP
  * only) is the token in its Location, `credential` what its DELETE must present (the stream key's hash).
@@ -390,6 +423,46 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
 
   hasViewer(resource: string) {
     return this.viewers.has(resource);
+  }
+
+  /** The video layers of the viewer holding `resource`; undefined for no such viewer (or one without video). */
+  async viewerLayers(resource: string): Promise<ViewerLayers | undefined> {
+    const v = this.viewers.get(resource);
+    const consumer = v?.consumers.find((c) => c.kind === 'video' && !c.closed);
+    if (!v || !consumer) return undefined;
+    const { spatial, temporal } = layerCounts(consumer);
+    const producer = this.publisher?.producers.find((p) => p.kind === 'video');
+    const encodings = producer?.rtpParameters.encodings ?? [];
+    const stats = (await producer?.getStats().catch(() => [])) ?? [];
+    const layers = Array.from({ length: spatial }, (_, i) => {
+      const rid = spatial > 1 && encodings.length === spatial ? (encodings[i]?.rid ?? null) : null;
+      // simulcast: one stream per layer (by rid, else in order); SVC and single streams: the one stream carries all
+      const s = rid ? stats.find((x) => x.rid === rid) : spatial > 1 && stats.length === spatial ? stats[i] : spatial === 1 ? stats[0] : undefined;
+      return { spatialLayer: i, rid, bitrate: Math.round(s?.bitrate ?? 0) };
+    });
+    return { layers, temporalLayers: temporal, preferred: v.layers ?? null, current: consumer.currentLayers ?? null };
+  }
+
+  /**
+   * The viewer holding `resource` receives the chosen video layer (the consumer's preferred layers: mediasoup still
+   * drops below it when the viewer's bandwidth cannot carry it), or adapts on its own again (auto: the best layer as
+   * preference). undefined for no such viewer; a layer the broadcast does not have is a 400.
+   */
+  async preferLayers(resource: string, choice: LayerChoice): Promise<ViewerLayers | undefined> {
+    const v = this.viewers.get(resource);
+    const consumer = v?.consumers.find((c) => c.kind === 'video' && !c.closed);
+    if (!v || !consumer) return undefined;
+    const { spatial, temporal } = layerCounts(consumer);
+    if ('auto' in choice) {
+      v.layers = undefined;
+      if (consumer.type !== 'simple') await consumer.setPreferredLayers({ spatialLayer: spatial - 1, temporalLayer: temporal - 1 });
+    } else {
+      if (choice.spatialLayer >= spatial) throw badRequest(spatial === 1 ? 'This broadcast has one video layer only (spatialLayer 0).' : `This broadcast has ${spatial} video layers (spatialLayer 0 to ${spatial - 1}).`);
+      if (choice.temporalLayer !== undefined && choice.temporalLayer >= temporal) throw badRequest(`This broadcast's video has ${temporal} temporal layer${temporal === 1 ? '' : 's'} (temporalLayer 0 to ${temporal - 1}).`);
+      v.layers = { spatialLayer: choice.spatialLayer, temporalLayer: choice.temporalLayer ?? temporal - 1 };
+      if (consumer.type !== 'simple') await consumer.setPreferredLayers(v.layers);
+    }
+    return this.viewerLayers(resource);
   }
 
   /** A viewer leaves (DELETE or transport failure). Idempotent. */

@@ -3,12 +3,13 @@
 // authorize; the SFU (SfuHttpHost) finds the rooms and takes broadcasts live.
 import { timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
+import { z } from 'zod';
 import { cors } from 'hono/cors';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Config } from '../shared/config.ts';
 import { clientAddress } from '../shared/client-address.ts';
 import type { Db } from '../shared/db/index.ts';
-import { AppError, notFound, rateLimited, tooLarge, unavailable, unsupportedMedia } from '../shared/errors.ts';
+import { AppError, invalid, notFound, rateLimited, tooLarge, unavailable, unsupportedMedia } from '../shared/errors.ts';
 import { ConcurrencyCap, RateLimit } from '../shared/limits.ts';
 import type { Logger } from '../shared/logger.ts';
 import { hashStreamKey, verifyStreamKey } from '../shared/stream-keys.ts';
@@ -33,6 +34,16 @@ export type SfuHttpHost = {
 };
 
 const MAX_SDP_BYTES = 64 * 1024;
+/** A layer choice is a few dozen bytes of JSON. */
+const MAX_LAYER_BYTES = 1024;
+/** Layer reads and choices per address per minute: far more than a person picking qualities in a menu. */
+const LAYER_REQUESTS_PER_MINUTE = 120;
+
+/** POST /whep/…/layers: a spatial layer (and optionally a temporal one; the best when absent), or back to auto. */
+const LayerChoiceSchema = z.union([
+  z.strictObject({ auto: z.literal(true) }),
+  z.strictObject({ spatialLayer: z.number().int().min(0).max(15), temporalLayer: z.number().int().min(0).max(15).optional() }),
+]);
 /** A refused body is read on (and thrown away) up to this much, so a client still sending sees the 413, not a reset. */
 const DRAIN_BYTES = 1024 * 1024;
 /** How long a viewer whose address holds its share of sessions waits: about when an unconnected one is dropped. */
@@ -57,12 +68,12 @@ async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<v
  * A request body of at most `max` bytes, counted while it is read: a larger Content-Length is refused before
  * reading, a chunked body as soon as it passes `max` (413).
  */
-async function readBounded(req: Request, max: number): Promise<string> {
+async function readBounded(req: Request, max: number, what = 'SDP offers'): Promise<string> {
   const reader = req.body?.getReader();
   if (!reader) return '';
   const refuse = async () => {
     await drain(reader);
-    return tooLarge(`SDP offers may be at most ${max} bytes.`);
+    return tooLarge(`${what} may be at most ${max} bytes.`);
   };
   if (Number(req.headers.get('content-length') ?? 0) > max) throw await refuse();
   const chunks: Uint8Array[] = [];
@@ -96,6 +107,8 @@ export function sfuRoutes(host: SfuHttpHost): Hono {
   const whepSessions = new ConcurrencyCap({ perKey: caps.whepSessionsPerAddress, total: caps.maxViewers });
   /** failed WHIP authorizations per address per minute (stream-key guessing) */
   const whipFailures = new RateLimit({ name: 'whip-auth-failures', points: caps.whipAuthFailuresPerMinute, seconds: 60 });
+  /** layer reads and choices per address per minute */
+  const layerRequests = new RateLimit({ name: 'whep-layers', points: LAYER_REQUESTS_PER_MINUTE, seconds: 60 });
 
   const sdpBody = async (c: Context): Promise<ReturnType<typeof parseOffer>> => {
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
@@ -136,16 +149,21 @@ export function sfuRoutes(host: SfuHttpHost): Hono {
   const app = new Hono();
   const whipWhepCors = cors({
     origin: '*',
-    allowMethods: ['POST', 'DELETE', 'PATCH', 'OPTIONS'],
+    allowMethods: ['GET', 'POST', 'DELETE', 'PATCH', 'OPTIONS'],
     allowHeaders: ['Authorization', 'Content-Type', 'If-Match'],
     exposeHeaders: ['Location', 'Link', 'Accept-Patch', 'Retry-After'],
   });
   app.use('/whip/*', whipWhepCors);
   app.use('/whep/*', whipWhepCors);
 
-  // The Location's last segment is the session's resource token (random, not the public live session id).
-  const sdpReply = (c: Context, kind: 'whip' | 'whep', slug: string, resource: string, answer: string) =>
-    c.body(answer, 201, { 'Content-Type': 'application/sdp', Location: `/${kind}/${slug}/${resource}` });
+  // The Location's last segment is the session's resource token (random, not the public live session id). A viewer's
+  // answer links its layer selection (the WHEP draft's layer extension; our JSON, see /whep/…/layers below).
+  const sdpReply = (c: Context, kind: 'whip' | 'whep', slug: string, resource: string, answer: string) => {
+    const location = `/${kind}/${slug}/${resource}`;
+    const headers: Record<string, string> = { 'Content-Type': 'application/sdp', Location: location };
+    if (kind === 'whep') headers.Link = `<${location}/layers>; rel="urn:ietf:params:whep:ext:core:layer"`;
+    return c.body(answer, 201, headers);
+  };
 
   // WHIP ingest: the stream key is the bearer token.
   app.post('/whip/:slug', async (c) => {
@@ -230,6 +248,49 @@ export function sfuRoutes(host: SfuHttpHost): Hono {
     // leave() is false on a room without that viewer, so the first room it succeeds on is the viewer's
     if (!(await host.resourceRoom(c.req.param('slug'), (r) => r.leave(resource)))) throw notFound('That WHEP session');
     return c.body(null, 200);
+  });
+
+  /** Layer requests count against their address's budget. */
+  const layerBudget = async (c: Context) => {
+    const budget = await layerRequests.take(addressOf(c));
+    if (!budget.ok) throw rateLimited('Too many quality changes from your address; wait a moment.', budget.retryAfterMs);
+  };
+  /** The room holding the WHEP session the request's :slug/:resource names. */
+  const viewerRoom = (c: Context) => {
+    const resource = c.req.param('resource')!;
+    return host.resourceRoom(c.req.param('slug')!, (r) => r.hasViewer(resource)).then((room) => ({ resource, room }));
+  };
+
+  // A viewer's video layers (the quality menu): the resource token is the credential, as for its DELETE.
+  app.get('/whep/:slug/:resource/layers', async (c) => {
+    await layerBudget(c);
+    const { resource, room } = await viewerRoom(c);
+    const layers = await room?.viewerLayers(resource);
+    if (!layers) throw notFound('That WHEP session');
+    return c.json(layers, 200, { 'Cache-Control': 'no-store' });
+  });
+
+  // Choosing one: {"spatialLayer": 0, "temporalLayer"?: 0} or {"auto": true}; answers the layers as GET does.
+  app.post('/whep/:slug/:resource/layers', async (c) => {
+    await layerBudget(c);
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json') throw unsupportedMedia(`Send the layer choice as application/json, not "${type || 'nothing'}".`);
+    const text = await readBounded(c.req.raw, MAX_LAYER_BYTES, 'Layer choices');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw invalid('The body is not JSON: send {"spatialLayer": 0} or {"auto": true}.');
+    }
+    const parsed = LayerChoiceSchema.safeParse(body);
+    if (!parsed.success) {
+      const errors = parsed.error.issues.map((i) => ({ path: ['json', ...i.path.map(String)].join('.'), message: i.message }));
+      throw invalid('Send {"spatialLayer": <0–15>, "temporalLayer"?: <0–15>} or {"auto": true}.', errors);
+    }
+    const { resource, room } = await viewerRoom(c);
+    const layers = await room?.preferLayers(resource, parsed.data);
+    if (!layers) throw notFound('That WHEP session');
+    return c.json(layers, 200, { 'Cache-Control': 'no-store' });
   });
 
   // Where to send a broadcast: the studio shows these next to the stream key (public: no secret in it).

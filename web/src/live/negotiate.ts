@@ -10,8 +10,8 @@ export class WhipWhepError extends Error {
   }
 }
 
-/** `location`: the session's resource URL (null if the server named none). */
-export type Session = { location: string | null; stop(): Promise<void> };
+/** `location`: the session's resource URL; `links`: its Link header (the extensions the server offers). */
+export type Session = { location: string | null; links: string | null; stop(): Promise<void> };
 
 export async function negotiate(pc: RTCPeerConnection, url: string, headers: Record<string, string> = {}): Promise<Session> {
   try {
@@ -37,6 +37,7 @@ export async function negotiate(pc: RTCPeerConnection, url: string, headers: Rec
     const location = res.headers.get('location');
     return {
       location,
+      links: res.headers.get('link'),
       // DELETE first: the server then ends the session at once instead of treating the closed connection as a drop.
       // A WHIP session's DELETE needs the same bearer token as its POST (the server refuses anyone else's).
       stop: async () => {

@@ -4,6 +4,7 @@ import { api, ApiError, type Vod } from '../api.ts';
 import { ErrorState, Loading } from '../components/status.tsx';
 import { ChatReplay } from '../components/chat-replay.tsx';
 import { VodPlayer } from '../components/vod-player.tsx';
+import { requestRewind } from '../components/live-player.tsx';
 import { formatDateTime } from '../format.ts';
 import { navigate } from '../router.ts';
 import { useSession } from '../session.ts';
@@ -103,7 +104,8 @@ export function PastBroadcasts({ slug, liveSessionId = null, refresh = 0 }: { sl
       <ul class="vod-list">
         {vods.map((v) => (
           <li key={v.id}>
-            <a href={`/v/${v.id}`} class="vod-card" data-testid="vod-card">
+            {/* the broadcast in progress rewinds the channel page's player in place (its DVR); the VoD page otherwise */}
+            <a href={`/v/${v.id}`} class="vod-card" data-testid="vod-card" onClick={(e) => v.status === 'recording' && requestRewind() && e.preventDefault()}>
               {v.posterUrl ? <img src={v.posterUrl} alt="" loading="lazy" width={160} height={90} /> : <span class="vod-card-blank" />}
               <span class="vod-card-text">
                 <strong>{v.title}</strong>
