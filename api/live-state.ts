@@ -66,6 +66,7 @@ export class LiveState {
         void fn(e).catch((err) => deps.log.warn({ err }, `live state: could not pass on ${what}`));
     this.unsubscribe = [
       bus.subscribe('channel.live', safely('a go-live', (e) => this.wentLive(e))),
+      bus.subscribe('broadcast.renamed', safely('a rename', (e) => this.wentLive(e))),
       bus.subscribe('channel.offline', safely('an end of broadcast', (e) => this.wentOffline(e))),
       bus.subscribe('channel.viewers', (e) => this.viewers(e.channelId, e.slug, e.viewers)),
       bus.subscribe('vod.ready', safely('a recording', (e) => this.vodReady(e))),
@@ -129,6 +130,8 @@ export class LiveState {
             source: liveSession.source,
             startedAt: liveSession.startedAt,
             viewers: liveSession.viewers,
+            liveTitle: liveSession.title,
+            liveCategory: liveSession.category,
           })
           .from(channel)
           .leftJoin(liveSession, and(eq(liveSession.channelId, channel.id), isNull(liveSession.endedAt)))
@@ -140,7 +143,15 @@ export class LiveState {
         title: r.title,
         live:
           r.sessionId && r.source && r.startedAt
-            ? { sessionId: r.sessionId, source: r.source, startedAt: r.startedAt.toISOString(), viewers: r.viewers ?? 0, previewUrl: `/hls/${previewKey(r.sessionId)}` }
+            ? {
+                sessionId: r.sessionId,
+                source: r.source,
+                startedAt: r.startedAt.toISOString(),
+                viewers: r.viewers ?? 0,
+                title: r.liveTitle ?? '',
+                category: r.liveCategory ?? '',
+                previewUrl: `/hls/${previewKey(r.sessionId)}`,
+              }
             : null,
       }),
     );
@@ -153,12 +164,34 @@ export class LiveState {
     return rooms.some((r) => (here.get(r)?.size ?? 0) > 0);
   }
 
-  private async wentLive(e: { channelId: string; slug: string; sessionId: string; source: 'whip' | 'rtmp'; startedAt: string }) {
+  /** A broadcast started, or was renamed while on air: its watchers get it as it is now (title, category, viewers). */
+  private async wentLive(e: { channelId: string; slug: string; sessionId: string }) {
     if (!this.watchedHere(roomOf(e.slug), DIRECTORY)) return;
-    const [ch] = await this.deps.database.db.select({ title: channel.title }).from(channel).where(eq(channel.id, e.channelId)).limit(1);
-    if (!ch) return;
-    const live = { sessionId: e.sessionId, source: e.source, startedAt: e.startedAt, viewers: 0, previewUrl: `/hls/${previewKey(e.sessionId)}` };
-    this.io.local.to(roomOf(e.slug)).to(DIRECTORY).emit('channel:live', { slug: e.slug, title: ch.title, live });
+    const [row] = await this.deps.database.db
+      .select({
+        title: channel.title,
+        source: liveSession.source,
+        startedAt: liveSession.startedAt,
+        viewers: liveSession.viewers,
+        liveTitle: liveSession.title,
+        category: liveSession.category,
+        endedAt: liveSession.endedAt,
+      })
+      .from(liveSession)
+      .innerJoin(channel, eq(channel.id, liveSession.channelId))
+      .where(eq(liveSession.id, e.sessionId))
+      .limit(1);
+    if (!row || row.endedAt) return; // ended meanwhile: its offline event says so
+    const live = {
+      sessionId: e.sessionId,
+      source: row.source,
+      startedAt: row.startedAt.toISOString(),
+      viewers: row.viewers ?? 0,
+      title: row.liveTitle,
+      category: row.category,
+      previewUrl: `/hls/${previewKey(e.sessionId)}`,
+    };
+    this.io.local.to(roomOf(e.slug)).to(DIRECTORY).emit('channel:live', { slug: e.slug, title: row.title, live });
   }
 
   private async wentOffline(e: { channelId: string; slug: string; sessionId: string }) {

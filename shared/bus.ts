@@ -17,6 +17,8 @@ export type BusEvents = RecorderEvents & {
   'channel.resumed': { channelId: string; slug: string; sessionId: string };
   /** A broadcast ended. */
   'channel.offline': { channelId: string; slug: string; sessionId: string; reason: string; peakViewers: number };
+  /** The broadcast in progress was renamed (its title or category) by its owner: pages showing it say the new one. */
+  'broadcast.renamed': { channelId: string; slug: string; sessionId: string };
   /** How many watch a broadcast changed (a viewer joined or left): the API passes it on to the pages watching. */
   'channel.viewers': { channelId: string; slug: string; sessionId: string; viewers: number };
   /** A stream key stopped being valid (revoked or rotated): publishers using it must be disconnected. */

@@ -77,7 +77,7 @@ export type Ack<T> = (reply: ChatReply<T>) => void;
 // --- live state: what a page shows about channels (live or not, viewers, the recording), pushed as it changes ---
 
 /** A broadcast in progress as pages show it (the same fields as the Channel's `live` of the HTTP API). */
-export type LiveNow = { sessionId: string; source: 'whip' | 'rtmp'; startedAt: string; viewers: number; previewUrl: string };
+export type LiveNow = { sessionId: string; source: 'whip' | 'rtmp'; startedAt: string; viewers: number; title: string; category: string; previewUrl: string };
 /** A watched channel's state now, as a `watch` acknowledges it (a page's fetch may be older than its subscription). */
 export type LiveSnapshot = { slug: string; title: string; live: LiveNow | null };
 /** What a `watch` names: the channels a page shows (replacing the socket's earlier list), and whether it wants to

@@ -115,6 +115,7 @@ export const broadcastApp = router()
             .update(vod)
             .set({ title: recordingTitle(title, ch.title, live.startedAt) })
             .where(and(eq(vod.liveSessionId, live.id), eq(vod.status, 'recording')));
+          c.var.deps.bus.publish('broadcast.renamed', { channelId: ch.id, slug: ch.slug, sessionId: live.id });
         }
         return c.json(await broadcastJson(db, ch), 200);
       },

@@ -76,7 +76,7 @@ export const ChannelSchema = z
         viewers: z.number().int(),
         title: z.string().openapi({ description: "This broadcast's own title (empty: none given)" }),
         category: z.string().openapi({ description: "This broadcast's category (empty: none given)" }),
-        previewUrl: z.string().openapi({ description: 'A recent frame (JPEG, refreshed every ~15 s; 404 until the first one exists)' }),
+        previewUrl: z.string().openapi({ description: 'A recent frame (JPEG, refreshed every ~15 s; 204 No Content while on air before the first one exists)' }),
       })
       .nullable()
       .openapi({ description: 'The current broadcast, or null when offline.' }),

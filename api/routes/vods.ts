@@ -329,12 +329,18 @@ export const hlsApp = new Hono<AppEnv>()
     // a frame of a subscriber-only stream is subscriber-only too (the card falls back to the channel's avatar)
     const { database } = c.var.deps;
     const [ch] = await database.db
-      .select({ id: channel.id, ownerId: channel.ownerId, slug: channel.slug, only: channel.subscribersOnlyLive })
+      .select({ id: channel.id, ownerId: channel.ownerId, slug: channel.slug, only: channel.subscribersOnlyLive, endedAt: liveSession.endedAt })
       .from(liveSession)
       .innerJoin(channel, eq(channel.id, liveSession.channelId))
       .where(eq(liveSession.id, session))
       .limit(1);
     if (ch?.only) await requireEntitled(database.db, await viewerOf(c.var.deps, c.req.raw.headers), ch, 'This live stream');
+    // on air, before the recorder's first frame (its first segment, a few seconds in): nothing yet, not an error —
+    // a card falls back to the channel's avatar and asks again at its next refresh
+    if (ch && !ch.endedAt && (await c.var.deps.store.size(previewKey(session))) === null) {
+      c.header('Cache-Control', 'no-store');
+      return c.body(null, 204);
+    }
     return sendObject(c, previewKey(session), { 'Content-Type': 'image/jpeg', ...mediaCacheControl('preview', ch?.only ? 'session' : 'public', nowSeconds()) });
   })
   // (GET also answers HEAD: Hono routes it here and drops the body)

@@ -20,7 +20,7 @@ t.before(async (ctx) => {
   ctx.api = await startTestApi({ SFU_URL: 'http://127.0.0.1:9' });
   ctx.owner = await ctx.api.client().signUp('Caster');
   ctx.sockets = [];
-  for (const slug of ['quiet-one', 'goes-live', 'other-one', 'counted', 'recorded', 'directory-one']) {
+  for (const slug of ['quiet-one', 'goes-live', 'other-one', 'counted', 'recorded', 'directory-one', 'renamed-live']) {
     assert.is((await ctx.owner.post('/api/channels', { slug, title: `Title of ${slug}` })).status, 201);
   }
 });
@@ -113,6 +113,24 @@ t('a watcher hears its channel go live and offline (with its recording), others 
   assert.equal(offline[0], { slug: 'goes-live', vodId });
   assert.is((await watch(late, { channels: ['goes-live'] })).channels[0].live, null);
   assert.equal(heardByBystander.flat(), [], 'a socket watching another channel hears nothing of this one');
+});
+
+t("the owner's rename of the broadcast on air reaches its watchers with the new title and category", async (ctx) => {
+  const watcher = await connect(ctx);
+  assert.is((await watch(watcher, { channels: ['renamed-live'] })).ok, true);
+  const live = record<any>(watcher, 'channel:live');
+  const { sessionId } = await goLive(ctx, 'renamed-live');
+  await until('channel:live', () => live.length === 1);
+  assert.is(live[0].live.title, '', 'no broadcast title was set before going live');
+
+  const res = await ctx.owner.put('/api/channels/renamed-live/broadcast', { json: { title: 'Late night requests', category: 'Music' } });
+  assert.is(res.status, 200);
+  await until('the rename', () => live.length === 2);
+  assert.is(live[1].live.sessionId, sessionId, 'the same broadcast');
+  assert.is(live[1].live.title, 'Late night requests');
+  assert.is(live[1].live.category, 'Music');
+  const snap = await watch(await connect(ctx), { channels: ['renamed-live'] });
+  assert.is(snap.channels[0].live.title, 'Late night requests', 'a page watching later reads the new title too');
 });
 
 t('viewer counts reach watchers at most once a second per channel, the latest last', async (ctx) => {

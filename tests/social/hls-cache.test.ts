@@ -82,6 +82,24 @@ t('GET /hls/… playlist of a recording in progress lives a second; once ended, 
   assert.is(await again.text(), '');
 });
 
+t('GET /hls/live/{session}/preview.jpg on air before the first frame: 204 No Content, not stored; once ended, 404', async ({ api }) => {
+  const owner = await api.client().signUp('Early Owner');
+  await seedVod(api, owner, 'early-frame', { status: 'recording', files: placeholderFiles({ ended: false }) });
+  const { db } = api.deps.database;
+  const [ch] = await db.select().from(channel).where(eq(channel.slug, 'early-frame'));
+  const session = crypto.randomUUID();
+  await db.insert(liveSession).values({ id: session, channelId: ch!.id, source: 'whip' });
+  const preview = `/hls/live/${session}/preview.jpg`;
+  const early = await api.client().get(preview, { check: false });
+  assert.is(early.status, 204, 'no frame yet is not an error (a card shows the avatar meanwhile)');
+  assert.is(early.headers.get('cache-control'), 'no-store');
+  await api.deps.store.put(`live/${session}/preview.jpg`, new Uint8Array([0xff, 0xd8, 0xff, 0xe0]), 'image/jpeg');
+  assert.is((await api.client().get(preview, { check: false })).status, 200, 'the first frame, once stored');
+  await api.deps.store.delete(`live/${session}/preview.jpg`);
+  await db.update(liveSession).set({ endedAt: new Date() }).where(eq(liveSession.id, session));
+  assert.is((await api.client().get(preview, { check: false })).status, 404, 'an ended broadcast has no preview');
+});
+
 t('HEAD /hls/… answers every file with its headers and Content-Length, and no body', async ({ api }) => {
   const owner = await api.client().signUp('Head Owner');
   const { id, files } = await recording(api, owner, 'head-show', 'ready');

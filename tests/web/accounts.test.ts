@@ -213,14 +213,17 @@ t('signed out, a studio says "Sign in to go live" and signing in returns there',
   await page.close();
 });
 
-t('sign-up lands on the channel onboarding (/channels) unless a next is given', async ({ api, browser }) => {
+t('sign-up lands on the channel onboarding (/me/channels) unless a next is given', async ({ api, browser }) => {
   const page = await freshPage(browser, []);
   await page.goto(`${api.base}/sign-up`);
   await page.getByTestId('input-name').fill('New Nora');
   await page.getByTestId('input-email').fill('nora@example.test');
   await page.getByTestId('input-password').fill('a good password');
   await page.getByTestId('sign-up-submit').click();
-  await page.waitForURL(`${api.base}/channels`);
+  await page.waitForURL(`${api.base}/me/channels`);
+  // the next step is said there: create a channel is the current one of three
+  await page.getByTestId('onboarding').waitFor();
+  assert.equal(await page.getByTestId('onboarding-step').evaluateAll((steps) => steps.map((s) => (s as HTMLElement).dataset.state)), ['current', 'todo', 'todo']);
   await page.close();
 });
 

@@ -22,7 +22,7 @@ export function SignUpPage() {
     },
     () => signUp(name.trim(), email.trim(), password),
     ['name', 'email', 'password'],
-    '/channels',
+    '/me/channels',
   );
 
   return (

@@ -32,7 +32,7 @@ export function VerifyEmailPage() {
         <div class="panel auth-card" data-testid="verify-done">
           <h1>Email verified</h1>
           <p>Thanks: your email address is confirmed.</p>
-          <a class="btn btn-primary btn-block" href={user ? '/channels' : '/sign-in'}>
+          <a class="btn btn-primary btn-block" href={user ? '/me/channels' : '/sign-in'}>
             {user ? 'Go to your channels' : 'Sign in'}
           </a>
         </div>
