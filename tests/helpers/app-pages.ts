@@ -36,6 +36,8 @@ export const PAGES: AppPage[] = [
   { name: 'my-channels', path: () => '/me/channels', as: 'owner', ready: '[data-testid="my-channel-list"]' },
   // the studio is the owner's broadcasting tab itself (opened and taken live by openWorld), looked at in place
   { name: 'studio-live', path: (w) => `/studio/${w.live}`, as: 'owner', ready: '[data-testid="studio-page"]' },
+  // the same tab after an in-app navigation away while live: the header carries the "you are live" pill too
+  { name: 'live-away', path: () => '/', as: 'owner', ready: '[data-testid="live-pill"]' },
 ];
 
 export type Opened = {
@@ -137,6 +139,21 @@ export async function openPage(o: Opened, p: AppPage, size: { width: number; hei
     await o.studio.setViewportSize(size);
     await loaded(o.studio, p);
     return { page: o.studio, errors: o.studioErrors, close: async () => undefined };
+  }
+  if (p.name === 'live-away') {
+    const studio = PAGES.find((q) => q.name === 'studio-live')!;
+    await o.studio.setViewportSize({ width: 1280, height: 800 }); // the nav is in the row there
+    await o.studio.getByTestId('nav-home').click();
+    await o.studio.setViewportSize(size);
+    await loaded(o.studio, p);
+    return {
+      page: o.studio,
+      errors: o.studioErrors,
+      close: async () => {
+        await o.studio.getByTestId('live-pill-studio').click(); // back in the studio, still live
+        await loaded(o.studio, studio);
+      },
+    };
   }
   const browser = p.as === 'owner' ? o.ownerBrowser : o.visitorBrowser;
   const page = await browser.context.newPage();
