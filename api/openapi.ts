@@ -2,8 +2,12 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { invalid, type FieldError } from '../shared/errors.ts';
 import type { AppEnv } from './context.ts';
+import { IMAGE_TYPES } from './images.ts';
 
 export { z };
+
+/** A request or response body that is one image, in any type the API takes (avatars, emotes). */
+export const imageContent = () => Object.fromEntries(IMAGE_TYPES.map((t) => [t, { schema: z.string().openapi({ format: 'binary' }) }]));
 
 export const ProblemSchema = z
   .object({

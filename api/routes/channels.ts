@@ -11,7 +11,7 @@ import { removeChannel } from '../channel-removal.ts';
 import { loadChannel, requireRank, selectChannels, withChannel, type ChannelRow } from '../channel-context.ts';
 import { AVATAR_MAX_SIDE, CHANNEL_LIMITS, INVISIBLE_MESSAGE, isVisibleLine, isVisibleText, SEARCH_QUERY_MAX, SLUG_PATTERN } from '../../shared/rules.ts';
 import { IMAGE_TYPES, probeImage } from '../images.ts';
-import { json, problems, router, z } from '../openapi.ts';
+import { imageContent, json, problems, router, z } from '../openapi.ts';
 
 const Slug = z
   .string()
@@ -123,7 +123,6 @@ function slugTaken(slug: string) {
   return new AppError('conflict', message, [{ path: 'json.slug', message }]);
 }
 
-const imageContent = () => Object.fromEntries(IMAGE_TYPES.map((t) => [t, { schema: z.string().openapi({ format: 'binary' }) }]));
 
 const tags = ['channels'];
 

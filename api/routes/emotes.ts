@@ -9,7 +9,7 @@ import { conflict, invalid, notFound, tooLarge, unsupportedMedia } from '../../s
 import { requireRank, withChannel } from '../channel-context.ts';
 import { channelEmotes } from '../chat/store.ts';
 import { IMAGE_TYPES, probeImage } from '../images.ts';
-import { json, problems, router, z } from '../openapi.ts';
+import { imageContent, json, problems, router, z } from '../openapi.ts';
 
 const tags = ['chat'];
 const SlugParam = z.object({ slug: z.string().max(64).openapi({ param: { name: 'slug', in: 'path' } }) });
@@ -18,7 +18,6 @@ const CodeParams = SlugParam.extend({
 });
 const EmoteSchema = z.object({ code: z.string(), url: z.string() }).openapi('Emote');
 const EmoteList = z.object({ emotes: z.array(EmoteSchema), max: z.number().int() }).openapi('EmoteList');
-const imageContent = () => Object.fromEntries(IMAGE_TYPES.map((t) => [t, { schema: z.string().openapi({ format: 'binary' }) }]));
 
 /** Whether a request path is an emote upload (its body is an image, bounded by MAX_UPLOAD_BYTES, not JSON). */
 export const isEmoteUpload = (path: string) => /^\/api\/channels\/[^/]+\/emotes\/[^/]+$/.test(path);

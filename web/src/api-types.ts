@@ -3384,7 +3384,7 @@ export interface components {
         title: string;
         /** @description This broadcast's category (empty: none given) */
         category: string;
-        /** @description A recent frame (JPEG, refreshed every ~15 s; 404 until the first one exists) */
+        /** @description A recent frame (JPEG, refreshed every ~15 s; 204 No Content while on air before the first one exists) */
         previewUrl: string;
       }) | null;
       owner: {
