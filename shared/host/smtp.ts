@@ -1,12 +1,14 @@
-// SMTP delivery through nodemailer (a Node library: Deno runs it through its Node compatibility). The interface it
-// implements, and the choice between it and the outbox, are in shared/mail.ts.
+// SMTP delivery through nodemailer (a Node library: Deno runs it through its Node compatibility). It fits shared/mail.ts's
+// Mailer by shape (no import of it: the host layer depends on nothing above it), and mail.ts chooses it or the outbox.
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { Mail, Mailer } from '../mail.ts';
+
+/** One plain-text message to one address (shared/mail.ts's Mail). */
+type Message = { to: string; subject: string; text: string };
 
 // a server that accepts the connection and then stalls must not hold a request for minutes
 const TIMEOUT_MS = 15_000;
 
-export class SmtpMailer implements Mailer {
+export class SmtpMailer {
   readonly kind = 'smtp' as const;
   private readonly transport: Transporter;
 
@@ -26,7 +28,7 @@ export class SmtpMailer implements Mailer {
     });
   }
 
-  async send(mail: Mail): Promise<void> {
+  async send(mail: Message): Promise<void> {
     await this.transport.sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.text });
   }
 
