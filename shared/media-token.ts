@@ -27,11 +27,16 @@ const MIN_SECRET = 32;
 
 const text = new TextEncoder();
 
-/** The bytes of a base64url string, or null when it is not one. */
+/**
+ * The bytes of a base64url string, or null when it is not one — or not the one spelling of its bytes: the last
+ * character's unused low bits are ignored by decoders, so without this a signature's last character could be swapped
+ * for another and still verify (one token, several URLs).
+ */
 function fromBase64url(s: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9_-]*$/.test(s)) return null;
   try {
-    return fromBase64(s);
+    const bytes = fromBase64(s);
+    return base64url(bytes) === s ? bytes : null;
   } catch {
     return null;
   }

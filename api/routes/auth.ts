@@ -2,7 +2,7 @@
 import { Hono, type Context } from 'hono';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { asUnavailable } from '../../shared/db/errors.ts';
-import { problemForStatus } from '../../shared/errors.ts';
+import { invalid, problemForStatus } from '../../shared/errors.ts';
 import { CLIENT_ADDRESS_HEADER, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from '../auth.ts';
 import type { AppEnv } from '../context.ts';
 import { ProblemSchema, z } from '../openapi.ts';
@@ -25,6 +25,9 @@ export const authApp = new Hono<AppEnv>().on(['GET', 'POST'], '/*', async (c) =>
   headers.set(CLIENT_ADDRESS_HEADER, address);
   headers.delete('content-length'); // the body below is the decoded text, which may be shorter (a byte-order mark)
   const body = c.req.method === 'POST' && c.req.raw.body ? await c.req.text() : undefined;
+  // better-auth deletes an account without its password when the session is "fresh" (under a day old): here a
+  // deletion always needs the password, so a stolen or left-open session cannot delete an account on its own
+  if (c.req.method === 'POST' && c.req.path === '/api/auth/delete-user') requirePassword(body);
   const res = await auth.handler(new Request(c.req.url, { method: c.req.method, headers, body, signal: c.req.raw.signal })).catch((err: unknown) => {
     throw asUnavailable(err) ?? err;
   });
@@ -37,6 +40,19 @@ export const authApp = new Hono<AppEnv>().on(['GET', 'POST'], '/*', async (c) =>
   if (res.status >= 400) return authProblem(c, res);
   return res;
 });
+
+/** A deletion's body must carry the account's password (checked by better-auth against the stored hash). */
+function requirePassword(body: string | undefined) {
+  let password: unknown;
+  try {
+    password = (JSON.parse(body ?? '') as { password?: unknown } | null)?.password;
+  } catch {
+    // not JSON: refused below like a missing password
+  }
+  if (typeof password !== 'string' || password === '') {
+    throw invalid('Deleting an account needs its password.', [{ path: 'password', message: 'Enter your password to delete your account.' }]);
+  }
+}
 
 /**
  * One of better-auth's error replies ({message, code} JSON, or an empty 404) as RFC 9457 problem+json. `code` and

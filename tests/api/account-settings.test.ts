@@ -39,6 +39,14 @@ t('POST /api/auth/delete-user needs the password, then deletes the account and i
   const fan = await api.client().signUp('Fan');
   assert.is((await fan.put(`/api/channels/${slug}/follow`)).status, 200);
 
+  // better-auth alone would delete a fresh session's account with no password at all
+  for (const body of [{}, { password: '' }, { password: 42 }]) {
+    const none = await c.post('/api/auth/delete-user', body);
+    assert.is(none.status, 400, `delete-user with ${JSON.stringify(body)}`);
+    assert.is(none.body.errors?.[0]?.path, 'password');
+  }
+  assert.is((await api.client().get(`/api/channels/${slug}`)).status, 200, 'nothing deleted without the password');
+
   const wrong = await c.post('/api/auth/delete-user', { password: 'not my password' });
   assert.is(wrong.status, 400);
   assert.is(wrong.body.code, 'INVALID_PASSWORD');
