@@ -219,3 +219,15 @@ export function probeImage(bytes: Uint8Array, declared: string, maxSide: number)
     throw err;
   }
 }
+
+/**
+ * Headers for serving a stored upload as what it is: an image that is also valid HTML or script (a polyglot) stays an
+ * image (no sniffing), and opened on its own it runs nothing and reaches nothing.
+ */
+export const servedImageHeaders = (type: string, size: number, maxAgeSeconds: number): Record<string, string> => ({
+  'Content-Type': type,
+  'Content-Length': String(size),
+  'Cache-Control': `public, max-age=${maxAgeSeconds}`,
+  'X-Content-Type-Options': 'nosniff',
+  'Content-Security-Policy': "default-src 'none'; sandbox",
+});

@@ -10,7 +10,7 @@ import { requireUser } from '../access.ts';
 import { removeChannel } from '../channel-removal.ts';
 import { loadChannel, requireRank, selectChannels, withChannel, type ChannelRow } from '../channel-context.ts';
 import { AVATAR_MAX_SIDE, CHANNEL_LIMITS, INVISIBLE_MESSAGE, isVisibleLine, isVisibleText, SEARCH_QUERY_MAX, SLUG_PATTERN } from '../../shared/rules.ts';
-import { IMAGE_TYPES, probeImage } from '../images.ts';
+import { IMAGE_TYPES, probeImage, servedImageHeaders } from '../images.ts';
 import { imageContent, json, problems, router, z } from '../openapi.ts';
 
 const Slug = z
@@ -317,13 +317,7 @@ export const channelsApp = router()
         const obj = current.avatarKey ? await store.get(current.avatarKey) : null;
         if (!obj || !current.avatarType) throw notFound(`An avatar for "${current.slug}"`);
         return c.body(obj.body, 200, {
-          'Content-Type': current.avatarType,
-          'Content-Length': String(obj.size),
-          'Cache-Control': 'public, max-age=300',
-          // an image that is also valid HTML or script (a polyglot) stays an image: no sniffing, and opened on its own
-          // it runs nothing and reaches nothing
-          'X-Content-Type-Options': 'nosniff',
-          'Content-Security-Policy': "default-src 'none'; sandbox",
+          ...servedImageHeaders(current.avatarType, obj.size, 300),
           'Content-Disposition': `inline; filename="${current.slug}.${current.avatarType.split('/')[1]}"`,
         });
       },

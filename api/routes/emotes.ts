@@ -8,7 +8,7 @@ import { EMOTE_CODE_PATTERN, EMOTE_MAX_BYTES, EMOTE_MAX_SIDE, MAX_CHANNEL_EMOTES
 import { conflict, invalid, notFound, tooLarge, unsupportedMedia } from '../../shared/errors.ts';
 import { requireRank, withChannel } from '../channel-context.ts';
 import { channelEmotes } from '../chat/store.ts';
-import { IMAGE_TYPES, probeImage } from '../images.ts';
+import { IMAGE_TYPES, probeImage, servedImageHeaders } from '../images.ts';
 import { imageContent, json, problems, router, z } from '../openapi.ts';
 
 const tags = ['chat'];
@@ -100,13 +100,7 @@ export const emotesApp = router()
         const [row] = await database.db.select({ key: channelEmote.key, type: channelEmote.type }).from(channelEmote).where(and(eq(channelEmote.channelId, ch.id), eq(channelEmote.code, code))).limit(1);
         const obj = row ? await store.get(row.key) : null;
         if (!row || !obj) throw notFound(`The emote "${code}" of "${ch.slug}"`);
-        return c.body(obj.body, 200, {
-          'Content-Type': row.type,
-          'Content-Length': String(obj.size),
-          'Cache-Control': 'public, max-age=86400',
-          'X-Content-Type-Options': 'nosniff',
-          'Content-Security-Policy': "default-src 'none'; sandbox",
-        });
+        return c.body(obj.body, 200, servedImageHeaders(row.type, obj.size, 86_400));
       },
     ),
   )
