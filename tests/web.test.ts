@@ -33,8 +33,9 @@ t('a visitor signs up, creates a channel and gets a stream key shown once', asyn
   await form.getByTestId('input-email').fill('stella@example.test');
   await form.getByTestId('input-password').fill('stella password');
   await form.getByTestId('sign-up-submit').click();
-  await page.getByTestId('role-badge').waitFor();
-  assert.is((await page.getByTestId('role-badge').textContent())?.trim().toLowerCase(), 'admin', 'first account is admin');
+  const badge = page.getByTestId('user-menu').getByTestId('role-badge');
+  await badge.waitFor();
+  assert.is((await badge.textContent())?.trim().toLowerCase(), 'admin', 'first account is admin');
 
   await page.getByTestId('nav-my-channels').click();
   // with no channels yet the create form is already open; otherwise "New channel" opens it

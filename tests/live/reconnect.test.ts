@@ -29,6 +29,14 @@ async function goLive(ctx: Ctx, slug: string, key: string) {
   return page;
 }
 
+/** Segments of the channel's recording in progress, by its playlist. */
+async function recordedSegments(ctx: Ctx, slug: string): Promise<number> {
+  const vod = (await ctx.owner.get(`/api/channels/${slug}/vods`)).body.items?.[0];
+  if (!vod?.playlistUrl) return 0;
+  const res = await fetch(ctx.api.base + vod.playlistUrl);
+  return res.ok ? ((await res.text()).match(/#EXTINF/g) ?? []).length : 0;
+}
+
 t('a publisher that reconnects within the grace period continues the same live session', async (ctx) => {
   const { api, owner } = ctx;
   await owner.post('/api/channels', { slug: 'flaky', title: 'Flaky' });
@@ -38,6 +46,9 @@ t('a publisher that reconnects within the grace period continues the same live s
   try {
     const first = await goLive(ctx, 'flaky', key);
     const sessionId = (await owner.get('/api/channels/flaky')).body.live.sessionId;
+    // the first publisher stays until the recording holds some of it (a loaded machine starts FFmpeg late)
+    const segments = await until(() => recordedSegments(ctx, 'flaky'), (n) => n >= 1, 20_000);
+    assert.ok(segments >= 1, 'the first publisher was recorded before the drop');
     await first.close(); // the tab is closed: DTLS close, the connection is gone
     const lost = await until(async () => api.sfu.room('flaky')?.publisherId, (id) => id === undefined, 8_000);
     assert.is(lost, undefined, 'the publisher is gone');
