@@ -380,8 +380,8 @@ export const vodsApp = router()
       const near: SQL[] = [eq(vod.channelId, v.channelId)];
       if (v.category) near.push(sql`lower(${vod.category}) = ${v.category.toLowerCase()}`);
       if (v.tags.length) near.push(arrayOverlaps(vod.tags, v.tags));
-      // closeness: the same channel, then shared tags, then the same category; newest among equals
-      const score = sql<number>`(case when ${vod.channelId} = ${v.channelId} then 4 else 0 end) + cardinality(array(select unnest(${vod.tags}) intersect select unnest(${sql.param(v.tags)}::text[])))${v.category ? sql` + (case when lower(${vod.category}) = ${v.category.toLowerCase()} then 2 else 0 end)` : sql``}`;
+      // closeness: the same channel, then each shared tag, then the same category; newest among equals
+      const score = sql<number>`(case when ${vod.channelId} = ${v.channelId} then 100 else 0 end) + 2 * cardinality(array(select unnest(${vod.tags}) intersect select unnest(${sql.param(v.tags)}::text[])))${v.category ? sql` + (case when lower(${vod.category}) = ${v.category.toLowerCase()} then 1 else 0 end)` : sql``}`;
       const rows = await c.var.deps.database.db
         .select({ vod, channel: vodChannelColumns })
         .from(vod)
@@ -419,7 +419,7 @@ export const vodsApp = router()
       tags,
       summary: 'Where the signed-in viewer stopped watching (null: never started)',
       request: { params: IdParam },
-      responses: { 200: json(PositionSchema.nullable(), 'The position, or null.'), ...problems(400, 401, 404) },
+      responses: { 200: json(z.object({ positionSeconds: z.number() }).nullable(), 'The position, or null.'), ...problems(400, 401, 404) },
     }),
     async (c) => {
       const u = requireUser(c);
