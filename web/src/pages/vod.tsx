@@ -49,7 +49,7 @@ export function VodPage({ id }: { id: string }) {
           This broadcast could not be recorded{vod.failureReason ? `: ${vod.failureReason}` : '.'}
         </p>
       ) : (
-        <div class="watch">
+        <div class={`watch${vod.source === 'broadcast' ? '' : ' watch-solo'}`}>
           {/* a subscriber-only VoD plays from its signed URL: a CDN serves it without the session cookie */}
           <VodPlayer src={vod.signedPlaylistUrl ?? vod.playlistUrl} poster={vod.posterUrl} onTime={(elapsedMs, seconds) => setAt({ elapsedMs, seconds })} />
           {/* an upload had no broadcast, so no chat to replay */}
