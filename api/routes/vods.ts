@@ -11,7 +11,7 @@ import { sha1Hex } from '../../shared/host/hash.ts';
 import { CONTENT_TYPES, previewKey, vodPrefix } from '../../shared/media.ts';
 import { etagMatches, etagOf, mediaCacheControl, parseRange, playlistKind, rangeResponse, rewritePlaylist, type ByteRange, type MediaAudience } from '../../shared/media-http.ts';
 import { deriveMediaKey, importMediaKeys, signMediaToken, verifyMediaToken, type MediaKey } from '../../shared/media-token.ts';
-import { AVATAR_MAX_SIDE, CHANNEL_LIMITS, INVISIBLE_MESSAGE, isVisibleLine, isVisibleText } from '../../shared/rules.ts';
+import { AVATAR_MAX_SIDE, CategoryName, INVISIBLE_MESSAGE, isVisibleLine, isVisibleText, TagList } from '../../shared/rules.ts';
 import { chapterFault, LANGUAGE_CODES, RELATED_MAX, VISIBILITIES, VOD_LIMITS, VOD_SOURCES, type Language } from '../../shared/vod-catalog.ts';
 import { requireChannelAccess, requireUser } from '../access.ts';
 import { withChannel } from '../channel-context.ts';
@@ -20,7 +20,7 @@ import { IMAGE_TYPES, probeImage, servedImageHeaders } from '../images.ts';
 import { VIEW_DEDUPE_SECONDS } from '../limits.ts';
 import { listedVods, managesVod, vodAccess } from '../vod-visibility.ts';
 import type { AppEnv, Deps } from '../context.ts';
-import { imageContent, json, problems, router, z } from '../openapi.ts';
+import { imageContent, instant, json, problems, router, z } from '../openapi.ts';
 
 const ChapterSchema = z
   .object({
@@ -193,30 +193,18 @@ async function loadVod(c: { var: AppEnv['Variables'] }, id: string) {
   return row;
 }
 
-const Tag = z
-  .string()
-  .trim()
-  .min(1)
-  .max(CHANNEL_LIMITS.tag)
-  .refine(isVisibleLine, INVISIBLE_MESSAGE)
-  .transform((t) => t.toLowerCase());
-
 const UpdateVod = z
   .object({
     title: z.string().trim().min(1, 'title must not be empty').max(VOD_LIMITS.title).refine(isVisibleLine, INVISIBLE_MESSAGE).optional(),
     description: z.string().max(VOD_LIMITS.description, `at most ${VOD_LIMITS.description} characters`).refine(isVisibleText, INVISIBLE_MESSAGE).optional(),
     // the same rules as a channel's category and tags
-    category: z.string().trim().max(CHANNEL_LIMITS.category).refine(isVisibleLine, INVISIBLE_MESSAGE).optional(),
-    tags: z
-      .array(Tag)
-      .max(CHANNEL_LIMITS.tags, `at most ${CHANNEL_LIMITS.tags} tags`)
-      .transform((t) => [...new Set(t)])
-      .optional(),
+    category: CategoryName.optional(),
+    tags: TagList.optional(),
     language: z
       .union([z.enum(LANGUAGE_CODES as [Language, ...Language[]]), z.literal('')], { error: `a language code of: ${LANGUAGE_CODES.join(', ')} (or empty)` })
       .optional(),
     visibility: z.enum(VISIBILITIES).optional(),
-    publishAt: z.iso.datetime({ offset: true }).nullable().optional().openapi({ description: 'A scheduled premiere (null: published now)' }),
+    publishAt: instant({ description: 'A scheduled premiere, a date-time (null: published now)' }).nullable().optional(),
     chapters: z.array(ChapterSchema).max(VOD_LIMITS.chapters, `at most ${VOD_LIMITS.chapters} chapters`).optional(),
     posterFrame: z.number().int().min(1).max(4).optional().openapi({ description: 'Use generated frame N (frame-N.jpg) as the poster' }),
   })
@@ -299,7 +287,7 @@ export const vodsApp = router()
       requireChannelAccess(c, { ownerId: row.channel.ownerId }, 'own');
       const { posterFrame, publishAt, chapters, ...fields } = c.req.valid('json');
       const set: Partial<typeof vod.$inferInsert> = { ...fields };
-      if (publishAt !== undefined) set.publishAt = publishAt === null ? null : new Date(publishAt);
+      if (publishAt !== undefined) set.publishAt = publishAt;
       if (chapters !== undefined) {
         const fault = chapterFault(chapters, row.vod.durationMs === null ? null : row.vod.durationMs / 1000);
         if (fault) throw invalid(fault);

@@ -73,6 +73,8 @@ t('PATCH /api/vods/{id} edits the details; bad chapters, tags, language and desc
   await refused({ description: 'x'.repeat(5001) }, 'a long description');
   await refused({ visibility: 'secret' }, 'an unknown visibility');
   await refused({}, 'nothing to change');
+  await refused({ publishAt: '0000-01-01T00:00:00Z' }, 'a premiere before 1970');
+  await refused({ publishAt: 'soon' }, 'a premiere that is no time');
   assert.is((await ctx.owner.patch(`/api/vods/${id}`, { chapters: Array.from({ length: 100 }, (_, i) => ({ startSeconds: i, title: `c${i}` })) })).status, 200, '100 chapters are fine');
 
   assert.is((await ctx.stranger.patch(`/api/vods/${id}`, { title: 'Mine now' })).status, 403);

@@ -4046,11 +4046,8 @@ export interface components {
       language?: ("ar" | "bn" | "cs" | "da" | "de" | "el" | "en" | "es" | "fa" | "fi" | "fr" | "he" | "hi" | "hu" | "id" | "it" | "ja" | "ko" | "nl" | "no" | "pl" | "pt" | "pt-BR" | "ro" | "ru" | "sv" | "th" | "tr" | "uk" | "vi" | "zh" | "zh-TW") | "";
       /** @enum {string} */
       visibility?: "public" | "unlisted" | "private" | "subscribers";
-      /**
-       * Format: date-time
-       * @description A scheduled premiere (null: published now)
-       */
-      publishAt?: string | null;
+      /** @description A scheduled premiere, a date-time (null: published now) */
+      publishAt?: string;
       chapters?: components["schemas"]["Chapter"][];
       /** @description Use generated frame N (frame-N.jpg) as the poster */
       posterFrame?: number;

@@ -16,7 +16,8 @@ export function VideoCard({ vod, showChannel = true }: { vod: Vod; showChannel?:
   const thumb = vod.thumbnails?.small ?? vod.posterUrl;
   return (
     <li class="video-card" data-testid="video-card">
-      <a href={`/v/${vod.id}`} class="video-card-link" aria-label={vod.title}>
+      {/* the picture repeats the title link below: one tab stop and one name per card */}
+      <a href={`/v/${vod.id}`} class="video-card-link" tabIndex={-1} aria-hidden="true">
         <span class="video-thumb">
           {thumb ? <img src={thumb} alt="" loading="lazy" width={320} height={180} /> : <span class="video-thumb-blank" />}
           {vod.durationSeconds !== null && <span class="video-length">{duration(vod.durationSeconds)}</span>}
