@@ -219,6 +219,10 @@ export const api = {
   uploadPoster: (id: string, file: Blob) => request<Vod>('POST', `/api/vods/${encodeURIComponent(id)}/poster`, { body: file, contentType: file.type }),
   relatedVods: (id: string, signal?: AbortSignal) => data(client.GET('/api/vods/{id}/related', { params: { path: { id } }, signal })),
   countView: (id: string) => data(client.POST('/api/vods/{id}/view', { params: { path: { id } } })),
+  /** Where the signed-in viewer stopped watching (null: never started), and keeping it, for resuming. */
+  vodPosition: (id: string, signal?: AbortSignal) => data(client.GET('/api/vods/{id}/position', { params: { path: { id } }, signal })),
+  saveVodPosition: (id: string, positionSeconds: number) =>
+    data(client.PUT('/api/vods/{id}/position', { params: { path: { id } }, body: { positionSeconds } })).then(() => undefined),
   vod: (id: string, signal?: AbortSignal) => data(client.GET('/api/vods/{id}', { params: { path: { id } }, signal })),
   deleteVod: (id: string) => data(client.DELETE('/api/vods/{id}', { params: { path: { id } } })).then(() => undefined),
   vodChat: (id: string, signal?: AbortSignal) => data(client.GET('/api/vods/{id}/chat', { params: { path: { id } }, signal })),
