@@ -204,7 +204,7 @@ const UpdateVod = z
       .union([z.enum(LANGUAGE_CODES as [Language, ...Language[]]), z.literal('')], { error: `a language code of: ${LANGUAGE_CODES.join(', ')} (or empty)` })
       .optional(),
     visibility: z.enum(VISIBILITIES).optional(),
-    publishAt: instant({ description: 'A scheduled premiere, a date-time (null: published now)' }).nullable().optional(),
+    publishAt: z.union([instant({ description: 'A scheduled premiere, a date-time' }), z.null()]).optional().openapi({ description: 'A scheduled premiere (null: published now)' }),
     chapters: z.array(ChapterSchema).max(VOD_LIMITS.chapters, `at most ${VOD_LIMITS.chapters} chapters`).optional(),
     posterFrame: z.number().int().min(1).max(4).optional().openapi({ description: 'Use generated frame N (frame-N.jpg) as the poster' }),
   })

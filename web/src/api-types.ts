@@ -4046,8 +4046,8 @@ export interface components {
       language?: ("ar" | "bn" | "cs" | "da" | "de" | "el" | "en" | "es" | "fa" | "fi" | "fr" | "he" | "hi" | "hu" | "id" | "it" | "ja" | "ko" | "nl" | "no" | "pl" | "pt" | "pt-BR" | "ro" | "ru" | "sv" | "th" | "tr" | "uk" | "vi" | "zh" | "zh-TW") | "";
       /** @enum {string} */
       visibility?: "public" | "unlisted" | "private" | "subscribers";
-      /** @description A scheduled premiere, a date-time (null: published now) */
-      publishAt?: string;
+      /** @description A scheduled premiere (null: published now) */
+      publishAt?: string | null;
       chapters?: components["schemas"]["Chapter"][];
       /** @description Use generated frame N (frame-N.jpg) as the poster */
       posterFrame?: number;
