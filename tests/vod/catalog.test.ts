@@ -14,6 +14,7 @@ import * as assert from 'uvu/assert';
 import { eq } from 'drizzle-orm';
 import { searchDoc, vod, watchPosition } from '../../shared/db/index.ts';
 import { vodPrefix } from '../../shared/media.ts';
+import { meiliFilter } from '../../shared/search/MeiliSearch.ts';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { placeholderFiles, seedVod, type VodDetails } from '../helpers/vod-seed.ts';
 
@@ -195,6 +196,11 @@ t('a scheduled premiere is hidden from all but its owner until its time, then li
   assert.ok(ids(await ctx.anon.get('/api/videos?limit=50')).includes(id));
   assert.ok(ids(await ctx.anon.get('/api/channels/premiere-studio/vods')).includes(id));
   assert.equal(await searchVods(ctx.anon, 'axolotl'), [id]);
+});
+
+t('Meilisearch leaves out VoD documents dated after the query (premieres), as PostgresSearch does', () => {
+  const f = meiliFilter({ q: 'x', limit: 10, offset: 0, now: new Date(1_800_000_000_000) });
+  assert.ok(f.some((e) => Array.isArray(e) && e.includes('kind = "channel"') && e.includes('date <= 1800000000000')), JSON.stringify(f));
 });
 
 t('GET /api/videos: each filter narrows, each sort orders, pages walk the whole list once', async (ctx) => {
