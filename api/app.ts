@@ -28,6 +28,7 @@ import { healthApp } from './routes/health.ts';
 import { categoriesApp, searchApp } from './routes/search.ts';
 import { streamKeysApp } from './routes/stream-keys.ts';
 import { channelVodsApp, hlsApp, vodsApp } from './routes/vods.ts';
+import { videosApp } from './routes/videos.ts';
 import { meApp, usersApp } from './routes/users.ts';
 import { serveFiles, webApp } from './web.ts';
 
@@ -204,6 +205,7 @@ export function createApp(deps: Deps, media: MediaApp[] = []) {
   app.route('/api/channels', subscriptionsApp);
   app.route('/api/channels', emotesApp);
   app.route('/api/vods', vodsApp);
+  app.route('/api/videos', videosApp);
   app.route('/', hlsApp);
   app.route('/api/me', meApp);
   app.route('/api/me', followingApp);

@@ -13,6 +13,11 @@ export type AuthLimitStorage = {
   consume(key: string, rule: { window: number; max: number }): Promise<{ allowed: boolean; retryAfter: number | null }>;
 };
 
+/** A viewer's views of one VoD within this long count once. */
+export const VIEW_DEDUPE_SECONDS = 6 * 3600;
+/** Views one address may count per hour (every VoD together): a watch party behind one NAT, not a script. */
+const VIEWS_PER_ADDRESS_HOUR = 300;
+
 export class ApiLimits {
   readonly signUpsPerAddress: RateLimit;
   readonly signUps: RateLimit;
@@ -20,6 +25,10 @@ export class ApiLimits {
   readonly streamKeyCreates: RateLimit;
   readonly follows: RateLimit;
   readonly searches: RateLimit;
+  /** views a VoD counts from one address (POST /api/vods/{id}/view): a cap on what a script can inflate */
+  readonly viewsPerAddress: RateLimit;
+  /** one view per viewer (user or address) per VoD per VIEW_DEDUPE_SECONDS: a key is "seen" once its point is taken */
+  readonly viewsSeen: RateLimit;
   /** searches running now in this process, whoever asked */
   readonly searchesRunning: ConcurrencyCap;
   private readonly authRules = new Map<string, RateLimit>();
@@ -37,6 +46,8 @@ export class ApiLimits {
     this.streamKeyCreates = make('stream-key-create', l.streamKeysPerUserHour, 3600);
     this.follows = make('follow', l.followsPerUserMinute, 60);
     this.searches = make('search', l.searchesPerAddressSecond, 1);
+    this.viewsPerAddress = make('vod-view-address', VIEWS_PER_ADDRESS_HOUR, 3600);
+    this.viewsSeen = make('vod-view-seen', 1, VIEW_DEDUPE_SECONDS);
     this.searchesRunning = new ConcurrencyCap({ perKey: l.searchConcurrency, total: l.searchConcurrency });
     this.prefix = config.redisPrefix;
   }

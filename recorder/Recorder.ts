@@ -149,7 +149,7 @@ export class Recorder {
     const vodId = crypto.randomUUID();
     const prefix = vodPrefix(vodId);
     // a subscriber-only broadcast is not free to watch from its recording
-    await db.insert(vod).values({ id: vodId, channelId: e.channelId, liveSessionId: e.sessionId, title: recordingTitle(ch.broadcastTitle ?? '', ch.title, new Date(e.startedAt)), storagePrefix: prefix, codecs: e.codecs, startedAt: new Date(e.startedAt), subscribersOnly: ch.subscribersOnly });
+    await db.insert(vod).values({ id: vodId, channelId: e.channelId, liveSessionId: e.sessionId, title: recordingTitle(ch.broadcastTitle ?? '', ch.title, new Date(e.startedAt)), storagePrefix: prefix, codecs: e.codecs, startedAt: new Date(e.startedAt), visibility: ch.subscribersOnly ? 'subscribers' : 'public' });
     const rec = this.recording({ vodId, sessionId: e.sessionId, slug: e.slug, prefix });
     const kinds = [...new Set(e.codecs.map((c) => c.split('/')[0] as 'audio' | 'video'))];
     // attaching retries by itself while the publisher is away; the recording is registered at once so that the

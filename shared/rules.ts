@@ -2,7 +2,7 @@
 // own routes, scripts/create-admin.ts) and the web client can show before sending.
 // The numbers, patterns and names among them are in shared/bounds.ts, which has no zod: the browser bundle imports that.
 import { z } from 'zod';
-import { EMAIL_MAX, IMAGE_URL_MAX, NAME_MAX } from './bounds.ts';
+import { CHANNEL_LIMITS, EMAIL_MAX, IMAGE_URL_MAX, NAME_MAX } from './bounds.ts';
 
 export * from './bounds.ts';
 
@@ -17,6 +17,22 @@ export const isVisibleLine = (s: string) => !INVISIBLE.test(s);
 /** The same for text of several lines (tabs and line breaks allowed). */
 export const isVisibleText = (s: string) => !INVISIBLE_BUT_LINES.test(s);
 export const INVISIBLE_MESSAGE = 'must not contain control or invisible characters';
+
+/** A tag of a channel or a video: trimmed, lowercased, 1–CHANNEL_LIMITS.tag characters, nothing invisible. */
+const Tag = z
+  .string()
+  .trim()
+  .min(1)
+  .max(CHANNEL_LIMITS.tag)
+  .refine(isVisibleLine, INVISIBLE_MESSAGE)
+  .transform((t) => t.toLowerCase());
+/** The tags of a channel or a video: at most CHANNEL_LIMITS.tags, each once. */
+export const TagList = z
+  .array(Tag)
+  .max(CHANNEL_LIMITS.tags, `at most ${CHANNEL_LIMITS.tags} tags`)
+  .transform((t) => [...new Set(t)]);
+/** The category of a channel or a video: free text, as the site's categories are (GET /api/categories lists them). */
+export const CategoryName = z.string().trim().max(CHANNEL_LIMITS.category).refine(isVisibleLine, INVISIBLE_MESSAGE);
 
 /** A display name: NFC, trimmed, inner whitespace runs as one space, 1–NAME_MAX characters, nothing invisible. */
 export const UserName = z

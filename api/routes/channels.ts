@@ -9,7 +9,7 @@ import { AppError, invalid, notFound, tooLarge, unsupportedMedia } from '../../s
 import { requireUser } from '../access.ts';
 import { removeChannel } from '../channel-removal.ts';
 import { loadChannel, requireRank, selectChannels, withChannel, type ChannelRow } from '../channel-context.ts';
-import { AVATAR_MAX_SIDE, CHANNEL_LIMITS, INVISIBLE_MESSAGE, isVisibleLine, isVisibleText, SEARCH_QUERY_MAX, SLUG_PATTERN } from '../../shared/rules.ts';
+import { AVATAR_MAX_SIDE, CategoryName, CHANNEL_LIMITS, INVISIBLE_MESSAGE, isVisibleLine, isVisibleText, SEARCH_QUERY_MAX, SLUG_PATTERN, TagList } from '../../shared/rules.ts';
 import { IMAGE_TYPES, probeImage, servedImageHeaders } from '../images.ts';
 import { imageContent, json, problems, router, z } from '../openapi.ts';
 
@@ -17,19 +17,11 @@ const Slug = z
   .string()
   .regex(SLUG_PATTERN, '3–32 characters: lowercase letters, digits and inner hyphens')
   .openapi({ example: 'night-owl-radio' });
-const Tag = z
-  .string()
-  .trim()
-  .min(1)
-  .max(CHANNEL_LIMITS.tag)
-  .refine(isVisibleLine, INVISIBLE_MESSAGE)
-  .transform((t) => t.toLowerCase());
-
 const ChannelFields = {
   title: z.string().trim().min(1, 'title must not be empty').max(CHANNEL_LIMITS.title).refine(isVisibleLine, INVISIBLE_MESSAGE),
   description: z.string().max(CHANNEL_LIMITS.description).refine(isVisibleText, INVISIBLE_MESSAGE),
-  category: z.string().trim().max(CHANNEL_LIMITS.category).refine(isVisibleLine, INVISIBLE_MESSAGE),
-  tags: z.array(Tag).max(CHANNEL_LIMITS.tags, `at most ${CHANNEL_LIMITS.tags} tags`).transform((t) => [...new Set(t)]),
+  category: CategoryName,
+  tags: TagList,
   subscribersOnlyLive: z.boolean().openapi({ description: 'Live streams (WHEP and the live recording) for subscribers only' }),
   subscribersOnlyVods: z.boolean().openapi({ description: 'New recordings start subscriber-only' }),
 };

@@ -4,28 +4,43 @@
 // (shared/media-token.ts), which is checked without the database, so an edge (edge/hls-edge.ts) can check it too.
 import { createRoute } from '@hono/zod-openapi';
 import { Hono, type Context } from 'hono';
-import { and, asc, desc, eq, inArray, isNull } from 'drizzle-orm';
-import { channel, chatMessage, liveSession, user, vod } from '../../shared/db/index.ts';
-import { conflict, forbidden, notFound, rangeNotSatisfiable } from '../../shared/errors.ts';
+import { and, arrayOverlaps, asc, desc, eq, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
+import { channel, chatMessage, liveSession, user, vod, watchPosition } from '../../shared/db/index.ts';
+import { conflict, forbidden, invalid, notFound, rangeNotSatisfiable, tooLarge, unsupportedMedia } from '../../shared/errors.ts';
+import { sha1Hex } from '../../shared/host/hash.ts';
 import { CONTENT_TYPES, previewKey, vodPrefix } from '../../shared/media.ts';
 import { etagMatches, etagOf, mediaCacheControl, parseRange, playlistKind, rangeResponse, rewritePlaylist, type ByteRange, type MediaAudience } from '../../shared/media-http.ts';
 import { deriveMediaKey, importMediaKeys, signMediaToken, verifyMediaToken, type MediaKey } from '../../shared/media-token.ts';
-import { requireChannelAccess } from '../access.ts';
+import { AVATAR_MAX_SIDE, CategoryName, INVISIBLE_MESSAGE, isVisibleLine, isVisibleText, TagList } from '../../shared/rules.ts';
+import { chapterFault, LANGUAGE_CODES, RELATED_MAX, VISIBILITIES, VOD_LIMITS, VOD_SOURCES, type Language } from '../../shared/vod-catalog.ts';
+import { requireChannelAccess, requireUser } from '../access.ts';
 import { withChannel } from '../channel-context.ts';
 import { entitled, requireEntitled, viewerOf, type Viewer } from '../entitlements.ts';
+import { IMAGE_TYPES, probeImage, servedImageHeaders } from '../images.ts';
+import { VIEW_DEDUPE_SECONDS } from '../limits.ts';
+import { listedVods, managesVod, vodAccess } from '../vod-visibility.ts';
 import type { AppEnv, Deps } from '../context.ts';
-import { json, problems, router, z } from '../openapi.ts';
+import { imageContent, instant, json, problems, router, z } from '../openapi.ts';
+
+const ChapterSchema = z
+  .object({
+    startSeconds: z.number().min(0).max(1e7).openapi({ description: 'From the start of the video, in seconds' }),
+    title: z.string().trim().min(1, 'a chapter needs a title').max(VOD_LIMITS.chapterTitle).refine(isVisibleLine, INVISIBLE_MESSAGE),
+  })
+  .strict()
+  .openapi('Chapter');
 
 export const VodSchema = z
   .object({
     id: z.uuid(),
-    channel: z.object({ id: z.uuid(), slug: z.string(), ownerId: z.string() }),
+    channel: z.object({ id: z.uuid(), slug: z.string(), title: z.string(), ownerId: z.string() }),
     liveSessionId: z.uuid().nullable(),
     title: z.string(),
     status: z.enum(['recording', 'ready', 'failed']).openapi({
       description: "recording: still live (watch from the start); ready: a finished VoD; failed: nothing playable was recorded (listed for the channel's owner only, with failureReason)",
     }),
     failureReason: z.string().nullable().openapi({ description: 'Why a failed recording failed (null otherwise).' }),
+    source: z.enum(VOD_SOURCES).openapi({ description: 'A recorded broadcast or an uploaded video' }),
     startedAt: z.iso.datetime(),
     endedAt: z.iso.datetime().nullable(),
     durationSeconds: z.number().nullable(),
@@ -37,36 +52,66 @@ export const VodSchema = z
         'For a viewer entitled to a subscriber-only recording: its playlist with a token (in it and in each segment URI) that plays without the session cookie, through a CDN too, until the token expires (a few hours). Null otherwise.',
     }),
     posterUrl: z.string().nullable(),
-    subscribersOnly: z.boolean().openapi({ description: "Only the channel's subscribers may play it (its HLS answers others 401/403)." }),
+    description: z.string(),
+    category: z.string(),
+    tags: z.array(z.string()),
+    language: z.string().openapi({ description: 'A code of shared/vod-catalog.ts LANGUAGES, or empty' }),
+    visibility: z.enum(VISIBILITIES).openapi({
+      description: 'public: listed, for anyone; unlisted: for whoever has the link, never listed; private: the owner and admins only; subscribers: listed, played by subscribers',
+    }),
+    publishAt: z.iso.datetime().nullable().openapi({ description: 'A scheduled premiere: hidden from all but its owner and admins until then' }),
+    chapters: z.array(ChapterSchema),
+    viewCount: z.number().int(),
+    subscribersOnly: z.boolean().openapi({ description: "visibility is subscribers: only the channel's subscribers may play it (its HLS answers others 401/403)." }),
   })
   .openapi('Vod');
 
 type VodRow = typeof vod.$inferSelect;
 /** The channel of VoDs, as much of it as their JSON and their entitlement need. */
-type VodChannel = { id: string; slug: string; ownerId: string; subscribersOnlyLive: boolean };
+export type VodChannel = { id: string; slug: string; title: string; ownerId: string; subscribersOnlyLive: boolean };
+/** The columns of VodChannel, for a query joining channel. */
+export const vodChannelColumns = { id: channel.id, slug: channel.slug, title: channel.title, ownerId: channel.ownerId, subscribersOnlyLive: channel.subscribersOnlyLive };
 
 /** Subscriber-only: the VoD itself, or the recording in progress of a channel whose live streams are (its DVR). */
-const restrictedVod = (v: VodRow, ch: VodChannel) => v.subscribersOnly || (v.status === 'recording' && ch.subscribersOnlyLive);
+const restrictedVod = (v: VodRow, ch: VodChannel) => vodAccess(v, ch, null) === 'restricted';
 
-/** VoDs (of one channel) as JSON for the caller: a subscriber-only one they may watch comes with a signed playlist URL. */
-async function vodJson(c: { var: AppEnv['Variables'] }, rows: VodRow[], ch: VodChannel) {
+/** VoDs (each with its channel) as JSON for the caller: a subscriber-only one they may watch comes with a signed playlist URL. */
+export async function vodsJson(c: { var: AppEnv['Variables'] }, rows: { vod: VodRow; channel: VodChannel }[]) {
   const { deps, user } = c.var;
-  const mayWatch = !!user && rows.some((v) => restrictedVod(v, ch)) && (await entitled(deps.database.db, user, ch));
+  const mayWatch = new Map<string, Promise<boolean>>();
+  const entitledTo = (ch: VodChannel) => {
+    let p = mayWatch.get(ch.id);
+    if (!p) mayWatch.set(ch.id, (p = entitled(deps.database.db, user, ch)));
+    return p;
+  };
   return Promise.all(
-    rows.map(async (v) => {
-      const signed = mayWatch && restrictedVod(v, ch) ? `${mediaUrl(deps, `${v.storagePrefix}index.m3u8`)}?token=${await signVod(deps, v.storagePrefix, user!.id)}` : null;
+    rows.map(async ({ vod: v, channel: ch }) => {
+      const signed = user && restrictedVod(v, ch) && (await entitledTo(ch)) ? `${mediaUrl(deps, `${v.storagePrefix}index.m3u8`)}?token=${await signVod(deps, v.storagePrefix, user.id)}` : null;
       return serialize(v, ch, (key) => mediaUrl(deps, key), signed);
     }),
   );
 }
+/** VoDs of one channel as JSON for the caller (vodsJson). */
+const vodJson = (c: { var: AppEnv['Variables'] }, rows: VodRow[], ch: VodChannel) => vodsJson(c, rows.map((v) => ({ vod: v, channel: ch })));
+
+/**
+ * Where the poster is fetched from: poster.jpg (the recorder's or the transcoder's) with the VoD's files; any other
+ * key (a chosen frame, an uploaded image) through GET /api/vods/{id}/poster, named by its key so a change shows.
+ */
+function posterUrlOf(v: VodRow, url: (key: string) => string): string | null {
+  if (!v.posterKey) return null;
+  if (v.posterKey === `${v.storagePrefix}poster.jpg`) return url(v.posterKey);
+  return `/api/vods/${v.id}/poster?v=${sha1Hex(v.posterKey).slice(0, 10)}`;
+}
 
 const serialize = (v: VodRow, ch: VodChannel, url: (key: string) => string, signedPlaylistUrl: string | null): z.infer<typeof VodSchema> => ({
   id: v.id,
-  channel: { id: v.channelId, slug: ch.slug, ownerId: ch.ownerId },
+  channel: { id: v.channelId, slug: ch.slug, title: ch.title, ownerId: ch.ownerId },
   liveSessionId: v.liveSessionId,
   title: v.title,
   status: v.status,
   failureReason: v.failureReason,
+  source: v.source,
   startedAt: v.startedAt.toISOString(),
   endedAt: v.endedAt?.toISOString() ?? null,
   durationSeconds: v.durationMs === null ? null : v.durationMs / 1000,
@@ -74,8 +119,16 @@ const serialize = (v: VodRow, ch: VodChannel, url: (key: string) => string, sign
   codecs: v.codecs,
   playlistUrl: url(`${v.storagePrefix}index.m3u8`),
   signedPlaylistUrl,
-  posterUrl: v.posterKey ? url(v.posterKey) : null,
-  subscribersOnly: v.subscribersOnly,
+  posterUrl: posterUrlOf(v, url),
+  description: v.description,
+  category: v.category,
+  tags: v.tags,
+  language: v.language,
+  visibility: v.visibility,
+  publishAt: v.publishAt?.toISOString() ?? null,
+  chapters: v.chapters,
+  viewCount: v.viewCount,
+  subscribersOnly: v.visibility === 'subscribers',
 });
 
 const ReplayMessageSchema = z
@@ -99,41 +152,79 @@ export const channelVodsApp = router().openapi(
       method: 'get',
       path: '/{slug}/vods',
       tags,
-      summary: "A channel's recordings, newest first (the one in progress included; failed ones for its owner and admins only)",
-      request: { params: z.object({ slug: z.string().max(64) }) },
-      responses: { 200: json(z.object({ items: z.array(VodSchema) }), 'Recordings.'), ...problems(404) },
+      summary: "A channel's videos, newest first: its recordings (the one in progress included) and uploads",
+      description:
+        'Listed videos only (public and subscribers, published), except for the channel\'s owner and admins, who see all of them: unlisted, private, scheduled and failed ones too.',
+      request: {
+        params: z.object({ slug: z.string().max(64) }),
+        query: z.object({ source: z.enum(VOD_SOURCES).optional().openapi({ description: 'Only uploads, or only past broadcasts' }) }),
+      },
+      responses: { 200: json(z.object({ items: z.array(VodSchema) }), 'Videos.'), ...problems(400, 404) },
     }),
     async (c) => {
       const { db } = c.var.deps.database;
       const ch = c.var.channel;
+      const { source } = c.req.valid('query');
+      const where = [eq(vod.channelId, ch.id)];
+      if (source) where.push(eq(vod.source, source));
       // a failed recording is the streamer's to learn about (and delete), not a viewer's to stumble on
-      const statuses: VodRow['status'][] = mayManage(c.var.user, ch.ownerId) ? ['recording', 'ready', 'failed'] : ['recording', 'ready'];
-      const rows = await db.select().from(vod).where(and(eq(vod.channelId, ch.id), inArray(vod.status, statuses))).orderBy(desc(vod.startedAt)).limit(100);
+      if (!managesVod(c.var.user, ch.ownerId)) where.push(inArray(vod.status, ['recording', 'ready']), listedVods());
+      const rows = await db
+        .select()
+        .from(vod)
+        .where(and(...where))
+        .orderBy(desc(vod.startedAt))
+        .limit(100);
       return c.json({ items: await vodJson(c, rows, ch) }, 200);
     },
   ),
 );
 
-/** The channel's owner or an admin: who sees its failed recordings. */
-const mayManage = (user: AppEnv['Variables']['user'], ownerId: string) => !!user && (user.id === ownerId || user.role === 'admin');
-
 /** A VoD with its channel, or undefined. */
 async function findVod(deps: Deps, id: string) {
-  const [row] = await deps.database.db
-    .select({ vod, channel: { id: channel.id, slug: channel.slug, ownerId: channel.ownerId, subscribersOnlyLive: channel.subscribersOnlyLive } })
-    .from(vod)
-    .innerJoin(channel, eq(channel.id, vod.channelId))
-    .where(eq(vod.id, id))
-    .limit(1);
+  const [row] = await deps.database.db.select({ vod, channel: vodChannelColumns }).from(vod).innerJoin(channel, eq(channel.id, vod.channelId)).where(eq(vod.id, id)).limit(1);
   return row;
 }
 
-/** A VoD with its channel; a failed one exists only for its channel's owner and admins (404 for anyone else). */
+/** A VoD with its channel, unless it is hidden from the caller (private, scheduled or failed: 404, api/vod-visibility.ts). */
 async function loadVod(c: { var: AppEnv['Variables'] }, id: string) {
   const row = await findVod(c.var.deps, id);
-  if (!row || (row.vod.status === 'failed' && !mayManage(c.var.user, row.channel.ownerId))) throw notFound('That VoD');
+  if (!row || vodAccess(row.vod, row.channel, c.var.user) === 'hidden') throw notFound('That VoD');
   return row;
 }
+
+const UpdateVod = z
+  .object({
+    title: z.string().trim().min(1, 'title must not be empty').max(VOD_LIMITS.title).refine(isVisibleLine, INVISIBLE_MESSAGE).optional(),
+    description: z.string().max(VOD_LIMITS.description, `at most ${VOD_LIMITS.description} characters`).refine(isVisibleText, INVISIBLE_MESSAGE).optional(),
+    // the same rules as a channel's category and tags
+    category: CategoryName.optional(),
+    tags: TagList.optional(),
+    language: z
+      .union([z.enum(LANGUAGE_CODES as [Language, ...Language[]]), z.literal('')], { error: `a language code of: ${LANGUAGE_CODES.join(', ')} (or empty)` })
+      .optional(),
+    visibility: z.enum(VISIBILITIES).optional(),
+    publishAt: z.union([instant({ description: 'A scheduled premiere, a date-time' }), z.null()]).optional().openapi({ description: 'A scheduled premiere (null: published now)' }),
+    chapters: z.array(ChapterSchema).max(VOD_LIMITS.chapters, `at most ${VOD_LIMITS.chapters} chapters`).optional(),
+    posterFrame: z.number().int().min(1).max(4).optional().openapi({ description: 'Use generated frame N (frame-N.jpg) as the poster' }),
+  })
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, 'send at least one field to change')
+  .openapi('UpdateVod');
+
+/**
+ * Removes the uploaded source file of a VoD (TODO-merge: the uploads helper's `removeUpload(deps, uploadId)` from
+ * api/uploads.ts; until then an uploaded VoD's row names no upload in this branch, so there is nothing to remove).
+ */
+async function removeUploadOf(_deps: Deps, v: VodRow): Promise<void> {
+  const uploadId = (v as VodRow & { uploadId?: string | null }).uploadId;
+  if (!uploadId) return;
+}
+
+/** The poster image's content type, from its key's extension. */
+const posterType = (key: string) => CONTENT_TYPES[key.split('.').pop()!] ?? `image/${key.split('.').pop()}`;
+
+const PositionSchema = z.object({ positionSeconds: z.number().min(0).max(1e7) }).openapi('WatchPosition');
 
 export const vodsApp = router()
   .openapi(
@@ -141,7 +232,8 @@ export const vodsApp = router()
       method: 'get',
       path: '/{id}',
       tags,
-      summary: 'One recording',
+      summary: 'One video',
+      description: 'Unlisted ones open to whoever has the link; private, scheduled (until their publish time) and failed ones only to the channel\'s owner and admins (404 for anyone else).',
       request: { params: IdParam },
       responses: { 200: json(VodSchema, 'The VoD.'), ...problems(400, 404) },
     }),
@@ -185,30 +277,172 @@ export const vodsApp = router()
       method: 'patch',
       path: '/{id}',
       tags,
-      summary: 'Change a recording: its title, or whether it is for subscribers only (channel owner or admin)',
-      request: {
-        params: IdParam,
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: z
-                .object({ title: z.string().trim().min(1).max(120).optional(), subscribersOnly: z.boolean().optional() })
-                .strict()
-                .refine((v) => Object.keys(v).length > 0, 'send at least one field to change')
-                .openapi('UpdateVod'),
-            },
-          },
-        },
-      },
-      responses: { 200: json(VodSchema, 'Changed.'), ...problems(400, 401, 403, 404, 415) },
+      summary: "Edit a video's details, visibility, premiere time, chapters or poster frame (channel owner or admin)",
+      description: `Chapters: sorted, the first at 0, at most ${VOD_LIMITS.chapters}, none past the end when the duration is known. posterFrame N needs the generated frame-N.jpg (409 until the transcoder wrote it).`,
+      request: { params: IdParam, body: { required: true, content: { 'application/json': { schema: UpdateVod } } } },
+      responses: { 200: json(VodSchema, 'Changed.'), ...problems(400, 401, 403, 404, 409, 415) },
     }),
     async (c) => {
       const row = await loadVod(c, c.req.valid('param').id);
       requireChannelAccess(c, { ownerId: row.channel.ownerId }, 'own');
-      const [changed] = await c.var.deps.database.db.update(vod).set(c.req.valid('json')).where(eq(vod.id, row.vod.id)).returning();
+      const { posterFrame, publishAt, chapters, ...fields } = c.req.valid('json');
+      const set: Partial<typeof vod.$inferInsert> = { ...fields };
+      if (publishAt !== undefined) set.publishAt = publishAt;
+      if (chapters !== undefined) {
+        const fault = chapterFault(chapters, row.vod.durationMs === null ? null : row.vod.durationMs / 1000);
+        if (fault) throw invalid(fault);
+        set.chapters = chapters;
+      }
+      if (posterFrame !== undefined) {
+        const key = `${row.vod.storagePrefix}frame-${posterFrame}.jpg`;
+        if ((await c.var.deps.store.size(key)) === null) throw conflict(`Frame ${posterFrame} has not been generated (yet) for this video.`);
+        set.posterKey = key;
+      }
+      const [changed] = await c.var.deps.database.db.update(vod).set(set).where(eq(vod.id, row.vod.id)).returning();
       const [json] = await vodJson(c, [changed!], row.channel);
       return c.json(json!, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/poster',
+      tags,
+      summary: 'Upload a poster image for a video (PNG, JPEG, GIF or WebP as the raw body; channel owner or admin)',
+      request: { params: IdParam, body: { required: true, content: imageContent() } },
+      responses: { 200: json(VodSchema, 'Poster stored.'), ...problems(400, 401, 403, 404, 413, 415) },
+    }),
+    async (c) => {
+      const row = await loadVod(c, c.req.valid('param').id);
+      requireChannelAccess(c, { ownerId: row.channel.ownerId }, 'own');
+      const { store, config, database } = c.var.deps;
+      const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+      if (!(IMAGE_TYPES as readonly string[]).includes(type)) throw unsupportedMedia(`Posters must be one of ${IMAGE_TYPES.join(', ')}; got "${type || 'nothing'}".`);
+      // the body limit (MAX_UPLOAD_BYTES) has bounded this read; the bytes are checked, never decoded, here
+      const bytes = new Uint8Array(await c.req.arrayBuffer());
+      if (bytes.byteLength > config.maxUploadBytes) throw tooLarge(`Posters may be at most ${config.maxUploadBytes} bytes.`);
+      if (bytes.byteLength === 0) throw invalid('The poster is empty.');
+      const probe = probeImage(bytes, type, AVATAR_MAX_SIDE);
+      if (!probe.ok) throw invalid(probe.reason);
+      // under the VoD's prefix (deleted with it), a new name each time so the URL (and caches) change with it
+      const key = `${row.vod.storagePrefix}poster-upload-${Date.now()}.${type.split('/')[1]}`;
+      await store.put(key, bytes, type);
+      const [changed] = await database.db.update(vod).set({ posterKey: key }).where(eq(vod.id, row.vod.id)).returning();
+      const old = row.vod.posterKey;
+      if (old && old !== key && old.startsWith(`${row.vod.storagePrefix}poster-upload-`)) await store.delete(old);
+      const [json] = await vodJson(c, [changed!], row.channel);
+      return c.json(json!, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/poster',
+      tags,
+      summary: "A video's chosen poster image (a generated frame or an uploaded one)",
+      request: { params: IdParam },
+      responses: { 200: { description: 'The image.', content: imageContent() }, ...problems(400, 404) },
+    }),
+    async (c) => {
+      const row = await loadVod(c, c.req.valid('param').id);
+      const obj = row.vod.posterKey ? await c.var.deps.store.get(row.vod.posterKey) : null;
+      if (!obj) throw notFound('A poster for this video');
+      const type = posterType(row.vod.posterKey!);
+      // a private or scheduled video's poster is as hidden as the video: kept by the viewer's own cache only
+      const hidden = vodAccess(row.vod, row.channel, null) === 'hidden';
+      return c.body(obj.body, 200, { ...servedImageHeaders(type, obj.size, 300), ...(hidden ? { 'Cache-Control': 'private, max-age=300' } : {}) });
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/related',
+      tags,
+      summary: 'Videos related to this one: of the same channel, category or tags (listed, ready ones only)',
+      request: { params: IdParam },
+      responses: { 200: json(z.object({ items: z.array(VodSchema) }), 'Related videos, the closest first.'), ...problems(400, 404) },
+    }),
+    async (c) => {
+      const row = await loadVod(c, c.req.valid('param').id);
+      const v = row.vod;
+      const near: SQL[] = [eq(vod.channelId, v.channelId)];
+      if (v.category) near.push(sql`lower(${vod.category}) = ${v.category.toLowerCase()}`);
+      if (v.tags.length) near.push(arrayOverlaps(vod.tags, v.tags));
+      // closeness: the same channel, then each shared tag, then the same category; newest among equals
+      const score = sql<number>`(case when ${vod.channelId} = ${v.channelId} then 100 else 0 end) + 2 * cardinality(array(select unnest(${vod.tags}) intersect select unnest(${sql.param(v.tags)}::text[])))${v.category ? sql` + (case when lower(${vod.category}) = ${v.category.toLowerCase()} then 1 else 0 end)` : sql``}`;
+      const rows = await c.var.deps.database.db
+        .select({ vod, channel: vodChannelColumns })
+        .from(vod)
+        .innerJoin(channel, eq(channel.id, vod.channelId))
+        .where(and(ne(vod.id, v.id), eq(vod.status, 'ready'), listedVods(), or(...near)))
+        .orderBy(desc(score), desc(vod.startedAt), desc(vod.id))
+        .limit(RELATED_MAX);
+      return c.json({ items: await vodsJson(c, rows) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'put',
+      path: '/{id}/position',
+      tags,
+      summary: 'Remember where the signed-in viewer stopped watching (for resuming)',
+      request: { params: IdParam, body: { required: true, content: { 'application/json': { schema: PositionSchema } } } },
+      responses: { 204: { description: 'Kept.' }, ...problems(400, 401, 404, 415) },
+    }),
+    async (c) => {
+      const u = requireUser(c);
+      const row = await loadVod(c, c.req.valid('param').id);
+      const { positionSeconds } = c.req.valid('json');
+      await c.var.deps.database.db
+        .insert(watchPosition)
+        .values({ userId: u.id, vodId: row.vod.id, positionSeconds })
+        .onConflictDoUpdate({ target: [watchPosition.userId, watchPosition.vodId], set: { positionSeconds, updatedAt: new Date() } });
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/position',
+      tags,
+      summary: 'Where the signed-in viewer stopped watching (null: never started)',
+      request: { params: IdParam },
+      responses: { 200: json(z.object({ positionSeconds: z.number() }).nullable(), 'The position, or null.'), ...problems(400, 401, 404) },
+    }),
+    async (c) => {
+      const u = requireUser(c);
+      const row = await loadVod(c, c.req.valid('param').id);
+      const [found] = await c.var.deps.database.db
+        .select({ positionSeconds: watchPosition.positionSeconds })
+        .from(watchPosition)
+        .where(and(eq(watchPosition.userId, u.id), eq(watchPosition.vodId, row.vod.id)));
+      c.header('Cache-Control', 'private, no-store');
+      return c.json(found ?? null, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/view',
+      tags,
+      summary: 'Count a view (once per viewer — signed-in user, else address — per video every few hours)',
+      description: `A viewer's views of one video within ${VIEW_DEDUPE_SECONDS / 3600} h count once; one address counts a few hundred an hour at most (429 past that).`,
+      request: { params: IdParam },
+      responses: { 200: json(z.object({ counted: z.boolean(), viewCount: z.number().int() }).openapi('ViewCount'), 'Whether this view counted, and the total.'), ...problems(400, 404, 429) },
+    }),
+    async (c) => {
+      const row = await loadVod(c, c.req.valid('param').id);
+      const { limits, database } = c.var.deps;
+      await limits.take('views from this address', [limits.viewsPerAddress, c.var.address]);
+      const viewer = c.var.user ? `u:${c.var.user.id}` : `a:${c.var.address}`;
+      const fresh = (await limits.viewsSeen.take(`${row.vod.id}:${viewer}`)).ok;
+      if (!fresh) return c.json({ counted: false, viewCount: row.vod.viewCount }, 200);
+      const [after] = await database.db
+        .update(vod)
+        .set({ viewCount: sql`${vod.viewCount} + 1` })
+        .where(eq(vod.id, row.vod.id))
+        .returning({ viewCount: vod.viewCount });
+      return c.json({ counted: true, viewCount: after?.viewCount ?? row.vod.viewCount + 1 }, 200);
     },
   )
   .openapi(
@@ -216,7 +450,7 @@ export const vodsApp = router()
       method: 'delete',
       path: '/{id}',
       tags,
-      summary: 'Delete a recording and its files (channel owner or admin)',
+      summary: 'Delete a video and every file of it: its HLS, images, and an upload\'s source (channel owner or admin)',
       request: { params: IdParam },
       responses: { 204: { description: 'Deleted.' }, ...problems(400, 401, 403, 404, 409) },
     }),
@@ -225,6 +459,8 @@ export const vodsApp = router()
       requireChannelAccess(c, { ownerId: row.channel.ownerId }, 'own');
       if (row.vod.status === 'recording') throw conflict('This broadcast is still being recorded; delete it once it has ended.');
       await c.var.deps.store.deletePrefix(row.vod.storagePrefix);
+      await removeUploadOf(c.var.deps, row.vod);
+      // its search document goes with the row (the search_vod trigger), its watch positions by cascade
       await c.var.deps.database.db.delete(vod).where(eq(vod.id, row.vod.id));
       return c.body(null, 204);
     },
@@ -238,10 +474,20 @@ export const vodsApp = router()
  */
 async function requireVodEntitlement(c: Context<AppEnv>, id: string): Promise<NonNullable<Viewer> | null> {
   const row = await findVod(c.var.deps, id);
-  if (!row || !restrictedVod(row.vod, row.channel)) return null;
+  if (!row) return null;
+  const access = vodAccess(row.vod, row.channel, null);
+  if (access === 'open') return null;
   const viewer = await viewerOf(c.var.deps, c.req.raw.headers);
-  await requireEntitled(c.var.deps.database.db, viewer, row.channel, 'This recording');
+  // private, scheduled or failed: as if it did not exist, for anyone but its owner and admins
+  if (vodAccess(row.vod, row.channel, viewer) === 'hidden') throw notFound('That file');
+  if (access === 'restricted') await requireEntitled(c.var.deps.database.db, viewer, row.channel, 'This recording');
   return viewer!;
+}
+
+/** Whether a VoD is hidden from some (private, scheduled, failed): then even its poster is not public. */
+async function hiddenVod(c: Context<AppEnv>, id: string): Promise<boolean> {
+  const row = await findVod(c.var.deps, id);
+  return !!row && vodAccess(row.vod, row.channel, null) === 'hidden';
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -361,7 +607,7 @@ export const hlsApp = new Hono<AppEnv>()
       await refuseOtherViewer(c, check.grant.viewer);
       audience = { tokenExp: check.grant.exp };
       signWith = token;
-    } else if (!file.endsWith('.jpg')) {
+    } else if (!file.endsWith('.jpg') || (await hiddenVod(c, id))) {
       const viewer = await requireVodEntitlement(c, id);
       if (viewer) {
         audience = 'session';

@@ -1,6 +1,7 @@
 // Drizzle schema: the single source for migrations in sql/ (drizzle-kit generate) and for typed queries.
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { VISIBILITIES, type Chapter } from '../vod-catalog.ts';
+import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const ROLES = ['admin', 'moderator', 'user'] as const;
 export type Role = (typeof ROLES)[number];
@@ -186,11 +187,42 @@ export const vod = pgTable(
     posterKey: text('poster_key'),
     /** Why a recording ended `failed` (nothing recorded, too short to play), shown to the channel's owner only. */
     failureReason: text('failure_reason'),
-    /** Only the channel's subscribers (and its owner, moderators of the site, admins) may watch it. */
-    subscribersOnly: boolean('subscribers_only').notNull().default(false),
+    /** A recorded broadcast or an uploaded file. */
+    source: text('source', { enum: ['broadcast', 'upload'] }).notNull().default('broadcast'),
+    // the catalog's details, edited by the owner (rules: shared/vod-catalog.ts)
+    description: text('description').notNull().default(''),
+    category: text('category').notNull().default(''),
+    tags: text('tags')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    language: text('language').notNull().default(''),
+    /** Who sees it where: api/vod-visibility.ts (one rule for lists, the page, its HLS and search). */
+    visibility: text('visibility', { enum: VISIBILITIES }).notNull().default('public'),
+    /** A scheduled premiere: hidden from all but the owner and admins until then (compared with now(), no job). */
+    publishAt: timestamp('publish_at', { withTimezone: true }),
+    chapters: jsonb('chapters').$type<Chapter[]>().notNull().default([]),
+    /** Views counted by POST /api/vods/{id}/view (deduplicated per viewer for a few hours). */
+    viewCount: integer('view_count').notNull().default(0),
     createdAt: createdAt(),
   },
   (t) => [index('vod_channel_idx').on(t.channelId, t.startedAt), index('vod_status_idx').on(t.status)],
+);
+
+/** Where a signed-in viewer stopped watching a VoD, for resuming it. */
+export const watchPosition = pgTable(
+  'watch_position',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => user.id, { onDelete: 'cascade' }),
+    vodId: uuid('vod_id')
+      .notNull()
+      .references(() => vod.id, { onDelete: 'cascade' }),
+    positionSeconds: real('position_seconds').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.vodId] }), index('watch_position_vod_idx').on(t.vodId)],
 );
 
 // chat rows belong to a channel and a user, and go with either
@@ -538,6 +570,7 @@ export const schema = {
   streamKey,
   liveSession,
   vod,
+  watchPosition,
   chatMessage,
   chatModerator,
   chatBan,

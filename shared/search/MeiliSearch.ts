@@ -3,7 +3,7 @@
 import { Meilisearch, MeilisearchRequestError, MeilisearchRequestTimeOutError, type Index, type Task } from 'meilisearch';
 import { unavailable } from '../errors.ts';
 import type { Config } from '../config.ts';
-import { hitKind, listsRecordingsInProgress, type DocKey, type Search, type SearchDoc, type SearchQuery, type SearchResult } from './contract.ts';
+import { hitKind, listsRecordingsInProgress, premieresBy, type DocKey, type Search, type SearchDoc, type SearchQuery, type SearchResult } from './contract.ts';
 
 /** A document as Meilisearch holds it: ids may only use letters, digits, - and _, dates are numbers to filter on. */
 type MeiliDoc = {
@@ -63,6 +63,8 @@ export function meiliFilter(q: SearchQuery): (string | string[])[] {
   // a broadcast once: its channel's live hit, not also its recording in progress
   if (!listsRecordingsInProgress(q)) f.push(['kind = "channel"', 'live = false']);
   if (q.live !== undefined) f.push(`live = ${q.live}`);
+  // a scheduled premiere's document is dated at its publish time: found from then on (api/vod-visibility.ts)
+  f.push(['kind = "channel"', `date <= ${premieresBy(q).getTime()}`]);
   if (q.category) f.push(`categoryKey = ${literal(q.category.toLowerCase())}`);
   if (q.from) f.push(`date >= ${q.from.getTime()}`);
   if (q.to) f.push(`date <= ${q.to.getTime()}`);

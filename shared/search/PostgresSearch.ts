@@ -4,7 +4,7 @@
 // PostgreSQL and on the embedded PGlite.
 import { and, desc, eq, gte, lte, or, sql, type SQL } from 'drizzle-orm';
 import { searchDoc, searchWord, type Db } from '../db/index.ts';
-import { docColumns, hitKind, listsRecordingsInProgress, type DocKey, type Search, type SearchDoc, type SearchHit, type SearchQuery, type SearchResult } from './contract.ts';
+import { docColumns, hitKind, listsRecordingsInProgress, premieresBy, type DocKey, type Search, type SearchDoc, type SearchHit, type SearchQuery, type SearchResult } from './contract.ts';
 
 /** Words of a query: letters and digits only, so they can go into a tsquery as they are. */
 export function queryWords(q: string): string[] {
@@ -20,6 +20,8 @@ function filters(q: SearchQuery): SQL[] {
   // a broadcast once: its channel's live hit, not also its recording in progress
   if (!listsRecordingsInProgress(q)) where.push(or(eq(searchDoc.kind, 'channel'), eq(searchDoc.live, false))!);
   if (q.live !== undefined) where.push(eq(searchDoc.live, q.live));
+  // a scheduled premiere's document is dated at its publish time: found from then on (api/vod-visibility.ts)
+  where.push(or(eq(searchDoc.kind, 'channel'), lte(searchDoc.date, premieresBy(q)))!);
   if (q.category) where.push(sql`lower(${searchDoc.category}) = ${q.category.toLowerCase()}`);
   if (q.from) where.push(gte(searchDoc.date, q.from));
   if (q.to) where.push(lte(searchDoc.date, q.to));

@@ -20,6 +20,8 @@ export type SearchQuery = {
   to?: Date | undefined;
   limit: number;
   offset: number;
+  /** the time premieres are compared with (now by default; VoD documents dated later are not found yet) */
+  now?: Date | undefined;
 };
 
 export type SearchHit = {
@@ -85,3 +87,6 @@ export const listsRecordingsInProgress = (q: Pick<SearchQuery, 'type'>): boolean
 
 /** The hit kind of a document: a channel broadcasting now is a live stream. */
 export const hitKind = (doc: { kind: SearchDocKind; live: boolean }): SearchKind => (doc.kind === 'vod' ? 'vod' : doc.live ? 'live' : 'channel');
+
+/** The time a query finds premieres by: VoD documents dated after it (scheduled ones) are left out. */
+export const premieresBy = (q: Pick<SearchQuery, 'now'>): Date => q.now ?? new Date();

@@ -13,7 +13,7 @@ import { until } from './webrtc.ts';
 const PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'page-probe.js');
 
 /** What the pages show: slugs, the recording's id. */
-export type World = { live: string; offline: string; longTitle: string; vodId: string; ownerName: string };
+export type World = { live: string; offline: string; longTitle: string; vodId: string; ownerName: string; uploadId: string };
 
 /**
  * One page of the app: its name (screenshots are `<name>-<width>.png`), its path, who looks at it (`owner`: the
@@ -28,6 +28,9 @@ export const PAGES: AppPage[] = [
   { name: 'channel-offline', path: (w) => `/c/${w.offline}`, as: 'visitor', ready: '[data-testid="channel-page"]' },
   { name: 'channel-long-title', path: (w) => `/c/${w.longTitle}`, as: 'visitor', ready: '[data-testid="channel-page"]' },
   { name: 'vod', path: (w) => `/v/${w.vodId}`, as: 'visitor', ready: '[data-testid="vod-page"]' },
+  // an upload on its owner's page: the edit form (opened by the suites that look at it) beside details and chapters
+  { name: 'vod-owner', path: (w) => `/v/${w.uploadId}`, as: 'owner', ready: '[data-testid="vod-editor"]' },
+  { name: 'videos', path: () => '/videos', as: 'visitor', ready: '[data-testid="videos-grid"] [data-testid="video-card"]' },
   { name: 'search', path: () => '/search?q=night', as: 'visitor', ready: '[data-testid="search-hit"]' },
   { name: 'categories', path: () => '/categories', as: 'visitor', ready: '[data-testid="category"]' },
   { name: 'sign-in', path: () => '/sign-in', as: 'visitor', ready: '[data-testid="sign-in-form"]' },
@@ -70,7 +73,7 @@ export async function openWorld(): Promise<Opened> {
   };
   try {
     const api = (opened.api = await startTestApi());
-    const world: World = { live: 'nova-night', offline: 'quiet-hours', longTitle: 'long-title', vodId: '', ownerName: 'Nova Caster' };
+    const world: World = { live: 'nova-night', offline: 'quiet-hours', longTitle: 'long-title', vodId: '', ownerName: 'Nova Caster', uploadId: '' };
     const owner = (opened.owner = await api.client().signUp(world.ownerName));
     const other = await api.client().signUp('Quinn Quiet');
     const create = async (c: Client, body: Record<string, unknown>) => {
@@ -90,7 +93,14 @@ export async function openWorld(): Promise<Opened> {
       category: 'Speedrunning marathons and long category names',
       description: 'https://example.test/a/very/long/address/without/spaces/that/must/wrap/inside/its/box/and/not/widen/the/page',
     });
-    world.vodId = await seedVod(api, other, world.offline, { files: await ffmpegVodFiles() });
+    world.vodId = await seedVod(api, other, world.offline, {
+      files: await ffmpegVodFiles(),
+      details: { durationMs: 6000, description: 'A quiet evening of talk.\nSecond line.', category: 'Talk', tags: ['late', 'calm'], language: 'en', chapters: [{ startSeconds: 0, title: 'Hello' }, { startSeconds: 3, title: 'The long middle part of a conversation' }] },
+    });
+    world.uploadId = await seedVod(api, owner, world.live, {
+      files: await ffmpegVodFiles(),
+      details: { source: 'upload', title: 'Patch notes: building a modular voice from scratch', durationMs: 6000, category: 'Music', tags: ['synth'], visibility: 'unlisted', chapters: [{ startSeconds: 0, title: 'Intro' }] },
+    });
     for (const slug of [world.offline, world.longTitle]) {
       const r = await owner.put(`/api/channels/${slug}/follow`);
       if (r.status !== 200) throw new Error(`following ${slug}: ${r.status} ${r.text}`);

@@ -45,8 +45,11 @@ export function ffmpegVodFiles(): Promise<VodFiles> {
   return made;
 }
 
+/** A VoD's catalog details a test sets straight in its row (everything the vod table takes but its keys). */
+export type VodDetails = Partial<Omit<typeof vod.$inferInsert, 'id' | 'channelId' | 'storagePrefix'>>;
+
 /** A VoD of `owner`'s channel `slug` (created when it does not exist yet) with `files` in the store; its id. */
-export async function seedVod(api: TestApi, owner: Client, slug: string, opts: { status?: 'ready' | 'recording'; subscribersOnly?: boolean; files: VodFiles }): Promise<string> {
+export async function seedVod(api: TestApi, owner: Client, slug: string, opts: { status?: 'ready' | 'recording'; subscribersOnly?: boolean; files: VodFiles; details?: VodDetails }): Promise<string> {
   const { db } = api.deps.database;
   let [ch] = await db.select().from(channel).where(eq(channel.slug, slug));
   if (!ch) {
@@ -55,7 +58,7 @@ export async function seedVod(api: TestApi, owner: Client, slug: string, opts: {
     [ch] = await db.select().from(channel).where(eq(channel.slug, slug));
   }
   const id = crypto.randomUUID();
-  await db.insert(vod).values({ id, channelId: ch!.id, title: slug, status: opts.status ?? 'ready', storagePrefix: vodPrefix(id), subscribersOnly: opts.subscribersOnly ?? false });
+  await db.insert(vod).values({ id, channelId: ch!.id, title: slug, status: opts.status ?? 'ready', storagePrefix: vodPrefix(id), visibility: opts.subscribersOnly ? 'subscribers' : 'public', ...opts.details });
   for (const [name, body] of Object.entries(opts.files)) await api.deps.store.put(`${vodPrefix(id)}${name}`, body, CONTENT_TYPES[name.split('.').pop()!] ?? 'application/octet-stream');
   return id;
 }

@@ -101,7 +101,7 @@ t('a follower hears the channel go live in the page; webhooks fire; WHEP admits 
 
     // the recording of a subscriber-only broadcast is subscriber-only
     const [recording] = await until(() => api.deps.database.db.select().from(vod).where(eq(vod.liveSessionId, inbox.body.items[0].liveSessionId)), (r) => r.length > 0);
-    assert.is(recording?.subscribersOnly, true);
+    assert.is(recording?.visibility, 'subscribers');
 
     // ending the broadcast: channel.offline
     assert.is((await fetch(api.base + p.location!, { method: 'DELETE', headers: withKey(key) })).status, 200);

@@ -115,7 +115,7 @@ t('HEAD /hls/… answers every file with its headers and Content-Length, and no 
     assert.is((await head.arrayBuffer()).byteLength, 0, p);
   }
   assert.is((await fetch(`${api.base}/hls/vod/${id}/seg-00009.ts`, { method: 'HEAD' })).status, 404);
-  assert.is((await owner.patch(`/api/vods/${id}`, { subscribersOnly: true })).status, 200);
+  assert.is((await owner.patch(`/api/vods/${id}`, { visibility: 'subscribers' })).status, 200);
   assert.is((await fetch(api.base + files.segment, { method: 'HEAD' })).status, 401, 'a restricted file’s headers are as closed as its bytes');
 });
 
@@ -164,7 +164,7 @@ t('GET /hls/… with Range: 206 with Content-Range for one range (suffix, open-e
 t('GET /hls/… of a subscriber-only recording is Cache-Control private with Vary: Cookie (playlist and segments)', async ({ api }) => {
   const owner = await api.client().signUp('Members Owner');
   const { id, files } = await recording(api, owner, 'closed-show', 'ready');
-  assert.is((await owner.patch(`/api/vods/${id}`, { subscribersOnly: true })).status, 200);
+  assert.is((await owner.patch(`/api/vods/${id}`, { visibility: 'subscribers' })).status, 200);
   assert.is((await api.client().get(files.segment, { check: false })).status, 401);
   for (const p of [files.segment, files.playlist]) {
     const { cache, vary } = await cacheOf(owner, p);
@@ -201,7 +201,7 @@ t('GET /api/vods/{id}/chat of a subscriber-only recording (its chat replay) is 4
   const stranger = await api.client().signUp('Replay Stranger');
   const { id } = await recording(api, owner, 'closed-replay', 'ready');
   assert.is((await api.client().get(`/api/vods/${id}/chat`)).status, 200, 'public while the recording is');
-  assert.is((await owner.patch(`/api/vods/${id}`, { subscribersOnly: true })).status, 200);
+  assert.is((await owner.patch(`/api/vods/${id}`, { visibility: 'subscribers' })).status, 200);
   assert.is((await api.client().get(`/api/vods/${id}/chat`)).status, 401);
   assert.is((await stranger.get(`/api/vods/${id}/chat`)).status, 403);
   const own = await owner.get(`/api/vods/${id}/chat`);
@@ -224,7 +224,7 @@ t('with S3, a segment is a redirect to a signed URL: stored by nobody when subsc
   const owner = await s3api.client().signUp('S3 Owner');
   const open = await recording(s3api, owner, 's3-open', 'ready');
   const closed = await recording(s3api, owner, 's3-closed', 'ready');
-  assert.is((await owner.patch(`/api/vods/${closed.id}`, { subscribersOnly: true })).status, 200);
+  assert.is((await owner.patch(`/api/vods/${closed.id}`, { visibility: 'subscribers' })).status, 200);
   const pub = await cacheOf(s3api.client(), open.files.segment);
   assert.is(pub.status, 302);
   assert.match(pub.cache, /^public, max-age=\d+$/);

@@ -56,8 +56,8 @@ t('tiers: the owner adds, renames and archives them; anyone lists the current on
 t('a subscriber-only VoD: anonymous 401, non-subscriber 403, subscriber, owner and admin 200; the poster stays public', async (ctx) => {
   const { owner, fan, stranger, api, vodId } = ctx;
   assert.is((await playlist(api.client(), vodId)).status, 200, 'public until marked');
-  assert.is((await fan.patch(`/api/vods/${vodId}`, { subscribersOnly: true })).status, 403, 'only the owner marks it');
-  const marked = await owner.patch(`/api/vods/${vodId}`, { subscribersOnly: true });
+  assert.is((await fan.patch(`/api/vods/${vodId}`, { visibility: 'subscribers' })).status, 403, 'only the owner marks it');
+  const marked = await owner.patch(`/api/vods/${vodId}`, { visibility: 'subscribers' });
   assert.is(marked.body.subscribersOnly, true);
   const anon = await playlist(api.client(), vodId);
   assert.is(anon.status, 401);

@@ -1432,15 +1432,22 @@ export interface paths {
     };
   };
   "/api/channels/{slug}/vods": {
-    /** A channel's recordings, newest first (the one in progress included; failed ones for its owner and admins only) */
+    /**
+     * A channel's videos, newest first: its recordings (the one in progress included) and uploads
+     * @description Listed videos only (public and subscribers, published), except for the channel's owner and admins, who see all of them: unlisted, private, scheduled and failed ones too.
+     */
     get: {
       parameters: {
+        query?: {
+          /** @description Only uploads, or only past broadcasts */
+          source?: "broadcast" | "upload";
+        };
         path: {
           slug: string;
         };
       };
       responses: {
-        /** @description Recordings. */
+        /** @description Videos. */
         200: {
           content: {
             "application/json": {
@@ -1448,10 +1455,10 @@ export interface paths {
             };
           };
         };
-        /** @description Invalid input: a path parameter or query value that breaks its rules, or text with a NUL character or invalid Unicode. */
+        /** @description Invalid input (problem+json lists the fields). */
         400: {
           content: {
-            "application/problem+json": Record<string, never>;
+            "application/problem+json": components["schemas"]["Problem"];
           };
         };
         /** @description No such resource. */
@@ -2555,7 +2562,10 @@ export interface paths {
     };
   };
   "/api/vods/{id}": {
-    /** One recording */
+    /**
+     * One video
+     * @description Unlisted ones open to whoever has the link; private, scheduled (until their publish time) and failed ones only to the channel's owner and admins (404 for anyone else).
+     */
     get: {
       parameters: {
         path: {
@@ -2587,7 +2597,7 @@ export interface paths {
         };
       };
     };
-    /** Delete a recording and its files (channel owner or admin) */
+    /** Delete a video and every file of it: its HLS, images, and an upload's source (channel owner or admin) */
     delete: {
       parameters: {
         path: {
@@ -2641,7 +2651,10 @@ export interface paths {
         };
       };
     };
-    /** Change a recording: its title, or whether it is for subscribers only (channel owner or admin) */
+    /**
+     * Edit a video's details, visibility, premiere time, chapters or poster frame (channel owner or admin)
+     * @description Chapters: sorted, the first at 0, at most 100, none past the end when the duration is known. posterFrame N needs the generated frame-N.jpg (409 until the transcoder wrote it).
+     */
     patch: {
       parameters: {
         path: {
@@ -2680,6 +2693,12 @@ export interface paths {
         };
         /** @description No such resource. */
         404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Conflicts with the current state. */
+        409: {
           content: {
             "application/problem+json": components["schemas"]["Problem"];
           };
@@ -2743,6 +2762,343 @@ export interface paths {
         };
         /** @description No such resource. */
         404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/api/vods/{id}/poster": {
+    /** A video's chosen poster image (a generated frame or an uploaded one) */
+    get: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description The image. */
+        200: {
+          content: {
+            "image/png": string;
+            "image/jpeg": string;
+            "image/gif": string;
+            "image/webp": string;
+          };
+        };
+        /** @description Invalid input (problem+json lists the fields). */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+    /** Upload a poster image for a video (PNG, JPEG, GIF or WebP as the raw body; channel owner or admin) */
+    post: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "image/png": string;
+          "image/jpeg": string;
+          "image/gif": string;
+          "image/webp": string;
+        };
+      };
+      responses: {
+        /** @description Poster stored. */
+        200: {
+          content: {
+            "application/json": components["schemas"]["Vod"];
+          };
+        };
+        /** @description Invalid input (problem+json lists the fields). */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Signed in, but not allowed. */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body too large. */
+        413: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Unsupported content type. */
+        415: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/api/vods/{id}/related": {
+    /** Videos related to this one: of the same channel, category or tags (listed, ready ones only) */
+    get: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Related videos, the closest first. */
+        200: {
+          content: {
+            "application/json": {
+              items: components["schemas"]["Vod"][];
+            };
+          };
+        };
+        /** @description Invalid input (problem+json lists the fields). */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/api/vods/{id}/position": {
+    /** Where the signed-in viewer stopped watching (null: never started) */
+    get: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description The position, or null. */
+        200: {
+          content: {
+            "application/json": {
+              positionSeconds: number;
+            } | null;
+          };
+        };
+        /** @description Invalid input (problem+json lists the fields). */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+    /** Remember where the signed-in viewer stopped watching (for resuming) */
+    put: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["WatchPosition"];
+        };
+      };
+      responses: {
+        /** @description Kept. */
+        204: {
+          content: never;
+        };
+        /** @description Invalid input (problem+json lists the fields). */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The session cookie came from a page of an untrusted origin. */
+        403: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The body is larger than the limit (MAX_BODY_BYTES). */
+        413: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description Unsupported content type. */
+        415: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/api/vods/{id}/view": {
+    /**
+     * Count a view (once per viewer — signed-in user, else address — per video every few hours)
+     * @description A viewer's views of one video within 6 h count once; one address counts a few hundred an hour at most (429 past that).
+     */
+    post: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Whether this view counted, and the total. */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ViewCount"];
+          };
+        };
+        /** @description Invalid input (problem+json lists the fields). */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The session cookie came from a page of an untrusted origin. */
+        403: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The body is larger than the limit (MAX_BODY_BYTES). */
+        413: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description The body is not JSON (Content-Type: application/json). */
+        415: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description Rate limited. */
+        429: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/api/videos": {
+    /** Browse the videos: ready, listed ones, filtered and sorted */
+    get: {
+      parameters: {
+        query?: {
+          category?: string;
+          language?: "ar" | "bn" | "cs" | "da" | "de" | "el" | "en" | "es" | "fa" | "fi" | "fr" | "he" | "hi" | "hu" | "id" | "it" | "ja" | "ko" | "nl" | "no" | "pl" | "pt" | "pt-BR" | "ro" | "ru" | "sv" | "th" | "tr" | "uk" | "vi" | "zh" | "zh-TW";
+          /** @description short: under 4 min; medium: 4–20 min; long: over 20 min */
+          duration?: "short" | "medium" | "long";
+          /** @description Published within the last day, week, month or year */
+          date?: "today" | "week" | "month" | "year";
+          source?: "broadcast" | "upload";
+          sort?: "newest" | "views";
+          limit?: number;
+          /** @description nextCursor of the previous page */
+          cursor?: string;
+        };
+      };
+      responses: {
+        /** @description A page of videos. */
+        200: {
+          content: {
+            "application/json": components["schemas"]["VideoPage"];
+          };
+        };
+        /** @description Invalid input (problem+json lists the fields). */
+        400: {
           content: {
             "application/problem+json": components["schemas"]["Problem"];
           };
@@ -3488,6 +3844,7 @@ export interface components {
         /** Format: uuid */
         id: string;
         slug: string;
+        title: string;
         ownerId: string;
       };
       /** Format: uuid */
@@ -3500,6 +3857,11 @@ export interface components {
       status: "recording" | "ready" | "failed";
       /** @description Why a failed recording failed (null otherwise). */
       failureReason: string | null;
+      /**
+       * @description A recorded broadcast or an uploaded video
+       * @enum {string}
+       */
+      source: "broadcast" | "upload";
       /** Format: date-time */
       startedAt: string;
       /** Format: date-time */
@@ -3512,8 +3874,30 @@ export interface components {
       /** @description For a viewer entitled to a subscriber-only recording: its playlist with a token (in it and in each segment URI) that plays without the session cookie, through a CDN too, until the token expires (a few hours). Null otherwise. */
       signedPlaylistUrl: string | null;
       posterUrl: string | null;
-      /** @description Only the channel's subscribers may play it (its HLS answers others 401/403). */
+      description: string;
+      category: string;
+      tags: string[];
+      /** @description A code of shared/vod-catalog.ts LANGUAGES, or empty */
+      language: string;
+      /**
+       * @description public: listed, for anyone; unlisted: for whoever has the link, never listed; private: the owner and admins only; subscribers: listed, played by subscribers
+       * @enum {string}
+       */
+      visibility: "public" | "unlisted" | "private" | "subscribers";
+      /**
+       * Format: date-time
+       * @description A scheduled premiere: hidden from all but its owner and admins until then
+       */
+      publishAt: string | null;
+      chapters: components["schemas"]["Chapter"][];
+      viewCount: number;
+      /** @description visibility is subscribers: only the channel's subscribers may play it (its HLS answers others 401/403). */
       subscribersOnly: boolean;
+    };
+    Chapter: {
+      /** @description From the start of the video, in seconds */
+      startSeconds: number;
+      title: string;
     };
     FollowState: {
       /** @description Whether the signed-in user follows the channel (false when anonymous). */
@@ -3656,7 +4040,28 @@ export interface components {
     };
     UpdateVod: {
       title?: string;
-      subscribersOnly?: boolean;
+      description?: string;
+      category?: string;
+      tags?: string[];
+      language?: ("ar" | "bn" | "cs" | "da" | "de" | "el" | "en" | "es" | "fa" | "fi" | "fr" | "he" | "hi" | "hu" | "id" | "it" | "ja" | "ko" | "nl" | "no" | "pl" | "pt" | "pt-BR" | "ro" | "ru" | "sv" | "th" | "tr" | "uk" | "vi" | "zh" | "zh-TW") | "";
+      /** @enum {string} */
+      visibility?: "public" | "unlisted" | "private" | "subscribers";
+      /** @description A scheduled premiere (null: published now) */
+      publishAt?: string | null;
+      chapters?: components["schemas"]["Chapter"][];
+      /** @description Use generated frame N (frame-N.jpg) as the poster */
+      posterFrame?: number;
+    };
+    WatchPosition: {
+      positionSeconds: number;
+    };
+    ViewCount: {
+      counted: boolean;
+      viewCount: number;
+    };
+    VideoPage: {
+      items: components["schemas"]["Vod"][];
+      nextCursor: string | null;
     };
     User: {
       id: string;

@@ -24,7 +24,13 @@ export type NewStreamKey = Schemas['NewStreamKey'];
 export type ChannelInput = Schemas['CreateChannel'];
 export type ChannelPatch = Schemas['UpdateChannel'];
 export type ReplayMessage = Schemas['ReplayMessage'];
-export type Vod = Schemas['Vod'];
+export type Vod = Schemas['Vod'] & {
+  /** list and page sizes of the poster (from the transcoder; absent before it runs) */
+  thumbnails?: { small: string; large: string } | null;
+};
+export type VodPatch = Schemas['UpdateVod'];
+export type Chapter = Schemas['Chapter'];
+export type VideoParams = NonNullable<paths['/api/videos']['get']['parameters']['query']>;
 export type Broadcast = Schemas['Broadcast'];
 export type BroadcastSummary = Schemas['BroadcastSummary'];
 export type SearchHit = Schemas['SearchHit'];
@@ -205,7 +211,18 @@ export const hitHref = (h: SearchHit) => (h.kind === 'vod' ? `/v/${h.id}` : `/c/
 let publicConfig: Promise<PublicConfig> | undefined;
 
 export const api = {
-  vods: (slug: string, signal?: AbortSignal) => data(client.GET('/api/channels/{slug}/vods', { params: bySlug(slug), signal })),
+  vods: (slug: string, signal?: AbortSignal, source?: 'upload' | 'broadcast') =>
+    data(client.GET('/api/channels/{slug}/vods', { params: { ...bySlug(slug), query: source ? { source } : {} }, signal })),
+  /** The catalog: ready, listed videos, filtered and sorted, a page at a time. */
+  videos: (params: VideoParams, signal?: AbortSignal) => data(client.GET('/api/videos', { params: { query: params }, signal })),
+  updateVod: (id: string, patch: VodPatch) => data(client.PATCH('/api/vods/{id}', { params: { path: { id } }, body: patch })),
+  uploadPoster: (id: string, file: Blob) => request<Vod>('POST', `/api/vods/${encodeURIComponent(id)}/poster`, { body: file, contentType: file.type }),
+  relatedVods: (id: string, signal?: AbortSignal) => data(client.GET('/api/vods/{id}/related', { params: { path: { id } }, signal })),
+  countView: (id: string) => data(client.POST('/api/vods/{id}/view', { params: { path: { id } } })),
+  /** Where the signed-in viewer stopped watching (null: never started), and keeping it, for resuming. */
+  vodPosition: (id: string, signal?: AbortSignal) => data(client.GET('/api/vods/{id}/position', { params: { path: { id } }, signal })),
+  saveVodPosition: (id: string, positionSeconds: number) =>
+    data(client.PUT('/api/vods/{id}/position', { params: { path: { id } }, body: { positionSeconds } })).then(() => undefined),
   vod: (id: string, signal?: AbortSignal) => data(client.GET('/api/vods/{id}', { params: { path: { id } }, signal })),
   deleteVod: (id: string) => data(client.DELETE('/api/vods/{id}', { params: { path: { id } } })).then(() => undefined),
   vodChat: (id: string, signal?: AbortSignal) => data(client.GET('/api/vods/{id}/chat', { params: { path: { id } }, signal })),

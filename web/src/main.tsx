@@ -17,6 +17,7 @@ import { SignInPage } from './pages/sign-in.tsx';
 import { SignUpPage } from './pages/sign-up.tsx';
 import { StudioPage } from './pages/studio.tsx';
 import { VerifyEmailPage } from './pages/verify-email.tsx';
+import { VideosPage } from './pages/videos.tsx';
 import { VodPage } from './pages/vod.tsx';
 import { interceptLinks, match, useLocation } from './router.ts';
 import { refreshSession } from './session.ts';
@@ -36,6 +37,7 @@ function Routes() {
   if (match('/me/following', path)) return <FollowingPage />;
   if (match('/search', path)) return <SearchPage />;
   if (match('/categories', path)) return <CategoriesPage />;
+  if (match('/videos', path)) return <VideosPage />;
   const studio = match('/studio/:slug', path);
   if (studio) return <StudioPage key={studio.slug} slug={studio.slug!} />;
   const vod = match('/v/:id', path);

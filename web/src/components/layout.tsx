@@ -184,6 +184,9 @@ function Header() {
             <NavLink href="/categories" testid="nav-categories">
               Browse
             </NavLink>
+            <NavLink href="/videos" testid="nav-videos">
+              Videos
+            </NavLink>
             {user && (
               <NavLink href="/me/following" testid="nav-following">
                 Following

@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { playHls, type HlsPlayback } from '../live/hls.ts';
 import { PlayerControls, type QualityMenu } from './player-controls.tsx';
+import { useSeekRequests } from './vod-seek.ts';
 
 /**
  * `onTime` hears the playback position: the broadcast time elapsed since the recording's first segment by the
@@ -15,6 +16,7 @@ export function VodPlayer({ src, poster, onTime }: { src: string; poster?: strin
   const hls = useRef<HlsPlayback | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
   const [, setLevels] = useState(0);
+  useSeekRequests(video); // chapters on the page seek here
 
   useEffect(() => {
     const el = video.current!;

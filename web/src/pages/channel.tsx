@@ -14,7 +14,7 @@ import { useLiveChannel } from '../live-state.ts';
 import { useSession } from '../session.ts';
 import { useTitle } from '../title.ts';
 import { NotFoundPage } from './not-found.tsx';
-import { PastBroadcasts } from './vod.tsx';
+import { ChannelVideos, PastBroadcasts } from './vod.tsx';
 
 type State = { status: 'loading' } | { status: 'missing' } | { status: 'error'; message: string } | { status: 'ready'; channel: Channel };
 
@@ -102,6 +102,8 @@ export function ChannelPage({ slug }: { slug: string }) {
       </div>
 
       <SubscribeBox channel={channel} user={user} />
+
+      <ChannelVideos slug={channel.slug} refresh={info?.changes ?? 0} />
 
       <PastBroadcasts slug={channel.slug} liveSessionId={channel.live?.sessionId ?? null} refresh={info?.changes ?? 0} />
 

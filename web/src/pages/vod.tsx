@@ -1,23 +1,23 @@
-// A recording's page: the HLS player (from the start; while the broadcast is still live too), title, date, length.
+// A video's page: the HLS player (from the start; while the broadcast is still live too), title, date, length, its
+// description, tags, chapters (which seek the player) and related videos; its owner's edit form.
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type Vod } from '../api.ts';
 import { ErrorState, Loading } from '../components/status.tsx';
 import { ChatReplay } from '../components/chat-replay.tsx';
 import { VodPlayer } from '../components/vod-player.tsx';
 import { requestRewind } from '../components/live-player.tsx';
-import { formatDateTime } from '../format.ts';
+import { duration, formatDateTime } from '../format.ts';
+import { LANGUAGES } from '../../../shared/vod-catalog.ts';
+import { VideoCard, viewsLabel } from '../components/video-card.tsx';
+import { VodEditor } from '../components/vod-editor.tsx';
+import { requestSeek } from '../components/vod-seek.ts';
 import { navigate } from '../router.ts';
 import { useSession } from '../session.ts';
 import { useTitle } from '../title.ts';
 import { NotFoundPage } from './not-found.tsx';
+import { Tags } from '../components/tags.tsx';
 
-export function duration(seconds: number | null): string {
-  if (seconds === null) return '';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return `${h ? `${h}:${String(m).padStart(2, '0')}` : m}:${String(s % 60).padStart(2, '0')}`;
-}
+export { duration };
 
 export function VodPage({ id }: { id: string }) {
   const { user } = useSession();
@@ -39,15 +39,8 @@ export function VodPage({ id }: { id: string }) {
   if (error) return <ErrorState message={error} />;
   if (vod === 'missing') return <NotFoundPage what="This recording" />;
   if (!vod) return <Loading label="Loading recording…" />;
-  const remove = async () => {
-    if (!confirm('Delete this recording for good?')) return;
-    try {
-      await api.deleteVod(vod.id);
-      navigate(`/c/${vod.channel.slug}`);
-    } catch (err) {
-      setError((err as Error).message);
-    }
-  };
+  const manages = !!user && (user.role === 'admin' || user.id === vod.channel.ownerId);
+  const language = (LANGUAGES as Record<string, string>)[vod.language];
   return (
     <article class="vod-page" data-testid="vod-page">
       {vod.status === 'failed' ? (
@@ -56,10 +49,11 @@ export function VodPage({ id }: { id: string }) {
           This broadcast could not be recorded{vod.failureReason ? `: ${vod.failureReason}` : '.'}
         </p>
       ) : (
-        <div class="watch">
+        <div class={`watch${vod.source === 'broadcast' ? '' : ' watch-solo'}`}>
           {/* a subscriber-only VoD plays from its signed URL: a CDN serves it without the session cookie */}
           <VodPlayer src={vod.signedPlaylistUrl ?? vod.playlistUrl} poster={vod.posterUrl} onTime={(elapsedMs, seconds) => setAt({ elapsedMs, seconds })} />
-          <ChatReplay vodId={vod.id} startedAt={vod.startedAt} at={at} />
+          {/* an upload had no broadcast, so no chat to replay */}
+          {vod.source === 'broadcast' && <ChatReplay vodId={vod.id} startedAt={vod.startedAt} at={at} />}
         </div>
       )}
       <div class="vod-info">
@@ -74,17 +68,41 @@ export function VodPage({ id }: { id: string }) {
             <span data-testid="vod-duration"> · {duration(vod.durationSeconds)}</span>
           )}
         </p>
-        {user && vod.status !== 'recording' && (user.role === 'admin' || user.id === vod.channel.ownerId) && (
-          <button type="button" class="btn btn-secondary btn-sm" onClick={remove} data-testid="vod-delete">
-            Delete recording
-          </button>
+        {vod.status === 'ready' && <ViewCounter vod={vod} />}
+        {(vod.visibility !== 'public' || (vod.publishAt && new Date(vod.publishAt) > new Date())) && (
+          <p class="muted" data-testid="vod-visibility">
+            {vod.visibility === 'unlisted' ? 'Unlisted: only people with the link can find it.' : vod.visibility === 'private' ? 'Private: only you can see it.' : vod.visibility === 'subscribers' ? 'For subscribers.' : ''}
+            {vod.publishAt && new Date(vod.publishAt) > new Date() && <> Premieres {formatDateTime(vod.publishAt)}.</>}
+          </p>
         )}
+        <Tags channel={vod} />
+        {language && <p class="muted">Language: {language}</p>}
+        {vod.description && (
+          <p class="description vod-description" data-testid="vod-description">
+            {vod.description}
+          </p>
+        )}
+        {vod.chapters.length > 0 && (
+          <section class="vod-chapters" aria-labelledby="chapters-heading">
+            <h2 id="chapters-heading">Chapters</h2>
+            <ol data-testid="vod-chapters">
+              {vod.chapters.map((ch) => (
+                <li key={ch.startSeconds}>
+                  <button type="button" class="chapter-link" onClick={() => requestSeek(ch.startSeconds)} data-testid="vod-chapter">
+                    <span class="chapter-time">{duration(ch.startSeconds)}</span> {ch.title}
+                  </button>
+                </li>
+              ))}
+            </ol>
+          </section>
+        )}
+        {manages && <VodEditor key={vod.id} vod={vod} onSaved={setVod} onDeleted={() => navigate(`/c/${vod.channel.slug}`)} />}
       </div>
+      {vod.status !== 'failed' && <RelatedVideos id={vod.id} />}
     </article>
   );
 }
 
-/** A channel's past broadcasts (and the one being recorded now), newest first. */
 /**
  * A channel's recordings. `liveSessionId`: the broadcast in progress (its recording is "live now"; one still
  * recording of an ended broadcast is finishing); a change of `refresh` (a broadcast started, ended, its recording
@@ -94,7 +112,7 @@ export function PastBroadcasts({ slug, liveSessionId = null, refresh = 0 }: { sl
   const [vods, setVods] = useState<Vod[] | null>(null);
   useEffect(() => {
     const ctl = new AbortController();
-    api.vods(slug, ctl.signal).then((r) => setVods(r.items), () => !ctl.signal.aborted && setVods((v) => v ?? []));
+    api.vods(slug, ctl.signal, 'broadcast').then((r) => setVods(r.items), () => !ctl.signal.aborted && setVods((v) => v ?? []));
     return () => ctl.abort();
   }, [slug, refresh]);
   if (!vods?.length) return null;
@@ -116,6 +134,62 @@ export function PastBroadcasts({ slug, liveSessionId = null, refresh = 0 }: { sl
               </span>
             </a>
           </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** The view count, counting this one (once a viewer: the API deduplicates) when playback has had a chance to start. */
+function ViewCounter({ vod }: { vod: Vod }) {
+  const [count, setCount] = useState(vod.viewCount);
+  useEffect(() => {
+    const timer = setTimeout(() => api.countView(vod.id).then((r) => setCount(r.viewCount), () => {}), 3000);
+    return () => clearTimeout(timer);
+  }, [vod.id]);
+  return (
+    <p class="muted" data-testid="vod-views">
+      {viewsLabel(count)}
+    </p>
+  );
+}
+
+/** Videos of the same channel, category or tags. */
+function RelatedVideos({ id }: { id: string }) {
+  const [items, setItems] = useState<Vod[]>([]);
+  useEffect(() => {
+    const ctl = new AbortController();
+    api.relatedVods(id, ctl.signal).then((r) => setItems(r.items), () => {});
+    return () => ctl.abort();
+  }, [id]);
+  if (!items.length) return null;
+  return (
+    <section class="panel related-videos" aria-labelledby="related-heading" data-testid="related-videos">
+      <h2 id="related-heading">Related videos</h2>
+      <ul class="video-grid">
+        {items.map((v) => (
+          <VideoCard key={v.id} vod={v} />
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** A channel's uploaded videos (listed ones; all of them for its owner). */
+export function ChannelVideos({ slug, refresh = 0 }: { slug: string; refresh?: number }) {
+  const [vods, setVods] = useState<Vod[] | null>(null);
+  useEffect(() => {
+    const ctl = new AbortController();
+    api.vods(slug, ctl.signal, 'upload').then((r) => setVods(r.items), () => !ctl.signal.aborted && setVods((v) => v ?? []));
+    return () => ctl.abort();
+  }, [slug, refresh]);
+  if (!vods?.length) return null;
+  return (
+    <section class="panel channel-videos" aria-labelledby="videos-heading" data-testid="channel-videos">
+      <h2 id="videos-heading">Videos</h2>
+      <ul class="video-grid">
+        {vods.map((v) => (
+          <VideoCard key={v.id} vod={v} showChannel={false} />
         ))}
       </ul>
     </section>

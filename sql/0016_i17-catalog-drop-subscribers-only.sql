@@ -1,0 +1,1 @@
+ALTER TABLE "vod" DROP COLUMN "subscribers_only";
