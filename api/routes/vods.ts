@@ -22,8 +22,8 @@ export const VodSchema = z
     channel: z.object({ id: z.uuid(), slug: z.string(), ownerId: z.string() }),
     liveSessionId: z.uuid().nullable(),
     title: z.string(),
-    status: z.enum(['recording', 'ready', 'failed']).openapi({
-      description: "recording: still live (watch from the start); ready: a finished VoD; failed: nothing playable was recorded (listed for the channel's owner only, with failureReason)",
+    status: z.enum(['recording', 'processing', 'ready', 'failed']).openapi({
+      description: "recording: still live (watch from the start); processing: an accepted upload not transcoded yet (listed for the channel's owner only); ready: a finished VoD; failed: nothing playable was recorded (listed for the channel's owner only, with failureReason)",
     }),
     failureReason: z.string().nullable().openapi({ description: 'Why a failed recording failed (null otherwise).' }),
     startedAt: z.iso.datetime(),
@@ -107,7 +107,7 @@ export const channelVodsApp = router().openapi(
       const { db } = c.var.deps.database;
       const ch = c.var.channel;
       // a failed recording is the streamer's to learn about (and delete), not a viewer's to stumble on
-      const statuses: VodRow['status'][] = mayManage(c.var.user, ch.ownerId) ? ['recording', 'ready', 'failed'] : ['recording', 'ready'];
+      const statuses: VodRow['status'][] = mayManage(c.var.user, ch.ownerId) ? ['recording', 'processing', 'ready', 'failed'] : ['recording', 'ready'];
       const rows = await db.select().from(vod).where(and(eq(vod.channelId, ch.id), inArray(vod.status, statuses))).orderBy(desc(vod.startedAt)).limit(100);
       return c.json({ items: await vodJson(c, rows, ch) }, 200);
     },
