@@ -29,7 +29,7 @@ import { categoriesApp, searchApp } from './routes/search.ts';
 import { streamKeysApp } from './routes/stream-keys.ts';
 import { channelVodsApp, hlsApp, vodsApp } from './routes/vods.ts';
 import { uploadsApp } from './routes/uploads.ts';
-import { UPLOADS_PATH } from './uploads.ts';
+import { UPLOADS_PATH } from './upload-server.ts';
 import { meApp, usersApp } from './routes/users.ts';
 import { serveFiles, webApp } from './web.ts';
 

@@ -9,7 +9,7 @@ import type { Search } from '../shared/search/index.ts';
 import type { Auth } from './auth.ts';
 import type { ApiLimits } from './limits.ts';
 import type { Metrics } from './metrics.ts';
-import type { Uploads } from './uploads.ts';
+import type { Uploads } from './upload-server.ts';
 
 export type Deps = {
   config: Config;

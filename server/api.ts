@@ -16,7 +16,7 @@ import { removeChannelsOf } from '../api/channel-removal.ts';
 import type { Deps } from '../api/context.ts';
 import { Jobs } from '../api/jobs.ts';
 import { ApiLimits } from '../api/limits.ts';
-import { Uploads } from '../api/uploads.ts';
+import { Uploads } from '../api/upload-server.ts';
 import { createMetrics } from '../api/metrics.ts';
 import { notifyFollowers } from '../api/notifications.ts';
 import type { UserPush } from '../api/user-push.ts';

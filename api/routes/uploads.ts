@@ -4,7 +4,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { unauthorized } from '../../shared/errors.ts';
 import { upload } from '../../shared/db/index.ts';
-import { tusRoute, VOD_ID_HEADER, type Uploads } from '../uploads.ts';
+import { VOD_ID_HEADER } from '../upload-server.ts';
+import { tusRoute } from '../uploads.ts';
 import { json, problems, router, z } from '../openapi.ts';
 
 const tags = ['uploads'];
@@ -49,7 +50,7 @@ export const uploadsApp = router()
     async (c) => {
       const user = c.var.user;
       if (!user) throw unauthorized();
-      return c.json({ uploads: await (c.var.deps.uploads as Uploads).listOf(user.id) }, 200);
+      return c.json({ uploads: await c.var.deps.uploads.listOf(user.id) }, 200);
     },
   )
   .openapi(
