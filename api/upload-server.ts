@@ -100,8 +100,14 @@ export class Uploads {
   async handle(req: Request, user: Uploader | null): Promise<Response> {
     this.contexts.set(req, { user });
     const res = await this.server.handleWeb(req);
-    if (res.status >= 400) res.headers.set('Content-Type', 'application/problem+json');
-    return res;
+    if (res.status < 400) return res;
+    // tus answers some refusals itself in plain text (412 without Tus-Resumable, 400 for a malformed header)
+    const text = req.method === 'HEAD' ? '' : await res.text();
+    const body = text.startsWith('{') ? text : JSON.stringify(problemForStatus(res.status, text.trim() || 'Bad upload request.', UPLOADS_PATH));
+    const headers = new Headers(res.headers);
+    headers.set('Content-Type', 'application/problem+json');
+    headers.delete('Content-Length');
+    return new Response(req.method === 'HEAD' ? null : body, { status: res.status, headers });
   }
 
   /** onUploadCreate: the caller, their channel, the declared length and the quotas; then the row. */
