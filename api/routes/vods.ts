@@ -14,6 +14,7 @@ import { requireChannelAccess } from '../access.ts';
 import { withChannel } from '../channel-context.ts';
 import { entitled, requireEntitled, viewerOf, type Viewer } from '../entitlements.ts';
 import type { AppEnv, Deps } from '../context.ts';
+import { removeUpload } from '../uploads.ts';
 import { json, problems, router, z } from '../openapi.ts';
 
 export const VodSchema = z
@@ -225,6 +226,8 @@ export const vodsApp = router()
       requireChannelAccess(c, { ownerId: row.channel.ownerId }, 'own');
       if (row.vod.status === 'recording') throw conflict('This broadcast is still being recorded; delete it once it has ended.');
       await c.var.deps.store.deletePrefix(row.vod.storagePrefix);
+      // an uploaded video's source file goes too (and its quota with it)
+      if (row.vod.uploadId) await removeUpload(c.var.deps, row.vod.uploadId);
       await c.var.deps.database.db.delete(vod).where(eq(vod.id, row.vod.id));
       return c.body(null, 204);
     },

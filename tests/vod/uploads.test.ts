@@ -157,6 +157,10 @@ t('an upload interrupted halfway resumes at its offset and the stored file is by
   assert.is(row?.vodId, second.vodId);
   const after = await owner.get('/api/uploads');
   assert.equal([after.body.uploads[0].status, after.body.uploads[0].vodId, after.body.uploads[0].progress], ['accepted', second.vodId, 1]);
+  // deleting the VoD removes its source file and the upload (its quota with it)
+  assert.is((await owner.delete(`/api/vods/${second.vodId}`)).status, 204);
+  assert.not.ok((await storedFiles(api)).some((f) => f.startsWith(id)), 'the source file is removed with its VoD');
+  assert.is((await db.select().from(uploadTable).where(eq(uploadTable.id, id))).length, 0);
 });
 
 t('bad files are refused after upload with their reason, leaving no VoD, no job and no stored bytes', async ({ api, owner, media }) => {
