@@ -29,6 +29,8 @@ import { categoriesApp, searchApp } from './routes/search.ts';
 import { streamKeysApp } from './routes/stream-keys.ts';
 import { channelVodsApp, hlsApp, vodsApp } from './routes/vods.ts';
 import { videosApp } from './routes/videos.ts';
+import { uploadsApp } from './routes/uploads.ts';
+import { UPLOADS_PATH } from './upload-server.ts';
 import { meApp, usersApp } from './routes/users.ts';
 import { serveFiles, webApp } from './web.ts';
 
@@ -177,6 +179,9 @@ export function createApp(deps: Deps, media: MediaApp[] = []) {
     await next();
   });
   app.use('/api/*', async (c, next) => {
+    // a tus chunk streams to the upload store, bounded by api/uploads.ts (this limit would hold it in memory)
+    const tusChunk = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase() === 'application/offset+octet-stream';
+    if (tusChunk && (c.req.path === UPLOADS_PATH || c.req.path.startsWith(`${UPLOADS_PATH}/`))) return next();
     const maxSize = c.req.path.endsWith('/avatar') || isEmoteUpload(c.req.path) ? config.maxUploadBytes : config.maxBodyBytes;
     return bodyLimit({
       maxSize,
@@ -206,6 +211,7 @@ export function createApp(deps: Deps, media: MediaApp[] = []) {
   app.route('/api/channels', emotesApp);
   app.route('/api/vods', vodsApp);
   app.route('/api/videos', videosApp);
+  app.route(UPLOADS_PATH, uploadsApp);
   app.route('/', hlsApp);
   app.route('/api/me', meApp);
   app.route('/api/me', followingApp);

@@ -31,6 +31,10 @@ export class ApiLimits {
   readonly viewsSeen: RateLimit;
   /** searches running now in this process, whoever asked */
   readonly searchesRunning: ConcurrencyCap;
+  /** tus requests (api/uploads.ts) per address */
+  readonly uploadRequests: RateLimit;
+  /** upload chunks being received now in this process, per address and in all */
+  readonly uploadsRunning: ConcurrencyCap;
   private readonly authRules = new Map<string, RateLimit>();
   private readonly prefix: string;
 
@@ -49,6 +53,8 @@ export class ApiLimits {
     this.viewsPerAddress = make('vod-view-address', VIEWS_PER_ADDRESS_HOUR, 3600);
     this.viewsSeen = make('vod-view-seen', 1, VIEW_DEDUPE_SECONDS);
     this.searchesRunning = new ConcurrencyCap({ perKey: l.searchConcurrency, total: l.searchConcurrency });
+    this.uploadRequests = make('upload-request', config.uploads.requestsPerAddressMinute, 60);
+    this.uploadsRunning = new ConcurrencyCap({ perKey: config.uploads.perAddress, total: config.uploads.total });
     this.prefix = config.redisPrefix;
   }
 

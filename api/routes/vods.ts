@@ -20,6 +20,7 @@ import { IMAGE_TYPES, probeImage, servedImageHeaders } from '../images.ts';
 import { VIEW_DEDUPE_SECONDS } from '../limits.ts';
 import { listedVods, managesVod, vodAccess } from '../vod-visibility.ts';
 import type { AppEnv, Deps } from '../context.ts';
+import { removeUpload } from '../uploads.ts';
 import { imageContent, instant, json, problems, router, z } from '../openapi.ts';
 
 const ChapterSchema = z
@@ -36,8 +37,8 @@ export const VodSchema = z
     channel: z.object({ id: z.uuid(), slug: z.string(), title: z.string(), ownerId: z.string() }),
     liveSessionId: z.uuid().nullable(),
     title: z.string(),
-    status: z.enum(['recording', 'ready', 'failed']).openapi({
-      description: "recording: still live (watch from the start); ready: a finished VoD; failed: nothing playable was recorded (listed for the channel's owner only, with failureReason)",
+    status: z.enum(['recording', 'processing', 'ready', 'failed']).openapi({
+      description: "recording: still live (watch from the start); processing: an accepted upload not transcoded yet (listed for the channel's owner only); ready: a finished VoD; failed: nothing playable was recorded (listed for the channel's owner only, with failureReason)",
     }),
     failureReason: z.string().nullable().openapi({ description: 'Why a failed recording failed (null otherwise).' }),
     source: z.enum(VOD_SOURCES).openapi({ description: 'A recorded broadcast or an uploaded video' }),
@@ -211,15 +212,6 @@ const UpdateVod = z
   .strict()
   .refine((v) => Object.keys(v).length > 0, 'send at least one field to change')
   .openapi('UpdateVod');
-
-/**
- * Removes the uploaded source file of a VoD (TODO-merge: the uploads helper's `removeUpload(deps, uploadId)` from
- * api/uploads.ts; until then an uploaded VoD's row names no upload in this branch, so there is nothing to remove).
- */
-async function removeUploadOf(_deps: Deps, v: VodRow): Promise<void> {
-  const uploadId = (v as VodRow & { uploadId?: string | null }).uploadId;
-  if (!uploadId) return;
-}
 
 /** The poster image's content type, from its key's extension. */
 const posterType = (key: string) => CONTENT_TYPES[key.split('.').pop()!] ?? `image/${key.split('.').pop()}`;
@@ -459,7 +451,8 @@ export const vodsApp = router()
       requireChannelAccess(c, { ownerId: row.channel.ownerId }, 'own');
       if (row.vod.status === 'recording') throw conflict('This broadcast is still being recorded; delete it once it has ended.');
       await c.var.deps.store.deletePrefix(row.vod.storagePrefix);
-      await removeUploadOf(c.var.deps, row.vod);
+      // an uploaded video's source file goes too (and its quota with it)
+      if (row.vod.uploadId) await removeUpload(c.var.deps, row.vod.uploadId);
       // its search document goes with the row (the search_vod trigger), its watch positions by cascade
       await c.var.deps.database.db.delete(vod).where(eq(vod.id, row.vod.id));
       return c.body(null, 204);

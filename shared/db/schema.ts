@@ -174,7 +174,12 @@ export const vod = pgTable(
       .references(() => channel.id, { onDelete: 'cascade' }),
     liveSessionId: uuid('live_session_id').references(() => liveSession.id, { onDelete: 'set null' }),
     title: text('title').notNull(),
-    status: text('status', { enum: ['recording', 'ready', 'failed'] }).notNull().default('recording'),
+    /** processing: an accepted upload none of whose renditions is watchable yet */
+    status: text('status', { enum: ['recording', 'processing', 'ready', 'failed'] }).notNull().default('recording'),
+    /** a past broadcast (recorded) or an uploaded file (api/uploads.ts) */
+    source: text('source', { enum: ['broadcast', 'upload'] }).notNull().default('broadcast'),
+    /** the tus upload this VoD was made from (source 'upload'); its bytes are the transcoder's input */
+    uploadId: text('upload_id'),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     endedAt: timestamp('ended_at', { withTimezone: true }),
     durationMs: integer('duration_ms'),
@@ -187,8 +192,6 @@ export const vod = pgTable(
     posterKey: text('poster_key'),
     /** Why a recording ended `failed` (nothing recorded, too short to play), shown to the channel's owner only. */
     failureReason: text('failure_reason'),
-    /** A recorded broadcast or an uploaded file. */
-    source: text('source', { enum: ['broadcast', 'upload'] }).notNull().default('broadcast'),
     // the catalog's details, edited by the owner (rules: shared/vod-catalog.ts)
     description: text('description').notNull().default(''),
     category: text('category').notNull().default(''),
@@ -223,6 +226,33 @@ export const watchPosition = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.vodId] }), index('watch_position_vod_idx').on(t.vodId)],
+);
+
+/**
+ * A resumable (tus) upload of a video file to a channel (api/uploads.ts); id is the tus id. Rows outlive their bytes:
+ * a refused or expired one keeps its reason for the uploader's page.
+ */
+export const upload = pgTable(
+  'upload',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => user.id, { onDelete: 'cascade' }),
+    channelId: uuid('channel_id')
+      .notNull()
+      .references(() => channel.id, { onDelete: 'cascade' }),
+    vodId: uuid('vod_id').references(() => vod.id, { onDelete: 'set null' }),
+    filename: text('filename').notNull(),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull(),
+    status: text('status', { enum: ['uploading', 'probing', 'accepted', 'refused', 'expired'] }).notNull().default('uploading'),
+    /** why a refused upload was refused, for the uploader */
+    refusal: text('refusal'),
+    createdAt: createdAt(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('upload_user_idx').on(t.userId, t.createdAt), index('upload_expiry_idx').on(t.expiresAt).where(sql`${t.status} = 'uploading'`)],
 );
 
 // chat rows belong to a channel and a user, and go with either
@@ -571,6 +601,7 @@ export const schema = {
   liveSession,
   vod,
   watchPosition,
+  upload,
   chatMessage,
   chatModerator,
   chatBan,
