@@ -62,7 +62,9 @@ export type ChatRank = 'viewer' | 'moderator' | 'owner' | 'admin';
 /** A notification as the inbox lists it (GET /api/me/notifications) and the user's room receives it. */
 export type NotificationView = {
   id: string;
-  kind: 'channel.live';
+  kind: 'channel.live' | 'vod.ready';
+  /** vod.ready: the video whose whole ladder is ready */
+  vod?: { id: string; title: string };
   /** the channel, and the broadcast's own title when it has one */
   channel: { slug: string; title: string; broadcast?: string } | null;
   liveSessionId: string | null;
