@@ -1,0 +1,151 @@
+// The VoD transcoder (transcoder/) end to end: a generated 720p source with audio becomes the ladder under
+// vod/<id>/ — master playlist with CODECS/RESOLUTION/BANDWIDTH, never upscaled, each variant decoding, keyframes
+// aligned — the lowest rendition published before the rest, an FFmpeg killed mid-job or stalled retried to the end,
+// a past broadcast queued when its recording is ready, the S3 path, and the nested paths served with a token.
+// Node only (the media plane); FFmpeg-heavy: run under `flock /tmp/glint-heavy.lock`.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { eq } from 'drizzle-orm';
+import S3rver from 's3rver';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { job, notification, vod } from '../../shared/db/index.ts';
+import { CONTENT_TYPES, vodPrefix } from '../../shared/media.ts';
+import type { Rendition } from '../../shared/vod-ladder.ts';
+import { parseProbe } from '../../transcoder/encode.ts';
+import { freePort, startTestApi, type TestApi } from '../helpers/api.ts';
+
+const run = promisify(execFile);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A recording as the recorder stores it (MPEG-TS in 2 s segments), `seconds` long at `size`, with a tone. */
+async function recordingFiles(size: string, seconds: number): Promise<Record<string, Uint8Array>> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'glint-src-'));
+  try {
+    await run('ffmpeg', [
+      '-hide_banner', '-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+      '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '60', '-c:a', 'aac',
+      '-f', 'hls', '-hls_time', '2', '-hls_playlist_type', 'vod', '-hls_segment_filename', path.join(dir, 'seg-%05d.ts'), path.join(dir, 'index.m3u8'),
+    ]);
+    const files: Record<string, Uint8Array> = {};
+    for (const name of await readdir(dir)) files[name] = new Uint8Array(await readFile(path.join(dir, name)));
+    return files;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A ready past broadcast of a fresh channel with `files`; its id. */
+async function seedRecording(api: TestApi, files: Record<string, Uint8Array>, opts: { subscribersOnly?: boolean } = {}) {
+  const owner = api.client();
+  const name = `t${Math.random().toString(36).slice(2, 8)}`;
+  await owner.post('/api/auth/sign-up/email', { email: `${name}@example.com`, password: 'correct horse battery', name });
+  const ch = await owner.post('/api/channels', { slug: name, title: name });
+  assert.is(ch.status, 201, ch.text);
+  const id = crypto.randomUUID();
+  await api.deps.database.db.insert(vod).values({ id, channelId: ch.body.id, title: name, status: 'ready', storagePrefix: vodPrefix(id), durationMs: 5000, subscribersOnly: opts.subscribersOnly ?? false });
+  for (const [f, body] of Object.entries(files)) await api.deps.store.put(`${vodPrefix(id)}${f}`, body, CONTENT_TYPES[f.split('.').pop()!]!);
+  return { id, owner, channelId: ch.body.id as string };
+}
+
+const rowOf = async (api: TestApi, id: string) => (await api.deps.database.db.select().from(vod).where(eq(vod.id, id)))[0]!;
+
+/** Waits until every rendition of the VoD is ready (failing on a failed one past its retries). */
+async function ladderDone(api: TestApi, id: string, timeoutMs = 240_000): Promise<Rendition[]> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await rowOf(api, id);
+    if (r.renditions.length && r.renditions.every((x) => x.status === 'ready') && r.storyboard) return r.renditions;
+    const [j] = await api.deps.database.db.select().from(job).where(eq(job.key, `vod.transcode:${id}`));
+    if (j?.doneAt && j.lastError) throw new Error(`the transcode gave up: ${j.lastError}`);
+    if (Date.now() > end) throw new Error(`ladder not done: ${JSON.stringify(r.renditions.map((x) => [x.name, x.status, x.progress]))} ${j?.lastError}`);
+    await sleep(250);
+  }
+}
+
+const t = suite<{ api: TestApi; source: Record<string, Uint8Array> }>('vod transcode');
+
+t.before(async (ctx) => {
+  ctx.api = await startTestApi({ TRANSCODE_STALL_SECONDS: '3', JOBS_POLL_MS: '200' });
+  ctx.source = await recordingFiles('1280x720', 5);
+});
+t.after(async ({ api }) => api?.stop());
+
+t('parseProbe reads size, frame rate, audio, duration and bitrate from FFmpeg, swapping a rotated portrait', () => {
+  const lines = [
+    'Input #0, mov,mp4,m4a,3gp,3g2,mj2, from \'a.mp4\':',
+    '  Duration: 00:01:02.50, start: 0.000000, bitrate: 4521 kb/s',
+    '  Stream #0:0[0x1](und): Video: h264 (High) (avc1 / 0x31637661), yuv420p(tv, bt709, progressive), 1920x1080 [SAR 1:1 DAR 16:9], 4388 kb/s, 29.97 fps, 29.97 tbr, 30k tbn (default)',
+    '    displaymatrix: rotation of -90.00 degrees',
+    '  Stream #0:1[0x2](und): Audio: aac (LC) (mp4a / 0x6134706D), 48000 Hz, stereo, fltp, 128 kb/s (default)',
+  ];
+  assert.equal(parseProbe(lines), { width: 1080, height: 1920, fps: 29.97, bitrate: 4_521_000, hasAudio: true, durationSeconds: 62.5 });
+  assert.is(parseProbe(['  Stream #0:0: Audio: mp3, 44100 Hz']), null, 'no video');
+});
+
+t('a 720p recording gets 240p–720p and audio: lowest published first, master with CODECS/RESOLUTION/BANDWIDTH, images, notification', async ({ api, source }) => {
+  const { id, owner } = await seedRecording(api, source);
+  const seen: { ready: string[]; master: string | null }[] = [];
+  const off = api.deps.bus.subscribe('vod.progress', (e) => {
+    if (e.vodId !== id) return;
+    const ready = e.renditions.filter((r) => r.status === 'ready').map((r) => r.name);
+    void api.deps.store.get(`${vodPrefix(id)}master.m3u8`).then(async (o) => seen.push({ ready, master: o ? await new Response(o.body).text() : null }));
+  });
+  await api.jobs.enqueue('vod.transcode', `vod.transcode:${id}`, { vodId: id });
+  const ladder = await ladderDone(api, id);
+  off();
+  assert.equal(ladder.map((r) => r.name), ['240p', '360p', '480p', '720p', 'audio'], 'never upscaled to 1080p');
+  const firstPublished = seen.find((s) => s.ready.length === 1);
+  assert.ok(firstPublished, 'a progress event with one rendition ready');
+  assert.equal(firstPublished!.ready, ['240p'], 'the lowest rendition first');
+  assert.ok(seen.some((s) => s.master && s.master.split('#EXT-X-STREAM-INF').length === 2 && s.ready.length < ladder.length), 'a master playlist with one variant while the rest was still encoding');
+
+  const master = await new Response((await api.deps.store.get(`${vodPrefix(id)}master.m3u8`))!.body).text();
+  const inf = master.split('\n').filter((l) => l.startsWith('#EXT-X-STREAM-INF:'));
+  assert.is(inf.length, 5);
+  for (const [i, res] of ['426x240', '640x360', '854x480', '1280x720'].entries()) {
+    assert.match(inf[i]!, new RegExp(`BANDWIDTH=\\d+,CODECS="avc1\\.[0-9a-f]{6},mp4a\\.40\\.2",RESOLUTION=${res},FRAME-RATE=30\\.000`));
+  }
+  assert.match(inf[4]!, /CODECS="mp4a\.40\.2"$/);
+
+  // every variant decodes; the video ones have keyframes at the same instants (every 2 s)
+  const dir = path.join(api.config.mediaDir, vodPrefix(id));
+  const keyframesOf: string[][] = [];
+  for (const r of ladder) {
+    const playlist = path.join(dir, r.name, 'index.m3u8');
+    const text = await readFile(playlist, 'utf8');
+    assert.match(text, /#EXT-X-MAP:URI="init\.mp4"/);
+    assert.match(text, /seg-00000\.m4s/);
+    const { stderr } = await run('ffmpeg', ['-v', 'error', '-i', playlist, '-f', 'null', '-']);
+    assert.is(stderr.trim(), '', `${r.name} decodes cleanly`);
+    if (r.name === 'audio') continue;
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-skip_frame', 'nokey', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', playlist]);
+    keyframesOf.push(stdout.trim().split('\n').map((s) => Number(s).toFixed(2)));
+    const { stdout: dims } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,profile', '-of', 'csv=p=0', playlist]);
+    assert.match(dims.trim(), new RegExp(`${r.width},${r.height}$`));
+  }
+  for (const k of keyframesOf) assert.equal(k, keyframesOf[0], 'keyframes aligned across renditions');
+  assert.ok(keyframesOf[0]!.length >= 3, 'a keyframe every 2 s');
+
+  const row = await rowOf(api, id);
+  assert.ok(row.storyboard);
+  for (const f of ['thumb-small.jpg', 'thumb-large.jpg', 'frame-1.jpg', 'frame-4.jpg', 'storyboard.jpg', 'storyboard.vtt']) assert.ok((await api.deps.store.size(`${vodPrefix(id)}${f}`)) ?? 0 > 0, f);
+  const { stdout: small } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', path.join(dir, 'thumb-small.jpg')]);
+  assert.is(small.trim(), '320,180');
+  const { stdout: large } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=width', '-of', 'csv=p=0', path.join(dir, 'thumb-large.jpg')]);
+  assert.is(large.trim(), '1280', 'a 1280 px source is not upscaled, nor shrunk');
+  const vtt = await readFile(path.join(dir, 'storyboard.vtt'), 'utf8');
+  assert.match(vtt, /^WEBVTT/);
+  assert.match(vtt, /storyboard\.jpg#xywh=160,0,160,90/);
+
+  const [n] = await api.deps.database.db.select().from(notification).where(eq(notification.kind, 'vod.ready'));
+  assert.ok(n, 'the owner is notified');
+  const inbox = await owner.get('/api/me/notifications');
+  assert.is(inbox.status, 200);
+  assert.ok(inbox.body.items.some((i: { kind: string; vod?: { id: string } }) => i.kind === 'vod.ready' && i.vod?.id === id));
+});
+
+t.run();
