@@ -4,7 +4,7 @@
 // a past broadcast queued when its recording is ready, the S3 path, and the nested paths served with a token.
 // Node only (the media plane); FFmpeg-heavy: run under `flock /tmp/glint-heavy.lock`.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -87,7 +87,9 @@ t('parseProbe reads size, frame rate, audio, duration and bitrate from FFmpeg, s
 });
 
 t('a 720p recording gets 240p–720p and audio: lowest published first, master with CODECS/RESOLUTION/BANDWIDTH, images, notification', async ({ api, source }) => {
-  const { id, owner } = await seedRecording(api, source);
+  const { id, owner } = await seedRecording(api, source, { subscribersOnly: true });
+  served.id = id;
+  served.owner = owner;
   const seen: { ready: string[]; master: string | null }[] = [];
   const off = api.deps.bus.subscribe('vod.progress', (e) => {
     if (e.vodId !== id) return;
@@ -146,6 +148,116 @@ t('a 720p recording gets 240p–720p and audio: lowest published first, master w
   const inbox = await owner.get('/api/me/notifications');
   assert.is(inbox.status, 200);
   assert.ok(inbox.body.items.some((i: { kind: string; vod?: { id: string } }) => i.kind === 'vod.ready' && i.vod?.id === id));
+});
+
+const served: { id?: string; owner?: ReturnType<TestApi['client']> } = {};
+
+t('GET /hls/vod/:id/… serves the ladder of a subscriber-only VoD with a token in every URI (variants, EXT-X-MAP, segments)', async ({ api }) => {
+  const { id, owner } = served as { id: string; owner: ReturnType<TestApi['client']> };
+  const anon = api.client();
+  const detail = await owner.get(`/api/vods/${id}`);
+  assert.is(detail.status, 200);
+  assert.equal(detail.body.renditions.map((r: { name: string; status: string }) => `${r.name}:${r.status}`), ['240p:ready', '360p:ready', '480p:ready', '720p:ready', 'audio:ready']);
+  assert.match(detail.body.masterPlaylistUrl, new RegExp(`^/hls/vod/${id}/master\\.m3u8\\?token=`));
+  assert.ok(detail.body.thumbnails?.small.endsWith('thumb-small.jpg'));
+  assert.match(detail.body.storyboard.vttUrl, /storyboard\.vtt\?token=/);
+  assert.is(detail.body.posterCandidates.length, 4);
+  assert.is((await anon.get(`/api/vods/${id}`)).body.masterPlaylistUrl, `/hls/vod/${id}/master.m3u8`, 'no token for a viewer who may not play it');
+
+  assert.is((await fetch(`${api.base}/hls/vod/${id}/master.m3u8`)).status, 401, 'no token, no session: refused');
+  assert.is((await fetch(`${api.base}/hls/vod/${id}/240p/init.mp4`)).status, 401);
+  assert.is((await fetch(`${api.base}/hls/vod/${id}/storyboard.vtt`)).status, 401, 'the storyboard shows the video: restricted too');
+  assert.is((await fetch(`${api.base}/hls/vod/${id}/thumb-small.jpg`)).status, 200, 'thumbnails are public like the poster');
+  const master = await fetch(`${api.base}${detail.body.masterPlaylistUrl}`);
+  assert.is(master.status, 200);
+  const text = await master.text();
+  const variants = text.split('\n').filter((l) => l && !l.startsWith('#'));
+  assert.is(variants.length, 5);
+  for (const v of variants) assert.match(v, /^(240p|360p|480p|720p|audio)\/index\.m3u8\?token=/);
+  const media = await fetch(`${api.base}/hls/vod/${id}/${variants[0]}`);
+  assert.is(media.status, 200);
+  const mediaText = await media.text();
+  const map = /#EXT-X-MAP:URI="([^"]+)"/.exec(mediaText)![1]!;
+  assert.match(map, /^init\.mp4\?token=/);
+  const init = await fetch(`${api.base}/hls/vod/${id}/240p/${map}`);
+  assert.is(init.status, 200);
+  assert.is(init.headers.get('content-type'), 'video/mp4');
+  const seg = mediaText.split('\n').find((l) => l.startsWith('seg-'))!;
+  const segRes = await fetch(`${api.base}/hls/vod/${id}/240p/${seg}`);
+  assert.is(segRes.status, 200);
+  assert.is(segRes.headers.get('content-type'), 'video/iso.segment');
+  const vtt = await fetch(`${api.base}${detail.body.storyboard.vttUrl}`);
+  assert.is(vtt.status, 200);
+  assert.is(vtt.headers.get('content-type'), 'text/vtt');
+  for (const bad of ['999p/index.m3u8', '240p/seg-1.m4s', '240p/x/init.mp4', 'frame-5.jpg', 'source/index.m3u8']) {
+    assert.is((await fetch(`${api.base}/hls/vod/${id}/${bad}${map.slice(map.indexOf('?'))}`)).status, 404, bad);
+  }
+});
+
+t('a recording that becomes ready gets the ladder; an FFmpeg killed mid-job is retried, finished renditions are not redone', async ({ api, source }) => {
+  const { id, channelId } = await seedRecording(api, source);
+  await api.deps.bus.publish('vod.ready', { vodId: id, channelId, sessionId: null, durationMs: 5000 });
+  // wait for the second video rendition to be under way, then SIGKILL its FFmpeg
+  const end = Date.now() + 120_000;
+  let killed = 0;
+  let firstInit = 0;
+  while (!killed) {
+    const r = await rowOf(api, id);
+    const running = r.renditions.find((x) => x.name === '360p' && x.status === 'running');
+    if (running && api.transcoder!.pids().length) {
+      firstInit = (await stat(path.join(api.config.mediaDir, vodPrefix(id), '240p', 'init.mp4'))).mtimeMs;
+      for (const pid of api.transcoder!.pids()) (process.kill(pid, 'SIGKILL'), killed++);
+    }
+    if (Date.now() > end || r.renditions.find((x) => x.name === '360p')?.status === 'ready') throw new Error(`never saw 360p running: ${JSON.stringify(r.renditions)}`);
+    await sleep(10);
+  }
+  await ladderDone(api, id);
+  const [j] = await api.deps.database.db.select().from(job).where(eq(job.key, `vod.transcode:${id}`));
+  assert.is(j!.attempts, 2, 'one failed attempt, one that finished');
+  assert.ok(j!.doneAt);
+  assert.is((await stat(path.join(api.config.mediaDir, vodPrefix(id), '240p', 'init.mp4'))).mtimeMs, firstInit, '240p was not encoded again');
+});
+
+t('an FFmpeg that shows no progress (its input blocks) is killed by the watchdog and the job retried', async ({ api }) => {
+  const small = await recordingFiles('320x240', 4);
+  const { id } = await seedRecording(api, small);
+  // the second segment is a named pipe nobody writes: FFmpeg blocks opening it
+  const seg = path.join(api.config.mediaDir, vodPrefix(id), 'seg-00001.ts');
+  await unlink(seg);
+  await run('mkfifo', [seg]);
+  const started = Date.now();
+  await api.jobs.enqueue('vod.transcode', `vod.transcode:${id}`, { vodId: id });
+  for (;;) {
+    const [j] = await api.deps.database.db.select().from(job).where(eq(job.key, `vod.transcode:${id}`));
+    if (j?.lastError) {
+      assert.match(j.lastError, /no progress for 3 s/);
+      break;
+    }
+    if (Date.now() - started > 60_000) throw new Error('the stalled FFmpeg was never killed');
+    await sleep(100);
+  }
+  assert.is(api.transcoder!.pids().length, 0, 'the stalled FFmpeg is gone');
+  // the input comes back: the retry finishes
+  await unlink(seg);
+  await writeFile(seg, small['seg-00001.ts']!);
+  const ladder = await ladderDone(api, id);
+  assert.equal(ladder.map((r) => r.name), ['240p', 'audio']);
+});
+
+t('Transcoder.close() mid-job kills its FFmpeg children, twice is fine, and nothing is left running', async ({ api }) => {
+  const small = await recordingFiles('640x360', 4);
+  const { id } = await seedRecording(api, small);
+  await api.jobs.enqueue('vod.transcode', `vod.transcode:${id}`, { vodId: id });
+  const end = Date.now() + 60_000;
+  let pids: number[] = [];
+  while (!pids.length) {
+    pids = api.transcoder!.pids();
+    if (Date.now() > end) throw new Error('no FFmpeg started');
+    await sleep(20);
+  }
+  await Promise.all([api.transcoder!.close(), api.transcoder!.close()]);
+  assert.is(api.transcoder!.pids().length, 0);
+  for (const pid of pids) assert.throws(() => process.kill(pid, 0), `FFmpeg ${pid} is gone`);
 });
 
 t.run();
