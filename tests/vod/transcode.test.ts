@@ -16,7 +16,9 @@ import { job, notification, vod } from '../../shared/db/index.ts';
 import { CONTENT_TYPES, vodPrefix } from '../../shared/media.ts';
 import type { Rendition } from '../../shared/vod-ladder.ts';
 import { parseProbe } from '../../transcoder/encode.ts';
-import { freePort, startTestApi, type TestApi } from '../helpers/api.ts';
+import { startTestApi, type TestApi } from '../helpers/api.ts';
+import { chatSocket } from '../helpers/chat.ts';
+import type { VodProgress } from '../../shared/socket-events.ts';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -90,6 +92,17 @@ t('a 720p recording gets 240p–720p and audio: lowest published first, master w
   const { id, owner } = await seedRecording(api, source, { subscribersOnly: true });
   served.id = id;
   served.owner = owner;
+  // the VoD's page watches it over Socket.IO
+  const socket = await chatSocket(api.base);
+  const pushed: VodProgress[] = [];
+  socket.on('vod:progress', (e: VodProgress) => pushed.push(e));
+  const watched = await socket.timeout(5000).emitWithAck('vod:watch', { vodId: id });
+  assert.ok(watched.ok, JSON.stringify(watched));
+  assert.equal(watched.vod, { vodId: id, status: 'ready', renditions: [] });
+  const unknown = await socket.timeout(5000).emitWithAck('vod:watch', { vodId: crypto.randomUUID() });
+  assert.is(unknown.error?.code, 'not-found');
+  assert.is((await socket.timeout(5000).emitWithAck('vod:watch', { vodId: 'nope' })).error?.code, 'invalid');
+  assert.ok((await socket.timeout(5000).emitWithAck('vod:watch', { vodId: id })).ok);
   const seen: { ready: string[]; master: string | null }[] = [];
   const off = api.deps.bus.subscribe('vod.progress', (e) => {
     if (e.vodId !== id) return;
@@ -99,6 +112,12 @@ t('a 720p recording gets 240p–720p and audio: lowest published first, master w
   await api.jobs.enqueue('vod.transcode', `vod.transcode:${id}`, { vodId: id });
   const ladder = await ladderDone(api, id);
   off();
+  await sleep(200);
+  socket.close();
+  assert.ok(pushed.some((e) => e.renditions.filter((r) => r.status === 'ready').length === 1 && e.renditions.length === 5), 'the page heard the first rendition ready');
+  assert.ok(pushed.some((e) => e.renditions.some((r) => r.status === 'running' && r.progress > 0 && r.progress < 1)), 'and progress within a rendition');
+  assert.ok(pushed.at(-1)!.renditions.every((r) => r.status === 'ready'), 'and the end');
+  assert.not.ok('videoBitrate' in pushed[0]!.renditions[0]!, "the encoder's settings stay server-side");
   assert.equal(ladder.map((r) => r.name), ['240p', '360p', '480p', '720p', 'audio'], 'never upscaled to 1080p');
   const firstPublished = seen.find((s) => s.ready.length === 1);
   assert.ok(firstPublished, 'a progress event with one rendition ready');
@@ -153,7 +172,7 @@ t('a 720p recording gets 240p–720p and audio: lowest published first, master w
 const served: { id?: string; owner?: ReturnType<TestApi['client']> } = {};
 
 t('GET /hls/vod/:id/… serves the ladder of a subscriber-only VoD with a token in every URI (variants, EXT-X-MAP, segments)', async ({ api }) => {
-  const { id, owner } = served as { id: string; owner: ReturnType<TestApi['client']> };
+  const { id, owner } = served as unknown as { id: string; owner: ReturnType<TestApi['client']> };
   const anon = api.client();
   const detail = await owner.get(`/api/vods/${id}`);
   assert.is(detail.status, 200);
@@ -261,3 +280,40 @@ t('Transcoder.close() mid-job kills its FFmpeg children, twice is fine, and noth
 });
 
 t.run();
+
+// the S3 path: the recording is read from the object store (copied down), the ladder and images written back to it,
+// and served by redirects to signed object URLs
+const s3 = suite<{ api: TestApi; s3: S3rver; dir: string }>('vod transcode into S3 (s3rver from npm standing in for MinIO)');
+s3.before(async (ctx) => {
+  ctx.dir = await mkdtemp(path.join(os.tmpdir(), 'glint-s3rver-'));
+  ctx.s3 = new S3rver({ port: 0, address: '127.0.0.1', directory: ctx.dir, silent: true });
+  const { port } = await ctx.s3.run();
+  ctx.api = await startTestApi({ S3_ENDPOINT: `http://127.0.0.1:${port}`, S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER', JOBS_POLL_MS: '200' });
+});
+s3.after(async (ctx) => {
+  await ctx.api?.stop();
+  await ctx.s3?.close();
+  await rm(ctx.dir, { recursive: true, force: true });
+});
+
+s3('a past broadcast stored in S3 gets its ladder in S3', async ({ api }) => {
+  assert.is(api.deps.store.kind, 's3');
+  const { id, channelId } = await seedRecording(api, await recordingFiles('640x360', 4));
+  await api.deps.bus.publish('vod.ready', { vodId: id, channelId, sessionId: null, durationMs: 4000 });
+  const ladder = await ladderDone(api, id);
+  assert.equal(ladder.map((r) => r.name), ['240p', '360p', 'audio']);
+  const keys = await api.deps.store.list(vodPrefix(id));
+  for (const k of ['master.m3u8', '240p/index.m3u8', '240p/init.mp4', '240p/seg-00000.m4s', '360p/init.mp4', 'audio/index.m3u8', 'storyboard.jpg', 'storyboard.vtt', 'thumb-small.jpg', 'frame-2.jpg', 'poster.jpg']) {
+    assert.ok(keys.includes(`${vodPrefix(id)}${k}`), k);
+  }
+  const master = await fetch(`${api.base}/hls/vod/${id}/master.m3u8`);
+  assert.is(master.status, 200);
+  assert.match(await master.text(), /RESOLUTION=640x360/);
+  const init = await fetch(`${api.base}/hls/vod/${id}/360p/init.mp4`, { redirect: 'manual' });
+  assert.is(init.status, 302, 'segments come from the object store');
+  const object = await fetch(init.headers.get('location')!);
+  assert.is(object.status, 200);
+  assert.ok((await object.arrayBuffer()).byteLength > 100);
+});
+
+s3.run();
