@@ -39,6 +39,13 @@ type VodRow = typeof vod.$inferSelect;
 // TODO-merge: once the uploads branch is in, read row.source / row.uploadId directly and drop this view.
 type UploadView = { source?: 'broadcast' | 'upload'; uploadId?: string | null; status: string };
 
+/** The VoD was deleted during its transcode: nothing to retry. */
+class VodDeleted extends Error {
+  constructor() {
+    super('the VoD was deleted');
+  }
+}
+
 export class Transcoder {
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -57,7 +64,9 @@ export class Transcoder {
       backoffMs: TRANSCODE_BACKOFF_MS,
       timeoutMs: ATTEMPT_TIMEOUT_MS,
       run: async (j, signal) => {
-        await this.run(j.payload.vodId, signal);
+        await this.run(j.payload.vodId, signal).catch((err) => {
+          if (!(err instanceof VodDeleted)) throw err;
+        });
         return { done: true };
       },
       gaveUp: async (j, error) => {
@@ -178,11 +187,18 @@ export class Transcoder {
     if (text) await this.deps.store.put(`${row.storagePrefix}master.m3u8`, new TextEncoder().encode(text), CONTENT_TYPES.m3u8!);
   }
 
-  /** Writes the ladder (and a new status) to the row, and tells the bus. */
+  /**
+   * Writes the ladder (and a new status) to the row, and tells the bus. The VoD deleted meanwhile (its owner did not
+   * wait): what this transcode stored after the deletion is removed, and the attempt ends.
+   */
   private async save(row: VodRow, ladder: Rendition[], status?: 'ready') {
     const set: Partial<VodRow> = { renditions: ladder.map((r) => ({ ...r })) };
     if (status) (set as { status: string }).status = status;
-    await this.deps.db.update(vod).set(set).where(eq(vod.id, row.id));
+    const kept = await this.deps.db.update(vod).set(set).where(eq(vod.id, row.id)).returning({ id: vod.id });
+    if (!kept.length) {
+      await this.deps.store.deletePrefix(row.storagePrefix);
+      throw new VodDeleted();
+    }
     if (status) (row as { status: string }).status = status;
     await this.deps.bus.publish('vod.progress', { vodId: row.id, channelId: row.channelId, status: row.status, renditions: set.renditions! });
   }
@@ -222,7 +238,11 @@ export class Transcoder {
       await this.deps.store.put(`${row.storagePrefix}${VOD_IMAGES.storyboardVtt}`, new TextEncoder().encode(storyboardVtt(storyboardPlan(source.durationSeconds), source.durationSeconds)), CONTENT_TYPES.vtt!);
       board = true;
     }
-    await this.deps.db.update(vod).set({ storyboard: board, posterKey: posterSet }).where(eq(vod.id, row.id));
+    const kept = await this.deps.db.update(vod).set({ storyboard: board, posterKey: posterSet }).where(eq(vod.id, row.id)).returning({ id: vod.id });
+    if (!kept.length) {
+      await this.deps.store.deletePrefix(row.storagePrefix);
+      throw new VodDeleted();
+    }
     row.storyboard = board;
     row.posterKey = posterSet;
   }

@@ -71,7 +71,7 @@ async function ladderDone(api: TestApi, id: string, timeoutMs = 240_000): Promis
 const t = suite<{ api: TestApi; source: Record<string, Uint8Array> }>('vod transcode');
 
 t.before(async (ctx) => {
-  ctx.api = await startTestApi({ TRANSCODE_STALL_SECONDS: '3', JOBS_POLL_MS: '200' });
+  ctx.api = await startTestApi({ TRANSCODE_STALL_SECONDS: '3', JOBS_POLL_MS: '200', TRANSCODE_PAST_BROADCASTS: 'true' });
   ctx.source = await recordingFiles('1280x720', 5);
 });
 t.after(async ({ api }) => api?.stop());
@@ -263,6 +263,25 @@ t('an FFmpeg that shows no progress (its input blocks) is killed by the watchdog
   assert.equal(ladder.map((r) => r.name), ['240p', 'audio']);
 });
 
+t('a VoD deleted during its transcode leaves no objects behind, and its job ends', async ({ api }) => {
+  const { id, owner } = await seedRecording(api, await recordingFiles('640x360', 4));
+  await api.jobs.enqueue('vod.transcode', `vod.transcode:${id}`, { vodId: id });
+  const end = Date.now() + 60_000;
+  while (!(await rowOf(api, id)).renditions.some((r) => r.status === 'ready')) {
+    if (Date.now() > end) throw new Error('no rendition became ready');
+    await sleep(50);
+  }
+  assert.is((await owner.delete(`/api/vods/${id}`)).status, 204);
+  for (;;) {
+    const [j] = await api.deps.database.db.select().from(job).where(eq(job.key, `vod.transcode:${id}`));
+    if (j?.doneAt) break;
+    if (Date.now() > end) throw new Error('the job never ended');
+    await sleep(100);
+  }
+  await sleep(300);
+  assert.equal(await api.deps.store.list(vodPrefix(id)), [], 'nothing under the prefix');
+});
+
 t('Transcoder.close() mid-job kills its FFmpeg children, twice is fine, and nothing is left running', async ({ api }) => {
   const small = await recordingFiles('640x360', 4);
   const { id } = await seedRecording(api, small);
@@ -288,7 +307,7 @@ s3.before(async (ctx) => {
   ctx.dir = await mkdtemp(path.join(os.tmpdir(), 'glint-s3rver-'));
   ctx.s3 = new S3rver({ port: 0, address: '127.0.0.1', directory: ctx.dir, silent: true });
   const { port } = await ctx.s3.run();
-  ctx.api = await startTestApi({ S3_ENDPOINT: `http://127.0.0.1:${port}`, S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER', JOBS_POLL_MS: '200' });
+  ctx.api = await startTestApi({ S3_ENDPOINT: `http://127.0.0.1:${port}`, S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER', JOBS_POLL_MS: '200', TRANSCODE_PAST_BROADCASTS: 'true' });
 });
 s3.after(async (ctx) => {
   await ctx.api?.stop();
