@@ -29,7 +29,7 @@ await run('ffmpeg', [
   '-f', 'hls', '-hls_time', '2', '-hls_playlist_type', 'vod', '-hls_segment_filename', path.join(src, 'seg-%05d.ts'), path.join(src, 'index.m3u8'),
 ]);
 
-// baseline: the same FFmpeg commands alone, back to back, each one's CPU time from /usr/bin/time-less getrusage
+// baseline: the same FFmpeg commands alone, back to back (without -progress), each one's CPU seconds from bash's `times`
 const input = path.join(src, 'index.m3u8');
 const source = (await probe(input, { group: new ChildGroup(), log: createLogger('silent'), nice: 0, stallSeconds: 60 }))!;
 const ladder = encodeOrder(ladderFor(source));
@@ -41,8 +41,6 @@ for (const r of ladder) {
   const dir = path.join(out, r.name);
   await run('mkdir', ['-p', dir]);
   const args = ['-hide_banner', '-v', 'error', '-nostdin', '-i', input, ...renditionOptions(r, source, dir).filter((_, i, a) => a[i] !== '-progress' && a[i - 1] !== '-progress'), path.join(dir, 'index.m3u8')];
-  const before = process.resourceUsage();
-  void before;
   const t0 = performance.now();
   const usage = await new Promise<number>((resolve, reject) => {
     // CPU seconds of the child: bash's `times` after it (user+sys of children)

@@ -120,7 +120,10 @@ export async function encodeRendition(input: string, r: Rendition, source: Sourc
       if (!m && !/^progress=/.test(line)) return;
       last = Date.now();
       // the encoder's threads exist by the first progress report: each gets the niceness too
-      if (!reniced) (reniced = true), renice(child.pid, env.nice);
+      if (!reniced) {
+        reniced = true;
+        renice(child.pid, env.nice);
+      }
       if (m && source.durationSeconds > 0) onProgress(Math.min(1, Number(m[1]) / 1e6 / source.durationSeconds));
     },
   });

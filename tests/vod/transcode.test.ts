@@ -4,7 +4,7 @@
 // a past broadcast queued when its recording is ready, the S3 path, and the nested paths served with a token.
 // Node only (the media plane); FFmpeg-heavy: run under `flock /tmp/glint-heavy.lock`.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -292,6 +292,13 @@ t('Transcoder.close() mid-job kills its FFmpeg children, twice is fine, and noth
     pids = api.transcoder!.pids();
     if (Date.now() > end) throw new Error('no FFmpeg started');
     await sleep(20);
+  }
+  // below live ingest: every thread of it niced (TRANSCODE_NICE, 10 by default)
+  await sleep(500);
+  const niceOf = async (stat: string) => Number((await readFile(stat, 'utf8')).slice((await readFile(stat, 'utf8')).lastIndexOf(')') + 2).split(' ')[16]);
+  for (const pid of api.transcoder!.pids()) {
+    const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+    for (const tid of tasks) assert.is(await niceOf(`/proc/${pid}/task/${tid}/stat`).catch(() => 10), 10, `thread ${tid} of FFmpeg ${pid} is niced`);
   }
   await Promise.all([api.transcoder!.close(), api.transcoder!.close()]);
   assert.is(api.transcoder!.pids().length, 0);
