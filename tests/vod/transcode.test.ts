@@ -16,6 +16,8 @@ import { job, notification, vod } from '../../shared/db/index.ts';
 import { CONTENT_TYPES, vodPrefix } from '../../shared/media.ts';
 import type { Rendition } from '../../shared/vod-ladder.ts';
 import { parseProbe } from '../../transcoder/encode.ts';
+import { startWorker } from '../../transcoder/worker.ts';
+import { createLogger } from '../../shared/logger.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
 import { chatSocket } from '../helpers/chat.ts';
 import type { VodProgress } from '../../shared/socket-events.ts';
@@ -343,3 +345,28 @@ s3('a past broadcast stored in S3 gets its ladder in S3', async ({ api }) => {
 });
 
 s3.run();
+
+// its own service: an API with TRANSCODE_IN_API=false leaves the jobs to a worker (transcoder/worker.ts, what
+// server/worker.ts runs) on the same database
+const apart = suite<{ api: TestApi }>('vod transcode in a worker (TRANSCODE_IN_API=false)');
+apart.before(async (ctx) => {
+  ctx.api = await startTestApi({ TRANSCODE_IN_API: 'false', JOBS_POLL_MS: '200' });
+});
+apart.after(async ({ api }) => api?.stop());
+
+apart('the API runs no transcoder; a worker claims the job, and its close() is idempotent and leaves no FFmpeg', async ({ api }) => {
+  assert.is(api.transcoder, undefined);
+  const { id } = await seedRecording(api, await recordingFiles('320x240', 3));
+  await api.jobs.enqueue('vod.transcode', `vod.transcode:${id}`, { vodId: id });
+  await sleep(1000);
+  assert.equal((await rowOf(api, id)).renditions, [], 'nobody ran it');
+  const worker = await startWorker(api.config, { log: createLogger('silent'), database: api.deps.database });
+  try {
+    assert.equal((await ladderDone(api, id, 60_000)).map((r) => r.name), ['240p', 'audio']);
+  } finally {
+    await Promise.all([worker.close(), worker.close()]);
+  }
+  assert.is(worker.transcoder.pids().length, 0);
+});
+
+apart.run();
