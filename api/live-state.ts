@@ -13,8 +13,11 @@ import { DATABASE_RETRY_AFTER_MS, isDatabaseUnavailable } from '../shared/db/err
 import { RateLimit } from '../shared/limits.ts';
 import { previewKey } from '../shared/media.ts';
 import { SLUG_PATTERN } from '../shared/rules.ts';
-import type { Ack, ChatRefusal, ClientToServerEvents, LiveSnapshot, ServerToClientEvents } from '../shared/socket-events.ts';
+import type { Ack, ChatRefusal, ClientToServerEvents, LiveSnapshot, ServerToClientEvents, VodProgress } from '../shared/socket-events.ts';
+import type { Rendition } from '../shared/vod-ladder.ts';
 import type { Deps } from './context.ts';
+import type { Viewer } from './entitlements.ts';
+import { vodAccess } from './vod-visibility.ts';
 
 /** Channels one socket watches at once: a page of cards (home shows 24 a page, and more after "Show more"). */
 export const MAX_WATCHED = 100;
@@ -32,6 +35,16 @@ const watchSchema = z.object({
 
 /** A channel's watchers, by its address (what pages know; the SFU's events carry the current one). */
 const roomOf = (slug: string) => `live:${slug}`;
+/** A VoD's watchers (its page, while it transcodes). */
+const vodRoom = (vodId: string) => `vod:${vodId}`;
+const vodWatchSchema = z.object({ vodId: z.uuid().nullable() });
+/** What a page hears of a transcode: the ladder without the encoder's settings. */
+const progressView = (e: { vodId: string; status: string; renditions: Rendition[] }): VodProgress => ({
+  vodId: e.vodId,
+  status: e.status,
+  renditions: e.renditions.map((r) => ({ name: r.name, width: r.width, height: r.height, bandwidth: r.bandwidth, codecs: r.codecs, status: r.status, progress: r.progress })),
+});
+
 /** Sockets that hear every channel go live or offline (pages counting live channels). */
 const DIRECTORY = 'live:directory';
 
@@ -70,11 +83,34 @@ export class LiveState {
       bus.subscribe('channel.offline', safely('an end of broadcast', (e) => this.wentOffline(e))),
       bus.subscribe('channel.viewers', (e) => this.viewers(e.channelId, e.slug, e.viewers)),
       bus.subscribe('vod.ready', safely('a recording', (e) => this.vodReady(e))),
+      bus.subscribe('vod.progress', (e) => {
+        if (this.watchedHere(vodRoom(e.vodId))) this.io.local.to(vodRoom(e.vodId)).emit('vod:progress', progressView(e));
+      }),
     ];
     io.on('connection', (socket) => this.connected(socket as LiveSocket));
   }
 
   private connected(socket: LiveSocket) {
+    let watchedVod: string | null = null; // its room
+    socket.on('vod:watch', (payload: unknown, ack?: Ack<{ vod: VodProgress | null }>) => {
+      const reply = typeof ack === 'function' ? ack : () => undefined;
+      this.watchVod(socket, payload, watchedVod).then(
+        ({ room, vod: v }) => {
+          watchedVod = room;
+          reply({ ok: true, vod: v });
+        },
+        (err: unknown) => {
+          const refusal: ChatRefusal =
+            err && typeof err === 'object' && 'refusal' in err
+              ? (err as Refusal).refusal
+              : err instanceof z.ZodError
+                ? { code: 'invalid', message: 'Invalid vod:watch: send { vodId } with a VoD id, or null.' }
+                : { code: 'invalid', message: 'The watch could not be handled.' };
+          if (!(err && typeof err === 'object' && 'refusal' in err) && !(err instanceof z.ZodError)) this.deps.log.error({ err }, 'live state: vod:watch failed');
+          reply({ ok: false, error: refusal });
+        },
+      );
+    });
     let watched = new Set<string>(); // rooms
     socket.on('watch', (payload: unknown, ack?: Ack<{ channels: LiveSnapshot[] }>) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
@@ -156,6 +192,30 @@ export class LiveState {
       }),
     );
     return { rooms, channels };
+  }
+
+  /**
+   * Puts the socket in the room of this one VoD (leaving the one it watched), when it may see it — the rules of GET
+   * /api/vods/{id}: a failed recording is its channel owner's and admins' only — and says how it is now.
+   */
+  private async watchVod(socket: LiveSocket, payload: unknown, before: string | null): Promise<{ room: string | null; vod: VodProgress | null }> {
+    const { vodId } = vodWatchSchema.parse(payload);
+    const took = await this.perSocket.take(socket.id);
+    if (!took.ok) throw refuse({ code: 'rate-limited', message: 'You are changing what you watch too quickly.', retryAfterMs: took.retryAfterMs });
+    if (before) await socket.leave(before);
+    if (!vodId) return { room: null, vod: null };
+    const [row] = await this.deps.database.db
+      .select({ status: vod.status, renditions: vod.renditions, visibility: vod.visibility, publishAt: vod.publishAt, ownerId: channel.ownerId, subscribersOnlyLive: channel.subscribersOnlyLive })
+      .from(vod)
+      .innerJoin(channel, eq(channel.id, vod.channelId))
+      .where(eq(vod.id, vodId))
+      .limit(1);
+    const user = (socket.data as { user?: Viewer | null }).user ?? undefined;
+    // the rule of GET /api/vods/{id}: a private, scheduled or failed VoD exists for its owner and admins only
+    if (!row || vodAccess(row, row, user) === 'hidden') throw refuse({ code: 'not-found', message: 'That VoD does not exist.' });
+    // joined before the answer: a progress event after this read reaches the socket after its acknowledgement
+    await socket.join(vodRoom(vodId));
+    return { room: vodRoom(vodId), vod: progressView({ vodId, status: row.status, renditions: row.renditions }) };
   }
 
   /** Whether a socket of this process is in any of these rooms (no query is made for a channel nobody here watches). */

@@ -21,6 +21,7 @@ import { createMetrics } from '../api/metrics.ts';
 import { notifyFollowers } from '../api/notifications.ts';
 import type { UserPush } from '../api/user-push.ts';
 import { deliverWebhooks } from '../api/webhooks.ts';
+import { transcodeRecordings } from '../api/vod-transcode.ts';
 
 export type ControlPlane = {
   deps: Deps;
@@ -76,7 +77,7 @@ export async function openControlPlane(config: Config, opts: ControlPlaneOptions
     searchSync,
     app: (media) => createApp(deps, media),
     startJobs(push) {
-      unsubscribe.push(notifyFollowers(deps, jobs, push), deliverWebhooks(deps, jobs));
+      unsubscribe.push(notifyFollowers(deps, jobs, push), deliverWebhooks(deps, jobs), transcodeRecordings(deps, jobs));
       jobs.start();
     },
     close: () =>

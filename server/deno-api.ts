@@ -74,6 +74,7 @@ export async function startDenoApi(config: Config, opts: ControlPlaneOptions): P
     deps: plane.deps,
     sfu: undefined as never, // RunningApi's SFU is the Node entry's; suites that reach it run on Node only
     recorder: undefined,
+    transcoder: undefined, // never on Deno: the 'vod.transcode' kind is not defined here, so this API never claims it
     chat,
     jobs: plane.jobs,
     searchSync: plane.searchSync,

@@ -14,6 +14,7 @@ import type { Deps } from '../api/context.ts';
 import { sfuProxy } from '../api/sfu-proxy.ts';
 import { Sfu } from '../sfu/Sfu.ts';
 import { Recorder } from '../recorder/Recorder.ts';
+import { Transcoder } from '../transcoder/Transcoder.ts';
 import { openControlPlane, type ControlPlaneOptions } from './api.ts';
 import { listeningUrl } from './listening.ts';
 
@@ -23,6 +24,8 @@ export type RunningApi = {
   /** the SFU in this process (undefined with SFU_URL: it runs as its own service) */
   sfu: Sfu;
   recorder: Recorder | undefined;
+  /** the VoD transcoder running 'vod.transcode' jobs here (undefined with TRANSCODE_IN_API=false: a worker does) */
+  transcoder: Transcoder | undefined;
   chat: Chat;
   jobs: Jobs;
   searchSync: SearchSync;
@@ -42,6 +45,9 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
   // so does the recorder (unless it runs as its own service): it hears broadcasts start and end on the bus and asks
   // the SFU for their media there
   const recorder = config.recorder.embedded && sfu ? await Recorder.create({ config, db, bus: deps.bus, store: deps.store, log: log.child({ svc: 'recorder' }) }) : undefined;
+  // so does the transcoder (unless TRANSCODE_IN_API=false leaves it to `npm run worker`): its FFmpeg runs niced
+  const transcoder = config.transcode.inApi ? new Transcoder({ config, db, bus: deps.bus, store: deps.store, uploads: deps.uploads.store, log: log.child({ svc: 'transcoder' }) }) : undefined;
+  transcoder?.define(plane.jobs);
   const app = plane.app([sfu ? sfu.app : sfuProxy(config.sfuUrl)]);
 
   const server: ServerType = await new Promise((resolve, reject) => {
@@ -60,6 +66,7 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
     deps,
     sfu: sfu as Sfu,
     recorder,
+    transcoder,
     chat,
     jobs: plane.jobs,
     searchSync: plane.searchSync,
@@ -70,6 +77,7 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
           server.close(() => resolve());
           (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         });
+        await transcoder?.close(); // its FFmpeg children killed; the jobs come back to a process that runs them
         await recorder?.close();
         await sfu?.close();
         await plane.close();

@@ -6,6 +6,7 @@ import type { Logger } from './logger.ts';
 import { throttledWarn } from './logger.ts';
 import { closeRedis, openRedis } from './redis.ts';
 import type { RecorderEvents } from './recorder-protocol.ts';
+import type { Rendition } from './vod-ladder.ts';
 
 export type BusEvents = RecorderEvents & {
   'channel.created': { channelId: string; slug: string; ownerId: string };
@@ -25,6 +26,8 @@ export type BusEvents = RecorderEvents & {
   'streamkey.revoked': { channelId: string; keyId: string };
   /** A recording became playable as a VoD (its playlist has #EXT-X-ENDLIST). */
   'vod.ready': { vodId: string; channelId: string; sessionId: string | null; durationMs: number };
+  /** A VoD's transcode moved on (a rendition started, progressed at most once a second, finished or failed). */
+  'vod.progress': { vodId: string; channelId: string; status: string; renditions: Rendition[] };
   /** A chat message was stored and sent (for whatever else wants to know: search, webhooks, metrics). */
   'chat.message': { channelId: string; messageId: string; userId: string; liveSessionId: string | null };
 };

@@ -105,6 +105,16 @@ const schema = z.object({
   /** Background jobs (go-live fan-out, webhook deliveries): the longest an API process waits before looking for due
    * ones it was not told of (enqueued by another process, or left by one that crashed). */
   JOBS_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(30_000),
+  /** The Node API process runs VoD transcodes (the 'vod.transcode' jobs) itself; `false` when only `npm run worker`
+   * (docker-compose's `worker`) should. A Deno API never does (it has no FFmpeg wrapper). */
+  TRANSCODE_IN_API: z.enum(['true', 'false']).default('true'),
+  /** The niceness transcoding FFmpeg runs at (0..19): above live ingest and recording's 0, so a transcode yields the
+   * CPU to a broadcast instead of starving it. */
+  TRANSCODE_NICE: z.coerce.number().int().min(0).max(19).default(10),
+  /** A transcoding FFmpeg that reports no progress for this long is killed and its job retried. */
+  TRANSCODE_STALL_SECONDS: z.coerce.number().min(0.1).max(3600).default(60),
+  /** Past broadcasts get the same ladder as uploads once their recording is ready. */
+  TRANSCODE_PAST_BROADCASTS: z.enum(['true', 'false']).default('true'),
   /** Outgoing webhooks: attempts per delivery, the first retry's wait (doubling after), each attempt's timeout. */
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
   WEBHOOK_RETRY_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
@@ -246,6 +256,8 @@ export type Config = {
    * connections held at once per address and in total */
   chat: { userMessages: number; addressMessages: number; windowSeconds: number; batchMs: number; addressJoins: number; connectionsPerAddress: number; connectionsTotal: number; socketPacketsPerSecond: number };
   jobs: { pollMs: number };
+  /** VoD transcoding: in the Node API process or not, FFmpeg's niceness, the stall watchdog, past broadcasts too */
+  transcode: { inApi: boolean; nice: number; stallSeconds: number; pastBroadcasts: boolean };
   /** per-address and per-user budgets of the API's own endpoints and better-auth's */
   limits: {
     authAttempts: number;
@@ -371,6 +383,7 @@ export function loadConfig(source: Record<string, string | undefined> = environm
       socketPacketsPerSecond: e.CHAT_SOCKET_PACKETS_PER_SECOND,
     },
     jobs: { pollMs: e.JOBS_POLL_MS },
+    transcode: { inApi: e.TRANSCODE_IN_API === 'true', nice: e.TRANSCODE_NICE, stallSeconds: e.TRANSCODE_STALL_SECONDS, pastBroadcasts: e.TRANSCODE_PAST_BROADCASTS === 'true' },
     limits: {
       authAttempts: e.AUTH_ATTEMPTS,
       authWindowSeconds: e.AUTH_ATTEMPTS_WINDOW_SECONDS,

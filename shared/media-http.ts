@@ -64,17 +64,20 @@ export function rangeResponse(range: ByteRange | undefined, size: number): { sta
 }
 
 /**
- * A media playlist with each URI line resolved against `base` (where the segments are served from, ending in "/";
- * '' keeps them relative to the playlist) and carrying `token` as `?token=` (query strings are not inherited by
- * relative URIs, so each segment needs its own). The recorder writes plain URI lines (no EXT-X-MAP or keys).
+ * A playlist (media or master) with each URI resolved against `base` (where its files are served from, ending in
+ * "/"; '' keeps them relative to the playlist) and carrying `token` as `?token=` (query strings are not inherited by
+ * relative URIs, so each needs its own): the URI lines (segments, a master's variants) and the URI="…" attributes of
+ * tags (EXT-X-MAP's init segment of fMP4, EXT-X-MEDIA's renditions).
  */
 export function rewritePlaylist(text: string, opts: { base?: string; token?: string }): string {
+  const rewrite = (uri: string) => `${/^[a-z][a-z0-9+.-]*:/i.test(uri) || uri.startsWith('/') ? '' : (opts.base ?? '')}${uri}${opts.token ? `${uri.includes('?') ? '&' : '?'}token=${encodeURIComponent(opts.token)}` : ''}`;
   return text
     .split('\n')
     .map((line) => {
       const uri = line.trim();
-      if (!uri || uri.startsWith('#')) return line;
-      return `${opts.base ?? ''}${uri}${opts.token ? `${uri.includes('?') ? '&' : '?'}token=${encodeURIComponent(opts.token)}` : ''}`;
+      if (!uri) return line;
+      if (uri.startsWith('#')) return /^#EXT-X-(MAP|MEDIA|I-FRAME-STREAM-INF):/.test(uri) ? line.replace(/URI="([^"]*)"/, (_m, u: string) => `URI="${rewrite(u)}"`) : line;
+      return rewrite(uri);
     })
     .join('\n');
 }

@@ -7,6 +7,7 @@
 // A token is `<kid>.<payload>.<signature>`, base64url. The kid names the key that signed it: the first configured key
 // signs, every listed one verifies, so keys rotate by putting a new one first and dropping the old one once the
 // longest-lived token it signed has expired.
+import { RENDITION_NAMES } from './vod-ladder.ts';
 import { base64url, fromBase64 } from './encoding.ts';
 
 /** A signing key as configured: its id (named in each token it signs) and its secret. */
@@ -88,8 +89,9 @@ export async function signMediaToken(grant: MediaGrant, key: MediaKey): Promise<
 const refuse = (reason: TokenRefusal, message: string): TokenCheck => ({ ok: false, reason, message });
 
 /**
- * Whether `token` grants the object at `objectKey` (e.g. vod/<id>/seg-00001.ts) at `nowSeconds`. Only a file directly
- * under the token's prefix is granted (no deeper path, no `..`), so a token for one VoD opens no other.
+ * Whether `token` grants the object at `objectKey` (e.g. vod/<id>/seg-00001.ts, vod/<id>/720p/init.mp4) at
+ * `nowSeconds`. Only a file under the token's prefix, directly or in a rendition's folder of it (shared/vod-ladder.ts), is
+ * granted (no deeper path, no `..`), so a token for one VoD opens no other.
  */
 export async function verifyMediaToken(token: string, objectKey: string, keys: readonly MediaKey[], nowSeconds: number): Promise<TokenCheck> {
   const parts = token.length <= MAX_TOKEN_LENGTH ? token.split('.') : [];
@@ -111,6 +113,7 @@ export async function verifyMediaToken(token: string, objectKey: string, keys: r
   }
   if (nowSeconds >= grant.exp) return refuse('expired', `This media link expired at ${new Date(grant.exp * 1000).toISOString()}; reload the page for a new one.`);
   const rest = objectKey.startsWith(grant.prefix) ? objectKey.slice(grant.prefix.length) : '';
-  if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(rest)) return refuse('other-path', 'This media link’s token is for another recording.');
+  const [folder, file] = rest.includes('/') ? [rest.slice(0, rest.indexOf('/')), rest.slice(rest.indexOf('/') + 1)] : ['', rest];
+  if ((folder && !(RENDITION_NAMES as readonly string[]).includes(folder)) || !/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(file)) return refuse('other-path', 'This media link’s token is for another recording.');
   return { ok: true, grant };
 }

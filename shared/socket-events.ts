@@ -2,6 +2,7 @@
 // the components on it): every event's name and payload, typed once so neither side can send what the other does not
 // expect. The server validates every payload again with zod (a client is a stranger); these types are the shapes.
 
+import type { Rendition } from './vod-ladder.ts';
 import type { Emote } from './emotes.ts';
 
 // --- chat (issue 16: badges, emotes, moderation in the page) ---
@@ -62,7 +63,9 @@ export type ChatRank = 'viewer' | 'moderator' | 'owner' | 'admin';
 /** A notification as the inbox lists it (GET /api/me/notifications) and the user's room receives it. */
 export type NotificationView = {
   id: string;
-  kind: 'channel.live';
+  kind: 'channel.live' | 'vod.ready';
+  /** vod.ready: the video whose whole ladder is ready */
+  vod?: { id: string; title: string };
   /** the channel, and the broadcast's own title when it has one */
   channel: { slug: string; title: string; broadcast?: string } | null;
   liveSessionId: string | null;
@@ -101,6 +104,8 @@ export interface ClientToServerEvents {
   unban(payload: Target, ack: Ack<Moderated>): void;
   mod(payload: Target, ack: Ack<Moderated>): void;
   unmod(payload: Target, ack: Ack<Moderated>): void;
+  /** the one VoD whose transcode progress this socket hears (`vod:progress`), with how it is now; null stops */
+  'vod:watch'(payload: { vodId: string | null }, ack: Ack<{ vod: VodProgress | null }>): void;
   /** the channels whose live state this socket hears (the whole list each time; [] stops) */
   watch(payload: WatchRequest, ack: Ack<{ channels: LiveSnapshot[] }>): void;
   // --- chat moderation in the page (issue 16) ---
@@ -132,4 +137,9 @@ export interface ServerToClientEvents {
   'channel:viewers'(e: { slug: string; count: number }): void;
   /** a watched channel's recording became playable */
   'vod:ready'(e: { slug: string; vodId: string; title: string }): void;
+  /** the watched VoD's transcode moved on (a rendition started, progressed — at most once a second —, finished) */
+  'vod:progress'(e: VodProgress): void;
 }
+
+/** A VoD's transcode as a page shows it: its status and each rendition's (shared/vod-ladder.ts). */
+export type VodProgress = { vodId: string; status: string; renditions: Pick<Rendition, 'name' | 'width' | 'height' | 'bandwidth' | 'codecs' | 'status' | 'progress'>[] };

@@ -26,7 +26,21 @@ const resolve = (service: string) => {
 const t = suite('docker-compose.yml');
 
 t('runs the production stack: Postgres, Redis, MinIO, Meilisearch, Caddy, the API, the SFU and the recorder', () => {
-  for (const s of ['postgres', 'redis', 'minio', 'meilisearch', 'caddy', 'api', 'sfu', 'recorder']) assert.ok(compose.services[s], `service ${s}`);
+  for (const s of ['postgres', 'redis', 'minio', 'meilisearch', 'caddy', 'api', 'sfu', 'recorder', 'worker']) assert.ok(compose.services[s], `service ${s}`);
+});
+
+t('the worker transcodes VoDs as its own service: same database, bus and store as the api, which (on Deno) never does', () => {
+  const api = resolve('api');
+  const worker = resolve('worker');
+  assert.equal(compose.services.worker.command, ['node', '.build/worker.mjs']);
+  assert.ok(readFileSync('scripts/build-server.mjs', 'utf8').includes("worker: 'server/worker.ts'"), 'the image builds that entry point');
+  assert.match(JSON.parse(readFileSync('package.json', 'utf8')).scripts.worker, /node \.build\/worker\.mjs$/, '`npm run worker` runs it');
+  assert.ok(worker.databaseUrl, 'server/worker.ts refuses to start without DATABASE_URL');
+  assert.equal([worker.databaseUrl, worker.redisUrl, worker.redisPrefix, worker.s3?.bucket, worker.mediaDir], [api.databaseUrl, api.redisUrl, api.redisPrefix, api.s3?.bucket, api.mediaDir]);
+  assert.is(compose.services.api.command.at(-1), 'server/deno.ts', 'the api runs on Deno, which registers no transcoder');
+  assert.ok(!readFileSync('server/deno-api.ts', 'utf8').includes('Transcoder'), 'the Deno API wires no transcoder');
+  assert.is(worker.transcode.nice, 10, 'FFmpeg below live ingest');
+  assert.is(compose.services.worker.depends_on.api.condition, 'service_healthy', 'after the api has migrated the database');
 });
 
 t('the hybrid: the api on Deno forwarding live media to the sfu on Node; the services meet over Redis and the database', () => {

@@ -11,9 +11,10 @@ import { cursorOf, json, PageCursor, problems, router, z } from '../openapi.ts';
 const NotificationSchema = z
   .object({
     id: z.uuid(),
-    kind: z.enum(['channel.live']),
+    kind: z.enum(['channel.live', 'vod.ready']).openapi({ description: 'channel.live: a followed channel went live; vod.ready: the whole quality ladder of one of your videos is ready (`vod`)' }),
     channel: z.object({ slug: z.string(), title: z.string(), broadcast: z.string().optional().openapi({ description: "The broadcast's own title, when it had one" }) }).nullable(),
     liveSessionId: z.uuid().nullable(),
+    vod: z.object({ id: z.uuid(), title: z.string() }).optional().openapi({ description: 'vod.ready: the video' }),
     createdAt: z.iso.datetime(),
     read: z.boolean(),
   })
@@ -32,6 +33,7 @@ const view = (n: Row): NotificationView => ({
   kind: n.kind,
   channel: (n.data as { slug?: string; title?: string }).slug ? (n.data as { slug: string; title: string }) : null,
   liveSessionId: n.liveSessionId,
+  ...(n.kind === 'vod.ready' ? { vod: { id: (n.data as { vodId: string }).vodId, title: (n.data as { vodTitle?: string }).vodTitle ?? '' } } : {}),
   createdAt: n.createdAt.toISOString(),
   read: n.readAt !== null,
 });

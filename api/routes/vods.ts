@@ -30,6 +30,7 @@ const ChapterSchema = z
   })
   .strict()
   .openapi('Chapter');
+import { masterPlaylist, POSTER_FRACTIONS, RENDITION_NAMES, VOD_IMAGES } from '../../shared/vod-ladder.ts';
 
 export const VodSchema = z
   .object({
@@ -64,6 +65,23 @@ export const VodSchema = z
     chapters: z.array(ChapterSchema),
     viewCount: z.number().int(),
     subscribersOnly: z.boolean().openapi({ description: "visibility is subscribers: only the channel's subscribers may play it (its HLS answers others 401/403)." }),
+    renditions: z
+      .array(
+        z.object({
+          name: z.enum(RENDITION_NAMES),
+          width: z.number().int(),
+          height: z.number().int(),
+          bandwidth: z.number().int(),
+          codecs: z.string(),
+          status: z.enum(['queued', 'running', 'ready', 'failed']),
+          progress: z.number().min(0).max(1),
+        }),
+      )
+      .openapi({ description: 'The adaptive ladder, lowest first ([] until the transcoder probed the source); live updates over Socket.IO (`vod:watch` → `vod:progress`).' }),
+    masterPlaylistUrl: z.string().nullable().openapi({ description: 'The adaptive master playlist once a rendition is ready (null before: play playlistUrl); carries a token where signedPlaylistUrl does.' }),
+    thumbnails: z.object({ small: z.string(), large: z.string() }).nullable().openapi({ description: '320 and up to 1280 px wide JPEGs (null until made)' }),
+    storyboard: z.object({ imageUrl: z.string(), vttUrl: z.string() }).nullable().openapi({ description: 'Seek-bar previews: a sprite and its WebVTT (cues `storyboard.jpg#xywh=x,y,w,h`)' }),
+    posterCandidates: z.array(z.string()).openapi({ description: 'Frames at 20/40/60/80 % the owner may choose the poster from ([] until made)' }),
   })
   .openapi('Vod');
 
@@ -105,7 +123,10 @@ function posterUrlOf(v: VodRow, url: (key: string) => string): string | null {
   return `/api/vods/${v.id}/poster?v=${sha1Hex(v.posterKey).slice(0, 10)}`;
 }
 
-const serialize = (v: VodRow, ch: VodChannel, url: (key: string) => string, signedPlaylistUrl: string | null): z.infer<typeof VodSchema> => ({
+const serialize = (v: VodRow, ch: VodChannel, url: (key: string) => string, signedPlaylistUrl: string | null): z.infer<typeof VodSchema> => {
+  const token = signedPlaylistUrl ? signedPlaylistUrl.slice(signedPlaylistUrl.indexOf('?')) : '';
+  const images = v.renditions.some((r) => r.status === 'ready');
+  return {
   id: v.id,
   channel: { id: v.channelId, slug: ch.slug, title: ch.title, ownerId: ch.ownerId },
   liveSessionId: v.liveSessionId,
@@ -130,7 +151,14 @@ const serialize = (v: VodRow, ch: VodChannel, url: (key: string) => string, sign
   chapters: v.chapters,
   viewCount: v.viewCount,
   subscribersOnly: v.visibility === 'subscribers',
-});
+  renditions: v.renditions.map((r) => ({ name: r.name, width: r.width, height: r.height, bandwidth: r.bandwidth, codecs: r.codecs, status: r.status, progress: r.progress })),
+  masterPlaylistUrl: masterPlaylist(v.renditions) ? `${url(`${v.storagePrefix}master.m3u8`)}${token}` : null,
+  // the images come with the first rendition (transcoder/Transcoder.ts makes them right after it)
+  thumbnails: images && v.storyboard ? { small: url(`${v.storagePrefix}${VOD_IMAGES.thumbSmall}`), large: url(`${v.storagePrefix}${VOD_IMAGES.thumbLarge}`) } : null,
+  storyboard: v.storyboard ? { imageUrl: `${url(`${v.storagePrefix}${VOD_IMAGES.storyboard}`)}${token}`, vttUrl: `${url(`${v.storagePrefix}${VOD_IMAGES.storyboardVtt}`)}${token}` } : null,
+  posterCandidates: images && v.storyboard ? POSTER_FRACTIONS.map((_, i) => url(`${v.storagePrefix}${VOD_IMAGES.frame(i + 1)}`)) : [],
+  };
+};
 
 const ReplayMessageSchema = z
   .object({
@@ -537,11 +565,13 @@ async function sendObject(c: Context<AppEnv>, key: string, headers: Record<strin
  * A VoD's playlist, its segment URIs at MEDIA_PUBLIC_URL when set and carrying `token` when given. It is read whole
  * (the recorder writes a line or two per 2 s segment) for its ETag: an ended VoD's playlist revalidates with a 304.
  */
-async function sendPlaylist(c: Context<AppEnv>, prefix: string, audience: MediaAudience, token: string | undefined) {
-  const obj = await c.var.deps.store.get(`${prefix}index.m3u8`);
+async function sendPlaylist(c: Context<AppEnv>, prefix: string, file: string, audience: MediaAudience, token: string | undefined) {
+  const obj = await c.var.deps.store.get(`${prefix}${file}`);
   if (!obj) throw notFound('That file');
   const text = await new Response(obj.body).text();
-  const base = c.var.deps.config.media.publicUrl ? mediaUrl(c.var.deps, prefix) : '';
+  // a rendition's playlist names its files relatively to its own folder
+  const dir = file.includes('/') ? `${prefix}${file.slice(0, file.lastIndexOf('/') + 1)}` : prefix;
+  const base = c.var.deps.config.media.publicUrl ? mediaUrl(c.var.deps, dir) : '';
   const bytes = new TextEncoder().encode(rewritePlaylist(text, { base, token }));
   const headers = { 'Content-Type': CONTENT_TYPES.m3u8!, ...mediaCacheControl(playlistKind(text), audience, nowSeconds()), ETag: await etagOf(bytes) };
   if (etagMatches(c.req.header('if-none-match'), headers.ETag)) {
@@ -558,6 +588,13 @@ async function refuseOtherViewer(c: Context<AppEnv>, viewerId: string) {
   const viewer = await viewerOf(c.var.deps, c.req.raw.headers);
   if (viewer && viewer.id !== viewerId) throw forbidden('This media link was issued to another viewer; reload the page for a link of your own.');
 }
+
+/**
+ * The files under a VoD's prefix that are served, and nothing else: the recording (index.m3u8, seg-NNNNN.ts), the
+ * ladder (master.m3u8; per rendition index.m3u8, init.mp4, seg-NNNNN.m4s) and the images.
+ */
+const VOD_FILE =
+  /^(index\.m3u8|seg-\d{5}\.ts|poster\.jpg|master\.m3u8|(1080p|720p|480p|360p|240p|audio)\/(index\.m3u8|init\.mp4|seg-\d{5}\.m4s)|thumb-(small|large)\.jpg|frame-[1-4]\.jpg|storyboard\.(jpg|vtt))$/;
 
 /** HLS files of recordings, and live preview frames. How each may be cached: shared/media-http.ts. */
 export const hlsApp = new Hono<AppEnv>()
@@ -583,9 +620,9 @@ export const hlsApp = new Hono<AppEnv>()
     return sendObject(c, previewKey(session), { 'Content-Type': 'image/jpeg', ...mediaCacheControl('preview', ch?.only ? 'session' : 'public', nowSeconds()) });
   })
   // (GET also answers HEAD: Hono routes it here and drops the body)
-  .get('/hls/vod/:id/:file', async (c) => {
+  .get('/hls/vod/:id/:file{.+}', async (c) => {
     const { id, file } = c.req.param();
-    if (!/^[0-9a-f-]{36}$/.test(id) || !/^(index\.m3u8|seg-\d{5}\.ts|poster\.jpg)$/.test(file)) throw notFound('That file');
+    if (!/^[0-9a-f-]{36}$/.test(id) || !VOD_FILE.test(file)) throw notFound('That file');
     const { config, store } = c.var.deps;
     const prefix = vodPrefix(id);
     const key = `${prefix}${file}`;
@@ -600,7 +637,7 @@ export const hlsApp = new Hono<AppEnv>()
       await refuseOtherViewer(c, check.grant.viewer);
       audience = { tokenExp: check.grant.exp };
       signWith = token;
-    } else if (!file.endsWith('.jpg') || (await hiddenVod(c, id))) {
+    } else if (!file.endsWith('.jpg') || file === VOD_IMAGES.storyboard || (await hiddenVod(c, id))) {
       const viewer = await requireVodEntitlement(c, id);
       if (viewer) {
         audience = 'session';
@@ -608,7 +645,7 @@ export const hlsApp = new Hono<AppEnv>()
         if (file.endsWith('.m3u8')) signWith = await signVod(c.var.deps, prefix, viewer.id);
       }
     }
-    if (file.endsWith('.m3u8')) return sendPlaylist(c, prefix, audience, signWith);
+    if (file.endsWith('.m3u8')) return sendPlaylist(c, prefix, file, audience, signWith);
     // Without a CDN in front, segments come straight from the object store: the playlist stays here so its relative
     // segment URIs resolve to us. With one (MEDIA_PUBLIC_URL), Glint serves the bytes for the CDN to keep.
     if (store.kind === 's3' && !config.media.publicUrl) {

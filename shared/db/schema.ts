@@ -1,6 +1,7 @@
 // Drizzle schema: the single source for migrations in sql/ (drizzle-kit generate) and for typed queries.
 import { sql } from 'drizzle-orm';
 import { VISIBILITIES, type Chapter } from '../vod-catalog.ts';
+import type { Rendition } from '../vod-ladder.ts';
 import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const ROLES = ['admin', 'moderator', 'user'] as const;
@@ -207,6 +208,10 @@ export const vod = pgTable(
     chapters: jsonb('chapters').$type<Chapter[]>().notNull().default([]),
     /** Views counted by POST /api/vods/{id}/view (deduplicated per viewer for a few hours). */
     viewCount: integer('view_count').notNull().default(0),
+    /** The adaptive ladder (transcoder/): each rendition under <prefix><name>/, its state and progress; [] until probed. */
+    renditions: jsonb('renditions').$type<Rendition[]>().notNull().default([]),
+    /** storyboard.jpg + storyboard.vtt are stored under the prefix (seek-bar previews). */
+    storyboard: boolean('storyboard').notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [index('vod_channel_idx').on(t.channelId, t.startedAt), index('vod_status_idx').on(t.status)],
@@ -367,7 +372,7 @@ export const notification = pgTable(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     userId: userRef(),
-    kind: text('kind', { enum: ['channel.live'] }).notNull(),
+    kind: text('kind', { enum: ['channel.live', 'vod.ready'] }).notNull(),
     channelId: uuid('channel_id').references(() => channel.id, { onDelete: 'cascade' }),
     liveSessionId: uuid('live_session_id').references(() => liveSession.id, { onDelete: 'set null' }),
     /** What the inbox shows without another lookup (channel slug and title, the stream's title, ...). */

@@ -99,6 +99,9 @@ export async function startTestApi(env: Record<string, string> = {}, opts: { db?
     RTMP_PORT: '0', // test servers run side by side: each RTMP server on a free port
     RTC_PORT: '0', // and each SFU worker's WebRTC port a free one from the RTC range
     ...LOOSE_LIMITS,
+    // suites about recordings leave their files as the recorder wrote them (and the CPU to the broadcast under test);
+    // tests/vod/transcode.test.ts turns the ladder for past broadcasts back on
+    TRANSCODE_PAST_BROADCASTS: 'false',
     ...(db.url ? { DATABASE_URL: db.url } : {}),
     ...env,
   });

@@ -45,7 +45,10 @@ t('a token is refused once expired, when altered, for another path and when malf
   assert.is.not(await reason(`${kid}.${payload}.${twin}`), 'ok', 'the same MAC spelled another way');
   assert.is(await reason(token, 'vod/22222222-2222-4222-8222-222222222222/seg-00003.ts'), 'other-path');
   assert.is(await reason(token, `${grant.prefix}../22222222-2222-4222-8222-222222222222/seg-00003.ts`), 'other-path', 'no climbing out');
-  assert.is(await reason(token, `${grant.prefix}deeper/seg-00003.ts`), 'other-path', 'only files directly under it');
+  assert.is(await reason(token, `${grant.prefix}deeper/seg-00003.ts`), 'other-path', 'only files directly under it or in a rendition');
+  assert.is(await reason(token, `${grant.prefix}720p/init.mp4`), 'ok', "a rendition's files");
+  assert.is(await reason(token, `${grant.prefix}720p/x/init.mp4`), 'other-path', 'no deeper');
+  assert.is(await reason(token, `${grant.prefix}720p/`), 'other-path');
   assert.is(await reason(token, grant.prefix), 'other-path', 'not the directory itself');
   for (const bad of ['', 'x', 'k1.a', `${token}.x`, `k1.${'A'.repeat(MAX_TOKEN_LENGTH)}.x`, 'k1.!!.??']) assert.is(await reason(bad), bad.startsWith('k1.!!') ? 'bad-signature' : 'malformed', JSON.stringify(bad.slice(0, 20)));
 });
@@ -119,6 +122,16 @@ t('rewritePlaylist points URI lines at a base and gives each the token; tags are
   assert.is(out, text.replace(/seg-/g, 'https://cdn.example/hls/vod/x/seg-').replace(/\.ts\n/g, '.ts?token=k1.p.s\n'));
   assert.is(playlistKind(text), 'vod-playlist');
   assert.is(playlistKind(text.replace('#EXT-X-ENDLIST\n', '')), 'live-playlist');
+});
+
+t('rewritePlaylist gives the token to a master playlist\'s variant URIs and to EXT-X-MAP\'s init segment', () => {
+  const master = '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1,CODECS="avc1.4d401e,mp4a.40.2",RESOLUTION=426x240\n240p/index.m3u8\n';
+  assert.is(rewritePlaylist(master, { token: 'k1.p.s' }), master.replace('240p/index.m3u8', '240p/index.m3u8?token=k1.p.s'));
+  const media = '#EXTM3U\n#EXT-X-MAP:URI="init.mp4"\n#EXTINF:2.0,\nseg-00000.m4s\n#EXT-X-ENDLIST\n';
+  const out = rewritePlaylist(media, { base: 'https://cdn.example/hls/vod/x/240p/', token: 'k1.p.s' });
+  assert.match(out, /^#EXT-X-MAP:URI="https:\/\/cdn\.example\/hls\/vod\/x\/240p\/init\.mp4\?token=k1\.p\.s"$/m);
+  assert.match(out, /^https:\/\/cdn\.example\/hls\/vod\/x\/240p\/seg-00000\.m4s\?token=k1\.p\.s$/m);
+  assert.is(rewritePlaylist('https://elsewhere/a.ts\n', { base: 'https://cdn/x/' }), 'https://elsewhere/a.ts\n', 'an absolute URI keeps its origin');
 });
 
 t('etagOf is stable per content; If-None-Match matches it, weak or listed', async () => {

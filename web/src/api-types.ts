@@ -4242,6 +4242,32 @@ export interface components {
       viewCount: number;
       /** @description visibility is subscribers: only the channel's subscribers may play it (its HLS answers others 401/403). */
       subscribersOnly: boolean;
+      /** @description The adaptive ladder, lowest first ([] until the transcoder probed the source); live updates over Socket.IO (`vod:watch` → `vod:progress`). */
+      renditions: ({
+          /** @enum {string} */
+          name: "1080p" | "720p" | "480p" | "360p" | "240p" | "audio";
+          width: number;
+          height: number;
+          bandwidth: number;
+          codecs: string;
+          /** @enum {string} */
+          status: "queued" | "running" | "ready" | "failed";
+          progress: number;
+        })[];
+      /** @description The adaptive master playlist once a rendition is ready (null before: play playlistUrl); carries a token where signedPlaylistUrl does. */
+      masterPlaylistUrl: string | null;
+      /** @description 320 and up to 1280 px wide JPEGs (null until made) */
+      thumbnails: {
+        small: string;
+        large: string;
+      } | null;
+      /** @description Seek-bar previews: a sprite and its WebVTT (cues `storyboard.jpg#xywh=x,y,w,h`) */
+      storyboard: {
+        imageUrl: string;
+        vttUrl: string;
+      } | null;
+      /** @description Frames at 20/40/60/80 % the owner may choose the poster from ([] until made) */
+      posterCandidates: string[];
     };
     Chapter: {
       /** @description From the start of the video, in seconds */
@@ -4467,8 +4493,11 @@ export interface components {
     Notification: {
       /** Format: uuid */
       id: string;
-      /** @enum {string} */
-      kind: "channel.live";
+      /**
+       * @description channel.live: a followed channel went live; vod.ready: the whole quality ladder of one of your videos is ready (`vod`)
+       * @enum {string}
+       */
+      kind: "channel.live" | "vod.ready";
       channel: {
         slug: string;
         title: string;
@@ -4477,6 +4506,12 @@ export interface components {
       } | null;
       /** Format: uuid */
       liveSessionId: string | null;
+      /** @description vod.ready: the video */
+      vod?: {
+        /** Format: uuid */
+        id: string;
+        title: string;
+      };
       /** Format: date-time */
       createdAt: string;
       read: boolean;
