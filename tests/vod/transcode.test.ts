@@ -117,7 +117,14 @@ t('a 720p recording gets 240p–720p and audio: lowest published first, master w
   await sleep(200);
   socket.close();
   assert.ok(pushed.some((e) => e.renditions.filter((r) => r.status === 'ready').length === 1 && e.renditions.length === 5), 'the page heard the first rendition ready');
-  assert.ok(pushed.some((e) => e.renditions.some((r) => r.status === 'running' && r.progress > 0 && r.progress < 1)), 'and progress within a rendition');
+  // (how many progress reports fall inside one rendition depends on the machine's speed: a 5 s source encodes in
+  // under FFmpeg's 0.5 s report period when idle, so what is asserted is that each rendition was seen running, and
+  // that progress only went forward)
+  for (const name of ['240p', '360p', '480p', '720p', 'audio']) {
+    assert.ok(pushed.some((e) => e.renditions.some((r) => r.name === name && r.status === 'running')), `the page saw ${name} running`);
+    const seenProgress = pushed.map((e) => e.renditions.find((r) => r.name === name)!.progress);
+    assert.ok(seenProgress.every((p, i) => p >= 0 && p <= 1 && (i === 0 || p >= seenProgress[i - 1]!)), `${name}'s progress only went forward: ${seenProgress.join(' ')}`);
+  }
   assert.ok(pushed.at(-1)!.renditions.every((r) => r.status === 'ready'), 'and the end');
   assert.not.ok('videoBitrate' in pushed[0]!.renditions[0]!, "the encoder's settings stay server-side");
   assert.equal(ladder.map((r) => r.name), ['240p', '360p', '480p', '720p', 'audio'], 'never upscaled to 1080p');
