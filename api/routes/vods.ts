@@ -5,12 +5,12 @@
 import { createRoute } from '@hono/zod-openapi';
 import { Hono, type Context } from 'hono';
 import { and, asc, desc, eq, inArray, isNull } from 'drizzle-orm';
-import { channel, chatMessage, liveSession, user, vod } from '../../shared/db/index.ts';
+import { channel, chatMessage, liveSession, user, vod, watchPosition } from '../../shared/db/index.ts';
 import { conflict, forbidden, notFound, rangeNotSatisfiable } from '../../shared/errors.ts';
 import { CONTENT_TYPES, previewKey, vodPrefix } from '../../shared/media.ts';
 import { etagMatches, etagOf, mediaCacheControl, parseRange, playlistKind, rangeResponse, rewritePlaylist, type ByteRange, type MediaAudience } from '../../shared/media-http.ts';
 import { deriveMediaKey, importMediaKeys, signMediaToken, verifyMediaToken, type MediaKey } from '../../shared/media-token.ts';
-import { requireChannelAccess } from '../access.ts';
+import { requireChannelAccess, requireUser } from '../access.ts';
 import { withChannel } from '../channel-context.ts';
 import { entitled, requireEntitled, viewerOf, type Viewer } from '../entitlements.ts';
 import type { AppEnv, Deps } from '../context.ts';
@@ -38,6 +38,23 @@ export const VodSchema = z
     }),
     posterUrl: z.string().nullable(),
     subscribersOnly: z.boolean().openapi({ description: "Only the channel's subscribers may play it (its HLS answers others 401/403)." }),
+    // (issue 17, i17-webvod's minimal stand-in: the transcoder branch owns these fields and their columns)
+    renditions: z
+      .array(
+        z.object({
+          name: z.string(),
+          width: z.number().int(),
+          height: z.number().int(),
+          bandwidth: z.number().int(),
+          codecs: z.string(),
+          status: z.enum(['queued', 'running', 'ready', 'failed']),
+          progress: z.number().min(0).max(1),
+        }),
+      )
+      .openapi({ description: 'The adaptive-bitrate ladder, rendition by rendition, as the transcoder makes it.' }),
+    masterPlaylistUrl: z.string().nullable().openapi({ description: 'The master playlist of the ladder (null until a rendition is ready); players play it rather than playlistUrl.' }),
+    thumbnails: z.object({ small: z.string(), large: z.string() }).nullable(),
+    storyboard: z.object({ imageUrl: z.string(), vttUrl: z.string() }).nullable().openapi({ description: 'Sprite sheet and its WebVTT cues (`storyboard.jpg#xywh=x,y,w,h`) for previews on the seek bar.' }),
   })
   .openapi('Vod');
 
@@ -55,12 +72,13 @@ async function vodJson(c: { var: AppEnv['Variables'] }, rows: VodRow[], ch: VodC
   return Promise.all(
     rows.map(async (v) => {
       const signed = mayWatch && restrictedVod(v, ch) ? `${mediaUrl(deps, `${v.storagePrefix}index.m3u8`)}?token=${await signVod(deps, v.storagePrefix, user!.id)}` : null;
-      return serialize(v, ch, (key) => mediaUrl(deps, key), signed);
+      const url = (key: string) => mediaUrl(deps, key);
+      return { ...serialize(v, ch, url, signed), ...(await ladderOf(deps, v, url)) };
     }),
   );
 }
 
-const serialize = (v: VodRow, ch: VodChannel, url: (key: string) => string, signedPlaylistUrl: string | null): z.infer<typeof VodSchema> => ({
+const serialize = (v: VodRow, ch: VodChannel, url: (key: string) => string, signedPlaylistUrl: string | null): Omit<z.infer<typeof VodSchema>, keyof Awaited<ReturnType<typeof ladderOf>>> => ({
   id: v.id,
   channel: { id: v.channelId, slug: ch.slug, ownerId: ch.ownerId },
   liveSessionId: v.liveSessionId,
@@ -78,6 +96,20 @@ const serialize = (v: VodRow, ch: VodChannel, url: (key: string) => string, sign
   subscribersOnly: v.subscribersOnly,
 });
 
+/**
+ * The ladder's fields as the objects under the VoD's prefix say (i17-webvod's stand-in until the transcoder branch's
+ * columns: a master playlist and a storyboard once they exist in the store).
+ */
+async function ladderOf(deps: Deps, v: VodRow, url: (key: string) => string): Promise<Pick<z.infer<typeof VodSchema>, 'renditions' | 'masterPlaylistUrl' | 'thumbnails' | 'storyboard'>> {
+  const [master, vtt] = await Promise.all([deps.store.size(`${v.storagePrefix}master.m3u8`), deps.store.size(`${v.storagePrefix}storyboard.vtt`)]);
+  return {
+    renditions: [],
+    masterPlaylistUrl: master === null ? null : url(`${v.storagePrefix}master.m3u8`),
+    thumbnails: null,
+    storyboard: vtt === null ? null : { imageUrl: url(`${v.storagePrefix}storyboard.jpg`), vttUrl: url(`${v.storagePrefix}storyboard.vtt`) },
+  };
+}
+
 const ReplayMessageSchema = z
   .object({
     id: z.uuid(),
@@ -87,6 +119,10 @@ const ReplayMessageSchema = z
     offsetMs: z.number().int().nullable().openapi({ description: 'ms since the live session started' }),
   })
   .openapi('ReplayMessage');
+const WatchPositionSchema = z
+  .object({ positionSeconds: z.number().nullable(), updatedAt: z.iso.datetime().nullable() })
+  .openapi('WatchPosition');
+
 /** Messages a replay returns at most (a long, busy broadcast is cut at this many, oldest first). */
 export const REPLAY_LIMIT = 10_000;
 
@@ -211,6 +247,51 @@ export const vodsApp = router()
       return c.json(json!, 200);
     },
   )
+  // (i17-webvod's minimal resume position; the catalog branch owns these two routes)
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/position',
+      tags,
+      summary: 'Where the signed-in viewer stopped watching this VoD (null: never started, or finished)',
+      request: { params: IdParam },
+      responses: { 200: json(WatchPositionSchema, 'The position.'), ...problems(400, 401, 404) },
+    }),
+    async (c) => {
+      const me = requireUser(c);
+      const row = await loadVod(c, c.req.valid('param').id);
+      const [pos] = await c.var.deps.database.db
+        .select({ positionSeconds: watchPosition.positionSeconds, updatedAt: watchPosition.updatedAt })
+        .from(watchPosition)
+        .where(and(eq(watchPosition.userId, me.id), eq(watchPosition.vodId, row.vod.id)));
+      c.header('Cache-Control', 'private, no-store');
+      return c.json({ positionSeconds: pos?.positionSeconds ?? null, updatedAt: pos?.updatedAt.toISOString() ?? null }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'put',
+      path: '/{id}/position',
+      tags,
+      summary: 'Remember where the signed-in viewer is in this VoD (the player sends it every few seconds and on pause)',
+      request: {
+        params: IdParam,
+        body: { required: true, content: { 'application/json': { schema: z.object({ positionSeconds: z.number().min(0).max(7 * 24 * 3600) }).strict().openapi('WatchPositionInput') } } },
+      },
+      responses: { 204: { description: 'Remembered.' }, ...problems(400, 401, 404, 415) },
+    }),
+    async (c) => {
+      const me = requireUser(c);
+      const row = await loadVod(c, c.req.valid('param').id);
+      const { positionSeconds } = c.req.valid('json');
+      const now = new Date();
+      await c.var.deps.database.db
+        .insert(watchPosition)
+        .values({ userId: me.id, vodId: row.vod.id, positionSeconds, updatedAt: now })
+        .onConflictDoUpdate({ target: [watchPosition.userId, watchPosition.vodId], set: { positionSeconds, updatedAt: now } });
+      return c.body(null, 204);
+    },
+  )
   .openapi(
     createRoute({
       method: 'delete',
@@ -298,11 +379,12 @@ async function sendObject(c: Context<AppEnv>, key: string, headers: Record<strin
  * A VoD's playlist, its segment URIs at MEDIA_PUBLIC_URL when set and carrying `token` when given. It is read whole
  * (the recorder writes a line or two per 2 s segment) for its ETag: an ended VoD's playlist revalidates with a 304.
  */
-async function sendPlaylist(c: Context<AppEnv>, prefix: string, audience: MediaAudience, token: string | undefined) {
-  const obj = await c.var.deps.store.get(`${prefix}index.m3u8`);
+async function sendPlaylist(c: Context<AppEnv>, key: string, audience: MediaAudience, token: string | undefined) {
+  const obj = await c.var.deps.store.get(key);
   if (!obj) throw notFound('That file');
   const text = await new Response(obj.body).text();
-  const base = c.var.deps.config.media.publicUrl ? mediaUrl(c.var.deps, prefix) : '';
+  // (a rendition's playlist is in its own folder: its URIs are relative to that folder)
+  const base = c.var.deps.config.media.publicUrl ? mediaUrl(c.var.deps, key.slice(0, key.lastIndexOf('/') + 1)) : '';
   const bytes = new TextEncoder().encode(rewritePlaylist(text, { base, token }));
   const headers = { 'Content-Type': CONTENT_TYPES.m3u8!, ...mediaCacheControl(playlistKind(text), audience, nowSeconds()), ETag: await etagOf(bytes) };
   if (etagMatches(c.req.header('if-none-match'), headers.ETag)) {
@@ -319,6 +401,14 @@ async function refuseOtherViewer(c: Context<AppEnv>, viewerId: string) {
   const viewer = await viewerOf(c.var.deps, c.req.raw.headers);
   if (viewer && viewer.id !== viewerId) throw forbidden('This media link was issued to another viewer; reload the page for a link of your own.');
 }
+
+/**
+ * The files of a VoD anyone may ask for: the recording's (index.m3u8, seg-NNNNN.ts, poster.jpg) and the ladder's
+ * (master.m3u8, `<rendition>/index.m3u8|init.mp4|seg-NNNNN.m4s`, the storyboard, thumbnails and poster frames).
+ * (i17-webvod's copy; the transcoder branch owns this list.)
+ */
+const VOD_FILE =
+  /^(index\.m3u8|seg-\d{5}\.ts|poster\.jpg|master\.m3u8|storyboard\.(jpg|vtt)|thumb-(small|large)\.jpg|frame-[1-4]\.jpg|(1080p|720p|480p|360p|240p|audio)\/(index\.m3u8|init\.mp4|seg-\d{5}\.m4s))$/;
 
 /** HLS files of recordings, and live preview frames. How each may be cached: shared/media-http.ts. */
 export const hlsApp = new Hono<AppEnv>()
@@ -344,9 +434,9 @@ export const hlsApp = new Hono<AppEnv>()
     return sendObject(c, previewKey(session), { 'Content-Type': 'image/jpeg', ...mediaCacheControl('preview', ch?.only ? 'session' : 'public', nowSeconds()) });
   })
   // (GET also answers HEAD: Hono routes it here and drops the body)
-  .get('/hls/vod/:id/:file', async (c) => {
+  .get('/hls/vod/:id/:file{.+}', async (c) => {
     const { id, file } = c.req.param();
-    if (!/^[0-9a-f-]{36}$/.test(id) || !/^(index\.m3u8|seg-\d{5}\.ts|poster\.jpg)$/.test(file)) throw notFound('That file');
+    if (!/^[0-9a-f-]{36}$/.test(id) || !VOD_FILE.test(file)) throw notFound('That file');
     const { config, store } = c.var.deps;
     const prefix = vodPrefix(id);
     const key = `${prefix}${file}`;
@@ -369,7 +459,7 @@ export const hlsApp = new Hono<AppEnv>()
         if (file.endsWith('.m3u8')) signWith = await signVod(c.var.deps, prefix, viewer.id);
       }
     }
-    if (file.endsWith('.m3u8')) return sendPlaylist(c, prefix, audience, signWith);
+    if (file.endsWith('.m3u8')) return sendPlaylist(c, key, audience, signWith);
     // Without a CDN in front, segments come straight from the object store: the playlist stays here so its relative
     // segment URIs resolve to us. With one (MEDIA_PUBLIC_URL), Glint serves the bytes for the CDN to keep.
     if (store.kind === 's3' && !config.media.publicUrl) {

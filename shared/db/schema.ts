@@ -1,6 +1,6 @@
 // Drizzle schema: the single source for migrations in sql/ (drizzle-kit generate) and for typed queries.
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, customType, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const ROLES = ['admin', 'moderator', 'user'] as const;
 export type Role = (typeof ROLES)[number];
@@ -299,6 +299,20 @@ export const follow = pgTable(
   (t) => [primaryKey({ columns: [t.userId, t.channelId] }), index('follow_channel_idx').on(t.channelId, t.userId)],
 );
 
+/** Where a signed-in viewer stopped watching a VoD (issue 17, the player's resume position; one row per user and VoD). */
+export const watchPosition = pgTable(
+  'watch_position',
+  {
+    userId: userRef(),
+    vodId: uuid('vod_id')
+      .notNull()
+      .references(() => vod.id, { onDelete: 'cascade' }),
+    positionSeconds: real('position_seconds').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.vodId] })],
+);
+
 /** A user's inbox entry (a followed channel went live, ...): kept until deleted, unread until read_at. */
 export const notification = pgTable(
   'notification',
@@ -554,5 +568,6 @@ export const schema = {
   searchWord,
   searchOutbox,
   mailOutbox,
+  watchPosition,
 };
 export type Schema = typeof schema;

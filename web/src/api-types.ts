@@ -2754,6 +2754,105 @@ export interface paths {
       };
     };
   };
+  "/api/vods/{id}/position": {
+    /** Where the signed-in viewer stopped watching this VoD (null: never started, or finished) */
+    get: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description The position. */
+        200: {
+          content: {
+            "application/json": components["schemas"]["WatchPosition"];
+          };
+        };
+        /** @description Invalid input (problem+json lists the fields). */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+    /** Remember where the signed-in viewer is in this VoD (the player sends it every few seconds and on pause) */
+    put: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["WatchPositionInput"];
+        };
+      };
+      responses: {
+        /** @description Remembered. */
+        204: {
+          content: never;
+        };
+        /** @description Invalid input (problem+json lists the fields). */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The session cookie came from a page of an untrusted origin. */
+        403: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The body is larger than the limit (MAX_BODY_BYTES). */
+        413: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description Unsupported content type. */
+        415: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+  };
   "/api/me": {
     /** The signed-in user */
     get: {
@@ -3514,6 +3613,28 @@ export interface components {
       posterUrl: string | null;
       /** @description Only the channel's subscribers may play it (its HLS answers others 401/403). */
       subscribersOnly: boolean;
+      /** @description The adaptive-bitrate ladder, rendition by rendition, as the transcoder makes it. */
+      renditions: ({
+          name: string;
+          width: number;
+          height: number;
+          bandwidth: number;
+          codecs: string;
+          /** @enum {string} */
+          status: "queued" | "running" | "ready" | "failed";
+          progress: number;
+        })[];
+      /** @description The master playlist of the ladder (null until a rendition is ready); players play it rather than playlistUrl. */
+      masterPlaylistUrl: string | null;
+      thumbnails: {
+        small: string;
+        large: string;
+      } | null;
+      /** @description Sprite sheet and its WebVTT cues (`storyboard.jpg#xywh=x,y,w,h`) for previews on the seek bar. */
+      storyboard: {
+        imageUrl: string;
+        vttUrl: string;
+      } | null;
     };
     FollowState: {
       /** @description Whether the signed-in user follows the channel (false when anonymous). */
@@ -3657,6 +3778,14 @@ export interface components {
     UpdateVod: {
       title?: string;
       subscribersOnly?: boolean;
+    };
+    WatchPosition: {
+      positionSeconds: number | null;
+      /** Format: date-time */
+      updatedAt: string | null;
+    };
+    WatchPositionInput: {
+      positionSeconds: number;
     };
     User: {
       id: string;
