@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import type { VodFiles } from './vod-seed.ts';
 
 /** The ladder's length, and the storyboard's grid: one 160×90 tile per second, 3 across. */
-export const LADDER_SECONDS = 6;
+export const LADDER_SECONDS = 10;
 export const TILE = { w: 160, h: 90, columns: 3 };
 
 /** WebVTT cues of a storyboard: one tile per second of `seconds`, row by row in a `columns`-wide sprite. */

@@ -87,13 +87,14 @@ export function VodPlayer({ src, poster, onTime, storyboardUrl, resumeVodId }: P
     const el = video.current!;
     setResumed(null);
     if (!resumeVodId) return;
-    let saved: number | null = null;
+    /** undefined until the server said (null: nothing saved) */
+    let saved: number | null | undefined;
     let offered = false;
     let last = -1;
     const offer = () => {
-      if (offered || saved === null || !Number.isFinite(el.duration) || !el.duration) return;
+      if (offered || saved === undefined || !Number.isFinite(el.duration) || !el.duration) return;
       offered = true;
-      if (saved > RESUME_MIN_S && saved < el.duration * RESUME_MAX_FRACTION) {
+      if (saved !== null && saved > RESUME_MIN_S && saved < el.duration * RESUME_MAX_FRACTION) {
         el.currentTime = saved;
         setResumed(saved);
       }
@@ -104,7 +105,10 @@ export function VodPlayer({ src, poster, onTime, storyboardUrl, resumeVodId }: P
         saved = r.positionSeconds;
         offer();
       },
-      () => undefined,
+      () => {
+        saved = null; // (not offered back, but still remembered from now on)
+        offer();
+      },
     );
     const save = (keepalive = false) => {
       if (!offered || !el.duration || Math.abs(el.currentTime - last) < 0.5) return;
