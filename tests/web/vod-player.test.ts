@@ -4,6 +4,7 @@
 // shortcuts move the playhead, a signed-in viewer is offered their position back after a reload, the browser's own
 // HLS plays it when Media Source Extensions are missing, and the page follows a transcode live (vod:progress) and
 // starts the player without a reload once the first rendition is ready.
+import { mkdir } from 'node:fs/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Page } from 'playwright-core';
@@ -15,10 +16,12 @@ import { launchBrowser, type Browser } from '../helpers/browser.ts';
 import { ladderFiles, LADDER_SECONDS, TILE } from '../helpers/vod-ladder-seed.ts';
 import { seedVod, type VodFiles } from '../helpers/vod-seed.ts';
 
+const SHOTS = process.env.GLINT_SHOTS_DIR ?? '/tmp/glint-shots/vod-player';
 type Ctx = { api: TestApi; owner: Client; viewer: Client; browser: Browser; files: VodFiles; vodId: string };
 const t = suite<Ctx>('the VoD player on an adaptive ladder');
 
 t.before(async (ctx) => {
+  await mkdir(SHOTS, { recursive: true });
   ctx.api = await startTestApi();
   ctx.owner = await ctx.api.client().signUp('Ladder Owner');
   ctx.viewer = await ctx.api.client().signUp('Ladder Viewer');
@@ -76,6 +79,7 @@ t('the ladder plays through hls.js; the quality menu lists Auto, 360p and 240p, 
   assert.ok(requests.some((u) => u.endsWith(`/hls/vod/${ctx.vodId}/master.m3u8`)), 'played the master playlist');
   await page.getByTestId('player-quality').click();
   const labels = await page.getByTestId('quality-option').allTextContents();
+  await page.screenshot({ path: `${SHOTS}/quality-menu.png` });
   assert.is(labels.length, 3, labels.join(', '));
   assert.match(labels[0]!, /^Auto/);
   assert.equal(labels.slice(1), ['360p', '240p']);
@@ -102,6 +106,7 @@ t('hovering the seek bar shows the storyboard tile of that moment and its time',
   assert.is(await tile.getAttribute('data-xywh'), `0,${TILE.h},${TILE.w},${TILE.h}`);
   assert.match((await tile.evaluate((el) => getComputedStyle(el).backgroundImage)) ?? '', /storyboard\.jpg/);
   assert.is(await page.getByTestId('seek-preview').locator('.player-preview-time').textContent(), '0:03');
+  await page.screenshot({ path: `${SHOTS}/storyboard.png` });
   await page.mouse.move(bar.x + bar.width * 0.75, bar.y + bar.height / 2);
   await page.waitForFunction(() => document.querySelector('[data-testid="storyboard-tile"]')?.getAttribute('data-xywh') === '160,180,160,90'); // 7.5 s: the eighth tile, third row
   await page.mouse.move(bar.x + bar.width / 2, bar.y - 200);
@@ -138,6 +143,7 @@ t('keyboard: 0–9 jump to n × 10 %, arrows ±5 s, j/l ±10 s, k plays, ? lists
   await page.waitForFunction(() => document.querySelector<HTMLVideoElement>('[data-testid="vod-video"]')?.paused === true);
   await page.keyboard.press('Shift+?');
   await page.getByTestId('player-shortcuts').getByText('Back / forward 10 s').waitFor();
+  await page.screenshot({ path: `${SHOTS}/shortcuts.png` });
   assert.match((await page.getByTestId('player-play').getAttribute('title')) ?? '', /space, k/);
   // typing in a field is not a shortcut
   await page.keyboard.press('Escape');
@@ -163,6 +169,7 @@ t('a signed-in viewer is offered their position back after a reload (PUT on paus
   assert.ok(saved !== null && saved >= 7 && saved < 8, `PUT on pause remembered ${saved}`);
   await page.reload();
   await page.getByTestId('resume-note').waitFor();
+  await page.screenshot({ path: `${SHOTS}/resume.png` });
   assert.match((await page.getByTestId('resume-note').textContent()) ?? '', /Resumed from 0:0[78]/);
   assert.ok(Math.abs((await currentTime(page)) - saved!) < 0.5, 'playback starts where they stopped');
   await page.getByTestId('resume-start-over').click();
@@ -209,6 +216,7 @@ t('the page follows a transcode over vod:progress and starts the player when the
   io.emit('vod:progress', { vodId: crypto.randomUUID(), status: 'processing', renditions: [rendition('240p', 240, 'ready', 1)] });
   io.emit('vod:progress', { vodId: id, status: 'processing', renditions: [rendition('360p', 360, 'queued', 0), rendition('240p', 240, 'running', 0.5)] });
   await page.locator('[data-testid="rendition-progress"][data-rendition="240p"]').getByText('50 %').waitFor();
+  await page.screenshot({ path: `${SHOTS}/transcode-progress.png` });
   assert.is(await page.getByTestId('vod-processing').count(), 1, 'nothing to play yet');
   await api.deps.store.put(`${vodPrefix(id)}master.m3u8`, ctx.files['master.m3u8']!, CONTENT_TYPES.m3u8!);
   io.emit('vod:progress', { vodId: id, status: 'processing', renditions: [rendition('360p', 360, 'running', 0.1), rendition('240p', 240, 'ready', 1)] });

@@ -121,7 +121,7 @@ export function VodPage({ id }: { id: string }) {
   return (
     <article class="vod-page" data-testid="vod-page">
       {waiting ? (
-        <div class="panel player-status vod-waiting" role="status" data-testid="vod-processing">
+        <div class="panel vod-waiting" role="status" data-testid="vod-processing">
           This video is being processed; it starts here as soon as its first quality is ready.
         </div>
       ) : vod.status === 'failed' ? (
