@@ -84,22 +84,6 @@ export type LiveSnapshot = { slug: string; title: string; live: LiveNow | null }
  * hear every channel go live or offline (pages that count live channels: categories). */
 export type WatchRequest = { channels: string[]; directory?: boolean };
 
-// --- the VoD library (issue 17): a VoD's transcode, rendition by rendition, to the pages showing it ---
-
-/** One rendition of a VoD's ladder as the transcoder reports it (shared/vod-ladder.ts's Rendition). */
-export type VodRenditionProgress = {
-  name: string;
-  width: number;
-  height: number;
-  bandwidth: number;
-  codecs: string;
-  status: 'queued' | 'running' | 'ready' | 'failed';
-  /** 0..1 */
-  progress: number;
-};
-/** A VoD's state as its transcode moves on (`vod:progress`). */
-export type VodProgress = { vodId: string; status: 'recording' | 'processing' | 'ready' | 'failed'; renditions: VodRenditionProgress[] };
-
 /** emotes: the channel's own (the built-in set is in shared/emotes.ts) */
 export type JoinResult = { channel: string; you: ChatRank | null; modes: ChatModes; history: ChatMessage[]; emotes: Emote[] };
 type Target = { channel: string; userId: string; reason?: string };
@@ -126,8 +110,8 @@ export interface ClientToServerEvents {
   moderators(payload: { channel: string }, ack: Ack<{ moderators: ChatUserRef[] }>): void;
   /** appoints a moderator by their name, as the owner types it (the owner) */
   modByName(payload: { channel: string; name: string }, ack: Ack<Moderated & { user: ChatUserRef }>): void;
-  /** hear `vod:progress` of this VoD (the server checks the socket's user may see it) */
-  'vod:watch'(payload: { vodId: string }, ack?: Ack<object>): void;
+  /** the one VoD whose transcode progress this socket hears (`vod:progress`), with how it is now; null stops */
+  'vod:watch'(payload: { vodId: string | null }, ack: Ack<{ vod: VodProgress | null }>): void;
 }
 
 /** What the server pushes: to a channel's room, its moderators' room, or a user's own room (every tab they have open). */
@@ -150,6 +134,14 @@ export interface ServerToClientEvents {
   'channel:viewers'(e: { slug: string; count: number }): void;
   /** a watched channel's recording became playable */
   'vod:ready'(e: { slug: string; vodId: string; title: string }): void;
-  /** a watched VoD's transcode moved on (`vod:watch`) */
+  /** the watched VoD's transcode moved on (a rendition started, progressed — at most once a second —, finished) */
   'vod:progress'(e: VodProgress): void;
 }
+
+/**
+ * One rendition of a VoD's ladder as a page shows it. (i17-webvod's copy: the transcoder branch types it as
+ * shared/vod-ladder.ts's Rendition.)
+ */
+export type VodRenditionProgress = { name: string; width: number; height: number; bandwidth: number; codecs: string; status: 'queued' | 'running' | 'ready' | 'failed'; progress: number };
+/** A VoD's transcode as a page shows it: its status and each rendition's (shared/vod-ladder.ts). */
+export type VodProgress = { vodId: string; status: string; renditions: VodRenditionProgress[] };

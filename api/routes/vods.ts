@@ -119,9 +119,8 @@ const ReplayMessageSchema = z
     offsetMs: z.number().int().nullable().openapi({ description: 'ms since the live session started' }),
   })
   .openapi('ReplayMessage');
-const WatchPositionSchema = z
-  .object({ positionSeconds: z.number().nullable(), updatedAt: z.iso.datetime().nullable() })
-  .openapi('WatchPosition');
+/** (the catalog branch's shape: null when never started) */
+const WatchPositionSchema = z.object({ positionSeconds: z.number() }).nullable().openapi('WatchPosition');
 
 /** Messages a replay returns at most (a long, busy broadcast is cut at this many, oldest first). */
 export const REPLAY_LIMIT = 10_000;
@@ -261,11 +260,11 @@ export const vodsApp = router()
       const me = requireUser(c);
       const row = await loadVod(c, c.req.valid('param').id);
       const [pos] = await c.var.deps.database.db
-        .select({ positionSeconds: watchPosition.positionSeconds, updatedAt: watchPosition.updatedAt })
+        .select({ positionSeconds: watchPosition.positionSeconds })
         .from(watchPosition)
         .where(and(eq(watchPosition.userId, me.id), eq(watchPosition.vodId, row.vod.id)));
       c.header('Cache-Control', 'private, no-store');
-      return c.json({ positionSeconds: pos?.positionSeconds ?? null, updatedAt: pos?.updatedAt.toISOString() ?? null }, 200);
+      return c.json(pos ?? null, 200);
     },
   )
   .openapi(

@@ -23,15 +23,16 @@ t.after(async (ctx) => {
 });
 
 t('PUT then GET /api/vods/{id}/position round-trips, per viewer, the latest PUT winning', async ({ owner, viewer, vodId }) => {
-  assert.equal((await viewer.get(`/api/vods/${vodId}/position`)).body, { positionSeconds: null, updatedAt: null });
+  const none = await viewer.get(`/api/vods/${vodId}/position`);
+  assert.is(none.status, 200);
+  assert.is(none.text, 'null', 'never started: null');
   assert.is((await viewer.put(`/api/vods/${vodId}/position`, { json: { positionSeconds: 42.5 } })).status, 204);
   assert.is((await viewer.put(`/api/vods/${vodId}/position`, { json: { positionSeconds: 61 } })).status, 204);
   const got = await viewer.get(`/api/vods/${vodId}/position`);
   assert.is(got.status, 200);
   assert.is(got.body.positionSeconds, 61);
-  assert.ok(Date.parse(got.body.updatedAt) > Date.now() - 60_000);
   assert.is(got.headers.get('cache-control'), 'private, no-store');
-  assert.is((await owner.get(`/api/vods/${vodId}/position`)).body.positionSeconds, null, "another viewer's position is their own");
+  assert.is((await owner.get(`/api/vods/${vodId}/position`)).text, 'null', "another viewer's position is their own");
 });
 
 t('signed out: 401; a bad position: 400; an unknown VoD: 404', async ({ api, viewer, vodId }) => {

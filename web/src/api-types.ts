@@ -3780,10 +3780,8 @@ export interface components {
       subscribersOnly?: boolean;
     };
     WatchPosition: {
-      positionSeconds: number | null;
-      /** Format: date-time */
-      updatedAt: string | null;
-    };
+      positionSeconds: number;
+    } | null;
     WatchPositionInput: {
       positionSeconds: number;
     };

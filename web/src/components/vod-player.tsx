@@ -21,26 +21,33 @@ type Props = {
    * media time in seconds.
    */
   onTime?: ((elapsedMs: number | null, seconds: number) => void) | undefined;
-  /** the storyboard's WebVTT (its tiles preview the seek bar) */
-  storyboardUrl?: string | null | undefined;
+  /** the storyboard: its WebVTT (the tiles previewing the seek bar) and the sprite's own URL (with a token where needed) */
+  storyboard?: { imageUrl: string; vttUrl: string } | null | undefined;
   /** set for a signed-in viewer: where they stopped is remembered and offered back */
   resumeVodId?: string | null | undefined;
 };
 
-/** The storyboard's cues, fetched once per URL (none when it is missing or malformed: the bar shows the time alone). */
-function useStoryboard(url: string | null | undefined): StoryboardCue[] | null {
+/**
+ * The storyboard's cues, fetched once per URL (none when it is missing or malformed: the bar shows the time alone).
+ * A cue naming the sprite gets the sprite's URL as the API gave it: a relative `storyboard.jpg` resolved against the
+ * .vtt loses the .vtt's ?token= (a query string is not inherited), which a CDN in front would need.
+ */
+function useStoryboard(storyboard: { imageUrl: string; vttUrl: string } | null | undefined): StoryboardCue[] | null {
   const [cues, setCues] = useState<StoryboardCue[] | null>(null);
+  const vttUrl = storyboard?.vttUrl;
+  const imageUrl = storyboard?.imageUrl;
   useEffect(() => {
     setCues(null);
-    if (!url) return;
+    if (!vttUrl) return;
     const ctl = new AbortController();
-    const abs = new URL(url, location.href).href;
+    const abs = new URL(vttUrl, location.href).href;
+    const sprite = imageUrl ? new URL(imageUrl, location.href) : null;
     fetch(abs, { signal: ctl.signal, credentials: 'same-origin' })
       .then((r) => (r.ok ? r.text() : Promise.reject(new Error(String(r.status)))))
-      .then((text) => setCues(parseStoryboard(text, abs)))
+      .then((text) => setCues(parseStoryboard(text, abs).map((c) => (sprite && new URL(c.url).pathname === sprite.pathname ? { ...c, url: sprite.href } : c))))
       .catch(() => undefined);
     return () => ctl.abort();
-  }, [url]);
+  }, [vttUrl, imageUrl]);
   return cues;
 }
 
@@ -53,14 +60,14 @@ const putPosition = (id: string, positionSeconds: number, keepalive = false) =>
     keepalive,
   }).catch(() => undefined);
 
-export function VodPlayer({ src, poster, onTime, storyboardUrl, resumeVodId }: Props) {
+export function VodPlayer({ src, poster, onTime, storyboard, resumeVodId }: Props) {
   const video = useRef<HTMLVideoElement>(null);
   const frame = useRef<HTMLDivElement>(null);
   const hls = useRef<HlsPlayback | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
   const [, setLevels] = useState(0);
   const [resumed, setResumed] = useState<number | null>(null);
-  const cues = useStoryboard(storyboardUrl);
+  const cues = useStoryboard(storyboard);
   const onTimeRef = useRef(onTime);
   onTimeRef.current = onTime;
 
@@ -100,9 +107,9 @@ export function VodPlayer({ src, poster, onTime, storyboardUrl, resumeVodId }: P
       }
     };
     const ctl = new AbortController();
-    request<{ positionSeconds: number | null }>('GET', `/api/vods/${encodeURIComponent(resumeVodId)}/position`, { signal: ctl.signal }).then(
+    request<{ positionSeconds: number } | null>('GET', `/api/vods/${encodeURIComponent(resumeVodId)}/position`, { signal: ctl.signal }).then(
       (r) => {
-        saved = r.positionSeconds;
+        saved = r?.positionSeconds ?? null;
         offer();
       },
       () => {

@@ -26,18 +26,16 @@ const TITLE_MAX = 120;
 /** An upload of the caller's as GET /api/uploads lists it (the uploads branch's contract; read loosely). */
 type UploadRow = { id: string; filename?: string; status: string; refusal?: string | null; vodId?: string | null; progress?: number; sizeBytes?: number; createdAt?: string };
 
-/** The chunk size the server asks for in GET /api/config (its name per the uploads branch), or the default. */
-async function chunkBytes(): Promise<number> {
+/** The server's limits for uploads in GET /api/config (UPLOAD_CHUNK_BYTES, UPLOAD_MAX_FILE_BYTES), loosely read. */
+
+async function uploadLimits(): Promise<{ chunkBytes: number; maxFileBytes: number | null }> {
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : null);
   try {
     const cfg = (await api.config()) as unknown as Record<string, unknown>;
-    for (const k of ['uploadChunkBytes', 'uploadChunkSizeBytes', 'uploadChunkSize', 'chunkSizeBytes']) {
-      const v = cfg[k];
-      if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
-    }
+    return { chunkBytes: num(cfg.uploadChunkBytes) ?? DEFAULT_CHUNK_BYTES, maxFileBytes: num(cfg.uploadMaxFileBytes) };
   } catch {
-    // the default below
+    return { chunkBytes: DEFAULT_CHUNK_BYTES, maxFileBytes: null };
   }
-  return DEFAULT_CHUNK_BYTES;
 }
 
 /** The reason in a refusal's problem+json body (detail, else title), or a sentence for the status. */
@@ -73,8 +71,8 @@ function RecentUploads({ refresh }: { refresh: number }) {
   const [rows, setRows] = useState<UploadRow[] | null>(null);
   useEffect(() => {
     const ctl = new AbortController();
-    request<{ items?: UploadRow[] } | UploadRow[]>('GET', '/api/uploads', { signal: ctl.signal }).then(
-      (r) => setRows((Array.isArray(r) ? r : (r?.items ?? [])).filter((u) => u.status !== 'accepted' || !u.vodId)),
+    request<{ uploads?: UploadRow[] }>('GET', '/api/uploads', { signal: ctl.signal }).then(
+      (r) => setRows((r?.uploads ?? []).filter((u) => u.status === 'uploading' || u.status === 'probing' || u.status === 'refused')),
       () => setRows(null),
     );
     return () => ctl.abort();
@@ -165,6 +163,12 @@ export function UploadPage({ slug }: { slug: string }) {
       setMessage('This file is empty.');
       return;
     }
+    const limits = await uploadLimits();
+    if (limits.maxFileBytes !== null && file.size > limits.maxFileBytes) {
+      setPhase('refused');
+      setMessage(`This file is larger than the ${formatBytes(limits.maxFileBytes)} this server accepts.`);
+      return;
+    }
     setMessage(null);
     setPhase('uploading');
     samples.current = [{ t: performance.now(), bytes: 0 }];
@@ -173,7 +177,7 @@ export function UploadPage({ slug }: { slug: string }) {
     let vodId: string | null = null;
     const u = new Upload(file, {
       endpoint: '/api/uploads',
-      chunkSize: await chunkBytes(),
+      chunkSize: limits.chunkBytes,
       retryDelays: RETRY_DELAYS_MS,
       metadata,
       removeFingerprintOnSuccess: true,

@@ -38,18 +38,23 @@ function useVodProgress(vod: Vod | null, userId: string | null, onPlayable: () =
     setProgress(null);
     if (!watching || !vodId) return;
     const { socket, release } = holdSocket(userId);
-    const watch = () => socket.emit('vod:watch', { vodId });
     const onProgress = (p: VodProgress) => {
       if (p.vodId !== vodId) return;
       setProgress(p);
       if (p.renditions.some((r) => r.status === 'ready') || p.status === 'ready') playable.current();
     };
+    // the acknowledgement says how the transcode is now (it may have moved on since the page's fetch)
+    const watch = () =>
+      socket.timeout(10_000).emit('vod:watch', { vodId }, (err: Error | null, reply?: { ok: boolean; vod?: VodProgress | null }) => {
+        if (!err && reply?.ok && reply.vod) onProgress(reply.vod);
+      });
     socket.on('vod:progress', onProgress);
     socket.on('connect', watch); // (again after a reconnect: rooms are per connection)
     if (socket.connected) watch();
     return () => {
       socket.off('vod:progress', onProgress);
       socket.off('connect', watch);
+      if (socket.connected) socket.emit('vod:watch', { vodId: null }, () => undefined);
       release();
     };
   }, [vodId, watching, userId]);
@@ -135,7 +140,7 @@ export function VodPage({ id }: { id: string }) {
           <VodPlayer
             src={vod.masterPlaylistUrl ?? vod.signedPlaylistUrl ?? vod.playlistUrl}
             poster={vod.posterUrl}
-            storyboardUrl={vod.storyboard?.vttUrl}
+            storyboard={vod.storyboard}
             resumeVodId={user && vod.status !== 'recording' ? vod.id : null}
             onTime={(elapsedMs, seconds) => setAt({ elapsedMs, seconds })}
           />
