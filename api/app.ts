@@ -28,6 +28,8 @@ import { healthApp } from './routes/health.ts';
 import { categoriesApp, searchApp } from './routes/search.ts';
 import { streamKeysApp } from './routes/stream-keys.ts';
 import { channelVodsApp, hlsApp, vodsApp } from './routes/vods.ts';
+import { uploadsApp } from './routes/uploads.ts';
+import { UPLOADS_PATH } from './upload-server.ts';
 import { meApp, usersApp } from './routes/users.ts';
 import { serveFiles, webApp } from './web.ts';
 
@@ -176,6 +178,9 @@ export function createApp(deps: Deps, media: MediaApp[] = []) {
     await next();
   });
   app.use('/api/*', async (c, next) => {
+    // a tus chunk streams to the upload store, bounded by api/uploads.ts (this limit would hold it in memory)
+    const tusChunk = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase() === 'application/offset+octet-stream';
+    if (tusChunk && (c.req.path === UPLOADS_PATH || c.req.path.startsWith(`${UPLOADS_PATH}/`))) return next();
     const maxSize = c.req.path.endsWith('/avatar') || isEmoteUpload(c.req.path) ? config.maxUploadBytes : config.maxBodyBytes;
     return bodyLimit({
       maxSize,
@@ -204,6 +209,7 @@ export function createApp(deps: Deps, media: MediaApp[] = []) {
   app.route('/api/channels', subscriptionsApp);
   app.route('/api/channels', emotesApp);
   app.route('/api/vods', vodsApp);
+  app.route(UPLOADS_PATH, uploadsApp);
   app.route('/', hlsApp);
   app.route('/api/me', meApp);
   app.route('/api/me', followingApp);

@@ -9,6 +9,7 @@ import type { Search } from '../shared/search/index.ts';
 import type { Auth } from './auth.ts';
 import type { ApiLimits } from './limits.ts';
 import type { Metrics } from './metrics.ts';
+import type { Uploads } from './upload-server.ts';
 
 export type Deps = {
   config: Config;
@@ -23,6 +24,8 @@ export type Deps = {
   mailer: Mailer;
   /** per-address, per-user and total budgets (api/limits.ts) */
   limits: ApiLimits;
+  /** resumable video uploads: the tus server and its store (api/uploads.ts) */
+  uploads: Uploads;
 };
 
 export type SessionUser = { id: string; name: string; email: string; role: Role };

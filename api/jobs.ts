@@ -30,6 +30,8 @@ export type JobPayloads = {
   'webhooks.event': { event: WebhookEvent; channelId: string; data: Record<string, unknown> };
   /** one delivery to one webhook (api/webhooks.ts) */
   'webhook.deliver': { deliveryId: string };
+  /** the HLS ladder of a VoD (an accepted upload, a finished recording); its handler is the transcoder's */
+  'vod.transcode': { vodId: string };
 };
 /** A kind → payload map: JobPayloads for the API, a test's own for a test's runner. */
 export type PayloadMap = Record<string, object>;

@@ -22,6 +22,10 @@ export class ApiLimits {
   readonly searches: RateLimit;
   /** searches running now in this process, whoever asked */
   readonly searchesRunning: ConcurrencyCap;
+  /** tus requests (api/uploads.ts) per address */
+  readonly uploadRequests: RateLimit;
+  /** upload chunks being received now in this process, per address and in all */
+  readonly uploadsRunning: ConcurrencyCap;
   private readonly authRules = new Map<string, RateLimit>();
   private readonly prefix: string;
 
@@ -38,6 +42,8 @@ export class ApiLimits {
     this.follows = make('follow', l.followsPerUserMinute, 60);
     this.searches = make('search', l.searchesPerAddressSecond, 1);
     this.searchesRunning = new ConcurrencyCap({ perKey: l.searchConcurrency, total: l.searchConcurrency });
+    this.uploadRequests = make('upload-request', config.uploads.requestsPerAddressMinute, 60);
+    this.uploadsRunning = new ConcurrencyCap({ perKey: config.uploads.perAddress, total: config.uploads.total });
     this.prefix = config.redisPrefix;
   }
 

@@ -16,6 +16,7 @@ import { removeChannelsOf } from '../api/channel-removal.ts';
 import type { Deps } from '../api/context.ts';
 import { Jobs } from '../api/jobs.ts';
 import { ApiLimits } from '../api/limits.ts';
+import { Uploads } from '../api/upload-server.ts';
 import { createMetrics } from '../api/metrics.ts';
 import { notifyFollowers } from '../api/notifications.ts';
 import type { UserPush } from '../api/user-push.ts';
@@ -48,6 +49,9 @@ export async function openControlPlane(config: Config, opts: ControlPlaneOptions
   const secret = await resolveAuthSecret(config);
   const limits = await ApiLimits.create(config, log.child({ svc: 'limits' }));
   const mailer = await createMailer(config, database.db);
+  // background work every API process shares through the database: go-live fan-out, webhook deliveries, transcodes
+  const jobs = new Jobs(database.db, log.child({ svc: 'jobs' }), config.jobs.pollMs);
+  const uploads = await Uploads.open({ config, database, log, jobs });
   const deps: Deps = {
     config,
     log,
@@ -59,11 +63,10 @@ export async function openControlPlane(config: Config, opts: ControlPlaneOptions
     metrics: createMetrics(),
     search: await createSearch(config, database.db),
     limits,
+    uploads,
   };
   // applies the search outbox to the index (Meilisearch); with PostgreSQL search it only trims the outbox
   const searchSync = new SearchSync(database.db, deps.search, log.child({ svc: 'search' }), { singleProcess: database.kind === 'pglite' }).start();
-  // background work every API process shares through the database: go-live fan-out, webhook deliveries
-  const jobs = new Jobs(database.db, log.child({ svc: 'jobs' }), config.jobs.pollMs);
   const unsubscribe: (() => void)[] = [];
 
   let closing: Promise<void> | undefined;
@@ -79,6 +82,7 @@ export async function openControlPlane(config: Config, opts: ControlPlaneOptions
     close: () =>
       (closing ??= (async () => {
         for (const off of unsubscribe) off();
+        await uploads.close();
         await jobs.close();
         await searchSync.close();
         await bus.close();

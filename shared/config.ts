@@ -180,6 +180,21 @@ const schema = z.object({
   SEARCH_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(32),
   /** Comma-separated extra origins allowed to call the API with cookies (e.g. the Caddy origin). */
   TRUSTED_ORIGINS: z.string().default(''),
+  /** Uploaded videos (tus, api/uploads.ts): the client's chunk size — one PATCH body — under the 100 MB body limit
+   * common proxies (Cloudflare's free plan) put on a request; the largest file; what one user may store in all and
+   * upload per 24 h (counted when an upload is created, from its declared length); the longest video; how long an
+   * unfinished upload waits for the rest of its bytes. */
+  UPLOAD_CHUNK_BYTES: z.coerce.number().int().min(256 * 1024).max(1 << 30).default(50 * 1024 * 1024),
+  UPLOAD_MAX_FILE_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(20 * 1024 ** 3),
+  UPLOAD_QUOTA_BYTES: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(100 * 1024 ** 3),
+  UPLOAD_DAILY_QUOTA_BYTES: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(20 * 1024 ** 3),
+  UPLOAD_MAX_DURATION_SECONDS: z.coerce.number().int().min(1).max(7 * 86_400).default(12 * 3600),
+  UPLOAD_EXPIRE_HOURS: z.coerce.number().min(0.001).max(24 * 365).default(24),
+  /** Upload requests (creations, chunks, offset checks) one address may make per minute; chunks one process receives
+   * at once from one address and in all (each holds a connection and a file or part being written). */
+  UPLOAD_REQUESTS_PER_ADDRESS_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  UPLOADS_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(8),
+  UPLOADS_TOTAL: z.coerce.number().int().min(1).max(100_000).default(64),
   /** Meilisearch for search (docker-compose's meilisearch); unset → PostgreSQL full-text and trigram search. */
   MEILI_URL: optionalUrl,
   MEILI_API_KEY: z.string().optional(),
@@ -253,6 +268,19 @@ export type Config = {
   /** HLS delivery: the base URL files are referenced at (no trailing slash; undefined → /hls on this origin), the
    * keys of signed URLs (undefined → derived from the session secret) and how long a signed URL lives. */
   media: { publicUrl: string | undefined; signingKeys: MediaKeySpec[] | undefined; tokenTtlSeconds: number };
+  /** resumable video uploads (api/uploads.ts); dir: the file store's directory (S3 when `s3` is set) */
+  uploads: {
+    dir: string;
+    chunkBytes: number;
+    maxFileBytes: number;
+    quotaBytes: number;
+    dailyQuotaBytes: number;
+    maxDurationSeconds: number;
+    expireMs: number;
+    requestsPerAddressMinute: number;
+    perAddress: number;
+    total: number;
+  };
   /** Search in Meilisearch when MEILI_URL is set; undefined → in the database (PostgreSQL full text + pg_trgm). */
   meili: { url: string; apiKey: string | undefined; index: string } | undefined;
 };
@@ -374,6 +402,18 @@ export function loadConfig(source: Record<string, string | undefined> = environm
       publicUrl: e.MEDIA_PUBLIC_URL?.replace(/\/+$/, ''),
       signingKeys: e.MEDIA_SIGNING_KEYS ? parseMediaKeys(e.MEDIA_SIGNING_KEYS) : undefined,
       tokenTtlSeconds: e.MEDIA_TOKEN_TTL_SECONDS,
+    },
+    uploads: {
+      dir: joinPath(dataDir, 'uploads'),
+      chunkBytes: e.UPLOAD_CHUNK_BYTES,
+      maxFileBytes: e.UPLOAD_MAX_FILE_BYTES,
+      quotaBytes: e.UPLOAD_QUOTA_BYTES,
+      dailyQuotaBytes: e.UPLOAD_DAILY_QUOTA_BYTES,
+      maxDurationSeconds: e.UPLOAD_MAX_DURATION_SECONDS,
+      expireMs: Math.round(e.UPLOAD_EXPIRE_HOURS * 3_600_000),
+      requestsPerAddressMinute: e.UPLOAD_REQUESTS_PER_ADDRESS_MINUTE,
+      perAddress: e.UPLOADS_PER_ADDRESS,
+      total: e.UPLOADS_TOTAL,
     },
     meili: e.MEILI_URL ? { url: e.MEILI_URL, apiKey: e.MEILI_API_KEY || undefined, index: e.MEILI_INDEX } : undefined,
     s3: e.S3_ENDPOINT

@@ -45,7 +45,7 @@ const BroadcastSummary = z
     peakViewers: z.number().int(),
     chatMessages: z.number().int(),
     vod: z
-      .object({ id: z.uuid(), status: z.enum(['recording', 'ready', 'failed']) })
+      .object({ id: z.uuid(), status: z.enum(['recording', 'processing', 'ready', 'failed']) })
       .nullable()
       .openapi({ description: 'Its recording (ready once it can be watched), or null if none was started.' }),
   })

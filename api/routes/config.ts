@@ -6,6 +6,8 @@ import { json, router, z } from '../openapi.ts';
 const PublicConfig = z
   .object({
     maxUploadBytes: z.number().int().openapi({ description: 'Largest avatar upload, in bytes (MAX_UPLOAD_BYTES).' }),
+    uploadChunkBytes: z.number().int().openapi({ description: 'The chunk size a video upload (tus, /api/uploads) sends each PATCH in (UPLOAD_CHUNK_BYTES).' }),
+    uploadMaxFileBytes: z.number().int().openapi({ description: 'Largest video file an upload may declare (UPLOAD_MAX_FILE_BYTES).' }),
   })
   .openapi('PublicConfig');
 
@@ -17,5 +19,8 @@ export const configApp = router().openapi(
     summary: "This server's limits the web client checks before sending",
     responses: { 200: json(PublicConfig, 'The configured limits.') },
   }),
-  (c) => c.json({ maxUploadBytes: c.var.deps.config.maxUploadBytes }, 200),
+  (c) => {
+    const { maxUploadBytes, uploads } = c.var.deps.config;
+    return c.json({ maxUploadBytes, uploadChunkBytes: uploads.chunkBytes, uploadMaxFileBytes: uploads.maxFileBytes }, 200);
+  },
 );

@@ -14,6 +14,7 @@ import { requireChannelAccess, requireUser } from '../access.ts';
 import { withChannel } from '../channel-context.ts';
 import { entitled, requireEntitled, viewerOf, type Viewer } from '../entitlements.ts';
 import type { AppEnv, Deps } from '../context.ts';
+import { removeUpload } from '../uploads.ts';
 import { json, problems, router, z } from '../openapi.ts';
 
 export const VodSchema = z
@@ -22,8 +23,8 @@ export const VodSchema = z
     channel: z.object({ id: z.uuid(), slug: z.string(), ownerId: z.string() }),
     liveSessionId: z.uuid().nullable(),
     title: z.string(),
-    status: z.enum(['recording', 'ready', 'failed']).openapi({
-      description: "recording: still live (watch from the start); ready: a finished VoD; failed: nothing playable was recorded (listed for the channel's owner only, with failureReason)",
+    status: z.enum(['recording', 'processing', 'ready', 'failed']).openapi({
+      description: "recording: still live (watch from the start); processing: an accepted upload not transcoded yet (listed for the channel's owner only); ready: a finished VoD; failed: nothing playable was recorded (listed for the channel's owner only, with failureReason)",
     }),
     failureReason: z.string().nullable().openapi({ description: 'Why a failed recording failed (null otherwise).' }),
     startedAt: z.iso.datetime(),
@@ -142,7 +143,7 @@ export const channelVodsApp = router().openapi(
       const { db } = c.var.deps.database;
       const ch = c.var.channel;
       // a failed recording is the streamer's to learn about (and delete), not a viewer's to stumble on
-      const statuses: VodRow['status'][] = mayManage(c.var.user, ch.ownerId) ? ['recording', 'ready', 'failed'] : ['recording', 'ready'];
+      const statuses: VodRow['status'][] = mayManage(c.var.user, ch.ownerId) ? ['recording', 'processing', 'ready', 'failed'] : ['recording', 'ready'];
       const rows = await db.select().from(vod).where(and(eq(vod.channelId, ch.id), inArray(vod.status, statuses))).orderBy(desc(vod.startedAt)).limit(100);
       return c.json({ items: await vodJson(c, rows, ch) }, 200);
     },
@@ -305,6 +306,8 @@ export const vodsApp = router()
       requireChannelAccess(c, { ownerId: row.channel.ownerId }, 'own');
       if (row.vod.status === 'recording') throw conflict('This broadcast is still being recorded; delete it once it has ended.');
       await c.var.deps.store.deletePrefix(row.vod.storagePrefix);
+      // an uploaded video's source file goes too (and its quota with it)
+      if (row.vod.uploadId) await removeUpload(c.var.deps, row.vod.uploadId);
       await c.var.deps.database.db.delete(vod).where(eq(vod.id, row.vod.id));
       return c.body(null, 204);
     },

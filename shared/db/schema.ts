@@ -173,7 +173,12 @@ export const vod = pgTable(
       .references(() => channel.id, { onDelete: 'cascade' }),
     liveSessionId: uuid('live_session_id').references(() => liveSession.id, { onDelete: 'set null' }),
     title: text('title').notNull(),
-    status: text('status', { enum: ['recording', 'ready', 'failed'] }).notNull().default('recording'),
+    /** processing: an accepted upload none of whose renditions is watchable yet */
+    status: text('status', { enum: ['recording', 'processing', 'ready', 'failed'] }).notNull().default('recording'),
+    /** a past broadcast (recorded) or an uploaded file (api/uploads.ts) */
+    source: text('source', { enum: ['broadcast', 'upload'] }).notNull().default('broadcast'),
+    /** the tus upload this VoD was made from (source 'upload'); its bytes are the transcoder's input */
+    uploadId: text('upload_id'),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     endedAt: timestamp('ended_at', { withTimezone: true }),
     durationMs: integer('duration_ms'),
@@ -191,6 +196,33 @@ export const vod = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('vod_channel_idx').on(t.channelId, t.startedAt), index('vod_status_idx').on(t.status)],
+);
+
+/**
+ * A resumable (tus) upload of a video file to a channel (api/uploads.ts); id is the tus id. Rows outlive their bytes:
+ * a refused or expired one keeps its reason for the uploader's page.
+ */
+export const upload = pgTable(
+  'upload',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => user.id, { onDelete: 'cascade' }),
+    channelId: uuid('channel_id')
+      .notNull()
+      .references(() => channel.id, { onDelete: 'cascade' }),
+    vodId: uuid('vod_id').references(() => vod.id, { onDelete: 'set null' }),
+    filename: text('filename').notNull(),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull(),
+    status: text('status', { enum: ['uploading', 'probing', 'accepted', 'refused', 'expired'] }).notNull().default('uploading'),
+    /** why a refused upload was refused, for the uploader */
+    refusal: text('refusal'),
+    createdAt: createdAt(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('upload_user_idx').on(t.userId, t.createdAt), index('upload_expiry_idx').on(t.expiresAt).where(sql`${t.status} = 'uploading'`)],
 );
 
 // chat rows belong to a channel and a user, and go with either
@@ -552,6 +584,7 @@ export const schema = {
   streamKey,
   liveSession,
   vod,
+  upload,
   chatMessage,
   chatModerator,
   chatBan,

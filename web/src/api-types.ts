@@ -2853,6 +2853,355 @@ export interface paths {
       };
     };
   };
+  "/api/uploads": {
+    /** The caller's uploads of the last 30 days, newest first */
+    get: {
+      responses: {
+        /** @description Their uploads. */
+        200: {
+          content: {
+            "application/json": {
+              uploads: components["schemas"]["Upload"][];
+            };
+          };
+        };
+        /** @description Invalid input: a path parameter or query value that breaks its rules, or text with a NUL character or invalid Unicode. */
+        400: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+    /** Create a tus upload (Upload-Length, Upload-Metadata channel/filename/title); checks quotas */
+    post: {
+      parameters: {
+        header?: {
+          /** @description the tus version, 1.0.0 */
+          "tus-resumable"?: string;
+          /** @description the file size in bytes (creation; deferred lengths are refused) */
+          "upload-length"?: string;
+          /** @description comma-separated `key base64value`: channel (slug), filename, title */
+          "upload-metadata"?: string;
+          /** @description where this chunk starts (PATCH) */
+          "upload-offset"?: string;
+        };
+      };
+      responses: {
+        /** @description Created; Location names the upload. */
+        201: {
+          headers: {
+            Location: string;
+          };
+          content: never;
+        };
+        /** @description Invalid input (problem+json lists the fields). */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Signed in, but not allowed. */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Error */
+        412: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body too large. */
+        413: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The body is not JSON (Content-Type: application/json). */
+        415: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description Rate limited. */
+        429: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+        /** @description A server Glint depends on is not answering; try again shortly. */
+        503: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/api/uploads/{id}": {
+    /** HEAD: the upload offset (tus); GET is refused */
+    get: {
+      parameters: {
+        header?: {
+          /** @description the tus version, 1.0.0 */
+          "tus-resumable"?: string;
+          /** @description the file size in bytes (creation; deferred lengths are refused) */
+          "upload-length"?: string;
+          /** @description comma-separated `key base64value`: channel (slug), filename, title */
+          "upload-metadata"?: string;
+          /** @description where this chunk starts (PATCH) */
+          "upload-offset"?: string;
+        };
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description HEAD: Upload-Offset and Upload-Length. */
+        200: {
+          content: never;
+        };
+        /** @description Invalid input (problem+json lists the fields). */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Error */
+        410: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Error */
+        412: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited. */
+        429: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+    /** Cancel an unfinished upload (tus termination); its bytes are removed */
+    delete: {
+      parameters: {
+        header?: {
+          /** @description the tus version, 1.0.0 */
+          "tus-resumable"?: string;
+          /** @description the file size in bytes (creation; deferred lengths are refused) */
+          "upload-length"?: string;
+          /** @description comma-separated `key base64value`: channel (slug), filename, title */
+          "upload-metadata"?: string;
+          /** @description where this chunk starts (PATCH) */
+          "upload-offset"?: string;
+        };
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Removed. */
+        204: {
+          content: never;
+        };
+        /** @description Invalid input (problem+json lists the fields). */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The session cookie came from a page of an untrusted origin. */
+        403: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Conflicts with the current state. */
+        409: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Error */
+        412: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The body is larger than the limit (MAX_BODY_BYTES). */
+        413: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description Rate limited. */
+        429: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+      };
+    };
+    /** Send a chunk (Upload-Offset, Content-Type application/offset+octet-stream); the last one is answered after the file is checked, with Glint-Vod-Id */
+    patch: {
+      parameters: {
+        header?: {
+          /** @description the tus version, 1.0.0 */
+          "tus-resumable"?: string;
+          /** @description the file size in bytes (creation; deferred lengths are refused) */
+          "upload-length"?: string;
+          /** @description comma-separated `key base64value`: channel (slug), filename, title */
+          "upload-metadata"?: string;
+          /** @description where this chunk starts (PATCH) */
+          "upload-offset"?: string;
+        };
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Stored; Upload-Offset is the new offset (Glint-Vod-Id on the last chunk of an accepted file). */
+        204: {
+          content: never;
+        };
+        /** @description Invalid input (problem+json lists the fields). */
+        400: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The session cookie came from a page of an untrusted origin. */
+        403: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Conflicts with the current state. */
+        409: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Error */
+        410: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Error */
+        412: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body too large. */
+        413: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Unsupported content type. */
+        415: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited. */
+        429: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+        /** @description A server Glint depends on is not answering; try again shortly. */
+        503: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
   "/api/me": {
     /** The signed-in user */
     get: {
@@ -3558,7 +3907,7 @@ export interface components {
         /** Format: uuid */
         id: string;
         /** @enum {string} */
-        status: "recording" | "ready" | "failed";
+        status: "recording" | "processing" | "ready" | "failed";
       }) | null;
     };
     StreamKey: {
@@ -3593,10 +3942,10 @@ export interface components {
       liveSessionId: string | null;
       title: string;
       /**
-       * @description recording: still live (watch from the start); ready: a finished VoD; failed: nothing playable was recorded (listed for the channel's owner only, with failureReason)
+       * @description recording: still live (watch from the start); processing: an accepted upload not transcoded yet (listed for the channel's owner only); ready: a finished VoD; failed: nothing playable was recorded (listed for the channel's owner only, with failureReason)
        * @enum {string}
        */
-      status: "recording" | "ready" | "failed";
+      status: "recording" | "processing" | "ready" | "failed";
       /** @description Why a failed recording failed (null otherwise). */
       failureReason: string | null;
       /** Format: date-time */
@@ -3785,6 +4134,31 @@ export interface components {
     WatchPositionInput: {
       positionSeconds: number;
     };
+    Upload: {
+      id: string;
+      /** @description the channel's slug */
+      channel: string;
+      filename: string;
+      sizeBytes: number;
+      /** @description bytes received so far */
+      offset: number;
+      progress: number;
+      /**
+       * @description uploading: bytes still to come; probing: complete, being checked; accepted: became vodId; refused: see refusal (its bytes were removed); expired: abandoned and removed
+       * @enum {string}
+       */
+      status: "uploading" | "probing" | "accepted" | "refused" | "expired";
+      refusal: string | null;
+      /** Format: uuid */
+      vodId: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /**
+       * Format: date-time
+       * @description when an unfinished upload is removed
+       */
+      expiresAt: string | null;
+    };
     User: {
       id: string;
       name: string;
@@ -3899,6 +4273,10 @@ export interface components {
     PublicConfig: {
       /** @description Largest avatar upload, in bytes (MAX_UPLOAD_BYTES). */
       maxUploadBytes: number;
+      /** @description The chunk size a video upload (tus, /api/uploads) sends each PATCH in (UPLOAD_CHUNK_BYTES). */
+      uploadChunkBytes: number;
+      /** @description Largest video file an upload may declare (UPLOAD_MAX_FILE_BYTES). */
+      uploadMaxFileBytes: number;
     };
     Health: {
       /** @enum {string} */
