@@ -2,7 +2,7 @@
 // storyboard's previews, a quality menu of the ladder's renditions (Auto + each level hls.js reports), the keyboard
 // shortcuts, and, for a signed-in viewer, the position they stopped at (GET/PUT /api/vods/{id}/position).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { request } from '../api.ts';
+import { api } from '../api.ts';
 import { playHls, type HlsPlayback } from '../live/hls.ts';
 import { parseStoryboard, type StoryboardCue } from '../vod/storyboard.ts';
 import { clock, PlayerControls, type QualityMenu } from './player-controls.tsx';
@@ -42,8 +42,8 @@ function useStoryboard(storyboard: { imageUrl: string; vttUrl: string } | null |
     const ctl = new AbortController();
     const abs = new URL(vttUrl, location.href).href;
     const sprite = imageUrl ? new URL(imageUrl, location.href) : null;
-    fetch(abs, { signal: ctl.signal, credentials: 'same-origin' })
-      .then((r) => (r.ok ? r.text() : Promise.reject(new Error(String(r.status)))))
+    api
+      .mediaText(abs, ctl.signal)
       .then((text) => setCues(parseStoryboard(text, abs).map((c) => (sprite && new URL(c.url).pathname === sprite.pathname ? { ...c, url: sprite.href } : c))))
       .catch(() => undefined);
     return () => ctl.abort();
@@ -52,13 +52,7 @@ function useStoryboard(storyboard: { imageUrl: string; vttUrl: string } | null |
 }
 
 const putPosition = (id: string, positionSeconds: number, keepalive = false) =>
-  fetch(`/api/vods/${encodeURIComponent(id)}/position`, {
-    method: 'PUT',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ positionSeconds: Math.max(0, Math.round(positionSeconds * 10) / 10) }),
-    credentials: 'same-origin',
-    keepalive,
-  }).catch(() => undefined);
+  api.saveVodPosition(id, Math.max(0, Math.round(positionSeconds * 10) / 10), keepalive).catch(() => undefined);
 
 export function VodPlayer({ src, poster, onTime, storyboard, resumeVodId }: Props) {
   const video = useRef<HTMLVideoElement>(null);
@@ -107,7 +101,7 @@ export function VodPlayer({ src, poster, onTime, storyboard, resumeVodId }: Prop
       }
     };
     const ctl = new AbortController();
-    request<{ positionSeconds: number } | null>('GET', `/api/vods/${encodeURIComponent(resumeVodId)}/position`, { signal: ctl.signal }).then(
+    api.vodPosition(resumeVodId, ctl.signal).then(
       (r) => {
         saved = r?.positionSeconds ?? null;
         offer();

@@ -6,7 +6,7 @@
 // the server's words.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Upload, type DetailedError, type HttpResponse } from 'tus-js-client';
-import { api, ApiError, request, type Channel } from '../api.ts';
+import { api, ApiError, type Channel } from '../api.ts';
 import { ErrorState, Loading } from '../components/status.tsx';
 import { formatBytes } from '../format.ts';
 import { navigate } from '../router.ts';
@@ -23,8 +23,7 @@ const RETRY_DELAYS_MS = [0, 1000, 3000, 5000, 10_000, 20_000];
 const SPEED_WINDOW_MS = 5000;
 const TITLE_MAX = 120;
 
-/** An upload of the caller's as GET /api/uploads lists it (the uploads branch's contract; read loosely). */
-type UploadRow = { id: string; filename?: string; status: string; refusal?: string | null; vodId?: string | null; progress?: number; sizeBytes?: number; createdAt?: string };
+type UploadRow = Awaited<ReturnType<typeof api.myUploads>>['uploads'][number];
 
 /** The server's limits for uploads in GET /api/config (UPLOAD_CHUNK_BYTES, UPLOAD_MAX_FILE_BYTES), loosely read. */
 
@@ -71,8 +70,8 @@ function RecentUploads({ refresh }: { refresh: number }) {
   const [rows, setRows] = useState<UploadRow[] | null>(null);
   useEffect(() => {
     const ctl = new AbortController();
-    request<{ uploads?: UploadRow[] }>('GET', '/api/uploads', { signal: ctl.signal }).then(
-      (r) => setRows((r?.uploads ?? []).filter((u) => u.status === 'uploading' || u.status === 'probing' || u.status === 'refused')),
+    api.myUploads(ctl.signal).then(
+      (r) => setRows(r.uploads.filter((u) => u.status === 'uploading' || u.status === 'probing' || u.status === 'refused')),
       () => setRows(null),
     );
     return () => ctl.abort();
