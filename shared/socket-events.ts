@@ -142,4 +142,6 @@ export interface ServerToClientEvents {
 }
 
 /** A VoD's transcode as a page shows it: its status and each rendition's (shared/vod-ladder.ts). */
-export type VodProgress = { vodId: string; status: string; renditions: Pick<Rendition, 'name' | 'width' | 'height' | 'bandwidth' | 'codecs' | 'status' | 'progress'>[] };
+/** One rendition as a page sees it (the encoder's settings stay server-side). */
+export type VodRenditionProgress = Pick<Rendition, 'name' | 'width' | 'height' | 'bandwidth' | 'codecs' | 'status' | 'progress'>;
+export type VodProgress = { vodId: string; status: string; renditions: VodRenditionProgress[] };

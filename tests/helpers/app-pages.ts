@@ -37,6 +37,7 @@ export const PAGES: AppPage[] = [
   { name: 'sign-up', path: () => '/sign-up', as: 'visitor', ready: '[data-testid="sign-up-form"]' },
   { name: 'following', path: () => '/me/following', as: 'owner', ready: '[data-testid="following-page"]' },
   { name: 'my-channels', path: () => '/me/channels', as: 'owner', ready: '[data-testid="my-channel-list"]' },
+  { name: 'upload', path: (w) => `/studio/${w.live}/upload`, as: 'owner', ready: '[data-testid="upload-page"]' },
   // the studio is the owner's broadcasting tab itself (opened and taken live by openWorld), looked at in place
   { name: 'studio-live', path: (w) => `/studio/${w.live}`, as: 'owner', ready: '[data-testid="studio-page"]' },
   // the same tab after an in-app navigation away while live: the header carries the "you are live" pill too

@@ -219,13 +219,17 @@ export const api = {
   uploadPoster: (id: string, file: Blob) => request<Vod>('POST', `/api/vods/${encodeURIComponent(id)}/poster`, { body: file, contentType: file.type }),
   relatedVods: (id: string, signal?: AbortSignal) => data(client.GET('/api/vods/{id}/related', { params: { path: { id } }, signal })),
   countView: (id: string) => data(client.POST('/api/vods/{id}/view', { params: { path: { id } } })),
-  /** Where the signed-in viewer stopped watching (null: never started), and keeping it, for resuming. */
-  vodPosition: (id: string, signal?: AbortSignal) => data(client.GET('/api/vods/{id}/position', { params: { path: { id } }, signal })),
-  saveVodPosition: (id: string, positionSeconds: number) =>
-    data(client.PUT('/api/vods/{id}/position', { params: { path: { id } }, body: { positionSeconds } })).then(() => undefined),
   vod: (id: string, signal?: AbortSignal) => data(client.GET('/api/vods/{id}', { params: { path: { id } }, signal })),
   deleteVod: (id: string) => data(client.DELETE('/api/vods/{id}', { params: { path: { id } } })).then(() => undefined),
   vodChat: (id: string, signal?: AbortSignal) => data(client.GET('/api/vods/{id}/chat', { params: { path: { id } }, signal })),
+  /** Where the signed-in viewer stopped watching (null: never started), and keeping it, for resuming (keepalive: from pagehide). */
+  vodPosition: (id: string, signal?: AbortSignal) => data(client.GET('/api/vods/{id}/position', { params: { path: { id } }, signal })),
+  saveVodPosition: (id: string, positionSeconds: number, keepalive = false) =>
+    data(client.PUT('/api/vods/{id}/position', { params: { path: { id } }, body: { positionSeconds }, keepalive })).then(() => undefined),
+  /** The caller's uploads of the last 30 days, newest first (the upload page after a reload). */
+  myUploads: (signal?: AbortSignal) => data(client.GET('/api/uploads', { signal })),
+  /** A media file's text from /hls or MEDIA_PUBLIC_URL (a storyboard's WebVTT), not a call of the API. */
+  mediaText: async (url: string, signal?: AbortSignal) => (await send(new Request(url, { credentials: 'same-origin', signal }))).text(),
   /** The next (or current) broadcast's title and category, and the current one's viewers (the channel's owner). */
   broadcast: (slug: string, signal?: AbortSignal) => data(client.GET('/api/channels/{slug}/broadcast', { params: bySlug(slug), signal })),
   setBroadcast: (slug: string, body: Schemas['BroadcastInput']) => data(client.PUT('/api/channels/{slug}/broadcast', { params: bySlug(slug), body })),

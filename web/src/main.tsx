@@ -16,6 +16,7 @@ import { SettingsPage } from './pages/settings.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { SignUpPage } from './pages/sign-up.tsx';
 import { StudioPage } from './pages/studio.tsx';
+import { UploadPage } from './pages/upload.tsx';
 import { VerifyEmailPage } from './pages/verify-email.tsx';
 import { VideosPage } from './pages/videos.tsx';
 import { VodPage } from './pages/vod.tsx';
@@ -38,6 +39,8 @@ function Routes() {
   if (match('/search', path)) return <SearchPage />;
   if (match('/categories', path)) return <CategoriesPage />;
   if (match('/videos', path)) return <VideosPage />;
+  const upload = match('/studio/:slug/upload', path);
+  if (upload) return <UploadPage key={upload.slug} slug={upload.slug!} />;
   const studio = match('/studio/:slug', path);
   if (studio) return <StudioPage key={studio.slug} slug={studio.slug!} />;
   const vod = match('/v/:id', path);

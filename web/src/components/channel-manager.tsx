@@ -43,6 +43,9 @@ export function ChannelManager({ channel, open, onToggle, onChange, onDeleted, o
             {channel.category ? ` · ${channel.category}` : ''}
           </p>
         </div>
+        <a class="btn btn-secondary btn-sm" href={`/studio/${channel.slug}/upload`} data-testid="upload-link">
+          Upload a video
+        </a>
         <button
           type="button"
           class="btn btn-secondary btn-sm"

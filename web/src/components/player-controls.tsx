@@ -3,6 +3,7 @@
 // picture-in-picture and fullscreen, with the keyboard shortcuts of the big players (space/k, m, f, t, i, arrows).
 import type { RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { cueAt, type StoryboardCue } from '../vod/storyboard.ts';
 
 /** live: the WebRTC live edge; dvr: the recording of the broadcast in progress, seekable; vod: a recording. */
 export type PlayerMode = 'live' | 'dvr' | 'vod';
@@ -22,7 +23,23 @@ type Props = {
   onRewind?: (() => void) | undefined;
   /** dvr: return to the live edge */
   onBackToLive?: () => void;
+  /** vod: the storyboard's tiles, previewed above the seek bar where the pointer is (or the thumb, while seeking) */
+  storyboard?: StoryboardCue[] | null | undefined;
 };
+
+/** The keyboard shortcuts, as the `?` list shows them (recordings and DVR add the seeking ones). */
+const SHORTCUTS: { keys: string; what: string; seek?: true }[] = [
+  { keys: 'Space, k', what: 'Play or pause' },
+  { keys: 'j / l', what: 'Back / forward 10 s', seek: true },
+  { keys: '← / →', what: 'Back / forward 5 s', seek: true },
+  { keys: '↑ / ↓', what: 'Volume up / down' },
+  { keys: '0 – 9', what: 'Jump to 0 %, 10 % … 90 %', seek: true },
+  { keys: 'm', what: 'Mute' },
+  { keys: 'f', what: 'Fullscreen' },
+  { keys: 't', what: 'Theater mode' },
+  { keys: 'i', what: 'Picture-in-picture' },
+  { keys: '?', what: 'This list' },
+];
 
 /** 1:05:09, 4:07 */
 export function clock(seconds: number): string {
@@ -36,6 +53,8 @@ const THEATER_KEY = 'glint:theater';
 /** Volume step of the arrow keys, seek step of left/right. */
 const VOLUME_STEP = 0.1;
 const SEEK_STEP_S = 5;
+/** j / l */
+const JUMP_STEP_S = 10;
 
 /** Theater mode: a page-wide class the watch layouts honour (player.css), remembered across pages. */
 function useTheater(): [boolean, () => void] {
@@ -118,10 +137,14 @@ const ICONS = {
   exitFullscreen: 'M8 5h2v5H5V8h3zm6 0h2v3h3v2h-5zM5 14h5v5H8v-3H5zm9 0h5v2h-3v3h-2z',
 };
 
-export function PlayerControls({ video, frame, mode, onResume, quality, onRewind, onBackToLive }: Props) {
+export function PlayerControls({ video, frame, mode, onResume, quality, onRewind, onBackToLive, storyboard }: Props) {
   const m = useMediaState(video);
   const [theater, toggleTheater] = useTheater();
   const [menu, setMenu] = useState(false);
+  const [help, setHelp] = useState(false);
+  /** where a storyboard preview is shown: the time under the pointer (or the thumb) and its x in the seek bar */
+  const [preview, setPreview] = useState<{ time: number; x: number } | null>(null);
+  const seekRef = useRef<HTMLInputElement>(null);
   const menuRef = useRef<HTMLDivElement>(null);
   const pipAllowed = typeof document !== 'undefined' && 'pictureInPictureEnabled' in document && document.pictureInPictureEnabled;
 
@@ -164,12 +187,12 @@ export function PlayerControls({ video, frame, mode, onResume, quality, onRewind
   };
 
   // shortcuts anywhere on the page but in a field: one player per page (read through a ref: the latest state)
-  const keys = useRef({ act, mode, toggleTheater });
-  keys.current = { act, mode, toggleTheater };
+  const keys = useRef({ act, mode, toggleTheater, setHelp });
+  keys.current = { act, mode, toggleTheater, setHelp };
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (typing(e)) return;
-      const { act: a, mode: now, toggleTheater: theaterKey } = keys.current;
+      const { act: a, mode: now, toggleTheater: theaterKey, setHelp: helpKey } = keys.current;
       const el = video.current;
       const target = e.target as HTMLElement | null;
       const slider = target?.tagName === 'INPUT'; // a range input moves itself with the arrows
@@ -203,8 +226,25 @@ export function PlayerControls({ video, frame, mode, onResume, quality, onRewind
           if (!el || now === 'live' || slider) return;
           a.seek(el.currentTime + (e.key === 'ArrowRight' ? SEEK_STEP_S : -SEEK_STEP_S));
           break;
+        case 'j':
+        case 'l':
+          if (!el || now === 'live') return;
+          a.seek(el.currentTime + (e.key === 'l' ? JUMP_STEP_S : -JUMP_STEP_S));
+          break;
+        case '?':
+          helpKey((v) => !v);
+          break;
+        case 'Escape':
+          helpKey(false);
+          return; // (the browser's own Escape, e.g. leaving fullscreen, goes on)
         default:
-          return;
+          // 0–9: to n × 10 % of a recording (of the DVR's window)
+          if (!/^[0-9]$/.test(e.key) || !el || now === 'live' || !el.seekable.length) return;
+          {
+            const start = now === 'dvr' ? el.seekable.start(0) : 0;
+            const end = now === 'dvr' || !Number.isFinite(el.duration) ? el.seekable.end(el.seekable.length - 1) : el.duration;
+            a.seek(start + ((end - start) * Number(e.key)) / 10);
+          }
       }
       e.preventDefault();
     };
@@ -238,8 +278,19 @@ export function PlayerControls({ video, frame, mode, onResume, quality, onRewind
     )}
     <div class={`player-controls${m.paused ? ' is-paused' : ''}`} data-testid="player-controls" data-mode={mode}>
       {mode !== 'live' && (
-        <div class="player-seek">
+        <div
+          class="player-seek"
+          onPointerMove={(e) => {
+            const r = seekRef.current?.getBoundingClientRect();
+            if (!r || !r.width || !seekable) return;
+            const f = Math.min(1, Math.max(0, (e.clientX - r.left) / r.width));
+            setPreview({ time: start + f * (end - start), x: f * r.width });
+          }}
+          onPointerLeave={() => setPreview(null)}
+        >
+          {preview && <SeekPreview cues={storyboard} time={preview.time} x={preview.x} label={clock(preview.time - start)} />}
           <input
+            ref={seekRef}
             type="range"
             class="player-range"
             min={start}
@@ -247,7 +298,15 @@ export function PlayerControls({ video, frame, mode, onResume, quality, onRewind
             step="0.1"
             value={m.time}
             disabled={!seekable}
-            onInput={(e) => act.seek(Number(e.currentTarget.value))}
+            onInput={(e) => {
+              const value = Number(e.currentTarget.value);
+              act.seek(value);
+              const w = seekRef.current?.getBoundingClientRect().width ?? 0;
+              // dragging the thumb (or the arrows on it) previews where it is
+              if (w && end > start) setPreview({ time: value, x: ((value - start) / (end - start)) * w });
+            }}
+            onBlur={() => setPreview(null)}
+            title="Seek (← → 5 s, j l 10 s, 0–9 to n × 10 %)"
             aria-label="Seek"
             aria-valuetext={`${clock(m.time - start)} of ${clock(end - start)}`}
             data-testid="player-seek"
@@ -255,10 +314,10 @@ export function PlayerControls({ video, frame, mode, onResume, quality, onRewind
         </div>
       )}
       <div class="player-bar">
-        <button type="button" class="player-btn" onClick={act.togglePlay} aria-label={m.paused ? 'Play (k)' : 'Pause (k)'} data-testid="player-play">
+        <button type="button" class="player-btn" onClick={act.togglePlay} aria-label={m.paused ? 'Play (k)' : 'Pause (k)'} title={m.paused ? 'Play (space, k)' : 'Pause (space, k)'} data-testid="player-play">
           <Icon d={m.paused ? ICONS.play : ICONS.pause} />
         </button>
-        <button type="button" class="player-btn" onClick={act.toggleMute} aria-label={m.muted ? 'Unmute (m)' : 'Mute (m)'} aria-pressed={m.muted} data-testid="player-mute">
+        <button type="button" class="player-btn" onClick={act.toggleMute} aria-label={m.muted ? 'Unmute (m)' : 'Mute (m)'} title={m.muted ? 'Unmute (m)' : 'Mute (m)'} aria-pressed={m.muted} data-testid="player-mute">
           <Icon d={m.muted ? ICONS.muted : ICONS.volume} />
         </button>
         <input
@@ -270,6 +329,7 @@ export function PlayerControls({ video, frame, mode, onResume, quality, onRewind
           value={m.muted ? 0 : m.volume}
           onInput={(e) => act.volume(Number(e.currentTarget.value))}
           aria-label="Volume"
+          title="Volume (↑ ↓)"
           aria-valuetext={`${Math.round((m.muted ? 0 : m.volume) * 100)}%`}
           data-testid="player-volume"
         />
@@ -338,12 +398,50 @@ export function PlayerControls({ video, frame, mode, onResume, quality, onRewind
             <Icon d={ICONS.pip} />
           </button>
         )}
-        <button type="button" class="player-btn" onClick={act.fullscreen} aria-label={m.fullscreen ? 'Exit fullscreen (f)' : 'Fullscreen (f)'} data-testid="player-fullscreen">
+        <button type="button" class="player-btn player-help-btn" onClick={() => setHelp((v) => !v)} aria-label="Keyboard shortcuts (?)" title="Keyboard shortcuts (?)" aria-expanded={help} data-testid="player-help">
+          ?
+        </button>
+        <button type="button" class="player-btn" onClick={act.fullscreen} aria-label={m.fullscreen ? 'Exit fullscreen (f)' : 'Fullscreen (f)'} title={m.fullscreen ? 'Exit fullscreen (f)' : 'Fullscreen (f)'} data-testid="player-fullscreen">
           <Icon d={m.fullscreen ? ICONS.exitFullscreen : ICONS.fullscreen} />
         </button>
       </div>
+      {help && (
+        <div class="player-shortcuts" role="dialog" aria-label="Keyboard shortcuts" data-testid="player-shortcuts">
+          <dl>
+            {SHORTCUTS.filter((k) => !k.seek || mode !== 'live').map((k) => (
+              <div key={k.keys}>
+                <dt>
+                  <kbd>{k.keys}</kbd>
+                </dt>
+                <dd>{k.what}</dd>
+              </div>
+            ))}
+          </dl>
+          <button type="button" class="btn btn-secondary btn-sm" onClick={() => setHelp(false)}>
+            Close
+          </button>
+        </div>
+      )}
     </div>
     </>
+  );
+}
+
+/** Above the seek bar at `x`: the storyboard's tile for `time` (when there is a storyboard) and the time. */
+function SeekPreview({ cues, time, x, label }: { cues: StoryboardCue[] | null | undefined; time: number; x: number; label: string }) {
+  const cue = cues ? cueAt(cues, time) : null;
+  return (
+    <div class="player-preview" style={{ left: `${x}px` }} data-testid="seek-preview" aria-hidden="true">
+      {cue && (
+        <span
+          class="player-preview-tile"
+          style={{ width: `${cue.w}px`, height: `${cue.h}px`, backgroundImage: `url("${cue.url}")`, backgroundPosition: `-${cue.x}px -${cue.y}px` }}
+          data-testid="storyboard-tile"
+          data-xywh={`${cue.x},${cue.y},${cue.w},${cue.h}`}
+        />
+      )}
+      <span class="player-preview-time">{label}</span>
+    </div>
   );
 }
 

@@ -40,7 +40,11 @@ export type HlsPlayback = {
   levels(): HlsLevel[];
   /** the rendition chosen: -1 for automatic */
   level(): number;
+  /** the rendition playing now (-1: unknown, or the browser's own HLS) */
+  playingLevel(): number;
   setLevel(index: number): void;
+  /** which player plays it: hls.js, or the browser's own HLS (null while hls.js loads) */
+  engine(): 'hls.js' | 'native' | null;
   stop(): void;
 };
 
@@ -56,8 +60,11 @@ export function playHls(
 ): HlsPlayback {
   let hls: HlsInstance | undefined;
   let stopped = false;
+  let engine: 'hls.js' | 'native' | null = null;
   const native = () => {
     if (el.canPlayType('application/vnd.apple.mpegurl')) {
+      engine = 'native';
+      opts.onLevels?.();
       el.src = src;
       if (opts.startPosition) el.addEventListener('loadedmetadata', () => (el.currentTime = opts.startPosition!), { once: true });
     } else opts.onError('This browser cannot play HLS video.');
@@ -67,6 +74,7 @@ export function playHls(
       if (stopped) return;
       if (!Hls.isSupported()) return native();
       hls = new Hls({ startPosition: opts.startPosition ?? 0 });
+      engine = 'hls.js';
       hls.on(Hls.Events.ERROR, (_e, d) => d.fatal && opts.onError(`Playback failed (${d.details}).`));
       hls.on(Hls.Events.MANIFEST_PARSED, () => opts.onLevels?.());
       hls.on(Hls.Events.LEVEL_SWITCHED, () => opts.onLevels?.());
@@ -83,6 +91,8 @@ export function playHls(
     },
     levels: () => hls?.levels ?? [],
     level: () => (!hls || hls.autoLevelEnabled ? -1 : hls.currentLevel),
+    playingLevel: () => hls?.currentLevel ?? -1,
+    engine: () => engine,
     setLevel: (index) => {
       if (hls) hls.currentLevel = index;
     },

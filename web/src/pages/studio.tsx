@@ -184,7 +184,10 @@ export function StudioPage({ slug }: { slug: string }) {
         <div>
           <h1>Studio · {channel.title}</h1>
           <p class="muted">
-            <a href={`/c/${slug}`}>/c/{slug}</a>
+            <a href={`/c/${slug}`}>/c/{slug}</a> ·{' '}
+            <a href={`/studio/${slug}/upload`} data-testid="studio-upload-link">
+              Upload a video
+            </a>
           </p>
         </div>
         {live ? (

@@ -1,6 +1,6 @@
 // A video's page: the HLS player (from the start; while the broadcast is still live too), title, date, length, its
 // description, tags, chapters (which seek the player) and related videos; its owner's edit form.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type Vod } from '../api.ts';
 import { ErrorState, Loading } from '../components/status.tsx';
 import { ChatReplay } from '../components/chat-replay.tsx';
@@ -14,16 +14,81 @@ import { requestSeek } from '../components/vod-seek.ts';
 import { navigate } from '../router.ts';
 import { useSession } from '../session.ts';
 import { useTitle } from '../title.ts';
+import { holdSocket } from '../socket.ts';
+import type { VodProgress, VodRenditionProgress } from '../../../shared/socket-events.ts';
 import { NotFoundPage } from './not-found.tsx';
 import { Tags } from '../components/tags.tsx';
 
 export { duration };
+
+/** A VoD still being transcoded: processing (nothing watchable yet), or a ladder with renditions still to come. */
+const transcoding = (status: string, renditions: VodRenditionProgress[]) => status === 'processing' || renditions.some((r) => r.status === 'queued' || r.status === 'running');
+
+/**
+ * The transcode's progress, live: `vod:watch` on the page's socket, `vod:progress` back. `onPlayable` hears when a
+ * rendition became ready that the VoD's JSON does not have yet (the page reloads the VoD: its master playlist).
+ */
+function useVodProgress(vod: Vod | null, userId: string | null, onPlayable: () => void): VodProgress | null {
+  const [progress, setProgress] = useState<VodProgress | null>(null);
+  const playable = useRef(onPlayable);
+  playable.current = onPlayable;
+  const watching = !!vod && transcoding(String(vod.status), vod.renditions);
+  const vodId = vod?.id;
+  useEffect(() => {
+    setProgress(null);
+    if (!watching || !vodId) return;
+    const { socket, release } = holdSocket(userId);
+    const onProgress = (p: VodProgress) => {
+      if (p.vodId !== vodId) return;
+      setProgress(p);
+      if (p.renditions.some((r) => r.status === 'ready') || p.status === 'ready') playable.current();
+    };
+    // the acknowledgement says how the transcode is now (it may have moved on since the page's fetch)
+    const watch = () =>
+      socket.timeout(10_000).emit('vod:watch', { vodId }, (err: Error | null, reply?: { ok: boolean; vod?: VodProgress | null }) => {
+        if (!err && reply?.ok && reply.vod) onProgress(reply.vod);
+      });
+    socket.on('vod:progress', onProgress);
+    socket.on('connect', watch); // (again after a reconnect: rooms are per connection)
+    if (socket.connected) watch();
+    return () => {
+      socket.off('vod:progress', onProgress);
+      socket.off('connect', watch);
+      if (socket.connected) socket.emit('vod:watch', { vodId: null }, () => undefined);
+      release();
+    };
+  }, [vodId, watching, userId]);
+  return progress;
+}
+
+/** Per rendition: its name, status and a progress bar. */
+function TranscodeProgress({ status, renditions }: { status: string; renditions: VodRenditionProgress[] }) {
+  return (
+    <section class="panel vod-transcode" aria-labelledby="transcode-heading" data-testid="vod-transcode">
+      <h2 id="transcode-heading">{status === 'processing' ? 'Processing the video…' : 'Preparing more qualities…'}</h2>
+      {renditions.length === 0 ? (
+        <p class="muted">Waiting for the transcoder to start.</p>
+      ) : (
+        <ul class="vod-renditions">
+          {renditions.map((r) => (
+            <li key={r.name} data-testid="rendition-progress" data-rendition={r.name} data-status={r.status}>
+              <span class="vod-rendition-name">{r.name}</span>
+              <progress max={1} value={r.status === 'ready' ? 1 : r.progress} aria-label={`${r.name}: ${Math.round(r.progress * 100)} %`} />
+              <span class="muted">{r.status === 'ready' ? 'ready' : r.status === 'failed' ? 'failed' : r.status === 'queued' ? 'queued' : `${Math.round(r.progress * 100)} %`}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
 
 export function VodPage({ id }: { id: string }) {
   const { user } = useSession();
   const [vod, setVod] = useState<Vod | null | 'missing'>(null);
   const [error, setError] = useState<string | null>(null);
   const [at, setAt] = useState<{ elapsedMs: number | null; seconds: number }>({ elapsedMs: null, seconds: 0 });
+  const [reload, setReload] = useState(0);
   useTitle(vod && vod !== 'missing' ? vod.title : null);
 
   useEffect(() => {
@@ -34,16 +99,30 @@ export function VodPage({ id }: { id: string }) {
       else setError(String(err.message ?? err));
     });
     return () => ctl.abort();
-  }, [id]);
+  }, [id, reload]);
+
+  const loaded = vod && vod !== 'missing' ? vod : null;
+  // a rendition became ready that this page has no playlist of: read the VoD again (the player then starts)
+  const progress = useVodProgress(loaded, user?.id ?? null, () => {
+    if (loaded && (!loaded.masterPlaylistUrl || String(loaded.status) === 'processing')) setReload((n) => n + 1);
+  });
 
   if (error) return <ErrorState message={error} />;
   if (vod === 'missing') return <NotFoundPage what="This recording" />;
   if (!vod) return <Loading label="Loading recording…" />;
   const manages = !!user && (user.role === 'admin' || user.id === vod.channel.ownerId);
   const language = (LANGUAGES as Record<string, string>)[vod.language];
+  const status = progress?.status ?? String(vod.status);
+  const renditions = progress?.renditions ?? vod.renditions;
+  // nothing watchable yet: an upload being transcoded has no playlist of its own to fall back on
+  const waiting = status === 'processing' && !vod.masterPlaylistUrl;
   return (
     <article class="vod-page" data-testid="vod-page">
-      {vod.status === 'failed' ? (
+      {waiting ? (
+        <div class="panel vod-waiting" role="status" data-testid="vod-processing">
+          This video is being processed; it starts here as soon as its first quality is ready.
+        </div>
+      ) : vod.status === 'failed' ? (
         // only the channel's owner (and admins) see a failed recording: say why, and let them remove it
         <p class="panel player-status" role="status" data-testid="vod-failed">
           This broadcast could not be recorded{vod.failureReason ? `: ${vod.failureReason}` : '.'}
@@ -51,11 +130,18 @@ export function VodPage({ id }: { id: string }) {
       ) : (
         <div class={`watch${vod.source === 'broadcast' ? '' : ' watch-solo'}`}>
           {/* a subscriber-only VoD plays from its signed URL: a CDN serves it without the session cookie */}
-          <VodPlayer src={vod.signedPlaylistUrl ?? vod.playlistUrl} poster={vod.posterUrl} onTime={(elapsedMs, seconds) => setAt({ elapsedMs, seconds })} />
+          <VodPlayer
+            src={vod.masterPlaylistUrl ?? vod.signedPlaylistUrl ?? vod.playlistUrl}
+            poster={vod.posterUrl}
+            storyboard={vod.storyboard}
+            resumeVodId={user && vod.status !== 'recording' ? vod.id : null}
+            onTime={(elapsedMs, seconds) => setAt({ elapsedMs, seconds })}
+          />
           {/* an upload had no broadcast, so no chat to replay */}
           {vod.source === 'broadcast' && <ChatReplay vodId={vod.id} startedAt={vod.startedAt} at={at} />}
         </div>
       )}
+      {transcoding(status, renditions) && <TranscodeProgress status={status} renditions={renditions} />}
       <div class="vod-info">
         <h1 data-testid="vod-title">{vod.title}</h1>
         <p class="muted">
