@@ -12,23 +12,9 @@ CREATE TABLE "upload" (
 	"expires_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
-<<<<<<<< HEAD:sql/0017_vod-uploads.sql
-========
-CREATE TABLE "watch_position" (
-	"user_id" text NOT NULL,
-	"vod_id" uuid NOT NULL,
-	"position_seconds" real NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "watch_position_user_id_vod_id_pk" PRIMARY KEY("user_id","vod_id")
-);
---> statement-breakpoint
-ALTER TABLE "vod" ADD COLUMN "source" text DEFAULT 'broadcast' NOT NULL;--> statement-breakpoint
->>>>>>>> i17-webvod:sql/0014_i17-webvod.sql
 ALTER TABLE "vod" ADD COLUMN "upload_id" text;--> statement-breakpoint
 ALTER TABLE "upload" ADD CONSTRAINT "upload_user_id_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."user"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "upload" ADD CONSTRAINT "upload_channel_id_channel_id_fk" FOREIGN KEY ("channel_id") REFERENCES "public"."channel"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "upload" ADD CONSTRAINT "upload_vod_id_vod_id_fk" FOREIGN KEY ("vod_id") REFERENCES "public"."vod"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "watch_position" ADD CONSTRAINT "watch_position_user_id_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."user"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "watch_position" ADD CONSTRAINT "watch_position_vod_id_vod_id_fk" FOREIGN KEY ("vod_id") REFERENCES "public"."vod"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "upload_user_idx" ON "upload" USING btree ("user_id","created_at");--> statement-breakpoint
 CREATE INDEX "upload_expiry_idx" ON "upload" USING btree ("expires_at") WHERE "upload"."status" = 'uploading';
