@@ -10,7 +10,7 @@ type Ctx = { api: TestApi; owner: Client; browser: Browser };
 const t = suite<Ctx>('web client reads the configured limits');
 
 t.before(async (ctx) => {
-  ctx.api = await startTestApi({ MAX_UPLOAD_BYTES: String(LIMIT) });
+  ctx.api = await startTestApi({ MAX_UPLOAD_BYTES: String(LIMIT), UPLOAD_CHUNK_BYTES: String(8 * 1024 * 1024), UPLOAD_MAX_FILE_BYTES: String(3 * 1024 ** 3) });
   ctx.owner = await ctx.api.client().signUp('Limits Owner');
   assert.is((await ctx.owner.post('/api/channels', { slug: 'limits', title: 'Limits' })).status, 201);
   ctx.browser = await launchBrowser();
@@ -20,10 +20,10 @@ t.after(async (ctx) => {
   await ctx.api?.stop();
 });
 
-t('GET /api/config answers the configured MAX_UPLOAD_BYTES', async ({ api }) => {
+t('GET /api/config answers the configured MAX_UPLOAD_BYTES and the video upload chunk and file sizes', async ({ api }) => {
   const r = await api.client().get('/api/config');
   assert.is(r.status, 200);
-  assert.equal(r.body, { maxUploadBytes: LIMIT });
+  assert.equal(r.body, { maxUploadBytes: LIMIT, uploadChunkBytes: 8 * 1024 * 1024, uploadMaxFileBytes: 3 * 1024 ** 3 });
 });
 
 t('the avatar editor shows the configured limit and refuses a larger file before uploading', async ({ api, owner, browser }) => {
