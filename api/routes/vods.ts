@@ -244,7 +244,7 @@ const UpdateVod = z
 /** The poster image's content type, from its key's extension. */
 const posterType = (key: string) => CONTENT_TYPES[key.split('.').pop()!] ?? `image/${key.split('.').pop()}`;
 
-const PositionSchema = z.object({ positionSeconds: z.number().min(0).max(1e7) }).openapi('WatchPosition');
+const PositionSchema = z.object({ positionSeconds: z.number().min(0).max(1e7) }).strict().openapi('WatchPosition');
 
 export const vodsApp = router()
   .openapi(

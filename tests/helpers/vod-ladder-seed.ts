@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { VodFiles } from './vod-seed.ts';
+import type { Rendition } from '../../shared/vod-ladder.ts';
 
 /** The ladder's length, and the storyboard's grid: one 160×90 tile per second, 3 across. */
 export const LADDER_SECONDS = 10;
@@ -33,6 +34,15 @@ async function filesUnder(dir: string, rel = ''): Promise<VodFiles> {
   }
   return files;
 }
+
+/** The vod row's side of the seeded ladder (what the transcoder would have written): both renditions ready, a storyboard. */
+export const LADDER_ROW: { renditions: Rendition[]; storyboard: boolean } = {
+  renditions: [
+    { name: '240p', width: 426, height: 240, bandwidth: 400_000, codecs: 'avc1.42c015,mp4a.40.2', status: 'ready', progress: 1, frameRate: 25, videoBitrate: 300_000, audioBitrate: 64_000 },
+    { name: '360p', width: 640, height: 360, bandwidth: 700_000, codecs: 'avc1.42c01e,mp4a.40.2', status: 'ready', progress: 1, frameRate: 25, videoBitrate: 600_000, audioBitrate: 64_000 },
+  ],
+  storyboard: true,
+};
 
 let made: Promise<VodFiles> | undefined;
 /** The ladder's files by their key under the VoD's prefix (made once per run). */

@@ -20,6 +20,7 @@ import { startWorker } from '../../transcoder/worker.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
 import { chatSocket } from '../helpers/chat.ts';
+import { send } from '../helpers/tus.ts';
 import type { VodProgress } from '../../shared/socket-events.ts';
 
 const run = promisify(execFile);
@@ -179,6 +180,40 @@ t('a 720p recording gets 240p–720p and audio: lowest published first, master w
 });
 
 const served: { id?: string; owner?: ReturnType<TestApi['client']> } = {};
+
+t('an uploaded file (tus, resumed after an interruption) becomes the ladder: processing, then ready with its lowest rendition, then every variant decoding', async ({ api }) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'glint-upload-'));
+  try {
+    const file = path.join(dir, 'clip.mp4');
+    await run('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=854x480:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', file]);
+    const owner = await api.client().signUp('Uploader');
+    assert.is((await owner.post('/api/channels', { slug: 'uploader', title: 'Uploader' })).status, 201);
+    const size = (await stat(file)).size;
+    const half = await send(api.base, owner, file, { channel: 'uploader', chunkSize: 64 * 1024, abortAt: Math.floor(size / 2), title: 'My first upload' });
+    const done = await send(api.base, owner, file, { channel: 'uploader', chunkSize: 64 * 1024, url: half.url! });
+    assert.is(done.status, 204, done.body);
+    assert.ok(done.vodId, 'the finishing PATCH names the VoD');
+    const id = done.vodId!;
+    const first = (await owner.get(`/api/vods/${id}`)).body;
+    assert.is(first.title, 'My first upload');
+    assert.is(first.source, 'upload');
+    assert.ok(['processing', 'ready'].includes(first.status), first.status);
+    const ladder = await ladderDone(api, id);
+    assert.equal(ladder.map((r) => r.name), ['240p', '360p', '480p', 'audio'], 'up to the source, never upscaled');
+    const page = (await owner.get(`/api/vods/${id}`)).body;
+    assert.is(page.status, 'ready');
+    assert.ok(page.masterPlaylistUrl, 'the page plays the master playlist');
+    const master = await (await fetch(api.base + page.masterPlaylistUrl)).text();
+    assert.is(master.split('#EXT-X-STREAM-INF').length - 1, 4, master);
+    for (const r of ladder) {
+      const url = `${api.base}/hls/vod/${id}/${r.name}/index.m3u8`;
+      const { stderr } = await run('ffmpeg', ['-v', 'error', '-i', url, '-f', 'null', '-']);
+      assert.is(stderr.trim(), '', `${r.name} decodes cleanly over HTTP`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
 
 t('GET /hls/vod/:id/… serves the ladder of a subscriber-only VoD with a token in every URI (variants, EXT-X-MAP, segments)', async ({ api }) => {
   const { id, owner } = served as unknown as { id: string; owner: ReturnType<TestApi['client']> };

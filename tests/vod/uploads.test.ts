@@ -20,6 +20,7 @@ import { job, upload as uploadTable, vod } from '../../shared/db/index.ts';
 import { uploadInput } from '../../api/uploads.ts';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { s3MultipartShim } from '../helpers/s3-multipart-shim.ts';
+import { send } from '../helpers/tus.ts';
 
 type Media = Awaited<ReturnType<typeof makeMedia>>;
 type Ctx = { api: TestApi; dir: string; owner: Client; stranger: Client; media: Media };
@@ -43,57 +44,6 @@ async function makeMedia(dir: string) {
   await writeFile(f('document.mp4'), `%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n${'stream data '.repeat(2000)}\n%%EOF\n`);
   await writeFile(f('empty.mp4'), new Uint8Array(0));
   return { video: f('video.mp4'), faststart: f('faststart.mp4'), audio: f('audio.m4a'), long: f('long.mp4'), truncated: f('truncated.mp4'), noIndex: f('no-index.mp4'), pdf: f('document.mp4'), empty: f('empty.mp4') };
-}
-
-type Sent = { url: string | null; vodId: string | null; status?: number; body?: string; offsets: number[] };
-
-/**
- * Uploads `file` with tus-js-client as `as` (no cookie when null) to `channel`. `abortAt`: stops after that many bytes
- * were accepted (the promise then resolves with the URL); `url` resumes an upload.
- */
-function send(base: string, as: Client | null, file: string, opts: { channel: string; chunkSize?: number; abortAt?: number; url?: string; filename?: string; title?: string }): Promise<Sent> {
-  return readFile(file).then(
-    (bytes) =>
-      new Promise<Sent>((resolve) => {
-        const sent: Sent = { url: null, vodId: null, offsets: [] };
-        const headers: Record<string, string> = { origin: base };
-        if (as?.cookies.size) headers.cookie = [...as.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-        const up = new tus.Upload(bytes, {
-          endpoint: `${base}/api/uploads`,
-          uploadUrl: opts.url,
-          chunkSize: opts.chunkSize ?? 64 * 1024,
-          retryDelays: [],
-          headers,
-          metadata: { channel: opts.channel, filename: opts.filename ?? path.basename(file), ...(opts.title ? { title: opts.title } : {}) },
-          onBeforeRequest: (req) => {
-            if (req.getMethod() === 'PATCH') sent.offsets.push(Number(req.getHeader('Upload-Offset')));
-          },
-          onAfterResponse: (_req, res) => {
-            const id = res.getHeader('Glint-Vod-Id');
-            if (id) sent.vodId = id;
-          },
-          onChunkComplete: (_size, accepted) => {
-            if (opts.abortAt !== undefined && accepted >= opts.abortAt) {
-              sent.url = up.url;
-              void up.abort().then(() => resolve(sent));
-            }
-          },
-          onSuccess: () => {
-            sent.url = up.url;
-            sent.status = 204;
-            resolve(sent);
-          },
-          onError: (err) => {
-            const res = (err as tus.DetailedError).originalResponse;
-            sent.url = up.url;
-            sent.status = res?.getStatus();
-            sent.body = res?.getBody();
-            resolve(sent);
-          },
-        });
-        up.start();
-      }),
-  );
 }
 
 const cookieOf = (c: Client) => [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ');

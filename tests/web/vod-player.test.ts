@@ -13,7 +13,8 @@ import { vod } from '../../shared/db/index.ts';
 import { CONTENT_TYPES, vodPrefix } from '../../shared/media.ts';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
-import { ladderFiles, LADDER_SECONDS, TILE } from '../helpers/vod-ladder-seed.ts';
+import type { Rendition } from '../../shared/vod-ladder.ts';
+import { ladderFiles, LADDER_ROW, LADDER_SECONDS, TILE } from '../helpers/vod-ladder-seed.ts';
 import { seedVod, type VodFiles } from '../helpers/vod-seed.ts';
 
 const SHOTS = process.env.GLINT_SHOTS_DIR ?? '/tmp/glint-shots/vod-player';
@@ -26,7 +27,7 @@ t.before(async (ctx) => {
   ctx.owner = await ctx.api.client().signUp('Ladder Owner');
   ctx.viewer = await ctx.api.client().signUp('Ladder Viewer');
   ctx.files = await ladderFiles();
-  ctx.vodId = await seedVod(ctx.api, ctx.owner, 'ladder', { files: ctx.files });
+  ctx.vodId = await seedVod(ctx.api, ctx.owner, 'ladder', { files: ctx.files, details: LADDER_ROW });
   ctx.browser = await launchBrowser();
 });
 t.after(async (ctx) => {
@@ -209,17 +210,21 @@ t('the page follows a transcode over vod:progress and starts the player when the
   const id = await seedVod(api, owner, 'ladder', { files });
   await api.deps.database.db.update(vod).set({ status: 'processing' as never }).where(eq(vod.id, id));
   const { page } = await open(ctx, { vodId: id, waitFor: 'vod-processing' });
-  const rendition = (name: string, height: number, status: string, progress: number) => ({ name, width: Math.round((height * 16) / 9), height, bandwidth: 400_000, codecs: 'avc1.42c015,mp4a.40.2', status, progress });
-  // (a stand-in for the transcoder's room: every socket hears it; the page keeps only its own VoD's)
-  const io = api.chat.io as unknown as { emit(ev: string, p: unknown): void };
+  const rendition = (name: '240p' | '360p', height: number, status: 'queued' | 'running' | 'ready', progress: number): Rendition => ({ ...LADDER_ROW.renditions.find((r) => r.name === name)!, height, status, progress });
+  const [row] = await api.deps.database.db.select({ channelId: vod.channelId }).from(vod).where(eq(vod.id, id));
+  // what the transcoder does: its row, then the bus event the API relays to the VoD's watchers (vod:watch)
+  const progress = async (vodId: string, renditions: Rendition[]) => {
+    if (vodId === id) await api.deps.database.db.update(vod).set({ renditions }).where(eq(vod.id, id));
+    await api.deps.bus.publish('vod.progress', { vodId, channelId: row!.channelId, status: 'processing', renditions });
+  };
   await new Promise((r) => setTimeout(r, 500)); // the page's socket connects and sends vod:watch
-  io.emit('vod:progress', { vodId: crypto.randomUUID(), status: 'processing', renditions: [rendition('240p', 240, 'ready', 1)] });
-  io.emit('vod:progress', { vodId: id, status: 'processing', renditions: [rendition('360p', 360, 'queued', 0), rendition('240p', 240, 'running', 0.5)] });
+  await progress(crypto.randomUUID(), [rendition('240p', 240, 'ready', 1)]); // another VoD's: not this page's
+  await progress(id, [rendition('360p', 360, 'queued', 0), rendition('240p', 240, 'running', 0.5)]);
   await page.locator('[data-testid="rendition-progress"][data-rendition="240p"]').getByText('50 %').waitFor();
   await page.screenshot({ path: `${SHOTS}/transcode-progress.png` });
   assert.is(await page.getByTestId('vod-processing').count(), 1, 'nothing to play yet');
   await api.deps.store.put(`${vodPrefix(id)}master.m3u8`, ctx.files['master.m3u8']!, CONTENT_TYPES.m3u8!);
-  io.emit('vod:progress', { vodId: id, status: 'processing', renditions: [rendition('360p', 360, 'running', 0.1), rendition('240p', 240, 'ready', 1)] });
+  await progress(id, [rendition('360p', 360, 'running', 0.1), rendition('240p', 240, 'ready', 1)]);
   await page.getByTestId('vod-video').waitFor();
   await page.locator('[data-testid="rendition-progress"][data-rendition="240p"][data-status="ready"]').waitFor();
   await page.getByTestId('player-play').click();
