@@ -46,7 +46,9 @@ export function notifyFollowers(deps: Deps, jobs: Jobs, push: UserPush): () => v
       return batch.length < FANOUT_BATCH ? { done: true } : { cursor: batch.at(-1)!.userId };
     },
   });
-  return deps.bus.subscribe('channel.live', (e) => {
+  // what another process put in an inbox (the transcoder's "your video is ready"): to the user's open tabs
+  const offNotified = deps.bus.subscribe('user.notified', (e) => push.toUsers([e.userId], 'notification', () => e.notification));
+  const offLive = deps.bus.subscribe('channel.live', (e) => {
     void (async () => {
       const [ch] = await db
         .select({ title: channel.title, broadcast: liveSession.title })
@@ -59,6 +61,10 @@ export function notifyFollowers(deps: Deps, jobs: Jobs, push: UserPush): () => v
       await jobs.enqueue('notify.live', `notify.live:${e.sessionId}`, payload);
     })().catch((err) => deps.log.error({ err, sessionId: e.sessionId }, 'could not enqueue the go-live notifications'));
   });
+  return () => {
+    offNotified();
+    offLive();
+  };
 }
 
 /** A user's unread count, for the inbox badge. */

@@ -6,6 +6,7 @@ import type { Logger } from './logger.ts';
 import { throttledWarn } from './logger.ts';
 import { closeRedis, openRedis } from './redis.ts';
 import type { RecorderEvents } from './recorder-protocol.ts';
+import type { NotificationView } from './socket-events.ts';
 import type { Rendition } from './vod-ladder.ts';
 
 export type BusEvents = RecorderEvents & {
@@ -28,6 +29,9 @@ export type BusEvents = RecorderEvents & {
   'vod.ready': { vodId: string; channelId: string; sessionId: string | null; durationMs: number };
   /** A VoD's transcode moved on (a rendition started, progressed at most once a second, finished or failed). */
   'vod.progress': { vodId: string; channelId: string; status: string; renditions: Rendition[] };
+  /** A notification was put in a user's inbox by a process with no Socket.IO (the transcoder): the API pushes it to
+   * the user's open tabs. */
+  'user.notified': { userId: string; notification: NotificationView };
   /** A chat message was stored and sent (for whatever else wants to know: search, webhooks, metrics). */
   'chat.message': { channelId: string; messageId: string; userId: string; liveSessionId: string | null };
 };

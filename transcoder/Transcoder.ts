@@ -250,10 +250,16 @@ export class Transcoder {
   private async notifyOwner(row: VodRow) {
     const [ch] = await this.deps.db.select({ ownerId: channel.ownerId, slug: channel.slug, title: channel.title }).from(channel).where(eq(channel.id, row.channelId)).limit(1);
     if (!ch) return;
-    await this.deps.db
+    const [added] = await this.deps.db
       .insert(notification)
       .values({ userId: ch.ownerId, kind: 'vod.ready', channelId: row.channelId, liveSessionId: row.liveSessionId, data: { slug: ch.slug, title: ch.title, vodId: row.id, vodTitle: row.title } })
-      .onConflictDoNothing();
+      .onConflictDoNothing()
+      .returning({ id: notification.id, createdAt: notification.createdAt });
+    // the owner's open tabs hear it at once (through the API: this process may have no Socket.IO)
+    if (added) {
+      const view = { id: added.id, kind: 'vod.ready' as const, vod: { id: row.id, title: row.title }, channel: { slug: ch.slug, title: ch.title }, liveSessionId: row.liveSessionId, createdAt: added.createdAt.toISOString(), read: false };
+      await this.deps.bus.publish('user.notified', { userId: ch.ownerId, notification: view });
+    }
   }
 
   /** The job was given up: what was not ready is failed (the row says so; what is ready stays watchable). */

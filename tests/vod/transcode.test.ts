@@ -21,6 +21,7 @@ import { createLogger } from '../../shared/logger.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
 import { chatSocket } from '../helpers/chat.ts';
 import { send } from '../helpers/tus.ts';
+import { until } from '../helpers/webrtc.ts';
 import type { VodProgress } from '../../shared/socket-events.ts';
 
 const run = promisify(execFile);
@@ -188,6 +189,10 @@ t('an uploaded file (tus, resumed after an interruption) becomes the ladder: pro
     await run('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=854x480:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', file]);
     const owner = await api.client().signUp('Uploader');
     assert.is((await owner.post('/api/channels', { slug: 'uploader', title: 'Uploader' })).status, 201);
+    // the owner's open tab (a socket of theirs) hears "your video is ready" when the whole ladder is
+    const tab = await chatSocket(api.base, owner);
+    const heard: { kind: string; vod?: { id: string } }[] = [];
+    tab.on('notification', (n: { kind: string; vod?: { id: string } }) => heard.push(n));
     const size = (await stat(file)).size;
     const half = await send(api.base, owner, file, { channel: 'uploader', chunkSize: 64 * 1024, abortAt: Math.floor(size / 2), title: 'My first upload' });
     const done = await send(api.base, owner, file, { channel: 'uploader', chunkSize: 64 * 1024, url: half.url! });
@@ -205,6 +210,9 @@ t('an uploaded file (tus, resumed after an interruption) becomes the ladder: pro
     assert.ok(page.masterPlaylistUrl, 'the page plays the master playlist');
     const master = await (await fetch(api.base + page.masterPlaylistUrl)).text();
     assert.is(master.split('#EXT-X-STREAM-INF').length - 1, 4, master);
+    await until(async () => heard.length, (n) => n > 0, 5_000);
+    tab.close();
+    assert.ok(heard.some((n) => n.kind === 'vod.ready' && n.vod?.id === id), `the owner's tab was told: ${JSON.stringify(heard)}`);
     for (const r of ladder) {
       const url = `${api.base}/hls/vod/${id}/${r.name}/index.m3u8`;
       const { stderr } = await run('ffmpeg', ['-v', 'error', '-i', url, '-f', 'null', '-']);
