@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import type { Page } from 'playwright-core';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
+import { until } from '../helpers/webrtc.ts';
 
 type Ctx = { api: TestApi; owner: Client; browser: Browser; dir: string; video: string; big: string; pdf: string };
 /** Small chunks (the server's minimum), so a few-MB file takes several PATCHes: an upload to interrupt. */
@@ -80,6 +81,42 @@ t('a 3 s MP4 goes up with its progress shown, then the page opens the new VoD', 
   const id = new URL(page.url()).pathname.split('/').pop()!;
   const row = await ctx.owner.get(`/api/vods/${id}`);
   assert.is(row.status, 200);
+  assert.equal(errors, []);
+  await page.close();
+});
+
+t('the new video\'s page follows its transcode, then plays the ladder and switches to 360p', async (ctx) => {
+  const { page, errors } = await uploadPage(ctx);
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  // every rendition's progress bar the VoD page showed, as "name:status" (the page opens it in-app: same document)
+  await page.evaluate(() => {
+    const seen = new Set<string>();
+    (window as unknown as { __renditions: Set<string> }).__renditions = seen;
+    new MutationObserver(() => {
+      for (const el of document.querySelectorAll('[data-testid="rendition-progress"]')) seen.add(`${el.getAttribute('data-rendition')}:${el.getAttribute('data-status')}`);
+    }).observe(document, { subtree: true, childList: true, attributes: true });
+  });
+  await page.getByTestId('upload-file').setInputFiles(ctx.big);
+  await page.getByTestId('upload-start').click();
+  await page.waitForURL(/\/v\/[0-9a-f-]{36}$/, { timeout: 30_000 });
+  const id = new URL(page.url()).pathname.split('/').pop()!;
+  // the embedded API transcodes it (TRANSCODE_IN_API): 240p first, then 360p, the audio-only one and the images
+  await page.getByTestId('vod-video').waitFor({ timeout: 60_000 });
+  const ladder = await until(async () => (await ctx.owner.get(`/api/vods/${id}`)).body.renditions as { name: string; status: string }[], (r) => r.length > 0 && r.every((x) => x.status === 'ready'), 90_000);
+  assert.equal(ladder.map((r) => `${r.name}:${r.status}`), ['240p:ready', '360p:ready', 'audio:ready']);
+  const shown = await page.evaluate(() => [...(window as unknown as { __renditions: Set<string> }).__renditions]);
+  assert.ok(shown.some((s) => s.startsWith('360p:')), `the page showed the renditions' progress: ${shown.join(', ')}`);
+  await page.reload(); // (a player already playing keeps the ladder it loaded; a reload gets all of it)
+  await page.getByTestId('player-play').click();
+  await page.waitForFunction(() => (document.querySelector<HTMLVideoElement>('[data-testid="vod-video"]')?.currentTime ?? 0) > 0.3, undefined, { timeout: 20_000 });
+  await page.getByTestId('player-quality').click();
+  const labels = await page.getByTestId('quality-option').allTextContents();
+  assert.equal(labels.slice(1), ['360p', '240p'], labels.join(', '));
+  // (Auto starts low on a short video: choosing 360p makes hls.js fetch and show that rendition)
+  await page.getByTestId('quality-option').filter({ hasText: /^360p$/ }).click();
+  await page.waitForFunction(() => document.querySelector<HTMLVideoElement>('[data-testid="vod-video"]')?.videoHeight === 360, undefined, { timeout: 15_000 });
+  assert.ok(requests.some((u) => u.includes(`/hls/vod/${id}/360p/`)), 'hls.js fetched the 360p rendition');
   assert.equal(errors, []);
   await page.close();
 });
