@@ -7,14 +7,17 @@
 // plain RTCPeerConnection. Each viewer page reads every decoded frame back with requestVideoFrameCallback, draws it
 // into a canvas and decodes the blocks; latency = the frame's expected display time − the instant drawn into it. Every
 // page runs in its own Chromium process on this machine, so all read one wall clock.
-// Run: npm run bench:latency   (options: --seconds 15 --codecs VP8,H264)
+// With --transcode-nice N, a 1080p30 x264 encode (the transcoder's encoder and preset, as many threads as it takes) runs
+// for the whole measurement at niceness N, as the transcoder's FFmpeg does at TRANSCODE_NICE: live must not suffer.
+// Run: npm run bench:latency   (options: --seconds 15 --codecs VP8,H264 --transcode-nice 10)
+import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { startTestApi } from '../tests/helpers/api.ts';
 import { launchBrowser } from '../tests/helpers/browser.ts';
 import { clockPage, pct } from './clock.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '15' }, codecs: { type: 'string', default: 'VP8,H264' }, warmup: { type: 'string', default: '4' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '15' }, codecs: { type: 'string', default: 'VP8,H264' }, warmup: { type: 'string', default: '4' }, 'transcode-nice': { type: 'string' } } });
 const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 const CODECS = values.codecs!.split(',') as ('VP8' | 'H264')[];
@@ -25,7 +28,17 @@ async function samples(page: Page) {
   return page.evaluate(() => ({ samples: (window as any).__samples as [number, number][], unreadable: (window as any).__unreadable as number }));
 }
 
+/** The competing transcode: until stopped, an endless 1080p30 source into libx264 veryfast, niced like the transcoder's. */
+function competingTranscode(nice: number) {
+  const ffmpeg = ['ffmpeg', '-hide_banner', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '6M', '-f', 'null', '-'];
+  // (as fast as it goes, as a transcode of a file does: every core it can get, below live at its niceness)
+  const child = spawn('nice', ['-n', String(nice), ...ffmpeg], { stdio: 'ignore' });
+  return () => child.kill('SIGKILL');
+}
+
 async function main() {
+  const nice = values['transcode-nice'] === undefined ? undefined : Number(values['transcode-nice']);
+  const stopTranscode = nice === undefined ? () => undefined : competingTranscode(nice);
   const api = await startTestApi({ LOG_LEVEL: 'warn' });
   // one Chromium per page: a page in a background tab is not rendered, and requestVideoFrameCallback then fires ~1/s
   const browsers = { pub: await launchBrowser({ fakeMedia: true }), sfu: await launchBrowser({ fakeMedia: true }), direct: await launchBrowser({ fakeMedia: true }) };
@@ -59,11 +72,12 @@ async function main() {
       await owner.delete(`/api/channels/${slug}`);
     }
   } finally {
+    stopTranscode();
     for (const b of Object.values(browsers)) await b.close();
     await api.stop();
   }
 
-  console.log(`\nGlass-to-glass latency, ${SECONDS} s per codec after ${WARMUP} s warm-up, 640×360 @ 30 fps canvas clock:\n`);
+  console.log(`\nGlass-to-glass latency, ${SECONDS} s per codec after ${WARMUP} s warm-up, 640×360 @ 30 fps canvas clock${nice === undefined ? '' : `, a 1080p x264 transcode running at nice ${nice}`}:\n`);
   console.log('| codec | path | frames | fps | median ms | p95 ms | median at callback ms | unreadable |');
   console.log('|---|---|---:|---:|---:|---:|---:|---:|');
   for (const r of results) console.log(`| ${r.codec} | ${r.path} | ${r.frames} | ${r.fps.toFixed(1)} | ${r.median} | ${r.p95} | ${r.medianAtCallback} | ${r.unreadable} |`);
