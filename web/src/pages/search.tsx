@@ -1,7 +1,8 @@
 // Search results (/search?q=&type=&category=&when=&live=): channels, live streams and videos, with filters kept in the
 // URL so a search can be shared and the back button restores it. An empty query browses (a category's channels).
 import { useEffect, useState } from 'preact/hooks';
-import { api, type Category, type SearchHit, type SearchKind, type SearchParams } from '../api.ts';
+import { api, type SearchHit, type SearchKind, type SearchParams } from '../api.ts';
+import { useCategories } from '../categories.ts';
 import { SearchHitRow } from '../components/search-hit.tsx';
 import { EmptyState, ErrorState, Loading } from '../components/status.tsx';
 import { setSearch, useLocation } from '../router.ts';
@@ -35,7 +36,7 @@ export function SearchPage() {
   useTitle(q ? `“${q}”` : category || 'Search');
   const [state, setState] = useState<State>({ status: 'loading' });
   const [attempt, setAttempt] = useState(0);
-  const [categories, setCategories] = useState<Category[]>([]);
+  const categories = useCategories();
 
   const params = (offset: number): SearchParams => ({
     q,
@@ -46,12 +47,6 @@ export function SearchPage() {
     limit: PAGE,
     offset,
   });
-
-  useEffect(() => {
-    const ctl = new AbortController();
-    api.categories(ctl.signal).then((r) => setCategories(r.items), () => {});
-    return () => ctl.abort();
-  }, []);
 
   useEffect(() => {
     const ctl = new AbortController();

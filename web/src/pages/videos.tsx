@@ -2,7 +2,8 @@
 // uploads and past broadcasts, with its filters and sort in the URL so a view can be shared and the back button
 // restores it; more pages on demand (the API's cursor).
 import { useEffect, useState } from 'preact/hooks';
-import { api, type Category, type VideoParams, type Vod } from '../api.ts';
+import { api, type VideoParams, type Vod } from '../api.ts';
+import { useCategories } from '../categories.ts';
 import { EmptyState, ErrorState, Loading } from '../components/status.tsx';
 import { VideoCard } from '../components/video-card.tsx';
 import { setSearch, useLocation } from '../router.ts';
@@ -37,7 +38,7 @@ export function VideosPage() {
   useTitle('Videos');
   const [state, setState] = useState<State>({ status: 'loading' });
   const [attempt, setAttempt] = useState(0);
-  const [categories, setCategories] = useState<Category[]>([]);
+  const categories = useCategories();
 
   const params = (cursor?: string): VideoParams => ({
     category: category || undefined,
@@ -49,12 +50,6 @@ export function VideosPage() {
     limit: PAGE,
     cursor,
   });
-
-  useEffect(() => {
-    const ctl = new AbortController();
-    api.categories(ctl.signal).then((r) => setCategories(r.items), () => {});
-    return () => ctl.abort();
-  }, []);
 
   useEffect(() => {
     const ctl = new AbortController();
