@@ -2,7 +2,7 @@
 // Resumable uploads over tus (api/uploads.ts) with tus-js-client from Node, of real files FFmpeg makes here: an upload
 // interrupted halfway resumes at its offset and stores the source byte for byte, becomes a VoD in 'processing' with a
 // 'vod.transcode' job; quotas are checked at creation (nothing stored); a PDF named .mp4, an empty file, a truncated
-// MP4, an audio-only file and a too-long video are each refused with their reason, leaving no VoD, job or bytes; no
+// MP4, an audio-only file, a video in an unknown codec and a too-long video are each refused with their reason, leaving no VoD, job or bytes; no
 // session → 401, another's channel → 403, another's upload → 404; termination and expiry remove what was sent. The
 // S3 path runs against s3rver (an npm S3 server standing in for MinIO/S3).
 import { execFileSync } from 'node:child_process';
@@ -43,7 +43,14 @@ async function makeMedia(dir: string) {
   await writeFile(f('no-index.mp4'), plain.subarray(0, Math.floor(plain.length / 2)));
   await writeFile(f('document.mp4'), `%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n${'stream data '.repeat(2000)}\n%%EOF\n`);
   await writeFile(f('empty.mp4'), new Uint8Array(0));
-  return { video: f('video.mp4'), faststart: f('faststart.mp4'), audio: f('audio.m4a'), long: f('long.mp4'), truncated: f('truncated.mp4'), noIndex: f('no-index.mp4'), pdf: f('document.mp4'), empty: f('empty.mp4') };
+  // a Matroska file whose video track names a codec no one knows (its CodecID rewritten, same length: still valid EBML)
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', f('known.mkv')]);
+  const mkv = await readFile(f('known.mkv'));
+  const at = mkv.indexOf('V_MPEG4/ISO/AVC');
+  if (at < 0) throw new Error('no CodecID in the Matroska file');
+  mkv.write('V_GLINT/NO/SUCH', at);
+  await writeFile(f('unknown-codec.mkv'), mkv);
+  return { unknownCodec: f('unknown-codec.mkv'), video: f('video.mp4'), faststart: f('faststart.mp4'), audio: f('audio.m4a'), long: f('long.mp4'), truncated: f('truncated.mp4'), noIndex: f('no-index.mp4'), pdf: f('document.mp4'), empty: f('empty.mp4') };
 }
 
 const cookieOf = (c: Client) => [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -125,6 +132,7 @@ t('bad files are refused after upload with their reason, leaving no VoD, no job 
     ['noIndex', 'a truncated MP4 (index lost)', /incomplete.*moov/i],
     ['audio', 'an audio-only file', /no video stream.*audio only/i],
     ['long', 'a video over UPLOAD_MAX_DURATION_SECONDS', /8 s long; the limit is 6 s/],
+    ['unknownCodec', 'a video in a codec FFmpeg does not know', /codec/i],
   ];
   for (const [key, what, reason] of cases) {
     const r = await send(api.base, owner, media[key], { channel: 'films' });
