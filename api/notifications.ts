@@ -7,7 +7,7 @@ import { and, eq, gt, sql } from 'drizzle-orm';
 import { channel, follow, liveSession, notification } from '../shared/db/index.ts';
 import type { UserPush } from './user-push.ts';
 import type { Deps } from './context.ts';
-import type { JobPayloads, Jobs } from './jobs.ts';
+import type { JobPayloads, Jobs } from '../shared/jobs.ts';
 import type { NotificationView } from '../shared/socket-events.ts';
 
 /** Followers handled per batch of a fan-out. */

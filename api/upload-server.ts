@@ -20,7 +20,7 @@ import { createUploadStore, type UploadStore } from '../shared/host/upload-store
 import type { Logger } from '../shared/logger.ts';
 import { vodPrefix } from '../shared/media.ts';
 import { checkVideo } from './upload-check.ts';
-import type { JobPayloads, Jobs } from './jobs.ts';
+import type { JobPayloads, Jobs } from '../shared/jobs.ts';
 
 /** Where the tus endpoint is mounted (its Location headers are relative to it). */
 export const UPLOADS_PATH = '/api/uploads';

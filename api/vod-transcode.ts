@@ -3,7 +3,7 @@
 // it once. The instant VoD goes on playing from its recording (index.m3u8) meanwhile; masterPlaylistUrl appears once
 // the first rendition is ready. Whoever registered the kind runs it (the Node API on defaults, `npm run worker`).
 import type { Deps } from './context.ts';
-import type { Jobs } from './jobs.ts';
+import type { Jobs } from '../shared/jobs.ts';
 
 /** The job's key: one transcode per VoD. */
 export const transcodeKey = (vodId: string) => `vod.transcode:${vodId}`;

@@ -9,7 +9,7 @@ import { channel, vod, webhook, webhookDelivery, type WebhookEvent } from '../sh
 import { postOnce, pinnedLookup } from '../shared/host/http-post.ts';
 import { AddressRanges, canonicalIpv6, ipVersion } from '../shared/host/net.ts';
 import type { Deps } from './context.ts';
-import type { JobPayloads, Jobs } from './jobs.ts';
+import type { JobPayloads, Jobs } from '../shared/jobs.ts';
 
 export const SECRET_PREFIX = 'whsec_';
 

@@ -14,7 +14,7 @@ import { createApp, type MediaApp } from '../api/app.ts';
 import { createAuth, resolveAuthSecret } from '../api/auth.ts';
 import { removeChannelsOf } from '../api/channel-removal.ts';
 import type { Deps } from '../api/context.ts';
-import { Jobs } from '../api/jobs.ts';
+import { Jobs } from '../shared/jobs.ts';
 import { ApiLimits } from '../api/limits.ts';
 import { Uploads } from '../api/upload-server.ts';
 import { createMetrics } from '../api/metrics.ts';

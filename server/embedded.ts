@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../shared/logger.ts';
 import type { SearchSync } from '../shared/search/SearchSync.ts';
 import { Chat } from '../api/chat/server.ts';
 import { admitViewer } from '../api/entitlements.ts';
-import type { Jobs } from '../api/jobs.ts';
+import type { Jobs } from '../shared/jobs.ts';
 import type { Deps } from '../api/context.ts';
 import { sfuProxy } from '../api/sfu-proxy.ts';
 import { Sfu } from '../sfu/Sfu.ts';

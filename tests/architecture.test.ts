@@ -1,12 +1,12 @@
 // Which part may import which, read from the sources: the control plane (api/), the media plane (sfu/) and the
-// recorder meet only through shared/ (the bus, the schema, the types), and only server/ (the composition root) joins
+// recorder and the transcoder meet only through shared/ (the bus, the schema, the job queue, the types), and only server/ (the composition root) joins
 // them. Also: no two files import each other, however indirectly (an import circle makes load order matter). That the
 // control plane and the HLS edge (edge/) stay portable is tests/portable.test.ts.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { importsOf, sources, specifiersIn } from './source-reader.ts';
 
-const PARTS = ['web', 'api', 'sfu', 'recorder', 'shared', 'server', 'edge'] as const;
+const PARTS = ['web', 'api', 'sfu', 'recorder', 'transcoder', 'shared', 'server', 'edge'] as const;
 type Part = (typeof PARTS)[number];
 
 /** What each part may import besides itself. */
@@ -15,8 +15,9 @@ const ALLOWED: Record<Part, readonly Part[]> = {
   api: ['shared'],
   sfu: ['shared'],
   recorder: ['shared'],
+  transcoder: ['shared'],
   web: ['shared'],
-  server: ['api', 'sfu', 'recorder', 'shared'],
+  server: ['api', 'sfu', 'recorder', 'transcoder', 'shared'],
   edge: ['shared'],
 };
 
@@ -39,7 +40,7 @@ t('the import reader sees static, type-only, re-exported and dynamic imports', (
   assert.ok(graph.get('server/embedded.ts')?.includes('sfu/Sfu.ts'), 'server/embedded.ts imports sfu/Sfu.ts');
 });
 
-t('each part imports only what it may: shared none of the others, api/sfu/recorder/web only shared, server all', () => {
+t('each part imports only what it may: shared none of the others, api/sfu/recorder/transcoder/web only shared, server all', () => {
   const offending: string[] = [];
   for (const [from, imports] of graph) {
     const part = partOf(from)!;

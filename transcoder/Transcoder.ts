@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
-import type { Jobs } from '../api/jobs.ts';
+import type { Jobs } from '../shared/jobs.ts';
 import type { EventBus } from '../shared/bus.ts';
 import { ChildGroup } from '../shared/children.ts';
 import type { Config } from '../shared/config.ts';

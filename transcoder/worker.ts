@@ -2,7 +2,7 @@
 // 'vod.transcode' kind, so it claims those jobs and nothing else, on the same database, bus and object store as the
 // API. close() is idempotent and cascades: the running transcodes stop (their FFmpeg children killed; the jobs come
 // back once their lease runs out, to this worker or another), then the runner, the bus and the database.
-import { Jobs } from '../api/jobs.ts';
+import { Jobs } from '../shared/jobs.ts';
 import { createBus } from '../shared/bus.ts';
 import type { Config } from '../shared/config.ts';
 import { openDatabase, type Database } from '../shared/db/index.ts';

@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { eq } from 'drizzle-orm';
-import { CONCURRENCY, Jobs, MAX_PAYLOAD_BYTES } from '../../api/jobs.ts';
+import { CONCURRENCY, Jobs, MAX_PAYLOAD_BYTES } from '../../shared/jobs.ts';
 import { job, type Database } from '../../shared/db/index.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { freshDatabase } from '../helpers/api.ts';

@@ -11,9 +11,9 @@
 // while it runs, and every write after a run is made only while the claim is still this run's (same attempt number),
 // so a job that outlived a lost lease cannot overwrite what its next holder did.
 import { and, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
-import { job, type Db, type WebhookEvent } from '../shared/db/index.ts';
-import { unrefTimer } from '../shared/host/process.ts';
-import type { Logger } from '../shared/logger.ts';
+import { job, type Db, type WebhookEvent } from './db/index.ts';
+import { unrefTimer } from './host/process.ts';
+import type { Logger } from './logger.ts';
 
 const utf8 = new TextEncoder();
 
