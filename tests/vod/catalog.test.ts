@@ -297,7 +297,11 @@ t('PUT/GET /api/vods/{id}/position: a signed-in viewer resumes where they stoppe
   assert.is((await ctx.stranger.put(`/api/vods/${id}/position`, { json: { positionSeconds: 61 } })).status, 204);
   assert.equal((await ctx.stranger.get(`/api/vods/${id}/position`)).body, { positionSeconds: 61 }, 'the latest');
   assert.is((await ctx.other.get(`/api/vods/${id}/position`)).body, null, "another viewer's is their own");
-  assert.is((await ctx.stranger.put(`/api/vods/${id}/position`, { json: { positionSeconds: -1 } })).status, 400);
+  assert.is((await ctx.stranger.get(`/api/vods/${id}/position`)).headers.get('cache-control'), 'private, no-store');
+  for (const body of [{ positionSeconds: -1 }, { positionSeconds: 'x' }, { positionSeconds: 1e12 }, {}, { positionSeconds: 1, extra: true }]) {
+    assert.is((await ctx.stranger.put(`/api/vods/${id}/position`, { json: body })).status, 400, JSON.stringify(body));
+  }
+  assert.is((await ctx.stranger.put(`/api/vods/${crypto.randomUUID()}/position`, { json: { positionSeconds: 1 } })).status, 404, 'an unknown VoD');
   const hidden = await seed(ctx, 'resume-studio', { visibility: 'private' });
   assert.is((await ctx.stranger.put(`/api/vods/${hidden}/position`, { json: { positionSeconds: 1 } })).status, 404);
 });
