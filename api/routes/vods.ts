@@ -276,7 +276,7 @@ export const vodsApp = router()
     async (c) => {
       const row = await loadVod(c, c.req.valid('param').id);
       // part of the recording: what was said beside a subscriber-only broadcast is for those who may watch it
-      if (await requireVodEntitlement(c, row.vod.id)) {
+      if (await requireVodEntitlement(c, row)) {
         c.header('Cache-Control', 'private, no-cache');
         c.header('Vary', 'Cookie');
       }
@@ -493,9 +493,7 @@ export const vodsApp = router()
  * too: the recording is the stream's DVR). Resolves to the entitled viewer when the file is restricted (then it may be
  * kept by the viewer's own cache only), to null when it is public.
  */
-async function requireVodEntitlement(c: Context<AppEnv>, id: string): Promise<NonNullable<Viewer> | null> {
-  const row = await findVod(c.var.deps, id);
-  if (!row) return null;
+async function requireVodEntitlement(c: Context<AppEnv>, row: NonNullable<Awaited<ReturnType<typeof findVod>>>): Promise<NonNullable<Viewer> | null> {
   const access = vodAccess(row.vod, row.channel, null);
   if (access === 'open') return null;
   const viewer = await viewerOf(c.var.deps, c.req.raw.headers);
@@ -503,12 +501,6 @@ async function requireVodEntitlement(c: Context<AppEnv>, id: string): Promise<No
   if (vodAccess(row.vod, row.channel, viewer) === 'hidden') throw notFound('That file');
   if (access === 'restricted') await requireEntitled(c.var.deps.database.db, viewer, row.channel, 'This recording');
   return viewer!;
-}
-
-/** Whether a VoD is hidden from some (private, scheduled, failed): then even its poster is not public. */
-async function hiddenVod(c: Context<AppEnv>, id: string): Promise<boolean> {
-  const row = await findVod(c.var.deps, id);
-  return !!row && vodAccess(row.vod, row.channel, null) === 'hidden';
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -637,8 +629,12 @@ export const hlsApp = new Hono<AppEnv>()
       await refuseOtherViewer(c, check.grant.viewer);
       audience = { tokenExp: check.grant.exp };
       signWith = token;
-    } else if (!file.endsWith('.jpg') || file === VOD_IMAGES.storyboard || (await hiddenVod(c, id))) {
-      const viewer = await requireVodEntitlement(c, id);
+    } else {
+      const row = await findVod(c.var.deps, id);
+      // images are public, unless the VoD is hidden from some (private, scheduled, failed); the storyboard previews
+      // the video itself
+      const guarded = !file.endsWith('.jpg') || file === VOD_IMAGES.storyboard || (!!row && vodAccess(row.vod, row.channel, null) === 'hidden');
+      const viewer = row && guarded ? await requireVodEntitlement(c, row) : null;
       if (viewer) {
         audience = 'session';
         // the segments it names carry a token: the viewer's browser fetches them from a CDN, without the cookie
