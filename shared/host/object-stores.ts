@@ -75,7 +75,7 @@ export class LocalStore implements ObjectStore {
 }
 
 /** A minio client for an origin. Making one does no I/O, so a client for the public origin only signs URLs. */
-function clientFor(Client: typeof Minio.Client, origin: string, s: S3Settings): Minio.Client {
+export function clientFor(Client: typeof Minio.Client, origin: string, s: S3Settings): Minio.Client {
   const url = new URL(origin);
   return new Client({
     endPoint: url.hostname,

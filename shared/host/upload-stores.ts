@@ -7,6 +7,7 @@ import path from 'node:path';
 import { FileStore } from '@tus/file-store';
 import type { DataStore } from '@tus/utils';
 import type { Config } from '../config.ts';
+import { clientFor } from './object-stores.ts';
 
 /** One store of uploaded files and what the API asks of it beyond tus: where FFmpeg reads a file, and removing one. */
 export type UploadStore = {
@@ -38,18 +39,9 @@ export async function createUploadStore(config: Config): Promise<UploadStore> {
   }
   const s3 = config.s3;
   const [{ S3Store }, { Client }] = await Promise.all([import('@tus/s3-store'), import('minio')]);
-  const url = new URL(s3.endpoint);
   // minio signs the URL FFmpeg reads (at the endpoint this process reaches, not the browsers' origin) and removes
   // whatever tus left; the tus store speaks S3 through the AWS SDK
-  const client = new Client({
-    endPoint: url.hostname,
-    port: url.port ? Number(url.port) : undefined,
-    useSSL: url.protocol === 'https:',
-    accessKey: s3.accessKey,
-    secretKey: s3.secretKey,
-    region: s3.region,
-    pathStyle: true,
-  });
+  const client = clientFor(Client, s3.endpoint, s3);
   if (!(await client.bucketExists(s3.bucket))) await client.makeBucket(s3.bucket);
   const datastore = new S3Store({
     // parts of at least the client's chunk, so one PATCH is one part (S3's 5 MiB floor applies)
