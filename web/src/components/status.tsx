@@ -39,3 +39,14 @@ export function EmptyState({ title, children, testid = 'empty-state' }: { title:
     </div>
   );
 }
+
+/** "Show more" under a list that pages: disabled while the next page loads, saying so when it could not. */
+export function LoadMore({ more, onClick, testid }: { more: 'idle' | 'loading' | 'error'; onClick: () => void; testid: string }) {
+  return (
+    <div class="load-more">
+      <button type="button" class="btn btn-secondary" onClick={onClick} disabled={more === 'loading'} data-testid={testid}>
+        {more === 'loading' ? 'Loading…' : more === 'error' ? 'Could not load more; try again' : 'Show more'}
+      </button>
+    </div>
+  );
+}

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type SearchHit, type SearchKind, type SearchParams } from '../api.ts';
 import { useCategories } from '../categories.ts';
 import { SearchHitRow } from '../components/search-hit.tsx';
-import { EmptyState, ErrorState, Loading } from '../components/status.tsx';
+import { EmptyState, ErrorState, Loading, LoadMore } from '../components/status.tsx';
 import { setSearch, useLocation } from '../router.ts';
 import { useTitle } from '../title.ts';
 
@@ -140,11 +140,7 @@ export function SearchPage() {
               ))}
             </ul>
             {state.items.length < state.total && state.items.length < 1000 && (
-              <div class="load-more">
-                <button type="button" class="btn btn-secondary" onClick={loadMore} disabled={state.more === 'loading'} data-testid="search-more">
-                  {state.more === 'loading' ? 'Loading…' : state.more === 'error' ? 'Could not load more; try again' : 'Show more'}
-                </button>
-              </div>
+              <LoadMore more={state.more} onClick={loadMore} testid="search-more" />
             )}
           </>
         ))}

@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type VideoParams, type Vod } from '../api.ts';
 import { useCategories } from '../categories.ts';
-import { EmptyState, ErrorState, Loading } from '../components/status.tsx';
+import { EmptyState, ErrorState, Loading, LoadMore } from '../components/status.tsx';
 import { VideoCard } from '../components/video-card.tsx';
 import { setSearch, useLocation } from '../router.ts';
 import { useTitle } from '../title.ts';
@@ -137,11 +137,7 @@ export function VideosPage() {
               ))}
             </ul>
             {state.next && (
-              <div class="load-more">
-                <button type="button" class="btn btn-secondary" onClick={loadMore} disabled={state.more === 'loading'} data-testid="videos-more">
-                  {state.more === 'loading' ? 'Loading…' : state.more === 'error' ? 'Could not load more; try again' : 'Show more'}
-                </button>
-              </div>
+              <LoadMore more={state.more} onClick={loadMore} testid="videos-more" />
             )}
           </>
         ))}
