@@ -164,7 +164,7 @@ t('a 720p recording gets 240p–720p and audio: lowest published first, master w
 
   const row = await rowOf(api, id);
   assert.ok(row.storyboard);
-  for (const f of ['thumb-small.jpg', 'thumb-large.jpg', 'frame-1.jpg', 'frame-4.jpg', 'storyboard.jpg', 'storyboard.vtt']) assert.ok((await api.deps.store.size(`${vodPrefix(id)}${f}`)) ?? 0 > 0, f);
+  for (const f of ['thumb-small.jpg', 'thumb-large.jpg', 'frame-1.jpg', 'frame-4.jpg', 'storyboard.jpg', 'storyboard.vtt']) assert.ok(((await api.deps.store.size(`${vodPrefix(id)}${f}`)) ?? 0) > 0, `${f} is stored, not empty`);
   const { stdout: small } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', path.join(dir, 'thumb-small.jpg')]);
   assert.is(small.trim(), '320,180');
   const { stdout: large } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=width', '-of', 'csv=p=0', path.join(dir, 'thumb-large.jpg')]);
