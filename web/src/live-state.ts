@@ -31,6 +31,8 @@ class Feed {
   private readonly directory = new Set<Listener>();
   private readonly known = new Map<string, LiveInfo>();
   private queued = false;
+  /** the directory's room holds this connection (what the page fetched before that may have missed a change) */
+  private directoryJoined = false;
   private retry: ReturnType<typeof setTimeout> | undefined;
   private linger: ReturnType<typeof setTimeout> | undefined;
   private readonly handlers: { [E in 'channel:live' | 'channel:offline' | 'channel:viewers' | 'vod:ready']: ServerToClientEvents[E] } = {
@@ -48,6 +50,7 @@ class Feed {
     this.held = holdSocket(this.userId);
     const s = this.held.socket;
     s.on('connect', this.send);
+    s.on('disconnect', this.left);
     for (const [event, fn] of Object.entries(this.handlers)) s.on(event as 'vod:ready', fn as ServerToClientEvents['vod:ready']);
     return s;
   }
@@ -58,6 +61,8 @@ class Feed {
     const { socket, release } = this.held;
     this.held = null;
     socket.off('connect', this.send);
+    socket.off('disconnect', this.left);
+    this.directoryJoined = false;
     for (const [event, fn] of Object.entries(this.handlers)) socket.off(event as 'vod:ready', fn as ServerToClientEvents['vod:ready']);
     release();
   }
@@ -110,9 +115,10 @@ class Feed {
     if (!socket?.connected) return; // `connect` sends it
     clearTimeout(this.retry);
     const channels = [...this.watchers.keys()];
+    const directory = this.directory.size > 0;
     socket
       .timeout(10_000)
-      .emitWithAck('watch', { channels, directory: this.directory.size > 0 })
+      .emitWithAck('watch', { channels, directory })
       .then(
         (reply) => {
           if (!reply.ok) {
@@ -120,10 +126,16 @@ class Feed {
             return;
           }
           for (const snap of reply.channels) this.apply(snap);
+          // from the acknowledgement on, the room hears every change; one made between the page's fetch and now is
+          // only caught by fetching again
+          if (directory && !this.directoryJoined) for (const l of this.directory) l();
+          this.directoryJoined = directory;
         },
         () => (this.retry = setTimeout(this.send, 5000)), // no answer: the connection is likely going; `connect` sends again
       );
   };
+
+  private readonly left = () => (this.directoryJoined = false);
 
   private apply(snap: LiveSnapshot) {
     const was = this.known.get(snap.slug);

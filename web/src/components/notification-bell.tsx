@@ -17,12 +17,16 @@ export function NotificationBell({ userId }: { userId: string }) {
   const ref = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
-    api.notifications().then((inbox) => {
-      setItems(inbox.items);
-      setUnread(inbox.unread);
-    }, () => undefined);
-    // the page's socket, which the chat panel may be using too
+    const load = () =>
+      api.notifications().then((inbox) => {
+        setItems(inbox.items);
+        setUnread(inbox.unread);
+      }, () => undefined);
+    void load();
+    // the page's socket, which the chat panel may be using too; the user's room holds it from each connect on, so
+    // what arrived before that (between the fetch and the connect, or while it was away) is fetched again then
     const { socket, release } = holdSocket(userId);
+    socket.on('connect', load);
     const onNotification = (n: Notification) => {
       setItems((list) => [n, ...list.filter((m) => m.id !== n.id)].slice(0, 50));
       setUnread((u) => u + 1);
@@ -31,6 +35,7 @@ export function NotificationBell({ userId }: { userId: string }) {
     socket.on('notification', onNotification);
     return () => {
       socket.off('notification', onNotification);
+      socket.off('connect', load);
       release();
     };
   }, [userId]);
