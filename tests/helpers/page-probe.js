@@ -160,6 +160,17 @@
     return out.slice(0, 8).map((el) => `${describe(el)} is rendered but has no size (${box(el.getBoundingClientRect())})`);
   }
 
+  /** Images shown as the browser's broken-image box (the file is missing or not an image): a page should put its own
+   * placeholder there. Lazy images not fetched yet are not complete and are left out. */
+  function brokenImages() {
+    const out = [];
+    for (const img of document.querySelectorAll('#app img[src]')) {
+      if (!shown(img) || !img.complete || img.naturalWidth > 0) continue;
+      out.push(`${describe(img)} failed to load (${img.getAttribute('src')}) and shows as a broken image`);
+    }
+    return out.slice(0, 8);
+  }
+
   /** All layout checks at the current window size, scrolled to the top. */
   function layout(opts = {}) {
     window.scrollTo(0, 0);
@@ -168,6 +179,7 @@
       header: [...overHeader(), ...headerSelf()],
       bullets: bullets(opts.bulletsAllowed),
       zeroSize: zeroSize(),
+      broken: brokenImages(),
     };
   }
 

@@ -1,7 +1,7 @@
 // Every main page of the web app in Chromium at a desktop and two phone widths (1280×800, 390×844, 360×740), over one
 // seeded world (tests/helpers/app-pages.ts: a live studio, offline channels, a recording, follows): no sideways
 // scrolling, nothing over the sticky header and no header item over another, no browser list bullets where the app
-// has a design, nothing rendered at zero size that has something to show, no console or page errors. A screenshot of
+// has a design, nothing rendered at zero size that has something to show, no broken image, no console or page errors. A screenshot of
 // each page at each width is kept in .artifacts/screenshots/<page>-<width>.png.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -20,7 +20,7 @@ const WIDTHS = [
 /** Lists whose markers are part of the content (none yet): a selector for li.closest(). */
 const BULLETS_ALLOWED = '[data-bullets]';
 
-type Report = { overflow: string[]; header: string[]; bullets: string[]; zeroSize: string[] };
+type Report = { overflow: string[]; header: string[]; bullets: string[]; zeroSize: string[]; broken: string[] };
 
 const t = suite<{ o: Opened }>('layout of every page at desktop and phone widths');
 
@@ -50,7 +50,7 @@ for (const p of PAGES) {
         await addProbe(page);
         const report = await page.evaluate((allowed) => (window as any).glintProbe.layout({ bulletsAllowed: allowed }) as Report, BULLETS_ALLOWED);
         const at = `${p.name} at ${size.width}×${size.height}`;
-        for (const line of [...report.overflow, ...report.header, ...report.bullets, ...report.zeroSize]) problems.push(`${at}: ${line}`);
+        for (const line of [...report.overflow, ...report.header, ...report.bullets, ...report.zeroSize, ...report.broken]) problems.push(`${at}: ${line}`);
         await page.screenshot({ path: path.join(SHOTS, `${p.name}-${size.width}.png`), fullPage: true });
       }
       problems.push(...opened.errors.map((e) => `${p.name}: ${e}`));

@@ -59,6 +59,8 @@ t('a visitor browses /videos, filters by language, opens a video and seeks by it
   await page.getByTestId('videos-grid').waitFor();
   assert.equal((await cardTitles(page)).sort(), ['A talk about nothing', 'Sine waves at dusk']);
   assert.equal(await page.getByTestId('video-card').first().locator('.video-length').innerText(), '0:06');
+  // these videos have no poster or thumbnails: each card shows the tinted placeholder with its initials, not a black box
+  assert.equal((await page.getByTestId('vod-picture-blank').allInnerTexts()).sort(), ['AT', 'SW']);
 
   await page.getByTestId('videos-language').selectOption('fr');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="video-card"]').length === 1);

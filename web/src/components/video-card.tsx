@@ -2,6 +2,7 @@
 // views and date.
 import type { Vod } from '../api.ts';
 import { duration, timeAgo } from '../format.ts';
+import { VodPicture } from './vod-picture.tsx';
 
 /** "1 view", "12.3K views". */
 export function viewsLabel(n: number): string {
@@ -19,7 +20,7 @@ export function VideoCard({ vod, showChannel = true }: { vod: Vod; showChannel?:
       {/* the picture repeats the title link below: one tab stop and one name per card */}
       <a href={`/v/${vod.id}`} class="video-card-link" tabIndex={-1} aria-hidden="true">
         <span class="video-thumb">
-          {thumb ? <img src={thumb} alt="" loading="lazy" width={320} height={180} /> : <span class="video-thumb-blank" />}
+          <VodPicture src={thumb} title={vod.title} seed={vod.channel.slug} width={320} height={180} />
           {vod.durationSeconds !== null && <span class="video-length">{duration(vod.durationSeconds)}</span>}
         </span>
       </a>

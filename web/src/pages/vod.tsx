@@ -9,6 +9,7 @@ import { requestRewind } from '../components/live-player.tsx';
 import { duration, formatDateTime } from '../format.ts';
 import { LANGUAGES } from '../../../shared/vod-catalog.ts';
 import { VideoCard, viewsLabel } from '../components/video-card.tsx';
+import { VodPicture } from '../components/vod-picture.tsx';
 import { VodEditor } from '../components/vod-editor.tsx';
 import { requestSeek } from '../components/vod-seek.ts';
 import { navigate } from '../router.ts';
@@ -210,7 +211,7 @@ export function PastBroadcasts({ slug, liveSessionId = null, refresh = 0 }: { sl
           <li key={v.id}>
             {/* the broadcast in progress rewinds the channel page's player in place (its DVR); the VoD page otherwise */}
             <a href={`/v/${v.id}`} class="vod-card" data-testid="vod-card" onClick={(e) => v.status === 'recording' && requestRewind() && e.preventDefault()}>
-              {v.posterUrl ? <img src={v.posterUrl} alt="" loading="lazy" width={160} height={90} /> : <span class="vod-card-blank" />}
+              <VodPicture src={v.posterUrl} title={v.title} seed={slug} width={160} height={90} />
               <span class="vod-card-text">
                 <strong>{v.title}</strong>
                 <span class="muted">
