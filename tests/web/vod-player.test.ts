@@ -77,6 +77,9 @@ t('the ladder plays through hls.js; the quality menu lists Auto, 360p and 240p, 
   await page.getByTestId('player-play').click();
   await page.waitForFunction(() => (document.querySelector<HTMLVideoElement>('[data-testid="vod-video"]')?.currentTime ?? 0) > 0.5);
   assert.is(await page.getByTestId('vod-player').getAttribute('data-engine'), 'hls.js');
+  // the line under the title names the channel as people know it, and a length not stored yet leaves no dangling '·'
+  assert.is(await page.getByTestId('vod-channel').innerText(), 'ladder');
+  assert.not.match((await page.getByTestId('vod-channel').locator('..').innerText()).trim(), /·$/);
   assert.ok(requests.some((u) => u.endsWith(`/hls/vod/${ctx.vodId}/master.m3u8`)), 'played the master playlist');
   await page.getByTestId('player-quality').click();
   const labels = await page.getByTestId('quality-option').allTextContents();

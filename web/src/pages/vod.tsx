@@ -146,13 +146,17 @@ export function VodPage({ id }: { id: string }) {
       <div class="vod-info">
         <h1 data-testid="vod-title">{vod.title}</h1>
         <p class="muted">
-          <a href={`/c/${vod.channel.slug}`}>/c/{vod.channel.slug}</a> · {formatDateTime(vod.startedAt)}
+          <a href={`/c/${vod.channel.slug}`} data-testid="vod-channel">
+            {vod.channel.title}
+          </a>{' '}
+          · {formatDateTime(vod.startedAt)}
           {vod.status === 'recording' ? (
             <span class="badge badge-live"> Live now — watching from the start</span>
           ) : vod.status === 'failed' ? (
             <span> · not recorded</span>
           ) : (
-            <span data-testid="vod-duration"> · {duration(vod.durationSeconds)}</span>
+            // a length not known yet (a transcode still probing) is left out, not shown as a dangling separator
+            vod.durationSeconds !== null && <span data-testid="vod-duration"> · {duration(vod.durationSeconds)}</span>
           )}
         </p>
         {vod.status === 'ready' && <ViewCounter vod={vod} />}
