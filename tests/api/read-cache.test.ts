@@ -8,7 +8,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { eq } from 'drizzle-orm';
-import { channel, liveSession, vod } from '../../shared/db/index.ts';
+import { channel, liveSession, subscription, subscriptionTier, vod } from '../../shared/db/index.ts';
 import { eventually } from '../helpers/assertions.ts';
 import { runtime, startTestApi, dbTarget, type Client, type TestApi } from '../helpers/api.ts';
 import { chatSocket } from '../helpers/chat.ts';
@@ -118,6 +118,30 @@ function cacheSuite(kind: 'memory' | 'redis') {
     assert.equal((await anonymous.get(`/api/channels/${slug}/vods`)).body.items, []);
     assert.is((await ctx.owner.patch(`/api/vods/${vodId}`, { title: 'Renamed show', visibility: 'public' })).status, 200);
     assert.is((await anonymous.get(`/api/channels/${slug}/vods`)).body.items[0]?.title, 'Renamed show');
+  });
+
+  t("a subscriber's signed playlist URL reaches them only: never the anonymous answer, never another user's", async (ctx) => {
+    const slug = slugOf('subs');
+    assert.is((await ctx.owner.post('/api/channels', { slug, title: 'Subs' })).status, 201);
+    const id = await channelId(ctx.api, slug);
+    const vodId = await recording(ctx.api, slug, 'For subscribers');
+    assert.is((await ctx.owner.patch(`/api/vods/${vodId}`, { visibility: 'subscribers' })).status, 200);
+    const subscriber = await ctx.api.client().signUp('Subscriber');
+    const { db } = ctx.api.deps.database;
+    const [tier] = await db.insert(subscriptionTier).values({ channelId: id, name: 'Tier 1', priceCents: 499 }).returning();
+    await db.insert(subscription).values({ userId: subscriber.user!.id, channelId: id, tierId: tier!.id, provider: 'test' });
+    const anonymous = ctx.api.client();
+    // in each order: the anonymous answer first (then cached), the subscriber's, and a signed-in stranger's
+    for (let round = 0; round < 2; round++) {
+      assert.is((await anonymous.get(`/api/channels/${slug}/vods`)).body.items[0]?.signedPlaylistUrl, null);
+      const mine = (await subscriber.get(`/api/channels/${slug}/vods`)).body.items[0];
+      assert.match(mine?.signedPlaylistUrl ?? '', /token=/, "the subscriber's own signed URL");
+      assert.is((await ctx.viewer.get(`/api/channels/${slug}/vods`)).body.items[0]?.signedPlaylistUrl, null, 'not the subscriber’s');
+    }
+    // the channel's JSON is one answer for all: nothing in it is the caller's
+    const [a, b] = await Promise.all([anonymous.get(`/api/channels/${slug}`), subscriber.get(`/api/channels/${slug}`)]);
+    assert.is(a.text, b.text);
+    assert.is(a.headers.get('etag'), b.headers.get('etag'));
   });
 
   t('a chat join receives the message sent just before it (sent on the other API with Redis)', async (ctx) => {
