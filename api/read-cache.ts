@@ -17,10 +17,14 @@ import { VOD_SOURCES } from '../shared/vod-catalog.ts';
 /** The ETag of a body: the same text gives the same tag in every process, so a client may move between them. */
 export const etagOfBody = (text: string) => `"${sha1Hex(text).slice(0, 27)}"`;
 
+/** The 304 of a route answered by conditional(), for its OpenAPI responses. */
+export const notModified = { 304: { description: 'Not modified since the ETag sent as If-None-Match.' } } as const;
+
 /**
  * Answers `text` (JSON) with its ETag, or 304 Not Modified when If-None-Match names it. `shared`: the answer is the
  * same for every caller (no-cache: stored, revalidated each time); otherwise it is the caller's own (private, and it
- * varies with the session cookie).
+ * varies with the session cookie). A route returns it `as never`: the text is its schema's JSON already serialized,
+ * which zod-openapi's typed c.json() cannot know.
  */
 export function conditional(c: Context, text: string, shared: boolean): Response {
   const etag = etagOfBody(text);

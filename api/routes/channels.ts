@@ -12,7 +12,7 @@ import { loadChannel, requireRank, selectChannels, withChannel, type ChannelRow 
 import { AVATAR_MAX_SIDE, CategoryName, CHANNEL_LIMITS, INVISIBLE_MESSAGE, isVisibleLine, isVisibleText, SEARCH_QUERY_MAX, SLUG_PATTERN, TagList } from '../../shared/rules.ts';
 import { IMAGE_TYPES, probeImage, servedImageHeaders } from '../images.ts';
 import { imageContent, json, problems, router, z } from '../openapi.ts';
-import { conditional } from '../read-cache.ts';
+import { conditional, notModified } from '../read-cache.ts';
 import type { AppEnv } from '../context.ts';
 
 const Slug = z
@@ -213,7 +213,7 @@ export const channelsApp = router()
       summary: 'Get a channel',
       description: 'The same answer for every caller (nothing in it depends on who asks), with an ETag: send it back as If-None-Match for a 304 while nothing changed.',
       request: { params: SlugParam },
-      responses: { 200: json(ChannelSchema, 'The channel.'), 304: { description: 'Not modified since the ETag sent as If-None-Match.' }, ...problems(404) },
+      responses: { 200: json(ChannelSchema, 'The channel.'), ...notModified, ...problems(404) },
     }),
     async (c) => conditional(c, JSON.stringify(await cachedChannel(c, c.req.valid('param').slug)), true) as never,
   )

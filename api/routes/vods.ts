@@ -21,7 +21,7 @@ import { listedVods, managesVod, vodAccess } from '../vod-visibility.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { removeUpload } from '../uploads.ts';
 import { imageContent, instant, json, problems, router, z } from '../openapi.ts';
-import { conditional, readKeys } from '../read-cache.ts';
+import { conditional, notModified, readKeys } from '../read-cache.ts';
 import { cachedChannel } from './channels.ts';
 
 const ChapterSchema = z
@@ -188,7 +188,7 @@ export const channelVodsApp = router().openapi(
       params: z.object({ slug: z.string().max(64) }),
       query: z.object({ source: z.enum(VOD_SOURCES).optional().openapi({ description: 'Only uploads, or only past broadcasts' }) }),
     },
-    responses: { 200: json(z.object({ items: z.array(VodSchema) }), 'Videos.'), 304: { description: 'Not modified since the ETag sent as If-None-Match.' }, ...problems(400, 404) },
+    responses: { 200: json(z.object({ items: z.array(VodSchema) }), 'Videos.'), ...notModified, ...problems(400, 404) },
   }),
   async (c) => {
     const { source } = c.req.valid('query');
