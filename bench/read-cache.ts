@@ -21,27 +21,25 @@ const caches = [
   ['Redis', { REDIS_URL, REDIS_PREFIX: `glint-bench-${Date.now()}:` }],
 ] as const;
 
-const database = await benchDatabase('readcache');
-try {
-  for (const [cache, env] of caches) {
-    // the media plane elsewhere: the benchmark measures the control plane's reads, not mediasoup's workers idling
-    const server = await startApiProcess({ CHANNELS_PER_USER_HOUR: '1000', DATABASE_URL: database.url, SFU_URL: 'http://127.0.0.1:9', ...env });
-    try {
-      const slug = await seedChannels(server.base);
-      const health = await measure(server.base, ['/healthz'], { connections: CONNECTIONS, seconds: SECONDS });
-      const channel = await measure(server.base, [`/api/channels/${slug}`], { connections: CONNECTIONS, seconds: SECONDS });
-      const vods = await measure(server.base, [`/api/channels/${slug}/vods`], { connections: CONNECTIONS, seconds: SECONDS });
-      const ratio = channel.rps / health.rps;
-      rows.push(`| ${cache} | GET /healthz (same process) | ${fmt(health.rps)} | | ${health.p50} | ${health.p99} | ${health.errors} |`);
-      rows.push(`| ${cache} | GET /api/channels/:slug | ${fmt(channel.rps)} | ${ratio.toFixed(2)}× | ${channel.p50} | ${channel.p99} | ${channel.errors} |`);
-      rows.push(`| ${cache} | GET /api/channels/:slug/vods | ${fmt(vods.rps)} | ${(vods.rps / health.rps).toFixed(2)}× | ${vods.p50} | ${vods.p99} | ${vods.errors} |`);
-      console.error(`cache ${cache}: channel ${fmt(channel.rps)} req/s (${ratio.toFixed(2)}× healthz ${fmt(health.rps)}), p99 ${channel.p99} ms`);
-    } finally {
-      await server.stop();
-    }
+for (const [cache, env] of caches) {
+  // a fresh database each: the seed signs up the same user
+  const database = await benchDatabase('readcache');
+  // the media plane elsewhere: the benchmark measures the control plane's reads, not mediasoup's workers idling
+  const server = await startApiProcess({ CHANNELS_PER_USER_HOUR: '1000', DATABASE_URL: database.url, SFU_URL: 'http://127.0.0.1:9', ...env });
+  try {
+    const slug = await seedChannels(server.base);
+    const health = await measure(server.base, ['/healthz'], { connections: CONNECTIONS, seconds: SECONDS });
+    const channel = await measure(server.base, [`/api/channels/${slug}`], { connections: CONNECTIONS, seconds: SECONDS });
+    const vods = await measure(server.base, [`/api/channels/${slug}/vods`], { connections: CONNECTIONS, seconds: SECONDS });
+    const ratio = channel.rps / health.rps;
+    rows.push(`| ${cache} | GET /healthz (same process) | ${fmt(health.rps)} | | ${health.p50} | ${health.p99} | ${health.errors} |`);
+    rows.push(`| ${cache} | GET /api/channels/:slug | ${fmt(channel.rps)} | ${ratio.toFixed(2)}× | ${channel.p50} | ${channel.p99} | ${channel.errors} |`);
+    rows.push(`| ${cache} | GET /api/channels/:slug/vods | ${fmt(vods.rps)} | ${(vods.rps / health.rps).toFixed(2)}× | ${vods.p50} | ${vods.p99} | ${vods.errors} |`);
+    console.error(`cache ${cache}: channel ${fmt(channel.rps)} req/s (${ratio.toFixed(2)}× healthz ${fmt(health.rps)}), p99 ${channel.p99} ms`);
+  } finally {
+    await server.stop();
+    await database.drop();
   }
-} finally {
-  await database.drop();
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
