@@ -126,6 +126,8 @@ export type AuthOptions = {
   limitStorage?: AuthLimitStorage;
   /** Runs before an account is deleted (its channels and their files go first). */
   beforeDeleteUser?: (userId: string) => Promise<void>;
+  /** Runs after an account's fields changed (its name is shown on its channels: their cached JSON goes). */
+  afterUpdateUser?: (userId: string) => Promise<void>;
 };
 
 export function createAuth(opts: AuthOptions) {
@@ -211,6 +213,9 @@ export function createAuth(opts: AuthOptions) {
         update: {
           // update-user (and anything else better-auth writes) passes the same checks as sign-up
           before: async (data) => ({ data: { ...data, ...checkUserFields(data, false) } }),
+          after: async (updated) => {
+            await opts.afterUpdateUser?.(updated.id);
+          },
         },
       },
     },

@@ -9,6 +9,7 @@ import type { Search } from '../shared/search/index.ts';
 import type { Auth } from './auth.ts';
 import type { ApiLimits } from './limits.ts';
 import type { Metrics } from './metrics.ts';
+import type { PublicReads } from './read-cache.ts';
 import type { Uploads } from './upload-server.ts';
 
 export type Deps = {
@@ -24,6 +25,8 @@ export type Deps = {
   mailer: Mailer;
   /** per-address, per-user and total budgets (api/limits.ts) */
   limits: ApiLimits;
+  /** the read cache of public answers and its invalidations (api/read-cache.ts) */
+  reads: PublicReads;
   /** resumable video uploads: the tus server and its store (api/uploads.ts) */
   uploads: Uploads;
 };

@@ -126,3 +126,19 @@ export async function benchDatabase(name: string, opts: { template?: string } = 
     },
   };
 }
+
+/** Signs up a user and makes 50 channels (lift CHANNELS_PER_USER_HOUR); resolves to the slug the benchmarks read. */
+export async function seedChannels(base: string): Promise<string> {
+  const headers = { 'content-type': 'application/json', origin: base };
+  const signUp = await fetch(base + '/api/auth/sign-up/email', { method: 'POST', headers, body: JSON.stringify({ name: 'Bench', email: 'bench@example.test', password: 'bench password' }) });
+  const cookie = signUp.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  for (let i = 0; i < 50; i++) {
+    const r = await fetch(base + '/api/channels', {
+      method: 'POST',
+      headers: { ...headers, cookie },
+      body: JSON.stringify({ slug: `bench-${i}`, title: `Bench channel ${i}`, description: 'A channel for the benchmark', category: 'Test', tags: ['bench', 'http'] }),
+    });
+    if (r.status !== 201) throw new Error(`seed failed: ${r.status} ${await r.text()}`);
+  }
+  return 'bench-25';
+}

@@ -4,27 +4,12 @@
 // Run: npm run bench   (options: --seconds 10 --connections 32)
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { benchDatabase, rssOfTree, startApiProcess as startServer } from './api-process.ts';
+import { benchDatabase, rssOfTree, seedChannels as seed, startApiProcess as startServer } from './api-process.ts';
 import { measure } from './load.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } } });
 const SECONDS = Number(values.seconds);
 const CONNECTIONS = Number(values.connections);
-
-async function seed(base: string): Promise<string> {
-  const headers = { 'content-type': 'application/json', origin: base };
-  const signUp = await fetch(base + '/api/auth/sign-up/email', { method: 'POST', headers, body: JSON.stringify({ name: 'Bench', email: 'bench@example.test', password: 'bench password' }) });
-  const cookie = signUp.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  for (let i = 0; i < 50; i++) {
-    const r = await fetch(base + '/api/channels', {
-      method: 'POST',
-      headers: { ...headers, cookie },
-      body: JSON.stringify({ slug: `bench-${i}`, title: `Bench channel ${i}`, description: 'A channel for the benchmark', category: 'Test', tags: ['bench', 'http'] }),
-    });
-    if (r.status !== 201) throw new Error(`seed failed: ${r.status} ${await r.text()}`);
-  }
-  return 'bench-25';
-}
 
 const rows: string[] = [];
 const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 1 });

@@ -150,6 +150,7 @@ export class Recorder {
     const prefix = vodPrefix(vodId);
     // a subscriber-only broadcast is not free to watch from its recording
     await db.insert(vod).values({ id: vodId, channelId: e.channelId, liveSessionId: e.sessionId, title: recordingTitle(ch.broadcastTitle ?? '', ch.title, new Date(e.startedAt)), storagePrefix: prefix, codecs: e.codecs, startedAt: new Date(e.startedAt), visibility: ch.subscribersOnly ? 'subscribers' : 'public' });
+    await this.deps.bus.publish('vod.updated', { vodId, channelId: e.channelId });
     const rec = this.recording({ vodId, sessionId: e.sessionId, slug: e.slug, prefix });
     const kinds = [...new Set(e.codecs.map((c) => c.split('/')[0] as 'audio' | 'video'))];
     // attaching retries by itself while the publisher is away; the recording is registered at once so that the
@@ -193,9 +194,13 @@ export class Recorder {
         .returning();
       log[status === 'ready' ? 'info' : 'warn']({ vod: rec.info.vodId, status, failureReason, durationMs: result.durationMs, segments: result.segments }, 'recording finished');
       if (row && status === 'ready') await bus.publish('vod.ready', { vodId: row.id, channelId: row.channelId, sessionId, durationMs: result.durationMs });
+      else if (row) await bus.publish('vod.updated', { vodId: row.id, channelId: row.channelId });
       // playable already; the poster follows
       const posterKey = await rec.finish();
-      if (posterKey) await db.update(vod).set({ posterKey }).where(eq(vod.id, rec.info.vodId));
+      if (posterKey && row) {
+        await db.update(vod).set({ posterKey }).where(eq(vod.id, rec.info.vodId));
+        await bus.publish('vod.updated', { vodId: row.id, channelId: row.channelId });
+      }
     } catch (err) {
       log.error({ err, vod: rec.info.vodId }, 'could not finish the recording');
     }

@@ -8,6 +8,7 @@ import { openDatabase, type Database } from '../shared/db/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import { createMailer } from '../shared/mail.ts';
 import { createStore } from '../shared/storage.ts';
+import { createReadCache } from '../shared/read-cache.ts';
 import { createSearch } from '../shared/search/index.ts';
 import { SearchSync } from '../shared/search/SearchSync.ts';
 import { createApp, type MediaApp } from '../api/app.ts';
@@ -18,6 +19,7 @@ import { Jobs } from '../shared/jobs.ts';
 import { ApiLimits } from '../api/limits.ts';
 import { Uploads } from '../api/upload-server.ts';
 import { createMetrics } from '../api/metrics.ts';
+import { PublicReads } from '../api/read-cache.ts';
 import { notifyFollowers } from '../api/notifications.ts';
 import type { UserPush } from '../api/user-push.ts';
 import { deliverWebhooks } from '../api/webhooks.ts';
@@ -53,17 +55,20 @@ export async function openControlPlane(config: Config, opts: ControlPlaneOptions
   // background work every API process shares through the database: go-live fan-out, webhook deliveries, transcodes
   const jobs = new Jobs(database.db, log.child({ svc: 'jobs' }), config.jobs.pollMs);
   const uploads = await Uploads.open({ config, database, log, jobs });
+  const readLog = log.child({ svc: 'read-cache' });
+  const reads = new PublicReads(await createReadCache(config.redisUrl, config.redisPrefix, config.readCache, readLog), bus, (err) => readLog.warn({ err }, 'could not invalidate'));
   const deps: Deps = {
     config,
     log,
     database,
     bus,
     store: await createStore(config.mediaDir, config.s3),
-    auth: createAuth({ config, db: database.db, secret, log, mailer, limitStorage: limits.authStorage, beforeDeleteUser: (id) => removeChannelsOf(deps, id) }),
+    auth: createAuth({ config, db: database.db, secret, log, mailer, limitStorage: limits.authStorage, beforeDeleteUser: (id) => removeChannelsOf(deps, id), afterUpdateUser: (id) => reads.invalidateChannelsOf(database.db, id) }),
     mailer,
     metrics: createMetrics(),
     search: await createSearch(config, database.db),
     limits,
+    reads,
     uploads,
   };
   // applies the search outbox to the index (Meilisearch); with PostgreSQL search it only trims the outbox
@@ -86,6 +91,7 @@ export async function openControlPlane(config: Config, opts: ControlPlaneOptions
         await uploads.close();
         await jobs.close();
         await searchSync.close();
+        await reads.close();
         await bus.close();
         await limits.close();
         await mailer.close();

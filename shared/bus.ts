@@ -29,11 +29,14 @@ export type BusEvents = RecorderEvents & {
   'vod.ready': { vodId: string; channelId: string; sessionId: string | null; durationMs: number };
   /** A VoD's transcode moved on (a rendition started, progressed at most once a second, finished or failed). */
   'vod.progress': { vodId: string; channelId: string; status: string; renditions: Rendition[] };
+  /** A VoD's row changed outside the API with no other event saying so (the recorder's new recording, its end
+   * however it went, its poster; the transcoder's images): caches of VoD lists drop the channel's. */
+  'vod.updated': { vodId: string; channelId: string };
   /** A notification was put in a user's inbox by a process with no Socket.IO (the transcoder): the API pushes it to
    * the user's open tabs. */
   'user.notified': { userId: string; notification: NotificationView };
   /** A chat message was stored and sent (for whatever else wants to know: search, webhooks, metrics). */
-  'chat.message': { channelId: string; messageId: string; userId: string; liveSessionId: string | null };
+  'chat.message': { channelId: string; slug: string; messageId: string; userId: string; liveSessionId: string | null };
 };
 
 export type BusEventName = keyof BusEvents;

@@ -205,6 +205,11 @@ const schema = z.object({
   UPLOAD_REQUESTS_PER_ADDRESS_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   UPLOADS_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(8),
   UPLOADS_TOTAL: z.coerce.number().int().min(1).max(100_000).default(64),
+  /** The read cache of public answers (channel JSON, VoD lists, a chat join's history; shared/read-cache.ts): how
+   * long an entry lives at most (writes invalidate it before that; 0 turns the cache off), and entries one process
+   * keeps when it is in memory (no REDIS_URL). */
+  READ_CACHE_TTL_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+  READ_CACHE_ENTRIES: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
   /** Meilisearch for search (docker-compose's meilisearch); unset → PostgreSQL full-text and trigram search. */
   MEILI_URL: optionalUrl,
   MEILI_API_KEY: z.string().optional(),
@@ -293,6 +298,8 @@ export type Config = {
     perAddress: number;
     total: number;
   };
+  /** the read cache (shared/read-cache.ts): entry lifetime (0: off) and entries kept in memory */
+  readCache: { ttlMs: number; maxEntries: number };
   /** Search in Meilisearch when MEILI_URL is set; undefined → in the database (PostgreSQL full text + pg_trgm). */
   meili: { url: string; apiKey: string | undefined; index: string } | undefined;
 };
@@ -428,6 +435,7 @@ export function loadConfig(source: Record<string, string | undefined> = environm
       perAddress: e.UPLOADS_PER_ADDRESS,
       total: e.UPLOADS_TOTAL,
     },
+    readCache: { ttlMs: Math.round(e.READ_CACHE_TTL_SECONDS * 1000), maxEntries: e.READ_CACHE_ENTRIES },
     meili: e.MEILI_URL ? { url: e.MEILI_URL, apiKey: e.MEILI_API_KEY || undefined, index: e.MEILI_INDEX } : undefined,
     s3: e.S3_ENDPOINT
       ? { endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET, accessKey: e.S3_ACCESS_KEY!, secretKey: e.S3_SECRET_KEY!, region: e.S3_REGION, publicUrl: s3PublicUrl(e.S3_ENDPOINT, e.S3_PUBLIC_URL) }

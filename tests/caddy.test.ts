@@ -162,6 +162,25 @@ t('responses are compressed for clients that accept it', async ({ origin }) => {
   assert.is(r.headers.get('content-encoding'), 'gzip');
 });
 
+t("a channel's ETag survives Caddy's compression: Cache-Control no-cache, 304 on If-None-Match, 200 after a change", async ({ api, origin }) => {
+  const c = await new Client(origin, api.spec).signUp('Tagged');
+  // long enough for Caddy to compress it (it leaves bodies under 512 bytes alone)
+  assert.is((await c.post('/api/channels', { slug: 'tagged-via-caddy', title: 'ETag', description: 'x'.repeat(800) })).status, 201);
+  const gz = { 'accept-encoding': 'gzip' };
+  const first = await fetch(origin + '/api/channels/tagged-via-caddy', { headers: gz });
+  assert.is(first.headers.get('content-encoding'), 'gzip');
+  assert.is(first.headers.get('cache-control'), 'no-cache');
+  const etag = first.headers.get('etag');
+  assert.ok(etag, 'an ETag through Caddy');
+  await first.arrayBuffer();
+  const again = await fetch(origin + '/api/channels/tagged-via-caddy', { headers: { ...gz, 'if-none-match': etag! } });
+  assert.is(again.status, 304);
+  assert.is((await c.patch('/api/channels/tagged-via-caddy', { title: 'Changed' })).status, 200);
+  const changed = await fetch(origin + '/api/channels/tagged-via-caddy', { headers: { ...gz, 'if-none-match': etag! } });
+  assert.is(changed.status, 200);
+  assert.is(((await changed.json()) as { title: string }).title, 'Changed');
+});
+
 t('/metrics is not exposed on the public origin', async ({ api, origin }) => {
   assert.is((await fetch(origin + '/metrics')).status, 404);
   assert.is((await fetch(api.base + '/metrics')).status, 200);

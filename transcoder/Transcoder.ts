@@ -244,6 +244,7 @@ export class Transcoder {
     }
     row.storyboard = board;
     row.posterKey = posterSet;
+    await this.deps.bus.publish('vod.updated', { vodId: row.id, channelId: row.channelId });
   }
 
   /** The owner's inbox learns the whole ladder is ready. */

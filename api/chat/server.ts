@@ -177,7 +177,7 @@ export class Chat {
         callback(null, true);
       },
     });
-    this.views = new ChannelViews(deps.database.db);
+    this.views = new ChannelViews(deps.database.db, deps.reads);
     this.batches = new Batches(this.io, config.chat.batchMs);
     this.push = new UserPush(this.io);
     this.live = new LiveState(this.io as unknown as ConstructorParameters<typeof LiveState>[0], deps, redis ? { redis: redis.pub, prefix: config.redisPrefix } : {});
@@ -333,9 +333,9 @@ export class Chat {
         await this.limit(me.id, address);
         const badges = (await badgesOf(this.deps.database.db, ch, [me.id])).get(me.id) ?? [];
         const { liveSessionId, ...message } = await storeMessage(this.deps.database.db, channelId, slug, me, badges, text);
-        this.views.delete(slug); // the next join's history has it
+        await this.views.delete(slug); // the next join's history has it (other processes' too: chat.message)
         this.batches.deliver(roomOf(channelId), message);
-        void this.deps.bus.publish('chat.message', { channelId, messageId: message.id, userId: me.id, liveSessionId }).catch(() => undefined);
+        void this.deps.bus.publish('chat.message', { channelId, slug, messageId: message.id, userId: me.id, liveSessionId }).catch(() => undefined);
         return { message };
       }),
     );
@@ -356,7 +356,7 @@ export class Chat {
         };
         await this.deps.database.db.insert(chatSettings).values({ channelId: ch.id, ...set }).onConflictDoUpdate({ target: chatSettings.channelId, set });
         const modes = await chatModes(this.deps.database.db, ch.id);
-        this.views.delete(ch.slug);
+        await this.views.delete(ch.slug);
         // who changed them, for the moderators only (as for moderation events)
         this.io.to(roomOf(ch.id)).except(modsRoom(ch.id)).emit('modes', { channel: ch.slug, ...modes });
         this.io.to(modsRoom(ch.id)).emit('modes', { channel: ch.slug, ...modes, by: me.id });
@@ -376,7 +376,7 @@ export class Chat {
         if (!done.length) throw new Refused({ code: 'not-found', message: 'That message was not found in this channel.' });
         // one still waiting for its batch is not sent at all
         this.batches.unsend(roomOf(ch.id), id);
-        this.views.delete(ch.slug);
+        await this.views.delete(ch.slug);
         this.io.to(roomOf(ch.id)).emit('deleted', { channel: ch.slug, id });
         return {};
       }),
@@ -455,7 +455,7 @@ export class Chat {
     if (!target) throw new Refused({ code: 'not-found', message: 'That user was not found.' });
     if (action === 'mod') await db.insert(chatModerator).values({ channelId: ch.id, userId, appointedBy: me.id }).onConflictDoNothing();
     else await db.delete(chatModerator).where(and(eq(chatModerator.channelId, ch.id), eq(chatModerator.userId, userId)));
-    this.views.delete(ch.slug); // the history's badges change
+    await this.views.delete(ch.slug); // the history's badges change
     // their open connections hear (or stop hearing) what only moderators hear, on every API process
     if (action === 'mod') this.io.in(userRoom(userId)).socketsJoin(modsRoom(ch.id));
     else if ((await levelOf(db, ch, userId)) < LEVEL.moderator) this.io.in(userRoom(userId)).socketsLeave(modsRoom(ch.id));

@@ -6,6 +6,7 @@ import { channel, channelEmote, chatMessage, chatSettings, liveSession, user, ty
 import type { Emote } from '../../shared/emotes.ts';
 import type { ChatBadge } from '../../shared/socket-events.ts';
 import type { SessionUser } from '../context.ts';
+import { readKeys, type PublicReads } from '../read-cache.ts';
 import { NO_MODES, Refused, badgesOf, type ChatMessage, type ChatModes } from './rules.ts';
 
 /** Messages a joining client receives. */
@@ -65,55 +66,54 @@ export async function history(db: Db, ch: ChannelRef): Promise<ChatMessage[]> {
   return rows.reverse().map((r) => ({ id: r.id, channel: slug, author: { id: r.userId, name: r.name, badges: badges.get(r.userId) ?? [] }, text: r.body, sentAt: r.createdAt.toISOString(), offsetMs: r.offsetMs }));
 }
 
-/** Recent joins' channel lookups by slug (a null: no such channel), each for JOIN_CACHE_MS. */
+/**
+ * Recent joins' channel lookups by slug (a null: no such channel), kept in the read cache (api/read-cache.ts: shared
+ * by every API process with Redis) for JOIN_CACHE_MS. Only that long, though every send, delete and mode change
+ * invalidates it (and other processes' sends through chat.message): the badges in the history also change with no
+ * write to invalidate on (a subscription that runs out), and emotes, moderators and names change elsewhere.
+ */
 export class ChannelViews {
-  private readonly views = new Map<string, { until: number; view: Promise<ChannelView | null> }>();
-
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly reads: PublicReads,
+  ) {}
 
   /**
    * A channel as a join shows it (the channel, its modes, its recent history), looked up once and shared by every
    * join of it within JOIN_CACHE_MS — a crowd arriving at once (a raid, a reconnect storm) costs one lookup; an
-   * unknown slug is remembered as such too. This process's own sends, deletes and mode changes drop the entry.
+   * unknown slug is remembered as such too; a failed lookup is not remembered.
    */
   get(slug: string): Promise<ChannelView | null> {
-    const now = Date.now();
-    const cached = this.views.get(slug);
-    if (cached && cached.until > now) return cached.view;
-    if (this.views.size >= 10_000) {
-      for (const [k, v] of this.views) if (v.until <= now || this.views.size >= 10_000) this.views.delete(k);
-    }
-    const view = (async () => {
-      // the channel and its modes in one query, then its history
-      const [row] = await this.db
-        .select({
-          id: channel.id,
-          slug: channel.slug,
-          ownerId: channel.ownerId,
-          slowSeconds: chatSettings.slowSeconds,
-          minAccountAgeMinutes: chatSettings.minAccountAgeMinutes,
-          followersOnlyMinutes: chatSettings.followersOnlyMinutes,
-          subscribersOnly: chatSettings.subscribersOnly,
-          emoteOnly: chatSettings.emoteOnly,
-        })
-        .from(channel)
-        .leftJoin(chatSettings, eq(chatSettings.channelId, channel.id))
-        .where(eq(channel.slug, slug))
-        .limit(1);
-      if (!row) return null;
-      const { id, ownerId, slowSeconds, minAccountAgeMinutes, followersOnlyMinutes, subscribersOnly, emoteOnly } = row;
-      const modes: ChatModes = slowSeconds === null ? NO_MODES : { slowSeconds, minAccountAgeMinutes: minAccountAgeMinutes ?? 0, followersOnlyMinutes, subscribersOnly: subscribersOnly ?? false, emoteOnly: emoteOnly ?? false };
-      const ch = { id, slug: row.slug, ownerId };
-      const [past, emotes] = await Promise.all([history(this.db, ch), channelEmotes(this.db, id, row.slug)]);
-      return { ch, modes, history: past, emotes };
-    })();
-    this.views.set(slug, { until: now + JOIN_CACHE_MS, view });
-    view.catch(() => this.views.delete(slug)); // a failed lookup is not remembered
-    return view;
+    return this.reads.get(readKeys.chat(slug), async () => ({ value: await this.lookup(slug), ttlMs: JOIN_CACHE_MS }));
+  }
+
+  private async lookup(slug: string): Promise<ChannelView | null> {
+    // the channel and its modes in one query, then its history
+    const [row] = await this.db
+      .select({
+        id: channel.id,
+        slug: channel.slug,
+        ownerId: channel.ownerId,
+        slowSeconds: chatSettings.slowSeconds,
+        minAccountAgeMinutes: chatSettings.minAccountAgeMinutes,
+        followersOnlyMinutes: chatSettings.followersOnlyMinutes,
+        subscribersOnly: chatSettings.subscribersOnly,
+        emoteOnly: chatSettings.emoteOnly,
+      })
+      .from(channel)
+      .leftJoin(chatSettings, eq(chatSettings.channelId, channel.id))
+      .where(eq(channel.slug, slug))
+      .limit(1);
+    if (!row) return null;
+    const { id, ownerId, slowSeconds, minAccountAgeMinutes, followersOnlyMinutes, subscribersOnly, emoteOnly } = row;
+    const modes: ChatModes = slowSeconds === null ? NO_MODES : { slowSeconds, minAccountAgeMinutes: minAccountAgeMinutes ?? 0, followersOnlyMinutes, subscribersOnly: subscribersOnly ?? false, emoteOnly: emoteOnly ?? false };
+    const ch = { id, slug: row.slug, ownerId };
+    const [past, emotes] = await Promise.all([history(this.db, ch), channelEmotes(this.db, id, row.slug)]);
+    return { ch, modes, history: past, emotes };
   }
 
   /** Forgets a channel's lookup (after a send, a delete, a change of modes), so the next join sees the change. */
-  delete(slug: string) {
-    this.views.delete(slug);
+  delete(slug: string): Promise<void> {
+    return this.reads.invalidateChat(slug);
   }
 }

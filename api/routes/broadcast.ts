@@ -115,6 +115,8 @@ export const broadcastApp = router()
             .update(vod)
             .set({ title: recordingTitle(title, ch.title, live.startedAt) })
             .where(and(eq(vod.liveSessionId, live.id), eq(vod.status, 'recording')));
+          // the channel's JSON shows the broadcast's title, its list the recording's: gone here before the answer
+          await Promise.all([c.var.deps.reads.invalidateChannel(ch.slug), c.var.deps.reads.invalidateVods(ch.id)]);
           c.var.deps.bus.publish('broadcast.renamed', { channelId: ch.id, slug: ch.slug, sessionId: live.id });
         }
         return c.json(await broadcastJson(db, ch), 200);

@@ -12,6 +12,8 @@ import { loadChannel, requireRank, selectChannels, withChannel, type ChannelRow 
 import { AVATAR_MAX_SIDE, CategoryName, CHANNEL_LIMITS, INVISIBLE_MESSAGE, isVisibleLine, isVisibleText, SEARCH_QUERY_MAX, SLUG_PATTERN, TagList } from '../../shared/rules.ts';
 import { IMAGE_TYPES, probeImage, servedImageHeaders } from '../images.ts';
 import { imageContent, json, problems, router, z } from '../openapi.ts';
+import { conditional, notModified } from '../read-cache.ts';
+import type { AppEnv } from '../context.ts';
 
 const Slug = z
   .string()
@@ -110,6 +112,16 @@ export function serialize(r: ChannelRow): z.infer<typeof ChannelSchema> {
   };
 }
 
+/**
+ * A channel's JSON from the read cache (api/read-cache.ts): a crowd opening a channel that just went live costs one
+ * query; a missing slug is a 404 and is not kept. Nothing in it depends on who asks (whether they follow it is GET
+ * /{slug}/follow's, which is not cached).
+ */
+export function cachedChannel(c: { var: AppEnv['Variables'] }, slug: string): Promise<z.infer<typeof ChannelSchema>> {
+  const { reads, database } = c.var.deps;
+  return reads.channel(slug, async () => serialize(await loadChannel(database.db, slug)));
+}
+
 function slugTaken(slug: string) {
   const message = `The slug "${slug}" is taken; pick another.`;
   return new AppError('conflict', message, [{ path: 'json.slug', message }]);
@@ -194,19 +206,16 @@ export const channelsApp = router()
     },
   )
   .openapi(
-    ...withChannel(
-      createRoute({
-        method: 'get',
-        path: '/{slug}',
-        tags,
-        summary: 'Get a channel',
-        request: { params: SlugParam },
-        responses: { 200: json(ChannelSchema, 'The channel.'), ...problems(404) },
-      }),
-      async (c) => {
-        return c.json(serialize(c.var.channel), 200);
-      },
-    ),
+    createRoute({
+      method: 'get',
+      path: '/{slug}',
+      tags,
+      summary: 'Get a channel',
+      description: 'The same answer for every caller (nothing in it depends on who asks), with an ETag: send it back as If-None-Match for a 304 while nothing changed.',
+      request: { params: SlugParam },
+      responses: { 200: json(ChannelSchema, 'The channel.'), ...notModified, ...problems(404) },
+    }),
+    async (c) => conditional(c, JSON.stringify(await cachedChannel(c, c.req.valid('param').slug)), true) as never,
   )
   .openapi(
     ...withChannel(
@@ -230,6 +239,8 @@ export const channelsApp = router()
           if (isUniqueViolation(err)) throw slugTaken(patch.slug!);
           throw err;
         }
+        // the VoDs' JSON names the channel (slug, title) and its subscriber rule decides what is restricted
+        await Promise.all([c.var.deps.reads.invalidateChannel(current.slug, patch.slug ?? current.slug), c.var.deps.reads.invalidateVods(current.id)]);
         const row = await loadChannel(db, patch.slug ?? current.slug);
         await c.var.deps.bus.publish('channel.updated', { channelId: row.id, slug: row.slug });
         return c.json(serialize(row), 200);
@@ -285,6 +296,7 @@ export const channelsApp = router()
         const key = `avatars/${current.id}-${Date.now()}.${type.split('/')[1]}`;
         await store.put(key, bytes, type);
         await database.db.update(channel).set({ avatarKey: key, avatarType: type }).where(eq(channel.id, current.id));
+        await c.var.deps.reads.invalidateChannel(current.slug);
         if (current.avatarKey) await store.delete(current.avatarKey);
         return c.json(serialize(await loadChannel(database.db, current.slug)), 200);
       },
@@ -330,6 +342,7 @@ export const channelsApp = router()
         const current = c.var.channel;
         requireRank(c, 'edit');
         await database.db.update(channel).set({ avatarKey: null, avatarType: null }).where(eq(channel.id, current.id));
+        await c.var.deps.reads.invalidateChannel(current.slug);
         if (current.avatarKey) await store.delete(current.avatarKey);
         return c.body(null, 204);
       },

@@ -65,6 +65,7 @@ export const followsApp = router()
       const ch = await loadChannel(db, c.req.valid('param').slug);
       if (ch.ownerId === me.id) throw new AppError('invalid-state', 'You cannot follow your own channel.');
       await db.insert(follow).values({ userId: me.id, channelId: ch.id }).onConflictDoNothing();
+      await c.var.deps.reads.invalidateChannel(ch.slug); // its follower count
       return c.json(await state(c, ch.id), 200);
     },
   )
@@ -84,6 +85,7 @@ export const followsApp = router()
       await limits.take('follows and unfollows', [limits.follows, me.id]);
       const ch = await loadChannel(db, c.req.valid('param').slug);
       await db.delete(follow).where(and(eq(follow.userId, me.id), eq(follow.channelId, ch.id)));
+      await c.var.deps.reads.invalidateChannel(ch.slug);
       return c.json(await state(c, ch.id), 200);
     },
   );

@@ -4,7 +4,7 @@
 // (shared/media-token.ts), which is checked without the database, so an edge (edge/hls-edge.ts) can check it too.
 import { createRoute } from '@hono/zod-openapi';
 import { Hono, type Context } from 'hono';
-import { and, arrayOverlaps, asc, desc, eq, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, arrayOverlaps, asc, desc, eq, gt, inArray, isNull, min, ne, or, sql, type SQL } from 'drizzle-orm';
 import { channel, chatMessage, liveSession, user, vod, watchPosition } from '../../shared/db/index.ts';
 import { conflict, forbidden, invalid, notFound, rangeNotSatisfiable, tooLarge, unsupportedMedia } from '../../shared/errors.ts';
 import { sha1Hex } from '../../shared/host/hash.ts';
@@ -14,7 +14,6 @@ import { deriveMediaKey, importMediaKeys, signMediaToken, verifyMediaToken, type
 import { AVATAR_MAX_SIDE, CategoryName, INVISIBLE_MESSAGE, isVisibleLine, isVisibleText, TagList } from '../../shared/rules.ts';
 import { chapterFault, LANGUAGE_CODES, RELATED_MAX, VISIBILITIES, VOD_LIMITS, VOD_SOURCES, type Language } from '../../shared/vod-catalog.ts';
 import { requireChannelAccess, requireUser } from '../access.ts';
-import { withChannel } from '../channel-context.ts';
 import { entitled, requireEntitled, viewerOf, type Viewer } from '../entitlements.ts';
 import { IMAGE_TYPES, probeImage, servedImageHeaders } from '../images.ts';
 import { VIEW_DEDUPE_SECONDS } from '../limits.ts';
@@ -22,6 +21,8 @@ import { listedVods, managesVod, vodAccess } from '../vod-visibility.ts';
 import type { AppEnv, Deps } from '../context.ts';
 import { removeUpload } from '../uploads.ts';
 import { imageContent, instant, json, problems, router, z } from '../openapi.ts';
+import { conditional, notModified, readKeys } from '../read-cache.ts';
+import { cachedChannel } from './channels.ts';
 
 const ChapterSchema = z
   .object({
@@ -176,37 +177,47 @@ const tags = ['vods'];
 const IdParam = z.object({ id: z.uuid('not a VoD id') });
 
 export const channelVodsApp = router().openapi(
-  ...withChannel(
-    createRoute({
-      method: 'get',
-      path: '/{slug}/vods',
-      tags,
-      summary: "A channel's videos, newest first: its recordings (the one in progress included) and uploads",
-      description:
-        'Listed videos only (public and subscribers, published), except for the channel\'s owner and admins, who see all of them: unlisted, private, scheduled and failed ones too.',
-      request: {
-        params: z.object({ slug: z.string().max(64) }),
-        query: z.object({ source: z.enum(VOD_SOURCES).optional().openapi({ description: 'Only uploads, or only past broadcasts' }) }),
-      },
-      responses: { 200: json(z.object({ items: z.array(VodSchema) }), 'Videos.'), ...problems(400, 404) },
-    }),
-    async (c) => {
-      const { db } = c.var.deps.database;
-      const ch = c.var.channel;
-      const { source } = c.req.valid('query');
+  createRoute({
+    method: 'get',
+    path: '/{slug}/vods',
+    tags,
+    summary: "A channel's videos, newest first: its recordings (the one in progress included) and uploads",
+    description:
+      'Listed videos only (public and subscribers, published), except for the channel\'s owner and admins, who see all of them: unlisted, private, scheduled and failed ones too. With an ETag: send it back as If-None-Match for a 304 while nothing changed.',
+    request: {
+      params: z.object({ slug: z.string().max(64) }),
+      query: z.object({ source: z.enum(VOD_SOURCES).optional().openapi({ description: 'Only uploads, or only past broadcasts' }) }),
+    },
+    responses: { 200: json(z.object({ items: z.array(VodSchema) }), 'Videos.'), ...notModified, ...problems(400, 404) },
+  }),
+  async (c) => {
+    const { source } = c.req.valid('query');
+    const found = await cachedChannel(c, c.req.valid('param').slug);
+    const ch: VodChannel = { id: found.id, slug: found.slug, title: found.title, ownerId: found.owner.id, subscribersOnlyLive: found.subscribersOnlyLive };
+    const { db } = c.var.deps.database;
+    const load = (all: boolean, now = new Date()) => {
       const where = [eq(vod.channelId, ch.id)];
       if (source) where.push(eq(vod.source, source));
       // a failed recording is the streamer's to learn about (and delete), not a viewer's to stumble on
-      if (!managesVod(c.var.user, ch.ownerId)) where.push(inArray(vod.status, ['recording', 'ready']), listedVods());
-      const rows = await db
-        .select()
-        .from(vod)
-        .where(and(...where))
-        .orderBy(desc(vod.startedAt))
-        .limit(100);
-      return c.json({ items: await vodJson(c, rows, ch) }, 200);
-    },
-  ),
+      if (!all) where.push(inArray(vod.status, ['recording', 'ready']), listedVods(now));
+      return db.select().from(vod).where(and(...where)).orderBy(desc(vod.startedAt)).limit(100);
+    };
+    const answer = async (items: z.infer<typeof VodSchema>[]) => conditional(c, JSON.stringify({ items }), false) as never;
+    if (managesVod(c.var.user, ch.ownerId)) return answer(await vodJson(c, await load(true), ch));
+    // the list as anyone sees it, from the read cache: kept until a write changes it, or the next premiere is due
+    const listed = await c.var.deps.reads.get(readKeys.vods(ch.id, source), async () => {
+      const now = new Date();
+      const [rows, [next]] = await Promise.all([
+        load(false, now),
+        db.select({ at: min(vod.publishAt) }).from(vod).where(and(eq(vod.channelId, ch.id), gt(vod.publishAt, now))),
+      ]);
+      const items = await vodJson({ var: { ...c.var, user: null } }, rows, ch);
+      // a subscriber-only one comes with a signed URL for those entitled: their answer is their own
+      return { value: { items, personal: rows.some((v) => restrictedVod(v, ch)) }, ttlMs: next?.at ? next.at.getTime() - now.getTime() : undefined };
+    });
+    if (c.var.user && listed.personal) return answer(await vodJson(c, await load(false), ch));
+    return answer(listed.items);
+  },
 );
 
 /** A VoD with its channel, or undefined. */
@@ -319,6 +330,7 @@ export const vodsApp = router()
         set.posterKey = key;
       }
       const [changed] = await c.var.deps.database.db.update(vod).set(set).where(eq(vod.id, row.vod.id)).returning();
+      await c.var.deps.reads.invalidateVods(row.vod.channelId);
       const [json] = await vodJson(c, [changed!], row.channel);
       return c.json(json!, 200);
     },
@@ -348,6 +360,7 @@ export const vodsApp = router()
       const key = `${row.vod.storagePrefix}poster-upload-${Date.now()}.${type.split('/')[1]}`;
       await store.put(key, bytes, type);
       const [changed] = await database.db.update(vod).set({ posterKey: key }).where(eq(vod.id, row.vod.id)).returning();
+      await c.var.deps.reads.invalidateVods(row.vod.channelId);
       const old = row.vod.posterKey;
       if (old && old !== key && old.startsWith(`${row.vod.storagePrefix}poster-upload-`)) await store.delete(old);
       const [json] = await vodJson(c, [changed!], row.channel);
@@ -462,6 +475,7 @@ export const vodsApp = router()
         .set({ viewCount: sql`${vod.viewCount} + 1` })
         .where(eq(vod.id, row.vod.id))
         .returning({ viewCount: vod.viewCount });
+      await c.var.deps.reads.invalidateVods(row.vod.channelId); // the lists show the count
       return c.json({ counted: true, viewCount: after?.viewCount ?? row.vod.viewCount + 1 }, 200);
     },
   )
@@ -483,6 +497,7 @@ export const vodsApp = router()
       if (row.vod.uploadId) await removeUpload(c.var.deps, row.vod.uploadId);
       // its search document goes with the row (the search_vod trigger), its watch positions by cascade
       await c.var.deps.database.db.delete(vod).where(eq(vod.id, row.vod.id));
+      await c.var.deps.reads.invalidateVods(row.vod.channelId);
       return c.body(null, 204);
     },
   );

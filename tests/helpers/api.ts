@@ -86,9 +86,11 @@ export const LOOSE_LIMITS: Record<string, string> = {
  * Starts the API on a free loopback port with a fresh database; extra env entries override config. `log` replaces
  * the logger (a capturing one lets a test assert on what was logged, e.g. that no 'unhandled error' was).
  */
-export async function startTestApi(env: Record<string, string> = {}, opts: { db?: 'pglite' | 'postgres'; log?: Logger } = {}): Promise<TestApi> {
+export async function startTestApi(env: Record<string, string> = {}, opts: { db?: 'pglite' | 'postgres'; log?: Logger; sameDatabaseAs?: TestApi } = {}): Promise<TestApi> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-test-'));
-  const db = await freshDatabase(opts.db);
+  // a second API on the first one's database (as two API processes share one), left for the first one's stop to drop
+  const shared = opts.sameDatabaseAs;
+  const db = shared ? { database: shared.deps.database, url: shared.databaseUrl, drop: async () => undefined } : await freshDatabase(opts.db);
   const port = await freePort();
   const config = loadConfig({
     NODE_ENV: 'test',

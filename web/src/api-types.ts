@@ -745,7 +745,10 @@ export interface paths {
     };
   };
   "/api/channels/{slug}": {
-    /** Get a channel */
+    /**
+     * Get a channel
+     * @description The same answer for every caller (nothing in it depends on who asks), with an ETag: send it back as If-None-Match for a 304 while nothing changed.
+     */
     get: {
       parameters: {
         path: {
@@ -758,6 +761,10 @@ export interface paths {
           content: {
             "application/json": components["schemas"]["Channel"];
           };
+        };
+        /** @description Not modified since the ETag sent as If-None-Match. */
+        304: {
+          content: never;
         };
         /** @description Invalid input: a path parameter or query value that breaks its rules, or text with a NUL character or invalid Unicode. */
         400: {
@@ -1434,7 +1441,7 @@ export interface paths {
   "/api/channels/{slug}/vods": {
     /**
      * A channel's videos, newest first: its recordings (the one in progress included) and uploads
-     * @description Listed videos only (public and subscribers, published), except for the channel's owner and admins, who see all of them: unlisted, private, scheduled and failed ones too.
+     * @description Listed videos only (public and subscribers, published), except for the channel's owner and admins, who see all of them: unlisted, private, scheduled and failed ones too. With an ETag: send it back as If-None-Match for a 304 while nothing changed.
      */
     get: {
       parameters: {
@@ -1454,6 +1461,10 @@ export interface paths {
               items: components["schemas"]["Vod"][];
             };
           };
+        };
+        /** @description Not modified since the ETag sent as If-None-Match. */
+        304: {
+          content: never;
         };
         /** @description Invalid input (problem+json lists the fields). */
         400: {
