@@ -76,7 +76,10 @@ function numberingOf(caps: ms.RtpCapabilities, origin: ms.Router, producers: ms.
 }
 
 export class Fanout {
-  /** branch routers by `${worker}/${numbering}` */
+  /**
+   * branch routers by `${worker}/${numbering}/${the producers' ids}`: a publisher that reconnected has new producers,
+   * and a branch still fed the old ones (a viewer joining as it dropped) serves no one new
+   */
   private readonly branches = new Map<string, Branch>();
   /** this room's viewers (seated or being seated) per worker */
   private readonly seated = new Map<number, number>();
@@ -108,7 +111,8 @@ export class Fanout {
       throw unavailable(`"${this.opts.slug}" serves as many different players as it can right now; try again shortly.`, CAPACITY_RETRY_MS);
     }
     // fewest viewers first; among equals, a worker that already serves this numbering (no new router), then the origin's
-    const serves = (w: number) => (numbering === '' && w === this.origin.worker) || this.branches.has(`${w}/${numbering}`);
+    const feeds = producers.map((p) => p.id).join(',');
+    const serves = (w: number) => (numbering === '' && w === this.origin.worker) || this.branches.has(`${w}/${numbering}/${feeds}`);
     const rank = (w: number) => (serves(w) ? 0 : w === this.origin.worker ? 1 : 2);
     const { worker } = open.sort((a, b) => a.viewers - b.viewers || rank(a.worker) - rank(b.worker) || a.worker - b.worker)[0]!;
 
@@ -125,7 +129,7 @@ export class Fanout {
     if (worker === this.origin.worker && numbering === '') {
       return { router: this.origin.router, webRtcServer: this.origin.webRtcServer, worker, branch: undefined, producerId: (id) => id, release: () => leave() };
     }
-    const key = `${worker}/${numbering}`;
+    const key = `${worker}/${numbering}/${feeds}`;
     const branch = this.branches.get(key) ?? this.open(key, worker, numbering, caps, producers);
     branch.users++;
     try {
