@@ -1,14 +1,17 @@
 // Benchmark: SFU fan-out cost. One 720p publisher (Chromium's fake camera over WHIP, VP8, no simulcast) and a
 // growing number of WHEP viewers, each a Chromium page that decodes the stream. At each step the SFU's mediasoup
-// workers (the room's and the edge routers' it pipes to) are measured from /proc: CPU (user + system ticks over the window, as % of one core) and
+// workers (the room's and the branch routers' it pipes to) are measured from /proc: CPU (user + system ticks over the window, as % of one core) and
 // resident memory. The step with no viewers (ingest only) is the baseline. The first viewers also cost a fixed
-// amount (an edge router on another worker, fed by a pipe transport, when the browser numbers codecs differently
-// from the room's router); the per-viewer cost is the least-squares slope over the steps that have viewers, and
+// amount (a branch router fed by a pipe transport: Chromium numbers codecs differently from the room's router); the per-viewer cost is the least-squares slope over the steps that have viewers, and
 // viewers per core = 100 % / (CPU % per viewer).
 // The camera plays a 1280×720 30 fps clip of FFmpeg's test pattern under moving noise, which keeps the VP8 encoder
 // at its 2.5 Mbit/s cap (Chromium's built-in fake camera draws a simple 20 fps pattern that encodes to ~0.7 Mbit/s,
 // which would flatter the SFU: its cost follows packets per second).
 // Run: npm run bench:fanout   (options: --steps 0,1,2,4,6,8 --seconds 20 --browsers 2)
+//
+// --compare (with --viewers 6): the same viewers of one channel pinned to the origin's worker (the other worker made
+// to look full through the pool's seat counts, as before sfu/Fanout.ts) against spread over both (Fanout's own
+// placement), in one run; each worker's CPU is measured apart, so the busiest worker — what bounds a channel — shows.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -18,9 +21,14 @@ import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { startTestApi } from '../tests/helpers/api.ts';
 import { launchBrowser, type Browser } from '../tests/helpers/browser.ts';
-import { view } from '../tests/helpers/webrtc.ts';
+import { until, view } from '../tests/helpers/webrtc.ts';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '0,1,2,4,6,8' }, seconds: { type: 'string', default: '20' }, browsers: { type: 'string', default: '2' } } });
+const { values } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '0,1,2,4,6,8' }, seconds: { type: 'string', default: '20' }, browsers: { type: 'string', default: '2' },
+    compare: { type: 'boolean', default: false }, viewers: { type: 'string', default: '6' },
+  },
+});
 const STEPS = values.steps!.split(',').map(Number);
 const SECONDS = Number(values.seconds);
 const BROWSERS = Number(values.browsers);
@@ -32,8 +40,8 @@ async function proc(pid: number) {
   return { ticks: Number(stat[11]) + Number(stat[12]), sysTicks: Number(stat[12]), rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)![1]) };
 }
 
-/** All mediasoup workers together: viewers whose browser numbers codecs differently are served by an edge router
- * on another worker (piped from the room's router), so the room's own worker is not the whole cost. */
+/** All mediasoup workers together: viewers are served by branch routers on every worker (piped from the room's
+ * router), so the room's own worker is not the whole cost. */
 async function workers(pids: number[]) {
   const all = await Promise.all(pids.map(proc));
   return { ticks: all.reduce((s, p) => s + p.ticks, 0), sysTicks: all.reduce((s, p) => s + p.sysTicks, 0), rssKb: all.reduce((s, p) => s + p.rssKb, 0) };
@@ -96,12 +104,16 @@ function cameraClip(): string {
   return file;
 }
 
-async function main() {
-  const api = await startTestApi({ LOG_LEVEL: 'warn' });
+/** The API (with `env`), BROWSERS Chromium processes, and channel `fanout` live from the first one's page. */
+async function start(env: Record<string, string>) {
+  const api = await startTestApi({ LOG_LEVEL: 'warn', ...env });
   const browsers: Browser[] = [];
   const camera = cameraClip();
   for (let i = 0; i < BROWSERS; i++) browsers.push(await launchBrowser({ fakeMedia: true, args: [`--use-file-for-fake-video-capture=${camera}`] }));
-  const rows: { viewers: number; cpu: number; sys: number; rssMb: number; decodingFps: number; kbps: number; res: string }[] = [];
+  const stop = async () => {
+    for (const b of browsers) await b.close();
+    await api.stop();
+  };
   try {
     const owner = await api.client().signUp('Bench');
     const slug = 'fanout';
@@ -111,7 +123,17 @@ async function main() {
     await pub.goto(api.base + '/healthz');
     await publish(pub, slug, key);
     await new Promise((r) => setTimeout(r, 8000)); // let the encoder ramp up to 720p at full bitrate
-    const room = api.sfu.room(slug)!;
+    return { api, browsers, slug, pub, room: api.sfu.room(slug)!, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function main() {
+  const { api, browsers, slug, pub, room, stop } = await start({});
+  const rows: { viewers: number; cpu: number; sys: number; rssMb: number; decodingFps: number; kbps: number; res: string }[] = [];
+  try {
     const workerPids = (await api.sfu.pool.usage()).map((w) => w.pid);
     const viewers: Page[] = [];
     for (const n of STEPS) {
@@ -138,8 +160,7 @@ async function main() {
     }
     if (room.viewerCount !== viewers.length) console.error(`warning: room counts ${room.viewerCount} viewers, ${viewers.length} pages`);
   } finally {
-    for (const b of browsers) await b.close();
-    await api.stop();
+    await stop();
   }
 
   const xs = rows.map((r) => r.viewers);
@@ -156,8 +177,59 @@ async function main() {
   console.log('| viewers | SFU workers CPU % of a core (of which kernel) | SFU workers RSS MB | viewer decoded fps (mean) | viewer video kbit/s (mean) | publisher sends |');
   console.log('|---:|---:|---:|---:|---:|---|');
   for (const r of rows) console.log(`| ${r.viewers}${r.viewers === 0 ? ' (baseline: ingest only)' : ''} | ${r.cpu.toFixed(2)} (${r.sys.toFixed(2)}) | ${r.rssMb.toFixed(1)} | ${r.decodingFps.toFixed(1)} | ${r.kbps.toFixed(0)} | ${r.res} |`);
-  console.log(`\nfixed cost of the first viewers (edge router + pipe): ${fixedCpu.toFixed(2)} % of a core, ${fixedMem.toFixed(1)} MB`);
+  console.log(`\nfixed cost of the first viewers (branch router + pipe): ${fixedCpu.toFixed(2)} % of a core, ${fixedMem.toFixed(1)} MB`);
   console.log(`per viewer (slope over ${wx.join(', ')} viewers): ${cpuPer.toFixed(3)} % of a core (kernel ${sysPer.toFixed(3)} %), ${memPer.toFixed(0)} KB resident → ${(100 / cpuPer).toFixed(0)} viewers per core (extrapolated)`);
 }
 
-await main();
+/**
+ * Pinned against spread: `VIEWERS` decoding viewers of one channel on the origin's worker alone (every other worker
+ * holds phantom seats, so Fanout's least-loaded choice is always the origin's), then the same number placed as Fanout
+ * places them. Each worker's CPU over SECONDS, and the viewers' decoded frame rate.
+ */
+async function compare() {
+  const n = Number(values.viewers);
+  const { api, browsers, slug, room, stop } = await start({ SFU_WORKERS: '2', SFU_VIEWERS_PER_CHANNEL: String(n), SFU_MAX_VIEWERS: String(4 * n) });
+  const rows: { mode: string; seated: string; cpu: number[]; fps: number }[] = [];
+  try {
+    const pool = api.sfu.pool;
+    const pids = (await pool.usage()).sort((a, b) => a.worker - b.worker).map((w) => w.pid);
+    for (const mode of ['idle (baseline: ingest only)', 'pinned to the origin worker', 'spread by Fanout']) {
+      const phantoms = mode.startsWith('pinned') ? pool.loads().filter((l) => l.worker !== room.placement().origin).flatMap((l) => Array.from({ length: n + 1 }, () => pool.seat(l.worker))) : [];
+      const viewers: Page[] = [];
+      for (let i = 0; !mode.startsWith('idle') && i < n; i++) {
+        const page = await browsers[i % BROWSERS]!.context.newPage();
+        await page.goto(api.base + '/healthz');
+        const v = await view(page, slug, { small: true });
+        if (v.status !== 201) throw new Error(`WHEP ${v.status}: ${v.body}`);
+        viewers.push(page);
+      }
+      const seated = JSON.stringify(room.placement().viewersByWorker);
+      await new Promise((r) => setTimeout(r, 3000));
+      const a = await Promise.all(pids.map(proc));
+      const va = await Promise.all(viewers.map((v) => rtpStats(v, 'inbound-rtp')));
+      const t0 = Date.now();
+      await new Promise((r) => setTimeout(r, SECONDS * 1000));
+      const b = await Promise.all(pids.map(proc));
+      const vb = await Promise.all(viewers.map((v) => rtpStats(v, 'inbound-rtp')));
+      const secs = (Date.now() - t0) / 1000;
+      const cpu = b.map((x, i) => ((x.ticks - a[i]!.ticks) / TICK / secs) * 100);
+      const fps = viewers.length ? vb.reduce((s, x, i) => s + (x.frames - va[i]!.frames), 0) / viewers.length / secs : 0;
+      rows.push({ mode, seated, cpu, fps });
+      console.error(`${mode}: seated ${seated}, workers CPU ${cpu.map((c) => c.toFixed(1)).join(' / ')} %, viewer fps ${fps.toFixed(1)}`);
+      for (const page of viewers) {
+        await page.evaluate(() => fetch((window as any).__view.location, { method: 'DELETE' })).catch(() => undefined);
+        await page.close();
+      }
+      for (const release of phantoms) release();
+      await until(async () => room.viewerCount, (c) => c === 0, 5_000);
+    }
+  } finally {
+    await stop();
+  }
+  console.log(`\nOne channel, ${n} decoding viewers, 2 mediasoup workers: 1 publisher (VP8, 1280×720 30 fps noisy test pattern, ≤ 2.5 Mbit/s), ${SECONDS} s per mode, viewers in ${BROWSERS} Chromium processes:\n`);
+  console.log('| placement | viewers per worker | worker 0 CPU % of a core | worker 1 CPU % | busiest worker | both | viewer decoded fps (mean) |');
+  console.log('|---|---|---:|---:|---:|---:|---:|');
+  for (const r of rows) console.log(`| ${r.mode} | ${r.seated} | ${r.cpu[0]!.toFixed(2)} | ${r.cpu[1]!.toFixed(2)} | ${Math.max(...r.cpu).toFixed(2)} | ${r.cpu.reduce((x, y) => x + y, 0).toFixed(2)} | ${r.fps.toFixed(1)} |`);
+}
+
+await (values.compare ? compare() : main());

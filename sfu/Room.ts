@@ -3,9 +3,9 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { types as ms } from 'mediasoup';
-import { badRequest, conflict, invalidState, notFound, unavailable } from '../shared/errors.ts';
+import { badRequest, conflict, invalidState, notFound } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { CAPACITY_RETRY_MS, EdgeRouters } from './EdgeRouters.ts';
+import { Fanout, KEYFRAME_REQUEST_DELAY_MS, type Seat, type Workers } from './Fanout.ts';
 import type { IngestInfo, IngestRoom, PlainTrack, RoomEvents } from './ingest.ts';
 import type { RecordedTrack, RtpTargets } from '../shared/recorder-protocol.ts';
 import { mediaFailure } from './media-failure.ts';
@@ -44,10 +44,10 @@ export type RoomSettings = {
   /** the address the recording feed sends from (to a recorder on another host too) */
   listenIp: string;
   publishGraceMs: number;
-  /** viewers this room takes at once */
-  maxViewers: number;
-  /** edge routers (other payload-type numberings) this room opens at once */
-  maxEdges: number;
+  /** viewers this room seats on one worker (so it takes this × workers) */
+  viewersPerWorker: number;
+  /** payload-type numberings other than the room's router's served at once */
+  maxNumberings: number;
 };
 
 /**
@@ -60,14 +60,15 @@ export type ReceivedStream = {
 };
 
 /**
- * `resource` is the WHEP resource token; `edge` the numbering of the edge router it consumes from, if any; `layers`
- * the quality the viewer chose (undefined: auto, the consumer adapts up to the best layer as bandwidth allows).
+ * `resource` is the WHEP resource token; `seat` where it consumes (Fanout.ts: the origin router or a branch on some
+ * worker); `layers` the quality the viewer chose (undefined: auto, the consumer adapts up to the best layer as
+ * bandwidth allows).
  */
 type Viewer = {
   resource: string;
   transport: ms.WebRtcTransport;
   consumers: ms.Consumer[];
-  edge: string | undefined;
+  seat: Seat;
   release: (() => void) | undefined;
   layers?: ms.ConsumerLayers;
 };
@@ -89,6 +90,9 @@ export type ViewerLayers = {
   current: ms.ConsumerLayers | null;
 };
 
+/** Video producers pace keyframe requests (Fanout.ts: the many viewers' PLIs become one per interval). */
+const keyframePacing = (kind: ms.MediaKind) => (kind === 'video' ? { keyFrameRequestDelay: KEYFRAME_REQUEST_DELAY_MS } : {});
+
 /** Spatial and temporal layer counts of a consumer's scalability mode ("S3T3", "L1T2"; "L1T1" when absent). */
 function layerCounts(consumer: ms.Consumer): { spatial: number; temporal: number } {
   const m = /^[LS](\d+)T(\d+)/.exec(consumer.rtpParameters.encodings?.[0]?.scalabilityMode ?? '');
@@ -104,12 +108,10 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
   private publisher: Publisher | undefined;
   /** viewers by WHEP resource token */
   private readonly viewers = new Map<string, Viewer>();
-  /** offers being answered: they count against maxViewers before they are viewers */
-  private joining = 0;
-  /** routers for viewers that number codecs differently (EdgeRouters.ts) */
-  private readonly edges: EdgeRouters;
+  /** the origin router's fan-out to branch routers on every worker (Fanout.ts) */
+  private readonly fanout: Fanout;
   /**
-   * Every WebRTC transport this room opened and has not closed (publisher's and viewers', on its router or an edge):
+   * Every WebRTC transport this room opened and has not closed (publisher's and viewers', on its router or a branch):
    * close() closes them itself, see there.
    */
   private readonly webRtcTransports = new Set<ms.WebRtcTransport>();
@@ -134,14 +136,19 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
     readonly channelId: string,
     readonly slug: string,
     private readonly home: Placement,
-    /** a router with the given codecs (payload types) on a worker not in `avoid`, for viewers that number codecs differently */
-    edgeRouter: (mediaCodecs: ms.RtpCodecCapability[], avoid: number[]) => Promise<Placement>,
+    /** the worker pool, where viewers are seated and branch routers made */
+    workers: Workers,
     private readonly settings: RoomSettings,
     private readonly log: Logger,
   ) {
     super();
     this.router = home.router;
-    this.edges = new EdgeRouters(home, edgeRouter, settings.maxEdges, slug);
+    this.fanout = new Fanout(home, workers, {
+      perWorker: settings.viewersPerWorker,
+      maxNumberings: settings.maxNumberings,
+      slug,
+      onBranchLost: (key) => this.branchLost(key),
+    });
     this.tap = new RecorderTap({
       router: home.router,
       slug,
@@ -250,7 +257,7 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
           sections.push({ mid: p.mid, media: p.media, rejected: true });
           continue;
         }
-        const producer = await transport.produce({ kind: p.kind, rtpParameters: p.rtp });
+        const producer = await transport.produce({ kind: p.kind, rtpParameters: p.rtp, ...keyframePacing(p.kind) });
         session.producers.push(producer);
         if (/\/vp8$/i.test(p.rtp.codecs[0]!.mimeType)) this.watchVp8Keyframes(producer);
         const rids = p.rtp.encodings?.map((e) => e.rid).filter((r): r is string => !!r);
@@ -333,7 +340,7 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
         const transport = await this.router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: false, comedia: true });
         session.transports.push(transport);
         ports.push({ rtp: transport.tuple.localPort, rtcp: transport.rtcpTuple!.localPort });
-        const producer = await transport.produce({ kind: t.kind, rtpParameters: { codecs: [t.codec], encodings: [{ ssrc: t.ssrc }] } });
+        const producer = await transport.produce({ kind: t.kind, rtpParameters: { codecs: [t.codec], encodings: [{ ssrc: t.ssrc }] }, ...keyframePacing(t.kind) });
         session.producers.push(producer);
       }
       this.sessionId ??= session.id;
@@ -357,37 +364,34 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
   /**
    * WHEP: accepts a viewer's offer; consumers start paused and resume (with a keyframe request) once DTLS is up.
    * Returns the resource token for its Location. `release` runs once when the viewer leaves (or is refused), so a
-   * caller's per-address count follows the session. A full room is a 503 with Retry-After.
+   * caller's per-address count follows the session. The viewer is seated on the least-loaded worker with room for this
+   * channel (Fanout.ts); none left is a 503 with Retry-After.
    */
   async view(offer: ParsedOffer, release?: () => void): Promise<{ resource: string; answer: string }> {
     if (this.closed || !this.publisher) throw notFound(`A live broadcast on "${this.slug}"`);
-    if (this.viewers.size + this.joining >= this.settings.maxViewers) {
-      throw unavailable(`"${this.slug}" has as many viewers as this server can take (${this.settings.maxViewers}); try again shortly.`, CAPACITY_RETRY_MS);
-    }
-    this.joining++;
-    let edge: string | undefined;
+    let seat: Seat | undefined;
     let transport: ms.WebRtcTransport | undefined;
     try {
       const offered = consumerCapabilities(offer);
-      const at = await this.edges.placementFor(offered, this.publisher.producers);
-      edge = at.edge;
-      const { router } = at;
+      seat = await this.fanout.seat(offered, this.publisher.producers);
+      const { router } = seat;
       const caps = withoutForeignRtx(offered, router);
-      transport = await this.createTransport(at);
+      transport = await this.createTransport(seat);
       if (this.closed || !this.publisher) throw notFound(`A live broadcast on "${this.slug}"`);
-      const session: Viewer = { resource: resourceToken(), transport, consumers: [], edge, release };
+      const session: Viewer = { resource: resourceToken(), transport, consumers: [], seat, release };
       await transport.connect({ dtlsParameters: offer.dtls });
       const streamId = newStreamId();
       const sections: AnswerSection[] = [];
       const used = new Set<string>();
       for (const s of offer.sections) {
         const producer = s.kind ? this.publisher.producers.find((p) => p.kind === s.kind && !used.has(p.id)) : undefined;
-        if (!producer || !router.canConsume({ producerId: producer.id, rtpCapabilities: caps })) {
+        const producerId = producer && seat.producerId(producer.id);
+        if (!producer || !producerId || !router.canConsume({ producerId, rtpCapabilities: caps })) {
           sections.push({ mid: s.mid, media: s.media, rejected: true });
           continue;
         }
         used.add(producer.id);
-        const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: caps, paused: true });
+        const consumer = await transport.consume({ producerId, rtpCapabilities: caps, paused: true });
         session.consumers.push(consumer);
         sections.push({
           mid: s.mid,
@@ -408,17 +412,34 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
       return { resource: session.resource, answer: writeAnswer(transport, sections) };
     } catch (err) {
       transport?.close();
-      if (edge !== undefined) this.edges.unuse(edge);
+      seat?.release();
       release?.();
       throw mediaFailure(err, this.log, 'WHEP view');
-    } finally {
-      this.joining--;
     }
   }
 
-  /** Edge routers open (or opening) for viewers numbering codecs differently. */
-  get edgeCount() {
-    return this.edges.count;
+  /** Payload-type numberings other than the room's being served (each by a branch on one or more workers). */
+  get numberingCount() {
+    return this.fanout.numberings;
+  }
+
+  /** Where this room's viewers sit: the origin's worker, viewers per worker, and the branches open (or opening). */
+  placement(): { origin: number; viewersByWorker: Record<number, number>; branches: { worker: number; numbering: string; viewers: number }[] } {
+    const viewersByWorker: Record<number, number> = {};
+    for (const v of this.viewers.values()) viewersByWorker[v.seat.worker] = (viewersByWorker[v.seat.worker] ?? 0) + 1;
+    return { origin: this.home.worker, viewersByWorker, branches: this.fanout.describe() };
+  }
+
+  /** The worker the viewer holding `resource` is seated on. */
+  viewerWorker(resource: string): number | undefined {
+    return this.viewers.get(resource)?.seat.worker;
+  }
+
+  /** A branch's worker died: its viewers' sessions are gone (their players reconnect); the broadcast goes on. */
+  private branchLost(key: string): void {
+    const gone = [...this.viewers.values()].filter((v) => v.seat.branch === key);
+    this.log.warn({ channel: this.slug, branch: key, viewers: gone.length }, 'a media worker serving viewers died; they reconnect');
+    for (const v of gone) this.leave(v.resource);
   }
 
   hasViewer(resource: string) {
@@ -472,7 +493,7 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
     this.viewers.delete(resource);
     v.transport.close();
     v.release?.();
-    if (v.edge !== undefined) this.edges.unuse(v.edge);
+    v.seat.release();
     this.emit('viewers-changed', this.viewers.size);
     return true;
   }
@@ -530,6 +551,7 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
     this.tap.close();
     this.publisher = undefined;
     this.lostPublisher = undefined;
+    const seats = [...this.viewers.values()].map((v) => v.seat);
     for (const v of this.viewers.values()) v.release?.();
     this.viewers.clear();
     // Each transport is closed before its router: mediasoup 3.12's WebRtcServer forgets a transport only when the
@@ -537,9 +559,10 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
     // for the worker's life — and with it, through its event listeners, this room, its producers and its timers
     // (some 50 KiB of heap per ended WHIP broadcast, as the SDP fuzzer measured).
     for (const t of [...this.webRtcTransports]) t.close();
+    for (const seat of seats) seat.release();
     this.router.close();
     this.home.release();
-    this.edges.close();
+    this.fanout.close();
     this.emit('close');
   }
 
@@ -586,11 +609,11 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
     return out;
   }
 
-  /** Live mediasoup objects this room holds across its router and edge routers (a closed room holds none). */
+  /** Live mediasoup objects this room holds across its origin and branch routers (a closed room holds none). */
   async dump() {
     const total = { transports: 0, producers: 0, consumers: 0 };
-    const edges = await this.edges.routers();
-    for (const router of [this.router, ...edges]) {
+    const branches = await this.fanout.routers();
+    for (const router of [this.router, ...branches]) {
       if (!router || router.closed) continue;
       const d = await router.dump();
       total.transports += d.transportIds.length;

@@ -16,7 +16,6 @@ import { sfuRoutes } from './http.ts';
 import type { IngestInfo } from './ingest.ts';
 import { RtmpServer, type RtmpHost } from './rtmp/server.ts';
 import { WorkerPool } from './WorkerPool.ts';
-import type { types as ms } from 'mediasoup';
 
 export type SfuDeps = {
   config: Config;
@@ -202,18 +201,13 @@ export class Sfu {
     const home = await this.pool.createRouter().catch((err) => {
       throw mediaFailure(err, this.deps.log, 'room router');
     });
-    // a router on a worker that dies takes the room with it: the close cascades (row ended, channel.offline) as always
-    const onWorker = (placed: { router: ms.Router }) => placed.router.once('workerclose', () => room.close(WORKER_DIED));
-    const edge = async (mediaCodecs: ms.RtpCodecCapability[], avoid: number[]) => {
-      const placed = await this.pool.createRouter({ mediaCodecs, avoid });
-      onWorker(placed);
-      return placed;
-    };
     const { rtc, sfu } = this.deps.config;
-    const room: Room = new Room(ch.id, ch.slug, home, edge, {
-      listenIp: rtc.listenIp, publishGraceMs: rtc.publishGraceMs, maxViewers: sfu.viewersPerChannel, maxEdges: sfu.edgeRoutersPerChannel,
+    const room: Room = new Room(ch.id, ch.slug, home, this.pool, {
+      listenIp: rtc.listenIp, publishGraceMs: rtc.publishGraceMs, viewersPerWorker: sfu.viewersPerChannel, maxNumberings: sfu.numberingsPerChannel,
     }, this.deps.log);
-    onWorker(home);
+    // the origin router's worker dying takes the room with it: the close cascades (row ended, channel.offline) as always;
+    // a branch's worker dying drops only the viewers seated there (Fanout.ts)
+    home.router.once('workerclose', () => room.close(WORKER_DIED));
     this.rooms.set(ch.id, room);
     this.name(ch.id, ch.slug);
     this.keys.set(ch.id, keyId);

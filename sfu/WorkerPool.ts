@@ -1,4 +1,5 @@
-// mediasoup workers, one per core by default; each new room goes to the worker with the fewest rooms.
+// mediasoup workers, one per core by default; each new room goes to the worker with the fewest rooms, and each viewer
+// (of any room: sfu/Fanout.ts) to the worker with the fewest viewers, so one channel can use every core.
 // WebRTC goes through one WebRtcServer per worker (one UDP and one TCP port), so a channel's viewers are bounded by
 // what its worker can forward, not by a slice of a port range; plain RTP transports (the RTMP bridge, the recorder)
 // take ports from the whole RTC_MIN_PORT..RTC_MAX_PORT range on every worker: mediasoup 3.12's PortManager binds
@@ -12,7 +13,7 @@ import { unavailable } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { MEDIA_CODECS } from './codecs.ts';
 
-/** A router on one worker (its index), with that worker's WebRtcServer; release() when the room (or edge) closes. */
+/** A router on one worker (its index), with that worker's WebRtcServer; release() when the room (or branch) closes. */
 export type Placement = { router: ms.Router; webRtcServer: ms.WebRtcServer; worker: number; release(): void };
 
 export type PoolOptions = {
@@ -26,7 +27,8 @@ export type PoolOptions = {
   log: Logger;
 };
 
-type Slot = { worker: ms.Worker; webRtcServer: ms.WebRtcServer; rooms: number; dead: boolean };
+/** `rooms`: rooms whose origin router is here; `viewers`: viewers seated here, of every room (the load that places them) */
+type Slot = { worker: ms.Worker; webRtcServer: ms.WebRtcServer; rooms: number; viewers: number; dead: boolean };
 
 export type PoolEvents = {
   /** worker `index` died and left the pool; a replacement is being started */
@@ -78,7 +80,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     });
     try {
       const webRtcServer = await worker.createWebRtcServer({ listenInfos: [at('udp'), at('tcp')] });
-      return { worker, webRtcServer, rooms: 0, dead: false };
+      return { worker, webRtcServer, rooms: 0, viewers: 0, dead: false };
     } catch (err) {
       worker.close();
       const where = opts.port ? `port ${opts.port + i}` : `a port in ${opts.minPort}-${opts.maxPort}`;
@@ -137,32 +139,55 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     return Promise.all(this.live().map((s) => WorkerPool.portsOf(s.webRtcServer)));
   }
 
-  /**
-   * A router on the least-loaded worker other than those in `avoid` (an edge router must be on a worker that holds
-   * none of its room's producers: mediasoup 3.12 pipes only between workers, and a piped producer keeps its id, so
-   * two pipes of one producer into one worker collide). No such worker left is a 503. release() must be called when
-   * the router closes.
-   */
-  async createRouter(opts: { mediaCodecs?: ms.RtpCodecCapability[]; avoid?: number[] } = {}): Promise<Placement> {
+  /** A room's origin router, on the worker with the fewest rooms. No worker up is a 503. release() when it closes. */
+  async createRouter(opts: { mediaCodecs?: ms.RtpCodecCapability[] } = {}): Promise<Placement> {
     if (this.closed) throw new Error('worker pool is closed');
-    const candidates = this.slots.map((s, i) => ({ s, i })).filter(({ s, i }) => !s.dead && !opts.avoid?.includes(i));
-    if (!this.live().length) throw unavailable('No media worker is up right now (one is being restarted); try again shortly.', RESPAWN_RETRY_MS);
-    if (!candidates.length) throw unavailable('Every media worker already serves this channel; try again shortly.', 10_000);
-    const { s: slot, i: worker } = candidates.sort((a, b) => a.s.rooms - b.s.rooms)[0]!;
-    slot.rooms++;
+    const candidates = this.slots.map((s, i) => ({ s, i })).filter(({ s }) => !s.dead);
+    if (!candidates.length) throw unavailable('No media worker is up right now (one is being restarted); try again shortly.', RESPAWN_RETRY_MS);
+    const { i: worker } = candidates.sort((a, b) => a.s.rooms - b.s.rooms)[0]!;
+    return this.routerOn(worker, opts.mediaCodecs, true);
+  }
+
+  /**
+   * A router on worker `worker` (a fan-out branch: sfu/Fanout.ts), counted as a room when `room`. A worker that is
+   * dead (being replaced) is a 503. release() must be called when the router closes.
+   */
+  async routerOn(worker: number, mediaCodecs: ms.RtpCodecCapability[] = MEDIA_CODECS, room = false): Promise<Placement> {
+    if (this.closed) throw new Error('worker pool is closed');
+    const slot = this.slots[worker];
+    if (!slot || slot.dead) throw unavailable('That media worker is being restarted; try again shortly.', RESPAWN_RETRY_MS);
+    if (room) slot.rooms++;
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
-      slot.rooms = Math.max(0, slot.rooms - 1);
+      if (room) slot.rooms = Math.max(0, slot.rooms - 1);
     };
     try {
-      const router = await slot.worker.createRouter({ mediaCodecs: opts.mediaCodecs ?? MEDIA_CODECS });
+      const router = await slot.worker.createRouter({ mediaCodecs });
       return { router, webRtcServer: slot.webRtcServer, worker, release };
     } catch (err) {
       release();
       throw err;
     }
+  }
+
+  /** Viewers seated on each live worker (of every room): where the next viewer goes is the least loaded. */
+  loads(): { worker: number; viewers: number }[] {
+    return this.slots.flatMap((s, worker) => (s.dead ? [] : [{ worker, viewers: s.viewers }]));
+  }
+
+  /** Counts one viewer on `worker` until the returned release() (idempotent; a replaced worker's count starts at 0). */
+  seat(worker: number): () => void {
+    const slot = this.slots[worker];
+    if (!slot) throw new Error(`no media worker ${worker}`);
+    slot.viewers++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      slot.viewers = Math.max(0, slot.viewers - 1);
+    };
   }
 
   /**
@@ -181,9 +206,10 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     return { routers, webRtcTransports, webRtcTransportObjects };
   }
 
-  /** Per-worker resource usage (for metrics and benchmarks). */
+  /** Per-worker rooms, viewers and resource usage (for metrics, tests and benchmarks). */
   async usage() {
-    return Promise.all(this.live().map(async (s) => ({ pid: s.worker.pid, rooms: s.rooms, usage: await s.worker.getResourceUsage() })));
+    const live = this.slots.flatMap((s, worker) => (s.dead ? [] : [{ s, worker }]));
+    return Promise.all(live.map(async ({ s, worker }) => ({ worker, pid: s.worker.pid, rooms: s.rooms, viewers: s.viewers, usage: await s.worker.getResourceUsage() })));
   }
 
   close(): void {

@@ -51,12 +51,14 @@ const schema = z.object({
   PUBLISH_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   /** mediasoup workers (one per core by default). */
   SFU_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
-  /** WHEP viewers one channel takes (a channel's viewers sit on its router's worker; ~250 is what one core forwards
-   * at 720p 2.5 Mbit/s), and in all on this SFU. */
+  /** WHEP viewers one channel seats on one worker (~250 is what one core forwards at 720p 2.5 Mbit/s): a channel's
+   * viewers spread over every worker (sfu/Fanout.ts), so it takes this × workers; and SFU_MAX_VIEWERS in all. */
   SFU_VIEWERS_PER_CHANNEL: z.coerce.number().int().min(1).max(100_000).default(250),
   SFU_MAX_VIEWERS: z.coerce.number().int().min(1).max(1_000_000).optional(),
-  /** Routers a channel opens for viewers that number codecs differently (Chromium, Firefox, Safari each differ). */
-  SFU_EDGE_ROUTERS_PER_CHANNEL: z.coerce.number().int().min(0).max(64).default(4),
+  /** Payload-type numberings besides the room's one channel serves at once (Chromium, Firefox, Safari each differ;
+   * each is a branch router on every worker it reaches). SFU_EDGE_ROUTERS_PER_CHANNEL is its former name. */
+  SFU_NUMBERINGS_PER_CHANNEL: z.coerce.number().int().min(0).max(64).optional(),
+  SFU_EDGE_ROUTERS_PER_CHANNEL: z.coerce.number().int().min(0).max(64).optional(),
   /** WHEP offers one address may send per minute, and WHEP sessions it may hold at once (a NAT shares both). */
   WHEP_OFFERS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
   WHEP_SESSIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(20),
@@ -239,7 +241,7 @@ export type Config = {
   trustedProxies: TrustedProxies;
   rtc: { listenIp: string; announcedIp: string | undefined; port: number; minPort: number; maxPort: number; workers: number; publishGraceMs: number };
   /** caps on the SFU's viewers and on what one address may ask of it */
-  sfu: { viewersPerChannel: number; maxViewers: number; edgeRoutersPerChannel: number; whepOffersPerMinute: number; whepSessionsPerAddress: number; whipAuthFailuresPerMinute: number };
+  sfu: { viewersPerChannel: number; maxViewers: number; numberingsPerChannel: number; whepOffersPerMinute: number; whepSessionsPerAddress: number; whipAuthFailuresPerMinute: number };
   /** RTMP ingest; undefined when turned off. `publicUrl` is what the studio shows (the port is filled in once bound). */
   rtmp:
     | {
@@ -370,9 +372,9 @@ export function loadConfig(source: Record<string, string | undefined> = environm
     },
     sfu: {
       viewersPerChannel: e.SFU_VIEWERS_PER_CHANNEL,
-      // the pool has at least two workers; each holds about one channel's worth of viewers
+      // the pool has at least two workers; each forwards about one channel's worth of viewers
       maxViewers: e.SFU_MAX_VIEWERS ?? Math.max(2, workers) * e.SFU_VIEWERS_PER_CHANNEL,
-      edgeRoutersPerChannel: e.SFU_EDGE_ROUTERS_PER_CHANNEL,
+      numberingsPerChannel: e.SFU_NUMBERINGS_PER_CHANNEL ?? e.SFU_EDGE_ROUTERS_PER_CHANNEL ?? 4,
       whepOffersPerMinute: e.WHEP_OFFERS_PER_MINUTE,
       whepSessionsPerAddress: e.WHEP_SESSIONS_PER_ADDRESS,
       whipAuthFailuresPerMinute: e.WHIP_AUTH_FAILURES_PER_MINUTE,

@@ -26,7 +26,8 @@ t.after(async (ctx) => {
   ctx.watch?.stop();
 });
 
-const routers = async (api: TestApi) => (await api.sfu.pool.usage()).reduce((n, w) => n + w.rooms, 0);
+// every router on every worker: rooms' and their fan-out branches'
+const routers = async (api: TestApi) => (await api.sfu.pool.held()).routers;
 
 t('mutated offers get 2xx or 4xx from WHIP and WHEP, and leave no mediasoup object behind', async ({ api, target, capture, watch }) => {
   const seed = fuzzSeed();

@@ -108,7 +108,7 @@ t(`randomly mutated offers for ${FUZZ_SECONDS} s: never a 5xx; what they opened 
   assert.equal(failures, []);
   assert.ok(sent > 10, `${sent} offers`);
   assert.is(room.viewerCount, 0);
-  assert.is(room.edgeCount, 0);
+  assert.is(room.numberingCount, 0);
   assert.equal(await room.dump(), before, 'what the accepted offers opened is gone');
   assert.is(ctx.api.sfu.room('ingest'), undefined, 'no broadcast was left open');
 });

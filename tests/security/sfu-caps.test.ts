@@ -1,5 +1,5 @@
-// The SFU's caps on strangers: WHEP offers per address per minute, WHEP sessions per address, viewers per channel,
-// edge routers per channel (released with their last viewer), failed WHIP authorizations per address, and running
+// The SFU's caps on strangers: WHEP offers per address per minute, WHEP sessions per address, viewers per channel
+// and worker, payload-type numberings per channel (their branch routers released with their last viewer), failed WHIP authorizations per address, and running
 // out of media ports. Refusals are 429 (the address's budget) or 503 (capacity) with Retry-After, never a 500.
 // Offers are crafted (tests/helpers/whep-offer.ts); addresses are told apart by X-Forwarded-For from a trusted
 // loopback proxy, as behind Caddy.
@@ -19,11 +19,12 @@ import type { Page } from 'playwright-core';
 
 const CAPS = {
   TRUSTED_PROXIES: 'loopback',
-  SFU_WORKERS: '3', // an edge router needs a worker of its own: room for two besides the channel's
+  SFU_WORKERS: '2',
   WHEP_OFFERS_PER_MINUTE: '8',
   WHEP_SESSIONS_PER_ADDRESS: '3',
-  SFU_VIEWERS_PER_CHANNEL: '6',
-  SFU_EDGE_ROUTERS_PER_CHANNEL: '2',
+  SFU_VIEWERS_PER_CHANNEL: '3', // per worker: the channel takes 6
+  SFU_MAX_VIEWERS: '20', // above the channel's, so the channel's cap is the one refusing
+  SFU_NUMBERINGS_PER_CHANNEL: '2',
   WHIP_AUTH_FAILURES_PER_MINUTE: '3',
 };
 
@@ -87,7 +88,7 @@ t('an address holding WHEP_SESSIONS_PER_ADDRESS sessions is refused with 429; DE
   assert.is(api.sfu.room('capped')!.viewerCount, 0);
 });
 
-t('a channel holding SFU_VIEWERS_PER_CHANNEL viewers refuses the next with 503 and Retry-After', async ({ api }) => {
+t('a channel holding SFU_VIEWERS_PER_CHANNEL viewers on every worker refuses the next with 503 and Retry-After', async ({ api }) => {
   const room = api.sfu.room('capped')!;
   const held: string[] = [];
   for (let i = 0; room.viewerCount < 6; i++) {
@@ -95,6 +96,7 @@ t('a channel holding SFU_VIEWERS_PER_CHANNEL viewers refuses the next with 503 a
     assert.is(res.status, 201, await res.text());
     held.push(res.headers.get('location')!);
   }
+  assert.equal(room.placement().viewersByWorker, { 0: 3, 1: 3 }, 'three on each worker');
   await refused(await offer(api, '198.51.100.40'), 503);
   assert.is(room.viewerCount, 6);
   await end(api, held.pop()!);
@@ -104,7 +106,7 @@ t('a channel holding SFU_VIEWERS_PER_CHANNEL viewers refuses the next with 503 a
   for (const l of held) await end(api, l);
 });
 
-t('edge routers: at most SFU_EDGE_ROUTERS_PER_CHANNEL numberings at once (503), each closed with its last viewer', async ({ api }) => {
+t('numberings: at most SFU_NUMBERINGS_PER_CHANNEL besides the room\'s at once (503), each closed with its last viewer', async ({ api }) => {
   const room = api.sfu.room('capped')!;
   assert.is(room.viewerCount, 0);
   const before = await room.dump();
@@ -112,24 +114,25 @@ t('edge routers: at most SFU_EDGE_ROUTERS_PER_CHANNEL numberings at once (503), 
   const first = await offer(api, '198.51.100.50', { sdp: whepOffer(numberings[0]) });
   assert.is(first.status, 201, await first.text());
   const firstToo = await offer(api, '198.51.100.51', { sdp: whepOffer(numberings[0]) });
-  assert.is(firstToo.status, 201, 'the same numbering shares its edge');
+  assert.is(firstToo.status, 201, 'the same numbering again');
   const second = await offer(api, '198.51.100.52', { sdp: whepOffer(numberings[1]) });
   assert.is(second.status, 201, await second.clone().text());
-  assert.is(room.edgeCount, 2);
+  assert.is(room.numberingCount, 2);
   await refused(await offer(api, '198.51.100.53', { sdp: whepOffer(numberings[2]) }), 503);
-  assert.is(room.edgeCount, 2, 'a refused numbering leaves no edge behind');
+  assert.is(room.numberingCount, 2, 'a refused numbering leaves no edge behind');
 
   await end(api, first.headers.get('location')!);
-  assert.is(room.edgeCount, 2, 'the edge stays while a viewer uses it');
+  assert.is(room.numberingCount, 2, 'the numbering is served while a viewer uses it');
   await end(api, firstToo.headers.get('location')!);
-  assert.is(room.edgeCount, 1, 'its last viewer gone, the edge closes');
+  assert.is(room.numberingCount, 1, 'its last viewer gone, its branches close');
   const third = await offer(api, '198.51.100.53', { sdp: whepOffer(numberings[2]) });
   assert.is(third.status, 201, 'and makes room for another numbering');
   await end(api, second.headers.get('location')!);
   await end(api, third.headers.get('location')!);
-  assert.is(room.edgeCount, 0);
+  assert.is(room.numberingCount, 0);
   const after = await until(() => room.dump(), (d) => d.transports <= before.transports, 3_000);
-  assert.equal(after, before, 'edge routers and their pipe transports are gone');
+  assert.equal(after, before, 'branch routers and their pipe transports are gone');
+  assert.equal(room.placement().branches, [], 'no branch is left');
 });
 
 t('POST /whip/:slug after WHIP_AUTH_FAILURES_PER_MINUTE wrong keys from one address is 429, even with the right key', async ({ api, owner }) => {
@@ -239,7 +242,7 @@ t('out of RTP ports, plain transports (RTMP bridge, recorder) fail with 503 and 
   const pool = await WorkerPool.create({ count: 2, port: 0, minPort: port, maxPort: port + 1, listenIp: '127.0.0.1', announcedIp: undefined, log });
   try {
     const home = await pool.createRouter();
-    const room = new Room('c', 'no-ports', home, (mediaCodecs, avoid) => pool.createRouter({ mediaCodecs, avoid }), { listenIp: '127.0.0.1', publishGraceMs: 0, maxViewers: 10, maxEdges: 1 }, log);
+    const room = new Room('c', 'no-ports', home, pool, { listenIp: '127.0.0.1', publishGraceMs: 0, viewersPerWorker: 10, maxNumberings: 1 }, log);
     const err = await room
       .publishPlain([{ kind: 'audio', codec: { mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }, ssrc: 1111 }])
       .then(() => undefined, (e: unknown) => e);

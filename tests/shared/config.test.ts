@@ -102,4 +102,13 @@ t('only the host adapter\'s config-env.ts reads process.env in the services (sha
   assert.equal(files, ['shared/host/config-env.ts']);
 });
 
+t('SFU caps: viewers per channel per worker, numberings per channel (SFU_EDGE_ROUTERS_PER_CHANNEL still read, the new name wins)', () => {
+  const c = loadConfig({ SFU_WORKERS: '3', SFU_VIEWERS_PER_CHANNEL: '100' });
+  assert.is(c.sfu.viewersPerChannel, 100);
+  assert.is(c.sfu.maxViewers, 300, 'SFU_MAX_VIEWERS defaults to workers × viewers per channel and worker');
+  assert.is(c.sfu.numberingsPerChannel, 4);
+  assert.is(loadConfig({ SFU_EDGE_ROUTERS_PER_CHANNEL: '2' }).sfu.numberingsPerChannel, 2, 'the former name');
+  assert.is(loadConfig({ SFU_EDGE_ROUTERS_PER_CHANNEL: '2', SFU_NUMBERINGS_PER_CHANNEL: '0' }).sfu.numberingsPerChannel, 0);
+});
+
 t.run();
