@@ -50,7 +50,7 @@ export function route(nodes: SfuNodeState[], method: string, path: string): Rout
   const any = leastLoaded(nodes) ?? nodes[0];
   const offer = OFFER.exec(path);
   if (offer) {
-    const slug = decodeURIComponent(offer[2]!);
+    const slug = offer[2]!; // slugs are [a-z0-9-]: the raw path segment is the slug, or matches none
     const node = originOf(nodes, slug) ?? (offer[1] === 'whip' && method === 'POST' ? leastLoaded(nodes) : any);
     return node ? { node, path } : { status: 503, detail: NO_NODE };
   }

@@ -62,7 +62,7 @@ export class SfuNode {
     return async (c, next) => {
       if (!this.draining || c.req.method !== 'POST') return next();
       const offer = /^\/(whip|whep)\/([^/]+)$/.exec(c.req.path);
-      if (!offer || this.sfu?.room(decodeURIComponent(offer[2]!))) return next();
+      if (!offer || this.sfu?.room(offer[2]!)) return next();
       throw unavailable('This media server is stopping; try again (another one takes the broadcast).', RETRY_SECONDS * 1000);
     };
   }

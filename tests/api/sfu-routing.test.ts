@@ -21,6 +21,7 @@ r('WHIP goes to the origin, else to the least loaded node not draining; WHEP to 
   assert.is(to(route(nodes, 'POST', '/whep/offline')), 'b /whep/offline', 'an offline channel: any node answers that');
   assert.is(to(route([node('c', { draining: true })], 'POST', '/whip/new-show')), '503', 'only draining nodes: none for a new broadcast');
   assert.is(to(route([], 'POST', '/whep/x')), '503');
+  assert.is(to(route(nodes, 'POST', '/whep/%E0%A4%A')), 'b /whep/%E0%A4%A', 'a malformed escape is a name no channel has, not a 500');
 });
 
 r("a session's resource path names its node: PATCH and DELETE reach it with the node's own path", () => {
