@@ -46,11 +46,21 @@ export class SfuNode {
       const { viewers, channels } = sfu.holding();
       return { id, url, capacity, load: viewers, channels, draining: this.draining };
     }, log);
-    this.offDrain = this.opts.bus.subscribe('sfu.drain', ({ nodeId }) => {
-      if (nodeId !== id) return;
-      log.info({ node: id }, 'asked to drain');
-      void this.drain().then(stop);
-    });
+    const off = [
+      this.opts.bus.subscribe('sfu.drain', ({ nodeId }) => {
+        if (nodeId !== id) return;
+        log.info({ node: id }, 'asked to drain');
+        void this.drain().then(stop);
+      }),
+      // a broadcast starting or ending here is in the registry at once, not at the next beat: its viewers are
+      // routed to it from its first second, and a node starting a moment later sees it as held here (it would
+      // otherwise end its live session as one a previous run of its own left open)
+      this.opts.bus.subscribe('channel.live', ({ channelId }) => {
+        if (sfu.holding().channels.some((c) => c.id === channelId)) void this.heartbeat?.beat();
+      }),
+      this.opts.bus.subscribe('channel.offline', () => void this.heartbeat?.beat()),
+    ];
+    this.offDrain = () => off.forEach((f) => f());
   }
 
   /**
