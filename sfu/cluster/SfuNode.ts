@@ -6,7 +6,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { EventBus } from '../../shared/bus.ts';
 import { unavailable } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { redisNodes, registerNode, type NodeHeartbeat } from '../../shared/sfu-nodes.ts';
+import { redisNodes, registerNode, type NodeHeartbeat, type SfuNodeState } from '../../shared/sfu-nodes.ts';
 import type { Sfu } from '../Sfu.ts';
 
 /** Why a drained node's remaining broadcasts were ended. */
@@ -28,14 +28,19 @@ export class SfuNode {
 
   constructor(private readonly opts: SfuNodeOptions) {}
 
-  /** The channels other nodes hold now (read before this node's Sfu ends what it thinks a previous run left open). */
-  async heldElsewhere(): Promise<string[]> {
+  /** The other nodes registered now. */
+  private async others(): Promise<SfuNodeState[]> {
     const nodes = await redisNodes(this.opts.redisUrl, this.opts.redisPrefix, this.opts.log);
     try {
-      return (await nodes.list()).filter((n) => n.id !== this.opts.id).flatMap((n) => n.channels.map((c) => c.id));
+      return (await nodes.list()).filter((n) => n.id !== this.opts.id);
     } finally {
       await nodes.close();
     }
+  }
+
+  /** The channels other nodes hold now (read before this node's Sfu ends what it thinks a previous run left open). */
+  async heldElsewhere(): Promise<string[]> {
+    return (await this.others()).flatMap((n) => n.channels.map((c) => c.id));
   }
 
   /** Registers the node at `url` (beating every HEARTBEAT_MS) and listens for an admin's drain; `stop` ends the process. */
@@ -79,14 +84,17 @@ export class SfuNode {
 
   /**
    * Takes no new broadcasts (the registry says so at once), waits until the broadcasts here have ended or the grace
-   * period is over, then ends those left. Idempotent: a second call waits for the first.
+   * period is over (when another node is there to take them), then ends those left. Idempotent: a second call waits
+   * for the first.
    */
   drain(): Promise<void> {
     this.drained ??= (async () => {
       this.draining = true;
       await this.heartbeat?.beat();
       const { log, drainGraceMs, id } = this.opts;
-      const until = Date.now() + drainGraceMs;
+      // alone (one SFU, or the others draining too) there is nowhere for the broadcasts to go: no point waiting
+      const elsewhere = (await this.others().catch(() => [])).some((n) => !n.draining);
+      const until = Date.now() + (elsewhere ? drainGraceMs : 0);
       while (this.sfu && this.sfu.holding().channels.length && Date.now() < until) await new Promise((r) => setTimeout(r, EMPTY_CHECK_MS));
       const left = this.sfu?.holding().channels.length ?? 0;
       if (left) log.warn({ node: id, broadcasts: left }, 'drain grace over; ending the broadcasts left');
