@@ -34,7 +34,7 @@ const auth = createAuth({ config, db: database.db, secret: await resolveAuthSecr
 // this process as a node of the media plane: the API (SFU_DISCOVERY=redis) finds it in the registry
 const nodeId = config.sfuNode.id ?? `sfu-${crypto.randomUUID().slice(0, 8)}`;
 const node = new SfuNode({
-  id: nodeId, capacity: config.sfu.maxViewers, redisUrl: config.redisUrl!, redisPrefix: config.redisPrefix, drainGraceMs: config.sfuNode.drainGraceMs, bus, log,
+  id: nodeId, capacity: config.sfu.maxViewers, redisUrl: config.redisUrl!, redisPrefix: config.redisPrefix, drainGraceMs: config.sfuNode.drainGraceMs, db: database.db, bus, log,
 });
 const sfu = await Sfu.create({
   config, db: database.db, bus, log, admitViewer: (req, channelId) => admitViewer({ database, auth }, req, channelId), heldElsewhere: () => node.heldElsewhere(),

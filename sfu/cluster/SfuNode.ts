@@ -6,7 +6,9 @@ import type { MiddlewareHandler } from 'hono';
 import type { EventBus } from '../../shared/bus.ts';
 import { unavailable } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { redisNodes, registerNode, type NodeHeartbeat, type SfuNodeState } from '../../shared/sfu-nodes.ts';
+import type { Db } from '../../shared/db/index.ts';
+import { ENTRY_TTL_MS, redisNodes, registerNode, type NodeHeartbeat, type SfuNodes, type SfuNodeState } from '../../shared/sfu-nodes.ts';
+import { OrphanSweep } from './orphans.ts';
 import type { Sfu } from '../Sfu.ts';
 
 /** Why a drained node's remaining broadcasts were ended. */
@@ -16,13 +18,16 @@ const EMPTY_CHECK_MS = 500;
 /** Seconds a refused client is told to wait: the router has another node for it at once. */
 const RETRY_SECONDS = 1;
 
-export type SfuNodeOptions = { id: string; capacity: number; redisUrl: string; redisPrefix: string; drainGraceMs: number; bus: EventBus; log: Logger };
+export type SfuNodeOptions = { id: string; capacity: number; redisUrl: string; redisPrefix: string; drainGraceMs: number; db: Db; bus: EventBus; log: Logger };
 
 export class SfuNode {
   private heartbeat: NodeHeartbeat | undefined;
   private sfu: Sfu | undefined;
   private drained: Promise<void> | undefined;
   private offDrain: (() => void) | undefined;
+  /** the registry as the sweep for dead nodes' broadcasts reads it, and that sweep's timer */
+  private registry: SfuNodes | undefined;
+  private sweepTimer: ReturnType<typeof setInterval> | undefined;
   /** set once a drain began */
   draining = false;
 
@@ -66,6 +71,18 @@ export class SfuNode {
       this.opts.bus.subscribe('channel.offline', () => void this.heartbeat?.beat()),
     ];
     this.offDrain = () => off.forEach((f) => f());
+    // a node that died ends nothing: whichever node looks ends its broadcasts (orphans.ts)
+    this.registry = await redisNodes(redisUrl, redisPrefix, log);
+    const sweep = new OrphanSweep(this.opts.db, this.opts.bus);
+    this.sweepTimer = setInterval(() => {
+      void this.registry?.list().then(async (nodes) => {
+        // only a registry that lists this node has been written since Redis last (re)started
+        if (!nodes.some((n) => n.id === id)) return;
+        const ended = await sweep.look(nodes);
+        if (ended.length) log.warn({ sessions: ended.length }, 'ended the broadcasts of a media server that is gone');
+      }).catch((err) => log.warn({ err }, 'could not look for broadcasts of media servers that are gone'));
+    }, ENTRY_TTL_MS / 2);
+    (this.sweepTimer as { unref?: () => void }).unref?.();
   }
 
   /**
@@ -108,6 +125,9 @@ export class SfuNode {
   async leave(): Promise<void> {
     this.offDrain?.();
     this.offDrain = undefined;
+    clearInterval(this.sweepTimer);
+    await this.registry?.close();
+    this.registry = undefined;
     await this.heartbeat?.stop();
   }
 }

@@ -1,8 +1,8 @@
 // Many SFU nodes: two SFU services (.build/sfu.mjs) and two API processes (.build/api.mjs, SFU_DISCOVERY=redis) on
 // one PostgreSQL and one private redis-server (killed and started again mid-way). Both nodes register; a publisher
 // in Chromium going live through API 1 lands on one node and a Chromium viewer through API 2 plays it from there; a
-// node killed drops out of the registry and new broadcasts avoid it, and started again it ends none of the other
-// node's broadcasts; after Redis restarts the nodes are listed again; a node an admin drains takes no new broadcast,
+// node killed drops out of the registry, the node left ends the broadcast it held, new broadcasts avoid it, and
+// started again it ends none of the other node's broadcasts; after Redis restarts the nodes are listed again; a node an admin drains takes no new broadcast,
 // ends its own after its grace period and exits.
 import type { Page } from 'playwright-core';
 import type { ChildProcess } from 'node:child_process';
@@ -151,14 +151,26 @@ t('both nodes register; a broadcast through API 1 lands on a node, and a viewer 
   assert.is(again.status, 404, 'gone once ended');
 });
 
-t('a node killed drops out of the registry and new broadcasts avoid it; started again, it ends no broadcast of the other', async (ctx) => {
+t('a node killed drops out of the registry, the node left ends its broadcast, new broadcasts avoid it; started again, it ends no broadcast of the other', async (ctx) => {
   const origin = (await ctx.registry.list()).find((n) => n.channels.some((c) => c.slug === 'two-nodes'))!.id;
   const other = origin === 'node-a' ? 'node-b' : 'node-a';
+  // a broadcast sent straight to that node (as a publisher behind another router would be)
+  const key = await channelWithKey(ctx.owner, 'on-the-dying-node');
+  const direct = await newPage(ctx, `http://127.0.0.1:${ctx.sfus.get(other)!.port}`);
+  assert.is((await publish(direct, { slug: 'on-the-dying-node', key })).status, 201);
   const killed = Date.now();
   ctx.sfus.get(other)!.child.proc.kill('SIGKILL');
   assert.equal(await until(() => ids(ctx), (l) => l.length === 1, 15_000), [origin], 'its entry lapsed');
   console.log(`  (a killed node left the registry ${Date.now() - killed} ms after SIGKILL)`);
   assert.is(await goLive(ctx, ctx.apis[1]!.base, 'while-one-is-down'), origin, 'the node left takes the new broadcast');
+
+  // nothing ended its broadcast: the node left does, once the registry has shown it held by nobody for a while
+  const orphan = await until(
+    async () => (await ctx.database.db.select({ reason: liveSession.endReason }).from(liveSession).innerJoin(channel, eq(channel.id, liveSession.channelId)).where(eq(channel.slug, 'on-the-dying-node')))[0],
+    (r) => !!r?.reason,
+    30_000,
+  );
+  assert.is(orphan?.reason, 'media server gone', "the dead node's broadcast was ended by the node left");
 
   await startSfu(ctx, other);
   assert.equal(await until(() => ids(ctx), (l) => l.length === 2), ['node-a', 'node-b'], 'back in the registry');
