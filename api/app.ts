@@ -16,6 +16,7 @@ import { problems } from './openapi.ts';
 import { authApp, documentAuth } from './routes/auth.ts';
 import { broadcastApp } from './routes/broadcast.ts';
 import { outboxApp } from './routes/outbox.ts';
+import { sfuNodesApp } from './routes/sfu-nodes.ts';
 import { profilesApp } from './routes/profiles.ts';
 import { channelsApp } from './routes/channels.ts';
 import { configApp } from './routes/config.ts';
@@ -220,6 +221,7 @@ export function createApp(deps: Deps, media: MediaApp[] = []) {
   app.route('/api/users', usersApp);
   app.route('/api/profiles', profilesApp);
   app.route('/api/admin', outboxApp);
+  app.route('/api/admin', sfuNodesApp);
   app.route('/api/search', searchApp);
   app.route('/api/categories', categoriesApp);
   app.route('/api', configApp);

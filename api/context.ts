@@ -6,6 +6,7 @@ import type { ObjectStore } from '../shared/storage.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Mailer } from '../shared/mail.ts';
 import type { Search } from '../shared/search/index.ts';
+import type { SfuNodes } from '../shared/sfu-nodes.ts';
 import type { Auth } from './auth.ts';
 import type { ApiLimits } from './limits.ts';
 import type { Metrics } from './metrics.ts';
@@ -29,6 +30,8 @@ export type Deps = {
   reads: PublicReads;
   /** resumable video uploads: the tus server and its store (api/uploads.ts) */
   uploads: Uploads;
+  /** where WHIP/WHEP go when the SFU is not in this process: SFU_URL's one node, or the Redis registry's */
+  sfuNodes?: SfuNodes;
 };
 
 export type SessionUser = { id: string; name: string; email: string; role: Role };

@@ -1,9 +1,12 @@
-// The media plane's HTTP when the SFU runs as its own Node service (SFU_URL): WHIP, WHEP and GET /api/ingest are
-// forwarded there, so a browser keeps one origin whatever runs the API (Node, or Deno, which cannot host mediasoup).
-// Behind Caddy these routes can go to the SFU directly; this is for everything that reaches the API first.
+// The media plane's HTTP when the SFU runs as its own Node service: WHIP, WHEP and GET /api/ingest are forwarded
+// there, so a browser keeps one origin whatever runs the API (Node, or Deno, which cannot host mediasoup). With
+// SFU_URL that is one node; with SFU_DISCOVERY=redis it is whichever registered node the request belongs to (routing
+// below; sfu/README.md, "Many nodes", says why this proxies rather than redirects). Behind Caddy these routes can go
+// to a single SFU directly; this is for everything that reaches the API first.
 // Portable: fetch and web streams only.
 import { Hono, type Context } from 'hono';
 import { problemForStatus, problemHeaders } from '../shared/errors.ts';
+import { leastLoaded, originOf, type SfuNodes, type SfuNodeState } from '../shared/sfu-nodes.ts';
 import type { AppEnv } from './context.ts';
 
 /** What a WHIP/WHEP client sends that the SFU reads (credentials, the offer, ICE restarts, CORS preflights). */
@@ -13,8 +16,8 @@ const RETRY_SECONDS = 5;
 /** The SFU answers an offer in well under a second; past this the service is treated as down. */
 const ANSWER_TIMEOUT_MS = 15_000;
 
-function unavailable(c: Context, detail: string) {
-  return c.body(JSON.stringify(problemForStatus(503, detail, c.req.path)), 503, problemHeaders(RETRY_SECONDS));
+function problem(c: Context, status: 404 | 503, detail: string) {
+  return c.body(JSON.stringify(problemForStatus(status, detail, c.req.path)), status, problemHeaders(status === 503 ? RETRY_SECONDS : undefined));
 }
 
 /** Hop-by-hop headers: the upstream connection's, not the answer's (RFC 9110 §7.6.1). */
@@ -27,16 +30,74 @@ export function relayed(answer: Response): Response {
   return new Response(answer.body, { status: answer.status, headers });
 }
 
+/** A WHIP/WHEP offer (a new session) and a session's resource (PATCH, DELETE, its stats or layers). */
+const OFFER = /^\/(whip|whep)\/([^/]+)$/;
+const RESOURCE = /^\/(whip|whep)\/([^/]+)\/([^/]+)(\/.*)?$/;
+
+/** Where one request goes: a node and the path it has there; or why it goes nowhere. */
+export type Route = { node: SfuNodeState; path: string } | { status: 404 | 503; detail: string };
+
+const NO_NODE = 'No live media server is available right now; try again shortly.';
+
 /**
- * Routes forwarding the SFU's paths to `sfuUrl`, with the client's address (as this API resolved it) in
- * X-Forwarded-For: the SFU's per-address caps count the viewer, not the API (its TRUSTED_PROXIES names the API).
- * Without an SFU service they answer 503, saying where live media runs.
+ * Routing among registered nodes. A WHIP offer goes to the node already holding the channel (its publisher coming
+ * back within the grace period), else to the least loaded node that is not draining: that node becomes the
+ * channel's origin. A WHEP offer goes to the origin (only it has the broadcast); for a channel live nowhere, to any
+ * node, which answers as the SFU does for an offline channel. A session's resource path carries the node that made
+ * it (`<node>.<token>`, written into the Location by `named`), so its PATCH and DELETE reach that node.
  */
-export function sfuProxy(sfuUrl: string | undefined): Hono<AppEnv> {
+export function route(nodes: SfuNodeState[], method: string, path: string): Route {
+  const any = leastLoaded(nodes) ?? nodes[0];
+  const offer = OFFER.exec(path);
+  if (offer) {
+    const slug = offer[2]!; // slugs are [a-z0-9-]: the raw path segment is the slug, or matches none
+    const node = originOf(nodes, slug) ?? (offer[1] === 'whip' && method === 'POST' ? leastLoaded(nodes) : any);
+    return node ? { node, path } : { status: 503, detail: NO_NODE };
+  }
+  const resource = RESOURCE.exec(path);
+  if (resource) {
+    const [, kind, slug, named, rest = ''] = resource;
+    const dot = named!.indexOf('.');
+    const node = dot > 0 ? nodes.find((n) => n.id === named!.slice(0, dot)) : undefined;
+    if (!node) return { status: 404, detail: 'That session was not found: it ended, or the media server holding it stopped.' };
+    return { node, path: `/${kind}/${slug}/${named!.slice(dot + 1)}${rest}` };
+  }
+  return any ? { node: any, path } : { status: 503, detail: NO_NODE };
+}
+
+/** A node's answer with its session's Location (and the Link naming it) carrying the node's id: `<node>.<token>`. */
+export function named(answer: Response, node: SfuNodeState): Response {
+  const location = answer.headers.get('location');
+  const resource = location ? RESOURCE.exec(location) : null;
+  if (!location || !resource || resource[4]) return answer;
+  const ours = `/${resource[1]}/${resource[2]}/${node.id}.${resource[3]}`;
+  answer.headers.set('location', ours);
+  const link = answer.headers.get('link');
+  if (link) answer.headers.set('link', link.replaceAll(`<${location}/`, `<${ours}/`));
+  return answer;
+}
+
+/**
+ * Routes forwarding the SFU's paths to the node each request belongs to (one, with SFU_URL), with the client's
+ * address (as this API resolved it) in X-Forwarded-For: the SFU's per-address caps count the viewer, not the API
+ * (its TRUSTED_PROXIES names the API). Without an SFU service they answer 503, saying where live media runs.
+ */
+export function sfuProxy(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const forward = async (c: Context<AppEnv>) => {
-    if (!sfuUrl) return unavailable(c, 'Live media is served by the SFU, a Node service this API is not connected to (set SFU_URL to where `npm run sfu` runs).');
+    const nodes: SfuNodes | undefined = c.var.deps.sfuNodes;
+    if (!nodes) return problem(c, 503, 'Live media is served by the SFU, a Node service this API is not connected to (set SFU_URL to where `npm run sfu` runs).');
     const url = new URL(c.req.url);
+    let listed: SfuNodeState[];
+    try {
+      listed = await nodes.list();
+    } catch (err) {
+      c.var.deps.log.warn({ err }, 'the SFU node registry cannot be read');
+      return problem(c, 503, 'The live media servers cannot be found right now; try again shortly.');
+    }
+    // one node named by SFU_URL takes every path as it is; registered nodes each take their own
+    const target: Route = nodes.kind === 'single' ? { node: listed[0]!, path: url.pathname } : route(listed, c.req.method, url.pathname);
+    if (!('node' in target)) return problem(c, target.status, target.detail);
     const headers = new Headers();
     for (const name of REQUEST_HEADERS) {
       const value = c.req.header(name);
@@ -46,7 +107,7 @@ export function sfuProxy(sfuUrl: string | undefined): Hono<AppEnv> {
     const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.req.raw.body !== null;
     let answer: Response;
     try {
-      answer = await fetch(`${sfuUrl}${url.pathname}${url.search}`, {
+      answer = await fetch(`${target.node.url}${target.path}${url.search}`, {
         method: c.req.method,
         headers,
         // the SFU bounds the body while reading it (an SDP offer is a few KB); this only streams it through
@@ -55,10 +116,11 @@ export function sfuProxy(sfuUrl: string | undefined): Hono<AppEnv> {
         signal: AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(ANSWER_TIMEOUT_MS)]),
       } as RequestInit);
     } catch (err) {
-      c.var.deps.log.warn({ err, path: url.pathname }, 'SFU service unreachable');
-      return unavailable(c, 'The live media service cannot be reached right now; try again shortly.');
+      c.var.deps.log.warn({ err, path: url.pathname, node: target.node.id || undefined }, 'SFU service unreachable');
+      return problem(c, 503, 'The live media service cannot be reached right now; try again shortly.');
     }
-    return relayed(answer);
+    const relayedAnswer = relayed(answer);
+    return nodes.kind === 'single' ? relayedAnswer : named(relayedAnswer, target.node);
   };
   app.all('/whip/*', forward);
   app.all('/whep/*', forward);

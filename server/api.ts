@@ -24,6 +24,7 @@ import { notifyFollowers } from '../api/notifications.ts';
 import type { UserPush } from '../api/user-push.ts';
 import { deliverWebhooks } from '../api/webhooks.ts';
 import { transcodeRecordings } from '../api/vod-transcode.ts';
+import { openSfuNodes } from '../shared/sfu-nodes.ts';
 
 export type ControlPlane = {
   deps: Deps;
@@ -70,6 +71,7 @@ export async function openControlPlane(config: Config, opts: ControlPlaneOptions
     limits,
     reads,
     uploads,
+    sfuNodes: await openSfuNodes(config, log.child({ svc: 'sfu-nodes' })),
   };
   // applies the search outbox to the index (Meilisearch); with PostgreSQL search it only trims the outbox
   const searchSync = new SearchSync(database.db, deps.search, log.child({ svc: 'search' }), { singleProcess: database.kind === 'pglite' }).start();
@@ -93,6 +95,7 @@ export async function openControlPlane(config: Config, opts: ControlPlaneOptions
         await searchSync.close();
         await reads.close();
         await bus.close();
+        await deps.sfuNodes?.close();
         await limits.close();
         await mailer.close();
         if (!opts.database) await database.close();

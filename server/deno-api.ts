@@ -32,7 +32,7 @@ export async function startDenoApi(config: Config, opts: ControlPlaneOptions): P
   const started = performance.now();
   const log = opts.log.child({ svc: 'api', runtime: 'deno' });
   const plane = await openControlPlane(config, { log, database: opts.database, pgliteInMemory: opts.pgliteInMemory });
-  const app = plane.app([sfuProxy(config.sfuUrl)]);
+  const app = plane.app([sfuProxy()]);
 
   // chat: Socket.IO on a loopback-only node:http server; every peer is the bridge, so the address is the bridged one
   const secret = crypto.randomUUID();

@@ -41,14 +41,14 @@ export async function startApi(config: Config, opts: StartOptions = {}): Promise
   const { deps } = plane;
   const db = deps.database.db;
   // On embedded defaults the SFU runs in this process; it meets the API only through the bus and its HTTP routes.
-  const sfu = config.sfuUrl ? undefined : await Sfu.create({ config, db, bus: deps.bus, log: log.child({ svc: 'sfu' }), admitViewer: (req, channelId) => admitViewer(deps, req, channelId) });
+  const sfu = deps.sfuNodes ? undefined : await Sfu.create({ config, db, bus: deps.bus, log: log.child({ svc: 'sfu' }), admitViewer: (req, channelId) => admitViewer(deps, req, channelId) });
   // so does the recorder (unless it runs as its own service): it hears broadcasts start and end on the bus and asks
   // the SFU for their media there
   const recorder = config.recorder.embedded && sfu ? await Recorder.create({ config, db, bus: deps.bus, store: deps.store, log: log.child({ svc: 'recorder' }) }) : undefined;
   // so does the transcoder (unless TRANSCODE_IN_API=false leaves it to `npm run worker`): its FFmpeg runs niced
   const transcoder = config.transcode.inApi ? new Transcoder({ config, db, bus: deps.bus, store: deps.store, uploads: deps.uploads.store, log: log.child({ svc: 'transcoder' }) }) : undefined;
   transcoder?.define(plane.jobs);
-  const app = plane.app([sfu ? sfu.app : sfuProxy(config.sfuUrl)]);
+  const app = plane.app([sfu ? sfu.app : sfuProxy()]);
 
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));

@@ -16,6 +16,7 @@ import { createAuth, resolveAuthSecret } from '../api/auth.ts';
 import { createMailer } from '../shared/mail.ts';
 import { admitViewer } from '../api/entitlements.ts';
 import { Sfu } from '../sfu/Sfu.ts';
+import { SfuNode } from '../sfu/cluster/SfuNode.ts';
 import { Recorder } from '../recorder/Recorder.ts';
 import { listeningUrl } from './listening.ts';
 import { closeOnSignals } from './shutdown.ts';
@@ -30,7 +31,14 @@ const database = await openDatabase({ url: config.databaseUrl });
 const bus = await createBus(config.redisUrl, config.redisPrefix, log.child({ svc: 'bus' }));
 // only to read the API's session cookies (subscriber-only WHEP): the same BETTER_AUTH_SECRET as the API's
 const auth = createAuth({ config, db: database.db, secret: await resolveAuthSecret(config), log, mailer: await createMailer(config, database.db) });
-const sfu = await Sfu.create({ config, db: database.db, bus, log, admitViewer: (req, channelId) => admitViewer({ database, auth }, req, channelId) });
+// this process as a node of the media plane: the API (SFU_DISCOVERY=redis) finds it in the registry
+const nodeId = config.sfuNode.id ?? `sfu-${crypto.randomUUID().slice(0, 8)}`;
+const node = new SfuNode({
+  id: nodeId, capacity: config.sfu.maxViewers, redisUrl: config.redisUrl!, redisPrefix: config.redisPrefix, drainGraceMs: config.sfuNode.drainGraceMs, db: database.db, bus, log,
+});
+const sfu = await Sfu.create({
+  config, db: database.db, bus, log, admitViewer: (req, channelId) => admitViewer({ database, auth }, req, channelId), heldElsewhere: () => node.heldElsewhere(),
+});
 const recorder = config.recorder.embedded ? await Recorder.create({ config, db: database.db, bus, store: await createStore(config.mediaDir, config.s3), log: log.child({ svc: 'recorder' }) }) : undefined;
 
 // the same answers the API gives: problem+json (with the headers a route set, e.g. WWW-Authenticate), a 500 only for
@@ -46,6 +54,7 @@ const app = new Hono()
       return problem(c, problemForStatus(503, 'The database is unreachable.', c.req.path));
     }
   })
+  .use(node.refuseWhileDraining())
   .route('/', sfu.app);
 app.notFound((c) => problem(c, problemForStatus(404, `No route for ${c.req.method} ${c.req.path}.`, c.req.path)));
 app.onError((err, c) => {
@@ -58,10 +67,14 @@ const server: ServerType = await new Promise((resolve, reject) => {
   s.once('error', reject);
 });
 const url = listeningUrl(config.host, (server.address() as AddressInfo).port);
-log.info({ url, rtmp: sfu.rtmp?.port, recorder: recorder ? 'in process' : 'separate', bus: bus.kind }, 'sfu listening');
+await node.join(sfu, config.sfuNode.url ?? url, () => process.kill(process.pid, 'SIGTERM'));
+log.info({ url, node: nodeId, rtmp: sfu.rtmp?.port, recorder: recorder ? 'in process' : 'separate', bus: bus.kind }, 'sfu listening');
 console.log(`sfu listening at ${url}`);
 
 closeOnSignals(log, 'sfu shutting down', async () => {
+  // new broadcasts go to other nodes at once; the ones here get SFU_DRAIN_GRACE_MS to end
+  await node.drain();
+  await node.leave();
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
     (server as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -1,7 +1,7 @@
 // The media plane's front: rooms by channel, WHIP ingest and WHEP playback over HTTP (its routes in http.ts), the
 // recorder's requests (shared/recorder-protocol.ts).
 // It reads channels and stream keys through shared/ and announces broadcasts on the bus; it never imports api/.
-import { eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, notInArray } from 'drizzle-orm';
 import type { Hono } from 'hono';
 import type { Config } from '../shared/config.ts';
 import type { EventBus } from '../shared/bus.ts';
@@ -24,6 +24,8 @@ export type SfuDeps = {
   log: Logger;
   /** Who may watch: throws (401/403 AppError) when the request's viewer may not play the channel. Everyone when unset. */
   admitViewer?: (request: Request, channelId: string) => Promise<void>;
+  /** Channels other SFU nodes hold now (sfu/cluster/): their open live sessions are not this node's to end at start. */
+  heldElsewhere?: () => Promise<string[]>;
 };
 
 /** Why a room whose router lived on a mediasoup worker that died was closed. */
@@ -79,7 +81,7 @@ export class Sfu {
         this.recorderSeen.set(sessionId, Date.now());
         this.recorderDropped.delete(sessionId);
         return { tracks: await room.attachRecorder(sessionId, targets, onMedia) };
-      }, { tracks: [] }),
+      }, { tracks: [] }, ({ sessionId }) => !deps.heldElsewhere || !!this.roomBySession(sessionId)),
       // the recording stopped (its broadcast may go on): no RTP to a recorder that no longer listens, at once
       answer(deps.bus, 'recorder.detach', async ({ sessionId }) => {
         this.recorderSeen.delete(sessionId);
@@ -119,10 +121,11 @@ export class Sfu {
   static async create(deps: SfuDeps): Promise<Sfu> {
     const { rtc } = deps.config;
     // broadcasts this SFU held when it last stopped cannot still be live
+    const elsewhere = (await deps.heldElsewhere?.()) ?? [];
     const stale = await deps.db
       .update(liveSession)
       .set({ endedAt: new Date(), endReason: 'sfu restarted', viewers: 0 })
-      .where(isNull(liveSession.endedAt))
+      .where(elsewhere.length ? and(isNull(liveSession.endedAt), notInArray(liveSession.channelId, elsewhere)) : isNull(liveSession.endedAt))
       .returning({ id: liveSession.id });
     if (stale.length) deps.log.warn({ sessions: stale.length }, 'ended live sessions left open by a previous run');
     const pool = await WorkerPool.create({
@@ -308,6 +311,20 @@ export class Sfu {
       },
       start: (key, tracks, ingest) => this.goLive(key, ingest, (room) => room.publishPlain(tracks)),
     };
+  }
+
+  /** What this node holds now, for the node registry (sfu/cluster/): its viewers and the channels it is origin for. */
+  holding(): { viewers: number; channels: { id: string; slug: string }[] } {
+    const open = [...this.rooms.values()].filter((r) => !r.isClosed);
+    return {
+      viewers: open.reduce((n, r) => n + r.viewerCount, 0),
+      channels: open.map((r) => ({ id: r.channelId, slug: this.slugOf(r.channelId) ?? r.slug })),
+    };
+  }
+
+  /** Ends every broadcast here (a drained node's grace is over): publishers and players reconnect elsewhere. */
+  endAll(reason: string): void {
+    for (const room of [...this.rooms.values()]) room.close(reason);
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,8 @@ export type BusEvents = RecorderEvents & {
   'broadcast.renamed': { channelId: string; slug: string; sessionId: string };
   /** How many watch a broadcast changed (a viewer joined or left): the API passes it on to the pages watching. */
   'channel.viewers': { channelId: string; slug: string; sessionId: string; viewers: number };
+  /** An admin asked an SFU node to drain (sfu/README.md, "Many nodes"): it takes no new broadcasts, then stops. */
+  'sfu.drain': { nodeId: string };
   /** A stream key stopped being valid (revoked or rotated): publishers using it must be disconnected. */
   'streamkey.revoked': { channelId: string; keyId: string };
   /** A recording became playable as a VoD (its playlist has #EXT-X-ENDLIST). */

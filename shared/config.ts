@@ -91,6 +91,16 @@ const schema = z.object({
    * sfu`), e.g. http://sfu:8080: the API then runs no SFU and forwards those routes there. Unset → the SFU runs
    * inside the API process (Node only; the Deno API needs this set for live media). */
   SFU_URL: optionalUrl,
+  /** `redis`: the API routes WHIP/WHEP to every SFU node registered in Redis (sfu/README.md, "Many nodes") instead
+   * of the one SFU_URL names; needs REDIS_URL and SFU_URL unset. `url` (default): SFU_URL, or the SFU in process. */
+  SFU_DISCOVERY: z.enum(['url', 'redis']).default('url'),
+  /** This SFU node's name in the registry and in its WHIP/WHEP resource paths; unset → `sfu-` and 8 random hex digits. */
+  SFU_NODE_ID: z.string().trim().regex(/^[A-Za-z0-9_-]{1,64}$/, 'SFU_NODE_ID: letters, digits, - and _ (at most 64)').optional(),
+  /** This SFU node's HTTP base as the API reaches it (e.g. http://sfu-2:8080); unset → the address it listens on. */
+  SFU_NODE_URL: optionalUrl,
+  /** A draining SFU node (SIGTERM, or an admin's drain) waits this long for its broadcasts to end before it closes
+   * them (ms): publishers and players reconnect and land on another node. */
+  SFU_DRAIN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   /** Chat rate limits: messages per window from one user, and from one address (users behind one NAT share it). */
   CHAT_USER_MESSAGES: z.coerce.number().int().min(1).max(10_000).default(5),
   CHAT_ADDRESS_MESSAGES: z.coerce.number().int().min(1).max(100_000).default(20),
@@ -259,6 +269,10 @@ export type Config = {
   recorder: { embedded: boolean; rtpHost: string };
   /** the SFU service's base URL when the media plane runs apart from the API (SFU_URL), else undefined */
   sfuUrl: string | undefined;
+  /** 'redis': the API routes to the SFU nodes registered in Redis (shared/sfu-nodes.ts); 'url': to sfuUrl */
+  sfuDiscovery: 'url' | 'redis';
+  /** this SFU node in the registry: its id and URL (undefined → chosen at start), how long a drain waits */
+  sfuNode: { id: string | undefined; url: string | undefined; drainGraceMs: number };
   /** chat rate limits: messages per window (seconds) per user and per address, joins per window per address;
    * connections held at once per address and in total */
   chat: { userMessages: number; addressMessages: number; windowSeconds: number; batchMs: number; addressJoins: number; connectionsPerAddress: number; connectionsTotal: number; socketPacketsPerSecond: number };
@@ -335,6 +349,7 @@ export function loadConfig(source: Record<string, string | undefined> = environm
       path: ['MEDIA_PUBLIC_URL'],
     })
     .refine((e) => !e.S3_ENDPOINT || (e.S3_ACCESS_KEY && e.S3_SECRET_KEY), { message: 'S3_ENDPOINT needs S3_ACCESS_KEY and S3_SECRET_KEY', path: ['S3_ENDPOINT'] })
+    .refine((e) => e.SFU_DISCOVERY !== 'redis' || (e.REDIS_URL && !e.SFU_URL), { message: 'SFU_DISCOVERY=redis needs REDIS_URL (where the nodes register) and SFU_URL unset', path: ['SFU_DISCOVERY'] })
     .safeParse(source);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
@@ -381,6 +396,8 @@ export function loadConfig(source: Record<string, string | undefined> = environm
     },
     recorder: { embedded: e.RECORDER_EMBEDDED === 'true', rtpHost: e.RECORDER_RTP_HOST },
     sfuUrl: e.SFU_URL?.replace(/\/+$/, ''),
+    sfuDiscovery: e.SFU_DISCOVERY,
+    sfuNode: { id: e.SFU_NODE_ID, url: e.SFU_NODE_URL?.replace(/\/+$/, ''), drainGraceMs: e.SFU_DRAIN_GRACE_MS },
     chat: {
       userMessages: e.CHAT_USER_MESSAGES,
       addressMessages: e.CHAT_ADDRESS_MESSAGES,

@@ -85,12 +85,16 @@ export function request<R extends RecorderRequest>(bus: ProtocolBus, name: R, pa
 }
 
 /**
- * The SFU's side of a request: runs `handle` on each and publishes its result (or its error's message) as the reply.
+ * The SFU's side of a request: runs `handle` on each and publishes its result (or its error's message) as the reply;
+ * `mine` says which requests are this process's to answer (all when unset).
  * Returns the unsubscribe function.
  */
-export function answer<R extends RecorderRequest>(bus: ProtocolBus, name: R, handle: (payload: RecorderEvents[R]) => Promise<Body<R>>, failed: Body<R>): () => void {
+export function answer<R extends RecorderRequest>(bus: ProtocolBus, name: R, handle: (payload: RecorderEvents[R]) => Promise<Body<R>>, failed: Body<R>, mine?: (payload: RecorderEvents[R]) => boolean): () => void {
   const untyped = bus as unknown as Untyped;
   return untyped.subscribe(name, (payload: RecorderEvents[R]) => {
+    // with many SFU nodes only the one holding the broadcast answers: the first reply wins, and another node's
+    // "not here" would otherwise beat it
+    if (mine && !mine(payload)) return;
     const reply = (body: Body<R> & { error?: string }) => void untyped.publish(REPLIES[name], { ...body, requestId: payload.requestId });
     handle(payload).then(reply, (err: Error) => reply({ ...failed, error: err.message }));
   });

@@ -62,6 +62,10 @@ t('the hybrid: the api on Deno forwarding live media to the sfu on Node; the ser
   assert.is(compose.services.sfu.depends_on.api.condition, 'service_healthy', 'after the api has migrated the database');
   assert.match(compose.services.sfu.healthcheck.test.join(' '), new RegExp(`127\\.0\\.0\\.1:${sfu.port}/readyz`));
   assert.is(compose.services.caddy.environment.SFU_UPSTREAM, `sfu:${sfu.port}`, 'Caddy sends WHIP/WHEP to the sfu directly');
+  // the node registry names it where the api reaches it; a SIGTERM's drain ends before Docker's SIGKILL
+  assert.is(sfu.sfuNode.url, `http://sfu:${sfu.port}`);
+  const grace = /^(\d+)s$/.exec(compose.services.sfu.stop_grace_period ?? '');
+  assert.ok(grace && Number(grace[1]) * 1000 > sfu.sfuNode.drainGraceMs, `stop_grace_period (${compose.services.sfu.stop_grace_period}) outlasts SFU_DRAIN_GRACE_MS`);
 });
 
 t('the recorder runs as its own service: neither the api nor the sfu records, the recorder reaches the SFU over Redis and gets RTP at its own address', () => {

@@ -4,7 +4,7 @@
 // again. The time from restart to the first cross-process event is printed (docs/benchmarks.md, faults).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { eq } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { channel, chatMessage, liveSession } from '../../shared/db/index.ts';
@@ -12,24 +12,10 @@ import { channelWithKey, freePort, startTestApi, type Client, type TestApi } fro
 import { chatSocket } from '../helpers/chat.ts';
 import { startProcess, type Child } from '../helpers/process.ts';
 import { until } from '../helpers/webrtc.ts';
+import { killRedis, startRedis } from '../helpers/redis-server.ts';
 
 type Ctx = { port: number; redis?: ChildProcess; api?: TestApi; owner?: Client; publisher?: Child; escaped: unknown[] };
 const t = suite<Ctx>('Redis killed under a running API');
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
-  probe.on('error', () => undefined);
-  await probe.connect().catch(() => undefined);
-  await probe.ping();
-  probe.disconnect();
-  return proc;
-}
-const killRedis = (proc: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    proc.once('exit', () => resolve());
-    proc.kill('SIGKILL');
-  });
 
 const onEscape = (ctx: Ctx) => (err: unknown) => ctx.escaped.push(err);
 let escapeHandler: (err: unknown) => void;

@@ -61,6 +61,19 @@ t('media delivery: MEDIA_PUBLIC_URL a base URL (trailing slash dropped), MEDIA_S
   }
 });
 
+t('SFU nodes: SFU_DISCOVERY=redis needs REDIS_URL and no SFU_URL; SFU_NODE_ID is path-safe', () => {
+  assert.equal(loadConfig({}).sfuNode, { id: undefined, url: undefined, drainGraceMs: 60_000 });
+  const c = loadConfig({ SFU_DISCOVERY: 'redis', REDIS_URL: 'redis://redis:6379', SFU_NODE_ID: 'sfu-2', SFU_NODE_URL: 'http://sfu-2:8080/' });
+  assert.equal([c.sfuDiscovery, c.sfuUrl, c.sfuNode.id, c.sfuNode.url], ['redis', undefined, 'sfu-2', 'http://sfu-2:8080']);
+  for (const [env, message] of [
+    [{ SFU_DISCOVERY: 'redis' }, /SFU_DISCOVERY=redis needs REDIS_URL/],
+    [{ SFU_DISCOVERY: 'redis', REDIS_URL: 'redis://redis:6379', SFU_URL: 'http://sfu:8080' }, /SFU_URL unset/],
+    [{ SFU_NODE_ID: 'a.b' }, /SFU_NODE_ID: letters, digits/],
+  ] as const) {
+    assert.throws(() => loadConfig(env), (err: Error) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));
+  }
+});
+
 t('production settings are read and normalized', () => {
   const c = loadConfig({
     DATABASE_URL: 'postgres://glint:pw@postgres:5432/glint',

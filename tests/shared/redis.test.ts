@@ -2,49 +2,36 @@
 // reconnecting would keep the process alive forever — the API's stop() after a Redis outage did).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { closeRedis, openRedis } from '../../shared/redis.ts';
 import { freePort } from '../helpers/api.ts';
+import { killRedis, startRedis } from '../helpers/redis-server.ts';
 
 const t = suite<{ port: number; server?: ChildProcess }>('closeRedis');
-
-async function startServer(port: number) {
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const ok = await openRedis(`redis://127.0.0.1:${port}`, 'probe', 'command', undefined).then(
-      async (c) => (await closeRedis(c), true),
-      () => false,
-    );
-    if (ok) return server;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('redis-server did not start');
-}
-const stopServer = (server: ChildProcess) => new Promise<void>((resolve) => (server.exitCode !== null ? resolve() : (server.once('exit', () => resolve()), server.kill('SIGKILL'))));
 
 t.before(async (ctx) => {
   ctx.port = await freePort();
 });
-t.after(async (ctx) => ctx.server && (await stopServer(ctx.server)));
+t.after(async (ctx) => ctx.server && (await killRedis(ctx.server)));
 
 for (const role of ['command', 'subscriber'] as const) {
   t(`a ${role} connection closed while Redis is away ends and stops reconnecting`, async (ctx) => {
-    ctx.server = await startServer(ctx.port);
+    ctx.server = await startRedis(ctx.port);
     const client = await openRedis(`redis://127.0.0.1:${ctx.port}`, 'test', role, undefined);
     try {
-      await stopServer(ctx.server);
+      await killRedis(ctx.server);
       for (let i = 0; i < 100 && client.status === 'ready'; i++) await new Promise((r) => setTimeout(r, 20));
       assert.ok(['reconnecting', 'connecting'].includes(client.status), `away: ${client.status}`);
       await closeRedis(client);
       // Redis comes back: a closed connection must not return to it (nor keep a reconnect timer alive meanwhile)
       let readies = 0;
       client.on('ready', () => readies++);
-      ctx.server = await startServer(ctx.port);
+      ctx.server = await startRedis(ctx.port);
       await new Promise((r) => setTimeout(r, 1500));
       assert.is(readies, 0, 'it reconnected after being closed');
       assert.is.not(client.status, 'ready');
-      await stopServer(ctx.server);
+      await killRedis(ctx.server);
     } finally {
       client.disconnect(); // a failed assertion must not leave it retrying (the file would never exit)
     }
@@ -52,7 +39,7 @@ for (const role of ['command', 'subscriber'] as const) {
 }
 
 t('a connected one quits cleanly', async (ctx) => {
-  ctx.server = await startServer(ctx.port);
+  ctx.server = await startRedis(ctx.port);
   const client = await openRedis(`redis://127.0.0.1:${ctx.port}`, 'test', 'command', undefined);
   await client.set('k', 'v');
   const ended = new Promise((r) => client.once('end', r));

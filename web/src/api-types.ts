@@ -3896,6 +3896,127 @@ export interface paths {
       };
     };
   };
+  "/api/admin/sfu-nodes": {
+    /** The SFU nodes registered now, with their load (admin) */
+    get: {
+      responses: {
+        /** @description The nodes. */
+        200: {
+          content: {
+            "application/json": {
+              nodes: components["schemas"]["SfuNode"][];
+            };
+          };
+        };
+        /** @description Invalid input: a path parameter or query value that breaks its rules, or text with a NUL character or invalid Unicode. */
+        400: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Signed in, but not allowed. */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Conflicts with the current state. */
+        409: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+        /** @description A server Glint depends on is not answering; try again shortly. */
+        503: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
+  "/api/admin/sfu-nodes/{id}/drain": {
+    /** Drain an SFU node: no new broadcasts, its own left to end, then it stops (admin) */
+    post: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Asked; the node says draining in the registry at once. */
+        202: {
+          content: {
+            "application/json": {
+              node: components["schemas"]["SfuNode"];
+            };
+          };
+        };
+        /** @description Invalid input: a path parameter or query value that breaks its rules, or text with a NUL character or invalid Unicode. */
+        400: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description Not signed in. */
+        401: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Signed in, but not allowed. */
+        403: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description No such resource. */
+        404: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Conflicts with the current state. */
+        409: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The body is larger than the limit (MAX_BODY_BYTES). */
+        413: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description The body is not JSON (Content-Type: application/json). */
+        415: {
+          content: {
+            "application/problem+json": Record<string, never>;
+          };
+        };
+        /** @description The request line or headers are larger than Node accepts (16 KiB). */
+        431: {
+          content: never;
+        };
+        /** @description A server Glint depends on is not answering; try again shortly. */
+        503: {
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+  };
   "/api/search": {
     /** Search channels, live streams and VoDs */
     get: {
@@ -4554,6 +4675,21 @@ export interface components {
       text: string;
       /** Format: date-time */
       createdAt: string;
+    };
+    SfuNode: {
+      id: string;
+      /** @description Its HTTP base as this API reaches it */
+      url: string;
+      /** @description Viewers it takes at once */
+      capacity: number;
+      /** @description Viewers it holds now */
+      load: number;
+      /** @description Channels whose broadcast it receives (their origin) */
+      channels: {
+          id: string;
+          slug: string;
+        }[];
+      draining: boolean;
     };
     SearchPage: {
       items: components["schemas"]["SearchHit"][];

@@ -1,0 +1,133 @@
+// This SFU process as one node of many: its entry in the node registry (shared/sfu-nodes.ts), kept fresh with what
+// it holds, and its drain — no new broadcasts (the API's router sends them to another node), the ones it holds left
+// to end for a grace period, then ended (publishers and players reconnect and land elsewhere), then the process
+// stops. A drain starts on SIGTERM or when an admin asks for it over the bus ('sfu.drain').
+import type { MiddlewareHandler } from 'hono';
+import type { EventBus } from '../../shared/bus.ts';
+import { unavailable } from '../../shared/errors.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { Db } from '../../shared/db/index.ts';
+import { ENTRY_TTL_MS, redisNodes, registerNode, type NodeHeartbeat, type SfuNodes, type SfuNodeState } from '../../shared/sfu-nodes.ts';
+import { OrphanSweep } from './orphans.ts';
+import type { Sfu } from '../Sfu.ts';
+
+/** Why a drained node's remaining broadcasts were ended. */
+export const DRAINED = 'media server draining';
+/** How often a draining node looks whether it is empty. */
+const EMPTY_CHECK_MS = 500;
+/** Seconds a refused client is told to wait: the router has another node for it at once. */
+const RETRY_SECONDS = 1;
+
+export type SfuNodeOptions = { id: string; capacity: number; redisUrl: string; redisPrefix: string; drainGraceMs: number; db: Db; bus: EventBus; log: Logger };
+
+export class SfuNode {
+  private heartbeat: NodeHeartbeat | undefined;
+  private sfu: Sfu | undefined;
+  private drained: Promise<void> | undefined;
+  private offDrain: (() => void) | undefined;
+  /** the registry as the sweep for dead nodes' broadcasts reads it, and that sweep's timer */
+  private registry: SfuNodes | undefined;
+  private sweepTimer: ReturnType<typeof setInterval> | undefined;
+  /** set once a drain began */
+  draining = false;
+
+  constructor(private readonly opts: SfuNodeOptions) {}
+
+  /** The other nodes registered now. */
+  private async others(): Promise<SfuNodeState[]> {
+    const nodes = await redisNodes(this.opts.redisUrl, this.opts.redisPrefix, this.opts.log);
+    try {
+      return (await nodes.list()).filter((n) => n.id !== this.opts.id);
+    } finally {
+      await nodes.close();
+    }
+  }
+
+  /** The channels other nodes hold now (read before this node's Sfu ends what it thinks a previous run left open). */
+  async heldElsewhere(): Promise<string[]> {
+    return (await this.others()).flatMap((n) => n.channels.map((c) => c.id));
+  }
+
+  /** Registers the node at `url` (beating every HEARTBEAT_MS) and listens for an admin's drain; `stop` ends the process. */
+  async join(sfu: Sfu, url: string, stop: () => void): Promise<void> {
+    this.sfu = sfu;
+    const { id, capacity, redisUrl, redisPrefix, log } = this.opts;
+    this.heartbeat = await registerNode(redisUrl, redisPrefix, () => {
+      const { viewers, channels } = sfu.holding();
+      return { id, url, capacity, load: viewers, channels, draining: this.draining };
+    }, log);
+    const off = [
+      this.opts.bus.subscribe('sfu.drain', ({ nodeId }) => {
+        if (nodeId !== id) return;
+        log.info({ node: id }, 'asked to drain');
+        void this.drain().then(stop);
+      }),
+      // a broadcast starting or ending here is in the registry at once, not at the next beat: its viewers are
+      // routed to it from its first second, and a node starting a moment later sees it as held here (it would
+      // otherwise end its live session as one a previous run of its own left open)
+      this.opts.bus.subscribe('channel.live', ({ channelId }) => {
+        if (sfu.holding().channels.some((c) => c.id === channelId)) void this.heartbeat?.beat();
+      }),
+      this.opts.bus.subscribe('channel.offline', () => void this.heartbeat?.beat()),
+    ];
+    this.offDrain = () => off.forEach((f) => f());
+    // a node that died ends nothing: whichever node looks ends its broadcasts (orphans.ts)
+    this.registry = await redisNodes(redisUrl, redisPrefix, log);
+    const sweep = new OrphanSweep(this.opts.db, this.opts.bus);
+    this.sweepTimer = setInterval(() => {
+      void this.registry?.list().then(async (nodes) => {
+        // only a registry that lists this node has been written since Redis last (re)started
+        if (!nodes.some((n) => n.id === id)) return;
+        const ended = await sweep.look(nodes);
+        if (ended.length) log.warn({ sessions: ended.length }, 'ended the broadcasts of a media server that is gone');
+      }).catch((err) => log.warn({ err }, 'could not look for broadcasts of media servers that are gone'));
+    }, ENTRY_TTL_MS / 2);
+    (this.sweepTimer as { unref?: () => void }).unref?.();
+  }
+
+  /**
+   * Refuses what would start something new here while draining: a WHIP offer for a channel this node does not hold
+   * (a publisher coming back within its grace period still reaches its broadcast), and a WHEP offer for one (the
+   * router would not send it here). 503 with Retry-After: the router tries the nodes left.
+   */
+  refuseWhileDraining(): MiddlewareHandler {
+    return async (c, next) => {
+      if (!this.draining || c.req.method !== 'POST') return next();
+      const offer = /^\/(whip|whep)\/([^/]+)$/.exec(c.req.path);
+      if (!offer || this.sfu?.room(offer[2]!)) return next();
+      throw unavailable('This media server is stopping; try again (another one takes the broadcast).', RETRY_SECONDS * 1000);
+    };
+  }
+
+  /**
+   * Takes no new broadcasts (the registry says so at once), waits until the broadcasts here have ended or the grace
+   * period is over (when another node is there to take them), then ends those left. Idempotent: a second call waits
+   * for the first.
+   */
+  drain(): Promise<void> {
+    this.drained ??= (async () => {
+      this.draining = true;
+      await this.heartbeat?.beat();
+      const { log, drainGraceMs, id } = this.opts;
+      // alone (one SFU, or the others draining too) there is nowhere for the broadcasts to go: no point waiting
+      const elsewhere = (await this.others().catch(() => [])).some((n) => !n.draining);
+      const until = Date.now() + (elsewhere ? drainGraceMs : 0);
+      while (this.sfu && this.sfu.holding().channels.length && Date.now() < until) await new Promise((r) => setTimeout(r, EMPTY_CHECK_MS));
+      const left = this.sfu?.holding().channels.length ?? 0;
+      if (left) log.warn({ node: id, broadcasts: left }, 'drain grace over; ending the broadcasts left');
+      this.sfu?.endAll(DRAINED);
+      log.info({ node: id }, 'drained');
+    })();
+    return this.drained;
+  }
+
+  /** Leaves the registry (deleting the entry: no API waits for it to lapse). Idempotent. */
+  async leave(): Promise<void> {
+    this.offDrain?.();
+    this.offDrain = undefined;
+    clearInterval(this.sweepTimer);
+    await this.registry?.close();
+    this.registry = undefined;
+    await this.heartbeat?.stop();
+  }
+}
