@@ -38,17 +38,34 @@ export function pageCode() {
     for (const t of s.getTracks()) t.stop();
   };
 
-  w.__startClock = () => {
+  /**
+   * Starts the clock track. Given a size larger than the clock's, the frame is that size and everything outside the
+   * clock's 640×320 corner is noise that changes every frame (pregenerated, so drawing stays cheap), which keeps a
+   * 720p encoder at its bitrate cap as a camera would; the readers look at the top-left 640×360 only.
+   */
+  w.__startClock = (size?: { width: number; height: number }) => {
     const canvas = document.createElement('canvas');
-    canvas.width = W;
-    canvas.height = H;
+    canvas.width = size?.width ?? W;
+    canvas.height = size?.height ?? H;
     document.body.appendChild(canvas);
     const g = canvas.getContext('2d')!;
+    const noise: ImageData[] = [];
+    if (size) {
+      for (let f = 0; f < 6; f++) {
+        const img = g.createImageData(canvas.width, canvas.height);
+        const bytes = new Uint8Array(img.data.buffer);
+        for (let at = 0; at < bytes.length; at += 65536) crypto.getRandomValues(bytes.subarray(at, at + 65536));
+        for (let i = 3; i < bytes.length; i += 4) bytes[i] = 255;
+        noise.push(img);
+      }
+    }
     const stream = canvas.captureStream(0);
     const track = stream.getVideoTracks()[0] as CanvasCaptureMediaStreamTrack;
     track.contentHint = 'detail';
+    let frame = 0;
     const draw = () => {
       const [, word] = encode(Date.now());
+      if (noise.length) g.putImageData(noise[frame++ % noise.length]!, 0, 0);
       g.fillStyle = '#000';
       g.fillRect(0, 0, W, H);
       g.fillStyle = '#fff';
@@ -76,9 +93,17 @@ export function pageCode() {
       .filter((l) => !l.startsWith('a=candidate:') || / udp \d+ 127\.0\.0\.1 \d+ typ host/i.test(l))
       .join('\r\n');
 
-  w.__whip = async (slug: string, key: string, codec: string) => {
+  /** Publishes the clock over WHIP; with `maxBitrate` (bit/s) capped there, keeping the resolution when CPU is short. */
+  w.__whip = async (slug: string, key: string, codec: string, maxBitrate?: number) => {
     const pc = new RTCPeerConnection({ iceServers: [] });
-    preferCodec(pc.addTransceiver(w.__clock.getVideoTracks()[0], { direction: 'sendonly', streams: [w.__clock] }), codec);
+    const t = pc.addTransceiver(w.__clock.getVideoTracks()[0], { direction: 'sendonly', streams: [w.__clock] });
+    preferCodec(t, codec);
+    if (maxBitrate) {
+      const params = t.sender.getParameters();
+      params.encodings[0]!.maxBitrate = maxBitrate;
+      (params as any).degradationPreference = 'maintain-resolution';
+      await t.sender.setParameters(params);
+    }
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
     const res = await fetch(`/whip/${slug}`, { method: 'POST', headers: { 'content-type': 'application/sdp', authorization: `Bearer ${key}` }, body: pc.localDescription!.sdp });
@@ -118,7 +143,7 @@ export function pageCode() {
     w.__samples = [] as [number, number][];
     w.__unreadable = 0;
     const onFrame = (now: number, meta: VideoFrameCallbackMetadata) => {
-      g.drawImage(video, 0, 0, W, H);
+      g.drawImage(video, 0, 0, W, H, 0, 0, W, H); // the clock's corner, at the frame's own scale
       const data = g.getImageData(0, 0, W, H).data;
       let word = 0;
       for (let i = 0; i < 32; i++) {
