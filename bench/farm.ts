@@ -140,7 +140,8 @@ async function main() {
     }
     publisherRes = JSON.stringify(await pub.evaluate(() => (window as any).__rtp()));
   } finally {
-    await Promise.all(farm.map((f) => f.ask({ stop: true }).catch(() => undefined)));
+    // a farm process that died answers nothing: it is killed after a grace period
+    await Promise.all(farm.map((f) => Promise.race([f.ask({ stop: true }), new Promise((r) => setTimeout(r, 15_000))]).then(() => f.child.kill())));
     for (const b of browsers) await b.close();
     await api.stop();
   }
