@@ -39,33 +39,29 @@ export function pageCode() {
   };
 
   /**
-   * Starts the clock track. Given a size larger than the clock's, the frame is that size and everything outside the
-   * clock's 640×320 corner is noise that changes every frame (pregenerated, so drawing stays cheap), which keeps a
-   * 720p encoder at its bitrate cap as a camera would; the readers look at the top-left 640×360 only.
+   * Starts the clock track. With `camera`, the frame is the camera's size (Chromium's fake camera, which a benchmark
+   * can point at a clip) and the clock is drawn over its top-left 640×320 corner: the rest of the picture keeps the
+   * encoder as busy as a camera would; the readers look at that corner only.
    */
-  w.__startClock = (size?: { width: number; height: number }) => {
+  w.__startClock = async (opts: { camera?: { width: number; height: number } } = {}) => {
     const canvas = document.createElement('canvas');
-    canvas.width = size?.width ?? W;
-    canvas.height = size?.height ?? H;
+    canvas.width = opts.camera?.width ?? W;
+    canvas.height = opts.camera?.height ?? H;
     document.body.appendChild(canvas);
     const g = canvas.getContext('2d')!;
-    const noise: ImageData[] = [];
-    if (size) {
-      for (let f = 0; f < 6; f++) {
-        const img = g.createImageData(canvas.width, canvas.height);
-        const bytes = new Uint8Array(img.data.buffer);
-        for (let at = 0; at < bytes.length; at += 65536) crypto.getRandomValues(bytes.subarray(at, at + 65536));
-        for (let i = 3; i < bytes.length; i += 4) bytes[i] = 255;
-        noise.push(img);
-      }
+    let camera: HTMLVideoElement | undefined;
+    if (opts.camera) {
+      camera = document.createElement('video');
+      camera.muted = true;
+      camera.srcObject = await navigator.mediaDevices.getUserMedia({ video: { ...opts.camera, frameRate: 30 } });
+      await camera.play();
     }
     const stream = canvas.captureStream(0);
     const track = stream.getVideoTracks()[0] as CanvasCaptureMediaStreamTrack;
     track.contentHint = 'detail';
-    let frame = 0;
     const draw = () => {
       const [, word] = encode(Date.now());
-      if (noise.length) g.putImageData(noise[frame++ % noise.length]!, 0, 0);
+      if (camera) g.drawImage(camera, 0, 0, canvas.width, canvas.height);
       g.fillStyle = '#000';
       g.fillRect(0, 0, W, H);
       g.fillStyle = '#fff';

@@ -9,16 +9,12 @@
 // at its 2.5 Mbit/s cap (Chromium's built-in fake camera draws a simple 20 fps pattern that encodes to ~0.7 Mbit/s,
 // which would flatter the SFU: its cost follows packets per second).
 // Run: npm run bench:fanout   (options: --steps 0,1,2,4,6,8 --seconds 20 --browsers 2)
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { startTestApi } from '../tests/helpers/api.ts';
 import { launchBrowser, type Browser } from '../tests/helpers/browser.ts';
 import { view } from '../tests/helpers/webrtc.ts';
-import { benchChannel, cpuPercent, slope, totalUsage } from './sfu-usage.ts';
+import { benchChannel, cameraClip, cpuPercent, slope, totalUsage } from './sfu-usage.ts';
 
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '0,1,2,4,6,8' }, seconds: { type: 'string', default: '20' }, browsers: { type: 'string', default: '2' } } });
 const STEPS = values.steps!.split(',').map(Number);
@@ -62,15 +58,6 @@ async function rtpStats(page: Page, dir: 'inbound-rtp' | 'outbound-rtp') {
     });
     return r;
   }, dir);
-}
-
-/** The camera clip (y4m, which Chromium's fake capture device loops), made once with FFmpeg. */
-function cameraClip(): string {
-  const file = path.join(os.tmpdir(), 'glint-bench-720p30-noise.y4m');
-  if (!existsSync(file)) {
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30,noise=alls=25:allf=t+u', '-t', '3', '-pix_fmt', 'yuv420p', file]);
-  }
-  return file;
 }
 
 async function main() {

@@ -1,7 +1,7 @@
 // Benchmark: the viewer farm. Hundreds of real WebRTC viewers that do not decode (werift, bench/farm-client.ts),
 // held by --procs child processes (bench/farm-worker.ts), watch one 720p broadcast at 2.5 Mbit/s; viewers are added
 // in steps. The publisher is Chromium sending the bench/clock.ts clock (a 640×320 corner of blocks encoding the wall
-// clock, the rest of the 1280×720 frame changing noise, VP8 capped at 2.5 Mbit/s), and beside the farm one decoding
+// clock) over the fan-out benchmark's 1280×720 30 fps noisy test-pattern camera, VP8 capped at 2.5 Mbit/s, and beside the farm one decoding
 // Chromium viewer reads the clock back from every frame: glass-to-glass latency while the SFU carries the farm.
 // Per step: the SFU's mediasoup workers' CPU (user + kernel from /proc/<pid>/stat, as % of one core) and RSS; per
 // viewer the step's cost over the no-farm baseline; the farm's own packet loss (sequence numbers), jitter, freezes
@@ -18,7 +18,7 @@ import { launchBrowser, type Browser } from '../tests/helpers/browser.ts';
 import { clockPage, pct } from './clock.ts';
 import type { ClientStats } from './farm-client.ts';
 import type { FarmReply, FarmRequest } from './farm-worker.ts';
-import { benchChannel, cpuPercent, totalUsage, type Usage } from './sfu-usage.ts';
+import { benchChannel, cameraClip, cpuPercent, totalUsage } from './sfu-usage.ts';
 
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '50,100,200' }, seconds: { type: 'string', default: '20' }, procs: { type: 'string', default: '2' }, warmup: { type: 'string', default: '8' } } });
 const STEPS = values.steps!.split(',').map(Number);
@@ -76,7 +76,7 @@ async function main() {
     SFU_MAX_VIEWERS: '100000',
   });
   // one Chromium per page: a page in a background tab is not rendered (requestVideoFrameCallback then fires ~1/s)
-  const browsers: Browser[] = [await launchBrowser({ fakeMedia: true }), await launchBrowser({ fakeMedia: true })];
+  const browsers: Browser[] = [await launchBrowser({ fakeMedia: true, args: [`--use-file-for-fake-video-capture=${cameraClip()}`] }), await launchBrowser({ fakeMedia: true })];
   const farm: FarmProcess[] = [];
   const rows: Row[] = [];
   let publisherRes = '';
@@ -85,7 +85,7 @@ async function main() {
     const slug = 'farm';
     const key = await benchChannel(owner, slug, 'Viewer farm');
     const pub = await clockPage(browsers[0]!.context, api.base);
-    await pub.evaluate(() => (window as any).__startClock({ width: 1280, height: 720 }));
+    await pub.evaluate(() => (window as any).__startClock({ camera: { width: 1280, height: 720 } }));
     await pub.evaluate(([s, k, b]) => (window as any).__whip(s, k, 'VP8', b), [slug, key, BITRATE] as const);
     const glass = await clockPage(browsers[1]!.context, api.base);
     await glass.evaluate((s) => (window as any).__whep(s), slug);
@@ -148,7 +148,7 @@ async function main() {
 
   const base = rows[0]!;
   const cores = os.availableParallelism();
-  console.log(`\nViewer farm: 1 publisher (Chromium, VP8 1280×720 clock + noise, ≤ 2.5 Mbit/s), werift viewers in ${PROCS} processes, 1 decoding Chromium viewer for glass-to-glass, ${SECONDS} s per step, ${cores} cores (${os.cpus()[0]?.model.trim()}):\n`);
+  console.log(`\nViewer farm: 1 publisher (Chromium, VP8 1280×720 camera clip + clock, ≤ 2.5 Mbit/s), werift viewers in ${PROCS} processes, 1 decoding Chromium viewer for glass-to-glass, ${SECONDS} s per step, ${cores} cores (${os.cpus()[0]?.model.trim()}):\n`);
   console.log('| viewers | SFU CPU % of a core (kernel) | CPU per viewer % | SFU RSS MB | RSS per viewer KB | farm CPU % | viewer kbit/s | loss % | jitter ms | freezes | TTFF p50 / p95 ms | glass-to-glass median / p95 ms |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {

@@ -1,6 +1,10 @@
 // Shared by the SFU benchmarks (fan-out, viewer farm): what the SFU's mediasoup workers cost, read from /proc, and
-// the fit that turns steps of viewers into a per-viewer figure.
+// the fit that turns steps of viewers into a per-viewer figure, and the camera clip the publisher plays.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Client } from '../tests/helpers/api.ts';
 
 /** USER_HZ on Linux: /proc/<pid>/stat counts CPU time in these ticks. */
@@ -41,4 +45,13 @@ export const slope = (xs: number[], ys: number[]) => {
 export async function benchChannel(owner: Client, slug: string, title: string): Promise<string> {
   if ((await owner.post('/api/channels', { slug, title })).status !== 201) throw new Error(`channel ${slug}`);
   return (await owner.post(`/api/channels/${slug}/stream-keys`, { label: 'bench' })).body.key as string;
+}
+
+/** The camera clip (y4m, which Chromium's fake capture device loops), made once with FFmpeg. */
+export function cameraClip(): string {
+  const file = path.join(os.tmpdir(), 'glint-bench-720p30-noise.y4m');
+  if (!existsSync(file)) {
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30,noise=alls=25:allf=t+u', '-t', '3', '-pix_fmt', 'yuv420p', file]);
+  }
+  return file;
 }
