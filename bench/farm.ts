@@ -45,6 +45,8 @@ class FarmProcess {
 
 type Row = {
   viewers: number;
+  /** viewers the SFU's room holds (the Chromium viewer not counted): fewer when the SFU timed some out */
+  inRoom: number;
   cpu: number;
   sys: number;
   rssMb: number;
@@ -124,6 +126,7 @@ async function main() {
       const received = sum(pairs.map(([x, y]) => y.videoPackets - x.videoPackets));
       rows.push({
         viewers,
+        inRoom: room.viewerCount - 1,
         ...cpuPercent(a, b, secs),
         rssMb: b.rssKb / 1024,
         farmCpu: cpuPercent(fa, fb, secs).cpu,
@@ -149,13 +152,13 @@ async function main() {
   const base = rows[0]!;
   const cores = os.availableParallelism();
   console.log(`\nViewer farm: 1 publisher (Chromium, VP8 1280×720 camera clip + clock, ≤ 2.5 Mbit/s), werift viewers in ${PROCS} processes, 1 decoding Chromium viewer for glass-to-glass, ${SECONDS} s per step, ${cores} cores (${os.cpus()[0]?.model.trim()}):\n`);
-  console.log('| viewers | SFU CPU % of a core (kernel) | CPU per viewer % | SFU RSS MB | RSS per viewer KB | farm CPU % | viewer kbit/s | loss % | jitter ms | freezes | TTFF p50 / p95 ms | glass-to-glass median / p95 ms |');
+  console.log('| viewers (in the SFU\'s room) | SFU CPU % of a core (kernel) | CPU per viewer % | SFU RSS MB | RSS per viewer KB | farm CPU % | viewer kbit/s | loss % | jitter ms | freezes | TTFF p50 / p95 ms | glass-to-glass median / p95 ms |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     const per = r.viewers ? ((r.cpu - base.cpu) / r.viewers).toFixed(3) : '–';
     const mem = r.viewers ? (((r.rssMb - base.rssMb) * 1024) / r.viewers).toFixed(0) : '–';
     const ttff = r.ttff.length ? `${pct(r.ttff, 50).toFixed(0)} / ${pct(r.ttff, 95).toFixed(0)}` : '–';
-    const label = r.viewers === 0 ? '0 (baseline)' : `${r.viewers}${r.failed ? ` (${r.failed} failed)` : ''}`;
+    const label = r.viewers === 0 ? '0 (baseline)' : `${r.viewers} (${r.inRoom})${r.failed ? `, ${r.failed} failed to start` : ''}`;
     console.log(`| ${label} | ${r.cpu.toFixed(1)} (${r.sys.toFixed(1)}) | ${per} | ${r.rssMb.toFixed(0)} | ${mem} | ${r.farmCpu.toFixed(0)} | ${r.viewers ? r.kbps.toFixed(0) : '–'} | ${r.viewers ? r.lossPct.toFixed(2) : '–'} | ${r.viewers ? r.jitterMs.toFixed(1) : '–'} | ${r.viewers ? r.freezes : '–'} | ${ttff} | ${r.g2g.median} / ${r.g2g.p95} |`);
   }
   console.log(`\npublisher: ${publisherRes}`);
