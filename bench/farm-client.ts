@@ -101,6 +101,9 @@ export class FarmClient {
     // the SFU is on loopback: its candidate is 127.0.0.1, which werift leaves out of its own unless asked
     iceAdditionalHostAddresses: ['127.0.0.1'],
     iceUseIpv6: false,
+    // one transport for both m-sections from the start, as the SFU bundles them: otherwise werift gathers a
+    // transport per section and leaves the one bundled away open after close() (its sockets keep a process alive)
+    bundlePolicy: 'max-bundle',
   });
   private readonly video = new VideoCounter();
   private audioPackets = 0;
