@@ -38,17 +38,30 @@ export function pageCode() {
     for (const t of s.getTracks()) t.stop();
   };
 
-  w.__startClock = () => {
+  /**
+   * Starts the clock track. With `camera`, the frame is the camera's size (Chromium's fake camera, which a benchmark
+   * can point at a clip) and the clock is drawn over its top-left 640×320 corner: the rest of the picture keeps the
+   * encoder as busy as a camera would; the readers look at that corner only.
+   */
+  w.__startClock = async (opts: { camera?: { width: number; height: number } } = {}) => {
     const canvas = document.createElement('canvas');
-    canvas.width = W;
-    canvas.height = H;
+    canvas.width = opts.camera?.width ?? W;
+    canvas.height = opts.camera?.height ?? H;
     document.body.appendChild(canvas);
     const g = canvas.getContext('2d')!;
+    let camera: HTMLVideoElement | undefined;
+    if (opts.camera) {
+      camera = document.createElement('video');
+      camera.muted = true;
+      camera.srcObject = await navigator.mediaDevices.getUserMedia({ video: { ...opts.camera, frameRate: 30 } });
+      await camera.play();
+    }
     const stream = canvas.captureStream(0);
     const track = stream.getVideoTracks()[0] as CanvasCaptureMediaStreamTrack;
     track.contentHint = 'detail';
     const draw = () => {
       const [, word] = encode(Date.now());
+      if (camera) g.drawImage(camera, 0, 0, canvas.width, canvas.height);
       g.fillStyle = '#000';
       g.fillRect(0, 0, W, H);
       g.fillStyle = '#fff';
@@ -76,9 +89,17 @@ export function pageCode() {
       .filter((l) => !l.startsWith('a=candidate:') || / udp \d+ 127\.0\.0\.1 \d+ typ host/i.test(l))
       .join('\r\n');
 
-  w.__whip = async (slug: string, key: string, codec: string) => {
+  /** Publishes the clock over WHIP; with `maxBitrate` (bit/s) capped there, keeping the resolution when CPU is short. */
+  w.__whip = async (slug: string, key: string, codec: string, maxBitrate?: number) => {
     const pc = new RTCPeerConnection({ iceServers: [] });
-    preferCodec(pc.addTransceiver(w.__clock.getVideoTracks()[0], { direction: 'sendonly', streams: [w.__clock] }), codec);
+    const t = pc.addTransceiver(w.__clock.getVideoTracks()[0], { direction: 'sendonly', streams: [w.__clock] });
+    preferCodec(t, codec);
+    if (maxBitrate) {
+      const params = t.sender.getParameters();
+      params.encodings[0]!.maxBitrate = maxBitrate;
+      (params as any).degradationPreference = 'maintain-resolution';
+      await t.sender.setParameters(params);
+    }
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
     const res = await fetch(`/whip/${slug}`, { method: 'POST', headers: { 'content-type': 'application/sdp', authorization: `Bearer ${key}` }, body: pc.localDescription!.sdp });
@@ -118,7 +139,7 @@ export function pageCode() {
     w.__samples = [] as [number, number][];
     w.__unreadable = 0;
     const onFrame = (now: number, meta: VideoFrameCallbackMetadata) => {
-      g.drawImage(video, 0, 0, W, H);
+      g.drawImage(video, 0, 0, W, H, 0, 0, W, H); // the clock's corner, at the frame's own scale
       const data = g.getImageData(0, 0, W, H).data;
       let word = 0;
       for (let i = 0; i < 32; i++) {

@@ -12,16 +12,12 @@
 // --compare (with --viewers 6): the same viewers of one channel pinned to the origin's worker (the other worker made
 // to look full through the pool's seat counts, as before sfu/Fanout.ts) against spread over both (Fanout's own
 // placement), in one run; each worker's CPU is measured apart, so the busiest worker — what bounds a channel — shows.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { startTestApi } from '../tests/helpers/api.ts';
 import { launchBrowser, type Browser } from '../tests/helpers/browser.ts';
 import { until, view } from '../tests/helpers/webrtc.ts';
+import { benchChannel, cameraClip, cpuPercent, processUsage, slope, totalUsage } from './sfu-usage.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,21 +28,6 @@ const { values } = parseArgs({
 const STEPS = values.steps!.split(',').map(Number);
 const SECONDS = Number(values.seconds);
 const BROWSERS = Number(values.browsers);
-const TICK = 100; // USER_HZ on Linux
-
-async function proc(pid: number) {
-  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return { ticks: Number(stat[11]) + Number(stat[12]), sysTicks: Number(stat[12]), rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)![1]) };
-}
-
-/** All mediasoup workers together: viewers are served by branch routers on every worker (piped from the room's
- * router), so the room's own worker is not the whole cost. */
-async function workers(pids: number[]) {
-  const all = await Promise.all(pids.map(proc));
-  return { ticks: all.reduce((s, p) => s + p.ticks, 0), sysTicks: all.reduce((s, p) => s + p.sysTicks, 0), rssKb: all.reduce((s, p) => s + p.rssKb, 0) };
-}
-
 async function publish(page: Page, slug: string, key: string) {
   return page.evaluate(
     async ([slug, key]) => {
@@ -87,23 +68,6 @@ async function rtpStats(page: Page, dir: 'inbound-rtp' | 'outbound-rtp') {
   }, dir);
 }
 
-const slope = (xs: number[], ys: number[]) => {
-  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
-  const num = xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0);
-  const den = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
-  return num / den;
-};
-
-/** The camera clip (y4m, which Chromium's fake capture device loops), made once with FFmpeg. */
-function cameraClip(): string {
-  const file = path.join(os.tmpdir(), 'glint-bench-720p30-noise.y4m');
-  if (!existsSync(file)) {
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30,noise=alls=25:allf=t+u', '-t', '3', '-pix_fmt', 'yuv420p', file]);
-  }
-  return file;
-}
-
 /** The API (with `env`), BROWSERS Chromium processes, and channel `fanout` live from the first one's page. */
 async function start(env: Record<string, string>) {
   const api = await startTestApi({ LOG_LEVEL: 'warn', ...env });
@@ -117,8 +81,7 @@ async function start(env: Record<string, string>) {
   try {
     const owner = await api.client().signUp('Bench');
     const slug = 'fanout';
-    if ((await owner.post('/api/channels', { slug, title: 'Fan-out' })).status !== 201) throw new Error('channel');
-    const key = (await owner.post(`/api/channels/${slug}/stream-keys`, { label: 'bench' })).body.key as string;
+    const key = await benchChannel(owner, slug, 'Fan-out');
     const pub = await browsers[0]!.context.newPage();
     await pub.goto(api.base + '/healthz');
     await publish(pub, slug, key);
@@ -145,17 +108,17 @@ async function main() {
         viewers.push(page);
       }
       await new Promise((r) => setTimeout(r, 3000));
-      const a = await workers(workerPids);
+      const a = await totalUsage(workerPids);
       const va = await Promise.all(viewers.map((v) => rtpStats(v, 'inbound-rtp')));
       const t0 = Date.now();
       await new Promise((r) => setTimeout(r, SECONDS * 1000));
-      const b = await workers(workerPids);
+      const b = await totalUsage(workerPids);
       const vb = await Promise.all(viewers.map((v) => rtpStats(v, 'inbound-rtp')));
       const secs = (Date.now() - t0) / 1000;
       const fps = viewers.length ? vb.reduce((s, x, i) => s + (x.frames - va[i]!.frames), 0) / viewers.length / secs : 0;
       const kbps = viewers.length ? (vb.reduce((s, x, i) => s + (x.bytes - va[i]!.bytes), 0) * 8) / 1000 / viewers.length / secs : 0;
       const out = await rtpStats(pub, 'outbound-rtp');
-      rows.push({ viewers: n, cpu: ((b.ticks - a.ticks) / TICK / secs) * 100, sys: ((b.sysTicks - a.sysTicks) / TICK / secs) * 100, rssMb: b.rssKb / 1024, decodingFps: fps, kbps, res: `${out.width}×${out.height}` });
+      rows.push({ viewers: n, ...cpuPercent(a, b, secs), rssMb: b.rssKb / 1024, decodingFps: fps, kbps, res: `${out.width}×${out.height}` });
       console.error(`viewers ${n}: workers CPU ${rows.at(-1)!.cpu.toFixed(1)} %, RSS ${rows.at(-1)!.rssMb.toFixed(1)} MB, viewer fps ${fps.toFixed(1)}, ${kbps.toFixed(0)} kbit/s, publisher ${rows.at(-1)!.res}`);
     }
     if (room.viewerCount !== viewers.length) console.error(`warning: room counts ${room.viewerCount} viewers, ${viewers.length} pages`);
@@ -205,14 +168,14 @@ async function compare() {
       }
       const seated = JSON.stringify(room.placement().viewersByWorker);
       await new Promise((r) => setTimeout(r, 3000));
-      const a = await Promise.all(pids.map(proc));
+      const a = await Promise.all(pids.map(processUsage));
       const va = await Promise.all(viewers.map((v) => rtpStats(v, 'inbound-rtp')));
       const t0 = Date.now();
       await new Promise((r) => setTimeout(r, SECONDS * 1000));
-      const b = await Promise.all(pids.map(proc));
+      const b = await Promise.all(pids.map(processUsage));
       const vb = await Promise.all(viewers.map((v) => rtpStats(v, 'inbound-rtp')));
       const secs = (Date.now() - t0) / 1000;
-      const cpu = b.map((x, i) => ((x.ticks - a[i]!.ticks) / TICK / secs) * 100);
+      const cpu = b.map((x, i) => cpuPercent(a[i]!, x, secs).cpu);
       const fps = viewers.length ? vb.reduce((s, x, i) => s + (x.frames - va[i]!.frames), 0) / viewers.length / secs : 0;
       rows.push({ mode, seated, cpu, fps });
       console.error(`${mode}: seated ${seated}, workers CPU ${cpu.map((c) => c.toFixed(1)).join(' / ')} %, viewer fps ${fps.toFixed(1)}`);

@@ -1,0 +1,167 @@
+// Benchmark: the viewer farm. Hundreds of real WebRTC viewers that do not decode (werift, bench/farm-client.ts),
+// held by --procs child processes (bench/farm-worker.ts), watch one 720p broadcast at 2.5 Mbit/s; viewers are added
+// in steps. The publisher is Chromium sending the bench/clock.ts clock (a 640×320 corner of blocks encoding the wall
+// clock) over the fan-out benchmark's 1280×720 30 fps noisy test-pattern camera, VP8 capped at 2.5 Mbit/s, and beside the farm one decoding
+// Chromium viewer reads the clock back from every frame: glass-to-glass latency while the SFU carries the farm.
+// Per step: the SFU's mediasoup workers' CPU (user + kernel from /proc/<pid>/stat, as % of one core) and RSS; per
+// viewer the step's cost over the no-farm baseline; the farm's own packet loss (sequence numbers), jitter, freezes
+// (no new frame for 500 ms) and time to first frame of the viewers that step added; and the farm processes' CPU
+// (they share the machine's cores with the SFU and Chromium, which is what saturates first here).
+// The baseline is the same run with no farm viewers: the SFU ingesting, the one Chromium viewer watching.
+// Run: npm run bench:farm -- --steps 50,100,200 --seconds 20 --procs 2
+import { fork, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import type { Page } from 'playwright-core';
+import { startTestApi } from '../tests/helpers/api.ts';
+import { launchBrowser, type Browser } from '../tests/helpers/browser.ts';
+import { clockPage, pct } from './clock.ts';
+import type { ClientStats } from './farm-client.ts';
+import type { FarmReply, FarmRequest } from './farm-worker.ts';
+import { benchChannel, cameraClip, cpuPercent, totalUsage } from './sfu-usage.ts';
+
+const { values } = parseArgs({ options: { steps: { type: 'string', default: '50,100,200' }, seconds: { type: 'string', default: '20' }, procs: { type: 'string', default: '2' }, warmup: { type: 'string', default: '8' } } });
+const STEPS = values.steps!.split(',').map(Number);
+const SECONDS = Number(values.seconds);
+const PROCS = Number(values.procs);
+const WARMUP = Number(values.warmup);
+const BITRATE = 2_500_000;
+
+/** A farm process and a queue of its answers (it answers requests in order). */
+class FarmProcess {
+  readonly child: ChildProcess;
+  private readonly waiting: ((r: FarmReply) => void)[] = [];
+  constructor(base: string, slug: string) {
+    this.child = fork(new URL('./farm-worker.ts', import.meta.url), [base, slug], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child.on('message', (m: FarmReply) => this.waiting.shift()?.(m));
+  }
+  ask<T extends FarmReply>(req: FarmRequest): Promise<T> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve as (r: FarmReply) => void);
+      this.child.send(req);
+    });
+  }
+}
+
+type Row = {
+  viewers: number;
+  /** viewers the SFU's room holds (the Chromium viewer not counted): fewer when the SFU timed some out */
+  inRoom: number;
+  cpu: number;
+  sys: number;
+  rssMb: number;
+  farmCpu: number;
+  lossPct: number;
+  jitterMs: number;
+  freezes: number;
+  kbps: number;
+  ttff: number[];
+  failed: number;
+  g2g: { median: number; p95: number; frames: number };
+};
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+async function latencySamples(page: Page) {
+  const s = await page.evaluate(() => (window as any).__samples as [number, number][]);
+  const display = s.map((x) => x[0]);
+  return { median: display.length ? pct(display, 50) : NaN, p95: display.length ? pct(display, 95) : NaN, frames: display.length };
+}
+
+async function main() {
+  const api = await startTestApi({
+    LOG_LEVEL: 'warn',
+    // one address (loopback) holds the whole farm
+    WHEP_OFFERS_PER_MINUTE: '100000',
+    WHEP_SESSIONS_PER_ADDRESS: '100000',
+    SFU_VIEWERS_PER_CHANNEL: '100000',
+    SFU_MAX_VIEWERS: '100000',
+  });
+  // one Chromium per page: a page in a background tab is not rendered (requestVideoFrameCallback then fires ~1/s)
+  const browsers: Browser[] = [await launchBrowser({ fakeMedia: true, args: [`--use-file-for-fake-video-capture=${cameraClip()}`] }), await launchBrowser({ fakeMedia: true })];
+  const farm: FarmProcess[] = [];
+  const rows: Row[] = [];
+  let publisherRes = '';
+  try {
+    const owner = await api.client().signUp('Bench');
+    const slug = 'farm';
+    const key = await benchChannel(owner, slug, 'Viewer farm');
+    const pub = await clockPage(browsers[0]!.context, api.base);
+    await pub.evaluate(() => (window as any).__startClock({ camera: { width: 1280, height: 720 } }));
+    await pub.evaluate(([s, k, b]) => (window as any).__whip(s, k, 'VP8', b), [slug, key, BITRATE] as const);
+    const glass = await clockPage(browsers[1]!.context, api.base);
+    await glass.evaluate((s) => (window as any).__whep(s), slug);
+    await new Promise((r) => setTimeout(r, WARMUP * 1000)); // the encoder ramps up to its cap
+    const room = api.sfu.room(slug)!;
+    const workerPids = (await api.sfu.pool.usage()).map((w) => w.pid);
+    for (let i = 0; i < PROCS; i++) farm.push(new FarmProcess(api.base, slug));
+    const farmPids = () => farm.map((f) => f.child.pid!);
+
+    let viewers = 0;
+    for (const n of [0, ...STEPS]) {
+      const adding = n - viewers;
+      let ttff: number[] = [];
+      let failed = 0;
+      if (adding > 0) {
+        const shares = farm.map((_, i) => Math.floor(adding / PROCS) + (i < adding % PROCS ? 1 : 0));
+        const replies = await Promise.all(farm.map((f, i) => f.ask<{ added: number; failed: string[]; ttffMs: number[] }>({ add: shares[i]! })));
+        ttff = replies.flatMap((r) => r.ttffMs);
+        failed = sum(replies.map((r) => r.failed.length));
+        const reasons = [...new Set(replies.flatMap((r) => r.failed))];
+        if (reasons.length) console.error(`step ${n}: ${failed} viewers failed: ${reasons.slice(0, 3).join('; ')}`);
+        viewers += sum(replies.map((r) => r.added));
+      }
+      await new Promise((r) => setTimeout(r, 3000)); // joins settle (keyframe requests, DTLS)
+      const statsOf = async () => (await Promise.all(farm.map((f) => f.ask<{ stats: ClientStats[] }>({ stats: true })))).flatMap((r) => r.stats);
+      const [a, fa, ca] = [await totalUsage(workerPids), await totalUsage(farmPids()), await statsOf()];
+      await glass.evaluate(() => (window as any).__resetSamples());
+      const t0 = performance.now();
+      await new Promise((r) => setTimeout(r, SECONDS * 1000));
+      const [b, fb, cb] = [await totalUsage(workerPids), await totalUsage(farmPids()), await statsOf()];
+      const secs = (performance.now() - t0) / 1000;
+      const g2g = await latencySamples(glass);
+      // the viewers present at both readings (in join order, so the first ca.length of cb)
+      const pairs = ca.map((x, i) => [x, cb[i]!] as const);
+      const expected = sum(pairs.map(([x, y]) => y.videoExpected - x.videoExpected));
+      const received = sum(pairs.map(([x, y]) => y.videoPackets - x.videoPackets));
+      rows.push({
+        viewers,
+        inRoom: room.viewerCount - 1,
+        ...cpuPercent(a, b, secs),
+        rssMb: b.rssKb / 1024,
+        farmCpu: cpuPercent(fa, fb, secs).cpu,
+        lossPct: expected ? (Math.max(0, expected - received) / expected) * 100 : 0,
+        jitterMs: pairs.length ? sum(pairs.map(([, y]) => y.jitterMs)) / pairs.length : 0,
+        freezes: sum(pairs.map(([x, y]) => y.freezes - x.freezes)),
+        kbps: pairs.length ? (sum(pairs.map(([x, y]) => y.bytes - x.bytes)) * 8) / 1000 / secs / pairs.length : 0,
+        ttff,
+        failed,
+        g2g,
+      });
+      const r = rows.at(-1)!;
+      console.error(`viewers ${viewers} (room ${room.viewerCount}): SFU ${r.cpu.toFixed(1)} % (kernel ${r.sys.toFixed(1)}), RSS ${r.rssMb.toFixed(0)} MB, farm ${r.farmCpu.toFixed(0)} %, loss ${r.lossPct.toFixed(2)} %, ${r.kbps.toFixed(0)} kbit/s, freezes ${r.freezes}, g2g ${g2g.median} ms (${g2g.frames} frames)`);
+    }
+    publisherRes = JSON.stringify(await pub.evaluate(() => (window as any).__rtp()));
+  } finally {
+    // a farm process that died answers nothing: it is killed after a grace period
+    await Promise.all(farm.map((f) => Promise.race([f.ask({ stop: true }), new Promise((r) => setTimeout(r, 15_000))]).then(() => f.child.kill())));
+    for (const b of browsers) await b.close();
+    await api.stop();
+  }
+
+  const base = rows[0]!;
+  const cores = os.availableParallelism();
+  console.log(`\nViewer farm: 1 publisher (Chromium, VP8 1280×720 camera clip + clock, ≤ 2.5 Mbit/s), werift viewers in ${PROCS} processes, 1 decoding Chromium viewer for glass-to-glass, ${SECONDS} s per step, ${cores} cores (${os.cpus()[0]?.model.trim()}):\n`);
+  console.log('| viewers (in the SFU\'s room) | SFU CPU % of a core (kernel) | CPU per viewer % | SFU RSS MB | RSS per viewer KB | farm CPU % | viewer kbit/s | loss % | jitter ms | freezes | TTFF p50 / p95 ms | glass-to-glass median / p95 ms |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    const per = r.viewers ? ((r.cpu - base.cpu) / r.viewers).toFixed(3) : '–';
+    const mem = r.viewers ? (((r.rssMb - base.rssMb) * 1024) / r.viewers).toFixed(0) : '–';
+    const ttff = r.ttff.length ? `${pct(r.ttff, 50).toFixed(0)} / ${pct(r.ttff, 95).toFixed(0)}` : '–';
+    const label = r.viewers === 0 ? '0 (baseline)' : `${r.viewers} (${r.inRoom})${r.failed ? `, ${r.failed} failed to start` : ''}`;
+    console.log(`| ${label} | ${r.cpu.toFixed(1)} (${r.sys.toFixed(1)}) | ${per} | ${r.rssMb.toFixed(0)} | ${mem} | ${r.farmCpu.toFixed(0)} | ${r.viewers ? r.kbps.toFixed(0) : '–'} | ${r.viewers ? r.lossPct.toFixed(2) : '–'} | ${r.viewers ? r.jitterMs.toFixed(1) : '–'} | ${r.viewers ? r.freezes : '–'} | ${ttff} | ${r.g2g.median} / ${r.g2g.p95} |`);
+  }
+  console.log(`\npublisher: ${publisherRes}`);
+}
+
+await main();
