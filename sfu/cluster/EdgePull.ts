@@ -63,7 +63,11 @@ export class EdgePull {
         const reply = (body: Omit<EdgeEvents['edge.piped'], 'requestId'>) => void bus.publish('edge.piped', { ...body, requestId: req.requestId });
         this.pipeOut(req).then(reply, (err: Error) => reply({ error: err.message, pipeId: '', end: null, tracks: [] }));
       }),
-      bus.subscribe('edge.release', ({ pipeId }) => this.outgoing.get(pipeId)?.pipe.close()),
+      bus.subscribe('edge.release', ({ pipeId }) => {
+        const out = this.outgoing.get(pipeId);
+        this.outgoing.delete(pipeId); // released: the edge needs no word of the close
+        out?.pipe.close();
+      }),
       bus.subscribe('edge.unpiped', ({ pipeId }) => {
         for (const r of this.open.values()) if (r.pipeId === pipeId) r.room.close('origin stopped piping');
       }),
@@ -88,16 +92,13 @@ export class EdgePull {
       const tracks: PipedTrack[] = [];
       for (const p of source.producers) {
         const consumer = await pipe.consume({ producerId: p.id });
-        // the publisher dropped (or the broadcast ended): the edge's producers would stay silent, so it is told
-        consumer.on('producerclose', () => {
-          if (pipe.closed) return;
-          pipe.close();
-          void this.opts.bus.publish('edge.unpiped', { pipeId });
-        });
+        // the publisher dropped: the edge's producers would stay silent
+        consumer.on('producerclose', () => pipe.close());
         tracks.push({ kind: consumer.kind, rtpParameters: consumer.rtpParameters as unknown as Record<string, unknown>, paused: consumer.producerPaused });
       }
       this.outgoing.set(pipeId, { pipe, edge: req.edge, channelId: req.channelId });
-      pipe.observer.once('close', () => this.outgoing.delete(pipeId));
+      // closed here for any reason but the edge's release (publisher gone, room closed, the edge lapsed): it is told
+      pipe.observer.once('close', () => this.outgoing.delete(pipeId) && void this.opts.bus.publish('edge.unpiped', { pipeId }));
       this.opts.log.info({ channel: req.channelId, edge: req.edge, pipe: pipeId }, 'piping a broadcast to an edge node');
       return { pipeId, end: pipeEnd(pipe), tracks };
     } catch (err) {
