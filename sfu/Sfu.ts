@@ -67,7 +67,7 @@ export class Sfu {
       log: deps.log,
       admitViewer: deps.admitViewer,
       goLive: (key, publish) => this.goLive(key, { source: 'whip' }, publish),
-      resolve: (slug, pull) => this.resolve(slug, pull),
+      resolve: (slug, admit) => this.resolve(slug, admit),
       resourceRoom: (slug, holds) => this.resourceRoom(slug, holds),
       rtmpUrl: () => this.rtmp?.url ?? null,
     });
@@ -193,15 +193,16 @@ export class Sfu {
   /**
    * The open room of the channel called `slug`, when a bus event has not told us yet (another process renamed it a
    * moment ago): one lookup on the unique slug index. `exists` says whether such a channel exists at all. With
-   * `pull` (a viewer's offer) a broadcast another node receives is relayed here when edge pull is on.
+   * `admit` (a viewer's offer) a broadcast another node receives is relayed here when edge pull is on, once `admit`
+   * let the viewer in.
    */
-  private async resolve(slug: string, pull = false): Promise<{ room: Room | undefined; exists: boolean }> {
+  private async resolve(slug: string, admit?: (channelId: string) => Promise<void>): Promise<{ room: Room | undefined; exists: boolean }> {
     const known = this.room(slug);
     if (known) return { room: known, exists: true };
     const [ch] = await this.deps.db.select({ id: channel.id }).from(channel).where(eq(channel.slug, slug)).limit(1);
     const room = ch && this.roomById(ch.id);
     if (room) this.name(ch.id, slug);
-    if (!room && ch && pull && this.edge) return { room: await this.edge.relay(ch.id, slug), exists: true };
+    if (!room && ch && admit && this.edge) return { room: await this.edge.relay(ch.id, slug, () => admit(ch.id)), exists: true };
     return { room, exists: !!ch };
   }
 

@@ -59,7 +59,7 @@ export class EdgePull {
     const { bus } = opts;
     this.off = [
       bus.subscribe('edge.pull', (req) => {
-        if (!opts.originRoom(req.channelId)?.source) return; // only the origin answers
+        if (!opts.originRoom(req.channelId)) return; // only the origin answers (between publishers too: no pipe)
         const reply = (body: Omit<EdgeEvents['edge.piped'], 'requestId'>) => void bus.publish('edge.piped', { ...body, requestId: req.requestId });
         this.pipeOut(req).then(reply, (err: Error) => reply({ error: err.message, pipeId: '', end: null, tracks: [] }));
       }),
@@ -128,10 +128,17 @@ export class EdgePull {
 
   /**
    * Edge: the relay room serving the channel's broadcast here, opened (with its pipe from the origin) if needed;
-   * undefined when no other node receives the broadcast (it is offline) or the origin could not pipe it.
+   * undefined when no other node receives the broadcast (it is offline) or the origin could not pipe it. `admit`
+   * runs before anything is opened for this caller (who may watch: a stranger opens no pipe for a channel it may not
+   * watch); its rejection is the caller's.
    */
-  relay(channelId: string, slug: string): Promise<Room | undefined> {
-    if (this.closed) return Promise.resolve(undefined);
+  async relay(channelId: string, slug: string, admit?: () => Promise<void>): Promise<Room | undefined> {
+    if (this.closed) return undefined;
+    if (!this.open.has(channelId)) {
+      const origin = (await this.opts.nodes()).find((n) => n.id !== this.opts.nodeId && n.channels.some((c) => c.id === channelId));
+      if (!origin) return undefined;
+    }
+    await admit?.();
     let pending = this.relays.get(channelId);
     if (!pending) {
       pending = this.pull(channelId, slug).catch((err: Error) => {

@@ -95,6 +95,14 @@ t('channel.offline, and the origin gone from the registry, close the relay and t
   third.close();
 });
 
+t('a viewer admission refuses opens no pipe', async (ctx) => {
+  const err = await ctx.atEdge.relay('ch-1', SLUG, () => Promise.reject(new Error('subscribers only'))).catch((e: Error) => e);
+  assert.instance(err, Error);
+  assert.is((err as Error).message, 'subscribers only', "the admission's refusal is the caller's");
+  assert.equal(ctx.atEdge.rooms(), []);
+  assert.equal(await ctx.origin.dump(), ctx.alone, 'nothing asked of the origin');
+});
+
 t('a channel no other node holds is not pulled', async (ctx) => {
   assert.is(await ctx.atEdge.relay('ch-2', 'elsewhere'), undefined);
   assert.equal(ctx.atEdge.rooms(), []);
