@@ -110,6 +110,10 @@ export class Sfu {
         ...deps.edge, bus: deps.bus, log: deps.log, listenIp: deps.config.rtc.listenIp, announcedIp: deps.config.rtc.announcedIp,
         newRoom: (channelId, slug) => this.newRoom({ id: channelId, slug }),
         originRoom: (channelId) => this.roomById(channelId),
+        remoteViewersChanged: (channelId) => {
+          const room = this.roomById(channelId);
+          if (room) this.announceViewers(room);
+        },
       });
     }
     this.recorderWatch = setInterval(() => this.detachGoneRecorders(), RECORDER_HEARTBEAT_MS);
@@ -240,15 +244,7 @@ export class Sfu {
     this.rooms.set(ch.id, room);
     this.name(ch.id, ch.slug);
     this.keys.set(ch.id, keyId);
-    room.on('viewers-changed', (viewers) => {
-      if (!room.sessionId) return;
-      void this.deps.bus.publish('channel.viewers', { channelId: ch.id, slug: this.slugOf(ch.id) ?? ch.slug, sessionId: room.sessionId, viewers });
-      void this.deps.db
-        .update(liveSession)
-        .set({ viewers, peakViewers: room.peakViewers })
-        .where(eq(liveSession.id, room.sessionId))
-        .catch((err) => this.deps.log.warn({ err }, 'could not record the viewer count'));
-    });
+    room.on('viewers-changed', () => this.announceViewers(room));
     room.on('publisher-back', () => {
       if (room.sessionId) void this.deps.bus.publish('channel.resumed', { channelId: ch.id, slug: this.slugOf(ch.id) ?? ch.slug, sessionId: room.sessionId });
     });
@@ -276,6 +272,23 @@ export class Sfu {
       });
     });
     return room;
+  }
+
+  /**
+   * The broadcast's viewer count changed (here, or on an edge relaying it): announced and recorded, with its peak. The
+   * count is the viewers here and those watching through edges (this node's registry load counts only its own).
+   */
+  private announceViewers(room: Room): void {
+    const { sessionId, channelId } = room;
+    if (!sessionId) return;
+    const viewers = room.viewerCount + (this.edge?.remoteViewers(channelId) ?? 0);
+    room.peakViewers = Math.max(room.peakViewers, viewers);
+    void this.deps.bus.publish('channel.viewers', { channelId, slug: this.slugOf(channelId) ?? room.slug, sessionId, viewers });
+    void this.deps.db
+      .update(liveSession)
+      .set({ viewers, peakViewers: room.peakViewers })
+      .where(eq(liveSession.id, sessionId))
+      .catch((err) => this.deps.log.warn({ err }, 'could not record the viewer count'));
   }
 
   /**

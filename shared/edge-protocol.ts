@@ -16,6 +16,8 @@ export type EdgeEvents = {
   'edge.piped': { requestId: string; error?: string; pipeId: string; end: PipeEnd | null; tracks: PipedTrack[] };
   /** edge → origin: the pipe's last viewer left (or the edge closes); the origin closes its end. */
   'edge.release': { pipeId: string };
+  /** edge → origin: how many watch through the pipe now (the channel's viewer count is the origin's and its edges'). */
+  'edge.viewers': { pipeId: string; viewers: number };
   /** origin → edge: the pipe's tracks are gone (the publisher dropped, the broadcast ended); the edge closes its relay. */
   'edge.unpiped': { pipeId: string };
 };

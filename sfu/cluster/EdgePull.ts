@@ -36,12 +36,14 @@ export type EdgePullOptions = {
   newRoom: (channelId: string, slug: string) => Promise<Room>;
   /** the room of a broadcast this node receives (is the origin of) */
   originRoom: (channelId: string) => Room | undefined;
+  /** how many watch a broadcast received here through edges changed (remoteViewers) */
+  remoteViewersChanged?: (channelId: string) => void;
 };
 
 /** A broadcast this node relays: its room, the pipe's id and the node piping it. */
 type Relay = { channelId: string; room: Room; pipeId: string; origin: string };
 /** Our end of a pipe to an edge node. */
-type Outgoing = { pipe: ms.PipeTransport; edge: string; channelId: string };
+type Outgoing = { pipe: ms.PipeTransport; edge: string; channelId: string; viewers: number };
 
 const pipeEnd = (pipe: ms.PipeTransport): PipeEnd => ({ ip: pipe.tuple.localIp, port: pipe.tuple.localPort, srtp: pipe.srtpParameters! });
 
@@ -67,6 +69,12 @@ export class EdgePull {
         const out = this.outgoing.get(pipeId);
         this.outgoing.delete(pipeId); // released: the edge needs no word of the close
         out?.pipe.close();
+      }),
+      bus.subscribe('edge.viewers', ({ pipeId, viewers }) => {
+        const out = this.outgoing.get(pipeId);
+        if (!out || out.viewers === viewers) return;
+        out.viewers = viewers;
+        opts.remoteViewersChanged?.(out.channelId);
       }),
       bus.subscribe('edge.unpiped', ({ pipeId }) => {
         for (const r of this.open.values()) if (r.pipeId === pipeId) r.room.close('origin stopped piping');
@@ -96,9 +104,13 @@ export class EdgePull {
         consumer.on('producerclose', () => pipe.close());
         tracks.push({ kind: consumer.kind, rtpParameters: consumer.rtpParameters as unknown as Record<string, unknown>, paused: consumer.producerPaused });
       }
-      this.outgoing.set(pipeId, { pipe, edge: req.edge, channelId: req.channelId });
-      // closed here for any reason but the edge's release (publisher gone, room closed, the edge lapsed): it is told
-      pipe.observer.once('close', () => this.outgoing.delete(pipeId) && void this.opts.bus.publish('edge.unpiped', { pipeId }));
+      const out: Outgoing = { pipe, edge: req.edge, channelId: req.channelId, viewers: 0 };
+      this.outgoing.set(pipeId, out);
+      pipe.observer.once('close', () => {
+        // closed here for any reason but the edge's release (publisher gone, room closed, the edge lapsed): it is told
+        if (this.outgoing.delete(pipeId)) void this.opts.bus.publish('edge.unpiped', { pipeId });
+        if (out.viewers) this.opts.remoteViewersChanged?.(req.channelId);
+      });
       this.opts.log.info({ channel: req.channelId, edge: req.edge, pipe: pipeId }, 'piping a broadcast to an edge node');
       return { pipeId, end: pipeEnd(pipe), tracks };
     } catch (err) {
@@ -178,8 +190,12 @@ export class EdgePull {
         if (this.relays.has(channelId)) this.relays.delete(channelId);
         this.opts.log.info({ channel: slug, reason: room.endReason }, 'edge relay closed');
       });
-      // closes with its last viewer; one nobody came to watch (the first offer failed) closes after a while
-      room.on('viewers-changed', (n) => n === 0 && room.close('last viewer left'));
+      // the origin counts the viewers here in the channel's; the relay closes with its last viewer, and one nobody
+      // came to watch (the first offer failed) after a while
+      room.on('viewers-changed', (n) => {
+        void this.opts.bus.publish('edge.viewers', { pipeId: reply.pipeId, viewers: n });
+        if (n === 0) room.close('last viewer left');
+      });
       const idle = setTimeout(() => room.viewerCount === 0 && room.close('no viewer'), IDLE_RELAY_MS);
       idle.unref();
       room.once('close', () => clearTimeout(idle));
@@ -189,6 +205,13 @@ export class EdgePull {
       room.close('pull failed');
       throw err;
     }
+  }
+
+  /** How many watch the channel's broadcast (received here) through edges now. */
+  remoteViewers(channelId: string): number {
+    let n = 0;
+    for (const o of this.outgoing.values()) if (o.channelId === channelId) n += o.viewers;
+    return n;
   }
 
   /** The relay rooms open now. */

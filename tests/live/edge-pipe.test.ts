@@ -20,7 +20,7 @@ const TRACKS = [
   { kind: 'video' as const, codec: { mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }, ssrc: 2222 },
 ];
 
-type Ctx = { bus: EventBus; pool: WorkerPool; origin: Room; alone: Dump; atOrigin: EdgePull; atEdge: EdgePull; registry: SfuNodeState[] };
+type Ctx = { bus: EventBus; pool: WorkerPool; origin: Room; alone: Dump; atOrigin: EdgePull; atEdge: EdgePull; registry: SfuNodeState[]; changed: string[] };
 type Dump = { transports: number; producers: number; consumers: number };
 const t = suite<Ctx>('an edge pipe between two nodes');
 
@@ -37,7 +37,8 @@ t.before(async (ctx) => {
   ctx.pool = await WorkerPool.create({ count: 2, port: 0, minPort: 46_000, maxPort: 46_999, listenIp: '127.0.0.1', announcedIp: undefined, log });
   ctx.registry = [node('a', [{ id: 'ch-1', slug: SLUG }]), node('b', [])];
   const common = { bus: ctx.bus, log, listenIp: '127.0.0.1', announcedIp: undefined, nodes: async () => ctx.registry };
-  ctx.atOrigin = new EdgePull({ ...common, nodeId: 'a', newRoom: () => Promise.reject(new Error('the origin relays nothing')), originRoom: (id) => (id === ctx.origin.channelId ? ctx.origin : undefined) });
+  ctx.changed = [];
+  ctx.atOrigin = new EdgePull({ ...common, nodeId: 'a', remoteViewersChanged: (id) => ctx.changed.push(id), newRoom: () => Promise.reject(new Error('the origin relays nothing')), originRoom: (id) => (id === ctx.origin.channelId ? ctx.origin : undefined) });
   ctx.atEdge = new EdgePull({
     ...common, nodeId: 'b',
     newRoom: async (id, slug) => new Room(id, slug, await ctx.pool.createRouter(), ctx.pool, SETTINGS, log),
@@ -101,6 +102,23 @@ t('a viewer admission refuses opens no pipe', async (ctx) => {
   assert.is((err as Error).message, 'subscribers only', "the admission's refusal is the caller's");
   assert.equal(ctx.atEdge.rooms(), []);
   assert.equal(await ctx.origin.dump(), ctx.alone, 'nothing asked of the origin');
+});
+
+t("the edge's viewers count in the origin's, until its pipe closes", async (ctx) => {
+  const piped = new Promise<string>((resolve) => {
+    const off = ctx.bus.subscribe('edge.piped', ({ pipeId }) => (off(), resolve(pipeId)));
+  });
+  const r = (await ctx.atEdge.relay('ch-1', SLUG))!;
+  const pipeId = await piped;
+  ctx.changed.length = 0;
+  await ctx.bus.publish('edge.viewers', { pipeId, viewers: 3 });
+  await until(async () => ctx.atOrigin.remoteViewers('ch-1'), (n) => n === 3);
+  assert.is(ctx.atOrigin.remoteViewers('ch-1'), 3);
+  assert.equal(ctx.changed, ['ch-1'], 'the origin heard of it');
+  r.close();
+  await until(async () => ctx.atOrigin.remoteViewers('ch-1'), (n) => n === 0);
+  assert.is(ctx.atOrigin.remoteViewers('ch-1'), 0, 'a released pipe counts no one');
+  assert.equal(ctx.changed, ['ch-1', 'ch-1']);
 });
 
 t('a channel no other node holds is not pulled', async (ctx) => {

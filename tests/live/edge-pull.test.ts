@@ -6,6 +6,8 @@
 import type { Page } from 'playwright-core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { eq } from 'drizzle-orm';
+import { channel, liveSession } from '../../shared/db/index.ts';
 import type { SfuNodeState } from '../../shared/sfu-nodes.ts';
 import { goLive, ids, newPage, nodeOf, startCluster, stopCluster, type Cluster } from '../helpers/sfu-cluster.ts';
 import { unpublish, until, view, viewerStats } from '../helpers/webrtc.ts';
@@ -18,6 +20,9 @@ t.before(async (ctx) => {
 t.after(stopCluster);
 
 const entry = async (ctx: Cluster, id: string): Promise<SfuNodeState | undefined> => (await ctx.registry.list()).find((n) => n.id === id);
+/** The viewer count recorded on the channel's live session (what the channel page shows). */
+const sessionViewers = async (ctx: Cluster, slug: string) =>
+  (await ctx.database.db.select({ viewers: liveSession.viewers }).from(liveSession).innerJoin(channel, eq(channel.id, liveSession.channelId)).where(eq(channel.slug, slug)))[0]?.viewers;
 const decoding = async (page: Page) => (await until(() => viewerStats(page), (s) => s.framesDecoded > 0, 20_000)).framesDecoded;
 
 /** How the second viewer watches: the WHEP helper (default), or the channel page's player. */
@@ -76,6 +81,7 @@ t('a viewer on the node without the broadcast plays it through a pipe from the o
   assert.equal(e?.channels, [], 'and holds no publisher');
   assert.is(e?.load, 1, "the edge's load counts its viewer");
   assert.is((await entry(ctx, origin))?.load, 1, "the origin's load is its own viewer only (the pipe is no viewer)");
+  assert.is(await until(() => sessionViewers(ctx, 'edge-show'), (n) => n === 2), 2, "the channel's viewer count is the origin's and the edge's");
 
   // the broadcast ending closes the edge's relay
   assert.is(await unpublish(publisher), 200);
