@@ -235,7 +235,6 @@ export class Sfu {
       listenIp: rtc.listenIp, publishGraceMs: rtc.publishGraceMs, viewersPerWorker: sfu.viewersPerChannel, maxNumberings: sfu.numberingsPerChannel,
     }, this.deps.log);
     home.router.once('workerclose', () => room.close(WORKER_DIED));
-    if (home.router.closed) room.close(WORKER_DIED); // its worker died between createRouter and here
     return room;
   }
 
@@ -271,6 +270,7 @@ export class Sfu {
         if (this.ending.get(ch.id) === ended) this.ending.delete(ch.id);
       });
     });
+    if (room.router.closed) room.close(WORKER_DIED); // its worker died between createRouter and here
     return room;
   }
 
