@@ -6,7 +6,7 @@
 // Portable: fetch and web streams only.
 import { Hono, type Context } from 'hono';
 import { problemForStatus, problemHeaders } from '../shared/errors.ts';
-import { leastLoaded, originOf, type SfuNodes, type SfuNodeState } from '../shared/sfu-nodes.ts';
+import { leastLoaded, originOf, viewerNode, type SfuNodes, type SfuNodeState } from '../shared/sfu-nodes.ts';
 import type { AppEnv } from './context.ts';
 
 /** What a WHIP/WHEP client sends that the SFU reads (credentials, the offer, ICE restarts, CORS preflights). */
@@ -42,16 +42,19 @@ const NO_NODE = 'No live media server is available right now; try again shortly.
 /**
  * Routing among registered nodes. A WHIP offer goes to the node already holding the channel (its publisher coming
  * back within the grace period), else to the least loaded node that is not draining: that node becomes the
- * channel's origin. A WHEP offer goes to the origin (only it has the broadcast); for a channel live nowhere, to any
- * node, which answers as the SFU does for an offline channel. A session's resource path carries the node that made
+ * channel's origin. A WHEP offer goes, with `edgePull`, to the least loaded node not draining (the origin among equals;
+ * another pulls the broadcast from the origin, sfu/cluster/EdgePull.ts), else to the origin; for a channel live
+ * nowhere, to any node, which answers as the SFU does for an offline channel. A session's resource path carries the node that made
  * it (`<node>.<token>`, written into the Location by `named`), so its PATCH and DELETE reach that node.
  */
-export function route(nodes: SfuNodeState[], method: string, path: string): Route {
+export function route(nodes: SfuNodeState[], method: string, path: string, edgePull = false): Route {
   const any = leastLoaded(nodes) ?? nodes[0];
   const offer = OFFER.exec(path);
   if (offer) {
     const slug = offer[2]!; // slugs are [a-z0-9-]: the raw path segment is the slug, or matches none
-    const node = originOf(nodes, slug) ?? (offer[1] === 'whip' && method === 'POST' ? leastLoaded(nodes) : any);
+    const origin = originOf(nodes, slug);
+    const viewer = offer[1] === 'whep' && method === 'POST' && edgePull && origin ? viewerNode(nodes, origin) : undefined;
+    const node = viewer ?? origin ?? (offer[1] === 'whip' && method === 'POST' ? leastLoaded(nodes) : any);
     return node ? { node, path } : { status: 503, detail: NO_NODE };
   }
   const resource = RESOURCE.exec(path);
@@ -96,7 +99,7 @@ export function sfuProxy(): Hono<AppEnv> {
       return problem(c, 503, 'The live media servers cannot be found right now; try again shortly.');
     }
     // one node named by SFU_URL takes every path as it is; registered nodes each take their own
-    const target: Route = nodes.kind === 'single' ? { node: listed[0]!, path: url.pathname } : route(listed, c.req.method, url.pathname);
+    const target: Route = nodes.kind === 'single' ? { node: listed[0]!, path: url.pathname } : route(listed, c.req.method, url.pathname, c.var.deps.config.sfuNode.edgePull);
     if (!('node' in target)) return problem(c, target.status, target.detail);
     const headers = new Headers();
     for (const name of REQUEST_HEADERS) {

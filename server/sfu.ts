@@ -38,6 +38,8 @@ const node = new SfuNode({
 });
 const sfu = await Sfu.create({
   config, db: database.db, bus, log, admitViewer: (req, channelId) => admitViewer({ database, auth }, req, channelId), heldElsewhere: () => node.heldElsewhere(),
+  // viewers of a broadcast another node receives are served here over a pipe from there (sfu/cluster/EdgePull.ts)
+  ...(config.sfuNode.edgePull ? { edge: { nodeId, nodes: () => node.nodes() } } : {}),
 });
 const recorder = config.recorder.embedded ? await Recorder.create({ config, db: database.db, bus, store: await createStore(config.mediaDir, config.s3), log: log.child({ svc: 'recorder' }) }) : undefined;
 

@@ -160,7 +160,8 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
     });
   }
 
-  private readonly router: ms.Router;
+  /** the room's own router (the origin router of its fan-out): an edge's pipe from another node ends here */
+  readonly router: ms.Router;
 
   get isClosed() {
     return this.closed;
@@ -416,6 +417,20 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
       release?.();
       throw mediaFailure(err, this.log, 'WHEP view');
     }
+  }
+
+  /**
+   * Edge pull (sfu/cluster/EdgePull.ts): this room serves a broadcast another node receives, its producers made by the
+   * pipe from there standing in for a publisher's; the live session (row, viewers, recording) stays the origin's.
+   */
+  relay(pipe: ms.PipeTransport, producers: ms.Producer[]): void {
+    if (this.closed) throw invalidState('This broadcast has ended.');
+    this.publisher = { id: randomUUID(), transports: [pipe], producers };
+  }
+
+  /** What an edge's pipe consumes here: the router and the publisher's producers; undefined while none publishes. */
+  get source(): { router: ms.Router; producers: ms.Producer[] } | undefined {
+    return this.publisher && !this.closed ? { router: this.router, producers: this.publisher.producers } : undefined;
   }
 
   /** Payload-type numberings other than the room's being served (each by a branch on one or more workers). */

@@ -15,6 +15,8 @@ import { Room } from './Room.ts';
 import { sfuRoutes } from './http.ts';
 import type { IngestInfo } from './ingest.ts';
 import { RtmpServer, type RtmpHost } from './rtmp/server.ts';
+import { EdgePull } from './cluster/EdgePull.ts';
+import type { SfuNodeState } from '../shared/sfu-nodes.ts';
 import { WorkerPool } from './WorkerPool.ts';
 
 export type SfuDeps = {
@@ -26,6 +28,9 @@ export type SfuDeps = {
   admitViewer?: (request: Request, channelId: string) => Promise<void>;
   /** Channels other SFU nodes hold now (sfu/cluster/): their open live sessions are not this node's to end at start. */
   heldElsewhere?: () => Promise<string[]>;
+  /** Edge pull (sfu/cluster/EdgePull.ts): this node's id and the registry, when viewers of broadcasts other nodes
+   * receive are served here too. */
+  edge?: { nodeId: string; nodes: () => Promise<SfuNodeState[]> };
 };
 
 /** Why a room whose router lived on a mediasoup worker that died was closed. */
@@ -49,6 +54,8 @@ export class Sfu {
   private readonly recorderDropped = new Set<string>();
   private readonly recorderWatch: NodeJS.Timeout;
   readonly app: Hono;
+  /** relays of broadcasts other nodes receive (edge pull), when on */
+  readonly edge: EdgePull | undefined;
 
   private constructor(
     private readonly deps: SfuDeps,
@@ -60,7 +67,7 @@ export class Sfu {
       log: deps.log,
       admitViewer: deps.admitViewer,
       goLive: (key, publish) => this.goLive(key, { source: 'whip' }, publish),
-      resolve: (slug) => this.resolve(slug),
+      resolve: (slug, admit) => this.resolve(slug, admit),
       resourceRoom: (slug, holds) => this.resourceRoom(slug, holds),
       rtmpUrl: () => this.rtmp?.url ?? null,
     });
@@ -98,6 +105,17 @@ export class Sfu {
         }
       }),
     );
+    if (deps.edge) {
+      this.edge = new EdgePull({
+        ...deps.edge, bus: deps.bus, log: deps.log, listenIp: deps.config.rtc.listenIp, announcedIp: deps.config.rtc.announcedIp,
+        newRoom: (channelId, slug) => this.newRoom({ id: channelId, slug }),
+        originRoom: (channelId) => this.roomById(channelId),
+        remoteViewersChanged: (channelId) => {
+          const room = this.roomById(channelId);
+          if (room) this.announceViewers(room);
+        },
+      });
+    }
     this.recorderWatch = setInterval(() => this.detachGoneRecorders(), RECORDER_HEARTBEAT_MS);
     this.recorderWatch.unref();
   }
@@ -178,14 +196,17 @@ export class Sfu {
 
   /**
    * The open room of the channel called `slug`, when a bus event has not told us yet (another process renamed it a
-   * moment ago): one lookup on the unique slug index. `exists` says whether such a channel exists at all.
+   * moment ago): one lookup on the unique slug index. `exists` says whether such a channel exists at all. With
+   * `admit` (a viewer's offer) a broadcast another node receives is relayed here when edge pull is on, once `admit`
+   * let the viewer in.
    */
-  private async resolve(slug: string): Promise<{ room: Room | undefined; exists: boolean }> {
+  private async resolve(slug: string, admit?: (channelId: string) => Promise<void>): Promise<{ room: Room | undefined; exists: boolean }> {
     const known = this.room(slug);
     if (known) return { room: known, exists: true };
     const [ch] = await this.deps.db.select({ id: channel.id }).from(channel).where(eq(channel.slug, slug)).limit(1);
     const room = ch && this.roomById(ch.id);
     if (room) this.name(ch.id, slug);
+    if (!room && ch && admit && this.edge) return { room: await this.edge.relay(ch.id, slug, () => admit(ch.id)), exists: true };
     return { room, exists: !!ch };
   }
 
@@ -197,10 +218,15 @@ export class Sfu {
   private async resourceRoom(slug: string, holds: (room: Room) => boolean): Promise<Room | undefined> {
     const { room } = await this.resolve(slug);
     if (room && holds(room)) return room;
-    return [...this.rooms.values()].find((r) => !r.isClosed && r.slug === slug && holds(r));
+    return [...this.rooms.values(), ...(this.edge?.rooms() ?? [])].find((r) => !r.isClosed && r.slug === slug && holds(r));
   }
 
-  private async openRoom(ch: { id: string; slug: string }, keyId: string): Promise<Room> {
+  /**
+   * A room for the channel on a router of the least-loaded worker. Its router's worker dying takes the room with it
+   * (for a broadcast received here the close cascades: row ended, channel.offline); a branch's worker dying drops only
+   * the viewers seated there (Fanout.ts).
+   */
+  private async newRoom(ch: { id: string; slug: string }): Promise<Room> {
     const home = await this.pool.createRouter().catch((err) => {
       throw mediaFailure(err, this.deps.log, 'room router');
     });
@@ -208,21 +234,16 @@ export class Sfu {
     const room: Room = new Room(ch.id, ch.slug, home, this.pool, {
       listenIp: rtc.listenIp, publishGraceMs: rtc.publishGraceMs, viewersPerWorker: sfu.viewersPerChannel, maxNumberings: sfu.numberingsPerChannel,
     }, this.deps.log);
-    // the origin router's worker dying takes the room with it: the close cascades (row ended, channel.offline) as always;
-    // a branch's worker dying drops only the viewers seated there (Fanout.ts)
     home.router.once('workerclose', () => room.close(WORKER_DIED));
+    return room;
+  }
+
+  private async openRoom(ch: { id: string; slug: string }, keyId: string): Promise<Room> {
+    const room = await this.newRoom(ch);
     this.rooms.set(ch.id, room);
     this.name(ch.id, ch.slug);
     this.keys.set(ch.id, keyId);
-    room.on('viewers-changed', (viewers) => {
-      if (!room.sessionId) return;
-      void this.deps.bus.publish('channel.viewers', { channelId: ch.id, slug: this.slugOf(ch.id) ?? ch.slug, sessionId: room.sessionId, viewers });
-      void this.deps.db
-        .update(liveSession)
-        .set({ viewers, peakViewers: room.peakViewers })
-        .where(eq(liveSession.id, room.sessionId))
-        .catch((err) => this.deps.log.warn({ err }, 'could not record the viewer count'));
-    });
+    room.on('viewers-changed', () => this.announceViewers(room));
     room.on('publisher-back', () => {
       if (room.sessionId) void this.deps.bus.publish('channel.resumed', { channelId: ch.id, slug: this.slugOf(ch.id) ?? ch.slug, sessionId: room.sessionId });
     });
@@ -249,8 +270,25 @@ export class Sfu {
         if (this.ending.get(ch.id) === ended) this.ending.delete(ch.id);
       });
     });
-    if (home.router.closed) room.close(WORKER_DIED); // its worker died between createRouter and here
+    if (room.router.closed) room.close(WORKER_DIED); // its worker died between createRouter and here
     return room;
+  }
+
+  /**
+   * The broadcast's viewer count changed (here, or on an edge relaying it): announced and recorded, with its peak. The
+   * count is the viewers here and those watching through edges (this node's registry load counts only its own).
+   */
+  private announceViewers(room: Room): void {
+    const { sessionId, channelId } = room;
+    if (!sessionId) return;
+    const viewers = room.viewerCount + (this.edge?.remoteViewers(channelId) ?? 0);
+    room.peakViewers = Math.max(room.peakViewers, viewers);
+    void this.deps.bus.publish('channel.viewers', { channelId, slug: this.slugOf(channelId) ?? room.slug, sessionId, viewers });
+    void this.deps.db
+      .update(liveSession)
+      .set({ viewers, peakViewers: room.peakViewers })
+      .where(eq(liveSession.id, sessionId))
+      .catch((err) => this.deps.log.warn({ err }, 'could not record the viewer count'));
   }
 
   /**
@@ -313,24 +351,30 @@ export class Sfu {
     };
   }
 
-  /** What this node holds now, for the node registry (sfu/cluster/): its viewers and the channels it is origin for. */
-  holding(): { viewers: number; channels: { id: string; slug: string }[] } {
+  /**
+   * What this node holds now, for the node registry (sfu/cluster/): its viewers (relayed broadcasts' too), the channels
+   * it is origin for and those it relays from another node.
+   */
+  holding(): { viewers: number; channels: { id: string; slug: string }[]; relays: { id: string; slug: string }[] } {
     const open = [...this.rooms.values()].filter((r) => !r.isClosed);
+    const relays = this.edge?.rooms() ?? [];
     return {
-      viewers: open.reduce((n, r) => n + r.viewerCount, 0),
+      viewers: [...open, ...relays].reduce((n, r) => n + r.viewerCount, 0),
       channels: open.map((r) => ({ id: r.channelId, slug: this.slugOf(r.channelId) ?? r.slug })),
+      relays: relays.map((r) => ({ id: r.channelId, slug: r.slug })),
     };
   }
 
-  /** Ends every broadcast here (a drained node's grace is over): publishers and players reconnect elsewhere. */
+  /** Ends every broadcast and relay here (a drained node's grace is over): publishers and players reconnect elsewhere. */
   endAll(reason: string): void {
-    for (const room of [...this.rooms.values()]) room.close(reason);
+    for (const room of [...this.rooms.values(), ...(this.edge?.rooms() ?? [])]) room.close(reason);
   }
 
   async close(): Promise<void> {
     clearInterval(this.recorderWatch);
     for (const off of this.unsubscribe) off();
     await this.rtmp?.server.close();
+    this.edge?.close();
     for (const room of [...this.rooms.values()]) room.close();
     this.pool.close();
   }

@@ -25,8 +25,9 @@ export type SfuHttpHost = {
   admitViewer: ((request: Request, channelId: string) => Promise<void>) | undefined;
   /** Takes a WHIP broadcast live (or resumes it within the grace period) with `publish` attaching its publisher. */
   goLive<T extends { sessionId: string }>(key: { channelId: string; slug: string; keyId: string }, publish: (room: Room) => Promise<T>): Promise<T & { room: Room }>;
-  /** The open room of the channel called `slug`, and whether such a channel exists. */
-  resolve(slug: string): Promise<{ room: Room | undefined; exists: boolean }>;
+  /** The open room of the channel called `slug`, and whether such a channel exists; with `admit` (a viewer's offer) a
+   * broadcast another node receives may be relayed here (edge pull), once `admit` let the viewer in. */
+  resolve(slug: string, admit?: (channelId: string) => Promise<void>): Promise<{ room: Room | undefined; exists: boolean }>;
   /** The room holding a WHIP/WHEP resource named in a Location handed out under `slug`. */
   resourceRoom(slug: string, holds: (room: Room) => boolean): Promise<Room | undefined>;
   /** The URL streamers paste into OBS, when RTMP ingest is on. */
@@ -224,7 +225,8 @@ export function sfuRoutes(host: SfuHttpHost): Hono {
     const address = addressOf(c);
     const budget = await whepOffers.take(address);
     if (!budget.ok) throw rateLimited('Too many viewer requests from your address; wait a moment.', budget.retryAfterMs);
-    const { room, exists } = await host.resolve(slug);
+    const admit = async (channelId: string) => host.admitViewer?.(c.req.raw, channelId);
+    const { room, exists } = await host.resolve(slug, admit);
     if (room) await host.admitViewer?.(c.req.raw, room.channelId); // who, before what they sent
     const offer = await sdpBody(c);
     if (!room) throw exists ? notFound(`A live broadcast on "${slug}" (the channel is offline)`) : notFound(`Channel "${slug}"`);

@@ -1,15 +1,16 @@
 // Event bus between Glint's services: in-process (embedded default) or Redis pub/sub (REDIS_URL set).
 // Later issues publish live/offline, chat and notification events here; the map below is the whole vocabulary (the
-// recorder ↔ SFU protocol's events come from shared/recorder-protocol.ts).
+// recorder ↔ SFU protocol's events come from shared/recorder-protocol.ts, the edge ↔ origin one's from shared/edge-protocol.ts).
 import type { Redis as RedisClient } from 'ioredis';
 import type { Logger } from './logger.ts';
 import { throttledWarn } from './logger.ts';
 import { closeRedis, openRedis } from './redis.ts';
+import type { EdgeEvents } from './edge-protocol.ts';
 import type { RecorderEvents } from './recorder-protocol.ts';
 import type { NotificationView } from './socket-events.ts';
 import type { Rendition } from './vod-ladder.ts';
 
-export type BusEvents = RecorderEvents & {
+export type BusEvents = RecorderEvents & EdgeEvents & {
   'channel.created': { channelId: string; slug: string; ownerId: string };
   'channel.updated': { channelId: string; slug: string };
   'channel.deleted': { channelId: string; slug: string };

@@ -101,6 +101,9 @@ const schema = z.object({
   /** A draining SFU node (SIGTERM, or an admin's drain) waits this long for its broadcasts to end before it closes
    * them (ms): publishers and players reconnect and land on another node. */
   SFU_DRAIN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+  /** With SFU_DISCOVERY=redis: a viewer goes to the least-loaded node, and a node not holding the broadcast pulls it
+   * from its origin over a pipe (sfu/README.md, "Edge pull"); `false`: every viewer goes to the origin. */
+  SFU_EDGE_PULL: z.enum(['true', 'false']).default('true'),
   /** Chat rate limits: messages per window from one user, and from one address (users behind one NAT share it). */
   CHAT_USER_MESSAGES: z.coerce.number().int().min(1).max(10_000).default(5),
   CHAT_ADDRESS_MESSAGES: z.coerce.number().int().min(1).max(100_000).default(20),
@@ -272,7 +275,7 @@ export type Config = {
   /** 'redis': the API routes to the SFU nodes registered in Redis (shared/sfu-nodes.ts); 'url': to sfuUrl */
   sfuDiscovery: 'url' | 'redis';
   /** this SFU node in the registry: its id and URL (undefined → chosen at start), how long a drain waits */
-  sfuNode: { id: string | undefined; url: string | undefined; drainGraceMs: number };
+  sfuNode: { id: string | undefined; url: string | undefined; drainGraceMs: number; edgePull: boolean };
   /** chat rate limits: messages per window (seconds) per user and per address, joins per window per address;
    * connections held at once per address and in total */
   chat: { userMessages: number; addressMessages: number; windowSeconds: number; batchMs: number; addressJoins: number; connectionsPerAddress: number; connectionsTotal: number; socketPacketsPerSecond: number };
@@ -397,7 +400,7 @@ export function loadConfig(source: Record<string, string | undefined> = environm
     recorder: { embedded: e.RECORDER_EMBEDDED === 'true', rtpHost: e.RECORDER_RTP_HOST },
     sfuUrl: e.SFU_URL?.replace(/\/+$/, ''),
     sfuDiscovery: e.SFU_DISCOVERY,
-    sfuNode: { id: e.SFU_NODE_ID, url: e.SFU_NODE_URL?.replace(/\/+$/, ''), drainGraceMs: e.SFU_DRAIN_GRACE_MS },
+    sfuNode: { id: e.SFU_NODE_ID, url: e.SFU_NODE_URL?.replace(/\/+$/, ''), drainGraceMs: e.SFU_DRAIN_GRACE_MS, edgePull: e.SFU_EDGE_PULL === 'true' },
     chat: {
       userMessages: e.CHAT_USER_MESSAGES,
       addressMessages: e.CHAT_ADDRESS_MESSAGES,

@@ -29,6 +29,8 @@ export type SfuNodeState = {
   channels: { id: string; slug: string }[];
   /** refusing new broadcasts (stopping: SIGTERM or an operator's drain) */
   draining: boolean;
+  /** the channels whose broadcast it relays to viewers here, piped from their origin (edge pull) */
+  relays?: { id: string; slug: string }[];
 };
 
 export interface SfuNodes {
@@ -129,6 +131,16 @@ export async function registerNode(url: string, prefix: string, state: () => Sfu
 export function leastLoaded(nodes: SfuNodeState[]): SfuNodeState | undefined {
   const free = (n: SfuNodeState) => (n.capacity - n.load) / Math.max(1, n.capacity);
   return nodes.filter((n) => !n.draining).sort((a, b) => free(b) - free(a) || a.id.localeCompare(b.id))[0];
+}
+
+/**
+ * Where a viewer of the broadcast `origin` receives goes with edge pull: the node with the most room left among those
+ * not draining, the origin among equals (no pipe needed); the origin when every other node is draining.
+ */
+export function viewerNode(nodes: SfuNodeState[], origin: SfuNodeState): SfuNodeState {
+  const free = (n: SfuNodeState) => (n.capacity - n.load) / Math.max(1, n.capacity);
+  const open = nodes.filter((n) => !n.draining || n.id === origin.id);
+  return open.sort((a, b) => free(b) - free(a) || Number(b.id === origin.id) - Number(a.id === origin.id) || a.id.localeCompare(b.id))[0] ?? origin;
 }
 
 /** The node receiving the channel `slug`'s broadcast (its origin), if any. */

@@ -43,6 +43,11 @@ export class SfuNode {
     }
   }
 
+  /** The nodes registered now, as the sweep's connection reads them (none before join). */
+  async nodes(): Promise<SfuNodeState[]> {
+    return (await this.registry?.list()) ?? [];
+  }
+
   /** The channels other nodes hold now (read before this node's Sfu ends what it thinks a previous run left open). */
   async heldElsewhere(): Promise<string[]> {
     return (await this.others()).flatMap((n) => n.channels.map((c) => c.id));
@@ -53,8 +58,8 @@ export class SfuNode {
     this.sfu = sfu;
     const { id, capacity, redisUrl, redisPrefix, log } = this.opts;
     this.heartbeat = await registerNode(redisUrl, redisPrefix, () => {
-      const { viewers, channels } = sfu.holding();
-      return { id, url, capacity, load: viewers, channels, draining: this.draining };
+      const { viewers, channels, relays } = sfu.holding();
+      return { id, url, capacity, load: viewers, channels, relays, draining: this.draining };
     }, log);
     const off = [
       this.opts.bus.subscribe('sfu.drain', ({ nodeId }) => {
@@ -78,6 +83,7 @@ export class SfuNode {
       void this.registry?.list().then(async (nodes) => {
         // only a registry that lists this node has been written since Redis last (re)started
         if (!nodes.some((n) => n.id === id)) return;
+        sfu.edge?.look(nodes);
         const ended = await sweep.look(nodes);
         if (ended.length) log.warn({ sessions: ended.length }, 'ended the broadcasts of a media server that is gone');
       }).catch((err) => log.warn({ err }, 'could not look for broadcasts of media servers that are gone'));

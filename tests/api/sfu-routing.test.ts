@@ -24,6 +24,17 @@ r('WHIP goes to the origin, else to the least loaded node not draining; WHEP to 
   assert.is(to(route(nodes, 'POST', '/whep/%E0%A4%A')), 'b /whep/%E0%A4%A', 'a malformed escape is a name no channel has, not a 500');
 });
 
+r('with edge pull, WHEP goes to the least loaded node not draining (the origin among equals), WHIP as before', () => {
+  const nodes = [node('a', { load: 80, channels: [{ id: '1', slug: 'live-on-a' }] }), node('b', { load: 10 }), node('c', { load: 0, draining: true })];
+  assert.is(to(route(nodes, 'POST', '/whep/live-on-a', true)), 'b /whep/live-on-a', 'b pulls it from a');
+  assert.is(to(route(nodes, 'POST', '/whip/live-on-a', true)), 'a /whip/live-on-a', 'a publisher still reaches its origin');
+  assert.is(to(route(nodes, 'POST', '/whep/offline', true)), 'b /whep/offline');
+  const even = [node('b'), node('a', { channels: [{ id: '1', slug: 'live-on-a' }] })];
+  assert.is(to(route(even, 'POST', '/whep/live-on-a', true)), 'a /whep/live-on-a', 'equal room: the origin, no pipe needed');
+  const alone = [node('a', { load: 90, draining: true, channels: [{ id: '1', slug: 'live-on-a' }] }), node('c', { draining: true })];
+  assert.is(to(route(alone, 'POST', '/whep/live-on-a', true)), 'a /whep/live-on-a', 'every other node draining: the origin');
+});
+
 r("a session's resource path names its node: PATCH and DELETE reach it with the node's own path", () => {
   const nodes = [node('a'), node('b')];
   assert.is(to(route(nodes, 'DELETE', '/whep/show/b.tok_en-1')), 'b /whep/show/tok_en-1');

@@ -4,114 +4,26 @@
 // node killed drops out of the registry, the node left ends the broadcast it held, new broadcasts avoid it, and
 // started again it ends none of the other node's broadcasts; after Redis restarts the nodes are listed again; a node an admin drains takes no new broadcast,
 // ends its own after its grace period and exits.
-import type { Page } from 'playwright-core';
-import type { ChildProcess } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { eq } from 'drizzle-orm';
-import { channel, liveSession, openDatabase, type Database } from '../../shared/db/index.ts';
-import { redisNodes, type SfuNodes, type SfuNodeState } from '../../shared/sfu-nodes.ts';
-import { Client, channelWithKey, freePort, freshDatabase, LOOSE_LIMITS } from '../helpers/api.ts';
-import { launchBrowser, type Browser } from '../helpers/browser.ts';
-import { OpenApiChecker } from '../helpers/openapi.ts';
-import { startProcess, waitForHttp, type Child } from '../helpers/process.ts';
+import { channel, liveSession } from '../../shared/db/index.ts';
+import { channelWithKey } from '../helpers/api.ts';
+import { goLive as live, ids, newPage, nodeOf, startCluster, startSfu, stopCluster, type Cluster } from '../helpers/sfu-cluster.ts';
 import { killRedis, startRedis } from '../helpers/redis-server.ts';
 import { publish, until, view, viewerStats } from '../helpers/webrtc.ts';
 
-type Ctx = {
-  env: Record<string, string>;
-  redisPort: number;
-  redis: ChildProcess;
-  sfus: Map<string, { child: Child; port: number }>;
-  apis: { base: string; child: Child }[];
-  registry: SfuNodes;
-  database: Database;
-  owner: Client;
-  browser: Browser;
-  pages: Page[];
-  dropDatabase(): Promise<void>;
-};
+type Ctx = Cluster;
 const t = suite<Ctx>('many SFU nodes behind two APIs');
 const DRAIN_GRACE_MS = 3000;
-const RESOURCE = (slug: string, kind = 'whip') => new RegExp(`^/${kind}/${slug}/(node-[ab])\\.[A-Za-z0-9_-]{43}$`);
 
-async function startSfu(ctx: Ctx, id: string): Promise<void> {
-  const port = ctx.sfus.get(id)?.port ?? (await freePort());
-  const child = startProcess(process.execPath, ['.build/sfu.mjs'], {
-    env: { ...ctx.env, PORT: String(port), SFU_NODE_ID: id, SFU_WORKERS: '1', RTC_PORT: '0', RTMP_PORT: '0', TRUSTED_PROXIES: '127.0.0.1', RECORDER_EMBEDDED: 'false', SFU_DRAIN_GRACE_MS: String(DRAIN_GRACE_MS), WHEP_OFFERS_PER_MINUTE: '100000' },
-  });
-  ctx.sfus.set(id, { child, port });
-  await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000, child);
-}
-
-const ids = async (ctx: Ctx) => (await ctx.registry.list().catch(() => [] as SfuNodeState[])).map((n) => n.id).sort();
-const nodeOf = (location: string | null, slug: string, kind = 'whip') => RESOURCE(slug, kind).exec(location ?? '')?.[1];
-
-async function newPage(ctx: Ctx, base: string): Promise<Page> {
-  const page = await ctx.browser.context.newPage();
-  page.setDefaultTimeout(20_000);
-  ctx.pages.push(page);
-  await page.goto(base + '/');
-  return page;
-}
-
-/** Goes live on a new channel through `base` (Chromium's fake camera over WHIP); returns the node it landed on. */
-async function goLive(ctx: Ctx, base: string, slug: string): Promise<string | undefined> {
-  const key = await channelWithKey(ctx.owner, slug);
-  const p = await publish(await newPage(ctx, base), { slug, key });
-  assert.is(p.status, 201, p.body);
-  return nodeOf(p.location, slug);
-}
+/** Goes live on a new channel through `base`; returns the node it landed on. */
+const goLive = async (ctx: Ctx, base: string, slug: string) => (await live(ctx, base, slug)).node;
 
 t.before(async (ctx) => {
-  const db = await freshDatabase('postgres');
-  ctx.dropDatabase = db.drop;
-  ctx.redisPort = await freePort();
-  ctx.redis = await startRedis(ctx.redisPort);
-  const redisUrl = `redis://127.0.0.1:${ctx.redisPort}`;
-  const prefix = `glint-nodes-${process.pid}:`;
-  ctx.env = {
-    ...(process.env as Record<string, string>),
-    ...LOOSE_LIMITS,
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: process.env.GLINT_TEST_LOG ?? 'warn',
-    DATABASE_URL: db.url!,
-    REDIS_URL: redisUrl,
-    REDIS_PREFIX: prefix,
-    BETTER_AUTH_SECRET: 'nodes test secret, the same on every service',
-    DATA_DIR: `/tmp/glint-nodes-${process.pid}`,
-  };
-  ctx.sfus = new Map();
-  ctx.pages = [];
-  ctx.registry = await redisNodes(redisUrl, prefix, undefined);
-  ctx.database = await openDatabase({ url: db.url });
-  // one at a time: two mediasoup services starting at once on two cores slow each other's readiness
-  await startSfu(ctx, 'node-a');
-  await startSfu(ctx, 'node-b');
-  ctx.apis = [];
-  for (let i = 0; i < 2; i++) {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const child = startProcess(process.execPath, ['.build/api.mjs'], {
-      env: { ...ctx.env, PORT: String(port), PUBLIC_URL: base, SFU_DISCOVERY: 'redis', RECORDER_EMBEDDED: 'false', TRANSCODE_IN_API: 'false', DATA_DIR: `${ctx.env.DATA_DIR}/api-${i}` },
-    });
-    ctx.apis.push({ base, child });
-    await waitForHttp(`${base}/readyz`, 60_000, child);
-  }
-  ctx.owner = await new Client(ctx.apis[0]!.base, await OpenApiChecker.load(ctx.apis[0]!.base)).signUp('Nodes Owner'); // first account: admin
-  ctx.browser = await launchBrowser({ fakeMedia: true });
+  await startCluster(ctx, { nodes: ['node-a', 'node-b'], apis: 2, sfuEnv: { SFU_DRAIN_GRACE_MS: String(DRAIN_GRACE_MS) } });
 });
-
-t.after(async (ctx) => {
-  await ctx.browser?.close();
-  for (const api of ctx.apis ?? []) await api.child.stop();
-  for (const { child } of ctx.sfus?.values() ?? []) await child.stop();
-  await ctx.registry?.close();
-  await ctx.database?.close();
-  if (ctx.redis) await killRedis(ctx.redis);
-  await ctx.dropDatabase?.();
-});
+t.after(stopCluster);
 
 t('both nodes register; a broadcast through API 1 lands on a node, and a viewer through API 2 plays it from there', async (ctx) => {
   assert.equal(await until(() => ids(ctx), (l) => l.length === 2), ['node-a', 'node-b']);

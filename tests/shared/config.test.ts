@@ -62,7 +62,7 @@ t('media delivery: MEDIA_PUBLIC_URL a base URL (trailing slash dropped), MEDIA_S
 });
 
 t('SFU nodes: SFU_DISCOVERY=redis needs REDIS_URL and no SFU_URL; SFU_NODE_ID is path-safe', () => {
-  assert.equal(loadConfig({}).sfuNode, { id: undefined, url: undefined, drainGraceMs: 60_000 });
+  assert.equal(loadConfig({}).sfuNode, { id: undefined, url: undefined, drainGraceMs: 60_000, edgePull: true });
   const c = loadConfig({ SFU_DISCOVERY: 'redis', REDIS_URL: 'redis://redis:6379', SFU_NODE_ID: 'sfu-2', SFU_NODE_URL: 'http://sfu-2:8080/' });
   assert.equal([c.sfuDiscovery, c.sfuUrl, c.sfuNode.id, c.sfuNode.url], ['redis', undefined, 'sfu-2', 'http://sfu-2:8080']);
   for (const [env, message] of [
