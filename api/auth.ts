@@ -126,6 +126,8 @@ export type AuthOptions = {
   limitStorage?: AuthLimitStorage;
   /** Runs before an account is deleted (its channels and their files go first). */
   beforeDeleteUser?: (userId: string) => Promise<void>;
+  /** Runs once an account is deleted. */
+  afterDeleteUser?: (userId: string) => Promise<void>;
   /** Runs after an account's fields changed (its name is shown on its channels: their cached JSON goes). */
   afterUpdateUser?: (userId: string) => Promise<void>;
 };
@@ -175,6 +177,9 @@ export function createAuth(opts: AuthOptions) {
         enabled: true,
         beforeDelete: async (u) => {
           await opts.beforeDeleteUser?.(u.id);
+        },
+        afterDelete: async (u) => {
+          await opts.afterDeleteUser?.(u.id);
         },
       },
       additionalFields: {

@@ -7,7 +7,7 @@
 // and gets a 304 while nothing changed.
 import type { Context } from 'hono';
 import { eq } from 'drizzle-orm';
-import { channel, type Db } from '../shared/db/index.ts';
+import { channel, follow, type Db } from '../shared/db/index.ts';
 import type { EventBus } from '../shared/bus.ts';
 import { sha1Hex } from '../shared/host/hash.ts';
 import { etagMatches } from '../shared/media-http.ts';
@@ -112,6 +112,25 @@ export class PublicReads {
   async invalidateChannelsOf(db: Db, userId: string): Promise<void> {
     const owned = await db.select({ slug: channel.slug }).from(channel).where(eq(channel.ownerId, userId));
     await this.invalidateChannel(...owned.map((r) => r.slug));
+  }
+
+  /**
+   * Account deletion's two hooks: before, the channels the account follows (its follows go with it, so their follower
+   * counts change); after, those channels' JSON is forgotten — after, so no read between the two caches the old count.
+   */
+  accountDeletion(db: Db): { before(userId: string): Promise<void>; after(userId: string): Promise<void> } {
+    const followed = new Map<string, string[]>();
+    return {
+      before: async (userId) => {
+        const rows = await db.select({ slug: channel.slug }).from(follow).innerJoin(channel, eq(channel.id, follow.channelId)).where(eq(follow.userId, userId));
+        followed.set(userId, rows.map((r) => r.slug));
+      },
+      after: async (userId) => {
+        const slugs = followed.get(userId) ?? [];
+        followed.delete(userId);
+        await this.invalidateChannel(...slugs);
+      },
+    };
   }
 
   /** Forgets a channel's VoD lists (after a VoD's edit, deletion, poster or counted view). */

@@ -58,13 +58,20 @@ export async function openControlPlane(config: Config, opts: ControlPlaneOptions
   const uploads = await Uploads.open({ config, database, log, jobs });
   const readLog = log.child({ svc: 'read-cache' });
   const reads = new PublicReads(await createReadCache(config.redisUrl, config.redisPrefix, config.readCache, readLog), bus, (err) => readLog.warn({ err }, 'could not invalidate'));
+  // an account's deletion takes its follows with it: the followed channels' cached JSON goes once it is gone
+  const deletion = reads.accountDeletion(database.db);
   const deps: Deps = {
     config,
     log,
     database,
     bus,
     store: await createStore(config.mediaDir, config.s3),
-    auth: createAuth({ config, db: database.db, secret, log, mailer, limitStorage: limits.authStorage, beforeDeleteUser: (id) => removeChannelsOf(deps, id), afterUpdateUser: (id) => reads.invalidateChannelsOf(database.db, id) }),
+    auth: createAuth({ config, db: database.db, secret, log, mailer, limitStorage: limits.authStorage, beforeDeleteUser: async (id) => {
+        await deletion.before(id);
+        await removeChannelsOf(deps, id);
+      },
+      afterDeleteUser: (id) => deletion.after(id),
+      afterUpdateUser: (id) => reads.invalidateChannelsOf(database.db, id) }),
     mailer,
     metrics: createMetrics(),
     search: await createSearch(config, database.db),

@@ -65,6 +65,16 @@ function cacheSuite(kind: 'memory' | 'redis') {
     assert.is.not(after.headers.get('etag'), etag);
   });
 
+  t('a follower who deletes their account no longer counts on the next read (their follows go with the account)', async (ctx) => {
+    const slug = slugOf('gone-fan');
+    assert.is((await ctx.owner.post('/api/channels', { slug, title: 'Fans' })).status, 201);
+    const fan = await ctx.api.client().signUp('Leaving Fan');
+    assert.is((await fan.put(`/api/channels/${slug}/follow`)).status < 300, true);
+    assert.is((await ctx.viewer.get(`/api/channels/${slug}`)).body.followers, 1);
+    assert.is((await fan.post('/api/auth/delete-user', { password: 'correct horse battery' })).status, 200);
+    assert.is((await ctx.viewer.get(`/api/channels/${slug}`)).body.followers, 0);
+  });
+
   t('a rename: the old slug is a 404 at once, the new one answers', async (ctx) => {
     const slug = slugOf('renamed');
     assert.is((await ctx.owner.post('/api/channels', { slug, title: 'Renamed' })).status, 201);
