@@ -27,6 +27,9 @@ export const CAPACITY_RETRY_MS = 10_000;
  */
 export const KEYFRAME_REQUEST_DELAY_MS = 1_000;
 
+/** A producer's keyframe pacing: video only (spread into produce()'s options). */
+export const keyframePacing = (kind: ms.MediaKind) => (kind === 'video' ? { keyFrameRequestDelay: KEYFRAME_REQUEST_DELAY_MS } : {});
+
 /** Pipes run between processes on this host. */
 const PIPE_IP = '127.0.0.1';
 
@@ -181,7 +184,7 @@ export class Fanout {
           kind: pipeConsumer.kind,
           rtpParameters: pipeConsumer.rtpParameters,
           paused: pipeConsumer.producerPaused,
-          ...(p.kind === 'video' ? { keyFrameRequestDelay: KEYFRAME_REQUEST_DELAY_MS } : {}),
+          ...keyframePacing(p.kind),
         });
         pipeConsumer.observer.once('close', () => piped.close());
         ids.set(p.id, piped.id);

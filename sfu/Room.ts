@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { types as ms } from 'mediasoup';
 import { badRequest, conflict, invalidState, notFound } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { Fanout, KEYFRAME_REQUEST_DELAY_MS, type Seat, type Workers } from './Fanout.ts';
+import { Fanout, keyframePacing, type Seat, type Workers } from './Fanout.ts';
 import type { IngestInfo, IngestRoom, PlainTrack, RoomEvents } from './ingest.ts';
 import type { RecordedTrack, RtpTargets } from '../shared/recorder-protocol.ts';
 import { mediaFailure } from './media-failure.ts';
@@ -90,8 +90,6 @@ export type ViewerLayers = {
   current: ms.ConsumerLayers | null;
 };
 
-/** Video producers pace keyframe requests (Fanout.ts: the many viewers' PLIs become one per interval). */
-const keyframePacing = (kind: ms.MediaKind) => (kind === 'video' ? { keyFrameRequestDelay: KEYFRAME_REQUEST_DELAY_MS } : {});
 
 /** Spatial and temporal layer counts of a consumer's scalability mode ("S3T3", "L1T2"; "L1T1" when absent). */
 function layerCounts(consumer: ms.Consumer): { spatial: number; temporal: number } {

@@ -14,7 +14,7 @@ import type { EventBus } from '../../shared/bus.ts';
 import type { EdgeEvents, PipeEnd, PipedTrack } from '../../shared/edge-protocol.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { SfuNodeState } from '../../shared/sfu-nodes.ts';
-import { KEYFRAME_REQUEST_DELAY_MS } from '../Fanout.ts';
+import { keyframePacing } from '../Fanout.ts';
 import type { Room } from '../Room.ts';
 
 /** The origin answers in milliseconds unless it is gone. */
@@ -180,7 +180,7 @@ export class EdgePull {
           kind: t.kind,
           rtpParameters: t.rtpParameters as unknown as ms.RtpParameters,
           paused: t.paused,
-          ...(t.kind === 'video' ? { keyFrameRequestDelay: KEYFRAME_REQUEST_DELAY_MS } : {}),
+          ...keyframePacing(t.kind),
         }));
       }
       room.relay(pipe, producers);
