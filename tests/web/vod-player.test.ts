@@ -28,6 +28,8 @@ t.before(async (ctx) => {
   ctx.viewer = await ctx.api.client().signUp('Ladder Viewer');
   ctx.files = await ladderFiles();
   ctx.vodId = await seedVod(ctx.api, ctx.owner, 'ladder', { files: ctx.files, details: LADDER_ROW });
+  // a title unlike the address, so the page is seen to name the channel by its title
+  assert.is((await ctx.owner.patch('/api/channels/ladder', { title: 'Ladder Lab' })).status, 200);
   ctx.browser = await launchBrowser();
 });
 t.after(async (ctx) => {
@@ -78,7 +80,7 @@ t('the ladder plays through hls.js; the quality menu lists Auto, 360p and 240p, 
   await page.waitForFunction(() => (document.querySelector<HTMLVideoElement>('[data-testid="vod-video"]')?.currentTime ?? 0) > 0.5);
   assert.is(await page.getByTestId('vod-player').getAttribute('data-engine'), 'hls.js');
   // the line under the title names the channel as people know it, and a length not stored yet leaves no dangling '·'
-  assert.is(await page.getByTestId('vod-channel').innerText(), 'ladder');
+  assert.is(await page.getByTestId('vod-channel').innerText(), 'Ladder Lab');
   assert.not.match((await page.getByTestId('vod-channel').locator('..').innerText()).trim(), /·$/);
   assert.ok(requests.some((u) => u.endsWith(`/hls/vod/${ctx.vodId}/master.m3u8`)), 'played the master playlist');
   await page.getByTestId('player-quality').click();
