@@ -33,6 +33,20 @@ export interface ReadCache {
   close(): Promise<void>;
 }
 
+/** Readers of a key while its read is in progress share it: `start` runs once, and the read is forgotten when it
+ * settles (unless an invalidation removed or replaced it first). */
+function shared<T>(inFlight: Map<string, Promise<unknown>>, key: string, start: () => Promise<T>): Promise<T> {
+  const pending = inFlight.get(key);
+  if (pending) return pending as Promise<T>;
+  const running = start();
+  inFlight.set(key, running);
+  const forget = () => {
+    if (inFlight.get(key) === running) inFlight.delete(key);
+  };
+  running.then(forget, forget);
+  return running;
+}
+
 /** In-process cache: a bounded LRU (Map order is recency order) with a TTL per entry. */
 export class MemoryReadCache implements ReadCache {
   readonly kind = 'memory' as const;
@@ -51,17 +65,12 @@ export class MemoryReadCache implements ReadCache {
         return Promise.resolve(hit.value as T);
       }
     }
-    const pending = this.loads.get(key);
-    if (pending) return pending as Promise<T>;
-    const loading: Promise<T> = load().then(({ value, ttlMs }) => {
-      if (this.loads.get(key) === loading) this.store(key, value, Math.min(ttlMs ?? Infinity, this.opts.ttlMs));
-      return value;
-    });
-    this.loads.set(key, loading);
-    const forget = () => {
-      if (this.loads.get(key) === loading) this.loads.delete(key);
-    };
-    loading.then(forget, forget);
+    const loading: Promise<T> = shared(this.loads, key, () =>
+      load().then(({ value, ttlMs }) => {
+        if (this.loads.get(key) === loading) this.store(key, value, Math.min(ttlMs ?? Infinity, this.opts.ttlMs));
+        return value;
+      }),
+    );
     return loading;
   }
 
@@ -126,15 +135,7 @@ export class RedisReadCache implements ReadCache {
   private generationKey = (key: string) => `${this.prefix}rc:g:${key}`;
 
   get<T>(key: string, load: () => Promise<Loaded<T>>): Promise<T> {
-    const pending = this.reads.get(key);
-    if (pending) return pending as Promise<T>;
-    const reading = this.read(key, load);
-    this.reads.set(key, reading);
-    const forget = () => {
-      if (this.reads.get(key) === reading) this.reads.delete(key);
-    };
-    reading.then(forget, forget);
-    return reading;
+    return shared(this.reads, key, () => this.read(key, load));
   }
 
   private async read<T>(key: string, load: () => Promise<Loaded<T>>): Promise<T> {
