@@ -344,7 +344,7 @@ export class Sfu {
       authorize: async (streamKey) => {
         const key = await verifyStreamKey(this.deps.db, streamKey);
         if (!key) throw new AppError('unauthorized', 'That stream key is not valid (unknown or revoked).');
-        if (this.roomById(key.channelId)?.publisherId) throw conflict('This channel is already live from another session.');
+        if (this.roomById(key.channelId)?.hasPublisher) throw conflict('This channel is already live from another session.');
         return key;
       },
       start: (key, tracks, ingest) => this.goLive(key, ingest, (room) => room.publishPlain(tracks)),
