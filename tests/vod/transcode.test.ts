@@ -265,15 +265,31 @@ t('GET /hls/vod/:id/… serves the ladder of a subscriber-only VoD with a token 
   }
 });
 
-t('a recording that becomes ready gets the ladder; an FFmpeg killed mid-job is retried, finished renditions are not redone', async ({ api, source }) => {
+t('a recording that becomes ready gets the ladder while it plays from its own copy; an FFmpeg killed mid-job is retried, finished renditions are not redone', async ({ api, source }) => {
   const { id, channelId } = await seedRecording(api, source);
   await api.deps.bus.publish('vod.ready', { vodId: id, channelId, sessionId: null, durationMs: 5000 });
   // wait for the second video rendition to be under way, then SIGKILL its FFmpeg
   const end = Date.now() + 120_000;
   let killed = 0;
   let firstInit = 0;
+  let playableMeanwhile = false;
   while (!killed) {
     const r = await rowOf(api, id);
+    if (!playableMeanwhile && r.renditions.some((x) => x.status === 'running')) {
+      // the instant VoD plays from its own recording while the ladder is built: its JSON and its playlist say so
+      const v = await api.client().get(`/api/vods/${id}`);
+      assert.is(v.status, 200);
+      assert.is(v.body.status, 'ready', 'the past broadcast stays ready during its transcode');
+      const playlist = await fetch(v.body.playlistUrl.startsWith('http') ? v.body.playlistUrl : api.base + v.body.playlistUrl);
+      assert.is(playlist.status, 200);
+      const text = await playlist.text();
+      assert.match(text, /#EXT-X-ENDLIST/);
+      const segment = text.split('\n').find((l) => l && !l.startsWith('#'))!;
+      const seg = await fetch(new URL(segment, playlist.url));
+      assert.is(seg.status, 200, 'its recording\'s segments are served');
+      assert.ok((await seg.arrayBuffer()).byteLength > 1000);
+      playableMeanwhile = true;
+    }
     const running = r.renditions.find((x) => x.name === '360p' && x.status === 'running');
     if (running && api.transcoder!.pids().length) {
       firstInit = (await stat(path.join(api.config.mediaDir, vodPrefix(id), '240p', 'init.mp4'))).mtimeMs;
@@ -282,10 +298,16 @@ t('a recording that becomes ready gets the ladder; an FFmpeg killed mid-job is r
     if (Date.now() > end || r.renditions.find((x) => x.name === '360p')?.status === 'ready') throw new Error(`never saw 360p running: ${JSON.stringify(r.renditions)}`);
     await sleep(10);
   }
+  assert.ok(playableMeanwhile, 'checked while a rendition was running');
   await ladderDone(api, id);
-  const [j] = await api.deps.database.db.select().from(job).where(eq(job.key, `vod.transcode:${id}`));
-  assert.is(j!.attempts, 2, 'one failed attempt, one that finished');
+  const after = (await api.client().get(`/api/vods/${id}`)).body;
+  assert.ok(after.masterPlaylistUrl, 'then the master playlist');
+  assert.ok(after.playlistUrl, 'and the recording\'s own playlist is still given');
+  // the job is marked done a moment after its last rendition and images are stored
+  const jobRow = async () => (await api.deps.database.db.select().from(job).where(eq(job.key, `vod.transcode:${id}`)))[0];
+  const j = await until(jobRow, (row) => !!row?.doneAt, 10_000);
   assert.ok(j!.doneAt);
+  assert.is(j!.attempts, 2, 'one failed attempt, one that finished');
   assert.is((await stat(path.join(api.config.mediaDir, vodPrefix(id), '240p', 'init.mp4'))).mtimeMs, firstInit, '240p was not encoded again');
 });
 
