@@ -1,12 +1,14 @@
 // The VoD transcoder (transcoder/) end to end: a generated 720p source with audio becomes the ladder under
 // vod/<id>/ — master playlist with CODECS/RESOLUTION/BANDWIDTH, never upscaled, each variant decoding, keyframes
 // aligned — the lowest rendition published before the rest, an FFmpeg killed mid-job or stalled retried to the end,
-// a past broadcast queued when its recording is ready, the S3 path, and the nested paths served with a token.
+// a past broadcast queued when its recording is ready (playing from its own copy meanwhile), the S3 path, and the
+// nested paths served with a token and played by GStreamer's HLS client (tests/helpers/hls-gst.py).
 // Node only (the media plane); FFmpeg-heavy: run under `flock /tmp/glint-heavy.lock`.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { eq } from 'drizzle-orm';
 import S3rver from 's3rver';
@@ -71,6 +73,10 @@ async function ladderDone(api: TestApi, id: string, timeoutMs = 240_000): Promis
     await sleep(250);
   }
 }
+
+// the system Python, where Debian's python3-gi and GStreamer's typelibs are (as tests/live/native-whip.test.ts)
+const PYTHON = '/usr/bin/python3';
+const HLS_GST = fileURLToPath(new URL('../helpers/hls-gst.py', import.meta.url));
 
 const t = suite<{ api: TestApi; source: Record<string, Uint8Array> }>('vod transcode');
 
@@ -263,6 +269,16 @@ t('GET /hls/vod/:id/… serves the ladder of a subscriber-only VoD with a token 
   for (const bad of ['999p/index.m3u8', '240p/seg-1.m4s', '240p/x/init.mp4', 'frame-5.jpg', 'source/index.m3u8']) {
     assert.is((await fetch(`${api.base}/hls/vod/${id}/${bad}${map.slice(map.indexOf('?'))}`)).status, 404, bad);
   }
+
+  // a third player beside hls.js (the web tests) and FFmpeg (above): GStreamer's HLS client, which WebKitGTK browsers
+  // play HLS with, plays the signed master to the end with video and audio (Safari's own stack cannot run here)
+  const { stdout: played } = await run(PYTHON, [HLS_GST, `${api.base}${detail.body.masterPlaylistUrl}`, '60'], { timeout: 90_000 });
+  const gst = JSON.parse(played.trim().split('\n').at(-1)!);
+  assert.is(gst.error, null, `GStreamer played without error: ${played}`);
+  assert.ok(gst.eos, 'to the end of the stream');
+  assert.ok(gst.video >= 5 * 30 * 0.9, `about 5 s of 30 fps video decoded: ${gst.video} frames`);
+  assert.ok(gst.audio > 100, `audio decoded: ${gst.audio} buffers`);
+  assert.ok(['426x240', '640x360', '854x480', '1280x720'].includes(`${gst.width}x${gst.height}`), `a rendition of the ladder: ${gst.width}x${gst.height}`);
 });
 
 t('a recording that becomes ready gets the ladder while it plays from its own copy; an FFmpeg killed mid-job is retried, finished renditions are not redone', async ({ api, source }) => {
