@@ -1,36 +1,48 @@
-// Benchmark of the VoD transcoder: a generated 1080p30 source with audio (a past broadcast's HLS recording) through
-// the whole pipeline (job queue, probe, each rendition, uploads, images), timed from the job's enqueue to the first
-// playable rendition and to the full ladder; against the same FFmpeg commands run alone, back to back (the
-// baseline, same run). CPU seconds per minute of source per rendition from the baseline's children (getrusage).
-// Usage: flock /tmp/glint-heavy.lock npm run bench:transcode -- [--seconds 60]
+// Benchmark of the VoD transcoder: a generated 1080p30 source with audio through the whole pipeline (job queue, probe,
+// each rendition, uploads, images) against the same FFmpeg commands run alone, back to back (the baseline, same run).
+// --source upload (the default): an MP4 uploaded through the API's tus endpoint (tus-js-client, the configured chunk
+// size), timed from the last PATCH's 204 — the upload's end — to the first playable rendition (the VoD's JSON names a
+// master playlist and its lowest rendition is ready, and the playlist is served) and to the full ladder, polling the
+// JSON every 100 ms; the acceptance before it (the probe) from the upload's and the VoD's rows, against the same check
+// run alone. --source recording: a past broadcast's HLS recording, timed from the job's enqueue.
+// CPU seconds per minute of source per rendition from the baseline's children (getrusage).
+// Usage: flock /tmp/glint-heavy.lock npm run bench:transcode -- [--seconds 60] [--source upload|recording]
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { eq } from 'drizzle-orm';
+import { checkVideo } from '../api/upload-check.ts';
 import { vod } from '../shared/db/index.ts';
 import { CONTENT_TYPES, vodPrefix } from '../shared/media.ts';
 import { encodeOrder, ladderFor } from '../shared/vod-ladder.ts';
 import { probe, renditionOptions } from '../transcoder/encode.ts';
 import { ChildGroup } from '../shared/children.ts';
 import { createLogger } from '../shared/logger.ts';
-import { startTestApi } from '../tests/helpers/api.ts';
+import { startTestApi, type Client, type TestApi } from '../tests/helpers/api.ts';
+import { makeSource, uploadVideo, type SourceKind } from './vod-source.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, source: { type: 'string', default: 'upload' } } });
 const seconds = Number(values.seconds);
+const kind = values.source as SourceKind;
+if (kind !== 'upload' && kind !== 'recording') throw new Error('--source is upload or recording');
 const run = promisify(execFile);
+const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 const src = await mkdtemp(path.join(os.tmpdir(), 'glint-bench-src-'));
-console.log(`generating a ${seconds} s 1080p30 source…`);
-await run('ffmpeg', [
-  '-hide_banner', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-  '-t', String(seconds), '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '6M', '-pix_fmt', 'yuv420p', '-g', '60', '-c:a', 'aac',
-  '-f', 'hls', '-hls_time', '2', '-hls_playlist_type', 'vod', '-hls_segment_filename', path.join(src, 'seg-%05d.ts'), path.join(src, 'index.m3u8'),
-]);
+console.log(`generating a ${seconds} s 1080p30 source (${kind === 'upload' ? 'MP4' : 'HLS recording'})…`);
+const input = await makeSource(src, seconds, kind);
 
-// baseline: the same FFmpeg commands alone, back to back (without -progress), each one's CPU seconds from bash's `times`
-const input = path.join(src, 'index.m3u8');
+// baseline: the upload's check alone, then the same FFmpeg commands alone, back to back (without -progress), each
+// one's CPU seconds from bash's `times`
+let baseCheck = 0;
+if (kind === 'upload') {
+  const t0 = performance.now();
+  const verdict = await checkVideo(input, (await stat(input)).size, 43_200);
+  baseCheck = performance.now() - t0;
+  if (!verdict.ok) throw new Error(`the source was refused: ${verdict.refusal.reason}`);
+}
 const source = (await probe(input, { group: new ChildGroup(), log: createLogger('silent'), nice: 0, stallSeconds: 60 }))!;
 const ladder = encodeOrder(ladderFor(source));
 const out = await mkdtemp(path.join(os.tmpdir(), 'glint-bench-out-'));
@@ -55,41 +67,60 @@ for (const r of ladder) {
     });
   });
   cpu[r.name] = usage;
-  if (!baseFirst) baseFirst = performance.now() - base0;
+  if (!baseFirst && r.name !== 'audio') baseFirst = performance.now() - base0;
   console.log(`baseline ${r.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${usage.toFixed(1)} CPU s`);
 }
 const baseAll = performance.now() - base0;
 await rm(out, { recursive: true, force: true });
 
-// the pipeline
-const api = await startTestApi({ JOBS_POLL_MS: '200' });
-const owner = api.client();
-await owner.post('/api/auth/sign-up/email', { email: 'bench@example.com', password: 'correct horse battery', name: 'bench' });
-const ch = await owner.post('/api/channels', { slug: 'bench', title: 'bench' });
-const id = crypto.randomUUID();
-await api.deps.database.db.insert(vod).values({ id, channelId: ch.body.id, title: 'bench', status: 'ready', storagePrefix: vodPrefix(id), durationMs: seconds * 1000 });
-for (const f of await readdir(src)) await api.deps.store.put(`${vodPrefix(id)}${f}`, new Uint8Array(await readFile(path.join(src, f))), CONTENT_TYPES[f.split('.').pop()!]!);
-let first = 0;
-const t0 = performance.now();
-api.deps.bus.subscribe('vod.progress', (e) => {
-  if (!first && e.vodId === id && e.renditions.some((r) => r.status === 'ready' && r.name !== 'audio')) first = performance.now() - t0;
-});
-await api.jobs.enqueue('vod.transcode', `vod.transcode:${id}`, { vodId: id });
-for (;;) {
-  const [row] = await api.deps.database.db.select().from(vod).where(eq(vod.id, id));
-  if (row!.renditions.length && row!.renditions.every((r) => r.status === 'ready') && row!.storyboard) break;
-  if (row!.renditions.some((r) => r.status === 'failed')) throw new Error('a rendition failed');
-  await new Promise((r) => setTimeout(r, 100));
+/** A past broadcast's recording stored as a VoD and its job enqueued; resolves to its id and when the clock starts. */
+async function enqueueRecording(api: TestApi, owner: Client): Promise<{ vodId: string; t0: number }> {
+  const ch = await owner.get('/api/channels/bench');
+  const id = crypto.randomUUID();
+  await api.deps.database.db.insert(vod).values({ id, channelId: ch.body.id, title: 'bench', status: 'ready', storagePrefix: vodPrefix(id), durationMs: seconds * 1000 });
+  for (const f of await readdir(src)) await api.deps.store.put(`${vodPrefix(id)}${f}`, new Uint8Array(await readFile(path.join(src, f))), CONTENT_TYPES[f.split('.').pop()!]!);
+  const t0 = performance.now();
+  await api.jobs.enqueue('vod.transcode', `vod.transcode:${id}`, { vodId: id });
+  return { vodId: id, t0 };
 }
-const all = performance.now() - t0;
+
+// the pipeline, on the API's defaults (the job queue woken by the upload's acceptance, TRANSCODE_NICE)
+const api = await startTestApi(kind === 'recording' ? { JOBS_POLL_MS: '200' } : {});
+const owner = await api.client().signUp('Bench');
+if ((await owner.post('/api/channels', { slug: 'bench', title: 'Bench' })).status !== 201) throw new Error('channel');
+let accepted = { probeMs: 0, answerMs: 0 };
+let vodId: string;
+let t0: number;
+if (kind === 'upload') {
+  const up = await uploadVideo(api, owner, input, 'bench');
+  ({ vodId, endedAt: t0 } = up);
+  accepted = up;
+} else ({ vodId, t0 } = await enqueueRecording(api, owner));
+
+// the VoD's JSON as a player reads it, every 100 ms
+let first = 0;
+let all = 0;
+while (!all) {
+  const v = (await owner.get(`/api/vods/${vodId}`)).body;
+  const at = performance.now() - t0;
+  if (v.renditions.some((r: { status: string }) => r.status === 'failed')) throw new Error('a rendition failed');
+  if (!first && v.masterPlaylistUrl && v.renditions[0]?.status === 'ready') {
+    const master = await fetch(new URL(v.masterPlaylistUrl, api.base));
+    if (!master.ok || !(await master.text()).includes('#EXT-X-STREAM-INF')) throw new Error(`master playlist: ${master.status}`);
+    first = at;
+  }
+  if (v.status === 'ready' && v.renditions.length && v.renditions.every((r: { status: string }) => r.status === 'ready') && v.storyboard) all = at;
+  else await new Promise((r) => setTimeout(r, 100));
+}
 await api.stop();
 await rm(src, { recursive: true, force: true });
 
-const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-console.log(`\n| ${seconds} s 1080p30 source, ${os.cpus().length} cores | pipeline | FFmpeg alone |`);
+const from = kind === 'upload' ? "from the upload's end (last PATCH's 204)" : "from the job's enqueue";
+console.log(`\n| ${seconds} s 1080p30 ${kind === 'upload' ? 'MP4 upload' : 'HLS recording'}, ${os.cpus().length} cores | pipeline | FFmpeg alone |`);
 console.log('|---|---|---|');
-console.log(`| first playable rendition (240p) | ${s(first)} | ${s(baseFirst)} |`);
-console.log(`| full ladder (${ladder.map((r) => r.name).join(', ')}) | ${s(all)} (+ images) | ${s(baseAll)} |`);
+if (kind === 'upload') console.log(`| accepted: last byte stored → probe passed (+ VoD and job → 204) | ${s(accepted.probeMs)} (+ ${accepted.answerMs} ms) | ${s(baseCheck)} (the same check) |`);
+console.log(`| first playable rendition (${ladder.find((r) => r.name !== 'audio')!.name}), ${from} | ${s(first)} | ${s(baseFirst)} |`);
+console.log(`| full ladder (${ladder.map((r) => r.name).join(', ')}), ${from} | ${s(all)} (+ images) | ${s(baseAll)} |`);
 console.log(`\n| rendition | CPU s per minute of source |`);
 console.log('|---|---|');
 for (const r of ladder) console.log(`| ${r.name} | ${((cpu[r.name]! * 60) / seconds).toFixed(1)} |`);
