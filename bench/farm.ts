@@ -53,6 +53,8 @@ type Row = {
   workers: { cpu: number; sys: number }[];
   rssMb: number;
   farmCpu: number;
+  /** this process: the API and the SFU's Node side (mediasoup's control channel, the transports' watch timers) */
+  nodeCpu: number;
   /** the whole machine's CPU, % of one core (all cores: up to 100 × cores), and its 1-minute load average */
   machineCpu: number;
   load: number;
@@ -124,11 +126,13 @@ async function main() {
       await new Promise((r) => setTimeout(r, 3000)); // joins settle (keyframe requests, DTLS)
       const statsOf = async () => (await Promise.all(farm.map((f) => f.ask<{ stats: ClientStats[] }>({ stats: true })))).flatMap((r) => r.stats);
       const ma = await machineUsage();
+      const na = await processUsage(process.pid);
       const [a, wa, fa, ca] = [await totalUsage(workerPids), await Promise.all(workerPids.map(processUsage)), await totalUsage(farmPids()), await statsOf()];
       await glass.evaluate(() => (window as any).__resetSamples());
       const t0 = performance.now();
       await new Promise((r) => setTimeout(r, SECONDS * 1000));
       const mb = await machineUsage();
+      const nb = await processUsage(process.pid);
       const [b, wb, fb, cb] = [await totalUsage(workerPids), await Promise.all(workerPids.map(processUsage)), await totalUsage(farmPids()), await statsOf()];
       const secs = (performance.now() - t0) / 1000;
       const g2g = await latencySamples(glass);
@@ -144,6 +148,7 @@ async function main() {
         workers: wa.map((x, i) => cpuPercent(x, wb[i]!, secs)),
         rssMb: b.rssKb / 1024,
         farmCpu: cpuPercent(fa, fb, secs).cpu,
+        nodeCpu: cpuPercent(na, nb, secs).cpu,
         machineCpu: ((mb.busy - ma.busy) / (mb.all - ma.all)) * 100 * os.availableParallelism(),
         load: os.loadavg()[0]!,
         lossPct: expected ? (Math.max(0, expected - received) / expected) * 100 : 0,
@@ -157,7 +162,7 @@ async function main() {
         g2g,
       });
       const r = rows.at(-1)!;
-      console.error(`viewers ${viewers} (room ${room.viewerCount}): SFU ${r.cpu.toFixed(1)} % (kernel ${r.sys.toFixed(1)}; workers ${r.workers.map((w) => w.cpu.toFixed(1)).join(' + ')}), RSS ${r.rssMb.toFixed(0)} MB, farm ${r.farmCpu.toFixed(0)} %, machine ${r.machineCpu.toFixed(0)} % (load ${r.load.toFixed(1)}), loss ${r.lossPct.toFixed(2)} % (recovered ${r.recoveredPct.toFixed(2)} %), ${r.fps.toFixed(1)} fps, ${r.kbps.toFixed(0)} kbit/s, freezes ${r.freezes}, g2g ${g2g.median} ms (${g2g.frames} frames)`);
+      console.error(`viewers ${viewers} (room ${room.viewerCount}): SFU ${r.cpu.toFixed(1)} % (kernel ${r.sys.toFixed(1)}; workers ${r.workers.map((w) => w.cpu.toFixed(1)).join(' + ')}), RSS ${r.rssMb.toFixed(0)} MB, SFU's Node process ${r.nodeCpu.toFixed(1)} %, farm ${r.farmCpu.toFixed(0)} %, machine ${r.machineCpu.toFixed(0)} % (load ${r.load.toFixed(1)}), loss ${r.lossPct.toFixed(2)} % (recovered ${r.recoveredPct.toFixed(2)} %), ${r.fps.toFixed(1)} fps, ${r.kbps.toFixed(0)} kbit/s, freezes ${r.freezes}, g2g ${g2g.median} ms (${g2g.frames} frames)`);
     }
     publisherRes = JSON.stringify(await pub.evaluate(() => (window as any).__rtp()));
   } finally {
@@ -170,15 +175,15 @@ async function main() {
   const base = rows[0]!;
   const cores = os.availableParallelism();
   console.log(`\nViewer farm: 1 publisher (Chromium, VP8 1280×720 camera clip + clock, ≤ 2.5 Mbit/s), werift viewers (${values.decrypt ? 'decrypting every packet' : 'reading SRTP headers only'}) in ${PROCS} processes, 1 decoding Chromium viewer for glass-to-glass, ${SECONDS} s per step, ${cores} cores (${os.cpus()[0]?.model.trim()}):\n`);
-  console.log("| viewers (in the SFU's room) | SFU CPU % of a core (kernel) | per worker (kernel) | CPU per viewer % | SFU RSS MB | RSS per viewer KB | farm CPU % | machine CPU % (load) | viewer kbit/s | fps | loss % (recovered by RTX) | jitter ms | freezes | TTFF p50 / p95 ms | glass-to-glass median / p95 ms |");
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log("| viewers (in the SFU's room) | SFU CPU % of a core (kernel) | per worker (kernel) | CPU per viewer % | SFU RSS MB | RSS per viewer KB | API + SFU Node process CPU % | farm CPU % | machine CPU % (load) | viewer kbit/s | fps | loss % (recovered by RTX) | jitter ms | freezes | TTFF p50 / p95 ms | glass-to-glass median / p95 ms |");
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     const per = r.viewers ? ((r.cpu - base.cpu) / r.viewers).toFixed(3) : '–';
     const mem = r.viewers ? (((r.rssMb - base.rssMb) * 1024) / r.viewers).toFixed(0) : '–';
     const ttff = r.ttff.length ? `${pct(r.ttff, 50).toFixed(0)} / ${pct(r.ttff, 95).toFixed(0)}` : '–';
     const label = r.viewers === 0 ? '0 (baseline)' : `${r.viewers} (${r.inRoom})${r.failed ? `, ${r.failed} failed to start` : ''}`;
     const workers = r.workers.map((w) => `${w.cpu.toFixed(1)} (${w.sys.toFixed(1)})`).join(' / ');
-    console.log(`| ${label} | ${r.cpu.toFixed(1)} (${r.sys.toFixed(1)}) | ${workers} | ${per} | ${r.rssMb.toFixed(0)} | ${mem} | ${r.farmCpu.toFixed(0)} | ${r.machineCpu.toFixed(0)} (${r.load.toFixed(1)}) | ${r.viewers ? r.kbps.toFixed(0) : '–'} | ${r.viewers ? r.fps.toFixed(1) : '–'} | ${r.viewers ? `${r.lossPct.toFixed(2)} (${r.recoveredPct.toFixed(2)})` : '–'} | ${r.viewers ? r.jitterMs.toFixed(1) : '–'} | ${r.viewers ? r.freezes : '–'} | ${ttff} | ${r.g2g.median} / ${r.g2g.p95} |`);
+    console.log(`| ${label} | ${r.cpu.toFixed(1)} (${r.sys.toFixed(1)}) | ${workers} | ${per} | ${r.rssMb.toFixed(0)} | ${mem} | ${r.nodeCpu.toFixed(1)} | ${r.farmCpu.toFixed(0)} | ${r.machineCpu.toFixed(0)} (${r.load.toFixed(1)}) | ${r.viewers ? r.kbps.toFixed(0) : '–'} | ${r.viewers ? r.fps.toFixed(1) : '–'} | ${r.viewers ? `${r.lossPct.toFixed(2)} (${r.recoveredPct.toFixed(2)})` : '–'} | ${r.viewers ? r.jitterMs.toFixed(1) : '–'} | ${r.viewers ? r.freezes : '–'} | ${ttff} | ${r.g2g.median} / ${r.g2g.p95} |`);
   }
   console.log(`\npublisher: ${publisherRes}`);
 }
