@@ -6,9 +6,10 @@
 // Per step: the SFU's mediasoup workers' CPU (user + kernel from /proc/<pid>/stat, as % of one core) and RSS; per
 // viewer the step's cost over the no-farm baseline; the farm's own packet loss (sequence numbers), jitter, freezes
 // (no new frame for 500 ms) and time to first frame of the viewers that step added; and the farm processes' CPU
-// (they share the machine's cores with the SFU and Chromium, which is what saturates first here).
+// (they share the machine's cores with the SFU and Chromium), the API + SFU Node process's, and the whole machine's
+// (what else ran beside the benchmark). --decrypt makes the farm's clients decrypt every packet (werift's own path).
 // The baseline is the same run with no farm viewers: the SFU ingesting, the one Chromium viewer watching.
-// Run: npm run bench:farm -- --steps 50,100,200 --seconds 20 --procs 2
+// Run: npm run bench:farm -- --steps 50,100,200 --seconds 20 --procs 2 [--decrypt]
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
