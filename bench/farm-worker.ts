@@ -3,13 +3,14 @@
 // { add: n } starts n more viewers (a few at a time) and answers { added, failed, ttffMs } once they all have their
 // first video packet or gave up; { stats: true } answers { stats } (one entry per viewer); { stop: true } ends every
 // session (WHEP DELETE) and exits.
-// Run by bench/farm.ts as: node --import tsx bench/farm-worker.ts <base URL> <slug>
+// Run by bench/farm.ts as: node --import tsx bench/farm-worker.ts <base URL> <slug> [decrypt]
 import { FarmClient, type ClientStats } from './farm-client.ts';
 
 export type FarmRequest = { add: number } | { stats: true } | { stop: true };
 export type FarmReply = { added: number; failed: string[]; ttffMs: number[] } | { stats: ClientStats[] } | { stopped: true };
 
-const [base, slug] = process.argv.slice(2) as [string, string];
+const [base, slug, mode] = process.argv.slice(2) as [string, string, string?];
+const decrypt = mode === 'decrypt';
 /** Offers in flight at once: each costs the SFU a transport and DTLS handshake, and this process the crypto. */
 const JOINING_AT_ONCE = 4;
 /** How long a new viewer may wait for its first video packet before it counts as failed. */
@@ -24,7 +25,7 @@ async function add(n: number) {
   const joinOne = async () => {
     while (next < n) {
       next++;
-      const c = new FarmClient(base, slug);
+      const c = new FarmClient(base, slug, { decrypt });
       try {
         await c.start();
         fresh.push(c);

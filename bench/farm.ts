@@ -6,9 +6,10 @@
 // Per step: the SFU's mediasoup workers' CPU (user + kernel from /proc/<pid>/stat, as % of one core) and RSS; per
 // viewer the step's cost over the no-farm baseline; the farm's own packet loss (sequence numbers), jitter, freezes
 // (no new frame for 500 ms) and time to first frame of the viewers that step added; and the farm processes' CPU
-// (they share the machine's cores with the SFU and Chromium, which is what saturates first here).
+// (they share the machine's cores with the SFU and Chromium), the API + SFU Node process's, and the whole machine's
+// (what else ran beside the benchmark). --decrypt makes the farm's clients decrypt every packet (werift's own path).
 // The baseline is the same run with no farm viewers: the SFU ingesting, the one Chromium viewer watching.
-// Run: npm run bench:farm -- --steps 50,100,200 --seconds 20 --procs 2
+// Run: npm run bench:farm -- --steps 50,100,200 --seconds 20 --procs 2 [--decrypt]
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -18,9 +19,9 @@ import { launchBrowser, type Browser } from '../tests/helpers/browser.ts';
 import { clockPage, pct } from './clock.ts';
 import type { ClientStats } from './farm-client.ts';
 import type { FarmReply, FarmRequest } from './farm-worker.ts';
-import { benchChannel, cameraClip, cpuPercent, totalUsage } from './sfu-usage.ts';
+import { benchChannel, cameraClip, cpuPercent, machineUsage, processUsage, totalUsage } from './sfu-usage.ts';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '50,100,200' }, seconds: { type: 'string', default: '20' }, procs: { type: 'string', default: '2' }, warmup: { type: 'string', default: '8' } } });
+const { values } = parseArgs({ options: { steps: { type: 'string', default: '50,100,200' }, seconds: { type: 'string', default: '20' }, procs: { type: 'string', default: '2' }, warmup: { type: 'string', default: '8' }, decrypt: { type: 'boolean', default: false } } });
 const STEPS = values.steps!.split(',').map(Number);
 const SECONDS = Number(values.seconds);
 const PROCS = Number(values.procs);
@@ -32,7 +33,7 @@ class FarmProcess {
   readonly child: ChildProcess;
   private readonly waiting: ((r: FarmReply) => void)[] = [];
   constructor(base: string, slug: string) {
-    this.child = fork(new URL('./farm-worker.ts', import.meta.url), [base, slug], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(new URL('./farm-worker.ts', import.meta.url), [base, slug, ...(values.decrypt ? ['decrypt'] : [])], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (m: FarmReply) => this.waiting.shift()?.(m));
   }
   ask<T extends FarmReply>(req: FarmRequest): Promise<T> {
@@ -49,9 +50,21 @@ type Row = {
   inRoom: number;
   cpu: number;
   sys: number;
+  /** CPU of each mediasoup worker (user + kernel, and kernel), % of one core */
+  workers: { cpu: number; sys: number }[];
   rssMb: number;
   farmCpu: number;
+  /** this process: the API and the SFU's Node side (mediasoup's control channel, the transports' watch timers) */
+  nodeCpu: number;
+  /** the whole machine's CPU, % of one core (all cores: up to 100 × cores), and its 1-minute load average */
+  machineCpu: number;
+  load: number;
+  /** video packets never received (after retransmission), % of those sent */
   lossPct: number;
+  /** video packets that came only by retransmission after a NACK, % of those sent */
+  recoveredPct: number;
+  /** frames per second per viewer (video packets with the marker bit) */
+  fps: number;
   jitterMs: number;
   freezes: number;
   kbps: number;
@@ -113,24 +126,35 @@ async function main() {
       }
       await new Promise((r) => setTimeout(r, 3000)); // joins settle (keyframe requests, DTLS)
       const statsOf = async () => (await Promise.all(farm.map((f) => f.ask<{ stats: ClientStats[] }>({ stats: true })))).flatMap((r) => r.stats);
-      const [a, fa, ca] = [await totalUsage(workerPids), await totalUsage(farmPids()), await statsOf()];
+      const ma = await machineUsage();
+      const na = await processUsage(process.pid);
+      const [a, wa, fa, ca] = [await totalUsage(workerPids), await Promise.all(workerPids.map(processUsage)), await totalUsage(farmPids()), await statsOf()];
       await glass.evaluate(() => (window as any).__resetSamples());
       const t0 = performance.now();
       await new Promise((r) => setTimeout(r, SECONDS * 1000));
-      const [b, fb, cb] = [await totalUsage(workerPids), await totalUsage(farmPids()), await statsOf()];
+      const mb = await machineUsage();
+      const nb = await processUsage(process.pid);
+      const [b, wb, fb, cb] = [await totalUsage(workerPids), await Promise.all(workerPids.map(processUsage)), await totalUsage(farmPids()), await statsOf()];
       const secs = (performance.now() - t0) / 1000;
       const g2g = await latencySamples(glass);
       // the viewers present at both readings (in join order, so the first ca.length of cb)
       const pairs = ca.map((x, i) => [x, cb[i]!] as const);
       const expected = sum(pairs.map(([x, y]) => y.videoExpected - x.videoExpected));
       const received = sum(pairs.map(([x, y]) => y.videoPackets - x.videoPackets));
+      const recovered = sum(pairs.map(([x, y]) => y.videoRecovered - x.videoRecovered));
       rows.push({
         viewers,
         inRoom: room.viewerCount - 1,
         ...cpuPercent(a, b, secs),
+        workers: wa.map((x, i) => cpuPercent(x, wb[i]!, secs)),
         rssMb: b.rssKb / 1024,
         farmCpu: cpuPercent(fa, fb, secs).cpu,
+        nodeCpu: cpuPercent(na, nb, secs).cpu,
+        machineCpu: ((mb.busy - ma.busy) / (mb.all - ma.all)) * 100 * os.availableParallelism(),
+        load: os.loadavg()[0]!,
         lossPct: expected ? (Math.max(0, expected - received) / expected) * 100 : 0,
+        recoveredPct: expected ? (recovered / expected) * 100 : 0,
+        fps: pairs.length ? sum(pairs.map(([x, y]) => y.videoFrames - x.videoFrames)) / secs / pairs.length : 0,
         jitterMs: pairs.length ? sum(pairs.map(([, y]) => y.jitterMs)) / pairs.length : 0,
         freezes: sum(pairs.map(([x, y]) => y.freezes - x.freezes)),
         kbps: pairs.length ? (sum(pairs.map(([x, y]) => y.bytes - x.bytes)) * 8) / 1000 / secs / pairs.length : 0,
@@ -139,7 +163,7 @@ async function main() {
         g2g,
       });
       const r = rows.at(-1)!;
-      console.error(`viewers ${viewers} (room ${room.viewerCount}): SFU ${r.cpu.toFixed(1)} % (kernel ${r.sys.toFixed(1)}), RSS ${r.rssMb.toFixed(0)} MB, farm ${r.farmCpu.toFixed(0)} %, loss ${r.lossPct.toFixed(2)} %, ${r.kbps.toFixed(0)} kbit/s, freezes ${r.freezes}, g2g ${g2g.median} ms (${g2g.frames} frames)`);
+      console.error(`viewers ${viewers} (room ${room.viewerCount}): SFU ${r.cpu.toFixed(1)} % (kernel ${r.sys.toFixed(1)}; workers ${r.workers.map((w) => w.cpu.toFixed(1)).join(' + ')}), RSS ${r.rssMb.toFixed(0)} MB, SFU's Node process ${r.nodeCpu.toFixed(1)} %, farm ${r.farmCpu.toFixed(0)} %, machine ${r.machineCpu.toFixed(0)} % (load ${r.load.toFixed(1)}), loss ${r.lossPct.toFixed(2)} % (recovered ${r.recoveredPct.toFixed(2)} %), ${r.fps.toFixed(1)} fps, ${r.kbps.toFixed(0)} kbit/s, freezes ${r.freezes}, g2g ${g2g.median} ms (${g2g.frames} frames)`);
     }
     publisherRes = JSON.stringify(await pub.evaluate(() => (window as any).__rtp()));
   } finally {
@@ -151,15 +175,16 @@ async function main() {
 
   const base = rows[0]!;
   const cores = os.availableParallelism();
-  console.log(`\nViewer farm: 1 publisher (Chromium, VP8 1280×720 camera clip + clock, ≤ 2.5 Mbit/s), werift viewers in ${PROCS} processes, 1 decoding Chromium viewer for glass-to-glass, ${SECONDS} s per step, ${cores} cores (${os.cpus()[0]?.model.trim()}):\n`);
-  console.log('| viewers (in the SFU\'s room) | SFU CPU % of a core (kernel) | CPU per viewer % | SFU RSS MB | RSS per viewer KB | farm CPU % | viewer kbit/s | loss % | jitter ms | freezes | TTFF p50 / p95 ms | glass-to-glass median / p95 ms |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(`\nViewer farm: 1 publisher (Chromium, VP8 1280×720 camera clip + clock, ≤ 2.5 Mbit/s), werift viewers (${values.decrypt ? 'decrypting every packet' : 'reading SRTP headers only'}) in ${PROCS} processes, 1 decoding Chromium viewer for glass-to-glass, ${SECONDS} s per step, ${cores} cores (${os.cpus()[0]?.model.trim()}):\n`);
+  console.log("| viewers (in the SFU's room) | SFU CPU % of a core (kernel) | per worker (kernel) | CPU per viewer % | SFU RSS MB | RSS per viewer KB | API + SFU Node process CPU % | farm CPU % | machine CPU % (load) | viewer kbit/s | fps | loss % (recovered by RTX) | jitter ms | freezes | TTFF p50 / p95 ms | glass-to-glass median / p95 ms |");
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     const per = r.viewers ? ((r.cpu - base.cpu) / r.viewers).toFixed(3) : '–';
     const mem = r.viewers ? (((r.rssMb - base.rssMb) * 1024) / r.viewers).toFixed(0) : '–';
     const ttff = r.ttff.length ? `${pct(r.ttff, 50).toFixed(0)} / ${pct(r.ttff, 95).toFixed(0)}` : '–';
     const label = r.viewers === 0 ? '0 (baseline)' : `${r.viewers} (${r.inRoom})${r.failed ? `, ${r.failed} failed to start` : ''}`;
-    console.log(`| ${label} | ${r.cpu.toFixed(1)} (${r.sys.toFixed(1)}) | ${per} | ${r.rssMb.toFixed(0)} | ${mem} | ${r.farmCpu.toFixed(0)} | ${r.viewers ? r.kbps.toFixed(0) : '–'} | ${r.viewers ? r.lossPct.toFixed(2) : '–'} | ${r.viewers ? r.jitterMs.toFixed(1) : '–'} | ${r.viewers ? r.freezes : '–'} | ${ttff} | ${r.g2g.median} / ${r.g2g.p95} |`);
+    const workers = r.workers.map((w) => `${w.cpu.toFixed(1)} (${w.sys.toFixed(1)})`).join(' / ');
+    console.log(`| ${label} | ${r.cpu.toFixed(1)} (${r.sys.toFixed(1)}) | ${workers} | ${per} | ${r.rssMb.toFixed(0)} | ${mem} | ${r.nodeCpu.toFixed(1)} | ${r.farmCpu.toFixed(0)} | ${r.machineCpu.toFixed(0)} (${r.load.toFixed(1)}) | ${r.viewers ? r.kbps.toFixed(0) : '–'} | ${r.viewers ? r.fps.toFixed(1) : '–'} | ${r.viewers ? `${r.lossPct.toFixed(2)} (${r.recoveredPct.toFixed(2)})` : '–'} | ${r.viewers ? r.jitterMs.toFixed(1) : '–'} | ${r.viewers ? r.freezes : '–'} | ${ttff} | ${r.g2g.median} / ${r.g2g.p95} |`);
   }
   console.log(`\npublisher: ${publisherRes}`);
 }

@@ -19,6 +19,14 @@ export async function processUsage(pid: number): Promise<Usage> {
   return { ticks: Number(stat[11]) + Number(stat[12]), sysTicks: Number(stat[12]), rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)![1]) };
 }
 
+/** The whole machine's CPU ticks (busy = everything but idle and iowait, over all cores), from /proc/stat: what
+ * else ran beside a benchmark on a shared machine. */
+export async function machineUsage(): Promise<{ busy: number; all: number }> {
+  const f = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.split(/\s+/).slice(1).map(Number);
+  const all = f.reduce((a, b) => a + b, 0);
+  return { busy: all - f[3]! - f[4]!, all };
+}
+
 /** Several processes together: one channel's viewers are served by branch routers on every worker (sfu/Fanout.ts),
  * fed by pipes from the room's router, so the room's own worker is not the whole cost. */
 export async function totalUsage(pids: number[]): Promise<Usage> {
