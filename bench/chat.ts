@@ -3,7 +3,8 @@
 // monotonic clock all processes share). The readers live in --reader-procs child processes (bench/chat-readers.ts):
 // 2,000 readers decoding every frame in one Node process saturate its core and then measure their own queue, not the
 // API. Reported: p50/p99 delivery, the sender's acknowledgement p99 (the send path: checks and the database write),
-// delivered share, the CPU of the API processes, of the readers and of this process (the senders) while sending, and
+// delivered share, the CPU of the API processes, of the readers, of this process (the senders) and of PostgreSQL (all
+// its processes on the machine: other users of it count too) while sending, and
 // the API's resident memory per connected client (its RSS before any client connected is the baseline).
 // Setups, in one run: one API process with the batch interval --baseline-batch-ms (the baseline), one with
 // --batch-ms, and two API processes on one PostgreSQL and one Redis (Socket.IO Redis adapter) with the readers split
@@ -11,6 +12,7 @@
 // Run: npm run bench:chat   (options: --clients 2000 --rate 50 --seconds 10 --reader-procs 2 --batch-ms 40
 // --baseline-batch-ms 100; --profile DIR writes each API process's CPU profile there). Needs PostgreSQL and Redis.
 import { fork, type ChildProcess } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -66,6 +68,16 @@ class Readers {
   }
 }
 
+/** CPU seconds of every PostgreSQL server process on the machine (its backends and background workers). */
+async function postgresCpuSeconds(): Promise<number> {
+  let total = 0;
+  for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
+    const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
+    if (comm.trim() === 'postgres') total += await cpuSeconds(Number(pid)).catch(() => 0);
+  }
+  return total;
+}
+
 const percent = (busy: number, elapsed: number) => ((busy / elapsed) * 100).toFixed(1);
 const quantile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
 
@@ -91,6 +103,7 @@ async function run(label: string, apis: Api[]) {
   const acks: number[] = [];
   const cpu0 = await Promise.all([...apis.map((a) => a.proc.pid!), ...readers.map((r) => r.child.pid!)].map(cpuSeconds));
   const own0 = process.cpuUsage();
+  const pg0 = await postgresCpuSeconds();
   const t0 = performance.now();
   let sent = 0;
   let refused = 0;
@@ -108,6 +121,7 @@ async function run(label: string, apis: Api[]) {
   const elapsed = (performance.now() - t0) / 1000;
   const cpu1 = await Promise.all([...apis.map((a) => a.proc.pid!), ...readers.map((r) => r.child.pid!)].map(cpuSeconds));
   const own = process.cpuUsage(own0);
+  const pgBusy = (await postgresCpuSeconds()) - pg0;
   await sleep(3000); // the last deliveries
   const collected = await Promise.all(readers.map((r) => r.ask<{ latencies: Float64Array }>({ collect: true })));
   for (const s of senders) s.disconnect();
@@ -131,6 +145,7 @@ async function run(label: string, apis: Api[]) {
     apiCpu: busy.slice(0, apis.length).map((b) => percent(b, elapsed)).join(' + '),
     readersCpu: busy.slice(apis.length).map((b) => percent(b, elapsed)).join(' + '),
     sendersCpu: percent((own.user + own.system) / 1e6, elapsed),
+    postgresCpu: percent(pgBusy, elapsed),
     perClientKb,
   };
   console.error(JSON.stringify(row));
@@ -170,7 +185,7 @@ console.log(`
 Command: \`npm run bench:chat -- --clients ${CLIENTS} --rate ${RATE} --seconds ${SECONDS} --reader-procs ${READER_PROCS} --batch-ms ${values['batch-ms']} --baseline-batch-ms ${values['baseline-batch-ms']}\` · ${new Date().toISOString().slice(0, 16).replace('T', ' ')}
 Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}; readers in ${READER_PROCS} processes and the senders in this one, on the same machine; 1-minute load average before the run ${loadBefore.toFixed(2)}.
 
-| setup | clients | messages/s sent | delivered | delivery p50 ms | p99 ms | send ack p99 ms | API CPU, % of a core | readers' CPU | senders' CPU | API memory per client |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
-${rows.map((r) => `| ${r.label} | ${r.clients} | ${r.rate.toFixed(1)} | ${(r.delivered * 100).toFixed(1)} % | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.ackP99.toFixed(1)} | ${r.apiCpu} | ${r.readersCpu} | ${r.sendersCpu} | ${r.perClientKb.toFixed(1)} KB |`).join('\n')}
+| setup | clients | messages/s sent | delivered | delivery p50 ms | p99 ms | send ack p99 ms | API CPU, % of a core | readers' CPU | senders' CPU | PostgreSQL CPU | API memory per client |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+${rows.map((r) => `| ${r.label} | ${r.clients} | ${r.rate.toFixed(1)} | ${(r.delivered * 100).toFixed(1)} % | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.ackP99.toFixed(1)} | ${r.apiCpu} | ${r.readersCpu} | ${r.sendersCpu} | ${r.postgresCpu} | ${r.perClientKb.toFixed(1)} KB |`).join('\n')}
 `);
