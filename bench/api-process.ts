@@ -23,6 +23,8 @@ export type ApiProcessOptions = {
   runtime?: Runtime;
   /** Start on this DATA_DIR (kept by stop(), the caller owns it) instead of a fresh one (removed by stop()). */
   dataDir?: string;
+  /** Node's own options before the script (e.g. --cpu-prof; NODE_OPTIONS does not take them all). */
+  nodeArgs?: string[];
 };
 
 /** The `deno run …` that `npm run start:deno` ends with, read from package.json so the benchmark runs what users run. */
@@ -38,7 +40,7 @@ export async function startApiProcess(env: Record<string, string>, opts: ApiProc
   const ownDataDir = !opts.dataDir;
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'glint-bench-')));
   const port = await freePort();
-  const [command, args] = opts.runtime === 'deno' ? [path.resolve('node_modules/.bin/deno'), await denoCommand()] : [process.execPath, ['.build/api.mjs']];
+  const [command, args] = opts.runtime === 'deno' ? [path.resolve('node_modules/.bin/deno'), await denoCommand()] : [process.execPath, [...(opts.nodeArgs ?? []), '.build/api.mjs']];
   const spawned = performance.now();
   const proc = spawn(command, args, {
     // RTC_PORT 0: each worker's WebRTC port a free one, so benchmark servers can run side by side

@@ -51,7 +51,7 @@ import {
   type ChatRefusal,
   type ModerationEvent,
 } from './rules.ts';
-import { ChannelViews, channelBySlug, storeMessage, type ChannelRef } from './store.ts';
+import { ChannelViews, channelBySlug, liveSessionOf, storeMessage, type ChannelRef } from './store.ts';
 
 /** Largest Socket.IO packet (engine.io's maxHttpBufferSize: a WebSocket frame, or one polling POST). */
 export const MAX_PACKET_BYTES = 16 * 1024;
@@ -88,6 +88,13 @@ const peerAddressOf = (req: IncomingMessage, trusted: Deps['config']['trustedPro
   const xff = req.headers['x-forwarded-for'];
   return clientAddress(req.socket.remoteAddress, Array.isArray(xff) ? xff.join(',') : xff, trusted);
 };
+
+/** Every promise's value, once all have settled; else the first failure in their order (not in time). */
+async function allInOrder<T extends readonly unknown[]>(promises: readonly [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T> {
+  const settled = await Promise.allSettled(promises);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
 
 export type ChatOptions = {
   /** Decides a handshake request's client address instead of its peer (the Deno API's bridge, which is every peer). */
@@ -328,11 +335,18 @@ export class Chat {
         await this.take(this.attemptsPerUser, signedIn.id, 'You are sending messages too quickly.');
         await this.take(this.attemptsPerAddress, address, 'You are sending messages too quickly.');
         const me = await this.confirm(socket);
-        await checkBan(this.deps.database.db, channelId, me.id);
-        if ((await levelOf(this.deps.database.db, ch, me.id, me.role)) < LEVEL.moderator) await checkModes(this.deps.database.db, channelId, me.id, text);
+        // the checks and what the message will carry are reads independent of each other: one round trip's wait for
+        // all of them instead of one after another (in a big room each send's wait is every reader's); a refusal
+        // still comes in the checks' order (a ban before the modes)
+        const db = this.deps.database.db;
+        const [, , badges, live] = await allInOrder([
+          checkBan(db, channelId, me.id),
+          levelOf(db, ch, me.id, me.role).then((level) => (level < LEVEL.moderator ? checkModes(db, channelId, me.id, text) : undefined)),
+          badgesOf(db, ch, [me.id]),
+          liveSessionOf(db, channelId),
+        ]);
         await this.limit(me.id, address);
-        const badges = (await badgesOf(this.deps.database.db, ch, [me.id])).get(me.id) ?? [];
-        const { liveSessionId, ...message } = await storeMessage(this.deps.database.db, channelId, slug, me, badges, text);
+        const { liveSessionId, ...message } = await storeMessage(db, { id: channelId, slug }, me, badges.get(me.id) ?? [], text, live);
         await this.views.delete(slug); // the next join's history has it (other processes' too: chat.message)
         this.batches.deliver(roomOf(channelId), message);
         void this.deps.bus.publish('chat.message', { channelId, slug, messageId: message.id, userId: me.id, liveSessionId }).catch(() => undefined);

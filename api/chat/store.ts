@@ -31,13 +31,21 @@ export async function channelBySlug(db: Db, slug: string): Promise<ChannelRef> {
   return ch;
 }
 
-/** Stores a message (in the live session it was sent in, if any) before anyone sees it or it is acknowledged. */
-export async function storeMessage(db: Db, channelId: string, slug: string, me: SessionUser, badges: ChatBadge[], text: string): Promise<ChatMessage & { liveSessionId: string | null }> {
+export type LiveRef = { id: string; startedAt: Date };
+
+/** The channel's live session running now, if any (a message sent during it is placed in its recording). */
+export async function liveSessionOf(db: Db, channelId: string): Promise<LiveRef | null> {
   const [live] = await db
     .select({ id: liveSession.id, startedAt: liveSession.startedAt })
     .from(liveSession)
     .where(and(eq(liveSession.channelId, channelId), isNull(liveSession.endedAt)))
     .limit(1);
+  return live ?? null;
+}
+
+/** Stores a message (in the live session it was sent in, if any) before anyone sees it or it is acknowledged. */
+export async function storeMessage(db: Db, ch: { id: string; slug: string }, me: SessionUser, badges: ChatBadge[], text: string, live: LiveRef | null): Promise<ChatMessage & { liveSessionId: string | null }> {
+  const { id: channelId, slug } = ch;
   const sentAt = new Date();
   const row = {
     id: crypto.randomUUID(),
