@@ -56,36 +56,43 @@ export async function checkVolume(page: Page, ids: PlayerIds): Promise<void> {
   await page.locator('[data-testid="player-mute"][aria-label="Mute (m)"]').waitFor({ timeout: 2000 }); // the mute button follows
 }
 
-const fullscreenIs = (page: Page, frame: string) =>
-  page.evaluate((id) => (document.fullscreenElement ? document.fullscreenElement === document.querySelector(`[data-testid="${id}"]`) : null), frame);
+/** Which element holds a mode of the document (fullscreen, picture-in-picture): true the player's, null none. */
+type Holder = () => Promise<boolean | null>;
+const holder = (page: Page, which: 'fullscreenElement' | 'pictureInPictureElement', id: string): Holder => () =>
+  page.evaluate(([w, i]) => (document[w] ? document[w] === document.querySelector(`[data-testid="${i}"]`) : null), [which, id] as const);
+const becomes = (held: Holder, want: true | null) => until(held, (x) => x === want, 3000);
+
+/**
+ * Its key turns a mode on and off again, and so does its button (`pressed`: the button's look while on): the checks
+ * fullscreen and picture-in-picture share.
+ */
+async function keyAndButton(page: Page, ids: PlayerIds, o: { key: string; button: string; pressed: string; held: Holder; what: string }) {
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  assert.is(await o.held(), null, `no ${o.what} at first`);
+  await page.keyboard.press(o.key);
+  assert.is(await becomes(o.held, true), true, `${o.key}: ${o.what} on the player`);
+  await page.locator(`[data-testid="${o.button}"]${o.pressed}`).waitFor({ state: 'attached', timeout: 2000 });
+  await page.keyboard.press(o.key);
+  assert.is(await becomes(o.held, null), null, `${o.key} again: back in the page`);
+  await page.getByTestId(ids.frame).hover();
+  await page.getByTestId(o.button).click();
+  assert.is(await becomes(o.held, true), true, `the button: ${o.what}`);
+  await page.getByTestId(o.button).click();
+  assert.is(await becomes(o.held, null), null, 'the button again: back in the page');
+}
 
 /**
  * `f` puts the player's frame (controls and all) in document.fullscreenElement and `f` again leaves; so does the
  * button; Escape leaves too.
  */
 export async function checkFullscreen(page: Page, ids: PlayerIds): Promise<void> {
-  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-  assert.is(await fullscreenIs(page, ids.frame), null, 'not fullscreen at first');
-  await page.keyboard.press('f');
-  assert.is(await until(() => fullscreenIs(page, ids.frame), (x) => x !== null, 3000), true, 'f: the player frame is fullscreen');
-  await page.locator('[data-testid="player-fullscreen"][aria-label="Exit fullscreen (f)"]').waitFor({ state: 'attached', timeout: 2000 });
-  await page.keyboard.press('f');
-  assert.is(await until(() => fullscreenIs(page, ids.frame), (x) => x === null, 3000), null, 'f again: back in the page');
-
-  await page.getByTestId(ids.frame).hover();
+  const held = holder(page, 'fullscreenElement', ids.frame);
+  await keyAndButton(page, ids, { key: 'f', button: 'player-fullscreen', pressed: '[aria-label="Exit fullscreen (f)"]', held, what: 'fullscreen' });
   await page.getByTestId('player-fullscreen').click();
-  assert.is(await until(() => fullscreenIs(page, ids.frame), (x) => x !== null, 3000), true, 'the button: fullscreen');
+  await becomes(held, true);
   await page.keyboard.press('Escape');
-  assert.is(await until(() => fullscreenIs(page, ids.frame), (x) => x === null, 3000), null, 'Escape leaves fullscreen');
-
-  await page.getByTestId('player-fullscreen').click();
-  await until(() => fullscreenIs(page, ids.frame), (x) => x !== null, 3000);
-  await page.getByTestId('player-fullscreen').click();
-  assert.is(await until(() => fullscreenIs(page, ids.frame), (x) => x === null, 3000), null, 'the button again leaves it');
+  assert.is(await becomes(held, null), null, 'Escape leaves fullscreen');
 }
-
-const inPip = (page: Page, video: string) =>
-  page.evaluate((id) => (document.pictureInPictureElement ? document.pictureInPictureElement === document.querySelector(`[data-testid="${id}"]`) : null), video);
 
 /**
  * `i` puts the player's video in picture-in-picture (document.pictureInPictureElement) and `i` again takes it back;
@@ -94,26 +101,15 @@ const inPip = (page: Page, video: string) =>
  */
 export async function checkPictureInPicture(page: Page, ids: PlayerIds): Promise<void> {
   assert.ok(await page.evaluate(() => document.pictureInPictureEnabled), 'this Chromium offers picture-in-picture');
-  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-  await page.keyboard.press('i');
-  assert.is(await until(() => inPip(page, ids.video), (x) => x !== null, 3000), true, 'i: the video is in picture-in-picture');
-  await page.locator('[data-testid="player-pip"][aria-pressed="true"]').waitFor({ state: 'attached', timeout: 2000 });
-  await page.keyboard.press('i');
-  assert.is(await until(() => inPip(page, ids.video), (x) => x === null, 3000), null, 'i again: back in the page');
-
-  await page.getByTestId(ids.frame).hover();
-  await page.getByTestId('player-pip').click();
-  assert.is(await until(() => inPip(page, ids.video), (x) => x !== null, 3000), true, 'the button: picture-in-picture');
-  await page.getByTestId('player-pip').click();
-  assert.is(await until(() => inPip(page, ids.video), (x) => x === null, 3000), null, 'the button again takes it back');
-
+  const held = holder(page, 'pictureInPictureElement', ids.video);
+  await keyAndButton(page, ids, { key: 'i', button: 'player-pip', pressed: '[aria-pressed="true"]', held, what: 'picture-in-picture' });
   await page.getByTestId(ids.video).evaluate((v: HTMLVideoElement) => void (v.disablePictureInPicture = true));
   await page.keyboard.press('i');
   const message = page.getByTestId('player-message');
   await message.waitFor({ timeout: 3000 });
   assert.match((await message.textContent()) ?? '', /^Picture-in-picture is not available: /, 'the refusal is said in words');
   assert.is(await message.getAttribute('role'), 'alert');
-  assert.is(await inPip(page, ids.video), null, 'and nothing went into picture-in-picture');
+  assert.is(await held(), null, 'and nothing went into picture-in-picture');
   await page.getByTestId(ids.video).evaluate((v: HTMLVideoElement) => void (v.disablePictureInPicture = false));
 }
 
@@ -135,6 +131,6 @@ export async function checkNoPictureInPicture(page: Page, ids: PlayerIds): Promi
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   await page.keyboard.press('i');
   await page.waitForTimeout(300);
-  assert.is(await inPip(page, ids.video), null, 'i does nothing');
+  assert.is(await holder(page, 'pictureInPictureElement', ids.video)(), null, 'i does nothing');
   assert.is(await page.getByTestId('player-message').count(), 0, 'and says nothing');
 }
