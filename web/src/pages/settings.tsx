@@ -176,7 +176,7 @@ export function SettingsPage() {
           <p>
             <a href="/admin/outbox" data-testid="settings-outbox">
               Mail outbox
-            </a>{' '}
+            </a>
             <span class="muted">: password resets and verification links, when no SMTP server is configured.</span>
           </p>
         </div>
