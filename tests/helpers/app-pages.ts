@@ -12,8 +12,11 @@ import { until } from './webrtc.ts';
 
 const PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'page-probe.js');
 
-/** What the pages show: slugs, the recording's id. */
-export type World = { live: string; offline: string; longTitle: string; vodId: string; ownerName: string; uploadId: string };
+/**
+ * What the pages show: slugs, the recording's id, the streamer's user id (their profile), and a verification link's
+ * token of an account verified already (the link's page says so, and signs nobody in).
+ */
+export type World = { live: string; offline: string; longTitle: string; vodId: string; ownerName: string; uploadId: string; ownerId: string; verifyToken: string };
 
 /**
  * One page of the app: its name (screenshots are `<name>-<width>.png`), its path, who looks at it (`owner`: the
@@ -42,6 +45,16 @@ export const PAGES: AppPage[] = [
   { name: 'studio-live', path: (w) => `/studio/${w.live}`, as: 'owner', ready: '[data-testid="studio-page"]' },
   // the same tab after an in-app navigation away while live: the header carries the "you are live" pill too
   { name: 'live-away', path: () => '/', as: 'owner', ready: '[data-testid="live-pill"]' },
+  { name: 'settings', path: () => '/settings', as: 'owner', ready: '[data-testid="settings-delete-form"]' },
+  { name: 'profile', path: (w) => `/u/${w.ownerId}`, as: 'visitor', ready: '[data-testid="profile-page"] [data-testid="channel-card"]' },
+  { name: 'reset-password', path: () => '/reset-password', as: 'visitor', ready: '[data-testid="reset-request-form"]' },
+  // the mailed link's page: the new password's form (the token is checked when it is sent)
+  { name: 'reset-password-link', path: () => '/reset-password?token=a-token-from-the-mail', as: 'visitor', ready: '[data-testid="reset-form"]' },
+  { name: 'verify-email', path: (w) => `/verify-email?token=${encodeURIComponent(w.verifyToken)}`, as: 'visitor', ready: '[data-testid="verify-done"]' },
+  { name: 'verify-email-failed', path: () => '/verify-email', as: 'visitor', ready: '[data-testid="verify-failed"]' },
+  // the streamer is the instance's first account, so its admin
+  { name: 'admin-outbox', path: () => '/admin/outbox', as: 'owner', ready: '[data-testid="outbox-mail"]' },
+  { name: 'not-found', path: () => '/no-such-page/anywhere', as: 'visitor', ready: '[data-testid="not-found"]' },
 ];
 
 export type Opened = {
@@ -74,9 +87,11 @@ export async function openWorld(): Promise<Opened> {
   };
   try {
     const api = (opened.api = await startTestApi());
-    const world: World = { live: 'nova-night', offline: 'quiet-hours', longTitle: 'long-title', vodId: '', ownerName: 'Nova Caster', uploadId: '' };
+    const world: World = { live: 'nova-night', offline: 'quiet-hours', longTitle: 'long-title', vodId: '', ownerName: 'Nova Caster', uploadId: '', ownerId: '', verifyToken: '' };
     const owner = (opened.owner = await api.client().signUp(world.ownerName));
+    world.ownerId = owner.user!.id;
     const other = await api.client().signUp('Quinn Quiet');
+    world.verifyToken = await verifiedLinkToken(api, owner, other);
     const create = async (c: Client, body: Record<string, unknown>) => {
       const r = await c.post('/api/channels', body);
       if (r.status !== 201) throw new Error(`creating channel ${String(body.slug)}: ${r.status} ${r.text}`);
@@ -127,6 +142,22 @@ export async function openWorld(): Promise<Opened> {
     await close();
     throw err;
   }
+}
+
+/**
+ * The token of `who`'s sign-up verification mail, read from the outbox by `admin` (embedded defaults keep mail
+ * there) and used once here: opened again, the link says the address is verified and signs no one in.
+ */
+async function verifiedLinkToken(api: TestApi, admin: Client, who: Client): Promise<string> {
+  type Outbox = { mails?: { to: string; text: string }[] };
+  const mailTo = (r: { body: Outbox | undefined }) => r.body?.mails?.find((m) => m.to === who.user!.email);
+  const outbox = await until(() => admin.get<Outbox>('/api/admin/outbox'), (r) => !!mailTo(r), 5000); // sent beside the sign-up
+  const mail = mailTo(outbox);
+  const token = mail?.text.match(/\/verify-email\?token=([^\s&]+)/)?.[1];
+  if (!token) throw new Error(`no verification link for ${who.user!.email} in the outbox (GET /api/admin/outbox: ${outbox.status} ${outbox.text.slice(0, 300)})`);
+  const r = await api.client().get(`/api/auth/verify-email?token=${token}`);
+  if (r.status !== 200) throw new Error(`verifying ${who.user!.email}: ${r.status} ${r.text}`);
+  return decodeURIComponent(token);
 }
 
 /** Console errors and uncaught page errors of `page` from now on, one line each (the list fills as they happen). */

@@ -1,11 +1,13 @@
 // The channel page's player controls against the real SFU and recorder: the quality menu switches the simulcast
 // layer a viewer receives (GET/POST /whep/…/layers), the keyboard shortcuts mute and pause, the rewind plays the
-// DVR (the recording in progress, over HLS) from its start in the same player and "Back to live" returns to WebRTC.
+// DVR (the recording in progress, over HLS) from its start in the same player and "Back to live" returns to WebRTC;
+// volume, fullscreen and picture-in-picture (tests/helpers/player-controls.ts, shared with the VoD player's suite).
 import type { Page } from 'playwright-core';
 import * as assert from 'uvu/assert';
 import { liveSuite, type LiveCtx } from '../helpers/live-suite.ts';
 import { channelWithKey } from '../helpers/api.ts';
 import { mediaStarts } from '../helpers/recording.ts';
+import { checkFullscreen, checkNoPictureInPicture, checkPictureInPicture, checkVolume, withoutPictureInPicture } from '../helpers/player-controls.ts';
 import { publish, until } from '../helpers/webrtc.ts';
 
 const t = liveSuite('player controls', { owner: 'Caster' });
@@ -145,6 +147,29 @@ t('keyboard: m unmutes, k pauses and resumes at the live edge, t toggles theater
     // every control is a labelled button reachable with Tab
     const labels = await viewer.locator('[data-testid="player-controls"] button').evaluateAll((bs) => bs.map((b) => b.getAttribute('aria-label') ?? b.textContent));
     assert.ok(labels.length >= 5 && labels.every((l) => !!l), labels.join(' | '));
+  }),
+);
+
+const LIVE_PLAYER = { frame: 'player', video: 'player-video' };
+
+t('volume: the slider and ↑/↓ set it and unmute; fullscreen by f, the button and Escape; picture-in-picture by i and the button, a refusal said on the player', (ctx) =>
+  watching(ctx, 'controls', false, async ({ page: viewer }) => {
+    await checkVolume(viewer, LIVE_PLAYER);
+    await checkFullscreen(viewer, LIVE_PLAYER);
+    await checkPictureInPicture(viewer, LIVE_PLAYER);
+    const before = await frames(viewer);
+    assert.ok((await until(() => frames(viewer), (n) => n > before + 10, 10_000)) > before + 10, 'still playing live after all of it');
+
+    // a browser without picture-in-picture: no button for it
+    const bare = await ctx.browser.context.newPage();
+    try {
+      await withoutPictureInPicture(bare);
+      await bare.goto(`${ctx.api.base}/c/controls`);
+      await bare.locator('[data-testid="player"][data-mode="live"]').waitFor({ timeout: 20_000 });
+      await checkNoPictureInPicture(bare, LIVE_PLAYER);
+    } finally {
+      await bare.close();
+    }
   }),
 );
 

@@ -1,7 +1,7 @@
 // The studio as a control room, in Chromium with a fake camera: the broadcast's title, the warning before leaving the
 // app while live, the broadcast surviving a navigation within the app (the header's pill, the preview back on return),
 // health and viewer count beside the preview, and End stream's confirmation, summary and link to the recording, which
-// carries the broadcast's title.
+// carries the broadcast's title; the viewer count and the broadcast's details come over the page's socket, not a poll.
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -118,6 +118,62 @@ t('the studio names the broadcast, keeps it on air across in-app navigation, war
     await studio.screenshot({ path: path.join(SHOTS, 'studio-room-summary.png') });
   } finally {
     await viewer.close();
+    await studio.close();
+  }
+});
+
+t("the studio's viewer count and details follow what its socket pushes (channel:viewers, channel:live), with no GET …/broadcast while live", async ({ api, browser }) => {
+  const owner = await api.client().signUp('Push Caster');
+  await browser.context.addCookies([...owner.cookies].map(([name, value]) => ({ name, value, url: api.base })));
+  assert.is((await owner.post('/api/channels', { slug: 'push-room', title: 'Push Radio' })).status, 201);
+  const studio = await browser.context.newPage();
+  studio.setDefaultTimeout(20_000);
+  let viewer: Page | undefined;
+  /** when the studio read GET /api/channels/push-room/broadcast, and the viewer counts its socket was sent */
+  const reads: number[] = [];
+  const pushed: number[] = [];
+  studio.on('request', (r) => {
+    if (r.method() === 'GET' && new URL(r.url()).pathname === '/api/channels/push-room/broadcast') reads.push(Date.now());
+  });
+  studio.on('websocket', (ws) =>
+    ws.on('framereceived', (f) => {
+      const m = String(f.payload).match(/^42\["channel:viewers",(\{.*\})\]$/);
+      if (m) pushed.push((JSON.parse(m[1]!) as { count: number }).count);
+    }),
+  );
+  const viewers = (n: number) => studio.getByTestId('studio-viewers').filter({ hasText: new RegExp(`^${n} watching$`) }).waitFor();
+  try {
+    await studio.goto(api.base + '/studio/push-room');
+    await studio.waitForFunction(() => !(document.querySelector('[data-testid="studio-go-live"]') as HTMLButtonElement | null)?.disabled);
+    await studio.getByTestId('studio-go-live').click();
+    await studio.waitForFunction(() => document.querySelector('[data-testid="studio-state"]')?.textContent === 'connected');
+    await viewers(0);
+    const wentLive = Date.now();
+    const readsBefore = reads.length;
+    // on opening, and once as it went live for the live session's id (live/broadcast.ts)
+    assert.ok(readsBefore >= 1 && readsBefore <= 2, `the studio read its broadcast on opening and going live only (${readsBefore} reads)`);
+
+    // a viewer joins: the count the socket pushes is the one the studio shows
+    viewer = await browser.context.newPage();
+    await viewer.goto(api.base + '/c/push-room');
+    await viewer.waitForFunction(() => ((document.querySelector('[data-testid="player-video"]') as HTMLVideoElement | null)?.getVideoPlaybackQuality().totalVideoFrames ?? 0) > 10);
+    await viewers(1);
+    assert.ok(pushed.includes(1), `channel:viewers carried the 1 (pushed: ${pushed.join(', ')})`);
+
+    // renamed from elsewhere (the API here; another tab or device alike): channel:live brings it into the form
+    assert.is((await owner.put('/api/channels/push-room/broadcast', { json: { title: 'Pushed along', category: 'Talk' } })).status, 200);
+    await studio.waitForFunction(() => (document.querySelector('[data-testid="studio-title"]') as HTMLInputElement | null)?.value === 'Pushed along');
+    assert.is(await studio.getByTestId('studio-category').inputValue(), 'Talk');
+
+    // the viewer leaves: down again, pushed
+    await viewer.close();
+    viewer = undefined;
+    await viewers(0);
+    assert.is(pushed.at(-1), 0);
+    const liveFor = Date.now() - wentLive;
+    assert.is(reads.length, readsBefore, `no GET …/broadcast in ${liveFor} ms on air (reads at ${reads.map((t) => t - wentLive).join(', ')} ms)`);
+  } finally {
+    await viewer?.close();
     await studio.close();
   }
 });

@@ -2,7 +2,8 @@
 // seeded world (tests/helpers/app-pages.ts: a live studio, offline channels, a recording, follows): no sideways
 // scrolling, nothing over the sticky header and no header item over another, no browser list bullets where the app
 // has a design, nothing rendered at zero size that has something to show, no broken image, no console or page errors. A screenshot of
-// each page at each width is kept in .artifacts/screenshots/<page>-<width>.png.
+// each page at each width is kept in .artifacts/screenshots/<page>-<width>.png. On a phone the channel page puts the
+// player first, then its title and details, then the chat.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,7 @@ const WIDTHS = [
   { width: 390, height: 844 },
   { width: 360, height: 740 },
 ];
-/** Lists whose markers are part of the content (none yet): a selector for li.closest(). */
+/** Lists whose markers are part of the content (settings' list of what a deletion takes): a selector for li.closest(). */
 const BULLETS_ALLOWED = '[data-bullets]';
 
 type Report = { overflow: string[]; header: string[]; bullets: string[]; zeroSize: string[]; broken: string[] };
@@ -61,5 +62,34 @@ for (const p of PAGES) {
     assert.ok(problems.length === 0, `${problems.length} layout problem(s) on ${p.name}:\n  ${problems.join('\n  ')}\n`);
   });
 }
+
+t('channel-live at 390×844: the player, then the title and details, then the chat, top to bottom; at 1280 the chat beside the player', async ({ o }) => {
+  const p = PAGES.find((q) => q.name === 'channel-live')!;
+  const opened = await openPage(o, p, { width: 390, height: 844 });
+  const boxes = () =>
+    opened.page
+      .evaluate((sels) =>
+        // (no named function: tsx would wrap it in a helper the page does not have)
+        sels.map((sel) => {
+          const r = document.querySelector(sel)!.getBoundingClientRect();
+          return { top: Math.round(r.top), bottom: Math.round(r.bottom), left: Math.round(r.left), right: Math.round(r.right) };
+        }),
+        ['[data-testid="player"]', '.channel-info', '[data-testid="chat"]'],
+      )
+      .then(([player, details, chat]) => ({ player: player!, details: details!, chat: chat! }));
+  try {
+    await opened.page.getByTestId('chat').waitFor();
+    const phone = await boxes();
+    const at = JSON.stringify(phone);
+    assert.ok(phone.player.bottom <= phone.details.top, `the title and details below the player: ${at}`);
+    assert.ok(phone.details.bottom <= phone.chat.top, `the chat below the title and details: ${at}`);
+    assert.ok(phone.details.top - phone.player.bottom < 100, `nothing tall between the player and its title: ${at}`);
+    await opened.page.setViewportSize(WIDTHS[0]!);
+    const desk = await boxes();
+    assert.ok(desk.chat.left >= desk.player.right && desk.chat.top < desk.player.bottom, `at 1280 the chat is beside the player: ${JSON.stringify(desk)}`);
+  } finally {
+    await opened.close();
+  }
+});
 
 t.run();

@@ -1,7 +1,8 @@
 // The VoD player in Chromium on a real ladder (tests/helpers/vod-ladder-seed.ts: FFmpeg's 360p + 240p fMP4 HLS, a
 // master playlist, a storyboard): it plays the master playlist through hls.js, its quality menu lists Auto and both
 // renditions and switching to 240p loads and shows 240p, the storyboard's tile previews the seek bar, the keyboard
-// shortcuts move the playhead, a signed-in viewer is offered their position back after a reload, the browser's own
+// shortcuts move the playhead, volume, fullscreen and picture-in-picture work as on the live player
+// (tests/helpers/player-controls.ts), a signed-in viewer is offered their position back after a reload, the browser's own
 // HLS plays it when Media Source Extensions are missing, and the page follows a transcode live (vod:progress) and
 // starts the player without a reload once the first rendition is ready.
 import { mkdir } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { launchBrowser, type Browser } from '../helpers/browser.ts';
 import type { Rendition } from '../../shared/vod-ladder.ts';
 import { ladderFiles, LADDER_ROW, LADDER_SECONDS, TILE } from '../helpers/vod-ladder-seed.ts';
 import { seedVod, type VodFiles } from '../helpers/vod-seed.ts';
+import { checkFullscreen, checkNoPictureInPicture, checkPictureInPicture, checkVolume, withoutPictureInPicture } from '../helpers/player-controls.ts';
 
 const SHOTS = process.env.GLINT_SHOTS_DIR ?? '/tmp/glint-shots/vod-player';
 type Ctx = { api: TestApi; owner: Client; viewer: Client; browser: Browser; files: VodFiles; vodId: string };
@@ -37,7 +39,7 @@ t.after(async (ctx) => {
   await ctx.api?.stop();
 });
 
-async function open(ctx: Ctx, opts: { signedIn?: boolean; vodId?: string; init?: () => void; waitFor?: string } = {}): Promise<{ page: Page; requests: string[]; errors: string[] }> {
+async function open(ctx: Ctx, opts: { signedIn?: boolean; vodId?: string; init?: () => void; prepare?: (page: Page) => Promise<void>; waitFor?: string } = {}): Promise<{ page: Page; requests: string[]; errors: string[] }> {
   await ctx.browser.context.clearCookies();
   if (opts.signedIn) await ctx.browser.context.addCookies([...ctx.viewer.cookies].map(([name, value]) => ({ name, value, url: ctx.api.base })));
   const page = await ctx.browser.context.newPage();
@@ -47,6 +49,7 @@ async function open(ctx: Ctx, opts: { signedIn?: boolean; vodId?: string; init?:
   page.on('request', (r) => requests.push(r.url()));
   page.on('pageerror', (e) => errors.push(String(e)));
   if (opts.init) await page.addInitScript(opts.init);
+  await opts.prepare?.(page);
   await page.goto(`${ctx.api.base}/v/${opts.vodId ?? ctx.vodId}`);
   await page.getByTestId(opts.waitFor ?? 'vod-player').waitFor();
   return { page, requests, errors };
@@ -155,6 +158,22 @@ t('keyboard: 0–9 jump to n × 10 %, arrows ±5 s, j/l ±10 s, k plays, ? lists
   await page.keyboard.press('Escape');
   await page.getByTestId('player-shortcuts').waitFor({ state: 'detached' });
   await page.close();
+});
+
+const VOD_PLAYER = { frame: 'vod-player', video: 'vod-video' };
+
+t('volume: the slider and ↑/↓ set it and unmute; fullscreen by f, the button and Escape; picture-in-picture by i and the button, a refusal said on the player', async (ctx) => {
+  const { page, errors } = await open(ctx);
+  await loaded(page);
+  await checkVolume(page, VOD_PLAYER);
+  await checkFullscreen(page, VOD_PLAYER);
+  await checkPictureInPicture(page, VOD_PLAYER);
+  assert.equal(errors, []);
+  await page.close();
+  const bare = await open(ctx, { prepare: withoutPictureInPicture });
+  await loaded(bare.page);
+  await checkNoPictureInPicture(bare.page, VOD_PLAYER);
+  await bare.page.close();
 });
 
 t('a signed-in viewer is offered their position back after a reload (PUT on pause), and "Start over" rewinds', async (ctx) => {

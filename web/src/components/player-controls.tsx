@@ -53,6 +53,8 @@ const THEATER_KEY = 'glint:theater';
 /** Volume step of the arrow keys, seek step of left/right. */
 const VOLUME_STEP = 0.1;
 const SEEK_STEP_S = 5;
+/** How long a refusal (picture-in-picture, fullscreen) stays on the player. */
+const MESSAGE_MS = 6000;
 /** j / l */
 const JUMP_STEP_S = 10;
 
@@ -146,7 +148,15 @@ export function PlayerControls({ video, frame, mode, onResume, quality, onRewind
   const [preview, setPreview] = useState<{ time: number; x: number } | null>(null);
   const seekRef = useRef<HTMLInputElement>(null);
   const menuRef = useRef<HTMLDivElement>(null);
+  /** a refusal the browser gave a request of the viewer's (picture-in-picture, fullscreen), shown for MESSAGE_MS */
+  const [message, setMessage] = useState<string | null>(null);
+  useEffect(() => {
+    if (!message) return;
+    const timer = setTimeout(() => setMessage(null), MESSAGE_MS);
+    return () => clearTimeout(timer);
+  }, [message]);
   const pipAllowed = typeof document !== 'undefined' && 'pictureInPictureEnabled' in document && document.pictureInPictureEnabled;
+  const fullscreenAllowed = typeof document !== 'undefined' && document.fullscreenEnabled !== false;
 
   const act = {
     togglePlay: () => {
@@ -167,7 +177,8 @@ export function PlayerControls({ video, frame, mode, onResume, quality, onRewind
     volume: (v: number) => {
       const el = video.current;
       if (!el) return;
-      el.volume = Math.min(1, Math.max(0, v));
+      // in whole percent: three steps of 0.1 up and three down leave 3e-17, which is neither silent nor muted
+      el.volume = Math.round(Math.min(1, Math.max(0, v)) * 100) / 100;
       el.muted = el.volume === 0;
     },
     seek: (t: number) => {
@@ -176,13 +187,13 @@ export function PlayerControls({ video, frame, mode, onResume, quality, onRewind
     },
     fullscreen: () => {
       if (document.fullscreenElement) void document.exitFullscreen().catch(() => undefined);
-      else void frame.current?.requestFullscreen().catch(() => undefined);
+      else if (fullscreenAllowed) void frame.current?.requestFullscreen().then(() => setMessage(null), (err: Error) => setMessage(refused('Fullscreen', err)));
     },
     pip: () => {
       const el = video.current;
       if (!el || !pipAllowed) return;
       if (document.pictureInPictureElement) void document.exitPictureInPicture().catch(() => undefined);
-      else void el.requestPictureInPicture().catch(() => undefined);
+      else void el.requestPictureInPicture().then(() => setMessage(null), (err: Error) => setMessage(refused('Picture-in-picture', err)));
     },
   };
 
@@ -236,7 +247,10 @@ export function PlayerControls({ video, frame, mode, onResume, quality, onRewind
           break;
         case 'Escape':
           helpKey(false);
-          return; // (the browser's own Escape, e.g. leaving fullscreen, goes on)
+          // browsers leave fullscreen on Escape themselves (and then this never runs); where the key reaches the
+          // page in fullscreen (a kiosk, an embedded or headless browser) it leaves it here
+          if (document.fullscreenElement) void document.exitFullscreen().catch(() => undefined);
+          return; // (no preventDefault: the browser's own Escape goes on)
         default:
           // 0–9: to n × 10 % of a recording (of the DVR's window)
           if (!/^[0-9]$/.test(e.key) || !el || now === 'live' || !el.seekable.length) return;
@@ -275,6 +289,11 @@ export function PlayerControls({ video, frame, mode, onResume, quality, onRewind
       <button type="button" class="btn btn-secondary btn-sm player-unmute" onClick={act.toggleMute} data-testid="unmute">
         Unmute
       </button>
+    )}
+    {message && (
+      <p class="player-notice player-refused" role="alert" data-testid="player-message">
+        {message}
+      </p>
     )}
     <div class={`player-controls${m.paused ? ' is-paused' : ''}`} data-testid="player-controls" data-mode={mode}>
       {mode !== 'live' && (
@@ -401,9 +420,11 @@ export function PlayerControls({ video, frame, mode, onResume, quality, onRewind
         <button type="button" class="player-btn player-help-btn" onClick={() => setHelp((v) => !v)} aria-label="Keyboard shortcuts (?)" title="Keyboard shortcuts (?)" aria-expanded={help} data-testid="player-help">
           ?
         </button>
-        <button type="button" class="player-btn" onClick={act.fullscreen} aria-label={m.fullscreen ? 'Exit fullscreen (f)' : 'Fullscreen (f)'} title={m.fullscreen ? 'Exit fullscreen (f)' : 'Fullscreen (f)'} data-testid="player-fullscreen">
-          <Icon d={m.fullscreen ? ICONS.exitFullscreen : ICONS.fullscreen} />
-        </button>
+        {fullscreenAllowed && (
+          <button type="button" class="player-btn" onClick={act.fullscreen} aria-label={m.fullscreen ? 'Exit fullscreen (f)' : 'Fullscreen (f)'} title={m.fullscreen ? 'Exit fullscreen (f)' : 'Fullscreen (f)'} data-testid="player-fullscreen">
+            <Icon d={m.fullscreen ? ICONS.exitFullscreen : ICONS.fullscreen} />
+          </button>
+        )}
       </div>
       {help && (
         <div class="player-shortcuts" role="dialog" aria-label="Keyboard shortcuts" data-testid="player-shortcuts">
@@ -443,6 +464,13 @@ function SeekPreview({ cues, time, x, label }: { cues: StoryboardCue[] | null | 
       <span class="player-preview-time">{label}</span>
     </div>
   );
+}
+
+/** What the viewer reads when the browser refuses `what` (its reason, in words, where it gives one). */
+function refused(what: string, err: Error): string {
+  const why =
+    err.name === 'NotAllowedError' ? 'the browser did not allow it here' : err.name === 'InvalidStateError' ? 'this video cannot be shown that way right now' : err.name === 'NotSupportedError' ? 'this browser does not support it' : err.message || err.name;
+  return `${what} is not available: ${why}.`;
 }
 
 /** Muted only by the autoplay rule (the element's muted flag), not by a volume of zero the viewer chose. */

@@ -128,7 +128,7 @@ function DeleteAccount({ user }: { user: User }) {
       {channels === null ? (
         <p class="muted">Looking up your channels…</p>
       ) : channels.length ? (
-        <ul class="settings-doomed" data-testid="settings-doomed-channels">
+        <ul class="settings-doomed" data-bullets data-testid="settings-doomed-channels">
           {channels.map((c) => (
             <li key={c.id}>
               <strong>{c.title}</strong> <span class="muted">({c.slug})</span>: its stream keys, recordings, chat, followers and subscriptions
@@ -176,7 +176,7 @@ export function SettingsPage() {
           <p>
             <a href="/admin/outbox" data-testid="settings-outbox">
               Mail outbox
-            </a>{' '}
+            </a>
             <span class="muted">: password resets and verification links, when no SMTP server is configured.</span>
           </p>
         </div>

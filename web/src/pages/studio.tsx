@@ -12,6 +12,8 @@ import { KeyReveal } from '../components/key-reveal.tsx';
 import { ErrorState, Loading } from '../components/status.tsx';
 import { currentBroadcast, endBroadcast, received, startBroadcast, useBroadcast, type LiveBroadcast, type ReceivedStream } from '../live/broadcast.ts';
 import { outgoing } from '../live/whip.ts';
+import { useLiveChannel } from '../live-state.ts';
+import type { LiveNow } from '../../../shared/socket-events.ts';
 import { useSession } from '../session.ts';
 import { useTitle } from '../title.ts';
 import { authHref } from './auth-common.ts';
@@ -20,8 +22,13 @@ import { NotFoundPage } from './not-found.tsx';
 type Source = 'camera' | 'screen';
 const STUDIO_KEY_LABEL = 'Browser studio';
 const OBS_KEY_LABEL = 'OBS';
-/** How often the viewer count and the SFU's received stats are read while live. */
-const POLL_MS = 2000;
+/**
+ * How often the SFU's received stats (bitrate, loss, score of what it gets from this tab) are read while live. They
+ * are the one thing here that is read and not pushed: a measurement of the WHIP session, not an event, asked of the
+ * SFU with the stream key by the one tab that shows it — pushed, every broadcast would publish them each second on
+ * the bus whether or not a studio looks. Viewers, title and category come over the page's socket (useLiveChannel).
+ */
+const RECEIVED_MS = 2000;
 /** The recording's state is read this often after the end, this many times at most (about two minutes). */
 const SUMMARY_POLL_MS = 1500;
 const SUMMARY_POLLS = 80;
@@ -73,19 +80,22 @@ export function StudioPage({ slug }: { slug: string }) {
 
   const owner = !!user && channel !== null && channel !== 'missing' && (user.id === channel.owner.id || user.role === 'admin');
 
-  // the next (or current) broadcast's title and category, then its viewer count every POLL_MS while live
+  // the next (or current) broadcast's title and category, read once; from then on the channel's live state pushed over
+  // the page's socket (channel:live on a start or a rename, channel:viewers, channel:offline) keeps them current
+  const pushed = useLiveChannel({ slug, title: '', live: null }).info;
+  const [readAt, setReadAt] = useState(0);
   useEffect(() => {
     if (!owner) return;
     const ctl = new AbortController();
-    const read = () => api.broadcast(slug, ctl.signal).then(setDetails, () => undefined);
-    void read();
-    if (!live) return () => ctl.abort();
-    const timer = setInterval(read, POLL_MS);
-    return () => {
-      clearInterval(timer);
-      ctl.abort();
-    };
-  }, [slug, owner, live]);
+    api.broadcast(slug, ctl.signal).then(setDetails, () => undefined);
+    return () => ctl.abort();
+  }, [slug, owner, readAt]);
+  // a broadcast ended: the form shows the next broadcast's title again, which only the API knows (read once more)
+  const endedHeard = pushed?.ended;
+  useEffect(() => {
+    if (endedHeard) setReadAt((n) => n + 1);
+  }, [endedHeard]);
+  const shown = details && pushed?.title ? withLive(details, pushed.live) : details;
 
   // preview: the broadcast's own stream while live, else camera or screen, plus microphone
   useEffect(() => {
@@ -161,7 +171,7 @@ export function StudioPage({ slug }: { slug: string }) {
   const end = async () => {
     const b = await endBroadcast();
     if (!b) return;
-    setEnded({ slug, sessionId: await b.session, title: details?.title ?? '', since: b.since, until: Date.now(), peakViewers: details?.live?.peakViewers ?? 0 });
+    setEnded({ slug, sessionId: await b.session, title: shown?.title ?? '', since: b.since, until: Date.now(), peakViewers: shown?.live?.peakViewers ?? 0 });
   };
 
   /** The channel's "OBS" key: created the first time, rotated after (the secret is only ever shown once). */
@@ -219,15 +229,15 @@ export function StudioPage({ slug }: { slug: string }) {
                 {live ? live.state : 'preview'}
               </span>
               {live && <Timer since={live.since} />}
-              {live && details?.live && (
+              {live && shown?.live && (
                 <span class="player-chip" data-testid="studio-viewers">
-                  {details.live.viewers} watching
+                  {shown.live.viewers} watching
                 </span>
               )}
             </div>
           </div>
           {live && <Health live={live} />}
-          {details && <BroadcastFields slug={slug} details={details} live={!!live} onSaved={setDetails} />}
+          {shown && <BroadcastFields slug={slug} details={shown} live={!!live} onSaved={setDetails} />}
         </div>
         <div class="studio-chat">
           <ChatPanel slug={slug} user={user} />
@@ -306,6 +316,20 @@ export function StudioPage({ slug }: { slug: string }) {
   );
 }
 
+/**
+ * The broadcast as the studio shows it: as read from the API, with the live state the socket pushed since (it is newer:
+ * the watch's acknowledgement is read after the socket joined the channel's room).
+ */
+function withLive(d: Broadcast, now: LiveNow | null): Broadcast {
+  if (!now) return d.live ? { ...d, live: null } : d;
+  const peak = d.live?.sessionId === now.sessionId ? d.live.peakViewers : 0;
+  return {
+    title: now.title,
+    category: now.category,
+    live: { sessionId: now.sessionId, startedAt: now.startedAt, viewers: now.viewers, peakViewers: Math.max(peak, now.viewers) },
+  };
+}
+
 function Timer({ since }: { since: number }) {
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
@@ -319,7 +343,7 @@ function Timer({ since }: { since: number }) {
   );
 }
 
-/** Outgoing health (the publisher connection's stats, each second) and received health (the SFU's, every POLL_MS). */
+/** Outgoing health (the publisher connection's own stats, each second) and received health (the SFU's, every RECEIVED_MS). */
 function Health({ live }: { live: LiveBroadcast }) {
   const [out, setOut] = useState<Outgoing | null>(null);
   const [inbound, setInbound] = useState<ReceivedStream[]>([]);
@@ -331,7 +355,7 @@ function Health({ live }: { live: LiveBroadcast }) {
     }, 1000);
     const ctl = new AbortController();
     const read = () => received(live, ctl.signal).then(setInbound, () => undefined);
-    const poll = setInterval(read, POLL_MS);
+    const poll = setInterval(read, RECEIVED_MS);
     void read();
     return () => {
       clearInterval(timer);
@@ -393,6 +417,14 @@ function Health({ live }: { live: LiveBroadcast }) {
 function BroadcastFields({ slug, details, live, onSaved }: { slug: string; details: Broadcast; live: boolean; onSaved: (b: Broadcast) => void }) {
   const [title, setTitle] = useState(details.title);
   const [category, setCategory] = useState(details.category);
+  // renamed elsewhere (another tab, OBS's broadcast started with other details): a field not being edited follows
+  const was = useRef(details);
+  useEffect(() => {
+    const before = was.current;
+    was.current = details;
+    setTitle((t) => (t === before.title ? details.title : t));
+    setCategory((c) => (c === before.category ? details.category : c));
+  }, [details.title, details.category]);
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<{ error: boolean; text: string } | null>(null);
   const [fields, setFields] = useState<Record<string, string>>({});
