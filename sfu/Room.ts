@@ -100,7 +100,8 @@ function layerCounts(consumer: ms.Consumer): { spatial: number; temporal: number
  * WHIP: one WebRTC transport; RTMP: one plain RTP transport per track, fed by the bridge's FFmpeg. `resource` (WHIP
  * only) is the token in its Location, `credential` what its DELETE must present (the stream key's hash).
  */
-type Publisher = { id: string; resource?: string; credential?: string; transports: ms.Transport[]; producers: ms.Producer[] };
+/** `ready` once every track's producer exists: until then viewers, the edge pipe and `publisherId` do not see it */
+type Publisher = { id: string; resource?: string; credential?: string; transports: ms.Transport[]; producers: ms.Producer[]; ready?: boolean };
 
 export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
   private publisher: Publisher | undefined;
@@ -167,12 +168,24 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
   get viewerCount() {
     return this.viewers.size;
   }
+  /**
+   * The publisher whose tracks are all set up. A viewer who arrived while the producers were still being created would
+   * get consumers for only some of them (audio without video for the whole session), so until then the room is not
+   * live to viewers.
+   */
+  private get live(): Publisher | undefined {
+    return this.publisher?.ready ? this.publisher : undefined;
+  }
   get publisherId() {
-    return this.publisher?.id;
+    return this.live?.id;
+  }
+  /** a publisher is connected or connecting (a second one is refused) */
+  get hasPublisher() {
+    return !!this.publisher;
   }
   /** mime types of what is being forwarded, e.g. ["audio/opus", "video/VP8"] */
   get codecs(): string[] {
-    return (this.publisher?.producers ?? []).map((p) => p.rtpParameters.codecs[0]!.mimeType);
+    return (this.live?.producers ?? []).map((p) => p.rtpParameters.codecs[0]!.mimeType);
   }
 
   /** A WebRTC transport on the worker's WebRtcServer (its one UDP and one TCP port; no port per transport). */
@@ -263,6 +276,7 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
         sections.push({ mid: p.mid, media: p.media, direction: 'recvonly', rtp: p.rtp, ...(rids?.length ? { simulcastRids: rids } : {}) });
       }
       await this.tap.publisherStarted(session.producers);
+      session.ready = true;
       this.watch(transport, (reason) => this.publisherLost(session.id, reason), 4_000);
       if (resuming) this.resumed();
       this.log.info({ channel: this.slug, session: session.id, codecs: this.codecs, resuming }, 'publisher connected');
@@ -344,6 +358,7 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
       }
       this.sessionId ??= session.id;
       await this.tap.publisherStarted(session.producers);
+      session.ready = true;
       // FFmpeg may take a few seconds to start sending (probing, encoder start-up)
       for (const t of session.transports) this.watch(t, (reason) => this.publisherLost(session.id, reason), 8_000);
       if (resuming) this.resumed();
@@ -367,23 +382,23 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
    * channel (Fanout.ts); none left is a 503 with Retry-After.
    */
   async view(offer: ParsedOffer, release?: () => void): Promise<{ resource: string; answer: string }> {
-    if (this.closed || !this.publisher) throw notFound(`A live broadcast on "${this.slug}"`);
+    if (this.closed || !this.live) throw notFound(`A live broadcast on "${this.slug}"`);
     let seat: Seat | undefined;
     let transport: ms.WebRtcTransport | undefined;
     try {
       const offered = consumerCapabilities(offer);
-      seat = await this.fanout.seat(offered, this.publisher.producers);
+      seat = await this.fanout.seat(offered, this.live!.producers);
       const { router } = seat;
       const caps = withoutForeignRtx(offered, router);
       transport = await this.createTransport(seat);
-      if (this.closed || !this.publisher) throw notFound(`A live broadcast on "${this.slug}"`);
+      if (this.closed || !this.live) throw notFound(`A live broadcast on "${this.slug}"`);
       const session: Viewer = { resource: resourceToken(), transport, consumers: [], seat, release };
       await transport.connect({ dtlsParameters: offer.dtls });
       const streamId = newStreamId();
       const sections: AnswerSection[] = [];
       const used = new Set<string>();
       for (const s of offer.sections) {
-        const producer = s.kind ? this.publisher.producers.find((p) => p.kind === s.kind && !used.has(p.id)) : undefined;
+        const producer = s.kind ? this.live!.producers.find((p) => p.kind === s.kind && !used.has(p.id)) : undefined;
         const producerId = producer && seat.producerId(producer.id);
         if (!producer || !producerId || !router.canConsume({ producerId, rtpCapabilities: caps })) {
           sections.push({ mid: s.mid, media: s.media, rejected: true });
@@ -423,12 +438,12 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
    */
   relay(pipe: ms.PipeTransport, producers: ms.Producer[]): void {
     if (this.closed) throw invalidState('This broadcast has ended.');
-    this.publisher = { id: randomUUID(), transports: [pipe], producers };
+    this.publisher = { id: randomUUID(), transports: [pipe], producers, ready: true };
   }
 
   /** What an edge's pipe consumes here: the router and the publisher's producers; undefined while none publishes. */
   get source(): { router: ms.Router; producers: ms.Producer[] } | undefined {
-    return this.publisher && !this.closed ? { router: this.router, producers: this.publisher.producers } : undefined;
+    return this.live && !this.closed ? { router: this.router, producers: this.live.producers } : undefined;
   }
 
   /** Payload-type numberings other than the room's being served (each by a branch on one or more workers). */

@@ -355,7 +355,7 @@ export class Sfu {
         const key = await verifyStreamKey(this.deps.db, streamKey);
         if (!key) throw new AppError('unauthorized', 'That stream key is not valid (unknown or revoked).');
         const room = this.roomById(key.channelId);
-        if (room?.publisherId) throw conflict('This channel is already live from another session.');
+        if (room?.hasPublisher) throw conflict('This channel is already live from another session.');
         // refused before the bridge starts (goLive asks again, for a publisher that raced this one)
         if (!room) await this.deps.mayStart?.(key.channelId);
         return key;
@@ -385,7 +385,7 @@ export class Sfu {
    */
   beginDrain(reason: string, moveViewers: boolean): number {
     this.draining = reason;
-    for (const room of this.rooms.values()) if (!room.isClosed && !room.publisherId) room.close(reason);
+    for (const room of this.rooms.values()) if (!room.isClosed && !room.hasPublisher) room.close(reason);
     if (!moveViewers) return 0;
     return [...this.rooms.values(), ...(this.edge?.rooms() ?? [])].reduce((n, room) => n + room.dismissViewers(), 0);
   }

@@ -55,7 +55,7 @@ for (const [i, run] of runs.entries()) {
     const key = await channelWithKey(owner, slug);
     const live: string[] = [];
     const offline: string[] = [];
-    const offs = [api.deps.bus.subscribe('channel.live', (e) => live.push(e.slug)), api.deps.bus.subscribe('channel.offline', (e) => offline.push(e.reason))];
+    const offs = [api.deps.bus.subscribe('channel.live', (e) => live.push(e.slug)), api.deps.bus.subscribe('channel.offline', (e) => e.slug === slug && offline.push(e.reason))];
     const publisher = ffmpegPublisher(`${rtmp}/${key}`, [...run.x264]);
     const page = await browser.context.newPage();
     try {

@@ -1,12 +1,14 @@
 // The VoD transcoder (transcoder/) end to end: a generated 720p source with audio becomes the ladder under
 // vod/<id>/ — master playlist with CODECS/RESOLUTION/BANDWIDTH, never upscaled, each variant decoding, keyframes
 // aligned — the lowest rendition published before the rest, an FFmpeg killed mid-job or stalled retried to the end,
-// a past broadcast queued when its recording is ready, the S3 path, and the nested paths served with a token.
+// a past broadcast queued when its recording is ready (playing from its own copy meanwhile), the S3 path, and the
+// nested paths served with a token and played by GStreamer's HLS client (tests/helpers/hls-gst.py).
 // Node only (the media plane); FFmpeg-heavy: run under `flock /tmp/glint-heavy.lock`.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { eq } from 'drizzle-orm';
 import S3rver from 's3rver';
@@ -71,6 +73,10 @@ async function ladderDone(api: TestApi, id: string, timeoutMs = 240_000): Promis
     await sleep(250);
   }
 }
+
+// the system Python, where Debian's python3-gi and GStreamer's typelibs are (as tests/live/native-whip.test.ts)
+const PYTHON = '/usr/bin/python3';
+const HLS_GST = fileURLToPath(new URL('../helpers/hls-gst.py', import.meta.url));
 
 const t = suite<{ api: TestApi; source: Record<string, Uint8Array> }>('vod transcode');
 
@@ -263,17 +269,43 @@ t('GET /hls/vod/:id/… serves the ladder of a subscriber-only VoD with a token 
   for (const bad of ['999p/index.m3u8', '240p/seg-1.m4s', '240p/x/init.mp4', 'frame-5.jpg', 'source/index.m3u8']) {
     assert.is((await fetch(`${api.base}/hls/vod/${id}/${bad}${map.slice(map.indexOf('?'))}`)).status, 404, bad);
   }
+
+  // a third player beside hls.js (the web tests) and FFmpeg (above): GStreamer's HLS client, which WebKitGTK browsers
+  // play HLS with, plays the signed master to the end with video and audio (Safari's own stack cannot run here)
+  const { stdout: played } = await run(PYTHON, [HLS_GST, `${api.base}${detail.body.masterPlaylistUrl}`, '60'], { timeout: 90_000 });
+  const gst = JSON.parse(played.trim().split('\n').at(-1)!);
+  assert.is(gst.error, null, `GStreamer played without error: ${played}`);
+  assert.ok(gst.eos, 'to the end of the stream');
+  assert.ok(gst.video >= 5 * 30 * 0.9, `about 5 s of 30 fps video decoded: ${gst.video} frames`);
+  assert.ok(gst.audio > 100, `audio decoded: ${gst.audio} buffers`);
+  assert.ok(['426x240', '640x360', '854x480', '1280x720'].includes(`${gst.width}x${gst.height}`), `a rendition of the ladder: ${gst.width}x${gst.height}`);
 });
 
-t('a recording that becomes ready gets the ladder; an FFmpeg killed mid-job is retried, finished renditions are not redone', async ({ api, source }) => {
+t('a recording that becomes ready gets the ladder while it plays from its own copy; an FFmpeg killed mid-job is retried, finished renditions are not redone', async ({ api, source }) => {
   const { id, channelId } = await seedRecording(api, source);
   await api.deps.bus.publish('vod.ready', { vodId: id, channelId, sessionId: null, durationMs: 5000 });
   // wait for the second video rendition to be under way, then SIGKILL its FFmpeg
   const end = Date.now() + 120_000;
   let killed = 0;
   let firstInit = 0;
+  let playableMeanwhile = false;
   while (!killed) {
     const r = await rowOf(api, id);
+    if (!playableMeanwhile && r.renditions.some((x) => x.status === 'running')) {
+      // the instant VoD plays from its own recording while the ladder is built: its JSON and its playlist say so
+      const v = await api.client().get(`/api/vods/${id}`);
+      assert.is(v.status, 200);
+      assert.is(v.body.status, 'ready', 'the past broadcast stays ready during its transcode');
+      const playlist = await fetch(v.body.playlistUrl.startsWith('http') ? v.body.playlistUrl : api.base + v.body.playlistUrl);
+      assert.is(playlist.status, 200);
+      const text = await playlist.text();
+      assert.match(text, /#EXT-X-ENDLIST/);
+      const segment = text.split('\n').find((l) => l && !l.startsWith('#'))!;
+      const seg = await fetch(new URL(segment, playlist.url));
+      assert.is(seg.status, 200, 'its recording\'s segments are served');
+      assert.ok((await seg.arrayBuffer()).byteLength > 1000);
+      playableMeanwhile = true;
+    }
     const running = r.renditions.find((x) => x.name === '360p' && x.status === 'running');
     if (running && api.transcoder!.pids().length) {
       firstInit = (await stat(path.join(api.config.mediaDir, vodPrefix(id), '240p', 'init.mp4'))).mtimeMs;
@@ -282,10 +314,16 @@ t('a recording that becomes ready gets the ladder; an FFmpeg killed mid-job is r
     if (Date.now() > end || r.renditions.find((x) => x.name === '360p')?.status === 'ready') throw new Error(`never saw 360p running: ${JSON.stringify(r.renditions)}`);
     await sleep(10);
   }
+  assert.ok(playableMeanwhile, 'checked while a rendition was running');
   await ladderDone(api, id);
-  const [j] = await api.deps.database.db.select().from(job).where(eq(job.key, `vod.transcode:${id}`));
-  assert.is(j!.attempts, 2, 'one failed attempt, one that finished');
+  const after = (await api.client().get(`/api/vods/${id}`)).body;
+  assert.ok(after.masterPlaylistUrl, 'then the master playlist');
+  assert.ok(after.playlistUrl, 'and the recording\'s own playlist is still given');
+  // the job is marked done a moment after its last rendition and images are stored
+  const jobRow = async () => (await api.deps.database.db.select().from(job).where(eq(job.key, `vod.transcode:${id}`)))[0];
+  const j = await until(jobRow, (row) => !!row?.doneAt, 10_000);
   assert.ok(j!.doneAt);
+  assert.is(j!.attempts, 2, 'one failed attempt, one that finished');
   assert.is((await stat(path.join(api.config.mediaDir, vodPrefix(id), '240p', 'init.mp4'))).mtimeMs, firstInit, '240p was not encoded again');
 });
 

@@ -57,6 +57,18 @@ const cookieOf = (c: Client) => [...c.cookies].map(([k, v]) => `${k}=${v}`).join
 const idOf = (url: string | null) => (url ?? '').split('/').at(-1)!;
 const uploadsDir = (api: TestApi) => api.config.uploads.dir;
 const storedFiles = async (api: TestApi) => (await readdir(uploadsDir(api)).catch(() => [] as string[])).sort();
+/** tus creation (POST) only: an upload of `length` declared bytes, nothing sent */
+const createUpload = (api: TestApi, owner: Client, channel: string, length: number) =>
+  fetch(`${api.base}/api/uploads`, {
+    method: 'POST',
+    headers: {
+      origin: api.base,
+      cookie: cookieOf(owner),
+      'tus-resumable': '1.0.0',
+      'upload-length': String(length),
+      'upload-metadata': `channel ${btoa(channel)},filename ${btoa('big.mp4')}`,
+    },
+  });
 
 t.before(async (ctx) => {
   ctx.dir = await mkdtemp(path.join(os.tmpdir(), 'glint-uploads-'));
@@ -153,16 +165,7 @@ t('bad files are refused after upload with their reason, leaving no VoD, no job 
 
 t('an upload over the quota is refused at creation with a message naming the quota and its use; nothing is stored', async ({ api, owner }) => {
   const files = await storedFiles(api);
-  const res = await fetch(`${api.base}/api/uploads`, {
-    method: 'POST',
-    headers: {
-      origin: api.base,
-      cookie: [...owner.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
-      'tus-resumable': '1.0.0',
-      'upload-length': String(6 * 1024 * 1024),
-      'upload-metadata': `channel ${btoa('films')},filename ${btoa('big.mp4')}`,
-    },
-  });
+  const res = await createUpload(api, owner, 'films', 6 * 1024 * 1024);
   assert.is(res.status, 413);
   assert.is(res.headers.get('content-type'), 'application/problem+json');
   const problem = await res.json();
@@ -290,3 +293,42 @@ s3('an interrupted upload resumes into the bucket byte-identical; the transcoder
 });
 
 s3.run();
+
+const MiB = 1024 * 1024;
+const limits = suite<{ api: TestApi; owner: Client }>('upload limits: the largest file and the daily quota');
+limits.before(async (ctx) => {
+  ctx.api = await startTestApi({ UPLOAD_MAX_FILE_BYTES: String(3 * MiB), UPLOAD_DAILY_QUOTA_BYTES: String(4 * MiB), UPLOAD_QUOTA_BYTES: String(100 * MiB) });
+  ctx.owner = await ctx.api.client().signUp('Daily Uploader');
+  assert.is((await ctx.owner.post('/api/channels', { slug: 'dailies', title: 'Dailies' })).status, 201);
+});
+limits.after(async (ctx) => {
+  await ctx.api?.stop();
+});
+
+limits('a file over UPLOAD_MAX_FILE_BYTES is refused at creation, naming the limit; the web client is told the same limit', async ({ api, owner }) => {
+  assert.is((await api.client().get('/api/config')).body.uploadMaxFileBytes, 3 * MiB);
+  const files = await storedFiles(api);
+  const res = await createUpload(api, owner, 'dailies', 3 * MiB + 1);
+  assert.is(res.status, 413);
+  assert.is(res.headers.get('content-type'), 'application/problem+json');
+  const detail = (await res.json()).detail;
+  assert.match(detail, /the largest upload is 3\.0 MiB/, detail);
+  assert.equal(await storedFiles(api), files, 'nothing stored');
+  const rows = await api.deps.database.db.select().from(uploadTable).where(eq(uploadTable.filename, 'big.mp4'));
+  assert.equal(rows, [], 'no upload row');
+  assert.is((await createUpload(api, owner, 'dailies', 3 * MiB)).status, 201, 'exactly the limit is accepted');
+});
+
+limits('the daily quota counts what was started in the last 24 hours, at creation: the upload that would pass it is refused; a day later there is room again', async ({ api, owner }) => {
+  // the previous test started a 3 MiB upload: 1 MiB of today's 4 MiB is left (the storage quota, 100 MiB, is far off)
+  const over = await createUpload(api, owner, 'dailies', 2 * MiB);
+  assert.is(over.status, 413);
+  assert.match((await over.json()).detail, /daily upload quota of 4\.0 MiB: you uploaded 3\.0 MiB in the last 24 hours/);
+  assert.is((await createUpload(api, owner, 'dailies', 1 * MiB)).status, 201, 'what fits in the day is accepted');
+  // the day passes for those uploads: they still count against storage, no longer against today
+  const { db } = api.deps.database;
+  await db.update(uploadTable).set({ createdAt: new Date(Date.now() - 25 * 3600_000) }).where(eq(uploadTable.userId, owner.user!.id));
+  assert.is((await createUpload(api, owner, 'dailies', 2 * MiB)).status, 201, 'a new day has room');
+});
+
+limits.run();
