@@ -34,10 +34,10 @@ const auth = createAuth({ config, db: database.db, secret: await resolveAuthSecr
 // this process as a node of the media plane: the API (SFU_DISCOVERY=redis) finds it in the registry
 const nodeId = config.sfuNode.id ?? `sfu-${crypto.randomUUID().slice(0, 8)}`;
 const node = new SfuNode({
-  id: nodeId, capacity: config.sfu.maxViewers, redisUrl: config.redisUrl!, redisPrefix: config.redisPrefix, drainGraceMs: config.sfuNode.drainGraceMs, db: database.db, bus, log,
+  id: nodeId, capacity: config.sfu.maxViewers, redisUrl: config.redisUrl!, redisPrefix: config.redisPrefix, drainGraceMs: config.sfuNode.drainGraceMs, db: database.db, bus, log, edgePull: config.sfuNode.edgePull,
 });
 const sfu = await Sfu.create({
-  config, db: database.db, bus, log, admitViewer: (req, channelId) => admitViewer({ database, auth }, req, channelId), heldElsewhere: () => node.heldElsewhere(),
+  config, db: database.db, bus, log, admitViewer: (req, channelId) => admitViewer({ database, auth }, req, channelId), heldElsewhere: () => node.heldElsewhere(), mayStart: (channelId) => node.mayStart(channelId),
   // viewers of a broadcast another node receives are served here over a pipe from there (sfu/cluster/EdgePull.ts)
   ...(config.sfuNode.edgePull ? { edge: { nodeId, nodes: () => node.nodes() } } : {}),
 });

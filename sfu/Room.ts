@@ -526,6 +526,13 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
     return true;
   }
 
+  /** Ends every viewer session (their players reconnect: elsewhere, when routing sends them there); returns how many. */
+  dismissViewers(): number {
+    const resources = [...this.viewers.keys()];
+    for (const id of resources) this.leave(id);
+    return resources.length;
+  }
+
   /**
    * The publisher's connection dropped (tab closed, network gone). Its transport and the viewers' sessions close
    * (viewers reconnect on their own); the broadcast stays live for publishGraceMs so that the publisher can come
@@ -538,7 +545,7 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
     for (const t of this.publisher.transports) t.close();
     this.lostPublisher = this.publisher;
     this.publisher = undefined;
-    for (const id of [...this.viewers.keys()]) this.leave(id);
+    this.dismissViewers();
     this.emit('publisher-lost', reason);
     this.graceTimer = setTimeout(() => {
       this.graceTimer = undefined;

@@ -31,6 +31,10 @@ export type SfuDeps = {
   /** Edge pull (sfu/cluster/EdgePull.ts): this node's id and the registry, when viewers of broadcasts other nodes
    * receive are served here too. */
   edge?: { nodeId: string; nodes: () => Promise<SfuNodeState[]> };
+  /** Whether a new broadcast of the channel may start here (sfu/cluster/SfuNode.ts): throws an AppError to refuse it
+   * (the node drains; another node holds the channel). Asked for WHIP and RTMP alike, not for a publisher coming back
+   * to its room here. Every broadcast may start when unset. */
+  mayStart?: (channelId: string) => Promise<void>;
 };
 
 /** Why a room whose router lived on a mediasoup worker that died was closed. */
@@ -56,6 +60,8 @@ export class Sfu {
   readonly app: Hono;
   /** relays of broadcasts other nodes receive (edge pull), when on */
   readonly edge: EdgePull | undefined;
+  /** why the broadcasts here end as soon as their publisher drops (a drain began: its reconnect goes elsewhere) */
+  private draining: string | undefined;
 
   private constructor(
     private readonly deps: SfuDeps,
@@ -244,6 +250,9 @@ export class Sfu {
     this.name(ch.id, ch.slug);
     this.keys.set(ch.id, keyId);
     room.on('viewers-changed', () => this.announceViewers(room));
+    // while this node drains, a publisher that drops does not get its grace period here: the broadcast ends now, so
+    // that its reconnect starts it again on a node that stays
+    room.on('publisher-lost', () => this.draining && room.close(this.draining));
     room.on('publisher-back', () => {
       if (room.sessionId) void this.deps.bus.publish('channel.resumed', { channelId: ch.id, slug: this.slugOf(ch.id) ?? ch.slug, sessionId: room.sessionId });
     });
@@ -303,6 +312,7 @@ export class Sfu {
     const existing = this.roomById(key.channelId);
     // a second publisher racing the first one's room into existence would open a second room for the channel
     if (!existing && this.opening.has(key.channelId)) throw conflict('This channel is already going live from another session.');
+    if (!existing) await this.deps.mayStart?.(key.channelId);
     if (!existing) this.opening.add(key.channelId);
     else this.name(key.channelId, key.slug); // the key was just read with the channel's current slug
     let room: Room;
@@ -344,7 +354,10 @@ export class Sfu {
       authorize: async (streamKey) => {
         const key = await verifyStreamKey(this.deps.db, streamKey);
         if (!key) throw new AppError('unauthorized', 'That stream key is not valid (unknown or revoked).');
-        if (this.roomById(key.channelId)?.hasPublisher) throw conflict('This channel is already live from another session.');
+        const room = this.roomById(key.channelId);
+        if (room?.hasPublisher) throw conflict('This channel is already live from another session.');
+        // refused before the bridge starts (goLive asks again, for a publisher that raced this one)
+        if (!room) await this.deps.mayStart?.(key.channelId);
         return key;
       },
       start: (key, tracks, ingest) => this.goLive(key, ingest, (room) => room.publishPlain(tracks)),
@@ -363,6 +376,18 @@ export class Sfu {
       channels: open.map((r) => ({ id: r.channelId, slug: this.slugOf(r.channelId) ?? r.slug })),
       relays: relays.map((r) => ({ id: r.channelId, slug: r.slug })),
     };
+  }
+
+  /**
+   * A drain began: from now on a broadcast here whose publisher drops ends at once with `reason` (one already waiting
+   * for its publisher ends now), and with `moveViewers` every viewer session here ends — the broadcasts go on, and
+   * the players' reconnects go to other nodes, which pull them from here (edge pull). Returns the viewers dismissed.
+   */
+  beginDrain(reason: string, moveViewers: boolean): number {
+    this.draining = reason;
+    for (const room of this.rooms.values()) if (!room.isClosed && !room.hasPublisher) room.close(reason);
+    if (!moveViewers) return 0;
+    return [...this.rooms.values(), ...(this.edge?.rooms() ?? [])].reduce((n, room) => n + room.dismissViewers(), 0);
   }
 
   /** Ends every broadcast and relay here (a drained node's grace is over): publishers and players reconnect elsewhere. */

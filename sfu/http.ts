@@ -9,8 +9,9 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Config } from '../shared/config.ts';
 import { clientAddress } from '../shared/client-address.ts';
 import type { Db } from '../shared/db/index.ts';
-import { AppError, invalid, notFound, rateLimited, tooLarge, unavailable, unsupportedMedia } from '../shared/errors.ts';
+import { AppError, invalid, notFound, rateLimited, unavailable, unsupportedMedia } from '../shared/errors.ts';
 import { ConcurrencyCap, RateLimit } from '../shared/limits.ts';
+import { MAX_SDP_BYTES, readBoundedText } from '../shared/request-body.ts';
 import type { Logger } from '../shared/logger.ts';
 import { hashStreamKey, verifyStreamKey } from '../shared/stream-keys.ts';
 import type { Room } from './Room.ts';
@@ -34,7 +35,6 @@ export type SfuHttpHost = {
   rtmpUrl(): string | null;
 };
 
-const MAX_SDP_BYTES = 64 * 1024;
 /** A layer choice is a few dozen bytes of JSON. */
 const MAX_LAYER_BYTES = 1024;
 /** Layer reads and choices per address per minute: far more than a person picking qualities in a menu. */
@@ -45,49 +45,8 @@ const LayerChoiceSchema = z.union([
   z.strictObject({ auto: z.literal(true) }),
   z.strictObject({ spatialLayer: z.number().int().min(0).max(15), temporalLayer: z.number().int().min(0).max(15).optional() }),
 ]);
-/** A refused body is read on (and thrown away) up to this much, so a client still sending sees the 413, not a reset. */
-const DRAIN_BYTES = 1024 * 1024;
 /** How long a viewer whose address holds its share of sessions waits: about when an unconnected one is dropped. */
 const SESSIONS_RETRY_MS = 15_000;
-
-/** Discards up to DRAIN_BYTES more of a body, then stops reading it. */
-async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
-  let seen = 0;
-  try {
-    while (seen <= DRAIN_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      seen += value.byteLength;
-    }
-    await reader.cancel();
-  } catch {
-    // the client went away
-  }
-}
-
-/**
- * A request body of at most `max` bytes, counted while it is read: a larger Content-Length is refused before
- * reading, a chunked body as soon as it passes `max` (413).
- */
-async function readBounded(req: Request, max: number, what = 'SDP offers'): Promise<string> {
-  const reader = req.body?.getReader();
-  if (!reader) return '';
-  const refuse = async () => {
-    await drain(reader);
-    return tooLarge(`${what} may be at most ${max} bytes.`);
-  };
-  if (Number(req.headers.get('content-length') ?? 0) > max) throw await refuse();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) throw await refuse();
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** The token of an `Authorization: Bearer <token>` header. */
 const bearerOf = (c: Context) => /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1];
@@ -114,7 +73,7 @@ export function sfuRoutes(host: SfuHttpHost): Hono {
   const sdpBody = async (c: Context): Promise<ReturnType<typeof parseOffer>> => {
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/sdp') throw unsupportedMedia(`Send the SDP offer as application/sdp, not "${type || 'nothing'}".`);
-    return parseOffer(await readBounded(c.req.raw, MAX_SDP_BYTES));
+    return parseOffer(await readBoundedText(c.req.raw, MAX_SDP_BYTES, 'SDP offers'));
   };
 
   /** The client's address (X-Forwarded-For believed only from TRUSTED_PROXIES), for per-address caps. */
@@ -277,7 +236,7 @@ export function sfuRoutes(host: SfuHttpHost): Hono {
     await layerBudget(c);
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/json') throw unsupportedMedia(`Send the layer choice as application/json, not "${type || 'nothing'}".`);
-    const text = await readBounded(c.req.raw, MAX_LAYER_BYTES, 'Layer choices');
+    const text = await readBoundedText(c.req.raw, MAX_LAYER_BYTES, 'Layer choices');
     let body: unknown;
     try {
       body = JSON.parse(text);

@@ -31,6 +31,8 @@ export type SfuNodeState = {
   draining: boolean;
   /** the channels whose broadcast it relays to viewers here, piped from their origin (edge pull) */
   relays?: { id: string; slug: string }[];
+  /** when it wrote this entry (its own clock: compared only with an earlier value of itself, never with ours) */
+  beatAt?: number;
 };
 
 export interface SfuNodes {
@@ -107,7 +109,7 @@ export async function registerNode(url: string, prefix: string, state: () => Sfu
   let stopped = false;
   const beat = async () => {
     if (stopped) return;
-    await redis.multi().set(k.entry(id), JSON.stringify(state()), 'PX', ENTRY_TTL_MS).sadd(k.ids, id).exec().catch(() => undefined);
+    await redis.multi().set(k.entry(id), JSON.stringify({ ...state(), beatAt: Date.now() }), 'PX', ENTRY_TTL_MS).sadd(k.ids, id).exec().catch(() => undefined);
   };
   await beat();
   const timer = setInterval(() => void beat(), HEARTBEAT_MS);
@@ -135,11 +137,12 @@ export function leastLoaded(nodes: SfuNodeState[]): SfuNodeState | undefined {
 
 /**
  * Where a viewer of the broadcast `origin` receives goes with edge pull: the node with the most room left among those
- * not draining, the origin among equals (no pipe needed); the origin when every other node is draining.
+ * not draining, the origin among equals (no pipe needed). A draining origin keeps its broadcast but takes no viewer
+ * (the others pull from it); only when every node drains does the viewer go to the origin.
  */
 export function viewerNode(nodes: SfuNodeState[], origin: SfuNodeState): SfuNodeState {
   const free = (n: SfuNodeState) => (n.capacity - n.load) / Math.max(1, n.capacity);
-  const open = nodes.filter((n) => !n.draining || n.id === origin.id);
+  const open = nodes.filter((n) => !n.draining);
   return open.sort((a, b) => free(b) - free(a) || Number(b.id === origin.id) - Number(a.id === origin.id) || a.id.localeCompare(b.id))[0] ?? origin;
 }
 

@@ -4,7 +4,7 @@
 // entries only; tests/live/nodes.test.ts runs real SFU processes behind two APIs.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { named, route } from '../../api/sfu-proxy.ts';
+import { named, route, SuspectNodes } from '../../api/sfu-proxy.ts';
 import { registerNode, type SfuNodeState } from '../../shared/sfu-nodes.ts';
 import { startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 
@@ -33,6 +33,26 @@ r('with edge pull, WHEP goes to the least loaded node not draining (the origin a
   assert.is(to(route(even, 'POST', '/whep/live-on-a', true)), 'a /whep/live-on-a', 'equal room: the origin, no pipe needed');
   const alone = [node('a', { load: 90, draining: true, channels: [{ id: '1', slug: 'live-on-a' }] }), node('c', { draining: true })];
   assert.is(to(route(alone, 'POST', '/whep/live-on-a', true)), 'a /whep/live-on-a', 'every other node draining: the origin');
+});
+
+r('a draining origin keeps its broadcast but takes no new viewer and no new publisher while another node stays', () => {
+  const nodes = [node('a', { load: 0, draining: true, channels: [{ id: '1', slug: 'live-on-a' }] }), node('b', { load: 50 })];
+  assert.is(to(route(nodes, 'POST', '/whep/live-on-a', true)), 'b /whep/live-on-a', 'b pulls it from the draining origin');
+  assert.is(to(route(nodes, 'POST', '/whep/live-on-a', false)), 'a /whep/live-on-a', 'without edge pull only the origin has it');
+  assert.is(to(route(nodes, 'POST', '/whip/live-on-a', true)), 'b /whip/live-on-a', "the publisher's reconnect goes to a node that stays");
+  assert.is(to(route([nodes[0]!], 'POST', '/whip/live-on-a', true)), 'a /whip/live-on-a', 'nowhere else: the origin answers');
+});
+
+r('SuspectNodes: a node found unreachable is skipped until its entry lapses or it beats again', () => {
+  const suspects = new SuspectNodes();
+  const a = node('a', { beatAt: 1000 });
+  const b = node('b', { beatAt: 1000 });
+  suspects.mark(a);
+  assert.equal(suspects.skip([a, b]).map((n) => n.id), ['b'], 'listed with the entry it had when it failed: skipped');
+  assert.equal(suspects.skip([{ ...a, beatAt: 3000 }, b]).map((n) => n.id), ['a', 'b'], 'a beat since: chosen again');
+  suspects.mark(a);
+  assert.equal(suspects.skip([b]).map((n) => n.id), ['b'], 'lapsed');
+  assert.equal(suspects.skip([a, b]).map((n) => n.id), ['a', 'b'], 'and forgotten: registered again, it is chosen');
 });
 
 r("a session's resource path names its node: PATCH and DELETE reach it with the node's own path", () => {

@@ -1,8 +1,22 @@
-// A raw RTMP client for hostile-input tests: the handshake, chunked messages and AMF0 commands written byte by byte,
-// so a test can send what no well-behaved encoder would.
+// RTMP publishers for the tests: FFmpeg as a streamer's encoder, and a raw RTMP client for hostile-input tests (the
+// handshake, chunked messages and AMF0 commands written byte by byte, so a test can send what no well-behaved encoder
+// would).
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { encodeAmf0Cmd } from 'node-media-server/src/protocol/amf.js';
+import { startProcess, type Child } from './process.ts';
+
+/** FFmpeg as the streamer's encoder: a moving test pattern and a 440 Hz tone, in real time, H.264 + AAC over RTMP. */
+export function ffmpegPublisher(url: string, x264: string[]): Child {
+  return startProcess('ffmpeg', [
+    '-hide_banner', '-loglevel', 'error', '-re',
+    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30',
+    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
+    '-c:v', 'libx264', '-pix_fmt', 'yuv420p', ...x264,
+    '-c:a', 'aac', '-b:a', '96k',
+    '-f', 'flv', url,
+  ]);
+}
 
 /** RTMP message types used by the tests. */
 export const RTMP = { SET_CHUNK_SIZE: 1, WINDOW_ACK: 5, AUDIO: 8, VIDEO: 9, DATA: 18, INVOKE: 20 } as const;

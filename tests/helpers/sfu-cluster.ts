@@ -112,3 +112,28 @@ export async function goLive(ctx: Cluster, base: string, slug: string): Promise<
   assert.is(p.status, 201, p.body);
   return { node: nodeOf(p.location, slug), page };
 }
+
+/** How the second viewer watches: the WHEP helper (default), or the channel page's player. */
+export type Watcher = (page: Page, slug: string) => Promise<{ status: number; location: string | null; body: string }>;
+
+/**
+ * The channel page (web/src/components/live-player.tsx) playing `slug`: the first WHEP answer's status and Location
+ * (later ones, its reconnects, in `locations`).
+ */
+export function channelPage(locations: string[]): Watcher {
+  return async (page, slug) => {
+    const first = new Promise<{ status: number; location: string | null; body: string }>((resolve) => {
+      page.on('response', (r) => {
+        if (r.request().method() !== 'POST' || new URL(r.url()).pathname !== `/whep/${slug}`) return;
+        const location = r.headers()['location'] ?? null;
+        if (r.status() === 201 && location) locations.push(location);
+        resolve({ status: r.status(), location, body: '' });
+      });
+    });
+    await page.goto(`${page.url().replace(/\/$/, '')}/c/${slug}`);
+    return first;
+  };
+}
+
+/** Frames the channel page's player has shown. */
+export const shown = (page: Page) => page.evaluate(() => (document.querySelector('[data-testid="player-video"]') as HTMLVideoElement | null)?.getVideoPlaybackQuality().totalVideoFrames ?? 0);

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { eq } from 'drizzle-orm';
 import { channel, liveSession } from '../../shared/db/index.ts';
 import type { SfuNodeState } from '../../shared/sfu-nodes.ts';
-import { goLive, ids, newPage, nodeOf, startCluster, stopCluster, type Cluster } from '../helpers/sfu-cluster.ts';
+import { channelPage, goLive, ids, newPage, nodeOf, shown, startCluster, stopCluster, type Cluster, type Watcher } from '../helpers/sfu-cluster.ts';
 import { unpublish, until, view, viewerStats } from '../helpers/webrtc.ts';
 
 const t = suite<Cluster>('edge pull: a node without the broadcast gets it from the origin over a pipe');
@@ -24,31 +24,6 @@ const entry = async (ctx: Cluster, id: string): Promise<SfuNodeState | undefined
 const sessionViewers = async (ctx: Cluster, slug: string) =>
   (await ctx.database.db.select({ viewers: liveSession.viewers }).from(liveSession).innerJoin(channel, eq(channel.id, liveSession.channelId)).where(eq(channel.slug, slug)))[0]?.viewers;
 const decoding = async (page: Page) => (await until(() => viewerStats(page), (s) => s.framesDecoded > 0, 20_000)).framesDecoded;
-
-/** How the second viewer watches: the WHEP helper (default), or the channel page's player. */
-type Watcher = (page: Page, slug: string) => Promise<{ status: number; location: string | null; body: string }>;
-
-/**
- * The channel page (web/src/components/live-player.tsx) playing `slug`: the first WHEP answer's status and Location
- * (later ones, its reconnects, in `locations`).
- */
-function channelPage(locations: string[]): Watcher {
-  return async (page, slug) => {
-    const first = new Promise<{ status: number; location: string | null; body: string }>((resolve) => {
-      page.on('response', (r) => {
-        if (r.request().method() !== 'POST' || new URL(r.url()).pathname !== `/whep/${slug}`) return;
-        const location = r.headers()['location'] ?? null;
-        if (r.status() === 201 && location) locations.push(location);
-        resolve({ status: r.status(), location, body: '' });
-      });
-    });
-    await page.goto(`${page.url().replace(/\/$/, '')}/c/${slug}`);
-    return first;
-  };
-}
-
-/** Frames the channel page's player has shown. */
-const shown = (page: Page) => page.evaluate(() => (document.querySelector('[data-testid="player-video"]') as HTMLVideoElement | null)?.getVideoPlaybackQuality().totalVideoFrames ?? 0);
 
 /**
  * Live on a new channel with one viewer on its origin (the router prefers it among equally loaded nodes) and one the

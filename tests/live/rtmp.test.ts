@@ -9,7 +9,8 @@ import { liveSession } from '../../shared/db/index.ts';
 import { runningBridges } from '../../sfu/rtmp/bridge.ts';
 import { channelWithKey, startTestApi, type Client, type TestApi } from '../helpers/api.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
-import { startProcess, type Child } from '../helpers/process.ts';
+import { startProcess } from '../helpers/process.ts';
+import { ffmpegPublisher } from '../helpers/rtmp.ts';
 import { until, view, viewerStats } from '../helpers/webrtc.ts';
 
 type Ctx = { api: TestApi; owner: Client; browser: Browser; rtmp: string };
@@ -25,18 +26,6 @@ t.after(async (ctx) => {
   await ctx.browser?.close();
   await ctx.api?.stop();
 });
-
-/** FFmpeg as the streamer's encoder: a moving test pattern and a 440 Hz tone, in real time, H.264 + AAC over RTMP. */
-function ffmpegPublisher(url: string, x264: string[]): Child {
-  return startProcess('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-re',
-    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30',
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-c:v', 'libx264', '-pix_fmt', 'yuv420p', ...x264,
-    '-c:a', 'aac', '-b:a', '96k',
-    '-f', 'flv', url,
-  ]);
-}
 
 /** FFmpeg processes that are children of this test process (bridge and recorder; not the publisher, started apart). */
 function ffmpegChildren(): number[] {

@@ -31,8 +31,9 @@ t('a registered node is listed with its state; a clean stop removes it at once',
   const beat = await registerNode(ctx.url, 'nodes-test:', () => node('a', { load, channels: [{ id: 'c1', slug: 'one' }] }), undefined);
   const other = await registerNode(ctx.url, 'other-prefix:', () => node('x'), undefined);
   try {
-    const [a] = await ctx.nodes!.list();
+    const [{ beatAt, ...a }] = (await ctx.nodes!.list()) as [SfuNodeState];
     assert.equal(a, node('a', { load: 3, channels: [{ id: 'c1', slug: 'one' }] }), 'listed under its prefix only');
+    assert.ok(Math.abs(Date.now() - beatAt!) < 5000, 'with the time of its beat');
     load = 7;
     await beat.beat();
     assert.is((await ctx.nodes!.list())[0]!.load, 7, 'a beat writes the state now');

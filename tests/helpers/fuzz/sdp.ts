@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MAX_SDP_BYTES } from '../../../shared/request-body.ts';
 import { channelWithKey, type TestApi } from '../api.ts';
 import { launchBrowser, type Browser } from '../browser.ts';
 import { publish } from '../webrtc.ts';
@@ -17,8 +18,8 @@ export const offers = {
   whipSimulcast: readFileSync(path.join(FIXTURES, 'chromium-whip-simulcast.sdp'), 'utf8'),
   whep: readFileSync(path.join(FIXTURES, 'chromium-whep.sdp'), 'utf8'),
 };
-/** sfu/Sfu.ts's MAX_SDP_BYTES: offers are generated up to it, and a few above it. */
-export const SDP_CAP_BYTES = 64 * 1024;
+/** The SFU's bound on an offer (shared/request-body.ts): offers are generated up to it, and a few above it. */
+export const SDP_CAP_BYTES = MAX_SDP_BYTES;
 
 const lines = (sdp: string) => sdp.split(/\r?\n/).filter((l) => l !== '');
 /** The session part and the m-sections of an offer, as lists of lines. */
