@@ -58,6 +58,14 @@ export const FREEZE_MS = 500;
 const VIDEO_CLOCK = 90_000;
 const AUDIO_CLOCK = 48_000;
 const PT = { audio: 111, video: 96, rtx: 97 } as const;
+/** H.264 as Chromium numbers it (baseline and constrained baseline, each with its RTX): what an RTMP broadcast forwards */
+const H264_PT = [
+  { video: 102, rtx: 103, profile: '42001f' },
+  { video: 104, rtx: 105, profile: '42e01f' },
+] as const;
+const VIDEO_PTS = new Set<number>([PT.video, ...H264_PT.map((h) => h.video)]);
+const RTX_PTS = new Set<number>([PT.rtx, ...H264_PT.map((h) => h.rtx)]);
+const videoFeedback = [{ type: 'ccm', parameter: 'fir' }, { type: 'nack' }, { type: 'nack', parameter: 'pli' }];
 /** How often receiver reports go out (a browser sends them about every second). */
 const REPORT_MS = 1000;
 /** Sequence numbers a gap may ask for again at most: a longer gap (a stall, a restart) is not worth NACKing. */
@@ -65,17 +73,16 @@ const MAX_NACK_GAP = 256;
 /** How far behind the highest sequence number a missing packet is still waited for (late, or retransmitted). */
 const MISSING_WINDOW = 2048;
 
-/** Chromium's numbering and feedback for what the SFU forwards (Opus, VP8 + RTX). */
+/** Chromium's numbering and feedback for what the SFU forwards (Opus; VP8, or H.264 from RTMP; each with RTX). */
 const CHROMIUM_CODECS = {
   audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: AUDIO_CLOCK, channels: 2, payloadType: PT.audio, parameters: 'minptime=10;useinbandfec=1' })],
   video: [
-    new RTCRtpCodecParameters({
-      mimeType: 'video/VP8',
-      clockRate: VIDEO_CLOCK,
-      payloadType: PT.video,
-      rtcpFeedback: [{ type: 'ccm', parameter: 'fir' }, { type: 'nack' }, { type: 'nack', parameter: 'pli' }],
-    }),
+    new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: VIDEO_CLOCK, payloadType: PT.video, rtcpFeedback: videoFeedback }),
     new RTCRtpCodecParameters({ mimeType: 'video/rtx', clockRate: VIDEO_CLOCK, payloadType: PT.rtx, parameters: `apt=${PT.video}` }),
+    ...H264_PT.flatMap((h) => [
+      new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: VIDEO_CLOCK, payloadType: h.video, rtcpFeedback: videoFeedback, parameters: `level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=${h.profile}` }),
+      new RTCRtpCodecParameters({ mimeType: 'video/rtx', clockRate: VIDEO_CLOCK, payloadType: h.rtx, parameters: `apt=${h.video}` }),
+    ]),
   ],
 };
 
@@ -279,8 +286,8 @@ export class FarmClient {
         this.bytes += data.length;
         const h = readRtpHeader(data);
         if (!h) return;
-        if (h.payloadType === PT.rtx) return this.onRetransmission(t, data);
-        const kind = h.payloadType === PT.video ? 'video' : h.payloadType === PT.audio ? 'audio' : undefined;
+        if (RTX_PTS.has(h.payloadType)) return this.onRetransmission(t, data);
+        const kind = VIDEO_PTS.has(h.payloadType) ? 'video' : h.payloadType === PT.audio ? 'audio' : undefined;
         if (!kind) return;
         this.ssrcs[kind] = h.ssrc;
         const gap = this.count(kind, h.seq, h.timestamp, h.marker);

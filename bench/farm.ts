@@ -9,9 +9,13 @@
 // (they share the machine's cores with the SFU and Chromium), the API + SFU Node process's, and the whole machine's
 // (what else ran beside the benchmark). --decrypt makes the farm's clients decrypt every packet (werift's own path).
 // The baseline is the same run with no farm viewers: the SFU ingesting, the one Chromium viewer watching.
-// Run: npm run bench:farm -- --steps 50,100,200 --seconds 20 --procs 2 [--decrypt]
-import { fork, type ChildProcess } from 'node:child_process';
+// --publisher file: the broadcast is a pre-encoded 2.5 Mbit/s H.264 file sent over RTMP with -c copy (no encoder to
+// starve), and the glass-to-glass viewer watches a second, light Chromium clock channel on the same SFU.
+// Run: npm run bench:farm -- --steps 50,100,200 --seconds 20 --procs 2 [--decrypt] [--publisher file]
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { startTestApi } from '../tests/helpers/api.ts';
@@ -21,12 +25,34 @@ import type { ClientStats } from './farm-client.ts';
 import type { FarmReply, FarmRequest } from './farm-worker.ts';
 import { benchChannel, cameraClip, cpuPercent, machineUsage, processUsage, totalUsage } from './sfu-usage.ts';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '50,100,200' }, seconds: { type: 'string', default: '20' }, procs: { type: 'string', default: '2' }, warmup: { type: 'string', default: '8' }, decrypt: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { steps: { type: 'string', default: '50,100,200' }, seconds: { type: 'string', default: '20' }, procs: { type: 'string', default: '2' }, warmup: { type: 'string', default: '8' }, decrypt: { type: 'boolean', default: false }, publisher: { type: 'string', default: 'chromium' } } });
 const STEPS = values.steps!.split(',').map(Number);
 const SECONDS = Number(values.seconds);
 const PROCS = Number(values.procs);
 const WARMUP = Number(values.warmup);
 const BITRATE = 2_500_000;
+/**
+ * chromium: the farm's channel is published by Chromium (clock over the camera clip, VP8 encoded live on these cores,
+ * which a loaded machine starves). file: it is a pre-encoded 720p30 H.264 file at 2.5 Mbit/s sent over RTMP by
+ * FFmpeg with -c copy (no encoder: the rate holds under load), and the Chromium clock publishes a second, light
+ * channel on the same SFU that the glass-to-glass viewer watches.
+ */
+const PUBLISHER = values.publisher as 'chromium' | 'file';
+if (PUBLISHER !== 'chromium' && PUBLISHER !== 'file') throw new Error('--publisher is chromium or file');
+
+/** 20 s of the noisy 720p30 camera clip as H.264 baseline (copied by the RTMP bridge) at a constant 2.5 Mbit/s, with AAC. */
+function broadcastFile(): string {
+  const file = path.join(os.tmpdir(), 'glint-bench-720p30-2500k.flv');
+  if (!existsSync(file)) {
+    execFileSync('ffmpeg', [
+      '-v', 'error', '-y', '-stream_loop', '-1', '-i', cameraClip(), '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '20',
+      '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'baseline', '-tune', 'zerolatency', '-g', '30',
+      '-b:v', '2500k', '-minrate', '2500k', '-maxrate', '2500k', '-bufsize', '2500k', '-x264-params', 'nal-hrd=cbr',
+      '-c:a', 'aac', '-b:a', '96k', '-f', 'flv', file,
+    ]);
+  }
+  return file;
+}
 
 /** A farm process and a queue of its answers (it answers requests in order). */
 class FarmProcess {
@@ -95,15 +121,29 @@ async function main() {
   const farm: FarmProcess[] = [];
   const rows: Row[] = [];
   let publisherRes = '';
+  let ffmpegPublisher: ChildProcess | undefined;
   try {
     const owner = await api.client().signUp('Bench');
     const slug = 'farm';
     const key = await benchChannel(owner, slug, 'Viewer farm');
     const pub = await clockPage(browsers[0]!.context, api.base);
-    await pub.evaluate(() => (window as any).__startClock({ camera: { width: 1280, height: 720 } }));
-    await pub.evaluate(([s, k, b]) => (window as any).__whip(s, k, 'VP8', b), [slug, key, BITRATE] as const);
+    let glassSlug = slug;
+    if (PUBLISHER === 'file') {
+      glassSlug = 'farm-clock';
+      const clockKey = await benchChannel(owner, glassSlug, 'Glass-to-glass clock');
+      await pub.evaluate(() => (window as any).__startClock());
+      await pub.evaluate(([s, k]) => (window as any).__whip(s, k, 'VP8', 500_000), [glassSlug, clockKey] as const);
+      const rtmp = `rtmp://127.0.0.1:${api.sfu.rtmp!.port}/live/${key}`;
+      ffmpegPublisher = spawn('ffmpeg', ['-v', 'error', '-re', '-stream_loop', '-1', '-i', broadcastFile(), '-c', 'copy', '-f', 'flv', rtmp], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const end = Date.now() + 15_000;
+      while (!api.sfu.room(slug)?.publisherId && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+      if (!api.sfu.room(slug)?.publisherId) throw new Error('the RTMP file publisher did not go live');
+    } else {
+      await pub.evaluate(() => (window as any).__startClock({ camera: { width: 1280, height: 720 } }));
+      await pub.evaluate(([s, k, b]) => (window as any).__whip(s, k, 'VP8', b), [slug, key, BITRATE] as const);
+    }
     const glass = await clockPage(browsers[1]!.context, api.base);
-    await glass.evaluate((s) => (window as any).__whep(s), slug);
+    await glass.evaluate((s) => (window as any).__whep(s), glassSlug);
     await new Promise((r) => setTimeout(r, WARMUP * 1000)); // the encoder ramps up to its cap
     const room = api.sfu.room(slug)!;
     const workerPids = (await api.sfu.pool.usage()).map((w) => w.pid);
@@ -144,7 +184,7 @@ async function main() {
       const recovered = sum(pairs.map(([x, y]) => y.videoRecovered - x.videoRecovered));
       rows.push({
         viewers,
-        inRoom: room.viewerCount - 1,
+        inRoom: room.viewerCount - (PUBLISHER === 'file' ? 0 : 1),
         ...cpuPercent(a, b, secs),
         workers: wa.map((x, i) => cpuPercent(x, wb[i]!, secs)),
         rssMb: b.rssKb / 1024,
@@ -169,13 +209,14 @@ async function main() {
   } finally {
     // a farm process that died answers nothing: it is killed after a grace period
     await Promise.all(farm.map((f) => Promise.race([f.ask({ stop: true }), new Promise((r) => setTimeout(r, 15_000))]).then(() => f.child.kill())));
+    ffmpegPublisher?.kill('SIGTERM');
     for (const b of browsers) await b.close();
     await api.stop();
   }
 
   const base = rows[0]!;
   const cores = os.availableParallelism();
-  console.log(`\nViewer farm: 1 publisher (Chromium, VP8 1280×720 camera clip + clock, ≤ 2.5 Mbit/s), werift viewers (${values.decrypt ? 'decrypting every packet' : 'reading SRTP headers only'}) in ${PROCS} processes, 1 decoding Chromium viewer for glass-to-glass, ${SECONDS} s per step, ${cores} cores (${os.cpus()[0]?.model.trim()}):\n`);
+  console.log(`\nViewer farm: 1 publisher (${PUBLISHER === 'file' ? 'FFmpeg over RTMP, a pre-encoded H.264 baseline 1280×720 30 fps file at 2.5 Mbit/s copied, not encoded; the glass-to-glass viewer watches a second channel with the Chromium clock' : 'Chromium, VP8 1280×720 camera clip + clock, ≤ 2.5 Mbit/s'}), werift viewers (${values.decrypt ? 'decrypting every packet' : 'reading SRTP headers only'}) in ${PROCS} processes, 1 decoding Chromium viewer for glass-to-glass, ${SECONDS} s per step, ${cores} cores (${os.cpus()[0]?.model.trim()}):\n`);
   console.log("| viewers (in the SFU's room) | SFU CPU % of a core (kernel) | per worker (kernel) | CPU per viewer % | SFU RSS MB | RSS per viewer KB | API + SFU Node process CPU % | farm CPU % | machine CPU % (load) | viewer kbit/s | fps | loss % (recovered by RTX) | jitter ms | freezes | TTFF p50 / p95 ms | glass-to-glass median / p95 ms |");
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
