@@ -100,7 +100,7 @@ export class SuspectNodes {
   }
 
   /** `nodes` without the suspects; forgets those that lapsed or beat since. */
-  skip(nodes: SfuNodeState[]): SfuNodeState[] {
+  healthy(nodes: SfuNodeState[]): SfuNodeState[] {
     for (const [id, beatAt] of this.failed) {
       const n = nodes.find((x) => x.id === id);
       if (!n || n.beatAt !== beatAt) this.failed.delete(id);
@@ -149,7 +149,7 @@ export function sfuProxy(): Hono<AppEnv> {
       }
       // one node named by SFU_URL takes every path as it is; registered nodes each take their own (a suspect is
       // chosen for nothing new, but a session it holds is still its own)
-      const target: Route = !many ? { node: listed[0]!, path: url.pathname } : route(RESOURCE.test(url.pathname) ? listed : suspects.skip(listed), c.req.method, url.pathname, c.var.deps.config.sfuNode.edgePull);
+      const target: Route = !many ? { node: listed[0]!, path: url.pathname } : route(RESOURCE.test(url.pathname) ? listed : suspects.healthy(listed), c.req.method, url.pathname, c.var.deps.config.sfuNode.edgePull);
       if (!('node' in target)) return problem(c, target.status, target.detail);
       let answer: Response;
       try {

@@ -48,11 +48,11 @@ r('SuspectNodes: a node found unreachable is skipped until its entry lapses or i
   const a = node('a', { beatAt: 1000 });
   const b = node('b', { beatAt: 1000 });
   suspects.mark(a);
-  assert.equal(suspects.skip([a, b]).map((n) => n.id), ['b'], 'listed with the entry it had when it failed: skipped');
-  assert.equal(suspects.skip([{ ...a, beatAt: 3000 }, b]).map((n) => n.id), ['a', 'b'], 'a beat since: chosen again');
+  assert.equal(suspects.healthy([a, b]).map((n) => n.id), ['b'], 'listed with the entry it had when it failed: left out');
+  assert.equal(suspects.healthy([{ ...a, beatAt: 3000 }, b]).map((n) => n.id), ['a', 'b'], 'a beat since: chosen again');
   suspects.mark(a);
-  assert.equal(suspects.skip([b]).map((n) => n.id), ['b'], 'lapsed');
-  assert.equal(suspects.skip([a, b]).map((n) => n.id), ['a', 'b'], 'and forgotten: registered again, it is chosen');
+  assert.equal(suspects.healthy([b]).map((n) => n.id), ['b'], 'lapsed');
+  assert.equal(suspects.healthy([a, b]).map((n) => n.id), ['a', 'b'], 'and forgotten: registered again, it is chosen');
 });
 
 r("a session's resource path names its node: PATCH and DELETE reach it with the node's own path", () => {
