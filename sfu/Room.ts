@@ -382,23 +382,25 @@ export class Room extends EventEmitter<RoomEvents> implements IngestRoom {
    * channel (Fanout.ts); none left is a 503 with Retry-After.
    */
   async view(offer: ParsedOffer, release?: () => void): Promise<{ resource: string; answer: string }> {
-    if (this.closed || !this.live) throw notFound(`A live broadcast on "${this.slug}"`);
+    const publisher = this.live;
+    if (this.closed || !publisher) throw notFound(`A live broadcast on "${this.slug}"`);
     let seat: Seat | undefined;
     let transport: ms.WebRtcTransport | undefined;
     try {
       const offered = consumerCapabilities(offer);
-      seat = await this.fanout.seat(offered, this.live!.producers);
+      seat = await this.fanout.seat(offered, publisher.producers);
       const { router } = seat;
       const caps = withoutForeignRtx(offered, router);
       transport = await this.createTransport(seat);
-      if (this.closed || !this.live) throw notFound(`A live broadcast on "${this.slug}"`);
+      // (a publisher that reconnected meanwhile has other producers: the player's retry gets those)
+      if (this.closed || this.live !== publisher) throw notFound(`A live broadcast on "${this.slug}"`);
       const session: Viewer = { resource: resourceToken(), transport, consumers: [], seat, release };
       await transport.connect({ dtlsParameters: offer.dtls });
       const streamId = newStreamId();
       const sections: AnswerSection[] = [];
       const used = new Set<string>();
       for (const s of offer.sections) {
-        const producer = s.kind ? this.live!.producers.find((p) => p.kind === s.kind && !used.has(p.id)) : undefined;
+        const producer = s.kind ? publisher.producers.find((p) => p.kind === s.kind && !used.has(p.id)) : undefined;
         const producerId = producer && seat.producerId(producer.id);
         if (!producer || !producerId || !router.canConsume({ producerId, rtpCapabilities: caps })) {
           sections.push({ mid: s.mid, media: s.media, rejected: true });
