@@ -39,8 +39,6 @@ const MetadataSchema = z.object({
 
 /** A tus hook's refusal: @tus/server sends status_code and body as they are; the body is our problem+json. */
 type TusError = { status_code: number; body: string };
-const tooLargeFile = (size: number, max: number) => `The file is ${binary(size)}; the largest upload is ${binary(max)}.`;
-
 const tusError = (err: AppError): TusError => ({ status_code: err.status, body: JSON.stringify(err.toProblem(UPLOADS_PATH)) });
 
 /** What a request carries into the tus hooks, which see only the Request. */
@@ -63,7 +61,6 @@ export class Uploads {
     private readonly jobs: Jobs,
     readonly store: UploadStore,
   ) {
-    const u = config.uploads;
     this.server = new Server({
       path: UPLOADS_PATH,
       datastore: store.datastore as DataStore,
@@ -72,21 +69,18 @@ export class Uploads {
       allowedCredentials: true,
       allowedOrigins: (origin) => origin === new URL(config.publicUrl).origin || config.trustedOrigins.includes(origin),
       exposedHeaders: [VOD_ID_HEADER],
-      maxSize: u.maxFileBytes,
+      // no maxSize: tus would refuse a large file before onUploadCreate with only "Maximum size exceeded"; created()
+      // checks UPLOAD_MAX_FILE_BYTES with the file's size and the limit in its answer (the web client reads the
+      // limit from /api/config)
       onUploadCreate: (req, up) => this.created(req, up),
       onUploadFinish: (req, up) => this.finished(up),
       // a tus error (plain text) becomes a problem; a hook's refusal already is one
-      onResponseError: (req, err) => {
+      onResponseError: (_req, err) => {
         const status = 'status_code' in err ? err.status_code : 500;
         const body = 'body' in err ? err.body : '';
         if (body.startsWith('{')) return { status_code: status, body };
         if (status >= 500) this.log.error({ err }, 'upload failed');
-        // tus checks maxSize (which it also advertises as Tus-Max-Size) before our hook, saying only "Maximum size exceeded"
-        const declared = Number(req.headers.get('upload-length'));
-        const detail =
-          status >= 500 ? 'The upload could not be stored; try again.'
-          : status === 413 && declared > u.maxFileBytes ? tooLargeFile(declared, u.maxFileBytes)
-          : body.trim() || 'Bad upload request.';
+        const detail = status >= 500 ? 'The upload could not be stored; try again.' : body.trim() || 'Bad upload request.';
         return { status_code: status, body: JSON.stringify(problemForStatus(status, detail, UPLOADS_PATH)) };
       },
     });
@@ -125,7 +119,7 @@ export class Uploads {
       if (up.sizeIsDeferred || up.size === undefined) throw invalid('Declare the file size (Upload-Length); uploads of unknown length are not accepted.');
       const size = up.size;
       const u = this.config.uploads;
-      if (size > u.maxFileBytes) throw tooLarge(tooLargeFile(size, u.maxFileBytes));
+      if (size > u.maxFileBytes) throw tooLarge(`The file is ${binary(size)}; the largest upload is ${binary(u.maxFileBytes)}.`);
       const meta = MetadataSchema.safeParse(Object.fromEntries(Object.entries(up.metadata ?? {}).filter(([, v]) => v !== null)));
       if (!meta.success) {
         const issue = meta.error.issues[0]!;
