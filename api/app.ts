@@ -7,6 +7,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { throttledWarn } from '../shared/logger.ts';
 import { AppError, invalid, problemForStatus, problemHeaders, tooLarge, unsupportedMedia, type Problem } from '../shared/errors.ts';
 import { clientAddress } from '../shared/client-address.ts';
+import { discardBody } from '../shared/request-body.ts';
 import { asUnavailable } from '../shared/db/errors.ts';
 import { findTextFault, textFault } from '../shared/rules.ts';
 import { packageDir } from '../shared/host/paths.ts';
@@ -49,26 +50,6 @@ const peerAddress = (env: unknown): string | undefined => {
 
 function problem(c: Context, p: Problem, retryAfterSeconds?: number) {
   return c.body(JSON.stringify(p), p.status as 400, problemHeaders(retryAfterSeconds));
-}
-
-/**
- * Reads and discards what is left of a refused request body (up to a cap), so that clients which are still
- * sending receive the 413 instead of a reset connection.
- */
-async function drain(body: ReadableStream<Uint8Array> | null, cap: number) {
-  if (!body || body.locked) return;
-  const reader = body.getReader();
-  let seen = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      seen += value.byteLength;
-      if (seen > cap) return void (await reader.cancel());
-    }
-  } catch {
-    // the client went away; nothing to answer
-  }
 }
 
 /** JSON bodies only, except the routes that take raw uploads; anything else is a 415 before validation. */
@@ -187,7 +168,8 @@ export function createApp(deps: Deps, media: MediaApp[] = []) {
     return bodyLimit({
       maxSize,
       onError: async (c) => {
-        await drain(c.req.raw.body, 16 * maxSize);
+        const body = c.req.raw.body;
+        if (body && !body.locked) await discardBody(body.getReader(), 16 * maxSize);
         throw tooLarge(`The body is larger than ${maxSize} bytes.`);
       },
     })(c, next);
