@@ -172,6 +172,12 @@ t("the studio's viewer count and details follow what its socket pushes (channel:
     assert.is(pushed.at(-1), 0);
     const liveFor = Date.now() - wentLive;
     assert.is(reads.length, readsBefore, `no GET …/broadcast in ${liveFor} ms on air (reads at ${reads.map((t) => t - wentLive).join(', ')} ms)`);
+
+    // the summary's peak is the broadcast's (the session's, read after the end), though the viewer left before it
+    await studio.getByTestId('studio-end').click();
+    await studio.getByTestId('studio-end-confirm').click();
+    await studio.getByTestId('studio-summary').waitFor();
+    assert.is(await studio.getByTestId('studio-summary-peak').textContent(), '1');
   } finally {
     await viewer?.close();
     await studio.close();
